@@ -1,0 +1,115 @@
+// Configuration: environment variables -> one validated, frozen Config.
+// This module is pure (no I/O); src/main.ts is the one place that reads process.env.
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const isLoopbackHost = (hostname: string) =>
+  hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname.endsWith('.localhost');
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const envSchema = z
+  .object({
+    /** Public base URL of the server; every token's `iss`. No path query or fragment. */
+    ISSUER: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .default('http://localhost:3000')
+      .refine((value) => {
+        const url = new URL(value);
+        return !url.search && !url.hash && !url.username && !url.password;
+      }, 'must not carry a query, fragment or credentials')
+      .transform((value) => value.replace(/\/+$/, '')),
+    /** TCP port to listen on. */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Interface to bind. */
+    HOST: z.string().min(1).default('127.0.0.1'),
+    /** PostgreSQL connection string. Unset: embedded PGlite in DATA_DIR. */
+    DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// URL' }).optional()),
+    /** Redis connection string for short-lived data. Unset: those live in the database. */
+    REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional()),
+    /** Directory for the embedded database and its generated secret. */
+    DATA_DIR: z.string().min(1).default('./data'),
+    /** Root secret (>= 32 characters) from which key-encryption, secret-hashing and cookie keys are derived. */
+    SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    /** pino log level. */
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    /** Trust X-Forwarded-* headers (set only behind a proxy that overwrites them). */
+    TRUST_PROXY: z
+      .preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional())
+      .transform((value) => value === 'true' || value === '1'),
+    /** `production` enforces an https issuer, SECRET_KEY and DATABASE_URL. */
+    NODE_ENV: z.preprocess(emptyToUndefined, z.string().optional()),
+    /** Lifetime in seconds of JWT access tokens when the resource server sets none. */
+    ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
+    /** Lifetime in seconds of refresh tokens. */
+    REFRESH_TOKEN_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
+    /** Lifetime in seconds of a login session. */
+    SESSION_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
+  })
+  .superRefine((env, issues) => {
+    if (env.NODE_ENV !== 'production') return;
+    const issuer = new URL(env.ISSUER);
+    if (issuer.protocol !== 'https:' && !isLoopbackHost(issuer.hostname)) {
+      issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https in production' });
+    }
+    if (!env.SECRET_KEY) issues.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'is required in production' });
+    if (!env.DATABASE_URL) issues.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
+  });
+
+export interface Config {
+  readonly issuer: string;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly dataDir: string;
+  /** Undefined only before main.ts resolved the embedded generated secret. */
+  readonly secretKey: string | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly trustProxy: boolean;
+  readonly production: boolean;
+  readonly accessTokenTtl: number;
+  readonly refreshTokenTtl: number;
+  readonly sessionTtl: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Parses an environment record. Problems come back one line each, naming the variable. */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const value = env[name];
+      const shown = value === undefined || name === 'SECRET_KEY' || name.endsWith('_URL') ? '' : ` (got "${value}")`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    return { ok: false, problems };
+  }
+  const e = parsed.data;
+  return {
+    ok: true,
+    config: Object.freeze({
+      issuer: e.ISSUER,
+      port: e.PORT,
+      host: e.HOST,
+      databaseUrl: e.DATABASE_URL,
+      redisUrl: e.REDIS_URL,
+      dataDir: e.DATA_DIR,
+      secretKey: e.SECRET_KEY,
+      logLevel: e.LOG_LEVEL,
+      trustProxy: e.TRUST_PROXY,
+      production: e.NODE_ENV === 'production',
+      accessTokenTtl: e.ACCESS_TOKEN_TTL,
+      refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+      sessionTtl: e.SESSION_TTL,
+    }),
+  };
+}
+
+/** The same configuration with a resolved secret (embedded mode generates one). */
+export function withSecretKey(config: Config, secretKey: string): Config {
+  return Object.freeze({ ...config, secretKey });
+}

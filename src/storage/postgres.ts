@@ -1,0 +1,118 @@
+// PostgreSQL through a `pg` pool, with a dedicated connection for LISTEN that reconnects by itself.
+import pg from 'pg';
+import type { Database, NotificationHandler, Queryable, QueryResult } from './database.ts';
+
+export interface PostgresOptions {
+  connectionString: string;
+  max?: number;
+  /** Called when the listening connection drops, so caches can be flushed. */
+  onListenerLost?: () => void;
+}
+
+export function openPostgres(options: PostgresOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its server must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+
+  const handlers = new Map<string, Set<NotificationHandler>>();
+  let listener: pg.Client | undefined;
+  let connecting: Promise<void> | undefined;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  async function connectListener(): Promise<void> {
+    const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: 3_000 });
+    client.on('notification', (message) => {
+      for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? '');
+    });
+    client.on('error', () => dropListener(client));
+    client.on('end', () => dropListener(client));
+    await client.connect();
+    for (const channel of handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    listener = client;
+  }
+
+  function dropListener(client: pg.Client): void {
+    if (listener !== client) return;
+    listener = undefined;
+    options.onListenerLost?.();
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect(): void {
+    if (closed || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      ensureListener().catch(scheduleReconnect);
+    }, 1_000);
+    retryTimer.unref();
+  }
+
+  function ensureListener(): Promise<void> {
+    if (listener) return Promise.resolve();
+    connecting ??= connectListener().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  const toResult = <Row>(result: pg.QueryResult): QueryResult<Row> => ({
+    rows: result.rows as Row[],
+    rowCount: result.rowCount ?? 0,
+  });
+
+  return {
+    kind: 'postgres',
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      return toResult<Row>(await pool.query(sql, params as unknown[]));
+    },
+    async execScript(sql: string) {
+      await pool.query(sql);
+    },
+    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          query: async <Row>(sql: string, params: readonly unknown[] = []) =>
+            toResult<Row>(await client.query(sql, params as unknown[])),
+          execScript: async (sql: string) => {
+            await client.query(sql);
+          },
+        };
+        const result = await work(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, handler) {
+      let set = handlers.get(channel);
+      const isNewChannel = !set;
+      if (!set) handlers.set(channel, (set = new Set()));
+      set.add(handler);
+      if (listener && isNewChannel) await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      else await ensureListener();
+      return async () => {
+        set.delete(handler);
+      };
+    },
+    async close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      const client = listener;
+      listener = undefined;
+      await client?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+}

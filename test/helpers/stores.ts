@@ -1,0 +1,90 @@
+// Isolated real stores for tests: a fresh PostgreSQL database or PGlite instance per call and a
+// fresh Redis key prefix, each removed again by `dispose`. Parallel runs and reruns never collide.
+// The real PostgreSQL and Redis are required: an unreachable server fails the test, never skips it.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Database } from '../../src/storage/database.ts';
+import { migrate } from '../../src/storage/migrate.ts';
+import { openPglite } from '../../src/storage/pglite.ts';
+import { openPostgres } from '../../src/storage/postgres.ts';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export type BackendName = 'pglite' | 'postgres';
+
+export interface TestDatabase {
+  db: Database;
+  /** Connection string of the isolated database (postgres only). */
+  url: string | undefined;
+  dispose(): Promise<void>;
+}
+
+const uniqueName = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(5).toString('hex')}`;
+
+/** A migrated, empty database of the given backend. */
+export async function createTestDatabase(backend: BackendName): Promise<TestDatabase> {
+  if (backend === 'pglite') {
+    const db = await openPglite(undefined);
+    await migrate(db);
+    return { db, url: undefined, dispose: () => db.close() };
+  }
+  const name = uniqueName('portcullis_test');
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3_000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(`PostgreSQL is required for the integration tests (${TEST_DATABASE_URL}): ${(error as Error).message}`);
+  }
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const db = openPostgres({ connectionString: url.toString() });
+  await migrate(db);
+  return {
+    db,
+    url: url.toString(),
+    async dispose() {
+      await db.close();
+      const cleaner = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await cleaner.connect();
+      await cleaner.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      await cleaner.end();
+    },
+  };
+}
+
+export interface TestRedis {
+  redis: Redis;
+  url: string;
+  prefix: string;
+  dispose(): Promise<void>;
+}
+
+/** A Redis connection whose keys all live under a fresh prefix, deleted on dispose. */
+export async function createTestRedis(): Promise<TestRedis> {
+  const prefix = `${uniqueName('portcullis-test')}:`;
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3_000 });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`Redis is required for the integration tests (${TEST_REDIS_URL}): ${(error as Error).message}`);
+  }
+  return {
+    redis,
+    url: TEST_REDIS_URL,
+    prefix,
+    async dispose() {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
