@@ -1,0 +1,60 @@
+// The Koa application: global middleware, our own routes, then oidc-provider mounted last.
+import { readFileSync } from 'node:fs';
+import Koa from 'koa';
+import Router from '@koa/router';
+import compose from 'koa-compose';
+import type Provider from 'oidc-provider';
+import type { Config } from './config.ts';
+import type { Database } from './storage/database.ts';
+import type { RegistryCache } from './oidc/registry-cache.ts';
+import type { ProviderHost } from './oidc/provider-host.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import { VIEWS_DIR, type RenderView } from './interactions/views.ts';
+import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
+import type { Logger } from './observability/logger.ts';
+import { requestContext } from './observability/request-context.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  cache: RegistryCache;
+  host: ProviderHost;
+  render: RenderView;
+  cookieKeys: readonly string[];
+  readiness: ReadinessCheck[];
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: deps.config.trustProxy, keys: [...deps.cookieKeys] });
+  app.silent = true; // errors are logged by our own middleware, with the request id
+
+  app.use(requestContext(deps.logger));
+  app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
+  app.use(errorHandler(deps.render));
+
+  const stylesheet = readFileSync(`${VIEWS_DIR}static/portcullis.css`);
+  const router = new Router();
+  router.get('/static/portcullis.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = stylesheet;
+  });
+  app.use(router.routes());
+  app.use(healthRoutes(deps.readiness).routes());
+  const interactions = interactionRoutes({ provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer });
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+
+  // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
+  const composed = new WeakMap<Provider, Koa.Middleware>();
+  app.use((ctx, next) => {
+    const provider = deps.host.current();
+    let middleware = composed.get(provider);
+    if (!middleware) composed.set(provider, (middleware = compose(provider.middleware) as Koa.Middleware));
+    return middleware(ctx, next);
+  });
+  return app;
+}

@@ -1,0 +1,22 @@
+// The pages oidc-provider itself renders (errors, logout confirmation, signed out), drawn with
+// our views so every HTML page looks alike and carries no inline script.
+import type { PageRenderer } from '../oidc/create-provider.ts';
+import type { RenderView } from './views.ts';
+
+export function createProviderPages(render: RenderView): PageRenderer {
+  return {
+    error(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = render('error', { error: out.error, description: out.error_description, requestId: ctx.state?.requestId });
+    },
+    logout(ctx, form) {
+      ctx.type = 'html';
+      const clientName = ctx.oidc.client?.clientName;
+      ctx.body = render('logout', { form, clientName });
+    },
+    loggedOut(ctx) {
+      ctx.type = 'html';
+      ctx.body = render('logged-out', {});
+    },
+  };
+}

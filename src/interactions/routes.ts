@@ -1,0 +1,116 @@
+// Login and consent pages for oidc-provider interactions (GET renders, POST submits; no JavaScript
+// needed). The interaction cookie is SameSite=Lax and POSTs must come from our own origin.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Queryable } from '../storage/database.ts';
+import { authenticateWithPassword } from '../accounts/authenticate.ts';
+import { findAccountById } from '../storage/accounts.ts';
+import { AppError } from '../http/app-error.ts';
+import { readForm } from '../http/form-body.ts';
+import type { RegistryCache } from '../oidc/registry-cache.ts';
+import type { RenderView } from './views.ts';
+import { describeConsent } from './consent-scopes.ts';
+
+export interface InteractionDeps {
+  provider: () => Provider;
+  db: Queryable;
+  cache: RegistryCache;
+  render: RenderView;
+  issuer: string;
+}
+
+const LOGIN_FAILED = 'Incorrect email or password.';
+
+export function interactionRoutes(deps: InteractionDeps): Router {
+  const router = new Router({ prefix: '/interaction/:uid' });
+  const issuerOrigin = new URL(deps.issuer).origin;
+
+  const html = (ctx: Context, view: string, data: Record<string, unknown>, status = 200) => {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.body = deps.render(view, data);
+  };
+
+  /** The interaction named by the path must be the one bound to this browser's cookie. */
+  async function loadInteraction(ctx: Context) {
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res).catch(() => {
+      throw new AppError('interaction_expired', 'This sign-in attempt has expired. Return to the application and start again.', 400);
+    });
+    if (details.uid !== ctx.params.uid) throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
+    return details;
+  }
+
+  function assertSameOrigin(ctx: Context): void {
+    const origin = ctx.get('Origin');
+    if (origin && origin !== issuerOrigin && origin !== 'null') {
+      throw new AppError('cross_origin_form', 'The form was submitted from another site.', 403);
+    }
+  }
+
+  async function finish(ctx: Context, result: Record<string, unknown>) {
+    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  }
+
+  const clientName = async (clientId: string) => (await deps.cache.client(clientId))?.name ?? clientId;
+
+  router.get('/', async (ctx) => {
+    const details = await loadInteraction(ctx);
+    const name = await clientName(String(details.params.client_id));
+    if (details.prompt.name === 'login') {
+      const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
+      return html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined });
+    }
+    if (details.prompt.name === 'consent') {
+      const account = details.session?.accountId ? await findAccountById(deps.db, details.session.accountId) : undefined;
+      const scopes = await describeConsent(details, deps.cache);
+      return html(ctx, 'consent', { uid: details.uid, clientName: name, email: account?.email, scopes });
+    }
+    throw new AppError('unsupported_prompt', `unsupported interaction prompt ${details.prompt.name}`, 400);
+  });
+
+  router.post('/login', async (ctx) => {
+    assertSameOrigin(ctx);
+    const details = await loadInteraction(ctx);
+    if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
+    const form = await readForm(ctx);
+    const email = (form.email ?? '').trim();
+    const password = form.password ?? '';
+    const result = await authenticateWithPassword(deps.db, email, password);
+    if (!result.ok) {
+      const message = result.reason === 'account_disabled' ? 'This account is disabled.' : LOGIN_FAILED;
+      const name = await clientName(String(details.params.client_id));
+      return html(ctx, 'login', { uid: details.uid, clientName: name, email: email.slice(0, 320), error: message }, 401);
+    }
+    await finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], acr: 'urn:portcullis:acr:pwd' } });
+  });
+
+  router.post('/confirm', async (ctx) => {
+    assertSameOrigin(ctx);
+    const details = await loadInteraction(ctx);
+    if (details.prompt.name !== 'consent') throw new AppError('wrong_step', 'There is nothing to consent to at this step.', 400);
+    await readForm(ctx);
+    const provider = deps.provider();
+    const { accountId } = details.session!;
+    const clientId = String(details.params.client_id);
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId });
+    if (!grant) throw new AppError('grant_missing', 'The consent being updated no longer exists.', 400);
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+    const grantId = await grant.save();
+    await finish(ctx, { consent: { grantId } });
+  });
+
+  router.post('/abort', async (ctx) => {
+    assertSameOrigin(ctx);
+    await loadInteraction(ctx);
+    await readForm(ctx).catch(() => ({}));
+    await finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request.' });
+  });
+
+  return router;
+}

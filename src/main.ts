@@ -1,0 +1,103 @@
+// The one place that reads process.env: configuration, stores, the HTTP server, clean shutdown.
+import { createServer, type Server } from 'node:http';
+import { parseConfig, withSecretKey, type Config } from './config.ts';
+import { createLogger } from './observability/logger.ts';
+import { createPortcullis } from './portcullis.ts';
+import { acquireDataDirLock, loadOrCreateSecretKey } from './storage/data-dir.ts';
+import { migrate } from './storage/migrate.ts';
+import { pruneExpired } from './storage/prune.ts';
+import { openStores } from './storage/stores.ts';
+import { startControlServer } from './admin/control-server.ts';
+
+const PRUNE_INTERVAL_MS = 60_000;
+
+async function main(): Promise<void> {
+  const parsed = parseConfig(process.env);
+  if (!parsed.ok) {
+    for (const problem of parsed.problems) console.error(`configuration error: ${problem}`);
+    process.exit(1);
+  }
+  let config: Config = parsed.config;
+  const logger = createLogger(config.logLevel);
+  const embedded = !config.databaseUrl;
+
+  let releaseLock = () => {};
+  if (embedded) {
+    const lock = acquireDataDirLock(config.dataDir);
+    if (!lock.acquired) {
+      console.error(`configuration error: DATA_DIR ${config.dataDir} is in use by another Portcullis process (pid ${lock.holderPid})`);
+      process.exit(1);
+    }
+    releaseLock = lock.release;
+    process.on('exit', releaseLock);
+  }
+  if (!config.secretKey) {
+    const { secretKey, created } = loadOrCreateSecretKey(config.dataDir);
+    config = withSecretKey(config, secretKey);
+    logger.warn({ dataDir: config.dataDir, created }, 'SECRET_KEY is not set: using the generated secret kept in DATA_DIR/secret.key (set SECRET_KEY in production)');
+  }
+
+  const stores = await openStores(config);
+  const applied = await migrate(stores.db);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  const portcullis = await createPortcullis({ config, stores, logger });
+  const control = embedded ? await startControlServer({ config, db: stores.db, logger }) : undefined;
+
+  const server: Server = createServer(portcullis.app.callback());
+  server.keepAliveTimeout = 5_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ issuer: config.issuer, port, storage: embedded ? `embedded (${config.dataDir})` : 'postgresql', redis: Boolean(config.redisUrl) }, 'Portcullis is listening');
+  if (process.stdout.isTTY || process.env.PORTCULLIS_BANNER !== 'off') printNextSteps(config, port);
+
+  const prune = setInterval(() => {
+    pruneExpired(stores.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning expired records failed'));
+  }, PRUNE_INTERVAL_MS);
+  prune.unref();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    clearInterval(prune);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    force.unref();
+    await closed;
+    await control?.close();
+    await portcullis.close();
+    await stores.close();
+    releaseLock();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function printNextSteps(config: Config, port: number): void {
+  const base = config.issuer;
+  console.log(`
+Portcullis is running: ${base}  (listening on ${config.host}:${port})
+  discovery  ${base}/.well-known/openid-configuration
+  jwks       ${base}/jwks
+
+Next steps (in another terminal, same directory):
+  npx portcullis resources create --identifier https://api.example.com --name "Example API" --scope read --scope write
+  npx portcullis clients create --name "My app" --grant-type authorization_code --grant-type refresh_token \\
+      --redirect-uri http://localhost:8080/callback --resource https://api.example.com --scope read
+  npx portcullis users create --email you@example.com --name "You"      (reads the password from standard input)
+`);
+}
+
+main().catch((error: unknown) => {
+  console.error('Portcullis failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,13 @@
+// A stored client as oidc-provider sees it. Its `client_secret` is the keyed hash of the real
+// secret: create-provider.ts compares by hashing what the client presents.
+import type { StoredClient } from '../storage/clients.ts';
+
+export function toProviderClientMetadata(client: StoredClient | undefined): Record<string, unknown> | undefined {
+  if (!client) return undefined;
+  return {
+    ...client.metadata,
+    client_id: client.clientId,
+    ...(client.secretHash ? { client_secret: client.secretHash } : {}),
+    portcullis_first_party: client.firstParty,
+  };
+}

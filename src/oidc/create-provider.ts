@@ -1,0 +1,120 @@
+// oidc-provider configured with Portcullis' secure defaults (DESIGN.md "Protocol defaults").
+// Each concern lives in its own module; this file only wires them together.
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Config } from '../config.ts';
+import { verifyClientSecret } from '../security/client-secrets.ts';
+import { CLAIMS_BY_SCOPE } from './find-account.ts';
+import { ensureFirstPartyGrant } from './first-party-grant.ts';
+import { createResourcePolicy, OIDC_SCOPES } from './resource-policy.ts';
+import type { RegistryCache } from './registry-cache.ts';
+
+export interface PageRenderer {
+  error(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): void;
+  logout(ctx: KoaContextWithOIDC, form: string): void;
+  loggedOut(ctx: KoaContextWithOIDC): void;
+}
+
+export interface ProviderDeps {
+  config: Config;
+  jwks: { keys: JWK[] };
+  cookieKeys: readonly string[];
+  clientSecretKey: Buffer;
+  adapter: NonNullable<Configuration['adapter']>;
+  findAccount: NonNullable<Configuration['findAccount']>;
+  cache: RegistryCache;
+  pages: PageRenderer;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config } = deps;
+  const https = config.issuer.startsWith('https:');
+  const resources = createResourcePolicy({ cache: deps.cache, defaultAccessTokenTtl: config.accessTokenTtl });
+
+  const provider = new Provider(config.issuer, {
+    adapter: deps.adapter,
+    findAccount: deps.findAccount,
+    jwks: deps.jwks as Configuration['jwks'],
+    claims: CLAIMS_BY_SCOPE,
+    scopes: [...OIDC_SCOPES],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+    },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    extraClientMetadata: { properties: ['portcullis_first_party'] },
+    cookies: {
+      keys: [...deps.cookieKeys],
+      names: { session: https ? '__Host-portcullis.session' : 'portcullis.session', interaction: 'portcullis.interaction', resume: 'portcullis.resume' },
+      // signed with `keys` (Keygrip) by default; Secure is added automatically on https
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      // Confidential clients (resource servers among them) may introspect any token; a public
+      // client only its own.
+      introspection: { enabled: true, allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId },
+      revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => deps.pages.logout(ctx, form),
+        postLogoutSuccessSource: async (ctx) => deps.pages.loggedOut(ctx),
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: resources.defaultResource,
+        getResourceServerInfo: resources.getResourceServerInfo,
+        useGrantedResource: async () => true,
+      },
+    },
+    // Lets introspection tie a JWT access token back to its grant (revoked grant -> inactive).
+    extraTokenClaims: async (_ctx, token) => ('grantId' in token && token.grantId ? { gid: token.grantId } : undefined),
+    loadExistingGrant: (ctx) => ensureFirstPartyGrant(ctx, resources.permittedScopes),
+    // Public clients get a new refresh token on every use; reuse of a rotated one revokes the grant.
+    rotateRefreshToken: (ctx) => ctx.oidc.client?.clientAuthMethod === 'none',
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    ttl: {
+      AccessToken: config.accessTokenTtl,
+      ClientCredentials: config.accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: config.sessionTtl,
+      Grant: config.refreshTokenTtl,
+      RefreshToken: config.refreshTokenTtl,
+      BackchannelAuthenticationRequest: 600,
+      DeviceCode: 600,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => deps.pages.error(ctx, out),
+    allowOmittingSingleRegisteredRedirectUri: false,
+    conformIdTokenClaims: true,
+  });
+
+  // Client secrets are stored as keyed hashes (the `client_secret` oidc-provider sees is that hash):
+  // compare by hashing what the client presented.
+  const secretKey = deps.clientSecretKey;
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
+    return Promise.resolve(typeof this.clientSecret === 'string' && verifyClientSecret(secretKey, presented, this.clientSecret));
+  };
+
+  // ctx.secure (Secure cookies, https redirects) must honour X-Forwarded-Proto behind a TLS proxy.
+  provider.proxy = config.trustProxy;
+  return provider;
+}

@@ -1,0 +1,31 @@
+// oidc-provider's view of an account. Disabled or deleted accounts are not found, so their
+// sessions, refresh tokens and userinfo calls stop working at once. oidc-provider filters the
+// returned claims down to what the granted scopes (openid, profile, email) allow.
+import type { FindAccount } from 'oidc-provider';
+import type { Queryable } from '../storage/database.ts';
+import { findAccountById } from '../storage/accounts.ts';
+
+export const CLAIMS_BY_SCOPE = {
+  openid: ['sub'],
+  profile: ['name', 'updated_at'],
+  email: ['email', 'email_verified'],
+};
+
+export function createFindAccount(db: Queryable): FindAccount {
+  return async (_ctx, sub) => {
+    const account = await findAccountById(db, sub);
+    if (!account || account.disabled) return undefined;
+    return {
+      accountId: account.id,
+      async claims() {
+        return {
+          sub: account.id,
+          name: account.name ?? undefined,
+          updated_at: Math.floor(Date.parse(account.updatedAt) / 1000),
+          email: account.email,
+          email_verified: account.emailVerified,
+        };
+      },
+    };
+  };
+}

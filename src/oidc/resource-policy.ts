@@ -1,0 +1,57 @@
+// Which API a token is for, and which scopes it may carry:
+//   requested ∩ scopes the resource server defines ∩ scopes the client is allowed for it.
+// A requested scope outside that set is refused with invalid_scope (never silently dropped).
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { RegistryCache } from './registry-cache.ts';
+
+/** Scopes of OpenID Connect itself, granted with the login rather than by a resource server. */
+export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access', 'profile', 'email']);
+
+export const requestedApiScopes = (scope: unknown): string[] =>
+  typeof scope === 'string' ? scope.split(' ').filter((name) => name && !OIDC_SCOPES.has(name)) : [];
+
+export interface ResourcePolicyOptions {
+  cache: RegistryCache;
+  defaultAccessTokenTtl: number;
+}
+
+export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourcePolicyOptions) {
+  /** Scopes the client may hold on the resource, or undefined when it may not use it at all. */
+  async function permittedScopes(clientId: string, resource: string): Promise<string[] | undefined> {
+    const [client, server] = await Promise.all([cache.client(clientId), cache.resourceServer(resource)]);
+    const allowed = client?.resources[resource];
+    if (!server || !allowed) return undefined;
+    return server.scopes.map((scope) => scope.name).filter((name) => allowed.includes(name));
+  }
+
+  return {
+    permittedScopes,
+
+    /** Services using client credentials with exactly one API get it without naming it. */
+    async defaultResource(ctx: KoaContextWithOIDC, client: { clientId: string }, oneOf?: readonly string[]): Promise<string | readonly string[] | undefined> {
+      if (oneOf) return oneOf;
+      if (ctx.oidc.params?.grant_type !== 'client_credentials') return undefined;
+      const stored = await cache.client(client.clientId);
+      const resources = Object.keys(stored?.resources ?? {});
+      return resources.length === 1 ? resources[0] : undefined;
+    },
+
+    async getResourceServerInfo(ctx: KoaContextWithOIDC, resource: string, client: { clientId: string }) {
+      const server = await cache.resourceServer(resource);
+      if (!server) throw new errors.InvalidTarget('the requested resource is not a registered resource server');
+      const permitted = await permittedScopes(client.clientId, resource);
+      if (!permitted) throw new errors.InvalidTarget('the client is not allowed to request tokens for this resource');
+      const refused = requestedApiScopes(ctx.oidc.params?.scope).filter((name) => !permitted.includes(name));
+      if (refused.length > 0) {
+        throw new errors.InvalidScope(`the client may not request these scopes for ${resource}: ${refused.join(' ')}`, refused.join(' '));
+      }
+      return {
+        scope: permitted.join(' '),
+        audience: server.identifier,
+        accessTokenTTL: server.tokenTtl ?? defaultAccessTokenTtl,
+        accessTokenFormat: 'jwt' as const,
+        jwt: { sign: { alg: 'ES256' as const } },
+      };
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// Composition root: stores -> caches and keys -> provider -> Koa app. Built once by main.ts, and
+// by tests with their own configuration and stores (nothing global).
+import type Koa from 'koa';
+import type { Config } from './config.ts';
+import { createApp } from './app.ts';
+import { createAdapterFactory, revokeGrantEverywhere } from './oidc/adapters/adapter-factory.ts';
+import { createProvider } from './oidc/create-provider.ts';
+import { createFindAccount } from './oidc/find-account.ts';
+import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
+import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
+import { createRegistryCache, subscribeRegistryCache, type RegistryCache } from './oidc/registry-cache.ts';
+import { toProviderClientMetadata } from './oidc/client-metadata.ts';
+import { createProviderPages } from './interactions/provider-pages.ts';
+import { createViewRenderer } from './interactions/views.ts';
+import type { Logger } from './observability/logger.ts';
+import { deriveKeys, type DerivedKeys } from './security/derived-keys.ts';
+import { ensureSigningKeys, loadPrivateJwks } from './security/signing-keys.ts';
+import type { Stores } from './storage/stores.ts';
+
+export interface Portcullis {
+  app: Koa;
+  host: ProviderHost;
+  cache: RegistryCache;
+  keys: DerivedKeys;
+  close(): Promise<void>;
+}
+
+export async function createPortcullis({ config, stores, logger }: { config: Config; stores: Stores; logger: Logger }): Promise<Portcullis> {
+  if (!config.secretKey) throw new Error('SECRET_KEY must be resolved before the server is built');
+  const { db, redis } = stores;
+  const keys = deriveKeys(config.secretKey);
+  await ensureSigningKeys(db, keys.encryptionKey);
+
+  const cache = createRegistryCache(db);
+  const render = createViewRenderer();
+  const adapterStores = { db, ...(redis ? { redis, redisPrefix: stores.redisPrefix } : {}) };
+  const adapter = createAdapterFactory(adapterStores, {
+    findClient: async (clientId) => toProviderClientMetadata(await cache.client(clientId)),
+  });
+  const findAccount = createFindAccount(db);
+  const pages = createProviderPages(render);
+
+  const host = await createProviderHost(async () => {
+    const jwks = await loadPrivateJwks(db, keys.encryptionKey);
+    const provider = createProvider({
+      config, jwks, adapter, findAccount, cache, pages,
+      cookieKeys: keys.cookieKeys,
+      clientSecretKey: keys.clientSecretKey,
+    });
+    provider.use(jwtAccessTokenEndpoints({ db, cache, issuer: config.issuer, jwks, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    provider.on('server_error', (ctx, error) => logger.error({ err: error, requestId: ctx.state?.requestId }, 'provider server error'));
+    return provider;
+  });
+
+  cache.onChange((topic) => {
+    if (topic !== 'keys') return;
+    host.reload().then(
+      () => logger.info('signing keys changed: provider reloaded'),
+      (error: unknown) => logger.error({ err: error }, 'reloading signing keys failed'),
+    );
+  });
+  const unsubscribe = await subscribeRegistryCache(db, cache);
+
+  const readiness = [
+    { name: 'database', check: () => db.query('SELECT 1') },
+    ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
+  ];
+  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness });
+  return {
+    app,
+    host,
+    cache,
+    keys,
+    async close() {
+      await unsubscribe();
+    },
+  };
+}

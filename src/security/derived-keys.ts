@@ -1,0 +1,23 @@
+// Every server-side key is derived from the one root SECRET_KEY with HKDF-SHA-256, one label each,
+// so a leak of one derived key reveals neither the root nor its siblings.
+import { hkdfSync } from 'node:crypto';
+
+export interface DerivedKeys {
+  /** AES-256-GCM key for data at rest (signing keys). */
+  readonly encryptionKey: Buffer;
+  /** HMAC-SHA-256 key for client secrets. */
+  readonly clientSecretKey: Buffer;
+  /** Keys for signed cookies (Keygrip). */
+  readonly cookieKeys: readonly string[];
+}
+
+const derive = (secret: string, label: string) =>
+  Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), `portcullis ${label} v1`, 32));
+
+export function deriveKeys(secretKey: string): DerivedKeys {
+  return Object.freeze({
+    encryptionKey: derive(secretKey, 'encryption at rest'),
+    clientSecretKey: derive(secretKey, 'client secret hmac'),
+    cookieKeys: Object.freeze([derive(secretKey, 'cookie signing').toString('base64url')]),
+  });
+}

@@ -1,0 +1,82 @@
+// Queries for user accounts. Emails are unique case-insensitively.
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from './database.ts';
+
+export interface Account {
+  id: string;
+  email: string;
+  name: string | null;
+  emailVerified: boolean;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AccountWithCredentials extends Account {
+  passwordHash: string | null;
+}
+
+interface Row {
+  id: string;
+  email: string;
+  name: string | null;
+  email_verified: boolean;
+  password_hash: string | null;
+  disabled_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, created_at, updated_at';
+
+const toAccount = (row: Row): AccountWithCredentials => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  emailVerified: row.email_verified,
+  disabled: row.disabled_at !== null,
+  createdAt: new Date(row.created_at).toISOString(),
+  updatedAt: new Date(row.updated_at).toISOString(),
+  passwordHash: row.password_hash,
+});
+
+export const withoutCredentials = ({ passwordHash: _hidden, ...account }: AccountWithCredentials): Account => account;
+
+export async function insertAccount(
+  db: Queryable,
+  input: { email: string; name: string | null; passwordHash: string; emailVerified?: boolean },
+): Promise<Account> {
+  const { rows } = await db.query<Row>(
+    `INSERT INTO accounts (id, email, name, password_hash, email_verified) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+    [randomUUID(), input.email, input.name, input.passwordHash, input.emailVerified ?? false],
+  );
+  return withoutCredentials(toAccount(rows[0]!));
+}
+
+export async function findAccountById(db: Queryable, id: string): Promise<AccountWithCredentials | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM accounts WHERE id = $1`, [id]);
+  return rows[0] && toAccount(rows[0]);
+}
+
+export async function findAccountByEmail(db: Queryable, email: string): Promise<AccountWithCredentials | undefined> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM accounts WHERE lower(email) = lower($1)`, [email]);
+  return rows[0] && toAccount(rows[0]);
+}
+
+export async function listAccounts(db: Queryable): Promise<Account[]> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY created_at, email`);
+  return rows.map((row) => withoutCredentials(toAccount(row)));
+}
+
+export async function setAccountDisabled(db: Queryable, id: string, disabled: boolean): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE accounts SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END, updated_at = now() WHERE id = $1`,
+    [id, disabled],
+  );
+  return rowCount > 0;
+}
+
+export async function updatePasswordHash(db: Queryable, id: string, passwordHash: string): Promise<void> {
+  await db.query('UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1', [id, passwordHash]);
+}

@@ -1,0 +1,8 @@
+// Removes records past their expiry: oidc-provider models and revoked-JWT markers.
+import type { Database } from './database.ts';
+import { pruneExpiredModels } from '../oidc/adapters/adapter-factory.ts';
+
+export async function pruneExpired(db: Database): Promise<void> {
+  await pruneExpiredModels(db);
+  await db.query('DELETE FROM revoked_access_tokens WHERE expires_at <= now()');
+}

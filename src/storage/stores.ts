@@ -1,0 +1,44 @@
+// Opens the stores a configuration names: PostgreSQL or embedded PGlite for durable data, and
+// Redis for short-lived data when REDIS_URL is set.
+import { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Database } from './database.ts';
+import { pgliteDir } from './data-dir.ts';
+import { openPglite } from './pglite.ts';
+import { openPostgres } from './postgres.ts';
+
+export interface Stores {
+  db: Database;
+  redis: Redis | undefined;
+  redisPrefix: string;
+  close(): Promise<void>;
+}
+
+export function connectRedis(url: string): Redis {
+  const redis = new Redis(url, {
+    // Fail fast instead of queueing: a request waiting on a dead Redis must answer 503 quickly.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 3_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  redis.on('error', () => {}); // reconnection is automatic; readiness reports the outage
+  return redis;
+}
+
+export async function openStores(config: Config, options: { onListenerLost?: () => void } = {}): Promise<Stores> {
+  const db = config.databaseUrl
+    ? openPostgres({ connectionString: config.databaseUrl, ...(options.onListenerLost ? { onListenerLost: options.onListenerLost } : {}) })
+    : await openPglite(pgliteDir(config.dataDir));
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  if (redis) await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+  return {
+    db,
+    redis,
+    redisPrefix: 'portcullis:',
+    async close() {
+      redis?.disconnect();
+      await db.close();
+    },
+  };
+}

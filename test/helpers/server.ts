@@ -1,0 +1,112 @@
+// A whole Portcullis server in this process, on a free port, over isolated real stores.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
+import type { Database } from '../../src/storage/database.ts';
+import type { Stores } from '../../src/storage/stores.ts';
+import { openPostgres } from '../../src/storage/postgres.ts';
+import { connectRedis } from '../../src/storage/stores.ts';
+import { createTestDatabase, createTestRedis, type BackendName } from './stores.ts';
+
+export interface BackendSetup {
+  name: string;
+  database: BackendName;
+  redis: boolean;
+}
+
+/** The deployments every flow is tested on: embedded, and PostgreSQL + Redis. */
+export const BACKENDS: BackendSetup[] = [
+  { name: 'pglite', database: 'pglite', redis: false },
+  { name: 'postgres+redis', database: 'postgres', redis: true },
+];
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  db: Database;
+  stores: Stores;
+  portcullis: Portcullis;
+  /** Another server process-equivalent on the same stores (postgres only). */
+  startSibling(): Promise<TestServer>;
+  close(): Promise<void>;
+}
+
+const listen = (server: Server) =>
+  new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+
+async function serve(stores: Stores, env: Record<string, string>, logLevel: string): Promise<Omit<TestServer, 'startSibling'>> {
+  const http = createServer();
+  const port = await listen(http);
+  const url = `http://127.0.0.1:${port}`;
+  const parsed = parseConfig({ ...env, ISSUER: url, LOG_LEVEL: logLevel });
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  const config = parsed.config;
+  const portcullis = await createPortcullis({ config, stores, logger: createLogger(logLevel) });
+  http.on('request', portcullis.app.callback());
+  return {
+    url,
+    config,
+    db: stores.db,
+    stores,
+    portcullis,
+    async close() {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await portcullis.close();
+    },
+  };
+}
+
+export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string } = {}): Promise<TestServer> {
+  const database = await createTestDatabase(backend.database);
+  const redis = backend.redis ? await createTestRedis() : undefined;
+  const env = {
+    SECRET_KEY: randomBytes(32).toString('base64url'),
+    ...(database.url ? { DATABASE_URL: database.url } : {}),
+    ...(redis ? { REDIS_URL: redis.url } : {}),
+    ...options.env,
+  };
+  const logLevel = options.logLevel ?? 'silent';
+  const stores: Stores = { db: database.db, redis: redis?.redis, redisPrefix: redis?.prefix ?? 'portcullis:', close: async () => {} };
+  const primary = await serve(stores, env, logLevel);
+  const siblings: Array<() => Promise<void>> = [];
+
+  return {
+    ...primary,
+    async startSibling() {
+      if (!database.url) throw new Error('siblings need a shared PostgreSQL database');
+      const siblingDb = openPostgres({ connectionString: database.url });
+      const siblingRedis = redis ? connectRedis(redis.url) : undefined;
+      const siblingStores: Stores = {
+        db: siblingDb,
+        redis: siblingRedis,
+        redisPrefix: stores.redisPrefix,
+        close: async () => {
+          siblingRedis?.disconnect();
+          await siblingDb.close();
+        },
+      };
+      const sibling = await serve(siblingStores, env, logLevel);
+      const close = async () => {
+        await sibling.close();
+        await siblingStores.close();
+      };
+      siblings.push(close);
+      return { ...sibling, startSibling: () => Promise.reject(new Error('start siblings from the primary')), close };
+    },
+    async close() {
+      for (const close of siblings) await close();
+      await primary.close();
+      await redis?.dispose();
+      await database.dispose();
+    },
+  };
+}
