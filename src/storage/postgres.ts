@@ -5,6 +5,8 @@ import type { Database, NotificationHandler, Queryable, QueryResult } from './da
 export interface PostgresOptions {
   connectionString: string;
   max?: number;
+  /** How long to wait for a connection before failing (fail fast rather than queue forever). */
+  connectionTimeoutMillis?: number;
   /** Called when the listening connection drops, so caches can be flushed. */
   onListenerLost?: () => void;
 }
@@ -13,7 +15,7 @@ export function openPostgres(options: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 3_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
@@ -26,7 +28,7 @@ export function openPostgres(options: PostgresOptions): Database {
   let retryTimer: NodeJS.Timeout | undefined;
 
   async function connectListener(): Promise<void> {
-    const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: 3_000 });
+    const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000 });
     client.on('notification', (message) => {
       for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? '');
     });

@@ -41,7 +41,7 @@ export async function createTestDatabase(backend: BackendName): Promise<TestData
   await admin.end();
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  const db = openPostgres({ connectionString: url.toString() });
+  const db = openPostgres({ connectionString: url.toString(), max: 5, connectionTimeoutMillis: 15_000 });
   await migrate(db);
   return {
     db,
