@@ -40,6 +40,13 @@ const envSchema = z
       .transform((value) => value === 'true' || value === '1'),
     /** `production` enforces an https issuer, SECRET_KEY and DATABASE_URL. */
     NODE_ENV: z.preprocess(emptyToUndefined, z.string().optional()),
+    /**
+     * Let the server's own outbound requests (back-channel logout, client jwks_uri) reach loopback
+     * and private addresses. Off by default: oidc-provider refuses them to prevent SSRF.
+     */
+    ALLOW_PRIVATE_OUTBOUND: z
+      .preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional())
+      .transform((value) => value === 'true' || value === '1'),
     /** Lifetime in seconds of JWT access tokens when the resource server sets none. */
     ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
     /** Lifetime in seconds of refresh tokens. */
@@ -68,6 +75,7 @@ export interface Config {
   readonly secretKey: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly trustProxy: boolean;
+  readonly allowPrivateOutbound: boolean;
   readonly production: boolean;
   readonly accessTokenTtl: number;
   readonly refreshTokenTtl: number;
@@ -101,6 +109,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       secretKey: e.SECRET_KEY,
       logLevel: e.LOG_LEVEL,
       trustProxy: e.TRUST_PROXY,
+      allowPrivateOutbound: e.ALLOW_PRIVATE_OUTBOUND,
       production: e.NODE_ENV === 'production',
       accessTokenTtl: e.ACCESS_TOKEN_TTL,
       refreshTokenTtl: e.REFRESH_TOKEN_TTL,

@@ -48,6 +48,7 @@ export async function createPortcullis({ config, stores, logger }: { config: Con
       clientSecretKey: keys.clientSecretKey,
     });
     provider.use(jwtAccessTokenEndpoints({ db, cache, issuer: config.issuer, jwks, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    provider.on('backchannel.error', (ctx, error, client) => logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'));
     provider.on('server_error', (ctx, error) => logger.error({ err: error, requestId: ctx.state?.requestId }, 'provider server error'));
     return provider;
   });

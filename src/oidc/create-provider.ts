@@ -104,6 +104,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: async (ctx, out) => deps.pages.error(ctx, out),
     allowOmittingSingleRegisteredRedirectUri: false,
+    // oidc-provider passes an SSRF-guarding dispatcher; only an explicit setting removes it.
+    ...(config.allowPrivateOutbound
+      ? { fetch: (url: string | URL | Request, options?: RequestInit) => fetch(url, { ...options, dispatcher: undefined } as RequestInit) }
+      : {}),
     conformIdTokenClaims: true,
   });
 
