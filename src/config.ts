@@ -11,15 +11,15 @@ const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 const envSchema = z
   .object({
-    /** Public base URL of the server; every token's `iss`. No path query or fragment. */
+    /** Public base URL of the server; every token's `iss`. Default: http://localhost:<PORT>. */
     ISSUER: z
-      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-      .default('http://localhost:3000')
+      .preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional())
       .refine((value) => {
+        if (value === undefined) return true;
         const url = new URL(value);
         return !url.search && !url.hash && !url.username && !url.password;
       }, 'must not carry a query, fragment or credentials')
-      .transform((value) => value.replace(/\/+$/, '')),
+      .transform((value) => value?.replace(/\/+$/, '')),
     /** TCP port to listen on. */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     /** Interface to bind. */
@@ -56,7 +56,7 @@ const envSchema = z
   })
   .superRefine((env, issues) => {
     if (env.NODE_ENV !== 'production') return;
-    const issuer = new URL(env.ISSUER);
+    const issuer = new URL(env.ISSUER ?? 'http://localhost');
     if (issuer.protocol !== 'https:' && !isLoopbackHost(issuer.hostname)) {
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https in production' });
     }
@@ -100,7 +100,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   return {
     ok: true,
     config: Object.freeze({
-      issuer: e.ISSUER,
+      issuer: e.ISSUER ?? `http://localhost:${e.PORT || 3000}`,
       port: e.PORT,
       host: e.HOST,
       databaseUrl: e.DATABASE_URL,

@@ -1,0 +1,51 @@
+import test from 'ava';
+import { parseConfig } from '../../src/config.ts';
+
+const ok = (env: Record<string, string>) => {
+  const result = parseConfig(env);
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.config;
+};
+
+test('defaults run the embedded server on localhost', (t) => {
+  const config = ok({});
+  t.is(config.issuer, 'http://localhost:3000');
+  t.is(config.port, 3000);
+  t.is(config.databaseUrl, undefined);
+  t.is(config.dataDir, './data');
+  t.false(config.trustProxy);
+  t.false(config.production);
+});
+
+test('the default issuer follows PORT; a trailing slash is dropped', (t) => {
+  t.is(ok({ PORT: '4100' }).issuer, 'http://localhost:4100');
+  t.is(ok({ ISSUER: 'https://id.example.com/' }).issuer, 'https://id.example.com');
+});
+
+test('every bad value is reported on its own line, naming the variable', (t) => {
+  const result = parseConfig({ ISSUER: 'ftp://x', PORT: 'eighty', LOG_LEVEL: 'loud', TRUST_PROXY: 'maybe', REDIS_URL: 'http://x' });
+  t.false(result.ok);
+  if (result.ok) return;
+  const named = result.problems.map((line) => line.split(':')[0]).sort();
+  t.deepEqual(named, ['ISSUER', 'LOG_LEVEL', 'PORT', 'REDIS_URL', 'TRUST_PROXY']);
+});
+
+test('production requires an https issuer, SECRET_KEY and DATABASE_URL', (t) => {
+  const result = parseConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.com' });
+  t.false(result.ok);
+  if (result.ok) return;
+  t.true(result.problems.some((line) => line.startsWith('ISSUER: must use https')));
+  t.true(result.problems.some((line) => line.startsWith('SECRET_KEY: is required')));
+  t.true(result.problems.some((line) => line.startsWith('DATABASE_URL: is required')));
+  const good = ok({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', SECRET_KEY: 'k'.repeat(32), DATABASE_URL: 'postgres://db/portcullis' });
+  t.true(good.production);
+  t.true(ok({ NODE_ENV: 'production', ISSUER: 'http://localhost:3000', SECRET_KEY: 'k'.repeat(32), DATABASE_URL: 'postgres://db/p' }).production, 'localhost is excepted');
+});
+
+test('a short SECRET_KEY is refused without echoing it', (t) => {
+  const result = parseConfig({ SECRET_KEY: 'hunter2' });
+  t.false(result.ok);
+  if (result.ok) return;
+  t.is(result.problems.length, 1);
+  t.notRegex(result.problems[0]!, /hunter2/);
+});
