@@ -58,6 +58,8 @@ export interface AuthorizeOptions {
   extra?: Record<string, string>;
   agent?: UserAgent;
   consent?: boolean;
+  /** Origin the browser sends with form posts (the issuer's, unless a test talks to another process). */
+  origin?: string;
 }
 
 /** Walks authorize -> login -> consent and returns the authorization code and PKCE verifier. */
@@ -86,12 +88,12 @@ export async function authorize(options: AuthorizeOptions) {
     if (!action) break;
     const target = new URL(action.replaceAll('&amp;', '&'), options.issuer).toString();
     if (action.endsWith('/login')) {
-      ({ response, url } = await agent.submit(target, { email: options.email, password: options.password ?? PASSWORD }, options.issuer));
+      ({ response, url } = await agent.submit(target, { email: options.email, password: options.password ?? PASSWORD }, options.origin ?? options.issuer));
     } else if (action.endsWith('/confirm')) {
       if (options.consent === false) {
-        ({ response, url } = await agent.submit(target.replace('/confirm', '/abort'), {}, options.issuer));
+        ({ response, url } = await agent.submit(target.replace('/confirm', '/abort'), {}, options.origin ?? options.issuer));
       } else {
-        ({ response, url } = await agent.submit(target, {}, options.issuer));
+        ({ response, url } = await agent.submit(target, {}, options.origin ?? options.issuer));
       }
     } else break;
   }

@@ -1,0 +1,115 @@
+// The server as operators run it: `src/main.ts` in its own process.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { BACKENDS, startTestServer } from '../helpers/server.ts';
+import { createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
+import { startServerProcess } from '../helpers/server-process.ts';
+import { authorize } from '../helpers/user-agent.ts';
+
+const tempDataDir = (t: { teardown: (fn: () => void) => void }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-data-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+const kidsOf = async (url: string) => ((await (await fetch(`${url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
+
+test.serial('embedded: starts with no database, generates its secret once, keeps keys across restarts, one process per DATA_DIR', async (t) => {
+  const dataDir = tempDataDir(t);
+  const first = await startServerProcess({ DATA_DIR: dataDir, PORTCULLIS_BANNER: 'on' }, { timeoutMs: 90_000 });
+  t.teardown(() => void first.stop());
+  const discovery = (await (await fetch(`${first.url}/.well-known/openid-configuration`)).json()) as { issuer: string };
+  t.regex(discovery.issuer, /^http:\/\/localhost:\d+$/);
+  t.regex(first.output(), /SECRET_KEY is not set/);
+  t.regex(first.output(), /npx portcullis clients create/, 'prints the next steps');
+  const secret = readFileSync(join(dataDir, 'secret.key'), 'utf8');
+  const kids = await kidsOf(first.url);
+
+  const rival = await startServerProcess({ DATA_DIR: dataDir }).then(
+    (started) => started.stop().then(() => 'started'),
+    (error: Error) => error.message,
+  );
+  t.regex(rival, /in use by another Portcullis process/);
+
+  t.is(await first.stop(), 0);
+  const second = await startServerProcess({ DATA_DIR: dataDir }, { timeoutMs: 90_000 });
+  t.teardown(() => void second.stop());
+  t.deepEqual(await kidsOf(second.url), kids, 'same signing keys after a restart');
+  t.is(readFileSync(join(dataDir, 'secret.key'), 'utf8'), secret);
+  t.is(await second.stop(), 0);
+});
+
+test.serial('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
+  const dataDir = tempDataDir(t);
+  const server = await startServerProcess({ DATA_DIR: dataDir }, { timeoutMs: 90_000 });
+  t.teardown(() => void server.stop());
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.on('error', (error) => t.fail(`connection failed: ${error.message}`));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let response = '';
+  const continued = new Promise<void>((resolve) =>
+    socket.on('data', (chunk: Buffer) => {
+      response += chunk.toString();
+      if (response.includes('100 Continue')) resolve();
+    }),
+  );
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const body = 'grant_type=client_credentials&client_id=nobody&client_secret=x';
+  // Expect: 100-continue makes the server confirm it is handling the request before the body.
+  socket.write(`POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+  await continued;
+  const exited = server.stop();
+  // the request is still open while the server drains: complete it now
+  socket.write(body);
+  await ended;
+  response = response.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+  t.regex(response, /^HTTP\/1\.1 401/);
+  t.regex(response, /invalid_client/);
+  t.is(await exited, 0);
+  t.regex(server.output(), /"msg":"stopped"/);
+});
+
+test.serial('debug logs and stores never contain a password, secret, code or token', async (t) => {
+  const primary = await startTestServer(BACKENDS.find((backend) => backend.name === 'postgres+redis')!);
+  t.teardown(() => primary.close());
+  const server = await startServerProcess({
+    ISSUER: primary.url, DATABASE_URL: primary.config.databaseUrl!, REDIS_URL: primary.config.redisUrl!, SECRET_KEY: primary.config.secretKey!, LOG_LEVEL: 'debug',
+  });
+  t.teardown(() => void server.stop());
+  // the process serves the primary's issuer: send the flow to the process, the issuer only names it
+  const url = server.url;
+  await createResource(primary.db, 'https://api.example.com', ['read']);
+  const client = await createTestClient(primary, { resources: { 'https://api.example.com': ['read'] } });
+  const user = await createUser(primary.db);
+  const flow = await authorize({ issuer: url, origin: primary.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access read', resource: 'https://api.example.com' });
+  t.truthy(flow.code, flow.pages.at(-1));
+  const tokens = await postForm(`${url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: 'https://api.example.com' }, client);
+  t.is(tokens.status, 200);
+  const refreshed = await postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string }, client);
+  await postForm(`${url}/token/introspection`, { token: tokens.body.access_token as string }, client);
+  await postForm(`${url}/token/revocation`, { token: refreshed.body.refresh_token as string }, client);
+  await server.stop();
+
+  const secrets = {
+    password: PASSWORD,
+    clientSecret: client.clientSecret!,
+    code: flow.code!,
+    verifier: flow.verifier,
+    accessToken: tokens.body.access_token as string,
+    refreshToken: tokens.body.refresh_token as string,
+    idToken: tokens.body.id_token as string,
+    secretKey: primary.config.secretKey!,
+  };
+  const logs = server.output();
+  t.true(logs.split('\n').filter(Boolean).length > 10, 'debug logging produced output');
+  const { rows } = await primary.db.query<{ dump: string }>(`SELECT string_agg(t::text, ' ') AS dump FROM (SELECT * FROM oidc_models) t`);
+  const stored = rows[0]?.dump ?? '';
+  for (const [name, value] of Object.entries(secrets)) {
+    t.false(logs.includes(value), `${name} appears in the logs`);
+    t.false(stored.includes(value), `${name} appears in the database`);
+  }
+});
