@@ -23,7 +23,12 @@ async function main(): Promise<void> {
 
   let releaseLock = () => {};
   if (embedded) {
-    const lock = acquireDataDirLock(config.dataDir);
+    // A CLI command may hold the directory for a moment: wait briefly before giving up.
+    let lock = acquireDataDirLock(config.dataDir);
+    for (let attempt = 0; !lock.acquired && attempt < 50; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      lock = acquireDataDirLock(config.dataDir);
+    }
     if (!lock.acquired) {
       console.error(`configuration error: DATA_DIR ${config.dataDir} is in use by another Portcullis process (pid ${lock.holderPid})`);
       process.exit(1);

@@ -91,7 +91,7 @@ test.serial('debug logs and stores never contain a password, secret, code or tok
   t.is(tokens.status, 200);
   const refreshed = await postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string }, client);
   await postForm(`${url}/token/introspection`, { token: tokens.body.access_token as string }, client);
-  await postForm(`${url}/token/revocation`, { token: refreshed.body.refresh_token as string }, client);
+  t.is(refreshed.status, 200);
   await server.stop();
 
   const secrets = {
@@ -106,8 +106,14 @@ test.serial('debug logs and stores never contain a password, secret, code or tok
   };
   const logs = server.output();
   t.true(logs.split('\n').filter(Boolean).length > 10, 'debug logging produced output');
-  const { rows } = await primary.db.query<{ dump: string }>(`SELECT string_agg(t::text, ' ') AS dump FROM (SELECT * FROM oidc_models) t`);
-  const stored = rows[0]?.dump ?? '';
+  // the refresh token is still live: its record exists, but under a hash, without its value
+  const { rows } = await primary.db.query<{ dump: string; tokens: number }>(
+    `SELECT string_agg(t::text, ' ') AS dump, count(*) FILTER (WHERE kind = 'RefreshToken')::int AS tokens FROM oidc_models t`,
+  );
+  t.is(rows[0]?.tokens, 1);
+  const redisKeys = await primary.stores.redis!.keys(`${primary.stores.redisPrefix}*`);
+  const redisValues = await Promise.all(redisKeys.map(async (key) => `${key} ${JSON.stringify(await primary.stores.redis!.hgetall(key).catch(() => ({})))}`));
+  const stored = `${rows[0]?.dump ?? ''} ${redisValues.join(' ')}`;
   for (const [name, value] of Object.entries(secrets)) {
     t.false(logs.includes(value), `${name} appears in the logs`);
     t.false(stored.includes(value), `${name} appears in the database`);

@@ -1,0 +1,360 @@
+// The `portcullis` commands: their flags, how flags become an operation's input, and how the
+// operation's result is shown to a person (`--json` prints the result itself).
+import type { Account } from '../storage/accounts.ts';
+import type { ResourceServer } from '../storage/resource-servers.ts';
+import type { SigningKeySummary } from '../security/signing-keys.ts';
+import { AUTH_METHODS, GRANT_TYPES } from './client-input.ts';
+import { keyValues, orDash, table, yesNo, type Output } from './cli-output.ts';
+import type { ClientView } from './operations/clients.ts';
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** Placeholder in the help text. */
+  value?: string;
+  help: string;
+  /** The input field this flag fills: refusals naming the field name the flag instead. */
+  field?: string;
+}
+
+export interface InputSources {
+  /** The password from standard input (or a prompt without echo on a terminal). */
+  readPassword(): Promise<string>;
+}
+
+export interface CommandSpec {
+  /** How it is typed, e.g. `clients create`. */
+  command: string;
+  /** The operation it runs (`migrate` is the CLI's own). */
+  operation: string;
+  summary: string;
+  /** A positional argument naming what the command acts on; `flag` is an alternative spelling. */
+  target?: { placeholder: string; field: string; flag: string };
+  flags: Record<string, FlagSpec>;
+  examples?: string[];
+  input(values: FlagValues, target: string | undefined, sources: InputSources): unknown;
+  print(result: unknown, output: Output): void;
+}
+
+const list = (value: FlagValues[string]): string[] => (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []);
+const text = (value: FlagValues[string]): string | undefined => (typeof value === 'string' ? value : undefined);
+/** Leaves out undefined values, so the operation's defaults apply. */
+const defined = (input: Record<string, unknown>) => Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+
+/** `--token-ttl 600` -> 600; anything else is passed on for the operation to refuse by name. */
+const integer = (value: string | undefined): number | string | undefined => (value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : value);
+
+/** `--scope read` or `--scope "read=Read the things"`. */
+const scopeFlag = (value: string) => {
+  const at = value.indexOf('=');
+  return at < 0 ? { name: value } : { name: value.slice(0, at), description: value.slice(at + 1) };
+};
+
+const date = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+
+function printClient(client: ClientView, output: Output): void {
+  for (const line of keyValues([
+    ['client_id', client.clientId],
+    ['name', client.name],
+    ['type', `${client.applicationType}${client.firstParty ? ', first party' : ''}`],
+    ['auth method', client.authMethod],
+    ['grant types', client.grantTypes],
+    ['redirect URIs', client.redirectUris],
+    ['post-logout URIs', client.postLogoutRedirectUris],
+    ['back-channel logout', orDash(client.backchannelLogoutUri)],
+    ...(client.jwksUri ? ([['jwks_uri', client.jwksUri]] as const) : []),
+    ['resources', Object.entries(client.resources).map(([resource, scopes]) => `${resource}  ${scopes.length > 0 ? scopes.join(' ') : '(no scopes)'}`)],
+    ['created', date(client.createdAt)],
+  ])) {
+    output.out(line);
+  }
+}
+
+function printResource(server: ResourceServer, output: Output): void {
+  const scopeWidth = Math.max(0, ...server.scopes.map((scope) => scope.name.length));
+  for (const line of keyValues([
+    ['identifier', server.identifier],
+    ['name', server.name],
+    ['token TTL', server.tokenTtl === null ? 'server default (ACCESS_TOKEN_TTL)' : `${server.tokenTtl} s`],
+    ['scopes', server.scopes.map((scope) => `${scope.name.padEnd(scopeWidth)}  ${scope.description}`.trimEnd())],
+    ['created', date(server.createdAt)],
+  ])) {
+    output.out(line);
+  }
+}
+
+function printAccount(account: Account, output: Output): void {
+  for (const line of keyValues([
+    ['id', account.id],
+    ['email', account.email],
+    ['name', orDash(account.name)],
+    ['status', account.disabled ? 'disabled' : 'active'],
+    ['email verified', yesNo(account.emailVerified)],
+    ['created', date(account.createdAt)],
+  ])) {
+    output.out(line);
+  }
+}
+
+function printKeys(keys: SigningKeySummary[], output: Output): void {
+  if (keys.length === 0) {
+    output.out('No signing keys yet (the server creates them when it starts).');
+    return;
+  }
+  const rows = keys.map((key) => [key.kid, key.alg, key.state, date(key.createdAt), date(key.activatedAt), date(key.removeAfter)]);
+  for (const line of table(['kid', 'alg', 'state', 'created', 'activated', 'published until'], rows)) output.out(line);
+}
+
+const none = (output: Output, what: string) => output.out(`No ${what} yet.`);
+
+const clientIdTarget = { placeholder: 'client-id', field: 'clientId', flag: 'client-id' };
+const resourceTarget = { placeholder: 'identifier', field: 'identifier', flag: 'identifier' };
+const userTarget = { placeholder: 'id-or-email', field: 'user', flag: 'user' };
+
+const clientIdFlag: FlagSpec = { type: 'string', value: 'id', help: 'the client (instead of the positional argument)', field: 'clientId' };
+const identifierFlag: FlagSpec = { type: 'string', value: 'uri', help: 'the resource server (instead of the positional argument)', field: 'identifier' };
+const userFlags: Record<string, FlagSpec> = {
+  user: { type: 'string', value: 'id-or-email', help: 'the user (instead of the positional argument)', field: 'user' },
+  email: { type: 'string', value: 'email', help: 'the user, by email', field: 'user' },
+  id: { type: 'string', value: 'id', help: 'the user, by id', field: 'user' },
+};
+const userRef = (values: FlagValues, target: string | undefined) => ({ user: target ?? text(values.user) ?? text(values.email) ?? text(values.id) });
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    command: 'migrate',
+    operation: 'migrate',
+    summary: 'apply pending database migrations',
+    flags: {},
+    input: () => ({}),
+    print(result, output) {
+      const { applied, serverRunning } = result as { applied: string[]; serverRunning?: boolean };
+      if (serverRunning) output.out('A server is running on DATA_DIR: it applied the migrations when it started (restart it to apply new ones).');
+      else if (applied.length === 0) output.out('The database schema is up to date.');
+      else for (const name of applied) output.out(`applied ${name}`);
+    },
+  },
+  {
+    command: 'clients create',
+    operation: 'clients.create',
+    summary: 'register a client; its secret is shown once',
+    flags: {
+      name: { type: 'string', value: 'name', help: 'display name (required)', field: 'name' },
+      'grant-type': { type: 'string', multiple: true, value: 'type', help: `${GRANT_TYPES.join(' | ')} (repeatable; default authorization_code)`, field: 'grantTypes' },
+      'redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'exact redirect URI: https, http on localhost/127.0.0.1/[::1], or com.example.app:/path (repeatable)', field: 'redirectUris' },
+      'post-logout-redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'where to return after logout (repeatable)', field: 'postLogoutRedirectUris' },
+      'backchannel-logout-uri': { type: 'string', value: 'uri', help: 'back-channel logout endpoint of the client', field: 'backchannelLogoutUri' },
+      resource: { type: 'string', multiple: true, value: 'uri', help: 'resource server the client may get tokens for (repeatable)', field: 'resources' },
+      scope: { type: 'string', multiple: true, value: 'name', help: 'scope of those resources the client may request (repeatable)', field: 'scopes' },
+      'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')} (default client_secret_basic)`, field: 'authMethod' },
+      'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
+      'first-party': { type: 'boolean', help: 'a first-party app: no consent screen', field: 'firstParty' },
+    },
+    examples: [
+      'portcullis clients create --name "My app" --grant-type authorization_code --grant-type refresh_token \\\n      --redirect-uri http://localhost:8080/callback --resource https://api.example.com --scope read',
+      'portcullis clients create --name "Worker" --grant-type client_credentials --resource https://api.example.com --scope read',
+    ],
+    input: (values) =>
+      defined({
+        name: text(values.name),
+        grantTypes: values['grant-type'] === undefined ? undefined : list(values['grant-type']),
+        redirectUris: list(values['redirect-uri']),
+        postLogoutRedirectUris: list(values['post-logout-redirect-uri']),
+        backchannelLogoutUri: text(values['backchannel-logout-uri']),
+        resources: list(values.resource),
+        scopes: list(values.scope),
+        authMethod: text(values['auth-method']),
+        jwksUri: text(values['jwks-uri']),
+        firstParty: values['first-party'] === true,
+      }),
+    print(result, output) {
+      const client = result as ClientView & { clientSecret?: string };
+      output.out(`Created client "${client.name}"`);
+      for (const line of keyValues([
+        ['client_id', client.clientId],
+        ...(client.clientSecret ? ([['client_secret', client.clientSecret]] as const) : []),
+        ['auth method', client.authMethod],
+      ])) {
+        output.out(`  ${line}`);
+      }
+      if (client.clientSecret) output.err('Store the client secret now: it is shown only this once and cannot be retrieved later.');
+      else if (client.authMethod === 'none') output.err('Public client: no secret; it must use PKCE.');
+    },
+  },
+  {
+    command: 'clients list',
+    operation: 'clients.list',
+    summary: 'list clients',
+    flags: {},
+    input: () => ({}),
+    print(result, output) {
+      const clients = result as ClientView[];
+      if (clients.length === 0) return none(output, 'clients');
+      const rows = clients.map((client) => [client.clientId, client.name, client.authMethod, client.grantTypes.join(','), Object.keys(client.resources).join(',') || '-']);
+      for (const line of table(['client id', 'name', 'auth method', 'grant types', 'resources'], rows)) output.out(line);
+    },
+  },
+  {
+    command: 'clients show',
+    operation: 'clients.show',
+    summary: 'show a client (never its secret)',
+    target: clientIdTarget,
+    flags: { 'client-id': clientIdFlag },
+    input: (values, target) => ({ clientId: target ?? text(values['client-id']) }),
+    print: (result, output) => printClient(result as ClientView, output),
+  },
+  {
+    command: 'clients delete',
+    operation: 'clients.delete',
+    summary: 'delete a client with its grants and tokens',
+    target: clientIdTarget,
+    flags: { 'client-id': clientIdFlag },
+    input: (values, target) => ({ clientId: target ?? text(values['client-id']) }),
+    print: (result, output) => output.out(`Deleted client ${(result as { clientId: string }).clientId}`),
+  },
+  {
+    command: 'resources create',
+    operation: 'resources.create',
+    summary: 'register a resource server (an API) and its scopes',
+    flags: {
+      identifier: { type: 'string', value: 'uri', help: 'absolute URI naming the API: the audience of its tokens (required)', field: 'identifier' },
+      name: { type: 'string', value: 'name', help: 'display name (default: the identifier)', field: 'name' },
+      scope: { type: 'string', multiple: true, value: 'name[=description]', help: 'a scope the API defines (repeatable)', field: 'scopes' },
+      'token-ttl': { type: 'string', value: 'seconds', help: 'access-token lifetime, 30..86400 (default ACCESS_TOKEN_TTL)', field: 'tokenTtl' },
+    },
+    examples: ['portcullis resources create --identifier https://api.example.com --name "Example API" --scope read --scope "write=Change things"'],
+    input: (values) =>
+      defined({
+        identifier: text(values.identifier),
+        name: text(values.name),
+        scopes: list(values.scope).map(scopeFlag),
+        tokenTtl: integer(text(values['token-ttl'])),
+      }),
+    print(result, output) {
+      output.out('Created resource server');
+      printResource(result as ResourceServer, output);
+    },
+  },
+  {
+    command: 'resources list',
+    operation: 'resources.list',
+    summary: 'list resource servers',
+    flags: {},
+    input: () => ({}),
+    print(result, output) {
+      const servers = result as ResourceServer[];
+      if (servers.length === 0) return none(output, 'resource servers');
+      const rows = servers.map((server) => [server.identifier, server.name, server.scopes.map((scope) => scope.name).join(' ') || '-', server.tokenTtl === null ? 'default' : `${server.tokenTtl} s`]);
+      for (const line of table(['identifier', 'name', 'scopes', 'token ttl'], rows)) output.out(line);
+    },
+  },
+  {
+    command: 'resources show',
+    operation: 'resources.show',
+    summary: 'show a resource server and its scopes',
+    target: resourceTarget,
+    flags: { identifier: identifierFlag },
+    input: (values, target) => ({ identifier: target ?? text(values.identifier) }),
+    print: (result, output) => printResource(result as ResourceServer, output),
+  },
+  {
+    command: 'resources delete',
+    operation: 'resources.delete',
+    summary: 'delete a resource server; clients lose their permissions on it',
+    target: resourceTarget,
+    flags: { identifier: identifierFlag },
+    input: (values, target) => ({ identifier: target ?? text(values.identifier) }),
+    print: (result, output) => output.out(`Deleted resource server ${(result as { identifier: string }).identifier}`),
+  },
+  {
+    command: 'users create',
+    operation: 'users.create',
+    summary: 'create a user; the password comes from --password or standard input',
+    flags: {
+      email: { type: 'string', value: 'email', help: 'email address (required)', field: 'email' },
+      name: { type: 'string', value: 'name', help: 'display name', field: 'name' },
+      password: { type: 'string', value: 'password', help: 'the password (prefer standard input: command lines are visible to other users)' },
+    },
+    examples: ['printf "%s" "$PASSWORD" | portcullis users create --email you@example.com --name "You"'],
+    async input(values, _target, sources) {
+      const password = text(values.password) ?? (await sources.readPassword());
+      return defined({ email: text(values.email), name: text(values.name), password });
+    },
+    print(result, output) {
+      output.out('Created user');
+      printAccount(result as Account, output);
+    },
+  },
+  {
+    command: 'users list',
+    operation: 'users.list',
+    summary: 'list users',
+    flags: {},
+    input: () => ({}),
+    print(result, output) {
+      const accounts = result as Account[];
+      if (accounts.length === 0) return none(output, 'users');
+      const rows = accounts.map((account) => [account.id, account.email, orDash(account.name), account.disabled ? 'disabled' : 'active', date(account.createdAt)]);
+      for (const line of table(['id', 'email', 'name', 'status', 'created'], rows)) output.out(line);
+    },
+  },
+  {
+    command: 'users show',
+    operation: 'users.show',
+    summary: 'show a user (by id or email)',
+    target: userTarget,
+    flags: userFlags,
+    input: userRef,
+    print: (result, output) => printAccount(result as Account, output),
+  },
+  {
+    command: 'users disable',
+    operation: 'users.disable',
+    summary: 'disable a user and end their sessions, grants and refresh tokens',
+    target: userTarget,
+    flags: userFlags,
+    input: userRef,
+    print(result, output) {
+      const account = result as Account & { revoked: number };
+      output.out(`Disabled ${account.email} (${account.id}); removed ${account.revoked} session(s), grant(s) and token(s)`);
+    },
+  },
+  {
+    command: 'users enable',
+    operation: 'users.enable',
+    summary: 'enable a disabled user',
+    target: userTarget,
+    flags: userFlags,
+    input: userRef,
+    print: (result, output) => output.out(`Enabled ${(result as Account).email} (${(result as Account).id})`),
+  },
+  {
+    command: 'keys list',
+    operation: 'keys.list',
+    summary: 'list signing keys',
+    flags: {},
+    input: () => ({}),
+    print: (result, output) => printKeys(result as SigningKeySummary[], output),
+  },
+  {
+    command: 'keys rotate',
+    operation: 'keys.rotate',
+    summary: 'rotate signing keys (next becomes current; current stays published until its tokens expire)',
+    flags: {},
+    input: () => ({}),
+    print(result, output) {
+      const keys = result as SigningKeySummary[];
+      output.out(`Rotated. Now signing with: ${keys.filter((key) => key.state === 'current').map((key) => `${key.alg} ${key.kid}`).join(', ')}`);
+      printKeys(keys, output);
+    },
+  },
+];
+
+/** The flag to name in a message about `field` (the positional argument when it has no flag). */
+export function flagForField(spec: CommandSpec, field: string): string | undefined {
+  if (spec.target?.field === field) return `<${spec.target.placeholder}>`;
+  const entry = Object.entries(spec.flags).find(([, flag]) => flag.field === field);
+  return entry && `--${entry[0]}`;
+}

@@ -1,0 +1,120 @@
+// The control socket of an embedded server: a Unix socket in DATA_DIR (mode 0600 inside the 0700
+// directory, so only the owner can use it) on which the CLI asks the process that holds the PGlite
+// files to run an admin operation. PGlite may be opened by one process only, so while the server
+// runs this is the CLI's only way in; the change's NOTIFY then reaches the server's caches at once.
+//
+//   POST /operations/<name>   body: JSON input (at most 64 KiB)
+//   -> 200 { ok: true, result }  |  4xx { ok: false, error: { code, message } }  |  500 generic
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Config } from '../config.ts';
+import { AppError } from '../http/app-error.ts';
+import type { Logger } from '../observability/logger.ts';
+import { deriveKeys } from '../security/derived-keys.ts';
+import type { Database } from '../storage/database.ts';
+import { controlSocketPath } from '../storage/data-dir.ts';
+import { OPERATIONS, runOperation, type OperationContext } from './operations.ts';
+
+export const CONTROL_BODY_LIMIT = 64 * 1024;
+/** Unix socket paths are limited to 104 (macOS) or 108 (Linux) bytes, including the terminator. */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+export interface ControlServer {
+  readonly socketPath: string;
+  close(): Promise<void>;
+}
+
+export interface ControlServerDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') throw new AppError('unsupported_media_type', 'the body must be application/json', 415);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > CONTROL_BODY_LIMIT) throw new AppError('payload_too_large', 'the request body is too large', 413);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > CONTROL_BODY_LIMIT) throw new AppError('payload_too_large', 'the request body is too large', 413);
+    chunks.push(chunk);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new AppError('invalid_request', 'the body is not valid UTF-8', 400);
+  }
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AppError('invalid_request', 'the body is not valid JSON', 400);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
+  res.end(json);
+}
+
+export async function startControlServer({ config, db, logger }: ControlServerDeps): Promise<ControlServer> {
+  if (!config.secretKey) throw new Error('SECRET_KEY must be resolved before the control server starts');
+  const ctx: OperationContext = { db, config, keys: deriveKeys(config.secretKey) };
+  const socketPath = controlSocketPath(config.dataDir);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`the control socket path ${socketPath} is too long for a Unix socket: use a shorter DATA_DIR`);
+  }
+  const log = logger.child({ component: 'control' });
+
+  const server = createServer(async (req, res) => {
+    const match = /^\/operations\/([a-z]+\.[a-z]+)$/.exec(req.url ?? '');
+    const name = match?.[1];
+    try {
+      if (!name || !OPERATIONS.has(name)) throw new AppError('unknown_operation', `unknown operation ${JSON.stringify(req.url ?? '')}`, 404);
+      if (req.method !== 'POST') throw new AppError('method_not_allowed', 'use POST', 405);
+      const input = await readJsonBody(req);
+      const started = performance.now();
+      const result = await runOperation(ctx, name, input);
+      log.info({ operation: name, ms: Math.round(performance.now() - started) }, 'admin operation');
+      send(res, 200, { ok: true, result });
+    } catch (error) {
+      if (error instanceof AppError && error.expose) {
+        log.info({ operation: name, code: error.code }, 'admin operation refused');
+        if (error.status === 413 || error.status === 415) res.setHeader('connection', 'close');
+        send(res, error.status, { ok: false, error: { code: error.code, message: error.message } });
+      } else {
+        log.error({ err: error, operation: name }, 'admin operation failed');
+        send(res, 500, { ok: false, error: { code: 'server_error', message: 'the server could not run the operation (see its log)' } });
+      }
+    }
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 10_000;
+
+  // This process holds the data directory's lock, so a socket file left behind is stale.
+  rmSync(socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, 0o600);
+  log.debug({ socketPath }, 'control socket listening');
+
+  return {
+    socketPath,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      rmSync(socketPath, { force: true });
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// clients.create | list | show | delete
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { generateClientSecret, hashClientSecret } from '../../security/client-secrets.ts';
+import { deleteClient, findClient, insertClient, listClients, type StoredClient } from '../../storage/clients.ts';
+import { listResourceServers } from '../../storage/resource-servers.ts';
+import { clientCreateInput, planClient } from '../client-input.ts';
+import { conflict, defineOperation, notFound, sqlState } from './define.ts';
+
+/** A client as admins see it: never its secret or the secret's hash. */
+export interface ClientView {
+  clientId: string;
+  name: string;
+  applicationType: string;
+  authMethod: string;
+  grantTypes: string[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri: string | null;
+  jwksUri: string | null;
+  firstParty: boolean;
+  /** resource identifier -> scopes the client may request for it */
+  resources: Record<string, string[]>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+export function toClientView(client: StoredClient): ClientView {
+  const { metadata } = client;
+  return {
+    clientId: client.clientId,
+    name: client.name,
+    applicationType: stringOrNull(metadata.application_type) ?? 'web',
+    authMethod: metadata.token_endpoint_auth_method,
+    grantTypes: strings(metadata.grant_types),
+    redirectUris: strings(metadata.redirect_uris),
+    postLogoutRedirectUris: strings(metadata.post_logout_redirect_uris),
+    backchannelLogoutUri: stringOrNull(metadata.backchannel_logout_uri),
+    jwksUri: stringOrNull(metadata.jwks_uri),
+    firstParty: client.firstParty,
+    resources: client.resources,
+    createdAt: client.createdAt,
+    updatedAt: client.updatedAt,
+  };
+}
+
+const clientIdInput = z.strictObject({
+  clientId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+});
+
+export const createClient = defineOperation({
+  name: 'clients.create',
+  summary: 'register a client; a generated secret is returned once',
+  input: clientCreateInput,
+  async run(ctx, input): Promise<ClientView & { clientSecret?: string }> {
+    const plan = planClient(input, await listResourceServers(ctx.db));
+    const clientId = randomBytes(16).toString('base64url');
+    const clientSecret = plan.issueSecret ? generateClientSecret() : undefined;
+    let stored: StoredClient;
+    try {
+      stored = await insertClient(ctx.db, {
+        clientId,
+        name: input.name,
+        metadata: plan.metadata,
+        secretHash: clientSecret === undefined ? null : hashClientSecret(ctx.keys.clientSecretKey, clientSecret),
+        firstParty: input.firstParty,
+        resources: plan.resources,
+      });
+    } catch (error) {
+      // A resource server deleted between the check and the insert.
+      if (sqlState(error) === '23503') throw conflict('resources', 'a named resource server was deleted meanwhile; retry');
+      throw error;
+    }
+    return { ...toClientView(stored), ...(clientSecret === undefined ? {} : { clientSecret }) };
+  },
+});
+
+export const listClientsOperation = defineOperation({
+  name: 'clients.list',
+  summary: 'list the registered clients',
+  input: z.strictObject({}),
+  async run(ctx): Promise<ClientView[]> {
+    return (await listClients(ctx.db)).map(toClientView);
+  },
+});
+
+export const showClient = defineOperation({
+  name: 'clients.show',
+  summary: 'show one client (never its secret)',
+  input: clientIdInput,
+  async run(ctx, input): Promise<ClientView> {
+    const client = await findClient(ctx.db, input.clientId);
+    if (!client) throw notFound('clientId', `no client "${input.clientId}"`);
+    return toClientView(client);
+  },
+});
+
+export const deleteClientOperation = defineOperation({
+  name: 'clients.delete',
+  summary: 'delete a client with its grants and tokens',
+  input: clientIdInput,
+  async run(ctx, input): Promise<{ clientId: string; deleted: true }> {
+    if (!(await deleteClient(ctx.db, input.clientId))) throw notFound('clientId', `no client "${input.clientId}"`);
+    return { clientId: input.clientId, deleted: true };
+  },
+});
+
+export const clientOperations = [createClient, listClientsOperation, showClient, deleteClientOperation];

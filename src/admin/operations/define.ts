@@ -1,0 +1,58 @@
+// What an admin operation is: a name, a zod schema for its input, and `run`, which returns
+// JSON-serialisable output. The same operation runs in the CLI's process (direct mode) or in the
+// server's process (through the control socket), so validation lives here, at the edge of `run`.
+import type { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { AppError } from '../../http/app-error.ts';
+import type { DerivedKeys } from '../../security/derived-keys.ts';
+import type { Database } from '../../storage/database.ts';
+
+export interface OperationContext {
+  db: Database;
+  keys: DerivedKeys;
+  config: Config;
+}
+
+export interface Operation<Schema extends z.ZodType = z.ZodType, Output = unknown> {
+  readonly name: string;
+  /** One line for help texts. */
+  readonly summary: string;
+  readonly input: Schema;
+  run(ctx: OperationContext, input: z.output<Schema>): Promise<Output>;
+}
+
+export function defineOperation<Schema extends z.ZodType, Output>(operation: Operation<Schema, Output>): Operation<Schema, Output> {
+  return operation;
+}
+
+/** Refuses input; `field` is the input property at fault (the CLI shows it as its flag). */
+export function invalidInput(field: string, message: string): AppError {
+  return new AppError('invalid_input', `${field}: ${message}`, 400);
+}
+
+export function notFound(field: string, message: string): AppError {
+  return new AppError('not_found', `${field}: ${message}`, 404);
+}
+
+export function conflict(field: string, message: string): AppError {
+  return new AppError('conflict', `${field}: ${message}`, 409);
+}
+
+/** The SQLSTATE of a database error (pg and PGlite both expose `code`). */
+export const sqlState = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+/** Formats zod issues as `field: message` lines, the first field naming the input property. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path
+        .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index > 0 ? '.' : ''}${String(segment)}`))
+        .join('');
+      if (issue.code === 'unrecognized_keys') return `${path || 'input'}: unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+      return `${path || 'input'}: ${issue.message}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,66 @@
+// resources.create | list | show | delete
+import { z } from 'zod';
+import {
+  deleteResourceServer,
+  findResourceServer,
+  insertResourceServer,
+  listResourceServers,
+  type ResourceServer,
+} from '../../storage/resource-servers.ts';
+import { resourceCreateInput } from '../resource-input.ts';
+import { conflict, defineOperation, notFound, sqlState } from './define.ts';
+
+const identifierInput = z.strictObject({
+  identifier: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'),
+});
+
+export const createResource = defineOperation({
+  name: 'resources.create',
+  summary: 'register a resource server (an API) and its scopes',
+  input: resourceCreateInput,
+  async run(ctx, input): Promise<ResourceServer> {
+    const exists = () => conflict('identifier', `a resource server "${input.identifier}" already exists`);
+    if (await findResourceServer(ctx.db, input.identifier)) throw exists();
+    try {
+      return await insertResourceServer(ctx.db, {
+        identifier: input.identifier,
+        name: input.name ?? input.identifier,
+        scopes: input.scopes,
+        tokenTtl: input.tokenTtl,
+      });
+    } catch (error) {
+      if (sqlState(error) === '23505') throw exists();
+      throw error;
+    }
+  },
+});
+
+export const listResources = defineOperation({
+  name: 'resources.list',
+  summary: 'list the resource servers',
+  input: z.strictObject({}),
+  run: (ctx): Promise<ResourceServer[]> => listResourceServers(ctx.db),
+});
+
+export const showResource = defineOperation({
+  name: 'resources.show',
+  summary: 'show one resource server and its scopes',
+  input: identifierInput,
+  async run(ctx, input): Promise<ResourceServer> {
+    const server = await findResourceServer(ctx.db, input.identifier);
+    if (!server) throw notFound('identifier', `no resource server "${input.identifier}"`);
+    return server;
+  },
+});
+
+export const deleteResource = defineOperation({
+  name: 'resources.delete',
+  summary: 'delete a resource server; clients lose their permissions on it',
+  input: identifierInput,
+  async run(ctx, input): Promise<{ identifier: string; deleted: true }> {
+    if (!(await deleteResourceServer(ctx.db, input.identifier))) throw notFound('identifier', `no resource server "${input.identifier}"`);
+    return { identifier: input.identifier, deleted: true };
+  },
+});
+
+export const resourceOperations = [createResource, listResources, showResource, deleteResource];

@@ -1,0 +1,102 @@
+// users.create | list | show | disable | enable
+import { z } from 'zod';
+import { hashPassword } from '../../accounts/passwords.ts';
+import { checkPassword } from '../../accounts/password-policy.ts';
+import { AppError } from '../../http/app-error.ts';
+import {
+  findAccountByEmail,
+  findAccountById,
+  insertAccount,
+  listAccounts,
+  setAccountDisabled,
+  withoutCredentials,
+  type Account,
+} from '../../storage/accounts.ts';
+import { notifyChange, type Queryable } from '../../storage/database.ts';
+import { conflict, defineOperation, notFound, sqlState } from './define.ts';
+
+const userCreateInput = z.strictObject({
+  email: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(254, 'must be at most 254 characters')
+    .pipe(z.email({ error: 'must be a valid email address' })),
+  name: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+  password: z.string(),
+});
+
+/** A user named by id or by email. */
+const userRefInput = z.strictObject({
+  user: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters'),
+});
+
+async function resolveAccount(db: Queryable, ref: string): Promise<Account> {
+  const account = (await findAccountById(db, ref)) ?? (ref.includes('@') ? await findAccountByEmail(db, ref) : undefined);
+  if (!account) throw notFound('user', `no account with id or email "${ref}"`);
+  return withoutCredentials(account);
+}
+
+export const createUser = defineOperation({
+  name: 'users.create',
+  summary: 'create a user account with a password',
+  input: userCreateInput,
+  async run(ctx, input): Promise<Account> {
+    const problem = checkPassword(input.password);
+    if (problem) throw new AppError('invalid_input', `password: ${problem.message.replace(/^password /, '')}`);
+    const duplicate = () => conflict('email', `an account with the email "${input.email}" already exists`);
+    if (await findAccountByEmail(ctx.db, input.email)) throw duplicate();
+    const passwordHash = await hashPassword(input.password);
+    try {
+      return await insertAccount(ctx.db, { email: input.email, name: input.name || null, passwordHash });
+    } catch (error) {
+      if (sqlState(error) === '23505') throw duplicate();
+      throw error;
+    }
+  },
+});
+
+export const listUsers = defineOperation({
+  name: 'users.list',
+  summary: 'list user accounts',
+  input: z.strictObject({}),
+  run: (ctx): Promise<Account[]> => listAccounts(ctx.db),
+});
+
+export const showUser = defineOperation({
+  name: 'users.show',
+  summary: 'show one user account (by id or email)',
+  input: userRefInput,
+  run: (ctx, input): Promise<Account> => resolveAccount(ctx.db, input.user),
+});
+
+export const disableUser = defineOperation({
+  name: 'users.disable',
+  summary: 'disable a user and end their sessions, grants and refresh tokens',
+  input: userRefInput,
+  async run(ctx, input): Promise<Account & { revoked: number }> {
+    return ctx.db.transaction(async (tx) => {
+      const account = await resolveAccount(tx, input.user);
+      await setAccountDisabled(tx, account.id, true);
+      const { rowCount } = await tx.query(`DELETE FROM oidc_models WHERE payload->>'accountId' = $1`, [account.id]);
+      await notifyChange(tx, 'account', account.id);
+      return { ...(await resolveAccount(tx, account.id)), revoked: rowCount };
+    });
+  },
+});
+
+export const enableUser = defineOperation({
+  name: 'users.enable',
+  summary: 'enable a disabled user',
+  input: userRefInput,
+  async run(ctx, input): Promise<Account> {
+    return ctx.db.transaction(async (tx) => {
+      const account = await resolveAccount(tx, input.user);
+      await setAccountDisabled(tx, account.id, false);
+      await notifyChange(tx, 'account', account.id);
+      return resolveAccount(tx, account.id);
+    });
+  },
+});
+
+export const userOperations = [createUser, listUsers, showUser, disableUser, enableUser];
