@@ -14,6 +14,7 @@ import {
   SHORT_LIVED_MODELS,
   type AdapterStores,
 } from '../../src/oidc/adapters/adapter-factory.ts';
+import { HashedIdAdapter, storageId } from '../../src/oidc/adapters/hashed-id-adapter.ts';
 import { RedisAdapter, revokeRedisGrant } from '../../src/oidc/adapters/redis-adapter.ts';
 import { revokeSqlGrant, SqlAdapter } from '../../src/oidc/adapters/sql-adapter.ts';
 import type { Database } from '../../src/storage/database.ts';
@@ -306,12 +307,12 @@ test('[postgres+redis] factory keeps short-lived models in Redis and the rest in
   const stores = await openStores(t, 'postgres', true);
   const adapterFor = createAdapterFactory(stores, { findClient: noClients });
   t.true(SHORT_LIVED_MODELS.has('AuthorizationCode') && !SHORT_LIVED_MODELS.has('RefreshToken'));
-  t.true(adapterFor('AuthorizationCode') instanceof RedisAdapter);
+  t.true(adapterFor('Interaction') instanceof RedisAdapter);
   t.true(adapterFor('Session') instanceof SqlAdapter);
 
   await adapterFor('AuthorizationCode').upsert('c1', token('c1'), 60);
   await adapterFor('AccessToken').upsert('at1', token('at1'), 60);
-  t.is(await stores.redis?.exists(`${stores.redisPrefix}AuthorizationCode:c1`), 1);
+  t.is(await stores.redis?.exists(`${stores.redisPrefix}AuthorizationCode:${storageId('c1')}`), 1);
   const { rows } = await stores.db.query<{ kind: string }>('SELECT kind FROM oidc_models');
   t.deepEqual(rows.map((row) => row.kind), ['AccessToken']);
 });
@@ -319,9 +320,36 @@ test('[postgres+redis] factory keeps short-lived models in Redis and the rest in
 test.serial('[pglite] factory without Redis keeps every model in SQL', async (t) => {
   const stores = await openStores(t, 'pglite', false);
   const adapterFor = createAdapterFactory(stores, { findClient: noClients });
-  t.true(adapterFor('AuthorizationCode') instanceof SqlAdapter);
   t.true(adapterFor('Interaction') instanceof SqlAdapter);
+  t.true(adapterFor('PushedAuthorizationRequest') instanceof SqlAdapter);
+  await adapterFor('AuthorizationCode').upsert('c1', token('c1'), 60);
+  const { rows } = await stores.db.query<{ kind: string }>('SELECT kind FROM oidc_models');
+  t.deepEqual(rows.map((row) => row.kind), ['AuthorizationCode']);
 });
+
+for (const backend of ['pglite', 'redis'] as const) {
+  test.serial(`[${backend}] bearer credentials are stored under a hash, without their value`, async (t) => {
+    const stores = await openStores(t, backend === 'redis' ? 'postgres' : 'pglite', backend === 'redis');
+    const adapterFor = createAdapterFactory(stores, { findClient: noClients });
+    const model = backend === 'redis' ? 'AuthorizationCode' : 'RefreshToken';
+    const adapter = adapterFor(model);
+    t.true(adapter instanceof HashedIdAdapter);
+    const value = 'secret-token-value-0123456789';
+    await adapter.upsert(value, token(value, { grantId: 'g1' }), 60);
+    const found = await adapter.find(value);
+    t.is(found?.jti, value, 'oidc-provider sees the token as before');
+    t.is(found?.grantId, 'g1');
+    const dump = backend === 'redis'
+      ? JSON.stringify(await stores.redis!.hgetall(`${stores.redisPrefix}${model}:${storageId(value)}`)) + (await stores.redis!.keys(`${stores.redisPrefix}*`)).join(' ')
+      : JSON.stringify((await stores.db.query('SELECT * FROM oidc_models')).rows);
+    t.true(dump.includes(storageId(value)));
+    t.false(dump.includes(value), 'the stored record does not contain the token');
+    await adapter.consume(value);
+    t.truthy((await adapter.find(value))?.consumed);
+    await adapter.destroy(value);
+    t.is(await adapter.find(value), undefined);
+  });
+}
 
 test('[factory] the Client adapter reads through findClient and refuses writes', async (t) => {
   const adapterFor = createAdapterFactory({ db: undefined as unknown as Database }, {
@@ -379,7 +407,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     await adapterFor('Grant').upsert('forever', { accountId: 'a1' });
     t.is(await pruneExpiredModels(stores.db), 2);
     const { rows } = await stores.db.query<{ id: string }>('SELECT id FROM oidc_models ORDER BY id');
-    t.deepEqual(rows.map((row) => row.id), ['forever', 'live']);
+    t.deepEqual(rows.map((row) => row.id), ['forever', storageId('live')]);
     t.is(await pruneExpiredModels(stores.db), 0);
   });
 }
