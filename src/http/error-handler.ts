@@ -2,6 +2,7 @@
 // API callers, the error page for browsers); anything unexpected to a generic 500 carrying the
 // request id, with the stack logged and never shown.
 import type { Middleware } from 'koa';
+import { isStoreUnavailable } from '../storage/store-errors.ts';
 import { AppError } from './app-error.ts';
 import type { RenderView } from '../interactions/views.ts';
 
@@ -9,12 +10,20 @@ export function errorHandler(render: RenderView): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // oidc-provider answers store outages itself (503 temporarily_unavailable): add the hint
+      if (ctx.status === 503) ctx.set('Retry-After', '5');
     } catch (caught) {
-      const error = caught instanceof AppError ? caught : undefined;
+      const error = caught instanceof AppError
+        ? caught
+        : isStoreUnavailable(caught)
+          ? new AppError('temporarily_unavailable', 'A data store is unavailable. Please retry in a moment.', 503, true)
+          : undefined;
+      if (error?.status === 503) ctx.set('Retry-After', '5');
       const status = error?.status ?? ((caught as { status?: number }).status === 413 ? 413 : 500);
       const code = error?.code ?? (status === 413 ? 'payload_too_large' : 'server_error');
       const message = error?.expose ? error.message : status === 413 ? 'the request body is too large' : 'an unexpected error occurred';
       if (!error) ctx.state.log?.error({ err: caught }, 'unhandled error');
+      else if (error.status === 503) ctx.state.log?.warn({ err: caught }, 'store unavailable');
       ctx.status = status;
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';

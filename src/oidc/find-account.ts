@@ -4,6 +4,7 @@
 import type { FindAccount } from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
 import { findAccountById } from '../storage/accounts.ts';
+import { guardStore } from './store-unavailable.ts';
 
 export const CLAIMS_BY_SCOPE = {
   openid: ['sub'],
@@ -13,7 +14,7 @@ export const CLAIMS_BY_SCOPE = {
 
 export function createFindAccount(db: Queryable): FindAccount {
   return async (_ctx, sub) => {
-    const account = await findAccountById(db, sub);
+    const account = await guardStore(() => findAccountById(db, sub));
     if (!account || account.disabled) return undefined;
     return {
       accountId: account.id,

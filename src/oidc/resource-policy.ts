@@ -3,6 +3,7 @@
 // A requested scope outside that set is refused with invalid_scope (never silently dropped).
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { RegistryCache } from './registry-cache.ts';
+import { guardStore } from './store-unavailable.ts';
 
 /** Scopes of OpenID Connect itself, granted with the login rather than by a resource server. */
 export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access', 'profile', 'email']);
@@ -18,7 +19,7 @@ export interface ResourcePolicyOptions {
 export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourcePolicyOptions) {
   /** Scopes the client may hold on the resource, or undefined when it may not use it at all. */
   async function permittedScopes(clientId: string, resource: string): Promise<string[] | undefined> {
-    const [client, server] = await Promise.all([cache.client(clientId), cache.resourceServer(resource)]);
+    const [client, server] = await guardStore(() => Promise.all([cache.client(clientId), cache.resourceServer(resource)]));
     const allowed = client?.resources[resource];
     if (!server || !allowed) return undefined;
     return server.scopes.map((scope) => scope.name).filter((name) => allowed.includes(name));
@@ -31,13 +32,13 @@ export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourceP
     async defaultResource(ctx: KoaContextWithOIDC, client: { clientId: string }, oneOf?: readonly string[]): Promise<string | readonly string[] | undefined> {
       if (oneOf) return oneOf;
       if (ctx.oidc.params?.grant_type !== 'client_credentials') return undefined;
-      const stored = await cache.client(client.clientId);
+      const stored = await guardStore(() => cache.client(client.clientId));
       const resources = Object.keys(stored?.resources ?? {});
       return resources.length === 1 ? resources[0] : undefined;
     },
 
     async getResourceServerInfo(ctx: KoaContextWithOIDC, resource: string, client: { clientId: string }) {
-      const server = await cache.resourceServer(resource);
+      const server = await guardStore(() => cache.resourceServer(resource));
       if (!server) throw new errors.InvalidTarget('the requested resource is not a registered resource server');
       const permitted = await permittedScopes(client.clientId, resource);
       if (!permitted) throw new errors.InvalidTarget('the client is not allowed to request tokens for this resource');

@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Database } from '../../storage/database.ts';
+import { guardStore } from '../store-unavailable.ts';
 import { BEARER_MODELS, HashedIdAdapter } from './hashed-id-adapter.ts';
 import { RedisAdapter, revokeRedisGrant } from './redis-adapter.ts';
 import { pruneExpiredSqlModels, revokeSqlGrant, SqlAdapter } from './sql-adapter.ts';
@@ -79,9 +80,23 @@ export function createAdapterFactory(stores: AdapterStores, options: AdapterFact
       ? new RedisAdapter(stores.redis, name, { prefix, revokeGrant })
       : new SqlAdapter(stores.db, name, { revokeGrant });
   return (name: string): Adapter => {
-    if (name === 'Client') return new ClientAdapter(options.findClient);
+    if (name === 'Client') return guarded(new ClientAdapter(options.findClient));
     const adapter = storeFor(name);
-    return BEARER_MODELS.has(name) ? new HashedIdAdapter(adapter) : adapter;
+    return guarded(BEARER_MODELS.has(name) ? new HashedIdAdapter(adapter) : adapter);
+  };
+}
+
+/** The same adapter, with store outages reported as 503 temporarily_unavailable. */
+function guarded(adapter: Adapter): Adapter {
+  const call = <T>(work: () => Promise<T>) => guardStore(work);
+  return {
+    upsert: (id, payload, expiresIn) => call(async () => adapter.upsert(id, payload, expiresIn)),
+    find: (id) => call(async () => adapter.find(id)),
+    findByUid: (uid) => call(async () => adapter.findByUid(uid)),
+    findByUserCode: (userCode) => call(async () => adapter.findByUserCode(userCode)),
+    consume: (id) => call(async () => adapter.consume(id)),
+    destroy: (id) => call(async () => adapter.destroy(id)),
+    revokeByGrantId: (grantId) => call(async () => adapter.revokeByGrantId(grantId)),
   };
 }
 
