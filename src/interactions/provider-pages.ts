@@ -14,9 +14,13 @@ export function createProviderPages(render: RenderView): PageRenderer {
       const clientName = ctx.oidc.client?.clientName;
       ctx.body = render('logout', { form, clientName });
     },
-    loggedOut(ctx) {
+    async loggedOut(ctx) {
+      // "Stay signed in" ends only the application's session: never claim a full sign-out then.
+      // (oidc-provider loads no session on this route; a full logout has cleared the cookie.)
+      const sessionId = ctx.cookies.get(ctx.oidc.provider.cookieName('session'), { signed: true });
+      const session = sessionId ? await ctx.oidc.provider.Session.find(sessionId) : undefined;
       ctx.type = 'html';
-      ctx.body = render('logged-out', {});
+      ctx.body = render('logged-out', { stillSignedIn: Boolean(session?.accountId) });
     },
   };
 }

@@ -41,6 +41,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return details;
   }
 
+  // Our pages send Referrer-Policy: no-referrer, under which browsers send `Origin: null` even on
+  // same-origin posts; `null` is therefore accepted, a foreign origin never is. SameSite=Lax on
+  // the interaction cookie is the main guard against cross-site posts.
   function assertSameOrigin(ctx: Context): void {
     const origin = ctx.get('Origin');
     if (origin && origin !== issuerOrigin && origin !== 'null') {

@@ -1,5 +1,6 @@
 // oidc-provider configured with Portcullis' secure defaults (DESIGN.md "Protocol defaults").
 // Each concern lives in its own module; this file only wires them together.
+import type { KeyObject } from 'node:crypto';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
@@ -12,14 +13,14 @@ import type { RegistryCache } from './registry-cache.ts';
 export interface PageRenderer {
   error(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): void;
   logout(ctx: KoaContextWithOIDC, form: string): void;
-  loggedOut(ctx: KoaContextWithOIDC): void;
+  loggedOut(ctx: KoaContextWithOIDC): Promise<void>;
 }
 
 export interface ProviderDeps {
   config: Config;
   jwks: { keys: JWK[] };
   cookieKeys: readonly string[];
-  clientSecretKey: Buffer;
+  clientSecretKey: KeyObject;
   adapter: NonNullable<Configuration['adapter']>;
   findAccount: NonNullable<Configuration['findAccount']>;
   cache: RegistryCache;

@@ -1,6 +1,6 @@
 // Client secrets: generated here (256 bits), shown once, stored only as HMAC-SHA-256 under a
 // server key. A keyed hash is fast enough for every token request and useless if the table leaks.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const PREFIX = 'hmac-sha256:';
 
@@ -8,11 +8,11 @@ export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function hashClientSecret(key: Buffer, secret: string): string {
+export function hashClientSecret(key: KeyObject, secret: string): string {
   return PREFIX + createHmac('sha256', key).update(secret, 'utf8').digest('base64url');
 }
 
-export function verifyClientSecret(key: Buffer, presented: string, storedHash: string): boolean {
+export function verifyClientSecret(key: KeyObject, presented: string, storedHash: string): boolean {
   const expected = Buffer.from(storedHash, 'utf8');
   const actual = Buffer.from(hashClientSecret(key, presented), 'utf8');
   return expected.length === actual.length && timingSafeEqual(expected, actual);
