@@ -9,6 +9,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import { AppError } from '../http/app-error.ts';
+import { readBoundedText } from '../http/read-body.ts';
 import type { Logger } from '../observability/logger.ts';
 import { deriveKeys } from '../security/derived-keys.ts';
 import type { Database } from '../storage/database.ts';
@@ -33,21 +34,7 @@ export interface ControlServerDeps {
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new AppError('unsupported_media_type', 'the body must be application/json', 415);
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > CONTROL_BODY_LIMIT) throw new AppError('payload_too_large', 'the request body is too large', 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > CONTROL_BODY_LIMIT) throw new AppError('payload_too_large', 'the request body is too large', 413);
-    chunks.push(chunk);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw new AppError('invalid_request', 'the body is not valid UTF-8', 400);
-  }
+  const text = await readBoundedText(req, CONTROL_BODY_LIMIT);
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text) as unknown;

@@ -117,7 +117,8 @@ function watchPageProblems(page: Page): string[] {
   return problems;
 }
 
-async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
+/** A fresh server, relying-party pages, browser page, user and registered client for one test. */
+async function setUpBrowserTest(t: ExecutionContext, backend: BackendSetup) {
   const server = await startTestServer(backend);
   const rp = await startRelyingPartyPages();
   const context = await browser!.newContext();
@@ -128,15 +129,19 @@ async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
   });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  const problems = watchPageProblems(page);
-  const isCallback = (url: URL) => url.href.startsWith(`${rp.callback}?`);
-  const isLoggedOut = (url: URL) => url.href.startsWith(rp.loggedOut);
-
   const user = await createUser(server.db);
   const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut);
   const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), {
     execute: [oidc.allowInsecureRequests],
   });
+  return { server, rp, page, user, clientId, config };
+}
+
+async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
+  const { server, rp, page, user, clientId, config } = await setUpBrowserTest(t, backend);
+  const problems = watchPageProblems(page);
+  const isCallback = (url: URL) => url.href.startsWith(`${rp.callback}?`);
+  const isLoggedOut = (url: URL) => url.href.startsWith(rp.loggedOut);
   t.is(config.serverMetadata().issuer, server.url);
 
   // --- authorization code + PKCE, through the login and consent pages ---------------------------
@@ -255,21 +260,7 @@ async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
 
 /** Cancelling at the login page or denying at the consent page sends access_denied back to the RP. */
 async function browserRefusalFlow(t: ExecutionContext, backend: BackendSetup) {
-  const server = await startTestServer(backend);
-  const rp = await startRelyingPartyPages();
-  const context = await browser!.newContext();
-  t.teardown(async () => {
-    await context.close();
-    await rp.close();
-    await server.close();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  const user = await createUser(server.db);
-  const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut);
-  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), {
-    execute: [oidc.allowInsecureRequests],
-  });
+  const { rp, page, user, config } = await setUpBrowserTest(t, backend);
   const start = async () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
@@ -309,21 +300,7 @@ async function browserRefusalFlow(t: ExecutionContext, backend: BackendSetup) {
 // claim otherwise: a user who misclicked on a shared computer must not walk away believing they
 // are signed out.
 test('"Stay signed in" keeps the session and does not claim the user is signed out (pglite)', async (t) => {
-  const server = await startTestServer(BACKENDS[0]!);
-  const rp = await startRelyingPartyPages();
-  const context = await browser!.newContext();
-  t.teardown(async () => {
-    await context.close();
-    await rp.close();
-    await server.close();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  const user = await createUser(server.db);
-  const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut);
-  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), {
-    execute: [oidc.allowInsecureRequests],
-  });
+  const { server, rp, page, user, config } = await setUpBrowserTest(t, BACKENDS[0]!);
   const authorizationUrl = (prompt?: string) =>
     oidc.buildAuthorizationUrl(config, {
       redirect_uri: rp.callback,
