@@ -47,6 +47,12 @@ const envSchema = z
     ALLOW_PRIVATE_OUTBOUND: z
       .preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional())
       .transform((value) => value === 'true' || value === '1'),
+    /** Days audit events are kept; older ones are pruned (the chain stays verifiable). 0 keeps them forever. */
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+    /** Serve Prometheus metrics on this separate port (bound to HOST). Unset: see METRICS_TOKEN. */
+    METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+    /** Serve /metrics on the main port to callers presenting `Authorization: Bearer <token>` (≥ 32 chars). */
+    METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
     /** Lifetime in seconds of JWT access tokens when the resource server sets none. */
     ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
     /** Lifetime in seconds of refresh tokens. */
@@ -77,6 +83,9 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly allowPrivateOutbound: boolean;
   readonly production: boolean;
+  readonly auditRetentionDays: number;
+  readonly metricsPort: number | undefined;
+  readonly metricsToken: string | undefined;
   readonly accessTokenTtl: number;
   readonly refreshTokenTtl: number;
   readonly sessionTtl: number;
@@ -91,7 +100,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      const shown = value === undefined || name === 'SECRET_KEY' || name.endsWith('_URL') ? '' : ` (got "${value}")`;
+      const hidden = value === undefined || name === 'SECRET_KEY' || name === 'METRICS_TOKEN' || name.endsWith('_URL');
+      const shown = hidden ? '' : ` (got "${value}")`;
       return `${name}: ${issue.message}${shown}`;
     });
     return { ok: false, problems };
@@ -111,6 +121,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       trustProxy: e.TRUST_PROXY,
       allowPrivateOutbound: e.ALLOW_PRIVATE_OUTBOUND,
       production: e.NODE_ENV === 'production',
+      auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+      metricsPort: e.METRICS_PORT,
+      metricsToken: e.METRICS_TOKEN,
       accessTokenTtl: e.ACCESS_TOKEN_TTL,
       refreshTokenTtl: e.REFRESH_TOKEN_TTL,
       sessionTtl: e.SESSION_TTL,

@@ -7,6 +7,8 @@ export interface DerivedKeys {
   readonly encryptionKey: Buffer;
   /** HMAC-SHA-256 key for client secrets (a KeyObject: a raw Buffer key costs ~10× per HMAC). */
   readonly clientSecretKey: KeyObject;
+  /** HMAC-SHA-256 key of the audit trail's hash chain: without it nobody can rewrite the chain. */
+  readonly auditKey: KeyObject;
   /** Keys for signed cookies (Keygrip). */
   readonly cookieKeys: readonly string[];
 }
@@ -18,6 +20,7 @@ export function deriveKeys(secretKey: string): DerivedKeys {
   return Object.freeze({
     encryptionKey: derive(secretKey, 'encryption at rest'),
     clientSecretKey: createSecretKey(derive(secretKey, 'client secret hmac')),
+    auditKey: createSecretKey(derive(secretKey, 'audit chain')),
     cookieKeys: Object.freeze([derive(secretKey, 'cookie signing').toString('base64url')]),
   });
 }

@@ -57,3 +57,22 @@ testEachBackend('a client created while the server runs is usable at once, and r
   }
   t.is(status, 401);
 });
+
+testEachBackend(
+  'a client deleted through one process is refused at once by another process (cache invalidated everywhere)',
+  async (t, server) => {
+    const { startServerProcess } = await import('../helpers/server-process.ts');
+    const other = await startServerProcess({ ISSUER: server.url, DATABASE_URL: server.config.databaseUrl!, REDIS_URL: server.config.redisUrl!, SECRET_KEY: server.config.secretKey! });
+    t.teardown(async () => void (await other.stop()));
+    await createResource(server.db, API_A, ['read']);
+    const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API_A]: ['read'] } });
+    const issueAt = (url: string) => postForm(`${url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service);
+    t.is((await issueAt(other.url)).status, 200, 'the other process has the client cached now');
+    const { deleteClient } = await import('../../src/storage/clients.ts');
+    await deleteClient(server.db, service.clientId);
+    let status = 200;
+    for (let attempt = 0; attempt < 50 && status === 200; attempt++) status = (await issueAt(other.url)).status;
+    t.is(status, 401, 'the NOTIFY reached the other process and dropped its cached client');
+  },
+  { only: ['postgres+redis'] },
+);
