@@ -14,6 +14,8 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { VIEWS_DIR, type RenderView } from './interactions/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { metricsRoute } from './observability/metrics-endpoint.ts';
 import { requestContext } from './observability/request-context.ts';
 
 export interface AppDeps {
@@ -25,12 +27,14 @@ export interface AppDeps {
   render: RenderView;
   cookieKeys: readonly string[];
   readiness: ReadinessCheck[];
+  metrics: Metrics;
 }
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy, keys: [...deps.cookieKeys] });
   app.silent = true; // errors are logged by our own middleware, with the request id
 
+  app.use(deps.metrics.httpMiddleware());
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(errorHandler(deps.render));
@@ -43,8 +47,12 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = stylesheet;
   });
   app.use(router.routes());
+  app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
   app.use(healthRoutes(deps.readiness).routes());
-  const interactions = interactionRoutes({ provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer });
+  const interactions = interactionRoutes({
+    provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
+    onLoginAttempt: deps.metrics.loginAttempt,
+  });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 

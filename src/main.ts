@@ -8,6 +8,7 @@ import { migrate } from './storage/migrate.ts';
 import { pruneExpired } from './storage/prune.ts';
 import { openStores } from './storage/stores.ts';
 import { startControlServer } from './admin/control-server.ts';
+import { startMetricsServer } from './observability/metrics-endpoint.ts';
 
 const PRUNE_INTERVAL_MS = 60_000;
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const portcullis = await createPortcullis({ config, stores, logger });
   const control = embedded ? await startControlServer({ config, db: stores.db, logger }) : undefined;
 
+  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(portcullis.metrics.registry, config.host, config.metricsPort);
   const server: Server = createServer(portcullis.app.callback());
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 30_000;
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     force.unref();
     await closed;
     await control?.close();
+    metricsServer?.close();
     await portcullis.close();
     await stores.close();
     releaseLock();

@@ -13,6 +13,8 @@ import { toProviderClientMetadata } from './oidc/client-metadata.ts';
 import { createProviderPages } from './interactions/provider-pages.ts';
 import { createViewRenderer } from './interactions/views.ts';
 import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { instrumentDatabase } from './storage/instrumented-database.ts';
 import { deriveKeys, type DerivedKeys } from './security/derived-keys.ts';
 import { ensureSigningKeys, loadPrivateJwks } from './security/signing-keys.ts';
 import type { Stores } from './storage/stores.ts';
@@ -22,12 +24,16 @@ export interface Portcullis {
   host: ProviderHost;
   cache: RegistryCache;
   keys: DerivedKeys;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
 export async function createPortcullis({ config, stores, logger }: { config: Config; stores: Stores; logger: Logger }): Promise<Portcullis> {
   if (!config.secretKey) throw new Error('SECRET_KEY must be resolved before the server is built');
-  const { db, redis } = stores;
+  const metrics = createMetrics();
+  const db = instrumentDatabase(stores.db, metrics.storeOperation);
+  const { redis } = stores;
+  redis?.on('error', () => metrics.storeFailure('redis'));
   const keys = deriveKeys(config.secretKey);
   await ensureSigningKeys(db, keys.encryptionKey);
 
@@ -48,6 +54,7 @@ export async function createPortcullis({ config, stores, logger }: { config: Con
       clientSecretKey: keys.clientSecretKey,
     });
     provider.use(jwtAccessTokenEndpoints({ db, cache, issuer: config.issuer, jwks, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
     provider.on('backchannel.error', (ctx, error, client) => logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'));
     provider.on('server_error', (ctx, error) => logger.error({ err: error, requestId: ctx.state?.requestId }, 'provider server error'));
     return provider;
@@ -66,12 +73,13 @@ export async function createPortcullis({ config, stores, logger }: { config: Con
     { name: 'database', check: () => db.query('SELECT 1') },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness });
+  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics });
   return {
     app,
     host,
     cache,
     keys,
+    metrics,
     async close() {
       await unsubscribe();
     },

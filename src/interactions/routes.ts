@@ -18,6 +18,7 @@ export interface InteractionDeps {
   cache: RegistryCache;
   render: RenderView;
   issuer: string;
+  onLoginAttempt: (outcome: 'success' | 'failure') => void;
 }
 
 const LOGIN_FAILED = 'Incorrect email or password.';
@@ -82,6 +83,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const email = (form.email ?? '').trim();
     const password = form.password ?? '';
     const result = await authenticateWithPassword(deps.db, email, password);
+    deps.onLoginAttempt(result.ok ? 'success' : 'failure');
     if (!result.ok) {
       const message = result.reason === 'account_disabled' ? 'This account is disabled.' : LOGIN_FAILED;
       const name = await clientName(String(details.params.client_id));

@@ -1,5 +1,5 @@
 // Gives every request an id (returned as X-Request-Id) and logs one line per request when it ends:
-// method, route (path without query), status, duration, client id where known.
+// method, route (path without query), status, duration, client id and subject where known.
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from './logger.ts';
@@ -22,7 +22,7 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      const oidc = (ctx as { oidc?: { client?: { clientId?: string }; route?: string } }).oidc;
+      const oidc = (ctx as { oidc?: { client?: { clientId?: string }; route?: string; entities?: { Account?: { accountId?: string } } } }).oidc;
       requestLog.info(
         {
           requestId,
@@ -32,6 +32,7 @@ export function requestContext(logger: Logger): Middleware {
           status: ctx.status,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
           clientId: oidc?.client?.clientId,
+          subject: oidc?.entities?.Account?.accountId,
           ip: ctx.ip,
         },
         'request',

@@ -1,0 +1,47 @@
+// Where Prometheus scrapes: a separate port (METRICS_PORT, never exposed with the public port), or
+// /metrics on the main port behind a bearer token (METRICS_TOKEN). With neither, no metrics are served.
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { Middleware } from 'koa';
+import type { Registry } from 'prom-client';
+
+const sameToken = (presented: string, expected: string) => {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/** /metrics on the main app for callers presenting the token. */
+export function metricsRoute(registry: Registry, token: string | undefined): Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== '/metrics' || !token) return next();
+    const presented = /^Bearer (.+)$/i.exec(ctx.get('Authorization'))?.[1] ?? '';
+    if (!sameToken(presented, token)) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+      ctx.body = { error: 'unauthorized', error_description: 'a valid metrics bearer token is required' };
+      return;
+    }
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  };
+}
+
+/** A separate listener that serves only the metrics. */
+export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return server;
+}

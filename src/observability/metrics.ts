@@ -1,0 +1,66 @@
+// Prometheus metrics (prom-client) in a registry per server instance: HTTP traffic by route and
+// status, tokens issued by grant type, login outcomes, store errors and latency, and the default
+// process metrics (event-loop lag, memory, CPU). Labels are bounded: routes are route names,
+// never raw paths.
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Middleware } from 'koa';
+
+export interface Metrics {
+  readonly registry: Registry;
+  tokenIssued(grantType: string): void;
+  loginAttempt(outcome: 'success' | 'failure'): void;
+  storeOperation(store: string, seconds: number, failed: boolean): void;
+  /** A store failure observed outside a timed operation (a Redis connection error). */
+  storeFailure(store: string): void;
+  /** Counts and times every request; mount first. */
+  httpMiddleware(): Middleware;
+}
+
+const KNOWN_GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'portcullis_' });
+  const requests = new Counter({ name: 'portcullis_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'portcullis_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const tokens = new Counter({ name: 'portcullis_tokens_issued_total', help: 'Successful token endpoint responses by grant type', labelNames: ['grant_type'], registers: [registry] });
+  const logins = new Counter({ name: 'portcullis_logins_total', help: 'Password login attempts by outcome', labelNames: ['outcome'], registers: [registry] });
+  const storeLatency = new Histogram({
+    name: 'portcullis_store_operation_duration_seconds',
+    help: 'Latency of database operations',
+    labelNames: ['store'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+    registers: [registry],
+  });
+  const storeErrors = new Counter({ name: 'portcullis_store_errors_total', help: 'Failed store operations', labelNames: ['store'], registers: [registry] });
+
+  return {
+    registry,
+    tokenIssued: (grantType) => tokens.inc({ grant_type: KNOWN_GRANT_TYPES.has(grantType) ? grantType : 'other' }),
+    loginAttempt: (outcome) => logins.inc({ outcome }),
+    storeOperation(store, seconds, failed) {
+      storeLatency.observe({ store }, seconds);
+      if (failed) storeErrors.inc({ store });
+    },
+    storeFailure: (store) => storeErrors.inc({ store }),
+    httpMiddleware: () => async (ctx, next) => {
+      const stop = duration.startTimer();
+      try {
+        await next();
+      } finally {
+        const oidcRoute = (ctx as { oidc?: { route?: string } }).oidc?.route;
+        const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+        const route = oidcRoute ?? (typeof matched === 'string' ? matched : 'unmatched');
+        const labels = { method: ctx.method, route, status: String(ctx.status) };
+        requests.inc(labels);
+        stop(labels);
+      }
+    },
+  };
+}
