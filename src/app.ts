@@ -15,6 +15,7 @@ import { VIEWS_DIR, type RenderView } from './interactions/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
+import type { AuditTrail } from './security/audit/audit-event.ts';
 import { metricsRoute } from './observability/metrics-endpoint.ts';
 import { requestContext } from './observability/request-context.ts';
 
@@ -28,6 +29,7 @@ export interface AppDeps {
   cookieKeys: readonly string[];
   readiness: ReadinessCheck[];
   metrics: Metrics;
+  audit: AuditTrail;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -52,6 +54,7 @@ export function createApp(deps: AppDeps): Koa {
   const interactions = interactionRoutes({
     provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
     onLoginAttempt: deps.metrics.loginAttempt,
+    audit: deps.audit,
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());

@@ -33,7 +33,8 @@ function generalHelp(): string {
   return [
     'Usage: portcullis <command> [options]',
     '',
-    'Administers Portcullis: clients, resource servers (APIs) and their scopes, users, signing keys.',
+    'Administers Portcullis: clients, resource servers (APIs) and their scopes, users, signing keys,',
+    'and reads the audit trail.',
     'It reads the server\'s configuration (DATABASE_URL, DATA_DIR, SECRET_KEY, ...). With the embedded',
     'database a running server executes the command through its control socket; with none running, the',
     'command opens DATA_DIR itself. Changes take effect in running servers at once.',
@@ -193,6 +194,27 @@ async function readPassword(): Promise<string> {
   return password;
 }
 
+/**
+ * Runs a long command (paging, following) with an AbortSignal that Ctrl-C aborts. A command that
+ * does not stop within two seconds (or on a second Ctrl-C) ends with status 130.
+ */
+async function untilInterrupted(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const controller = new AbortController();
+  let force: (code: number) => void = () => {};
+  const forced = new Promise<number>((resolve) => (force = resolve));
+  const onSigint = () => {
+    if (controller.signal.aborted) return force(130);
+    controller.abort();
+    setTimeout(() => force(130), 2_000).unref();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await Promise.race([run(controller.signal), forced]);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
 export async function main(argv: string[], env: Record<string, string | undefined>, output: Output): Promise<number> {
   let spec: CommandSpec | undefined;
   try {
@@ -217,6 +239,12 @@ export async function main(argv: string[], env: Record<string, string | undefine
       return 1;
     }
     const input = await spec.input(parsed.values, parsed.target, { readPassword });
+    if (spec.run) {
+      const { config } = configResult;
+      const operation = spec.operation;
+      const run = spec.run.bind(spec);
+      return await untilInterrupted((signal) => run({ input, json: parsed.json, output, signal, call: (next) => runCommand(config, operation, next) }));
+    }
     const result = await runCommand(configResult.config, spec.operation, input);
     if (parsed.json) {
       output.out(JSON.stringify(result, null, 2));

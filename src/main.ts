@@ -9,6 +9,7 @@ import { pruneExpired } from './storage/prune.ts';
 import { openStores } from './storage/stores.ts';
 import { startControlServer } from './admin/control-server.ts';
 import { startMetricsServer } from './observability/metrics-endpoint.ts';
+import { AuditChainBrokenError, pruneAuditEvents } from './security/audit/audit-queries.ts';
 
 const PRUNE_INTERVAL_MS = 60_000;
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const applied = await migrate(stores.db);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   const portcullis = await createPortcullis({ config, stores, logger });
-  const control = embedded ? await startControlServer({ config, db: stores.db, logger }) : undefined;
+  const control = embedded ? await startControlServer({ config, db: stores.db, logger, audit: portcullis.audit }) : undefined;
 
   const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(portcullis.metrics.registry, config.host, config.metricsPort);
   const server: Server = createServer(portcullis.app.callback());
@@ -66,6 +67,17 @@ async function main(): Promise<void> {
     pruneExpired(stores.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning expired records failed'));
   }, PRUNE_INTERVAL_MS);
   prune.unref();
+  // Audit retention: hourly, events older than AUDIT_RETENTION_DAYS go (the rest stays verifiable).
+  const pruneAudit = setInterval(() => {
+    if (config.auditRetentionDays === 0) return;
+    const olderThan = new Date(Date.now() - config.auditRetentionDays * 86_400_000);
+    pruneAuditEvents(stores.db, portcullis.keys.auditKey, olderThan).catch((error: unknown) => {
+      // a chain that no longer verifies is an incident, not a hiccup
+      if (error instanceof AuditChainBrokenError) logger.error({ err: error }, 'audit chain broken: retention pruning refused');
+      else logger.warn({ err: error }, 'pruning audit events failed');
+    });
+  }, 3_600_000);
+  pruneAudit.unref();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -73,6 +85,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     clearInterval(prune);
+    clearInterval(pruneAudit);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), 10_000);

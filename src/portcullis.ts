@@ -15,6 +15,9 @@ import { createViewRenderer } from './interactions/views.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { instrumentDatabase } from './storage/instrumented-database.ts';
+import { attachProviderAudit } from './oidc/provider-audit.ts';
+import type { AuditTrail } from './security/audit/audit-event.ts';
+import { createAuditTrail } from './security/audit/audit-writer.ts';
 import { deriveKeys, type DerivedKeys } from './security/derived-keys.ts';
 import { ensureSigningKeys, loadPrivateJwks } from './security/signing-keys.ts';
 import type { Stores } from './storage/stores.ts';
@@ -25,10 +28,20 @@ export interface Portcullis {
   cache: RegistryCache;
   keys: DerivedKeys;
   metrics: Metrics;
+  audit: AuditTrail;
+  /** Flushes the audit trail and stops listening; the stores stay open (their owner closes them). */
   close(): Promise<void>;
 }
 
-export async function createPortcullis({ config, stores, logger }: { config: Config; stores: Stores; logger: Logger }): Promise<Portcullis> {
+export interface PortcullisDeps {
+  config: Config;
+  stores: Stores;
+  logger: Logger;
+  /** Replaces the audit trail (the benchmark's audit-off baseline); production always records. */
+  audit?: AuditTrail;
+}
+
+export async function createPortcullis({ config, stores, logger, ...overrides }: PortcullisDeps): Promise<Portcullis> {
   if (!config.secretKey) throw new Error('SECRET_KEY must be resolved before the server is built');
   const metrics = createMetrics();
   const db = instrumentDatabase(stores.db, metrics.storeOperation);
@@ -36,6 +49,7 @@ export async function createPortcullis({ config, stores, logger }: { config: Con
   redis?.on('error', () => metrics.storeFailure('redis'));
   const keys = deriveKeys(config.secretKey);
   await ensureSigningKeys(db, keys.encryptionKey);
+  const audit = overrides.audit ?? createAuditTrail({ db, key: keys.auditKey, logger });
 
   const cache = createRegistryCache(db);
   const render = createViewRenderer();
@@ -53,7 +67,8 @@ export async function createPortcullis({ config, stores, logger }: { config: Con
       cookieKeys: keys.cookieKeys,
       clientSecretKey: keys.clientSecretKey,
     });
-    provider.use(jwtAccessTokenEndpoints({ db, cache, issuer: config.issuer, jwks, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    provider.use(jwtAccessTokenEndpoints({ db, cache, issuer: config.issuer, jwks, audit, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    attachProviderAudit(provider, audit);
     provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
     provider.on('backchannel.error', (ctx, error, client) => logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'));
     provider.on('server_error', (ctx, error) => logger.error({ err: error, requestId: ctx.state?.requestId }, 'provider server error'));
@@ -73,15 +88,17 @@ export async function createPortcullis({ config, stores, logger }: { config: Con
     { name: 'database', check: () => db.query('SELECT 1') },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics });
+  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics, audit });
   return {
     app,
     host,
     cache,
     keys,
     metrics,
+    audit,
     async close() {
       await unsubscribe();
+      await audit.close();
     },
   };
 }

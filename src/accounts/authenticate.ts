@@ -5,7 +5,10 @@ import { findAccountByEmail, updatePasswordHash, type AccountWithCredentials } f
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
 import { MAX_PASSWORD_LENGTH } from './password-policy.ts';
 
-export type AuthenticationResult = { ok: true; account: AccountWithCredentials } | { ok: false; reason: 'invalid_credentials' | 'account_disabled' };
+export type AuthenticationResult =
+  | { ok: true; account: AccountWithCredentials }
+  | { ok: false; reason: 'invalid_credentials' }
+  | { ok: false; reason: 'account_disabled'; accountId: string };
 
 export async function authenticateWithPassword(db: Queryable, email: string, password: string): Promise<AuthenticationResult> {
   // Oversized input is refused before hashing so it cannot be used to burn CPU.
@@ -14,7 +17,7 @@ export async function authenticateWithPassword(db: Queryable, email: string, pas
   const valid = await verifyPassword(account?.passwordHash ?? (await dummyPasswordHash()), acceptable ? password : '');
   if (!account || !valid || !acceptable) return { ok: false, reason: 'invalid_credentials' };
   // A disabled account only learns it is disabled after proving the password.
-  if (account.disabled) return { ok: false, reason: 'account_disabled' };
+  if (account.disabled) return { ok: false, reason: 'account_disabled', accountId: account.id };
   if (account.passwordHash && needsRehash(account.passwordHash)) {
     await updatePasswordHash(db, account.id, await hashPassword(password));
   }

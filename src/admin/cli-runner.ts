@@ -7,6 +7,7 @@
 //
 // The database drivers and the operations are imported only on the direct paths: a command that a
 // running server executes starts quickly.
+import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withSecretKey, type Config } from '../config.ts';
 import type { Database } from '../storage/database.ts';
@@ -86,12 +87,26 @@ async function runEmbedded(config: Config, name: string, input: unknown, options
 }
 
 async function runDirect(db: Database, config: Config, name: string, input: unknown): Promise<unknown> {
-  const [{ deriveKeys }, { ensureSigningKeys }, { runOperation }] = await Promise.all([
+  const [{ deriveKeys }, { ensureSigningKeys }, { runOperation }, { createAuditTrail }, { cliActor }] = await Promise.all([
     import('../security/derived-keys.ts'),
     import('../security/signing-keys.ts'),
     import('./operations.ts'),
+    import('../security/audit/audit-writer.ts'),
+    import('./operations/define.ts'),
   ]);
   const keys = deriveKeys(config.secretKey!);
   if (name.startsWith('keys.')) await ensureSigningKeys(db, keys.encryptionKey);
-  return runOperation({ db, keys, config }, name, input);
+  const audit = createAuditTrail({ db, key: keys.auditKey, logger: stderrLogger });
+  try {
+    return await runOperation({ db, keys, config, audit, actor: cliActor(userInfo().username) }, name, input);
+  } finally {
+    await audit.close();
+  }
 }
+
+/** The audit writer's rare complaints (the store failing) go to standard error. */
+const stderrLogger = {
+  info: () => {},
+  warn: (_fields: object, message: string) => console.error(`warning: ${message}`),
+  error: (_fields: object, message: string) => console.error(`error: ${message}`),
+};

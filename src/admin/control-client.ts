@@ -1,5 +1,6 @@
 // The CLI's side of the control socket (see control-server.ts).
 import { request } from 'node:http';
+import { userInfo } from 'node:os';
 import { AppError } from '../http/app-error.ts';
 
 export type ControlCall = { reached: true; result: unknown } | { reached: false; reason: 'no-server' };
@@ -19,7 +20,7 @@ export function callControlServer(socketPath: string, name: string, input: unkno
         socketPath,
         path: `/operations/${name}`,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-portcullis-actor': userInfo().username },
         timeout: options.timeoutMs ?? 60_000,
       },
       (res) => {

@@ -15,6 +15,8 @@ import { deriveKeys } from '../security/derived-keys.ts';
 import type { Database } from '../storage/database.ts';
 import { controlSocketPath } from '../storage/data-dir.ts';
 import { OPERATIONS, runOperation, type OperationContext } from './operations.ts';
+import { cliActor } from './operations/define.ts';
+import type { AuditTrail } from '../security/audit/audit-event.ts';
 
 export const CONTROL_BODY_LIMIT = 64 * 1024;
 /** Unix socket paths are limited to 104 (macOS) or 108 (Linux) bytes, including the terminator. */
@@ -29,6 +31,7 @@ export interface ControlServerDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  audit: AuditTrail;
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
@@ -49,9 +52,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(json);
 }
 
-export async function startControlServer({ config, db, logger }: ControlServerDeps): Promise<ControlServer> {
+export async function startControlServer({ config, db, logger, audit }: ControlServerDeps): Promise<ControlServer> {
   if (!config.secretKey) throw new Error('SECRET_KEY must be resolved before the control server starts');
-  const ctx: OperationContext = { db, config, keys: deriveKeys(config.secretKey) };
+  const keys = deriveKeys(config.secretKey);
   const socketPath = controlSocketPath(config.dataDir);
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(`the control socket path ${socketPath} is too long for a Unix socket: use a shorter DATA_DIR`);
@@ -66,8 +69,13 @@ export async function startControlServer({ config, db, logger }: ControlServerDe
       if (req.method !== 'POST') throw new AppError('method_not_allowed', 'use POST', 405);
       const input = await readJsonBody(req);
       const started = performance.now();
+      // The socket is reachable by its owner only, so the CLI's word for who runs it is trusted.
+      const actorHeader = req.headers['x-portcullis-actor'];
+      const ctx: OperationContext = { db, config, keys, audit, actor: cliActor(typeof actorHeader === 'string' ? actorHeader : undefined) };
       const result = await runOperation(ctx, name, input);
-      log.info({ operation: name, ms: Math.round(performance.now() - started) }, 'admin operation');
+      // reads (audit tail --follow polls every second) at debug; changes at info
+      const level = /\.(list|show|export|verify)$/.test(name) ? 'debug' : 'info';
+      log[level]({ operation: name, ms: Math.round(performance.now() - started) }, 'admin operation');
       send(res, 200, { ok: true, result });
     } catch (error) {
       if (error instanceof AppError && error.expose) {

@@ -2,6 +2,7 @@
 // embedded database when no server holds it) or asks a running server to run them through its
 // control socket; later the admin API serves the same registry.
 import { AppError } from '../http/app-error.ts';
+import { auditOperations } from './operations/audit.ts';
 import { clientOperations } from './operations/clients.ts';
 import { formatIssues, type Operation, type OperationContext } from './operations/define.ts';
 import { keyOperations } from './operations/keys.ts';
@@ -10,7 +11,7 @@ import { userOperations } from './operations/users.ts';
 
 export type { Operation, OperationContext } from './operations/define.ts';
 
-const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...keyOperations];
+const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...keyOperations, ...auditOperations];
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(ALL.map((operation) => [operation.name, operation]));
 

@@ -10,6 +10,8 @@ import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
 import type { RegistryCache } from '../oidc/registry-cache.ts';
 import type { RenderView } from './views.ts';
+import type { AuditTrail } from '../security/audit/audit-event.ts';
+import { requestFacts } from '../security/audit/request-facts.ts';
 import { describeConsent } from './consent-scopes.ts';
 
 export interface InteractionDeps {
@@ -19,6 +21,7 @@ export interface InteractionDeps {
   render: RenderView;
   issuer: string;
   onLoginAttempt: (outcome: 'success' | 'failure') => void;
+  audit: AuditTrail;
 }
 
 const LOGIN_FAILED = 'Incorrect email or password.';
@@ -84,6 +87,14 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const password = form.password ?? '';
     const result = await authenticateWithPassword(deps.db, email, password);
     deps.onLoginAttempt(result.ok ? 'success' : 'failure');
+    const clientId = String(details.params.client_id);
+    if (result.ok) {
+      deps.audit.record({ ...requestFacts(ctx), type: 'login.succeeded', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { amr: ['pwd'] } });
+    } else {
+      // the email tried is kept (who was targeted); the password never is
+      const known = result.reason === 'account_disabled' ? { target: { type: 'user' as const, id: result.accountId } } : {};
+      deps.audit.record({ ...requestFacts(ctx), type: 'login.failed', outcome: 'failure', clientId, ...known, details: { reason: result.reason, email: email.slice(0, 254) } });
+    }
     if (!result.ok) {
       const message = result.reason === 'account_disabled' ? 'This account is disabled.' : LOGIN_FAILED;
       const name = await clientName(String(details.params.client_id));
@@ -107,13 +118,22 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
     const grantId = await grant.save();
+    deps.audit.record({
+      ...requestFacts(ctx), type: 'consent.granted', outcome: 'success', actor: { type: 'user', id: accountId }, clientId, target: { type: 'grant', id: grantId },
+      details: { scopes: missing.missingOIDCScope ?? [], resourceScopes: missing.missingResourceScopes ?? {} },
+    });
     await finish(ctx, { consent: { grantId } });
   });
 
   router.post('/abort', async (ctx) => {
     assertSameOrigin(ctx);
-    await loadInteraction(ctx);
+    const details = await loadInteraction(ctx);
     await readForm(ctx).catch(() => ({}));
+    const accountId = details.session?.accountId;
+    deps.audit.record({
+      ...requestFacts(ctx), type: details.prompt.name === 'consent' ? 'consent.denied' : 'login.cancelled', outcome: 'failure',
+      clientId: String(details.params.client_id), ...(accountId ? { actor: { type: 'user' as const, id: accountId } } : {}),
+    });
     await finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 

@@ -9,6 +9,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import type { RegistryCache } from './registry-cache.ts';
+import type { AuditTrail } from '../security/audit/audit-event.ts';
+import { requestFacts } from '../security/audit/request-facts.ts';
 
 export interface JwtAccessTokenDeps {
   db: Queryable;
@@ -16,6 +18,7 @@ export interface JwtAccessTokenDeps {
   issuer: string;
   jwks: { keys: JWK[] };
   revokeGrant: (grantId: string) => Promise<void>;
+  audit: AuditTrail;
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];
@@ -81,6 +84,10 @@ export function jwtAccessTokenEndpoints(deps: JwtAccessTokenDeps): Middleware<Ko
           [claims.jti, claims.exp ?? Math.floor(Date.now() / 1000) + 86_400],
         );
         if (claims.gid) await deps.revokeGrant(claims.gid);
+        deps.audit.record({
+          ...requestFacts(ctx), type: 'token.revoked', outcome: 'success', actor: { type: 'client', id: client.clientId }, clientId: client.clientId,
+          target: { type: 'token', id: claims.jti }, details: { tokenType: 'access_token', ...(claims.gid ? { grantRevoked: true } : {}) },
+        });
       }
       ctx.status = 200;
       ctx.body = '';

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import type { Database } from '../../src/storage/database.ts';
 import type { Stores } from '../../src/storage/stores.ts';
+import type { AuditTrail } from '../../src/security/audit/audit-event.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { connectRedis } from '../../src/storage/stores.ts';
 import { createTestDatabase, createTestRedis, type BackendName } from './stores.ts';
@@ -40,14 +41,17 @@ const listen = (server: Server) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 
-async function serve(stores: Stores, env: Record<string, string>, logLevel: string): Promise<Omit<TestServer, 'startSibling'>> {
+/** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
+const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, flush: async () => {}, close: async () => {} };
+
+async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false): Promise<Omit<TestServer, 'startSibling'>> {
   const http = createServer();
   const port = await listen(http);
   const url = `http://127.0.0.1:${port}`;
   const parsed = parseConfig({ ...env, ISSUER: url, LOG_LEVEL: logLevel });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const config = parsed.config;
-  const portcullis = await createPortcullis({ config, stores, logger: createLogger(logLevel) });
+  const portcullis = await createPortcullis({ config, stores, logger: createLogger(logLevel), ...(auditOff ? { audit: NO_AUDIT } : {}) });
   http.on('request', portcullis.app.callback());
   return {
     url,
@@ -65,7 +69,7 @@ async function serve(stores: Stores, env: Record<string, string>, logLevel: stri
   };
 }
 
-export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string } = {}): Promise<TestServer> {
+export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string; auditOff?: boolean } = {}): Promise<TestServer> {
   const database = await createTestDatabase(backend.database);
   const redis = backend.redis ? await createTestRedis() : undefined;
   const env = {
@@ -76,7 +80,7 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
   };
   const logLevel = options.logLevel ?? 'silent';
   const stores: Stores = { db: database.db, redis: redis?.redis, redisPrefix: redis?.prefix ?? 'portcullis:', close: async () => {} };
-  const primary = await serve(stores, env, logLevel);
+  const primary = await serve(stores, env, logLevel, options.auditOff);
   const siblings: Array<() => Promise<void>> = [];
 
   return {

@@ -16,6 +16,8 @@ import { CliError, runCommand } from '../../src/admin/cli-runner.ts';
 import { startControlServer } from '../../src/admin/control-server.ts';
 import { parseConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createAuditTrail } from '../../src/security/audit/audit-writer.ts';
+import { deriveKeys } from '../../src/security/derived-keys.ts';
 import { controlSocketPath } from '../../src/storage/data-dir.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
 
@@ -318,7 +320,9 @@ test.serial('control socket: owner-only, JSON in and out, 4xx for bad requests a
   const socketPath = controlSocketPath(dir);
   writeFileSync(socketPath, 'left behind by a crashed server');
 
-  const control = await startControlServer({ config: parsed.config, db: database.db, logger: createLogger('silent') });
+  const audit = createAuditTrail({ db: database.db, key: deriveKeys(parsed.config.secretKey!).auditKey, logger: createLogger('silent') });
+  t.teardown(() => audit.close());
+  const control = await startControlServer({ config: parsed.config, db: database.db, logger: createLogger('silent'), audit });
   t.is(control.socketPath, socketPath);
   t.is(statSync(socketPath).mode & 0o777, 0o600);
 

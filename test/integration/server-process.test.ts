@@ -73,7 +73,7 @@ test.serial('SIGTERM lets an in-flight request finish, then exits 0', async (t) 
   t.regex(server.output(), /"msg":"stopped"/);
 });
 
-test.serial('debug logs and stores never contain a password, secret, code or token', async (t) => {
+test.serial('debug logs, stores and the audit trail never contain a password, secret, code or token', async (t) => {
   const primary = await startTestServer(BACKENDS.find((backend) => backend.name === 'postgres+redis')!);
   t.teardown(() => primary.close());
   const server = await startServerProcess({
@@ -113,7 +113,9 @@ test.serial('debug logs and stores never contain a password, secret, code or tok
   t.is(rows[0]?.tokens, 1);
   const redisKeys = await primary.stores.redis!.keys(`${primary.stores.redisPrefix}*`);
   const redisValues = await Promise.all(redisKeys.map(async (key) => `${key} ${JSON.stringify(await primary.stores.redis!.hgetall(key).catch(() => ({})))}`));
-  const stored = `${rows[0]?.dump ?? ''} ${redisValues.join(' ')}`;
+  const audit = await primary.db.query<{ dump: string; events: number }>(`SELECT string_agg(a::text, ' ') AS dump, count(*)::int AS events FROM audit_events a`);
+  t.true((audit.rows[0]?.events ?? 0) >= 4, 'the process recorded its audit events and flushed them on shutdown');
+  const stored = `${rows[0]?.dump ?? ''} ${redisValues.join(' ')} ${audit.rows[0]?.dump ?? ''}`;
   for (const [name, value] of Object.entries(secrets)) {
     t.false(logs.includes(value), `${name} appears in the logs`);
     t.false(stored.includes(value), `${name} appears in the database`);

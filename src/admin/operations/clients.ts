@@ -5,7 +5,7 @@ import { generateClientSecret, hashClientSecret } from '../../security/client-se
 import { deleteClient, findClient, insertClient, listClients, type StoredClient } from '../../storage/clients.ts';
 import { listResourceServers } from '../../storage/resource-servers.ts';
 import { clientCreateInput, planClient } from '../client-input.ts';
-import { conflict, defineOperation, notFound, sqlState } from './define.ts';
+import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
 
 /** A client as admins see it: never its secret or the secret's hash. */
 export interface ClientView {
@@ -74,6 +74,9 @@ export const createClient = defineOperation({
       if (sqlState(error) === '23503') throw conflict('resources', 'a named resource server was deleted meanwhile; retry');
       throw error;
     }
+    await recordAdminChange(ctx, 'client.created', { type: 'client', id: clientId }, {
+      name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, resources: plan.resources,
+    });
     return { ...toClientView(stored), ...(clientSecret === undefined ? {} : { clientSecret }) };
   },
 });
@@ -104,6 +107,7 @@ export const deleteClientOperation = defineOperation({
   input: clientIdInput,
   async run(ctx, input): Promise<{ clientId: string; deleted: true }> {
     if (!(await deleteClient(ctx.db, input.clientId))) throw notFound('clientId', `no client "${input.clientId}"`);
+    await recordAdminChange(ctx, 'client.deleted', { type: 'client', id: input.clientId });
     return { clientId: input.clientId, deleted: true };
   },
 });

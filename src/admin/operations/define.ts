@@ -6,11 +6,27 @@ import type { Config } from '../../config.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { DerivedKeys } from '../../security/derived-keys.ts';
 import type { Database } from '../../storage/database.ts';
+import type { AuditActor, AuditEventInput, AuditTarget, AuditTrail } from '../../security/audit/audit-event.ts';
 
 export interface OperationContext {
   db: Database;
   keys: DerivedKeys;
   config: Config;
+  /** Where admin changes are recorded, durably: a change whose event cannot be stored fails. */
+  audit: AuditTrail;
+  /** Who runs the operation (the CLI's operating-system user). */
+  actor: AuditActor;
+}
+
+/** Records an admin change with the admin who made it; resolves once the event is stored. */
+export function recordAdminChange(ctx: OperationContext, type: string, target: AuditTarget, details?: AuditEventInput['details']): Promise<void> {
+  return ctx.audit.recordDurable({ type, outcome: 'success', actor: ctx.actor, target, ...(details ? { details } : {}) });
+}
+
+/** The actor of a CLI command run by this operating-system user. */
+export function cliActor(username: string | undefined): AuditActor {
+  const name = (username ?? '').replace(/[^\w.@-]/g, '').slice(0, 64) || 'unknown';
+  return { type: 'admin', id: `cli:${name}` };
 }
 
 export interface Operation<Schema extends z.ZodType = z.ZodType, Output = unknown> {

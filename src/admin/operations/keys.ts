@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../../security/signing-keys.ts';
 import { maxResourceTokenTtl } from '../../storage/resource-servers.ts';
-import { defineOperation } from './define.ts';
+import { defineOperation, recordAdminChange } from './define.ts';
 
 /** ID tokens live one hour (create-provider.ts `ttl.IdToken`). */
 const ID_TOKEN_TTL = 3600;
@@ -23,7 +23,10 @@ export const rotateKeys = defineOperation({
   async run(ctx): Promise<SigningKeySummary[]> {
     // A retired key stays published until every token it may have signed has expired.
     const longest = Math.max(ctx.config.accessTokenTtl, (await maxResourceTokenTtl(ctx.db)) ?? 0, ID_TOKEN_TTL);
-    return rotateSigningKeys(ctx.db, ctx.keys.encryptionKey, longest + RETIREMENT_MARGIN);
+    const keys = await rotateSigningKeys(ctx.db, ctx.keys.encryptionKey, longest + RETIREMENT_MARGIN);
+    const current = keys.filter((key) => key.state === 'current').map((key) => key.kid);
+    await recordAdminChange(ctx, 'keys.rotated', { type: 'key', id: current.join(',') }, { current, retiredFor: longest + RETIREMENT_MARGIN });
+    return keys;
   },
 });
 

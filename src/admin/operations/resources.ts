@@ -8,7 +8,7 @@ import {
   type ResourceServer,
 } from '../../storage/resource-servers.ts';
 import { resourceCreateInput } from '../resource-input.ts';
-import { conflict, defineOperation, notFound, sqlState } from './define.ts';
+import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
 
 const identifierInput = z.strictObject({
   identifier: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'),
@@ -22,12 +22,14 @@ export const createResource = defineOperation({
     const exists = () => conflict('identifier', `a resource server "${input.identifier}" already exists`);
     if (await findResourceServer(ctx.db, input.identifier)) throw exists();
     try {
-      return await insertResourceServer(ctx.db, {
+      const created = await insertResourceServer(ctx.db, {
         identifier: input.identifier,
         name: input.name ?? input.identifier,
         scopes: input.scopes,
         tokenTtl: input.tokenTtl,
       });
+      await recordAdminChange(ctx, 'resource.created', { type: 'resource', id: input.identifier }, { scopes: input.scopes.map((scope) => scope.name), tokenTtl: input.tokenTtl });
+      return created;
     } catch (error) {
       if (sqlState(error) === '23505') throw exists();
       throw error;
@@ -59,6 +61,7 @@ export const deleteResource = defineOperation({
   input: identifierInput,
   async run(ctx, input): Promise<{ identifier: string; deleted: true }> {
     if (!(await deleteResourceServer(ctx.db, input.identifier))) throw notFound('identifier', `no resource server "${input.identifier}"`);
+    await recordAdminChange(ctx, 'resource.deleted', { type: 'resource', id: input.identifier });
     return { identifier: input.identifier, deleted: true };
   },
 });

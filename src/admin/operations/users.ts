@@ -13,7 +13,7 @@ import {
   type Account,
 } from '../../storage/accounts.ts';
 import { notifyChange, type Queryable } from '../../storage/database.ts';
-import { conflict, defineOperation, notFound, sqlState } from './define.ts';
+import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
 
 const userCreateInput = z.strictObject({
   email: z
@@ -48,7 +48,9 @@ export const createUser = defineOperation({
     if (await findAccountByEmail(ctx.db, input.email)) throw duplicate();
     const passwordHash = await hashPassword(input.password);
     try {
-      return await insertAccount(ctx.db, { email: input.email, name: input.name || null, passwordHash });
+      const account = await insertAccount(ctx.db, { email: input.email, name: input.name || null, passwordHash });
+      await recordAdminChange(ctx, 'user.created', { type: 'user', id: account.id }, { email: account.email });
+      return account;
     } catch (error) {
       if (sqlState(error) === '23505') throw duplicate();
       throw error;
@@ -75,13 +77,15 @@ export const disableUser = defineOperation({
   summary: 'disable a user and end their sessions, grants and refresh tokens',
   input: userRefInput,
   async run(ctx, input): Promise<Account & { revoked: number }> {
-    return ctx.db.transaction(async (tx) => {
+    const result = await ctx.db.transaction(async (tx) => {
       const account = await resolveAccount(tx, input.user);
       await setAccountDisabled(tx, account.id, true);
       const { rowCount } = await tx.query(`DELETE FROM oidc_models WHERE payload->>'accountId' = $1`, [account.id]);
       await notifyChange(tx, 'account', account.id);
       return { ...(await resolveAccount(tx, account.id)), revoked: rowCount };
     });
+    await recordAdminChange(ctx, 'user.disabled', { type: 'user', id: result.id }, { endedRecords: result.revoked });
+    return result;
   },
 });
 
@@ -90,12 +94,14 @@ export const enableUser = defineOperation({
   summary: 'enable a disabled user',
   input: userRefInput,
   async run(ctx, input): Promise<Account> {
-    return ctx.db.transaction(async (tx) => {
-      const account = await resolveAccount(tx, input.user);
-      await setAccountDisabled(tx, account.id, false);
-      await notifyChange(tx, 'account', account.id);
-      return resolveAccount(tx, account.id);
+    const account = await ctx.db.transaction(async (tx) => {
+      const found = await resolveAccount(tx, input.user);
+      await setAccountDisabled(tx, found.id, false);
+      await notifyChange(tx, 'account', found.id);
+      return resolveAccount(tx, found.id);
     });
+    await recordAdminChange(ctx, 'user.enabled', { type: 'user', id: account.id });
+    return account;
   },
 });
 
