@@ -312,7 +312,11 @@ export interface PruneOptions {
  * pruned (AuditChainBrokenError), the evidence stays. Each chunk moves the anchor to its last event
  * and deletes it in one transaction under the writers' lock; an `audit.pruned` event is appended.
  */
-export async function pruneAuditEvents(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions = {}): Promise<AuditPruneResult> {
+export function pruneAuditEvents(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions = {}): Promise<AuditPruneResult> {
+  return pruneFrom(db, key, olderThan, options, 0);
+}
+
+async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions, attempt: number): Promise<AuditPruneResult> {
   const now = options.now ?? (() => new Date());
   const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? 10_000));
   const anchors = await readAnchors(db);
@@ -337,7 +341,13 @@ export async function pruneAuditEvents(db: Database, key: KeyObject, olderThan: 
       if ((event.seq - from) % chunkSize === 0 || event.seq === cut) boundaries.set(event.seq, event.hash);
     },
   });
-  if (!walk.result.ok) throw new AuditChainBrokenError(walk.result);
+  if (!walk.result.ok) {
+    // Another process may have pruned the start of what we walked (every server runs the retention
+    // job): that is not a broken chain. Start over from the new anchor, a few times at most.
+    const [moved] = await readAnchors(db);
+    if (anchorKey(moved) !== anchorKey(start) && attempt < 3) return pruneFrom(db, key, olderThan, options, attempt + 1);
+    throw new AuditChainBrokenError(walk.result);
+  }
   if (anchorKey(walk.anchor) !== anchorKey(start) || walk.result.lastSeq !== cut) throw new Error('the audit chain changed while pruning: run the prune again');
 
   let pruned = 0;

@@ -80,39 +80,40 @@ export async function readHead(tx: Queryable): Promise<{ seq: number; hash: stri
   return { seq: 0, hash: GENESIS_HASH };
 }
 
-const COLUMN_COUNT = 16;
+/** The row type of one event as JSON, in the table's column order. */
+const EVENT_RECORD =
+  'seq bigint, id uuid, occurred_at timestamptz, type text, outcome text, actor_type text, actor_id text, target_type text, ' +
+  'target_id text, client_id text, ip text, user_agent text, request_id text, details jsonb, prev_hash text, hash text';
 
-/** Inserts `events` with one parameterised multi-row INSERT. */
+/**
+ * Inserts `events` in one statement with one parameter: the batch as a JSON array, unpacked by
+ * jsonb_to_recordset. Serialising one JSON document costs a fraction of binding 16 parameters per
+ * event, and the statement text is the same for every batch.
+ */
 export async function insertEvents(tx: Queryable, events: readonly ChainedAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const params: unknown[] = [];
-  const tuples: string[] = [];
-  for (const event of events) {
-    const base = params.length;
-    params.push(
-      event.seq,
-      event.id,
-      event.occurredAt.toISOString(),
-      event.type,
-      event.outcome,
-      event.actorType,
-      event.actorId,
-      event.targetType,
-      event.targetId,
-      event.clientId,
-      event.ip,
-      event.userAgent,
-      event.requestId,
-      event.details === null ? null : JSON.stringify(event.details),
-      event.prevHash,
-      event.hash,
-    );
-    const marks = Array.from({ length: COLUMN_COUNT }, (_, index) => `$${base + index + 1}`);
-    marks[2] = `${marks[2]}::timestamptz`;
-    marks[13] = `${marks[13]}::jsonb`;
-    tuples.push(`(${marks.join(', ')})`);
-  }
-  await tx.query(`INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES ${tuples.join(', ')}`, params);
+  const rows = events.map((event) => ({
+    seq: event.seq,
+    id: event.id,
+    occurred_at: event.occurredAt.toISOString(),
+    type: event.type,
+    outcome: event.outcome,
+    actor_type: event.actorType,
+    actor_id: event.actorId,
+    target_type: event.targetType,
+    target_id: event.targetId,
+    client_id: event.clientId,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    request_id: event.requestId,
+    details: event.details,
+    prev_hash: event.prevHash,
+    hash: event.hash,
+  }));
+  await tx.query(
+    `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS e(${EVENT_RECORD})`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /** The ids among `ids` that are already stored (a retried batch may have been committed before). */
