@@ -7,35 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AuditEventInput } from '../../src/security/audit/audit-event.ts';
 import type { AuditEvent } from '../../src/security/audit/audit-queries.ts';
 import { createAuditTrail } from '../../src/security/audit/audit-writer.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
+import { childEnv, CLI, runCli, type CliRun } from '../helpers/cli-process.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env });
-
-function cli(env: Record<string, string>, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Run = CliRun;
+const cli = runCli;
 
 const jsonLines = (text: string) =>
   text

@@ -20,32 +20,13 @@ import { createAuditTrail } from '../../src/security/audit/audit-writer.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
 import { controlSocketPath } from '../../src/storage/data-dir.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
+import { childEnv, CLI, runCli, type CliRun } from '../helpers/cli-process.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const PASSWORD = 'correct horse battery staple';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Only what the child needs: no DATABASE_URL, SECRET_KEY or DATA_DIR leaks in from the test's environment. */
-const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env });
-
-function cli(env: Record<string, string>, args: string[], stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+type Run = CliRun;
+const cli = runCli;
 
 /** Runs a command that must succeed with --json and returns its parsed result. */
 async function json<T = any>(t: ExecutionContext, env: Record<string, string>, args: string[], stdin = ''): Promise<T> {
