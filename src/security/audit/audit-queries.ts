@@ -312,11 +312,23 @@ export interface PruneOptions {
  * pruned (AuditChainBrokenError), the evidence stays. Each chunk moves the anchor to its last event
  * and deletes it in one transaction under the writers' lock; an `audit.pruned` event is appended.
  */
-export function pruneAuditEvents(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions = {}): Promise<AuditPruneResult> {
-  return pruneFrom(db, key, olderThan, options, 0);
+/** Another process pruned while this one was walking or deleting: start over from its anchor. */
+class ConcurrentPruneError extends Error {
+  override readonly name = 'ConcurrentPruneError';
 }
 
-async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions, attempt: number): Promise<AuditPruneResult> {
+export async function pruneAuditEvents(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions = {}): Promise<AuditPruneResult> {
+  // Every server runs the retention job, so prunes meet; each retry starts from the newer anchor.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pruneFrom(db, key, olderThan, options);
+    } catch (error) {
+      if (!(error instanceof ConcurrentPruneError) || attempt >= 5) throw error;
+    }
+  }
+}
+
+async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions): Promise<AuditPruneResult> {
   const now = options.now ?? (() => new Date());
   const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? 10_000));
   const anchors = await readAnchors(db);
@@ -342,13 +354,12 @@ async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options:
     },
   });
   if (!walk.result.ok) {
-    // Another process may have pruned the start of what we walked (every server runs the retention
-    // job): that is not a broken chain. Start over from the new anchor, a few times at most.
+    // A prune by another process may have removed the start of what we walked: not a broken chain.
     const [moved] = await readAnchors(db);
-    if (anchorKey(moved) !== anchorKey(start) && attempt < 3) return pruneFrom(db, key, olderThan, options, attempt + 1);
+    if (anchorKey(moved) !== anchorKey(start)) throw new ConcurrentPruneError('the audit chain was pruned concurrently');
     throw new AuditChainBrokenError(walk.result);
   }
-  if (anchorKey(walk.anchor) !== anchorKey(start) || walk.result.lastSeq !== cut) throw new Error('the audit chain changed while pruning: run the prune again');
+  if (anchorKey(walk.anchor) !== anchorKey(start) || walk.result.lastSeq !== cut) throw new ConcurrentPruneError('the audit chain changed while pruning');
 
   let pruned = 0;
   let anchor: StoredAnchor | undefined = start;
@@ -361,7 +372,7 @@ async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options:
       if (extra.length > 0 || anchorKey(found) !== anchorKey(anchor)) {
         // Another process pruned meanwhile (several servers run the retention job): done if it got this far.
         if (extra.length === 0 && found && found.seq >= seq) return undefined;
-        throw new Error('the audit chain was pruned concurrently: run the prune again');
+        throw new ConcurrentPruneError('the audit chain was pruned concurrently');
       }
       const { rows: at } = await tx.query<{ hash: string }>('SELECT hash FROM audit_events WHERE seq = $1', [seq]);
       if (at[0]?.hash !== hash) throw new Error(`audit event ${seq} changed while pruning: run \`portcullis audit verify\``);

@@ -34,9 +34,9 @@ export interface AuditTrailOptions {
   /** `deriveKeys(SECRET_KEY).auditKey`. */
   key: KeyObject;
   logger: AuditLogger;
-  /** Events per INSERT; reaching it flushes at once (default 100, at most 1000). */
+  /** Events per INSERT; reaching it flushes at once (default 25, at most 1000). */
   batchSize?: number;
-  /** Longest time an event waits in memory before its batch is written (default 200 ms). */
+  /** Longest time an event waits in memory before its batch is written (default 50 ms). */
   flushIntervalMs?: number;
   /** Clock of `occurred_at` (tests). */
   now?: () => Date;
@@ -60,13 +60,18 @@ interface Pending {
 }
 
 const MAX_BATCH = 1000;
+// Small, frequent batches: an event waits at most 50 ms in memory (less to lose on a crash) and
+// dies young, which the garbage collector handles far more cheaply than events kept for 200 ms
+// (the token-throughput bench measured ~0.85x with 100 / 200 ms and ~0.9–0.97x with 25 / 50 ms).
+const DEFAULT_BATCH_SIZE = 25;
+const DEFAULT_FLUSH_INTERVAL_MS = 50;
 /** Queue lengths at which an error is logged (the store has been down for long, or is too slow). */
 const BACKLOG_ALERTS = [10_000, 100_000, 1_000_000];
 
 export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
   const { db, key, logger } = options;
-  const batchSize = Math.min(MAX_BATCH, Math.max(1, Math.floor(options.batchSize ?? 100)));
-  const flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 200);
+  const batchSize = Math.min(MAX_BATCH, Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE)));
+  const flushIntervalMs = Math.max(0, options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
   const now = options.now ?? (() => new Date());
   const retryBaseMs = Math.max(1, options.retryBaseMs ?? 200);
   const retryMaxMs = Math.max(retryBaseMs, options.retryMaxMs ?? 30_000);
