@@ -32,6 +32,10 @@ export interface AppDeps {
   audit: AuditTrail;
 }
 
+/** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
+const onlyFor = (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware => (ctx, next) =>
+  matches(ctx.path) ? middleware(ctx, next) : next();
+
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy, keys: [...deps.cookieKeys] });
   app.silent = true; // errors are logged by our own middleware, with the request id
@@ -41,6 +45,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(errorHandler(deps.render));
 
+  // Our own routes. Each router is entered only for its paths, so the token endpoint and the other
+  // provider routes do not pay for route matching they can never win.
   const stylesheet = readFileSync(`${VIEWS_DIR}static/portcullis.css`);
   const router = new Router();
   router.get('/static/portcullis.css', (ctx) => {
@@ -48,16 +54,15 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = stylesheet;
   });
-  app.use(router.routes());
-  app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
-  app.use(healthRoutes(deps.readiness).routes());
   const interactions = interactionRoutes({
     provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
     onLoginAttempt: deps.metrics.loginAttempt,
     audit: deps.audit,
   });
-  app.use(interactions.routes());
-  app.use(interactions.allowedMethods());
+  app.use(onlyFor((path) => path === '/static/portcullis.css', router.routes() as Koa.Middleware));
+  app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
+  app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
+  app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();

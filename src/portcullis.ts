@@ -54,16 +54,15 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const cache = createRegistryCache(db);
   const render = createViewRenderer();
   const adapterStores = { db, ...(redis ? { redis, redisPrefix: stores.redisPrefix } : {}) };
-  const adapter = createAdapterFactory(adapterStores, {
-    findClient: async (clientId) => toProviderClientMetadata(await cache.client(clientId)),
-  });
+  const findClientMetadata = async (clientId: string) => toProviderClientMetadata(await cache.client(clientId));
+  const adapter = createAdapterFactory(adapterStores, { findClient: findClientMetadata });
   const findAccount = createFindAccount(db);
   const pages = createProviderPages(render);
 
   const host = await createProviderHost(async () => {
     const jwks = await loadPrivateJwks(db, keys.encryptionKey);
     const provider = createProvider({
-      config, jwks, adapter, findAccount, cache, pages,
+      config, jwks, adapter, findAccount, cache, pages, findClientMetadata,
       cookieKeys: keys.cookieKeys,
       clientSecretKey: keys.clientSecretKey,
     });

@@ -4,6 +4,7 @@
 import type { Middleware } from 'koa';
 import { isStoreUnavailable } from '../storage/store-errors.ts';
 import { AppError } from './app-error.ts';
+import { requestLogger } from '../observability/request-context.ts';
 import type { RenderView } from '../interactions/views.ts';
 
 export function errorHandler(render: RenderView): Middleware {
@@ -22,8 +23,8 @@ export function errorHandler(render: RenderView): Middleware {
       const status = error?.status ?? ((caught as { status?: number }).status === 413 ? 413 : 500);
       const code = error?.code ?? (status === 413 ? 'payload_too_large' : 'server_error');
       const message = error?.expose ? error.message : status === 413 ? 'the request body is too large' : 'an unexpected error occurred';
-      if (!error) ctx.state.log?.error({ err: caught }, 'unhandled error');
-      else if (error.status === 503) ctx.state.log?.warn({ err: caught }, 'store unavailable');
+      if (!error) requestLogger(ctx)?.error({ err: caught }, 'unhandled error');
+      else if (error.status === 503) requestLogger(ctx)?.warn({ err: caught }, 'store unavailable');
       ctx.status = status;
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';

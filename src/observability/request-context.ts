@@ -6,6 +6,11 @@ import type { Logger } from './logger.ts';
 
 const SAFE_REQUEST_ID = /^[\w.-]{8,64}$/;
 
+/** A redacting logger bound to the request's id, for anything a request logs besides its line. */
+export function requestLogger(ctx: { state: { requestId?: string; logger?: Logger } }): Logger | undefined {
+  return ctx.state.logger?.child({ requestId: ctx.state.requestId });
+}
+
 export function requestContext(logger: Logger): Middleware {
   // The request line holds only the fixed fields below (never a query string, body or header), so
   // it skips the redaction pass, which would otherwise cost more than the rest of a token request.
@@ -14,9 +19,7 @@ export function requestContext(logger: Logger): Middleware {
     const incoming = ctx.get('X-Request-Id');
     const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    // A redacting child logger for anything else this request logs, made only when used.
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= logger.child({ requestId })), configurable: true, enumerable: true });
+    ctx.state.logger = logger;
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
     try {

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import { verifyClientSecret } from '../security/client-secrets.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
+import { guardStore } from './store-unavailable.ts';
 import { createResourcePolicy, OIDC_SCOPES } from './resource-policy.ts';
 import type { RegistryCache } from './registry-cache.ts';
 
@@ -25,6 +26,8 @@ export interface ProviderDeps {
   findAccount: NonNullable<Configuration['findAccount']>;
   cache: RegistryCache;
   pages: PageRenderer;
+  /** The provider metadata of a client (the same object while the client is unchanged). */
+  findClientMetadata: (clientId: string) => Promise<Record<string, unknown> | undefined>;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -117,6 +120,23 @@ export function createProvider(deps: ProviderDeps): Provider {
   const secretKey = deps.clientSecretKey;
   provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
     return Promise.resolve(typeof this.clientSecret === 'string' && verifyClientSecret(secretKey, presented, this.clientSecret));
+  };
+
+  // oidc-provider builds a Client from adapter metadata and caches it under a hash of the JSON it
+  // re-computes on every lookup. Our metadata object is stable while the client is unchanged (the
+  // registry cache replaces it on every change), so the built Client is cached on that object
+  // instead: the library still validates each new version, and the token path skips the hashing.
+  const findClient = provider.Client.find.bind(provider.Client);
+  const builtClients = new WeakMap<object, Awaited<ReturnType<typeof findClient>>>();
+  provider.Client.find = async (clientId: string) => {
+    const metadata = typeof clientId === 'string' && clientId ? await guardStore(() => deps.findClientMetadata(clientId)) : undefined;
+    if (!metadata) return findClient(clientId);
+    let client = builtClients.get(metadata);
+    if (!client) {
+      client = await findClient(clientId);
+      if (client) builtClients.set(metadata, client);
+    }
+    return client;
   };
 
   // ctx.secure (Secure cookies, https redirects) must honour X-Forwarded-Proto behind a TLS proxy.
