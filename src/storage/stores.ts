@@ -31,7 +31,18 @@ export async function openStores(config: Config, options: { onListenerLost?: () 
     ? openPostgres({ connectionString: config.databaseUrl, ...(options.onListenerLost ? { onListenerLost: options.onListenerLost } : {}) })
     : await openPglite(pgliteDir(config.dataDir));
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
-  if (redis) await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+  // Give Redis a moment to connect, but never wait forever: while it is down, requests that need it
+  // answer 503 and /readyz says so; ioredis keeps reconnecting and service resumes without a restart.
+  if (redis && redis.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5_000);
+      timer.unref();
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
   return {
     db,
     redis,

@@ -4,10 +4,9 @@ import { testEachBackend } from '../helpers/backend-test.ts';
 import { createTestClient, createUser, postForm } from '../helpers/fixtures.ts';
 import { authorize, pkcePair, UserAgent } from '../helpers/user-agent.ts';
 import { REDIRECT_URI } from '../helpers/fixtures.ts';
-import type { TestServer } from '../helpers/server.ts';
 
-const authorizeUrl = (server: TestServer, clientId: string) =>
-  `${server.url}/auth?${new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' })}`;
+const authorizeUrl = (baseUrl: string, clientId: string) =>
+  `${baseUrl}/auth?${new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' })}`;
 
 testEachBackend(
   'Redis down: authorization fails closed with temporarily_unavailable, readiness is 503, and both recover',
@@ -17,7 +16,7 @@ testEachBackend(
     const redis = server.stores.redis!;
     redis.disconnect();
 
-    const during = await new UserAgent().follow(authorizeUrl(server, client.clientId));
+    const during = await new UserAgent().follow(authorizeUrl(server.url, client.clientId));
     t.is(new URL(during.url).searchParams.get('error'), 'temporarily_unavailable');
     t.is(new URL(during.url).searchParams.get('code'), null);
     const ready = await fetch(`${server.url}/readyz`);
@@ -54,6 +53,27 @@ testEachBackend(
     }
     t.true(statuses.every((status) => status === 200 || status === 503), statuses.join(','));
     t.is(statuses.at(-1), 200, 'recovered without a restart');
+  },
+  { only: ['postgres+redis'] },
+);
+
+testEachBackend(
+  'a server started while Redis is down listens, reports not ready, and refuses logins with 503 instead of hanging',
+  async (t, server) => {
+    const { startServerProcess } = await import('../helpers/server-process.ts');
+    const { createServer } = await import('node:net');
+    // a port that refuses connections: bind one, note it, close it
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const deadPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const started = await startServerProcess({ ISSUER: server.url, DATABASE_URL: server.config.databaseUrl!, REDIS_URL: `redis://127.0.0.1:${deadPort}`, SECRET_KEY: server.config.secretKey! });
+    t.teardown(async () => void (await started.stop()));
+    const ready = await fetch(`${started.url}/readyz`);
+    t.is(ready.status, 503);
+    const client = await createTestClient(server);
+    const during = await new UserAgent().follow(authorizeUrl(started.url, client.clientId));
+    t.is(new URL(during.url).searchParams.get('error'), 'temporarily_unavailable');
   },
   { only: ['postgres+redis'] },
 );
