@@ -256,6 +256,21 @@ async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
   t.regex(page.url(), new RegExp(`^${server.url}/interaction/`));
 
   t.deepEqual(problems, [], 'no CSP violations or script errors in the browser');
+
+  // --- the audit trail tells the same story, with the right actor, client and IP ------------------
+  await server.portcullis.audit.flush();
+  const { rows } = await server.db.query<{ type: string; actor_id: string | null; client_id: string | null; ip: string | null; details: Record<string, unknown> }>(
+    'SELECT type, actor_id, client_id, ip, details FROM audit_events ORDER BY seq',
+  );
+  const story = ['login.failed', 'login.succeeded', 'consent.granted', 'token.issued', 'token.issued', 'logout'];
+  let next = 0;
+  for (const row of rows) if (row.type === story[next]) next++;
+  t.is(next, story.length, `audit events in order: ${rows.map((row) => row.type).join(', ')}`);
+  const succeeded = rows.find((row) => row.type === 'login.succeeded')!;
+  t.is(succeeded.actor_id, user.id);
+  t.is(succeeded.client_id, clientId);
+  t.regex(succeeded.ip ?? '', /127\.0\.0\.1/);
+  t.deepEqual(rows.filter((row) => row.type === 'token.issued').map((row) => row.details.grantType), ['authorization_code', 'refresh_token']);
 }
 
 /** Cancelling at the login page or denying at the consent page sends access_denied back to the RP. */
