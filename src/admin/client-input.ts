@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { ClientMetadata } from '../storage/clients.ts';
 import type { ResourceServer } from '../storage/resource-servers.ts';
+import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
 import { invalidInput } from './operations/define.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -89,12 +90,6 @@ export interface ClientPlan {
   issueSecret: boolean;
 }
 
-/**
- * The scopes of OpenID Connect itself, granted with the login rather than by a resource server.
- * The same set as `OIDC_SCOPES` in src/oidc/resource-policy.ts (a unit test keeps them equal); kept
- * here so the CLI does not load oidc-provider to validate its input.
- */
-export const OIDC_SCOPE_NAMES: ReadonlySet<string> = new Set(['openid', 'offline_access', 'profile', 'email']);
 
 const unique = <T>(values: readonly T[]) => [...new Set(values)];
 
@@ -176,7 +171,7 @@ export function planResources(resources: readonly string[], scopes: readonly str
     plan[identifier] = scopes.filter((scope) => defined.has(scope));
   }
   for (const scope of scopes) {
-    if (OIDC_SCOPE_NAMES.has(scope)) {
+    if (OIDC_SCOPES.has(scope)) {
       throw invalidInput('scopes', `"${scope}" is an OpenID Connect scope, available to every client; list only API scopes`);
     }
     if (!Object.values(plan).some((granted) => granted.includes(scope))) {

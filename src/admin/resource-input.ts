@@ -1,6 +1,6 @@
 // Pure rules for registering a resource server (an API): identifier, scopes, token lifetime.
 import { z } from 'zod';
-import { OIDC_SCOPE_NAMES } from './client-input.ts';
+import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
 
 /** RFC 6749 §3.3 scope-token characters. */
 export const SCOPE_NAME = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -21,7 +21,7 @@ export function scopeNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > 128) return 'must be at most 128 characters';
   if (!SCOPE_NAME.test(name)) return 'may contain only printable ASCII characters other than space, " and \\';
-  if (OIDC_SCOPE_NAMES.has(name)) return 'is an OpenID Connect scope, reserved by the server';
+  if (OIDC_SCOPES.has(name)) return 'is an OpenID Connect scope, reserved by the server';
   return undefined;
 }
 

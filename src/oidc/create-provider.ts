@@ -8,7 +8,8 @@ import { verifyClientSecret } from '../security/client-secrets.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
 import { guardStore } from './store-unavailable.ts';
-import { createResourcePolicy, OIDC_SCOPES } from './resource-policy.ts';
+import { OIDC_SCOPES } from './oidc-scopes.ts';
+import { createResourcePolicy } from './resource-policy.ts';
 import type { RegistryCache } from './registry-cache.ts';
 
 export interface PageRenderer {

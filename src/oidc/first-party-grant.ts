@@ -1,7 +1,8 @@
 // Consent: a first-party client (marked by an admin) gets the scopes it asks for — within what
 // it is allowed — without a consent page. Every other client goes through consent as usual.
 import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
-import { OIDC_SCOPES, requestedApiScopes } from './resource-policy.ts';
+import { OIDC_SCOPES } from './oidc-scopes.ts';
+import { requestedApiScopes } from './resource-policy.ts';
 
 type PermittedScopes = (clientId: string, resource: string) => Promise<string[] | undefined>;
 

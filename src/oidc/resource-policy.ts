@@ -5,8 +5,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { RegistryCache } from './registry-cache.ts';
 import { guardStore } from './store-unavailable.ts';
 
-/** Scopes of OpenID Connect itself, granted with the login rather than by a resource server. */
-export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access', 'profile', 'email']);
+import { OIDC_SCOPES } from './oidc-scopes.ts';
 
 export const requestedApiScopes = (scope: unknown): string[] =>
   typeof scope === 'string' ? scope.split(' ').filter((name) => name && !OIDC_SCOPES.has(name)) : [];

@@ -1,9 +1,8 @@
 // Registration rules for clients and resource servers (pure; no I/O).
 import test from 'ava';
 import { AppError } from '../../src/http/app-error.ts';
-import { OIDC_SCOPES } from '../../src/oidc/resource-policy.ts';
 import { runOperation } from '../../src/admin/operations.ts';
-import { OIDC_SCOPE_NAMES, clientCreateInput, planClient, planResources, redirectUriProblem, type ClientCreateInput } from '../../src/admin/client-input.ts';
+import { clientCreateInput, planClient, planResources, redirectUriProblem, type ClientCreateInput } from '../../src/admin/client-input.ts';
 import { resourceCreateInput, resourceIdentifierProblem, scopeNameProblem } from '../../src/admin/resource-input.ts';
 import type { ResourceServer } from '../../src/storage/resource-servers.ts';
 
@@ -202,10 +201,6 @@ test('resource input: token TTL between 30 and 86400 whole seconds, unique scope
   t.false(duplicate.success);
   t.regex(duplicate.error?.issues[0]?.message ?? '', /listed twice/);
   t.deepEqual(parse({ scopes: [{ name: 'read' }] }).data?.scopes, [{ name: 'read', description: '' }]);
-});
-
-test('the CLI\'s copy of the OpenID Connect scopes matches the provider\'s', (t) => {
-  t.deepEqual([...OIDC_SCOPE_NAMES].sort(), [...OIDC_SCOPES].sort());
 });
 
 test('operations refuse invalid input before touching the database, naming each field', async (t) => {
