@@ -1,22 +1,16 @@
 // Where Prometheus scrapes: a separate port (METRICS_PORT, never exposed with the public port), or
 // /metrics on the main port behind a bearer token (METRICS_TOKEN). With neither, no metrics are served.
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Registry } from 'prom-client';
-
-const sameToken = (presented: string, expected: string) => {
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
+import { constantTimeEqual } from '../security/constant-time.ts';
 
 /** /metrics on the main app for callers presenting the token. */
 export function metricsRoute(registry: Registry, token: string | undefined): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== '/metrics' || !token) return next();
     const presented = /^Bearer (.+)$/i.exec(ctx.get('Authorization'))?.[1] ?? '';
-    if (!sameToken(presented, token)) {
+    if (!constantTimeEqual(presented, token)) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
       ctx.body = { error: 'unauthorized', error_description: 'a valid metrics bearer token is required' };

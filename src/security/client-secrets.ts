@@ -1,6 +1,7 @@
 // Client secrets: generated here (256 bits), shown once, stored only as HMAC-SHA-256 under a
 // server key. A keyed hash is fast enough for every token request and useless if the table leaks.
-import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, randomBytes, type KeyObject } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.ts';
 
 const PREFIX = 'hmac-sha256:';
 
@@ -13,7 +14,5 @@ export function hashClientSecret(key: KeyObject, secret: string): string {
 }
 
 export function verifyClientSecret(key: KeyObject, presented: string, storedHash: string): boolean {
-  const expected = Buffer.from(storedHash, 'utf8');
-  const actual = Buffer.from(hashClientSecret(key, presented), 'utf8');
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  return constantTimeEqual(hashClientSecret(key, presented), storedHash);
 }

@@ -6,7 +6,7 @@
 // sorted keys (RFC 8785 style), so the hash does not depend on how a driver or jsonb orders keys.
 // The HMAC is keyed with a key derived from SECRET_KEY: whoever can write to the database but does
 // not hold SECRET_KEY can neither recompute an edited event's hash nor forge the retention anchor.
-import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import type { AuditOutcome } from './audit-event.ts';
 
 /** `prev_hash` of the very first event (seq 1). */
@@ -112,9 +112,3 @@ export function anchorMac(key: KeyObject, anchor: AuditAnchor): string {
     .digest('hex');
 }
 
-/** Constant-time comparison of two hex digests. */
-export function sameDigest(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
-}

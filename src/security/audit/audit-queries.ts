@@ -2,7 +2,8 @@
 // hash chain, and retention pruning that keeps what remains verifiable.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { Database, Queryable } from '../../storage/database.ts';
-import { anchorMac, chainEvents, chainHash, GENESIS_HASH, sameDigest, type ChainedAuditEvent } from './audit-chain.ts';
+import { anchorMac, chainEvents, chainHash, GENESIS_HASH, type ChainedAuditEvent } from './audit-chain.ts';
+import { constantTimeEqual } from '../constant-time.ts';
 import type { AuditActor, AuditOutcome } from './audit-event.ts';
 import { normalizeAuditEvent } from './audit-input.ts';
 import { EVENT_COLUMNS, insertEvents, lockChain, readAnchors, readHead, rowToEvent, type AuditEventRow, type StoredAnchor } from './audit-sql.ts';
@@ -209,7 +210,7 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
   const anchor = anchors[0];
   const fail = (checked: number, brokenSeq: number, reason: string): Walk => ({ result: { ok: false, checked, brokenSeq, reason }, anchor });
   if (anchors.length > 1) return fail(0, Math.min(...anchors.map((each) => each.seq)), 'there is more than one chain anchor (audit_chain_anchor was tampered with)');
-  if (anchor && !sameDigest(anchor.mac, anchorMac(key, anchor))) {
+  if (anchor && !constantTimeEqual(anchor.mac, anchorMac(key, anchor))) {
     return fail(0, anchor.seq, `the retention anchor at seq ${anchor.seq} does not carry a valid MAC: it was forged or altered (or SECRET_KEY changed)`);
   }
 
@@ -242,10 +243,10 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
         const gap = event.seq - 1 === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq} to ${event.seq - 1}`;
         return fail(checked, expectedSeq, `event ${gap} is missing: the chain jumps from ${expectedSeq - 1} to ${event.seq} (deleted)`);
       }
-      if (!sameDigest(event.prevHash, prevHash)) {
+      if (!constantTimeEqual(event.prevHash, prevHash)) {
         return fail(checked, event.seq, `prev_hash of seq ${event.seq} does not match the hash of the event before it (an event was replaced, removed or inserted)`);
       }
-      if (!sameDigest(event.hash, chainHash(key, event.prevHash, event.seq, event))) {
+      if (!constantTimeEqual(event.hash, chainHash(key, event.prevHash, event.seq, event))) {
         return fail(checked, event.seq, `hash of seq ${event.seq} does not match its content (the event was edited, or SECRET_KEY changed)`);
       }
       options.visit?.(event);
