@@ -16,13 +16,15 @@ export interface ResourcePolicyOptions {
 }
 
 export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourcePolicyOptions) {
-  /** Scopes the client may hold on the resource, or undefined when it may not use it at all. */
-  async function permittedScopes(clientId: string, resource: string): Promise<string[] | undefined> {
+  /** The resource server and the scopes the client may hold on it (undefined: it may not use it). */
+  async function lookUp(clientId: string, resource: string) {
     const [client, server] = await guardStore(() => Promise.all([cache.client(clientId), cache.resourceServer(resource)]));
     const allowed = client?.resources[resource];
-    if (!server || !allowed) return undefined;
-    return server.scopes.map((scope) => scope.name).filter((name) => allowed.includes(name));
+    const permitted = server && allowed ? server.scopes.map((scope) => scope.name).filter((name) => allowed.includes(name)) : undefined;
+    return { server, permitted };
   }
+
+  const permittedScopes = async (clientId: string, resource: string) => (await lookUp(clientId, resource)).permitted;
 
   return {
     permittedScopes,
@@ -37,9 +39,8 @@ export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourceP
     },
 
     async getResourceServerInfo(ctx: KoaContextWithOIDC, resource: string, client: { clientId: string }) {
-      const server = await guardStore(() => cache.resourceServer(resource));
+      const { server, permitted } = await lookUp(client.clientId, resource);
       if (!server) throw new errors.InvalidTarget('the requested resource is not a registered resource server');
-      const permitted = await permittedScopes(client.clientId, resource);
       if (!permitted) throw new errors.InvalidTarget('the client is not allowed to request tokens for this resource');
       const refused = requestedApiScopes(ctx.oidc.params?.scope).filter((name) => !permitted.includes(name));
       if (refused.length > 0) {
