@@ -21,11 +21,11 @@ export interface SigningKeySummary {
   removeAfter: string | null;
 }
 
+/** Listing never reads the (encrypted) private parts. */
 interface KeyRow {
   kid: string;
   alg: string;
   state: KeyState;
-  private_jwk: string;
   created_at: Date;
   activated_at: Date | null;
   retired_at: Date | null;
@@ -97,7 +97,7 @@ export async function rotateSigningKeys(db: Database, encryptionKey: Buffer, max
 
 export async function listSigningKeys(db: Queryable): Promise<SigningKeySummary[]> {
   const { rows } = await db.query<KeyRow>(
-    `SELECT kid, alg, state, private_jwk, created_at, activated_at, retired_at, remove_after FROM signing_keys
+    `SELECT kid, alg, state, created_at, activated_at, retired_at, remove_after FROM signing_keys
      WHERE remove_after IS NULL OR remove_after > now() ORDER BY alg, created_at`,
   );
   const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
@@ -120,7 +120,7 @@ export async function listSigningKeys(db: Queryable): Promise<SigningKeySummary[
  */
 export async function loadPrivateJwks(db: Database, encryptionKey: Buffer): Promise<{ keys: JWK[] }> {
   await db.query('DELETE FROM signing_keys WHERE remove_after IS NOT NULL AND remove_after <= now()');
-  const { rows } = await db.query<KeyRow>(`SELECT kid, alg, state, private_jwk FROM signing_keys`);
+  const { rows } = await db.query<{ kid: string; state: KeyState; private_jwk: string }>(`SELECT kid, state, private_jwk FROM signing_keys`);
   const keys = rows
     .sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state])
     .map((row) => {

@@ -48,14 +48,7 @@ const toClient = (row: Row): StoredClient => ({
   updatedAt: new Date(row.updated_at).toISOString(),
 });
 
-export interface NewClient {
-  clientId: string;
-  name: string;
-  metadata: ClientMetadata;
-  secretHash: string | null;
-  firstParty: boolean;
-  resources: Record<string, string[]>;
-}
+export type NewClient = Omit<StoredClient, 'createdAt' | 'updatedAt'>;
 
 export async function insertClient(db: Database, input: NewClient): Promise<StoredClient> {
   await db.transaction(async (tx) => {
