@@ -3,7 +3,7 @@
 import type Koa from 'koa';
 import type { Config } from './config.ts';
 import { createApp } from './app.ts';
-import { createAdapterFactory, revokeGrantEverywhere } from './oidc/adapters/adapter-factory.ts';
+import { createAdapterFactory, revokeGrantEverywhere, type AdapterStores } from './oidc/adapters/adapter-factory.ts';
 import { createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
@@ -53,7 +53,8 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
 
   const cache = createRegistryCache(db);
   const render = createViewRenderer();
-  const adapterStores = { db, ...(redis ? { redis, redisPrefix: stores.redisPrefix } : {}) };
+  // oidc-provider's records get their own namespace under the deployment's Redis prefix
+  const adapterStores: AdapterStores = redis ? { db, redis, redisPrefix: `${stores.redisPrefix}oidc:` } : { db };
   const findClientMetadata = async (clientId: string) => toProviderClientMetadata(await cache.client(clientId));
   const adapter = createAdapterFactory(adapterStores, { findClient: findClientMetadata });
   const findAccount = createFindAccount(db);

@@ -10,6 +10,7 @@ import { openPostgres } from './postgres.ts';
 export interface Stores {
   db: Database;
   redis: Redis | undefined;
+  /** Root namespace of every Portcullis key in Redis (each feature adds its own segment). */
   redisPrefix: string;
   close(): Promise<void>;
 }

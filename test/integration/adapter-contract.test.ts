@@ -338,8 +338,8 @@ for (const backend of ['pglite', 'redis'] as const) {
     const found = await adapter.find(value);
     t.is(found?.jti, value, 'oidc-provider sees the token as before');
     t.is(found?.grantId, 'g1');
-    const dump = backend === 'redis'
-      ? JSON.stringify(await stores.redis!.hgetall(`${stores.redisPrefix}${model}:${storageId(value)}`)) + (await stores.redis!.keys(`${stores.redisPrefix}*`)).join(' ')
+    const dump = stores.redis
+      ? JSON.stringify(await stores.redis.hgetall(`${stores.redisPrefix}${model}:${storageId(value)}`)) + (await stores.redis.keys(`${stores.redisPrefix}*`)).join(' ')
       : JSON.stringify((await stores.db.query('SELECT * FROM oidc_models')).rows);
     t.true(dump.includes(storageId(value)));
     t.false(dump.includes(value), 'the stored record does not contain the token');

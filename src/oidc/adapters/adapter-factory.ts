@@ -8,19 +8,13 @@ import { BEARER_MODELS, HashedIdAdapter } from './hashed-id-adapter.ts';
 import { RedisAdapter, revokeRedisGrant } from './redis-adapter.ts';
 import { pruneExpiredSqlModels, revokeSqlGrant, SqlAdapter } from './sql-adapter.ts';
 
-export interface AdapterStores {
-  db: Database;
-  redis?: Redis;
-  /** Key prefix of the oidc-provider records in Redis. */
-  redisPrefix?: string;
-}
+/** SQL alone, or SQL with Redis and the key prefix of the oidc-provider records there. */
+export type AdapterStores = { db: Database; redis?: undefined } | { db: Database; redis: Redis; redisPrefix: string };
 
 export interface AdapterFactoryOptions {
   /** Client metadata (RFC 7591 names) of an active client, or undefined. */
   findClient: (id: string) => Promise<Record<string, unknown> | undefined>;
 }
-
-export const DEFAULT_REDIS_PREFIX = 'portcullis:oidc:';
 
 /** Models that are short-lived and go to Redis when it is configured; everything else is durable in SQL. */
 export const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
@@ -74,10 +68,9 @@ const readOnly = (method: string): Promise<never> =>
  */
 export function createAdapterFactory(stores: AdapterStores, options: AdapterFactoryOptions): AdapterFactory {
   const revokeGrant = (grantId: string) => revokeGrantEverywhere(stores, grantId);
-  const prefix = stores.redisPrefix ?? DEFAULT_REDIS_PREFIX;
   const storeFor = (name: string): Adapter =>
     stores.redis && SHORT_LIVED_MODELS.has(name)
-      ? new RedisAdapter(stores.redis, name, { prefix, revokeGrant })
+      ? new RedisAdapter(stores.redis, name, { prefix: stores.redisPrefix, revokeGrant })
       : new SqlAdapter(stores.db, name, { revokeGrant });
   return (name: string): Adapter => {
     if (name === 'Client') return guarded(new ClientAdapter(options.findClient));
@@ -104,7 +97,7 @@ function guarded(adapter: Adapter): Adapter {
 export async function revokeGrantEverywhere(stores: AdapterStores, grantId: string): Promise<void> {
   await Promise.all([
     revokeSqlGrant(stores.db, grantId),
-    stores.redis ? revokeRedisGrant(stores.redis, stores.redisPrefix ?? DEFAULT_REDIS_PREFIX, grantId) : undefined,
+    stores.redis ? revokeRedisGrant(stores.redis, stores.redisPrefix, grantId) : undefined,
   ]);
 }
 
