@@ -117,6 +117,18 @@ function watchPageProblems(page: Page): string[] {
   return problems;
 }
 
+/** An authorization request for `openid email` whose code is never redeemed (a fixed PKCE challenge). */
+function simpleAuthorizationUrl(config: oidc.Configuration, redirectUri: string, prompt?: string): string {
+  return oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid email',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    state: oidc.randomState(),
+    ...(prompt ? { prompt } : {}),
+  }).href;
+}
+
 /** A fresh server, relying-party pages, browser page, user and registered client for one test. */
 async function setUpBrowserTest(t: ExecutionContext, backend: BackendSetup) {
   const server = await startTestServer(backend);
@@ -211,15 +223,7 @@ async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
   t.is((await oidc.fetchUserInfo(config, refreshed.access_token, user.id)).email, user.email);
 
   // --- single sign-on: while the session lives, prompt=none gets a code without any page --------
-  const silentUrl = () =>
-    oidc.buildAuthorizationUrl(config, {
-      redirect_uri: rp.callback,
-      scope: 'openid email',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-      code_challenge_method: 'S256',
-      state: oidc.randomState(),
-      prompt: 'none',
-    }).href;
+  const silentUrl = () => simpleAuthorizationUrl(config, rp.callback, 'none');
   await page.goto(silentUrl());
   await page.waitForURL(isCallback);
   t.truthy(new URL(page.url()).searchParams.get('code'), 'the live session signs in silently');
@@ -316,15 +320,7 @@ async function browserRefusalFlow(t: ExecutionContext, backend: BackendSetup) {
 // are signed out.
 test('"Stay signed in" keeps the session and does not claim the user is signed out (pglite)', async (t) => {
   const { server, rp, page, user, config } = await setUpBrowserTest(t, BACKENDS[0]!);
-  const authorizationUrl = (prompt?: string) =>
-    oidc.buildAuthorizationUrl(config, {
-      redirect_uri: rp.callback,
-      scope: 'openid email',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-      code_challenge_method: 'S256',
-      state: oidc.randomState(),
-      ...(prompt ? { prompt } : {}),
-    }).href;
+  const authorizationUrl = (prompt?: string) => simpleAuthorizationUrl(config, rp.callback, prompt);
   const isCallback = (url: URL) => url.href.startsWith(`${rp.callback}?`);
 
   await page.goto(authorizationUrl());
