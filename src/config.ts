@@ -53,6 +53,8 @@ const envSchema = z
     METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
     /** Serve /metrics on the main port to callers presenting `Authorization: Bearer <token>` (≥ 32 chars). */
     METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    /** `off` suppresses the start-up banner with the next steps (the JSON log line stays). */
+    PORTCULLIS_BANNER: z.enum(['on', 'off']).default('on'),
     /** Lifetime in seconds of JWT access tokens when the resource server sets none. */
     ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
     /** Lifetime in seconds of refresh tokens. */
@@ -83,6 +85,7 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly allowPrivateOutbound: boolean;
   readonly production: boolean;
+  readonly banner: boolean;
   readonly auditRetentionDays: number;
   readonly metricsPort: number | undefined;
   readonly metricsToken: string | undefined;
@@ -121,6 +124,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       trustProxy: e.TRUST_PROXY,
       allowPrivateOutbound: e.ALLOW_PRIVATE_OUTBOUND,
       production: e.NODE_ENV === 'production',
+      banner: e.PORTCULLIS_BANNER === 'on',
       auditRetentionDays: e.AUDIT_RETENTION_DAYS,
       metricsPort: e.METRICS_PORT,
       metricsToken: e.METRICS_TOKEN,

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ issuer: config.issuer, port, storage: embedded ? `embedded (${config.dataDir})` : 'postgresql', redis: Boolean(config.redisUrl) }, 'Portcullis is listening');
-  if (process.stdout.isTTY || process.env.PORTCULLIS_BANNER !== 'off') printNextSteps(config, port);
+  if (config.banner) printNextSteps(config, port);
 
   const prune = setInterval(() => {
     pruneExpired(stores.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning expired records failed'));

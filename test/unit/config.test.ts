@@ -15,6 +15,7 @@ test('defaults run the embedded server on localhost', (t) => {
   t.is(config.dataDir, './data');
   t.false(config.trustProxy);
   t.false(config.production);
+  t.true(config.banner);
 });
 
 test('the default issuer follows PORT; a trailing slash is dropped', (t) => {
