@@ -324,7 +324,8 @@ export async function pruneAuditEvents(db: Database, key: KeyObject, olderThan: 
     try {
       return await pruneFrom(db, key, olderThan, options);
     } catch (error) {
-      if (!(error instanceof ConcurrentPruneError) || attempt >= 5) throw error;
+      // each retry starts after the other's progress, so a handful suffices even when they collide
+      if (!(error instanceof ConcurrentPruneError) || attempt >= 20) throw error;
     }
   }
 }
