@@ -61,8 +61,51 @@ const envSchema = z
     REFRESH_TOKEN_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
     /** Lifetime in seconds of a login session. */
     SESSION_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
+
+    // Passwords (NIST SP 800-63B-4). Lengths count Unicode code points after NFKC normalisation.
+    /** Minimum password length for an account without a second factor. */
+    PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(15),
+    /** Minimum password length for an account with a second factor. */
+    PASSWORD_MIN_LENGTH_MFA: z.coerce.number().int().min(8).max(64).default(8),
+    /** Minimum zxcvbn strength score (0-4) a new password must reach. */
+    PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(3),
+    /** argon2id memory cost in KiB (at least OWASP's 19 MiB). Stronger settings rehash at next login. */
+    ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456).max(4_194_304).default(19_456),
+    /** argon2id passes over memory. */
+    ARGON2_TIME_COST: z.coerce.number().int().min(2).max(20).default(2),
+    /** argon2id lanes. */
+    ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+
+    // Lockout: consecutive failed logins per account (durable, in the database).
+    /** Failed logins of one account after which it is locked (at most 100). */
+    LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+    /** First lock, in seconds; each further failure doubles it. */
+    LOCKOUT_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+    /** Longest lock, in seconds. */
+    LOCKOUT_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
+    /** An account's failure count is forgotten this many seconds after its last failure. */
+    LOCKOUT_RESET_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+    /** Failed logins from one IP per hour (any accounts) before that IP may not log in for the rest of the hour. */
+    LOGIN_IP_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),
+    /** Failed logins for one account from one IP per hour before that pair is blocked for an hour. */
+    LOGIN_PAIR_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(1_000).default(10),
+
+    // Rate limits (rate-limiter-flexible; in Redis when REDIS_URL is set, in process otherwise).
+    /** Requests per minute from one client IP, to any endpoint. */
+    RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(1_200),
+    /** Requests per minute per client to the token, introspection, revocation, PAR, device and registration endpoints (a client may override it). */
+    RATE_LIMIT_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
+    /** Form submissions per minute from one client IP to the login and MFA pages. */
+    RATE_LIMIT_FORM_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
   })
   .superRefine((env, issues) => {
+    if (env.LOCKOUT_MAX_DELAY_SECONDS < env.LOCKOUT_DELAY_SECONDS) {
+      issues.addIssue({ code: 'custom', path: ['LOCKOUT_MAX_DELAY_SECONDS'], message: 'must be at least LOCKOUT_DELAY_SECONDS' });
+    }
+    if (env.LOCKOUT_RESET_SECONDS <= Math.max(env.LOCKOUT_MAX_DELAY_SECONDS, 3_600)) {
+      // the pair block (an hour) and the longest lock must end before the count is forgotten
+      issues.addIssue({ code: 'custom', path: ['LOCKOUT_RESET_SECONDS'], message: 'must be longer than LOCKOUT_MAX_DELAY_SECONDS and an hour' });
+    }
     if (env.NODE_ENV !== 'production') return;
     const issuer = new URL(env.ISSUER ?? 'http://localhost');
     if (issuer.protocol !== 'https:' && !isLoopbackHost(issuer.hostname)) {
@@ -92,6 +135,31 @@ export interface Config {
   readonly accessTokenTtl: number;
   readonly refreshTokenTtl: number;
   readonly sessionTtl: number;
+  readonly passwords: PasswordSettings;
+  readonly lockout: LockoutSettings;
+  readonly rateLimits: RateLimitSettings;
+}
+
+export interface PasswordSettings {
+  readonly minLength: number;
+  readonly minLengthWithMfa: number;
+  readonly minScore: number;
+  readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+}
+
+export interface LockoutSettings {
+  readonly threshold: number;
+  readonly delaySeconds: number;
+  readonly maxDelaySeconds: number;
+  readonly resetSeconds: number;
+  readonly ipFailuresPerHour: number;
+  readonly pairFailuresPerHour: number;
+}
+
+export interface RateLimitSettings {
+  readonly ipPerMinute: number;
+  readonly clientPerMinute: number;
+  readonly formPerMinute: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -131,6 +199,25 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       accessTokenTtl: e.ACCESS_TOKEN_TTL,
       refreshTokenTtl: e.REFRESH_TOKEN_TTL,
       sessionTtl: e.SESSION_TTL,
+      passwords: Object.freeze({
+        minLength: e.PASSWORD_MIN_LENGTH,
+        minLengthWithMfa: e.PASSWORD_MIN_LENGTH_MFA,
+        minScore: e.PASSWORD_MIN_SCORE,
+        argon2: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM }),
+      }),
+      lockout: Object.freeze({
+        threshold: e.LOCKOUT_THRESHOLD,
+        delaySeconds: e.LOCKOUT_DELAY_SECONDS,
+        maxDelaySeconds: e.LOCKOUT_MAX_DELAY_SECONDS,
+        resetSeconds: e.LOCKOUT_RESET_SECONDS,
+        ipFailuresPerHour: e.LOGIN_IP_FAILURES_PER_HOUR,
+        pairFailuresPerHour: e.LOGIN_PAIR_FAILURES_PER_HOUR,
+      }),
+      rateLimits: Object.freeze({
+        ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
+        clientPerMinute: e.RATE_LIMIT_CLIENT_PER_MINUTE,
+        formPerMinute: e.RATE_LIMIT_FORM_PER_MINUTE,
+      }),
     }),
   };
 }

@@ -9,6 +9,8 @@ export interface DerivedKeys {
   readonly clientSecretKey: KeyObject;
   /** HMAC-SHA-256 key of the audit trail's hash chain: without it nobody can rewrite the chain. */
   readonly auditKey: KeyObject;
+  /** HMAC-SHA-256 key naming a login identifier in the lockout counters (no email stored there). */
+  readonly loginSubjectKey: KeyObject;
   /** Keys for signed cookies (Keygrip). */
   readonly cookieKeys: readonly string[];
 }
@@ -21,6 +23,7 @@ export function deriveKeys(secretKey: string): DerivedKeys {
     encryptionKey: derive(secretKey, 'encryption at rest'),
     clientSecretKey: createSecretKey(derive(secretKey, 'client secret hmac')),
     auditKey: createSecretKey(derive(secretKey, 'audit chain')),
+    loginSubjectKey: createSecretKey(derive(secretKey, 'login subject')),
     cookieKeys: Object.freeze([derive(secretKey, 'cookie signing').toString('base64url')]),
   });
 }

@@ -41,6 +41,13 @@ const listen = (server: Server) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 
+/** Rate limits no ordinary test reaches (the rate-limit and lockout tests set their own). */
+export const GENEROUS_RATE_LIMITS: Record<string, string> = {
+  RATE_LIMIT_IP_PER_MINUTE: '1000000',
+  RATE_LIMIT_CLIENT_PER_MINUTE: '1000000',
+  RATE_LIMIT_FORM_PER_MINUTE: '100000',
+};
+
 /** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
 const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, flush: async () => {}, close: async () => {} };
 
@@ -74,6 +81,8 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
   const redis = backend.redis ? await createTestRedis() : undefined;
   const env = {
     SECRET_KEY: randomBytes(32).toString('base64url'),
+    // every test talks from 127.0.0.1: per-IP ceilings are raised so only the tests about them meet them
+    ...GENEROUS_RATE_LIMITS,
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...(redis ? { REDIS_URL: redis.url } : {}),
     ...options.env,

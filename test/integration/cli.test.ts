@@ -139,7 +139,7 @@ test.serial('postgres: clients create shows the secret once; list and show never
   const humanShow = await cli(env, ['clients', 'show', web.clientId]);
   const humanList = await cli(env, ['clients', 'list']);
   for (const run of [shown, listed, humanShow, humanList]) {
-    t.is(run.code, 0);
+    t.is(run.code, 0, run.stderr);
     t.false(run.stdout.includes(web.clientSecret), 'the secret is never shown again');
     t.false(/secret_?hash|hmac-sha256/i.test(run.stdout), 'nor its hash');
   }

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { AppError } from '../../src/http/app-error.ts';
 import { runOperation } from '../../src/admin/operations.ts';
+import { newClientId } from '../../src/admin/operations/clients.ts';
 import { clientCreateInput, planClient, planResources, redirectUriProblem, type ClientCreateInput } from '../../src/admin/client-input.ts';
 import { resourceCreateInput, resourceIdentifierProblem, scopeNameProblem } from '../../src/admin/resource-input.ts';
 import type { ResourceServer } from '../../src/storage/resource-servers.ts';
@@ -213,4 +214,10 @@ test('operations refuse invalid input before touching the database, naming each 
   t.regex(wrong?.message ?? '', /redirectUris: must be an array/);
   const unknown = await t.throwsAsync(runOperation(noDatabase, 'clients.explode', {}), { instanceOf: AppError });
   t.is(unknown?.status, 404);
+});
+
+test('generated client ids are 128-bit base64url and never start with a character a shell reads as a flag', (t) => {
+  const ids = Array.from({ length: 2_000 }, () => newClientId());
+  for (const id of ids) t.regex(id, /^[A-Za-z0-9][\w-]{21}$/);
+  t.is(new Set(ids).size, ids.length);
 });

@@ -51,13 +51,24 @@ const clientIdInput = z.strictObject({
   clientId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
 });
 
+/**
+ * 128 random bits, base64url, starting with a letter or digit: an id that starts with `-` would
+ * read as a flag on the command line (`portcullis clients show -x…`).
+ */
+export function newClientId(): string {
+  for (;;) {
+    const clientId = randomBytes(16).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(clientId)) return clientId;
+  }
+}
+
 export const createClient = defineOperation({
   name: 'clients.create',
   summary: 'register a client; a generated secret is returned once',
   input: clientCreateInput,
   async run(ctx, input): Promise<ClientView & { clientSecret?: string }> {
     const plan = planClient(input, await listResourceServers(ctx.db));
-    const clientId = randomBytes(16).toString('base64url');
+    const clientId = newClientId();
     const clientSecret = plan.issueSecret ? generateClientSecret() : undefined;
     let stored: StoredClient;
     try {
