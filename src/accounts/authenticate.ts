@@ -1,25 +1,55 @@
-// Email + password check. An unknown email is verified against a dummy hash so it costs the same
-// time as a wrong password, and both get the same answer (no account enumeration).
+// Email + password check behind the brute-force guard. An unknown email is verified against a dummy
+// hash so it costs the same time as a wrong password, and both get the same answer (no account
+// enumeration); a locked identifier gets that same answer without any verification.
 import type { Queryable } from '../storage/database.ts';
 import { findAccountByEmail, updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
-import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
 import { MAX_PASSWORD_LENGTH } from './password-policy.ts';
+import type { LockOutcome, LoginGuard } from './lockout.ts';
 
 export type AuthenticationResult =
   | { ok: true; account: AccountWithCredentials }
-  | { ok: false; reason: 'invalid_credentials' }
-  | { ok: false; reason: 'account_disabled'; accountId: string };
+  /** Wrong password or unknown email; `lock` says what this failure did to the identifier's count. */
+  | { ok: false; reason: 'invalid_credentials'; accountId?: string; lock?: LockOutcome }
+  /** Refused before any verification: the identifier is locked, or this IP is blocked for it. */
+  | { ok: false; reason: 'account_locked' | 'pair_blocked' }
+  | { ok: false; reason: 'account_disabled'; accountId: string }
+  /** Too many failed logins from this IP: 429 for everyone behind it, whatever the account. */
+  | { ok: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number; firstRefusal: boolean };
 
-export async function authenticateWithPassword(db: Queryable, email: string, password: string): Promise<AuthenticationResult> {
-  // Oversized input is refused before hashing so it cannot be used to burn CPU.
-  const acceptable = password.length <= MAX_PASSWORD_LENGTH * 4 && email.length <= 320;
-  const account = acceptable ? await findAccountByEmail(db, email) : undefined;
-  const valid = await verifyPassword(account?.passwordHash ?? (await dummyPasswordHash()), acceptable ? password : '');
-  if (!account || !valid || !acceptable) return { ok: false, reason: 'invalid_credentials' };
-  // A disabled account only learns it is disabled after proving the password.
-  if (account.disabled) return { ok: false, reason: 'account_disabled', accountId: account.id };
-  if (account.passwordHash && needsRehash(account.passwordHash)) {
-    await updatePasswordHash(db, account.id, await hashPassword(password));
-  }
-  return { ok: true, account };
+export interface PasswordAuthenticator {
+  authenticate(email: string, password: string, ip: string): Promise<AuthenticationResult>;
+}
+
+export interface PasswordAuthenticatorDeps {
+  db: Queryable;
+  guard: LoginGuard;
+  argon2: Argon2Parameters;
+}
+
+export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthenticatorDeps): PasswordAuthenticator {
+  return {
+    async authenticate(email, password, ip) {
+      const admission = await guard.admit(email, ip);
+      if (!admission.admitted) {
+        const { admitted: _admitted, ...refusal } = admission;
+        return { ok: false, ...refusal };
+      }
+      // Oversized input is not hashed (it cannot be a valid password, and must not burn CPU), but an
+      // empty verification keeps its timing that of any other failure.
+      const acceptable = password.length <= MAX_PASSWORD_LENGTH * 4 && email.length <= 320;
+      const account = acceptable ? await findAccountByEmail(db, email) : undefined;
+      const valid = await verifyPassword(account?.passwordHash ?? (await dummyPasswordHash(argon2)), acceptable ? password : '');
+      if (!account || !valid || !acceptable) {
+        return { ok: false, reason: 'invalid_credentials', ...(account ? { accountId: account.id } : {}), lock: admission.failed() };
+      }
+      // A disabled account only learns it is disabled after proving the password; the attempt stays counted.
+      if (account.disabled) return { ok: false, reason: 'account_disabled', accountId: account.id };
+      await admission.succeeded();
+      if (account.passwordHash && needsRehash(account.passwordHash, argon2)) {
+        await updatePasswordHash(db, account.id, await hashPassword(password, argon2));
+      }
+      return { ok: true, account };
+    },
+  };
 }

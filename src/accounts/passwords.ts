@@ -36,13 +36,16 @@ export function needsRehash(storedHash: string, target: Argon2Parameters = DEFAU
   return m! < target.memoryCost || t! < target.timeCost || p! < target.parallelism;
 }
 
-let dummyHash: Promise<string> | undefined;
+const dummyHashes = new Map<string, Promise<string>>();
 
 /**
  * A hash to verify against when the account does not exist, so an unknown email costs the same
- * time as a wrong password (no account enumeration by timing).
+ * time as a wrong password (no account enumeration by timing). One per parameter set: a dummy
+ * hashed with other parameters would take another time to verify.
  */
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword('portcullis-dummy-password-for-timing-equalisation');
-  return dummyHash;
+export function dummyPasswordHash(parameters: Argon2Parameters = DEFAULT_ARGON2): Promise<string> {
+  const key = `${parameters.memoryCost},${parameters.timeCost},${parameters.parallelism}`;
+  let dummy = dummyHashes.get(key);
+  if (!dummy) dummyHashes.set(key, (dummy = hashPassword('portcullis-dummy-password-for-timing-equalisation', parameters)));
+  return dummy;
 }

@@ -8,10 +8,11 @@ import { formatIssues, type Operation, type OperationContext } from './operation
 import { keyOperations } from './operations/keys.ts';
 import { resourceOperations } from './operations/resources.ts';
 import { userOperations } from './operations/users.ts';
+import { userLockoutOperations } from './operations/user-lockout.ts';
 
 export type { Operation, OperationContext } from './operations/define.ts';
 
-const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...keyOperations, ...auditOperations];
+const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...keyOperations, ...auditOperations];
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(ALL.map((operation) => [operation.name, operation]));
 

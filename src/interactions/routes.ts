@@ -4,19 +4,22 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
-import { authenticateWithPassword } from '../accounts/authenticate.ts';
+import type { AuthenticationResult, PasswordAuthenticator } from '../accounts/authenticate.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
+import { isStoreUnavailable } from '../storage/store-errors.ts';
 import { readForm } from '../http/form-body.ts';
 import type { RegistryCache } from '../oidc/registry-cache.ts';
 import type { RenderView } from './views.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import { describeConsent } from './consent-scopes.ts';
+import { describeWait, setRateLimitHeaders } from '../security/rate-limit/rate-limit-headers.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
   db: Queryable;
+  authenticator: PasswordAuthenticator;
   cache: RegistryCache;
   render: RenderView;
   issuer: string;
@@ -24,7 +27,15 @@ export interface InteractionDeps {
   audit: AuditTrail;
 }
 
-const LOGIN_FAILED = 'Incorrect email or password.';
+// One answer for a wrong password, an unknown email, a locked account and a blocked (account, IP)
+// pair: any difference would tell an attacker which accounts exist or are under attack.
+const LOGIN_FAILED = 'Incorrect email or password. After repeated failures, signing in to an account pauses for a while.';
+
+/** The audit event of a refused login: who was targeted (the email, and the account when known), never the password. */
+function loginFailureDetails(result: Exclude<AuthenticationResult, { ok: true }>, email: string) {
+  const target = 'accountId' in result && result.accountId ? { target: { type: 'user' as const, id: result.accountId } } : {};
+  return { ...target, details: { reason: result.reason, email: email.slice(0, 254) } };
+}
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
@@ -38,7 +49,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   /** The interaction named by the path must be the one bound to this browser's cookie. */
   async function loadInteraction(ctx: Context) {
-    const details = await deps.provider().interactionDetails(ctx.req, ctx.res).catch(() => {
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res).catch((error: unknown) => {
+      // a store outage is not an expired sign-in: it fails closed with a 503 the user can retry
+      if (isStoreUnavailable(error)) throw error;
       throw new AppError('interaction_expired', 'This sign-in attempt has expired. Return to the application and start again.', 400);
     });
     if (details.uid !== ctx.params.uid) throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
@@ -85,22 +98,31 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
     const password = form.password ?? '';
-    const result = await authenticateWithPassword(deps.db, email, password);
+    const result = await deps.authenticator.authenticate(email, password, ctx.ip);
     deps.onLoginAttempt(result.ok ? 'success' : 'failure');
     const clientId = String(details.params.client_id);
     if (result.ok) {
       deps.audit.record({ ...requestFacts(ctx), type: 'login.succeeded', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { amr: ['pwd'] } });
-    } else {
-      // the email tried is kept (who was targeted); the password never is
-      const known = result.reason === 'account_disabled' ? { target: { type: 'user' as const, id: result.accountId } } : {};
-      deps.audit.record({ ...requestFacts(ctx), type: 'login.failed', outcome: 'failure', clientId, ...known, details: { reason: result.reason, email: email.slice(0, 254) } });
+      return finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], acr: 'urn:portcullis:acr:pwd' } });
     }
-    if (!result.ok) {
-      const message = result.reason === 'account_disabled' ? 'This account is disabled.' : LOGIN_FAILED;
-      const name = await clientName(String(details.params.client_id));
-      return html(ctx, 'login', { uid: details.uid, clientName: name, email: email.slice(0, 320), error: message }, 401);
+    if (result.reason === 'ip_blocked') {
+      // one event when the block starts, not one per refused request: a flood must not flood the trail
+      if (result.firstRefusal) {
+        deps.audit.record({ ...requestFacts(ctx), type: 'rate_limit.exceeded', outcome: 'failure', clientId, details: { limit: 'login-ip-failures', max: result.limit, windowSeconds: result.windowSeconds } });
+      }
+      setRateLimitHeaders(ctx, { policy: 'login-ip-failures', limit: result.limit, windowSeconds: result.windowSeconds, remaining: 0, resetSeconds: result.retryAfterSeconds });
+      throw new AppError('too_many_attempts', `Too many failed sign-ins from your network. Try again in ${describeWait(result.retryAfterSeconds)}.`, 429);
     }
-    await finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], acr: 'urn:portcullis:acr:pwd' } });
+    deps.audit.record({ ...requestFacts(ctx), type: 'login.failed', outcome: 'failure', clientId, ...loginFailureDetails(result, email) });
+    if (result.reason === 'invalid_credentials' && result.lock?.lockedUntil) {
+      // durable before the answer: a lock is what an investigation of a brute-force attack starts from
+      await deps.audit.recordDurable({
+        ...requestFacts(ctx), type: 'account.locked', outcome: 'success', clientId, ...loginFailureDetails(result, email),
+        details: { email: email.slice(0, 254), failures: result.lock.failures, lockedUntil: result.lock.lockedUntil.toISOString() },
+      });
+    }
+    const message = result.reason === 'account_disabled' ? 'This account is disabled.' : LOGIN_FAILED;
+    return html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
   });
 
   router.post('/confirm', async (ctx) => {

@@ -51,14 +51,14 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
 /** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
 const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, flush: async () => {}, close: async () => {} };
 
-async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false): Promise<Omit<TestServer, 'startSibling'>> {
+async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false, now?: () => Date): Promise<Omit<TestServer, 'startSibling'>> {
   const http = createServer();
   const port = await listen(http);
   const url = `http://127.0.0.1:${port}`;
   const parsed = parseConfig({ ...env, ISSUER: url, LOG_LEVEL: logLevel });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const config = parsed.config;
-  const portcullis = await createPortcullis({ config, stores, logger: createLogger(logLevel), ...(auditOff ? { audit: NO_AUDIT } : {}) });
+  const portcullis = await createPortcullis({ config, stores, logger: createLogger(logLevel), ...(auditOff ? { audit: NO_AUDIT } : {}), ...(now ? { now } : {}) });
   http.on('request', portcullis.app.callback());
   return {
     url,
@@ -76,7 +76,7 @@ async function serve(stores: Stores, env: Record<string, string>, logLevel: stri
   };
 }
 
-export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string; auditOff?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string; auditOff?: boolean; /** the server's clock (lock expiries) */ now?: () => Date } = {}): Promise<TestServer> {
   const database = await createTestDatabase(backend.database);
   const redis = backend.redis ? await createTestRedis() : undefined;
   const env = {
@@ -89,7 +89,7 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
   };
   const logLevel = options.logLevel ?? 'silent';
   const stores: Stores = { db: database.db, redis: redis?.redis, redisPrefix: redis?.prefix ?? 'portcullis:', close: async () => {} };
-  const primary = await serve(stores, env, logLevel, options.auditOff);
+  const primary = await serve(stores, env, logLevel, options.auditOff, options.now);
   const siblings: Array<() => Promise<void>> = [];
 
   return {
@@ -107,7 +107,7 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
           await siblingDb.close();
         },
       };
-      const sibling = await serve(siblingStores, env, logLevel);
+      const sibling = await serve(siblingStores, env, logLevel, false, options.now);
       const close = async () => {
         await sibling.close();
         await siblingStores.close();

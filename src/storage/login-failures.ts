@@ -1,0 +1,87 @@
+// Queries for the failed-login counters (table login_failures). One row per login identifier that
+// failed recently; `subject_key` is an HMAC of the normalised email, never the address itself.
+import type { Queryable } from './database.ts';
+
+export interface LockPolicy {
+  threshold: number;
+  delaySeconds: number;
+  maxDelaySeconds: number;
+  resetSeconds: number;
+}
+
+export type Reservation =
+  /** The identifier is locked: the attempt is refused without being verified or counted. */
+  | { admitted: false }
+  /** The attempt is counted as a failure until it proves otherwise; `lockedUntil` is set when this attempt started a lock. */
+  | { admitted: true; failures: number; lockedUntil: Date | undefined; epoch: number };
+
+interface ReservationRow {
+  failures: number;
+  locked_until: Date | string | null;
+  epoch: number;
+}
+
+/**
+ * Counts an attempt before its password is verified, in one atomic statement: unless the identifier
+ * is locked, the failure count goes up (or restarts at 1 once `resetSeconds` passed since the last
+ * failure), and reaching the threshold locks it for delay × 2^(failures − threshold), at most
+ * `maxDelaySeconds`. Counting first means parallel requests cannot slip more guesses past the
+ * threshold than it allows: the row lock serialises them, and a locked row returns nothing.
+ */
+export async function reserveLoginAttempt(db: Queryable, subjectKey: string, now: Date, policy: LockPolicy): Promise<Reservation> {
+  const { rows } = await db.query<ReservationRow>(
+    `INSERT INTO login_failures AS f (subject_key, failures, locked_until, last_failure_at)
+     VALUES ($1, 1, CASE WHEN $3::int <= 1 THEN $2::timestamptz + make_interval(secs => least($4::int, $5::int)) END, $2::timestamptz)
+     ON CONFLICT (subject_key) DO UPDATE SET (failures, locked_until, last_failure_at) = (
+       SELECT next.failures,
+              CASE WHEN next.failures >= $3::int
+                   THEN $2::timestamptz + make_interval(secs => least($4::int * power(2, least(next.failures - $3::int, 30)), $5::int))
+              END,
+              $2::timestamptz
+       FROM (SELECT CASE WHEN f.last_failure_at <= $2::timestamptz - make_interval(secs => $6::int) THEN 1 ELSE f.failures + 1 END AS failures) AS next
+     )
+     WHERE f.locked_until IS NULL OR f.locked_until <= $2::timestamptz
+     RETURNING failures, locked_until, epoch`,
+    [subjectKey, now.toISOString(), policy.threshold, policy.delaySeconds, policy.maxDelaySeconds, policy.resetSeconds],
+  );
+  const row = rows[0];
+  if (!row) return { admitted: false };
+  return { admitted: true, failures: row.failures, lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until), epoch: row.epoch };
+}
+
+/** A successful login: the count and any lock are cleared (the epoch stays). */
+export async function clearLoginFailures(db: Queryable, subjectKey: string): Promise<void> {
+  await db.query('UPDATE login_failures SET failures = 0, locked_until = NULL WHERE subject_key = $1 AND (failures > 0 OR locked_until IS NOT NULL)', [subjectKey]);
+}
+
+export interface LockState {
+  failures: number;
+  lockedUntil: Date | undefined;
+}
+
+export async function findLoginFailures(db: Queryable, subjectKey: string): Promise<LockState | undefined> {
+  const { rows } = await db.query<ReservationRow>('SELECT failures, locked_until, epoch FROM login_failures WHERE subject_key = $1', [subjectKey]);
+  const row = rows[0];
+  return row && { failures: row.failures, lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until) };
+}
+
+/**
+ * An administrator's unlock: the count and lock are cleared and the epoch moves on, which also
+ * retires every per-(account, IP) counter of this identifier. Returns what was there before.
+ */
+export async function unlockLoginSubject(db: Queryable, subjectKey: string): Promise<LockState | undefined> {
+  const { rows } = await db.query<ReservationRow>(
+    `UPDATE login_failures AS f SET failures = 0, locked_until = NULL, epoch = f.epoch + 1
+     FROM (SELECT failures, locked_until FROM login_failures WHERE subject_key = $1 FOR UPDATE) AS before
+     WHERE f.subject_key = $1
+     RETURNING before.failures, before.locked_until, f.epoch`,
+    [subjectKey],
+  );
+  const row = rows[0];
+  return row && { failures: row.failures, lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until) };
+}
+
+/** Rows whose count has long been forgotten (the longest reset window is 30 days) and that hold no lock. */
+export async function pruneLoginFailures(db: Queryable): Promise<void> {
+  await db.query(`DELETE FROM login_failures WHERE last_failure_at < now() - interval '30 days' AND (locked_until IS NULL OR locked_until < now())`);
+}
