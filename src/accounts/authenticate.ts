@@ -37,7 +37,7 @@ export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthe
       }
       // Oversized input is not hashed (it cannot be a valid password, and must not burn CPU), but an
       // empty verification keeps its timing that of any other failure.
-      const acceptable = password.length <= MAX_PASSWORD_LENGTH * 4 && email.length <= 320;
+      const acceptable = password.length <= MAX_PASSWORD_UTF16_LENGTH && email.length <= 320;
       const account = acceptable ? await findAccountByEmail(db, email) : undefined;
       const valid = await verifyPassword(account?.passwordHash ?? (await dummyPasswordHash(argon2)), acceptable ? password : '');
       if (!account || !valid || !acceptable) {

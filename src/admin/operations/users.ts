@@ -1,8 +1,7 @@
 // users.create | list | show | disable | enable
 import { z } from 'zod';
 import { hashPassword } from '../../accounts/passwords.ts';
-import { checkPassword } from '../../accounts/password-policy.ts';
-import { AppError } from '../../http/app-error.ts';
+import { checkPassword, serviceNamesFor } from '../../accounts/password-policy.ts';
 import {
   findAccountByEmail,
   findAccountById,
@@ -13,7 +12,7 @@ import {
   type Account,
 } from '../../storage/accounts.ts';
 import { notifyChange, type Queryable } from '../../storage/database.ts';
-import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
+import { conflict, defineOperation, invalidInput, notFound, sqlState, recordAdminChange, type OperationContext } from './define.ts';
 
 const userCreateInput = z.strictObject({
   email: z
@@ -27,14 +26,24 @@ const userCreateInput = z.strictObject({
 });
 
 /** A user named by id or by email. */
-const userRefInput = z.strictObject({
+export const userRefInput = z.strictObject({
   user: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters'),
 });
 
-async function resolveAccount(db: Queryable, ref: string): Promise<Account> {
+export async function resolveAccount(db: Queryable, ref: string): Promise<Account> {
   const account = (await findAccountById(db, ref)) ?? (ref.includes('@') ? await findAccountByEmail(db, ref) : undefined);
   if (!account) throw notFound('user', `no account with id or email "${ref}"`);
   return withoutCredentials(account);
+}
+
+/** Applies the password policy to a new account's password; the refusal names the password field. */
+function refuseUnsuitablePassword(ctx: OperationContext, input: { email: string; name?: string | undefined; password: string }): void {
+  const problem = checkPassword(input.password, {
+    settings: ctx.config.passwords,
+    hasSecondFactor: false, // a new account has no second factor yet
+    context: { email: input.email, name: input.name ?? null, serviceNames: serviceNamesFor(ctx.config.issuer) },
+  });
+  if (problem) throw invalidInput('password', problem.message.replace(/^password /, ''));
 }
 
 export const createUser = defineOperation({
@@ -42,11 +51,10 @@ export const createUser = defineOperation({
   summary: 'create a user account with a password',
   input: userCreateInput,
   async run(ctx, input): Promise<Account> {
-    const problem = checkPassword(input.password);
-    if (problem) throw new AppError('invalid_input', `password: ${problem.message.replace(/^password /, '')}`);
+    refuseUnsuitablePassword(ctx, input);
     const duplicate = () => conflict('email', `an account with the email "${input.email}" already exists`);
     if (await findAccountByEmail(ctx.db, input.email)) throw duplicate();
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await hashPassword(input.password, ctx.config.passwords.argon2);
     try {
       const account = await insertAccount(ctx.db, { email: input.email, name: input.name || null, passwordHash });
       await recordAdminChange(ctx, 'user.created', { type: 'user', id: account.id }, { email: account.email });
