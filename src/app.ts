@@ -16,8 +16,11 @@ import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AuditTrail } from './security/audit/audit-event.ts';
+import type { PasswordAuthenticator } from './accounts/authenticate.ts';
 import { metricsRoute } from './observability/metrics-endpoint.ts';
 import { requestContext } from './observability/request-context.ts';
+import type { CreateLimiter } from './security/rate-limit/limiter-factory.ts';
+import { rateLimits } from './security/rate-limit/rate-limits.ts';
 
 export interface AppDeps {
   config: Config;
@@ -30,6 +33,9 @@ export interface AppDeps {
   readiness: ReadinessCheck[];
   metrics: Metrics;
   audit: AuditTrail;
+  /** Builds the rate limiters (shared through Redis when there is one). */
+  createLimiter: CreateLimiter;
+  authenticator: PasswordAuthenticator;
 }
 
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
@@ -44,6 +50,10 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(errorHandler(deps.render));
+  // Rate limits before any route: a refused request costs one counter update, nothing else.
+  app.use(rateLimits({
+    settings: deps.config.rateLimits, createLimiter: deps.createLimiter, findClient: deps.cache.client, audit: deps.audit, onRefused: deps.metrics.rateLimited,
+  }));
 
   // Our own routes. Each router is entered only for its paths, so the token endpoint and the other
   // provider routes do not pay for route matching they can never win.
@@ -55,7 +65,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = stylesheet;
   });
   const interactions = interactionRoutes({
-    provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
+    provider: deps.host.current, db: deps.db, authenticator: deps.authenticator, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
     onLoginAttempt: deps.metrics.loginAttempt,
     audit: deps.audit,
   });

@@ -21,6 +21,9 @@ import { createAuditTrail } from './security/audit/audit-writer.ts';
 import { deriveKeys, type DerivedKeys } from './security/derived-keys.ts';
 import { ensureSigningKeys, loadPrivateJwks } from './security/signing-keys.ts';
 import type { Stores } from './storage/stores.ts';
+import { createLimiterFactory } from './security/rate-limit/limiter-factory.ts';
+import { createLoginGuard } from './accounts/lockout.ts';
+import { createPasswordAuthenticator } from './accounts/authenticate.ts';
 
 export interface Portcullis {
   app: Koa;
@@ -39,6 +42,8 @@ export interface PortcullisDeps {
   logger: Logger;
   /** Replaces the audit trail (the benchmark's audit-off baseline); production always records. */
   audit?: AuditTrail;
+  /** The clock of lock expiries (tests move it instead of waiting). */
+  now?: () => Date;
 }
 
 export async function createPortcullis({ config, stores, logger, ...overrides }: PortcullisDeps): Promise<Portcullis> {
@@ -50,6 +55,10 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const keys = deriveKeys(config.secretKey);
   await ensureSigningKeys(db, keys.encryptionKey);
   const audit = overrides.audit ?? createAuditTrail({ db, key: keys.auditKey, logger });
+
+  const createLimiter = createLimiterFactory(redis, stores.redisPrefix);
+  const guard = createLoginGuard({ db, subjectKey: keys.loginSubjectKey, settings: config.lockout, createLimiter, now: overrides.now ?? (() => new Date()) });
+  const authenticator = createPasswordAuthenticator({ db, guard, argon2: config.passwords.argon2 });
 
   const cache = createRegistryCache(db);
   const render = createViewRenderer();
@@ -88,7 +97,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     { name: 'database', check: () => db.query('SELECT 1') },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics, audit });
+  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics, audit, authenticator, createLimiter });
   return {
     app,
     host,

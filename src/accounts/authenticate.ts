@@ -4,7 +4,7 @@
 import type { Queryable } from '../storage/database.ts';
 import { findAccountByEmail, updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
-import { MAX_PASSWORD_LENGTH } from './password-policy.ts';
+import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
 import type { LockOutcome, LoginGuard } from './lockout.ts';
 
 export type AuthenticationResult =

@@ -1,5 +1,6 @@
 // The `portcullis` commands: their flags, how flags become an operation's input, and how the
 // operation's result is shown to a person (`--json` prints the result itself).
+import type { UnlockResult } from './operations/user-lockout.ts';
 import type { Account } from '../storage/accounts.ts';
 import type { ResourceServer } from '../storage/resource-servers.ts';
 import type { SigningKeySummary } from '../security/signing-keys.ts';
@@ -72,6 +73,8 @@ const scopeFlag = (value: string) => {
 
 const date = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 
+const rateLimit = (perMinute: number | null) => (perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`);
+
 function printClient(client: ClientView, output: Output): void {
   for (const line of keyValues([
     ['client_id', client.clientId],
@@ -84,6 +87,7 @@ function printClient(client: ClientView, output: Output): void {
     ['back-channel logout', orDash(client.backchannelLogoutUri)],
     ...(client.jwksUri ? ([['jwks_uri', client.jwksUri]] as const) : []),
     ['resources', Object.entries(client.resources).map(([resource, scopes]) => `${resource}  ${scopes.length > 0 ? scopes.join(' ') : '(no scopes)'}`)],
+    ['rate limit', rateLimit(client.rateLimitPerMinute)],
     ['created', date(client.createdAt)],
   ])) {
     output.out(line);
@@ -270,6 +274,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')} (default client_secret_basic)`, field: 'authMethod' },
       'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
       'first-party': { type: 'boolean', help: 'a first-party app: no consent screen', field: 'firstParty' },
+      'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
     },
     examples: [
       'portcullis clients create --name "My app" --grant-type authorization_code --grant-type refresh_token \\\n      --redirect-uri http://localhost:8080/callback --resource https://api.example.com --scope read',
@@ -287,6 +292,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         authMethod: text(values['auth-method']),
         jwksUri: text(values['jwks-uri']),
         firstParty: values['first-party'] === true,
+        rateLimitPerMinute: integer(text(values['rate-limit'])),
       }),
     print(result, output) {
       const client = result as ClientView & { clientSecret?: string };
@@ -295,6 +301,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         ['client_id', client.clientId],
         ...(client.clientSecret ? ([['client_secret', client.clientSecret]] as const) : []),
         ['auth method', client.authMethod],
+        ...(client.rateLimitPerMinute === null ? [] : ([['rate limit', rateLimit(client.rateLimitPerMinute)]] as const)),
       ])) {
         output.out(`  ${line}`);
       }
@@ -448,6 +455,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: userFlags,
     input: userRef,
     print: (result, output) => output.out(`Enabled ${(result as Account).email} (${(result as Account).id})`),
+  },
+  {
+    command: 'users unlock',
+    operation: 'users.unlock',
+    summary: "clear a user's failed-login count and lock (and the blocks of the addresses that failed)",
+    target: userTarget,
+    flags: userFlags,
+    input: userRef,
+    print(result, output) {
+      const unlocked = result as UnlockResult;
+      const state = unlocked.wasLocked ? 'was locked' : 'was not locked';
+      output.out(`Unlocked ${unlocked.email} (${unlocked.id}): ${state}, ${unlocked.failures} failed login(s) cleared`);
+    },
   },
   {
     command: 'keys list',

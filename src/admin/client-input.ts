@@ -62,6 +62,9 @@ export function serverUriProblem(uri: string): string | undefined {
   return 'must be an https URL';
 }
 
+/** The same ceiling as RATE_LIMIT_CLIENT_PER_MINUTE's. */
+export const MAX_RATE_LIMIT_PER_MINUTE = 10_000_000;
+
 const uriList = z.array(z.string().max(MAX_URI_LENGTH, `must be at most ${MAX_URI_LENGTH} characters`)).max(50, 'at most 50 allowed');
 
 export const clientCreateInput = z.strictObject({
@@ -78,6 +81,13 @@ export const clientCreateInput = z.strictObject({
   authMethod: z.enum(AUTH_METHODS, { error: `must be one of ${AUTH_METHODS.join(', ')}` }).default('client_secret_basic'),
   jwksUri: z.string().optional(),
   firstParty: z.boolean().default(false),
+  /** Overrides RATE_LIMIT_CLIENT_PER_MINUTE for this client (a busy service, or a client to hold back). */
+  rateLimitPerMinute: z
+    .number({ error: 'must be a whole number of requests per minute' })
+    .int('must be a whole number of requests per minute')
+    .min(1, 'must be at least 1')
+    .max(MAX_RATE_LIMIT_PER_MINUTE, `must be at most ${MAX_RATE_LIMIT_PER_MINUTE.toLocaleString('en')}`)
+    .optional(),
 });
 
 export type ClientCreateInput = z.output<typeof clientCreateInput>;
@@ -88,6 +98,8 @@ export interface ClientPlan {
   resources: Record<string, string[]>;
   /** Whether the server generates a secret for this client. */
   issueSecret: boolean;
+  /** The client's own requests-per-minute quota; null: the server default. */
+  rateLimitPerMinute: number | null;
 }
 
 
@@ -157,7 +169,7 @@ export function planClient(input: ClientCreateInput, servers: readonly ResourceS
     token_endpoint_auth_method: input.authMethod,
     ...(input.jwksUri !== undefined ? { jwks_uri: input.jwksUri } : {}),
   };
-  return { metadata, resources, issueSecret: SECRET_AUTH_METHODS.has(input.authMethod) };
+  return { metadata, resources, issueSecret: SECRET_AUTH_METHODS.has(input.authMethod), rateLimitPerMinute: input.rateLimitPerMinute ?? null };
 }
 
 /** Which scopes of which resource server the client may request: each scope on the resources defining it. */

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client) in a registry per server instance: HTTP traffic by route and
-// status, tokens issued by grant type, login outcomes, store errors and latency, and the default
-// process metrics (event-loop lag, memory, CPU). Labels are bounded: routes are route names,
-// never raw paths.
+// status, tokens issued by grant type, login outcomes, store errors and latency, rate-limit
+// refusals, and the default process metrics (event-loop lag, memory, CPU). Labels are bounded:
+// routes are route names, never raw paths.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Middleware } from 'koa';
 
@@ -12,6 +12,8 @@ export interface Metrics {
   storeOperation(store: string, seconds: number, failed: boolean): void;
   /** A store failure observed outside a timed operation (a Redis connection error). */
   storeFailure(store: string): void;
+  /** A request refused by a rate limit: `ip` (per-address ceiling), `client` (quota) or `form` (login/MFA forms). */
+  rateLimited(limit: 'ip' | 'client' | 'form'): void;
   /** Counts and times every request; mount first. */
   httpMiddleware(): Middleware;
 }
@@ -39,6 +41,7 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   const storeErrors = new Counter({ name: 'portcullis_store_errors_total', help: 'Failed store operations', labelNames: ['store'], registers: [registry] });
+  const rateLimited = new Counter({ name: 'portcullis_rate_limited_total', help: 'Requests refused by a rate limit, by limit', labelNames: ['limit'], registers: [registry] });
 
   return {
     registry,
@@ -49,6 +52,7 @@ export function createMetrics(): Metrics {
       if (failed) storeErrors.inc({ store });
     },
     storeFailure: (store) => storeErrors.inc({ store }),
+    rateLimited: (limit) => rateLimited.inc({ limit }),
     httpMiddleware: () => async (ctx, next) => {
       const stop = duration.startTimer();
       try {

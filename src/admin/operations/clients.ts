@@ -21,6 +21,8 @@ export interface ClientView {
   firstParty: boolean;
   /** resource identifier -> scopes the client may request for it */
   resources: Record<string, string[]>;
+  /** Requests per minute to the token-family endpoints; null: the server default. */
+  rateLimitPerMinute: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -42,6 +44,7 @@ export function toClientView(client: StoredClient): ClientView {
     jwksUri: stringOrNull(metadata.jwks_uri),
     firstParty: client.firstParty,
     resources: client.resources,
+    rateLimitPerMinute: client.rateLimitPerMinute,
     createdAt: client.createdAt,
     updatedAt: client.updatedAt,
   };
@@ -79,6 +82,7 @@ export const createClient = defineOperation({
         secretHash: clientSecret === undefined ? null : hashClientSecret(ctx.keys.clientSecretKey, clientSecret),
         firstParty: input.firstParty,
         resources: plan.resources,
+        rateLimitPerMinute: plan.rateLimitPerMinute,
       });
     } catch (error) {
       // A resource server deleted between the check and the insert.
@@ -87,6 +91,7 @@ export const createClient = defineOperation({
     }
     await recordAdminChange(ctx, 'client.created', { type: 'client', id: clientId }, {
       name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, resources: plan.resources,
+      ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
     });
     return { ...toClientView(stored), ...(clientSecret === undefined ? {} : { clientSecret }) };
   },

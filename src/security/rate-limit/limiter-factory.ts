@@ -17,21 +17,59 @@ export interface LimiterSpec {
 
 export type CreateLimiter = (spec: LimiterSpec) => RateLimiterAbstract;
 
-export function createLimiterFactory(redis: Redis | undefined, redisPrefix: string): CreateLimiter {
+/**
+ * How long a limiter waits for Redis. A Redis that is down is noticed at once (the connection is not
+ * ready); one that keeps its connection open without answering (a network partition, a stalled
+ * server) would otherwise hold every request until TCP gives up, minutes later.
+ */
+export const REDIS_DEADLINE_MS = 300;
+
+type StoreCall = (this: RateLimiterRedis, ...args: unknown[]) => Promise<unknown>;
+const redisStore = RateLimiterRedis.prototype as unknown as { _upsert: StoreCall; _get: StoreCall };
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => {}); // a late failure after the deadline has nobody left to tell
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A Redis limiter whose store calls give up after `deadlineMs`. rate-limiter-flexible treats the
+ * rejection like any other store error and answers from the insurance limiter, so a hanging Redis
+ * costs a request at most the deadline.
+ */
+class DeadlineRedisLimiter extends RateLimiterRedis {
+  deadlineMs = REDIS_DEADLINE_MS;
+
+  _upsert(...args: unknown[]): Promise<unknown> {
+    return withDeadline(redisStore._upsert.apply(this, args), this.deadlineMs);
+  }
+
+  _get(...args: unknown[]): Promise<unknown> {
+    return withDeadline(redisStore._get.apply(this, args), this.deadlineMs);
+  }
+}
+
+export function createLimiterFactory(redis: Redis | undefined, redisPrefix: string, options: { deadlineMs?: number } = {}): CreateLimiter {
   return (spec) => {
-    const options = {
+    const limits = {
       keyPrefix: `${redisPrefix}rl:${spec.name}`,
       points: spec.points,
       duration: spec.durationSeconds,
       ...(spec.blockSeconds ? { blockDuration: spec.blockSeconds } : {}),
     };
-    if (!redis) return new RateLimiterMemory(options);
-    return new RateLimiterRedis({
-      ...options,
+    if (!redis) return new RateLimiterMemory(limits);
+    const limiter = new DeadlineRedisLimiter({
+      ...limits,
       storeClient: redis,
       // a Redis that is not connected is not waited for: the per-process insurance answers at once
       rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory(options),
+
     });
+    if (options.deadlineMs !== undefined) limiter.deadlineMs = options.deadlineMs;
+    return limiter;
   };
 }
