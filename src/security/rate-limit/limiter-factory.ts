@@ -67,7 +67,7 @@ export function createLimiterFactory(redis: Redis | undefined, redisPrefix: stri
       storeClient: redis,
       // a Redis that is not connected is not waited for: the per-process insurance answers at once
       rejectIfRedisNotReady: true,
-
+      insuranceLimiter: new RateLimiterMemory(limits),
     });
     if (options.deadlineMs !== undefined) limiter.deadlineMs = options.deadlineMs;
     return limiter;

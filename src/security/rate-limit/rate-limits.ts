@@ -1,0 +1,30 @@
+// Every rate limit of the HTTP surface, as one middleware to mount right after the error handler:
+// the per-address ceiling, the login/MFA form limit, then the per-client quotas.
+import compose from 'koa-compose';
+import type { Middleware } from 'koa';
+import type { RateLimitSettings } from '../../config.ts';
+import type { StoredClient } from '../../storage/clients.ts';
+import type { AuditTrail } from '../audit/audit-event.ts';
+import { addressCeiling, formSubmissionLimit } from './address-limits.ts';
+import { clientQuota } from './client-quota.ts';
+import { createExceededReporter, type LimitName } from './exceeded-report.ts';
+import type { CreateLimiter } from './limiter-factory.ts';
+
+export interface RateLimitDeps {
+  settings: RateLimitSettings;
+  createLimiter: CreateLimiter;
+  findClient: (clientId: string) => Promise<StoredClient | undefined>;
+  audit: AuditTrail;
+  /** Counts a refused request (the metrics). */
+  onRefused: (limit: LimitName) => void;
+}
+
+export function rateLimits(deps: RateLimitDeps): Middleware {
+  const { settings, createLimiter } = deps;
+  const report = createExceededReporter({ createLimiter, audit: deps.audit, onRefused: deps.onRefused });
+  return compose([
+    addressCeiling({ perMinute: settings.ipPerMinute, createLimiter, report }),
+    formSubmissionLimit({ perMinute: settings.formPerMinute, createLimiter, report }),
+    clientQuota({ defaultPerMinute: settings.clientPerMinute, createLimiter, findClient: deps.findClient, report }),
+  ]) as Middleware;
+}
