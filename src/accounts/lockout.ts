@@ -10,11 +10,12 @@
 // password being verified. Unknown emails are counted and locked like real ones, so neither the
 // answers nor their timing tell whether an account exists.
 import { createHmac, type KeyObject } from 'node:crypto';
-import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { LockoutSettings } from '../config.ts';
 import type { Queryable } from '../storage/database.ts';
 import { clearLoginFailures, reserveLoginAttempt } from '../storage/login-failures.ts';
 import type { CreateLimiter } from '../security/rate-limit/limiter-factory.ts';
+import { addressKey } from '../security/rate-limit/client-address.ts';
+import { spend } from '../security/rate-limit/spend.ts';
 
 const HOUR = 3_600;
 
@@ -51,39 +52,30 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
   const ipFailures = createLimiter({ name: 'login-ip', points: settings.ipFailuresPerHour, durationSeconds: HOUR });
   const pairFailures = createLimiter({ name: 'login-pair', points: settings.pairFailuresPerHour, durationSeconds: HOUR, blockSeconds: HOUR });
 
-  /** Spends one point; a refusal comes back as its RateLimiterRes, a store fault is thrown. */
-  const spend = (limiter: typeof ipFailures, key: string) =>
-    limiter.consume(key).then(
-      () => undefined,
-      (refusal: unknown) => {
-        if (refusal instanceof RateLimiterRes) return refusal;
-        throw refusal;
-      },
-    );
-
   return {
     async admit(email, ip) {
-      const ipRefusal = await spend(ipFailures, ip);
-      if (ipRefusal) {
+      const address = addressKey(ip); // an IPv6 /64 is one address: its owner can use all of it
+      const ipBudget = await spend(ipFailures, address);
+      if (!ipBudget.allowed) {
         return {
           admitted: false,
           reason: 'ip_blocked',
-          retryAfterSeconds: Math.max(1, Math.ceil(ipRefusal.msBeforeNext / 1000)),
+          retryAfterSeconds: Math.max(1, Math.ceil(ipBudget.resetSeconds)),
           limit: settings.ipFailuresPerHour,
           windowSeconds: HOUR,
-          firstRefusal: ipRefusal.consumedPoints === settings.ipFailuresPerHour + 1,
+          firstRefusal: ipBudget.consumed === settings.ipFailuresPerHour + 1,
         };
       }
       const subject = loginSubject(subjectKey, email);
       const reservation = await reserveLoginAttempt(db, subject, now(), settings);
       if (!reservation.admitted) return { admitted: false, reason: 'account_locked' };
-      const pairKey = `${subject}:${reservation.epoch}:${ip}`;
-      if (await spend(pairFailures, pairKey)) return { admitted: false, reason: 'pair_blocked' };
+      const pairKey = `${subject}:${reservation.epoch}:${address}`;
+      if (!(await spend(pairFailures, pairKey)).allowed) return { admitted: false, reason: 'pair_blocked' };
       return {
         admitted: true,
         async succeeded() {
           await clearLoginFailures(db, subject);
-          await Promise.all([pairFailures.delete(pairKey), ipFailures.reward(ip, 1)]);
+          await Promise.all([pairFailures.delete(pairKey), ipFailures.reward(address, 1)]);
         },
         failed: () => ({ failures: reservation.failures, lockedUntil: reservation.lockedUntil }),
       };
