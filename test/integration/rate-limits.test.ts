@@ -265,6 +265,21 @@ testEachBackend(
 );
 
 testEachBackend(
+  'two server processes share a client quota: once spent, each process refuses that client after at most one more request',
+  async (t, server) => {
+    const sibling = await server.startSibling();
+    const service = await createTestClient(server, { grantTypes: ['client_credentials'] });
+    for (let index = 0; index < 3; index++) t.is((await tokenRequest(server, service)).status, 200);
+    t.is((await tokenRequest(server, service)).status, 429);
+    // the sibling learns that the quota is gone from its own count: the shared counter says so
+    const first = await tokenRequest(sibling, service);
+    t.is(remaining(first.headers, 'client') ?? 0, 0);
+    t.is((await tokenRequest(sibling, service)).status, 429);
+  },
+  { only: ['postgres+redis'], env: CLIENT_LIMITS },
+);
+
+testEachBackend(
   'Redis down: the per-address ceiling falls back to a per-process budget (never a 5xx, never a hang), and back to Redis when it returns',
   async (t, server) => {
     const redis = server.stores.redis!;

@@ -7,6 +7,11 @@
 // the victim nothing; the per-address ceiling meets that flood). Before the provider runs, the
 // client the request claims (Basic header, or the form body, peeked) is only *checked*: a client
 // whose quota is used up is refused there, without its request being processed.
+//
+// The check asks this process's memory, not Redis: every count answers how much is left, and a
+// process that saw a quota run out remembers it until the window ends. Token requests thus pay one
+// store round trip for their quota instead of two; the price is that another process may let one
+// more request of that client through before its own count tells it the quota is gone.
 import type { Context, Middleware } from 'koa';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { StoredClient } from '../../storage/clients.ts';
@@ -18,7 +23,32 @@ import type { ReportExceeded } from './exceeded-report.ts';
 import type { CreateLimiter } from './limiter-factory.ts';
 import { addRateLimitHeaders } from './rate-limit-headers.ts';
 import { refuse } from './refusal.ts';
-import { inspect, spend, WINDOW_SECONDS, type BudgetState } from './spend.ts';
+import { spend, WINDOW_SECONDS, type BudgetState } from './spend.ts';
+
+/** Quotas seen used up, by key: when their window ends (epoch ms). */
+class ExhaustedQuotas {
+  readonly #until = new Map<string, number>();
+
+  note(key: string, budget: BudgetState): void {
+    if (budget.remaining > 0) return;
+    if (this.#until.size >= 10_000) this.#forgetEnded();
+    this.#until.set(key, Date.now() + budget.resetSeconds * 1000);
+  }
+
+  /** Seconds until `key`'s quota is back, or 0 when it is not known to be used up. */
+  secondsLeft(key: string): number {
+    const until = this.#until.get(key);
+    if (until === undefined) return 0;
+    const left = (until - Date.now()) / 1000;
+    if (left <= 0) this.#until.delete(key);
+    return Math.max(0, left);
+  }
+
+  #forgetEnded(): void {
+    const now = Date.now();
+    for (const [key, until] of this.#until) if (until <= now) this.#until.delete(key);
+  }
+}
 
 export interface ClientQuotaDeps {
   defaultPerMinute: number;
@@ -54,6 +84,7 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
   // A limiter's points are fixed: one per distinct quota. They share their counters (same key
   // names), so a client whose quota changes keeps what it spent in the current window.
   const limiters = new Map<number, RateLimiterAbstract>();
+  const exhausted = new ExhaustedQuotas();
   const limiterFor = (perMinute: number) => {
     let limiter = limiters.get(perMinute);
     if (!limiter) limiters.set(perMinute, (limiter = deps.createLimiter({ name: 'client', points: perMinute, durationSeconds: WINDOW_SECONDS })));
@@ -79,12 +110,11 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
 
     const claimed = await claimedClientId(ctx);
     const checked = claimed === undefined ? undefined : await quotaOf(ctx, claimed);
-    if (checked) {
-      const budget = await inspect(checked.limiter, checked.key, checked.perMinute);
-      if (!budget.allowed) {
-        await deps.report(ctx, { limit: 'client', key: checked.key, max: checked.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds, clientId: checked.clientId });
-        return refuse(ctx, stateOf(checked, budget), (wait) => `This client has used up its request quota. Try again in ${wait}.`);
-      }
+    const waitSeconds = checked ? exhausted.secondsLeft(checked.key) : 0;
+    if (checked && waitSeconds > 0) {
+      const budget: BudgetState = { allowed: false, consumed: checked.perMinute, remaining: 0, resetSeconds: waitSeconds };
+      await deps.report(ctx, { limit: 'client', key: checked.key, max: checked.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds, clientId: checked.clientId });
+      return refuse(ctx, stateOf(checked, budget), (wait) => `This client has used up its request quota. Try again in ${wait}.`);
     }
 
     await next();
@@ -98,6 +128,7 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
       if (!quota) return;
       // over the quota here only when concurrent requests passed the check together; the next is refused
       const budget = await spend(quota.limiter, quota.key);
+      exhausted.note(quota.key, budget);
       addRateLimitHeaders(ctx, stateOf(quota, budget));
     } catch (error) {
       requestLogger(ctx)?.warn({ err: error, clientId }, 'a client request could not be counted against its quota');

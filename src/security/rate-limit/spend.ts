@@ -39,15 +39,3 @@ export async function spend(limiter: RateLimiterAbstract, key: string): Promise<
     throw storeFault(error);
   }
 }
-
-/** Reads `key`'s budget without spending: `allowed` is whether one more point is left. */
-export async function inspect(limiter: RateLimiterAbstract, key: string, points: number): Promise<BudgetState> {
-  let res: RateLimiterRes | null;
-  try {
-    res = await limiter.get(key);
-  } catch (error) {
-    throw storeFault(error);
-  }
-  if (!res) return { allowed: true, consumed: 0, remaining: points, resetSeconds: WINDOW_SECONDS };
-  return { ...stateOf(res, res.consumedPoints < points), remaining: Math.max(0, points - res.consumedPoints) };
-}
