@@ -87,7 +87,7 @@ const envSchema = z
     LOCKOUT_RESET_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
     /** Failed logins from one IP per hour (any accounts) before that IP may not log in for the rest of the hour. */
     LOGIN_IP_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),
-    /** Failed logins for one account from one IP per hour before that pair is blocked for an hour. */
+    /** Failed logins for one account from one IP per hour before that pair is blocked for the rest of the hour. */
     LOGIN_PAIR_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(1_000).default(10),
 
     // Rate limits (rate-limiter-flexible; in Redis when REDIS_URL is set, in process otherwise).

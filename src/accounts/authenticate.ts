@@ -5,17 +5,17 @@ import type { Queryable } from '../storage/database.ts';
 import { findAccountByEmail, updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
 import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
-import type { LockOutcome, LoginGuard } from './lockout.ts';
+import type { FailureOutcome, LoginGuard } from './lockout.ts';
 
 export type AuthenticationResult =
   | { ok: true; account: AccountWithCredentials }
-  /** Wrong password or unknown email; `lock` says what this failure did to the identifier's count. */
-  | { ok: false; reason: 'invalid_credentials'; accountId?: string; lock?: LockOutcome }
+  /** Wrong password or unknown email; `lock` says what this failure did to the counts. */
+  | { ok: false; reason: 'invalid_credentials'; accountId?: string; lock: FailureOutcome }
   /** Refused before any verification: the identifier is locked, or this IP is blocked for it. */
   | { ok: false; reason: 'account_locked' | 'pair_blocked' }
   | { ok: false; reason: 'account_disabled'; accountId: string }
   /** Too many failed logins from this IP: 429 for everyone behind it, whatever the account. */
-  | { ok: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number; firstRefusal: boolean };
+  | { ok: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
 export interface PasswordAuthenticator {
   authenticate(email: string, password: string, ip: string): Promise<AuthenticationResult>;
@@ -41,7 +41,7 @@ export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthe
       const account = acceptable ? await findAccountByEmail(db, email) : undefined;
       const valid = await verifyPassword(account?.passwordHash ?? (await dummyPasswordHash(argon2)), acceptable ? password : '');
       if (!account || !valid || !acceptable) {
-        return { ok: false, reason: 'invalid_credentials', ...(account ? { accountId: account.id } : {}), lock: admission.failed() };
+        return { ok: false, reason: 'invalid_credentials', ...(account ? { accountId: account.id } : {}), lock: await admission.failed() };
       }
       // A disabled account only learns it is disabled after proving the password; the attempt stays counted.
       if (account.disabled) return { ok: false, reason: 'account_disabled', accountId: account.id };

@@ -5,7 +5,7 @@
 //     database so nobody resets them by knocking Redis over; from the threshold on, a lock that
 //     doubles with each further failure up to a ceiling;
 //   - per (identifier, IP) pair: failed logins per hour; over the limit that IP may not try that
-//     account for an hour, while the account's owner elsewhere only meets the account lock.
+//     account for the rest of the hour, while the account's owner elsewhere only meets the account lock.
 // A locked identifier or a blocked pair gets exactly the answer of a wrong password, without the
 // password being verified. Unknown emails are counted and locked like real ones, so neither the
 // answers nor their timing tell whether an account exists.
@@ -16,6 +16,7 @@ import { clearLoginFailures, reserveLoginAttempt } from '../storage/login-failur
 import type { CreateLimiter } from '../security/rate-limit/limiter-factory.ts';
 import { addressKey } from '../security/rate-limit/client-address.ts';
 import { spend } from '../security/rate-limit/spend.ts';
+import { SpentBudgets } from '../security/rate-limit/spent-budgets.ts';
 
 const HOUR = 3_600;
 
@@ -25,14 +26,16 @@ export function loginSubject(key: KeyObject, email: string): string {
 }
 
 export type Admission =
-  | { admitted: true; succeeded(): Promise<void>; failed(): LockOutcome }
+  | { admitted: true; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
   | { admitted: false; reason: 'account_locked' | 'pair_blocked' }
-  | { admitted: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number; firstRefusal: boolean };
+  | { admitted: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
-/** What a failed attempt did to the identifier: how many failures in a row, and the lock it started. */
-export interface LockOutcome {
+/** What a failed attempt did: the identifier's failures in a row and the lock it started; an IP block it started. */
+export interface FailureOutcome {
   failures: number;
   lockedUntil: Date | undefined;
+  /** Set when this failure used up the address's budget: the block starts now (audited once). */
+  ipBlockStarted?: { limit: number; windowSeconds: number };
 }
 
 export interface LoginGuard {
@@ -48,36 +51,40 @@ export interface LoginGuardDeps {
   now: () => Date;
 }
 
+/**
+ * The account count is exact (the database row is written before the password is checked). The
+ * address and pair counts are coarser on purpose, to keep a successful login free of Redis round
+ * trips: they count failures only, after the check, and this process remembers a budget it saw used
+ * up (another process learns it from its own next failure). Guessing in parallel is bounded anyway:
+ * by the account lock, and by the form limit on every address.
+ */
 export function createLoginGuard({ db, subjectKey, settings, createLimiter, now }: LoginGuardDeps): LoginGuard {
   const ipFailures = createLimiter({ name: 'login-ip', points: settings.ipFailuresPerHour, durationSeconds: HOUR });
-  const pairFailures = createLimiter({ name: 'login-pair', points: settings.pairFailuresPerHour, durationSeconds: HOUR, blockSeconds: HOUR });
+  const pairFailures = createLimiter({ name: 'login-pair', points: settings.pairFailuresPerHour, durationSeconds: HOUR });
+  const spentIps = new SpentBudgets();
+  const spentPairs = new SpentBudgets();
 
   return {
     async admit(email, ip) {
       const address = addressKey(ip); // an IPv6 /64 is one address: its owner can use all of it
-      const ipBudget = await spend(ipFailures, address);
-      if (!ipBudget.allowed) {
-        return {
-          admitted: false,
-          reason: 'ip_blocked',
-          retryAfterSeconds: Math.max(1, Math.ceil(ipBudget.resetSeconds)),
-          limit: settings.ipFailuresPerHour,
-          windowSeconds: HOUR,
-          firstRefusal: ipBudget.consumed === settings.ipFailuresPerHour + 1,
-        };
-      }
+      const ipWait = spentIps.secondsLeft(address);
+      if (ipWait > 0) return { admitted: false, reason: 'ip_blocked', retryAfterSeconds: Math.ceil(ipWait), limit: settings.ipFailuresPerHour, windowSeconds: HOUR };
       const subject = loginSubject(subjectKey, email);
       const reservation = await reserveLoginAttempt(db, subject, now(), settings);
       if (!reservation.admitted) return { admitted: false, reason: 'account_locked' };
       const pairKey = `${subject}:${reservation.epoch}:${address}`;
-      if (!(await spend(pairFailures, pairKey)).allowed) return { admitted: false, reason: 'pair_blocked' };
+      if (spentPairs.secondsLeft(pairKey) > 0) return { admitted: false, reason: 'pair_blocked' };
       return {
         admitted: true,
-        async succeeded() {
-          await clearLoginFailures(db, subject);
-          await Promise.all([pairFailures.delete(pairKey), ipFailures.reward(address, 1)]);
+        succeeded: () => clearLoginFailures(db, subject),
+        async failed() {
+          const [ipBudget, pairBudget] = await Promise.all([spend(ipFailures, address), spend(pairFailures, pairKey)]);
+          spentIps.note(address, ipBudget);
+          spentPairs.note(pairKey, pairBudget);
+          // the failure that spends the last point starts the block: exactly one, across processes
+          const ipBlockStarted = ipBudget.consumed === settings.ipFailuresPerHour ? { limit: settings.ipFailuresPerHour, windowSeconds: HOUR } : undefined;
+          return { failures: reservation.failures, lockedUntil: reservation.lockedUntil, ...(ipBlockStarted ? { ipBlockStarted } : {}) };
         },
-        failed: () => ({ failures: reservation.failures, lockedUntil: reservation.lockedUntil }),
       };
     },
   };

@@ -106,20 +106,21 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], acr: 'urn:portcullis:acr:pwd' } });
     }
     if (result.reason === 'ip_blocked') {
-      // one event when the block starts, not one per refused request: a flood must not flood the trail
-      if (result.firstRefusal) {
-        deps.audit.record({ ...requestFacts(ctx), type: 'rate_limit.exceeded', outcome: 'failure', clientId, details: { limit: 'login-ip-failures', max: result.limit, windowSeconds: result.windowSeconds } });
-      }
       setRateLimitHeaders(ctx, { policy: 'login-ip-failures', limit: result.limit, windowSeconds: result.windowSeconds, remaining: 0, resetSeconds: result.retryAfterSeconds });
       throw new AppError('too_many_attempts', `Too many failed sign-ins from your network. Try again in ${describeWait(result.retryAfterSeconds)}.`, 429);
     }
     deps.audit.record({ ...requestFacts(ctx), type: 'login.failed', outcome: 'failure', clientId, ...loginFailureDetails(result, email) });
-    if (result.reason === 'invalid_credentials' && result.lock?.lockedUntil) {
+    if (result.reason === 'invalid_credentials' && result.lock.lockedUntil) {
       // durable before the answer: a lock is what an investigation of a brute-force attack starts from
       await deps.audit.recordDurable({
         ...requestFacts(ctx), type: 'account.locked', outcome: 'success', clientId, ...loginFailureDetails(result, email),
         details: { email: email.slice(0, 254), failures: result.lock.failures, lockedUntil: result.lock.lockedUntil.toISOString() },
       });
+    }
+    if (result.reason === 'invalid_credentials' && result.lock.ipBlockStarted) {
+      // one event when an address's block starts, not one per refused request: a flood must not flood the trail
+      const { limit, windowSeconds } = result.lock.ipBlockStarted;
+      deps.audit.record({ ...requestFacts(ctx), type: 'rate_limit.exceeded', outcome: 'failure', clientId, details: { limit: 'login-ip-failures', max: limit, windowSeconds } });
     }
     const message = result.reason === 'account_disabled' ? 'This account is disabled.' : LOGIN_FAILED;
     return html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);

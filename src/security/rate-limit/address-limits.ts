@@ -41,12 +41,16 @@ export interface AddressLimitDeps {
   report: ReportExceeded;
 }
 
-/** `perMinute` requests per minute from one address, to any endpoint but the health probes. */
-export const addressCeiling = (deps: AddressLimitDeps): Middleware =>
+/**
+ * `perMinute` requests per minute from one address, to any endpoint but the health probes and, when
+ * `formPerMinute` is the stricter limit, the form submissions: those meet that limit instead, and a
+ * login costs one round trip to the counters, not two.
+ */
+export const addressCeiling = (deps: AddressLimitDeps & { formPerMinute: number }): Middleware =>
   addressLimit({
     ...deps,
     limit: 'ip',
-    appliesTo: (ctx) => !UNLIMITED_PATHS.has(ctx.path),
+    appliesTo: (ctx) => !UNLIMITED_PATHS.has(ctx.path) && !(deps.formPerMinute <= deps.perMinute && isFormSubmission(ctx.method, ctx.path)),
     message: (wait) => `Too many requests from your network. Try again in ${wait}.`,
   });
 

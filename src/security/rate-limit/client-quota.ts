@@ -24,31 +24,8 @@ import type { CreateLimiter } from './limiter-factory.ts';
 import { addRateLimitHeaders } from './rate-limit-headers.ts';
 import { refuse } from './refusal.ts';
 import { spend, WINDOW_SECONDS, type BudgetState } from './spend.ts';
+import { SpentBudgets } from './spent-budgets.ts';
 
-/** Quotas seen used up, by key: when their window ends (epoch ms). */
-class ExhaustedQuotas {
-  readonly #until = new Map<string, number>();
-
-  note(key: string, budget: BudgetState): void {
-    if (budget.remaining > 0) return;
-    if (this.#until.size >= 10_000) this.#forgetEnded();
-    this.#until.set(key, Date.now() + budget.resetSeconds * 1000);
-  }
-
-  /** Seconds until `key`'s quota is back, or 0 when it is not known to be used up. */
-  secondsLeft(key: string): number {
-    const until = this.#until.get(key);
-    if (until === undefined) return 0;
-    const left = (until - Date.now()) / 1000;
-    if (left <= 0) this.#until.delete(key);
-    return Math.max(0, left);
-  }
-
-  #forgetEnded(): void {
-    const now = Date.now();
-    for (const [key, until] of this.#until) if (until <= now) this.#until.delete(key);
-  }
-}
 
 export interface ClientQuotaDeps {
   defaultPerMinute: number;
@@ -84,7 +61,7 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
   // A limiter's points are fixed: one per distinct quota. They share their counters (same key
   // names), so a client whose quota changes keeps what it spent in the current window.
   const limiters = new Map<number, RateLimiterAbstract>();
-  const exhausted = new ExhaustedQuotas();
+  const exhausted = new SpentBudgets();
   const limiterFor = (perMinute: number) => {
     let limiter = limiters.get(perMinute);
     if (!limiter) limiters.set(perMinute, (limiter = deps.createLimiter({ name: 'client', points: perMinute, durationSeconds: WINDOW_SECONDS })));

@@ -1,5 +1,6 @@
 // Every rate limit of the HTTP surface, as one middleware to mount right after the error handler:
-// the per-address ceiling, the login/MFA form limit, then the per-client quotas.
+// the per-address ceiling (or, for a form submission, the stricter form limit), then the per-client
+// quotas.
 import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import type { RateLimitSettings } from '../../config.ts';
@@ -23,7 +24,7 @@ export function rateLimits(deps: RateLimitDeps): Middleware {
   const { settings, createLimiter } = deps;
   const report = createExceededReporter({ createLimiter, audit: deps.audit, onRefused: deps.onRefused });
   return compose([
-    addressCeiling({ perMinute: settings.ipPerMinute, createLimiter, report }),
+    addressCeiling({ perMinute: settings.ipPerMinute, formPerMinute: settings.formPerMinute, createLimiter, report }),
     formSubmissionLimit({ perMinute: settings.formPerMinute, createLimiter, report }),
     clientQuota({ defaultPerMinute: settings.clientPerMinute, createLimiter, findClient: deps.findClient, report }),
   ]) as Middleware;
