@@ -2,7 +2,7 @@
 // hash so it costs the same time as a wrong password, and both get the same answer (no account
 // enumeration); a locked identifier gets that same answer without any verification.
 import type { Queryable } from '../storage/database.ts';
-import { findAccountByEmail, updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
+import { updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
 import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
 import type { FailureOutcome, LoginGuard } from './lockout.ts';
@@ -38,7 +38,7 @@ export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthe
       // Oversized input is not hashed (it cannot be a valid password, and must not burn CPU), but an
       // empty verification keeps its timing that of any other failure.
       const acceptable = password.length <= MAX_PASSWORD_UTF16_LENGTH && email.length <= 320;
-      const account = acceptable ? await findAccountByEmail(db, email) : undefined;
+      const account = acceptable ? admission.account : undefined;
       const valid = await verifyPassword(account?.passwordHash ?? (await dummyPasswordHash(argon2)), acceptable ? password : '');
       if (!account || !valid || !acceptable) {
         return { ok: false, reason: 'invalid_credentials', ...(account ? { accountId: account.id } : {}), lock: await admission.failed() };

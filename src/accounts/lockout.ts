@@ -12,6 +12,7 @@
 import { createHmac, type KeyObject } from 'node:crypto';
 import type { LockoutSettings } from '../config.ts';
 import type { Queryable } from '../storage/database.ts';
+import type { AccountWithCredentials } from '../storage/accounts.ts';
 import { clearLoginFailures, reserveLoginAttempt } from '../storage/login-failures.ts';
 import type { CreateLimiter } from '../security/rate-limit/limiter-factory.ts';
 import { addressKey } from '../security/rate-limit/client-address.ts';
@@ -26,7 +27,7 @@ export function loginSubject(key: KeyObject, email: string): string {
 }
 
 export type Admission =
-  | { admitted: true; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
+  | { admitted: true; account: AccountWithCredentials | undefined; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
   | { admitted: false; reason: 'account_locked' | 'pair_blocked' }
   | { admitted: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
@@ -39,7 +40,7 @@ export interface FailureOutcome {
 }
 
 export interface LoginGuard {
-  /** Counts an attempt for `email` from `ip` and says whether its password may be checked. */
+  /** Counts an attempt for `email` from `ip` and says whether its password may be checked (and against which account). */
   admit(email: string, ip: string): Promise<Admission>;
 }
 
@@ -70,12 +71,13 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
       const ipWait = spentIps.secondsLeft(address);
       if (ipWait > 0) return { admitted: false, reason: 'ip_blocked', retryAfterSeconds: Math.ceil(ipWait), limit: settings.ipFailuresPerHour, windowSeconds: HOUR };
       const subject = loginSubject(subjectKey, email);
-      const reservation = await reserveLoginAttempt(db, subject, now(), settings);
+      const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email }, now(), settings);
       if (!reservation.admitted) return { admitted: false, reason: 'account_locked' };
       const pairKey = `${subject}:${reservation.epoch}:${address}`;
       if (spentPairs.secondsLeft(pairKey) > 0) return { admitted: false, reason: 'pair_blocked' };
       return {
         admitted: true,
+        account: reservation.account,
         succeeded: () => clearLoginFailures(db, subject),
         async failed() {
           const [ipBudget, pairBudget] = await Promise.all([spend(ipFailures, address), spend(pairFailures, pairKey)]);

@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { Interaction, InteractionResults } from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
 import type { AuthenticationResult, PasswordAuthenticator } from '../accounts/authenticate.ts';
 import { findAccountById } from '../storage/accounts.ts';
@@ -68,10 +69,16 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
   }
 
-  async function finish(ctx: Context, result: Record<string, unknown>) {
-    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  /**
+   * Stores the interaction's result and sends the browser back to the provider: what
+   * provider.interactionResult does, on the interaction this request already loaded (which saves a
+   * second read of it from the store).
+   */
+  async function finish(ctx: Context, interaction: Interaction, result: InteractionResults) {
+    interaction.result = result;
+    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
     ctx.status = 303;
-    ctx.redirect(redirectTo);
+    ctx.redirect(interaction.returnTo);
   }
 
   const clientName = async (clientId: string) => (await deps.cache.client(clientId))?.name ?? clientId;
@@ -103,7 +110,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const clientId = String(details.params.client_id);
     if (result.ok) {
       deps.audit.record({ ...requestFacts(ctx), type: 'login.succeeded', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { amr: ['pwd'] } });
-      return finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], acr: 'urn:portcullis:acr:pwd' } });
+      return finish(ctx, details, { login: { accountId: result.account.id, amr: ['pwd'], acr: 'urn:portcullis:acr:pwd' } });
     }
     if (result.reason === 'ip_blocked') {
       setRateLimitHeaders(ctx, { policy: 'login-ip-failures', limit: result.limit, windowSeconds: result.windowSeconds, remaining: 0, resetSeconds: result.retryAfterSeconds });
@@ -145,7 +152,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       ...requestFacts(ctx), type: 'consent.granted', outcome: 'success', actor: { type: 'user', id: accountId }, clientId, target: { type: 'grant', id: grantId },
       details: { scopes: missing.missingOIDCScope ?? [], resourceScopes: missing.missingResourceScopes ?? {} },
     });
-    await finish(ctx, { consent: { grantId } });
+    await finish(ctx, details, { consent: { grantId } });
   });
 
   router.post('/abort', async (ctx) => {
@@ -157,7 +164,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       ...requestFacts(ctx), type: details.prompt.name === 'consent' ? 'consent.denied' : 'login.cancelled', outcome: 'failure',
       clientId: String(details.params.client_id), ...(accountId ? { actor: { type: 'user' as const, id: accountId } } : {}),
     });
-    await finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request.' });
+    await finish(ctx, details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 
   return router;

@@ -16,20 +16,21 @@ export interface AccountWithCredentials extends Account {
   passwordHash: string | null;
 }
 
-interface Row {
+/** An accounts row (also as `to_jsonb(accounts)`, where timestamps arrive as strings). */
+export interface AccountRow {
   id: string;
   email: string;
   name: string | null;
   email_verified: boolean;
   password_hash: string | null;
-  disabled_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
+  disabled_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
 }
 
 const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, created_at, updated_at';
 
-const toAccount = (row: Row): AccountWithCredentials => ({
+export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   id: row.id,
   email: row.email,
   name: row.name,
@@ -46,7 +47,7 @@ export async function insertAccount(
   db: Queryable,
   input: { email: string; name: string | null; passwordHash: string; emailVerified?: boolean },
 ): Promise<Account> {
-  const { rows } = await db.query<Row>(
+  const { rows } = await db.query<AccountRow>(
     `INSERT INTO accounts (id, email, name, password_hash, email_verified) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
     [randomUUID(), input.email, input.name, input.passwordHash, input.emailVerified ?? false],
   );
@@ -55,17 +56,17 @@ export async function insertAccount(
 
 export async function findAccountById(db: Queryable, id: string): Promise<AccountWithCredentials | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM accounts WHERE id = $1`, [id]);
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = $1`, [id]);
   return rows[0] && toAccount(rows[0]);
 }
 
 export async function findAccountByEmail(db: Queryable, email: string): Promise<AccountWithCredentials | undefined> {
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM accounts WHERE lower(email) = lower($1)`, [email]);
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE lower(email) = lower($1)`, [email]);
   return rows[0] && toAccount(rows[0]);
 }
 
 export async function listAccounts(db: Queryable): Promise<Account[]> {
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY created_at, email`);
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts ORDER BY created_at, email`);
   return rows.map((row) => withoutCredentials(toAccount(row)));
 }
 

@@ -1,6 +1,7 @@
 // Queries for the failed-login counters (table login_failures). One row per login identifier that
 // failed recently; `subject_key` is an HMAC of the normalised email, never the address itself.
 import type { Queryable } from './database.ts';
+import { toAccount, type AccountRow, type AccountWithCredentials } from './accounts.ts';
 
 export interface LockPolicy {
   threshold: number;
@@ -12,13 +13,20 @@ export interface LockPolicy {
 export type Reservation =
   /** The identifier is locked: the attempt is refused without being verified or counted. */
   | { admitted: false }
-  /** The attempt is counted as a failure until it proves otherwise; `lockedUntil` is set when this attempt started a lock. */
-  | { admitted: true; failures: number; lockedUntil: Date | undefined; epoch: number };
+  /**
+   * The attempt is counted as a failure until it proves otherwise; `lockedUntil` is set when this
+   * attempt started a lock. `account` is the account of that email, if there is one.
+   */
+  | { admitted: true; failures: number; lockedUntil: Date | undefined; epoch: number; account: AccountWithCredentials | undefined };
 
 interface ReservationRow {
   failures: number;
   locked_until: Date | string | null;
   epoch: number;
+}
+
+interface AdmittedRow extends ReservationRow {
+  account: AccountRow | null;
 }
 
 /**
@@ -27,10 +35,13 @@ interface ReservationRow {
  * failure), and reaching the threshold locks it for delay × 2^(failures − threshold), at most
  * `maxDelaySeconds`. Counting first means parallel requests cannot slip more guesses past the
  * threshold than it allows: the row lock serialises them, and a locked row returns nothing.
+ * The same statement reads the account of `email` (one round trip for the whole check); an unknown
+ * email is counted exactly like a known one.
  */
-export async function reserveLoginAttempt(db: Queryable, subjectKey: string, now: Date, policy: LockPolicy): Promise<Reservation> {
-  const { rows } = await db.query<ReservationRow>(
-    `INSERT INTO login_failures AS f (subject_key, failures, locked_until, last_failure_at)
+export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: string; email: string }, now: Date, policy: LockPolicy): Promise<Reservation> {
+  const { rows } = await db.query<AdmittedRow>(
+    `WITH attempt AS (
+     INSERT INTO login_failures AS f (subject_key, failures, locked_until, last_failure_at)
      VALUES ($1, 1, CASE WHEN $3::int <= 1 THEN $2::timestamptz + make_interval(secs => least($4::int, $5::int)) END, $2::timestamptz)
      ON CONFLICT (subject_key) DO UPDATE SET (failures, locked_until, last_failure_at) = (
        SELECT next.failures,
@@ -41,12 +52,21 @@ export async function reserveLoginAttempt(db: Queryable, subjectKey: string, now
        FROM (SELECT CASE WHEN f.last_failure_at <= $2::timestamptz - make_interval(secs => $6::int) THEN 1 ELSE f.failures + 1 END AS failures) AS next
      )
      WHERE f.locked_until IS NULL OR f.locked_until <= $2::timestamptz
-     RETURNING failures, locked_until, epoch`,
-    [subjectKey, now.toISOString(), policy.threshold, policy.delaySeconds, policy.maxDelaySeconds, policy.resetSeconds],
+     RETURNING failures, locked_until, epoch
+     )
+     SELECT attempt.failures, attempt.locked_until, attempt.epoch, to_jsonb(account) AS account
+     FROM attempt LEFT JOIN accounts AS account ON lower(account.email) = lower($7)`,
+    [attempt.subjectKey, now.toISOString(), policy.threshold, policy.delaySeconds, policy.maxDelaySeconds, policy.resetSeconds, attempt.email],
   );
   const row = rows[0];
   if (!row) return { admitted: false };
-  return { admitted: true, failures: row.failures, lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until), epoch: row.epoch };
+  return {
+    admitted: true,
+    failures: row.failures,
+    lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until),
+    epoch: row.epoch,
+    account: row.account ? toAccount(row.account) : undefined,
+  };
 }
 
 /** A successful login: the count and any lock are cleared (the epoch stays). */
