@@ -274,14 +274,16 @@ interface RunResult {
 
 /** Timed: POST /interaction/:uid/login with the right password, each interaction once, C at a time. */
 async function loginRun(target: Target, agent: Agent, interactions: Interaction[], concurrency: number): Promise<RunResult> {
-  const { email, password, issuer } = target.info;
-  const body = new URLSearchParams({ email: email!, password }).toString();
+  const { emails, password, issuer } = target.info;
+  const bodies = emails!.map((email) => new URLSearchParams({ email, password }).toString());
   const latenciesMs: number[] = [];
   let next = 0;
   let ok = 0;
   const worker = async () => {
     while (next < interactions.length) {
-      const interaction = interactions[next++]!;
+      const index = next++;
+      const interaction = interactions[index]!;
+      const body = bodies[index % bodies.length]!;
       const started = performance.now();
       const reply = await send(agent, interaction.loginUrl, 'POST', {
         'content-type': 'application/x-www-form-urlencoded',
@@ -360,7 +362,7 @@ async function main(): Promise<number> {
   );
   const login = await startTarget('login', { BENCH_LOGIN_TARGET: 'portcullis', BENCH_LOG_LEVEL: args['log-level'] }, args['log-level'] !== 'silent');
   const argon2 = await startTarget('argon2', { BENCH_LOGIN_TARGET: 'argon2', BENCH_PASSWORD_HASH: login.info.passwordHash, BENCH_PASSWORD: login.info.password });
-  console.log(`  A login   ${login.info.name} at ${login.info.issuer}, user ${login.info.email}`);
+  console.log(`  A login   ${login.info.name} at ${login.info.issuer}, ${login.info.emails!.length} users logging in in turn`);
   console.log(`  B argon2  ${argon2.info.name}, the same stored hash (${login.info.passwordHash.slice(0, 32)}…)`);
 
   const prepareStarted = performance.now();
