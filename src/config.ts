@@ -76,6 +76,13 @@ const envSchema = z
     /** argon2id lanes. */
     ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
 
+    /**
+     * Second factors: `off` (neither offered nor asked), `optional` (users may enrol; whoever has a
+     * factor must use it), `required` (every user must have one and enrols at the next login).
+     * Clients with require_mfa, users marked mfa_required and administrators always need one.
+     */
+    MFA_POLICY: z.enum(['off', 'optional', 'required']).default('optional'),
+
     // Lockout: consecutive failed logins per account (durable, in the database).
     /** Failed logins of one account after which it is locked (at most 100). */
     LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
@@ -136,6 +143,7 @@ export interface Config {
   readonly refreshTokenTtl: number;
   readonly sessionTtl: number;
   readonly passwords: PasswordSettings;
+  readonly mfaPolicy: 'off' | 'optional' | 'required';
   readonly lockout: LockoutSettings;
   readonly rateLimits: RateLimitSettings;
 }
@@ -205,6 +213,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         minScore: e.PASSWORD_MIN_SCORE,
         argon2: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM }),
       }),
+      mfaPolicy: e.MFA_POLICY,
       lockout: Object.freeze({
         threshold: e.LOCKOUT_THRESHOLD,
         delaySeconds: e.LOCKOUT_DELAY_SECONDS,

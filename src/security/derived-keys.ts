@@ -11,6 +11,10 @@ export interface DerivedKeys {
   readonly auditKey: KeyObject;
   /** HMAC-SHA-256 key naming a login identifier in the lockout counters (no email stored there). */
   readonly loginSubjectKey: KeyObject;
+  /** HMAC-SHA-256 key of stored recovery codes. */
+  readonly recoveryCodeKey: KeyObject;
+  /** AES-256-GCM key of the short-lived state a sign-in carries between its steps (a cookie). */
+  readonly signInStateKey: Buffer;
   /** Keys for signed cookies (Keygrip). */
   readonly cookieKeys: readonly string[];
 }
@@ -24,6 +28,8 @@ export function deriveKeys(secretKey: string): DerivedKeys {
     clientSecretKey: createSecretKey(derive(secretKey, 'client secret hmac')),
     auditKey: createSecretKey(derive(secretKey, 'audit chain')),
     loginSubjectKey: createSecretKey(derive(secretKey, 'login subject')),
+    recoveryCodeKey: createSecretKey(derive(secretKey, 'recovery code hmac')),
+    signInStateKey: derive(secretKey, 'sign-in state'),
     cookieKeys: Object.freeze([derive(secretKey, 'cookie signing').toString('base64url')]),
   });
 }
