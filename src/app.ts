@@ -1,7 +1,5 @@
 // The Koa application: global middleware, our own routes, then oidc-provider mounted last.
-import { readFileSync } from 'node:fs';
 import Koa from 'koa';
-import Router from '@koa/router';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import type { Config } from './config.ts';
@@ -10,13 +8,13 @@ import type { RegistryCache } from './oidc/registry-cache.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { interactionRoutes } from './interactions/routes.ts';
+import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
+import { isStaticPath, staticFiles } from './http/static-files.ts';
 import { VIEWS_DIR, type RenderView } from './interactions/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AuditTrail } from './security/audit/audit-event.ts';
-import type { PasswordAuthenticator } from './accounts/authenticate.ts';
 import { metricsRoute } from './observability/metrics-endpoint.ts';
 import { requestContext } from './observability/request-context.ts';
 import type { CreateLimiter } from './security/rate-limit/limiter-factory.ts';
@@ -35,7 +33,8 @@ export interface AppDeps {
   audit: AuditTrail;
   /** Builds the rate limiters (shared through Redis when there is one). */
   createLimiter: CreateLimiter;
-  authenticator: PasswordAuthenticator;
+  /** What the sign-in pages need besides the app's own dependencies. */
+  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'keys'>;
 }
 
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
@@ -57,19 +56,13 @@ export function createApp(deps: AppDeps): Koa {
 
   // Our own routes. Each router is entered only for its paths, so the token endpoint and the other
   // provider routes do not pay for route matching they can never win.
-  const stylesheet = readFileSync(`${VIEWS_DIR}static/portcullis.css`);
-  const router = new Router();
-  router.get('/static/portcullis.css', (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = stylesheet;
-  });
   const interactions = interactionRoutes({
-    provider: deps.host.current, db: deps.db, authenticator: deps.authenticator, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
+    ...deps.signIn,
+    provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
     onLoginAttempt: deps.metrics.loginAttempt,
     audit: deps.audit,
   });
-  app.use(onlyFor((path) => path === '/static/portcullis.css', router.routes() as Koa.Middleware));
+  app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
   app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));

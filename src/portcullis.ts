@@ -24,6 +24,8 @@ import type { Stores } from './storage/stores.ts';
 import { createLimiterFactory } from './security/rate-limit/limiter-factory.ts';
 import { createLoginGuard } from './accounts/lockout.ts';
 import { createPasswordAuthenticator } from './accounts/authenticate.ts';
+import { createMfaDecider } from './accounts/mfa-decider.ts';
+import { createSignInStates } from './interactions/sign-in-state.ts';
 
 export interface Portcullis {
   app: Koa;
@@ -61,6 +63,8 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const authenticator = createPasswordAuthenticator({ db, guard, argon2: config.passwords.argon2 });
 
   const cache = createRegistryCache(db);
+  const mfa = createMfaDecider({ db, cache, policy: config.mfaPolicy });
+  const signInStates = createSignInStates(keys.signInStateKey);
   const render = createViewRenderer();
   // oidc-provider's records get their own namespace under the deployment's Redis prefix
   const adapterStores: AdapterStores = redis ? { db, redis, redisPrefix: `${stores.redisPrefix}oidc:` } : { db };
@@ -75,6 +79,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
       config, jwks, adapter, findAccount, cache, pages, findClientMetadata,
       cookieKeys: keys.cookieKeys,
       clientSecretKey: keys.clientSecretKey,
+      needsSecondFactor: mfa.needsSecondFactor,
     });
     provider.use(jwtAccessTokenEndpoints({ db, cache, issuer: config.issuer, jwks, audit, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
     attachProviderAudit(provider, audit);
@@ -97,7 +102,9 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     { name: 'database', check: () => db.query('SELECT 1') },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics, audit, authenticator, createLimiter });
+  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics, audit, createLimiter,
+    signIn: { authenticator, guard, mfa, signInStates, keys },
+  });
   return {
     app,
     host,

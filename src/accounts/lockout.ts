@@ -32,16 +32,29 @@ export type Admission =
   | { admitted: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
 /** What a failed attempt did: the identifier's failures in a row and the lock it started; an IP block it started. */
-export interface FailureOutcome {
-  failures: number;
-  lockedUntil: Date | undefined;
+export interface FailureOutcome extends LockOutcome {
   /** Set when this failure used up the address's budget: the block starts now (audited once). */
   ipBlockStarted?: { limit: number; windowSeconds: number };
+}
+
+/** A second-factor attempt (a TOTP or recovery code): counted per account like a password. */
+export type SecondFactorAdmission =
+  | { admitted: true; succeeded(): Promise<void>; failed(): LockOutcome }
+  | { admitted: false };
+
+export interface LockOutcome {
+  failures: number;
+  lockedUntil: Date | undefined;
 }
 
 export interface LoginGuard {
   /** Counts an attempt for `email` from `ip` and says whether its password may be checked (and against which account). */
   admit(email: string, ip: string): Promise<Admission>;
+  /**
+   * Counts a second-factor attempt of `accountId` before it is checked, with the same thresholds
+   * and locks as passwords but a count of its own: proving the password again does not reset it.
+   */
+  admitSecondFactor(accountId: string): Promise<SecondFactorAdmission>;
 }
 
 export interface LoginGuardDeps {
@@ -87,6 +100,17 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
           const ipBlockStarted = ipBudget.consumed === settings.ipFailuresPerHour ? { limit: settings.ipFailuresPerHour, windowSeconds: HOUR } : undefined;
           return { failures: reservation.failures, lockedUntil: reservation.lockedUntil, ...(ipBlockStarted ? { ipBlockStarted } : {}) };
         },
+      };
+    },
+
+    async admitSecondFactor(accountId) {
+      const subject = loginSubject(subjectKey, `second-factor:${accountId}`);
+      const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email: '' }, now(), settings);
+      if (!reservation.admitted) return { admitted: false };
+      return {
+        admitted: true,
+        succeeded: () => clearLoginFailures(db, subject),
+        failed: () => ({ failures: reservation.failures, lockedUntil: reservation.lockedUntil }),
       };
     },
   };

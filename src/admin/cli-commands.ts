@@ -1,6 +1,7 @@
 // The `portcullis` commands: their flags, how flags become an operation's input, and how the
 // operation's result is shown to a person (`--json` prints the result itself).
 import type { UnlockResult } from './operations/user-lockout.ts';
+import type { MfaResetResult } from './operations/user-mfa.ts';
 import type { Account } from '../storage/accounts.ts';
 import type { ResourceServer } from '../storage/resource-servers.ts';
 import type { SigningKeySummary } from '../security/signing-keys.ts';
@@ -79,7 +80,7 @@ function printClient(client: ClientView, output: Output): void {
   for (const line of keyValues([
     ['client_id', client.clientId],
     ['name', client.name],
-    ['type', `${client.applicationType}${client.firstParty ? ', first party' : ''}`],
+    ['type', `${client.applicationType}${client.firstParty ? ', first party' : ''}${client.requireMfa ? ', requires MFA' : ''}`],
     ['auth method', client.authMethod],
     ['grant types', client.grantTypes],
     ['redirect URIs', client.redirectUris],
@@ -114,6 +115,7 @@ function printAccount(account: Account, output: Output): void {
     ['name', orDash(account.name)],
     ['status', account.disabled ? 'disabled' : 'active'],
     ['email verified', yesNo(account.emailVerified)],
+    ['second factor', account.isAdmin ? 'required (administrator)' : account.mfaRequired ? 'required' : 'per MFA_POLICY'],
     ['created', date(account.createdAt)],
   ])) {
     output.out(line);
@@ -274,6 +276,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')} (default client_secret_basic)`, field: 'authMethod' },
       'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
       'first-party': { type: 'boolean', help: 'a first-party app: no consent screen', field: 'firstParty' },
+      'require-mfa': { type: 'boolean', help: 'its users must sign in with a second factor', field: 'requireMfa' },
       'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
     },
     examples: [
@@ -292,6 +295,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         authMethod: text(values['auth-method']),
         jwksUri: text(values['jwks-uri']),
         firstParty: values['first-party'] === true,
+        requireMfa: values['require-mfa'] === true,
         rateLimitPerMinute: integer(text(values['rate-limit'])),
       }),
     print(result, output) {
@@ -402,11 +406,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       email: { type: 'string', value: 'email', help: 'email address (required)', field: 'email' },
       name: { type: 'string', value: 'name', help: 'display name', field: 'name' },
       password: { type: 'string', value: 'password', help: 'the password (prefer standard input: command lines are visible to other users)' },
+      'require-mfa': { type: 'boolean', help: 'must sign in with a second factor (enrols one at the first login)', field: 'mfaRequired' },
+      admin: { type: 'boolean', help: 'an administrator (always signs in with a second factor)', field: 'isAdmin' },
     },
     examples: ['printf "%s" "$PASSWORD" | portcullis users create --email you@example.com --name "You"'],
     async input(values, _target, sources) {
       const password = text(values.password) ?? (await sources.readPassword());
-      return defined({ email: text(values.email), name: text(values.name), password });
+      return defined({ email: text(values.email), name: text(values.name), password, mfaRequired: values['require-mfa'] === true, isAdmin: values.admin === true });
     },
     print(result, output) {
       output.out('Created user');
@@ -455,6 +461,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: userFlags,
     input: userRef,
     print: (result, output) => output.out(`Enabled ${(result as Account).email} (${(result as Account).id})`),
+  },
+  {
+    command: 'users reset-mfa',
+    operation: 'users.reset-mfa',
+    summary: "remove a user's second factors (authenticator app, passkeys, recovery codes)",
+    target: userTarget,
+    flags: userFlags,
+    input: userRef,
+    print(result, output) {
+      const reset = result as MfaResetResult;
+      output.out(`Removed the second factors of ${reset.email} (${reset.id}): ${reset.removed.totp} authenticator app(s), ${reset.removed.passkeys} passkey(s), ${reset.removed.recoveryCodes} recovery code(s)`);
+      if (reset.mustEnrol) output.out('They must set up a new second factor at their next sign-in.');
+    },
   },
   {
     command: 'users unlock',

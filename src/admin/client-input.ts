@@ -81,6 +81,8 @@ export const clientCreateInput = z.strictObject({
   authMethod: z.enum(AUTH_METHODS, { error: `must be one of ${AUTH_METHODS.join(', ')}` }).default('client_secret_basic'),
   jwksUri: z.string().optional(),
   firstParty: z.boolean().default(false),
+  /** Its users must sign in with a second factor (whatever MFA_POLICY says). */
+  requireMfa: z.boolean().default(false),
   /** Overrides RATE_LIMIT_CLIENT_PER_MINUTE for this client (a busy service, or a client to hold back). */
   rateLimitPerMinute: z
     .number({ error: 'must be a whole number of requests per minute' })

@@ -9,10 +9,11 @@ import { keyOperations } from './operations/keys.ts';
 import { resourceOperations } from './operations/resources.ts';
 import { userOperations } from './operations/users.ts';
 import { userLockoutOperations } from './operations/user-lockout.ts';
+import { userMfaOperations } from './operations/user-mfa.ts';
 
 export type { Operation, OperationContext } from './operations/define.ts';
 
-const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...keyOperations, ...auditOperations];
+const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...userMfaOperations, ...keyOperations, ...auditOperations];
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(ALL.map((operation) => [operation.name, operation]));
 

@@ -1,14 +1,13 @@
 // Login and consent pages for oidc-provider interactions (GET renders, POST submits; no JavaScript
-// needed). The interaction cookie is SameSite=Lax and POSTs must come from our own origin.
+// needed but for passkeys). The interaction cookie is SameSite=Lax and POSTs must come from our own
+// origin. After the password, a second factor when one is needed (second-factor-routes.ts).
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Interaction, InteractionResults } from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
 import type { AuthenticationResult, PasswordAuthenticator } from '../accounts/authenticate.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
-import { isStoreUnavailable } from '../storage/store-errors.ts';
 import { readForm } from '../http/form-body.ts';
 import type { RegistryCache } from '../oidc/registry-cache.ts';
 import type { RenderView } from './views.ts';
@@ -16,11 +15,22 @@ import type { AuditTrail } from '../security/audit/audit-event.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import { describeConsent } from './consent-scopes.ts';
 import { describeWait, setRateLimitHeaders } from '../security/rate-limit/rate-limit-headers.ts';
+import type { LoginGuard } from '../accounts/lockout.ts';
+import type { MfaDecider } from '../accounts/mfa-decider.ts';
+import { ACR_PASSWORD, requestedAcrs } from '../accounts/mfa-requirement.ts';
+import type { DerivedKeys } from '../security/derived-keys.ts';
+import { createInteractionKit } from './interaction-kit.ts';
+import type { SignInStates } from './sign-in-state.ts';
+import { registerSecondFactorRoutes } from './second-factor-routes.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
   db: Queryable;
   authenticator: PasswordAuthenticator;
+  guard: LoginGuard;
+  mfa: MfaDecider;
+  signInStates: SignInStates;
+  keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
   cache: RegistryCache;
   render: RenderView;
   issuer: string;
@@ -40,53 +50,20 @@ function loginFailureDetails(result: Exclude<AuthenticationResult, { ok: true }>
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
-  const issuerOrigin = new URL(deps.issuer).origin;
-
-  const html = (ctx: Context, view: string, data: Record<string, unknown>, status = 200) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.body = deps.render(view, data);
-  };
-
-  /** The interaction named by the path must be the one bound to this browser's cookie. */
-  async function loadInteraction(ctx: Context) {
-    const details = await deps.provider().interactionDetails(ctx.req, ctx.res).catch((error: unknown) => {
-      // a store outage is not an expired sign-in: it fails closed with a 503 the user can retry
-      if (isStoreUnavailable(error)) throw error;
-      throw new AppError('interaction_expired', 'This sign-in attempt has expired. Return to the application and start again.', 400);
-    });
-    if (details.uid !== ctx.params.uid) throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
-    return details;
-  }
-
-  // Our pages send Referrer-Policy: no-referrer, under which browsers send `Origin: null` even on
-  // same-origin posts; `null` is therefore accepted, a foreign origin never is. SameSite=Lax on
-  // the interaction cookie is the main guard against cross-site posts.
-  function assertSameOrigin(ctx: Context): void {
-    const origin = ctx.get('Origin');
-    if (origin && origin !== issuerOrigin && origin !== 'null') {
-      throw new AppError('cross_origin_form', 'The form was submitted from another site.', 403);
-    }
-  }
-
-  /**
-   * Stores the interaction's result and sends the browser back to the provider: what
-   * provider.interactionResult does, on the interaction this request already loaded (which saves a
-   * second read of it from the store).
-   */
-  async function finish(ctx: Context, interaction: Interaction, result: InteractionResults) {
-    interaction.result = result;
-    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
-    ctx.status = 303;
-    ctx.redirect(interaction.returnTo);
-  }
-
-  const clientName = async (clientId: string) => (await deps.cache.client(clientId))?.name ?? clientId;
+  const kit = createInteractionKit(deps);
+  const { html, clientName } = kit;
 
   router.get('/', async (ctx) => {
-    const details = await loadInteraction(ctx);
+    const details = await kit.load(ctx);
     const name = await clientName(String(details.params.client_id));
     if (details.prompt.name === 'login') {
+      // a session signed in with the password only, and now a second factor is needed (step-up):
+      // the password was proven in this session, the second factor is asked for
+      const sessionAccount = details.session?.accountId;
+      if (sessionAccount && details.prompt.reasons.length === 1 && details.prompt.reasons[0] === 'second_factor') {
+        deps.signInStates.write(ctx, { uid: details.uid, accountId: sessionAccount, amr: ['pwd'] });
+        return ctx.redirect(`/interaction/${details.uid}/second-factor`);
+      }
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
       return html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined });
     }
@@ -99,8 +76,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/login', async (ctx) => {
-    assertSameOrigin(ctx);
-    const details = await loadInteraction(ctx);
+    kit.assertSameOrigin(ctx);
+    const details = await kit.load(ctx);
     if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
@@ -109,8 +86,16 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     deps.onLoginAttempt(result.ok ? 'success' : 'failure');
     const clientId = String(details.params.client_id);
     if (result.ok) {
+      const step = await deps.mfa.stepFor(result.account, clientId, requestedAcrs(details.params, parseClaims(details.params.claims)));
+      if (step !== 'none') {
+        // the password is proven; the session is only created once the second factor is too
+        deps.audit.record({ ...requestFacts(ctx), type: 'login.password_verified', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { next: step } });
+        deps.signInStates.write(ctx, { uid: details.uid, accountId: result.account.id, amr: ['pwd'] });
+        ctx.status = 303;
+        return ctx.redirect(`/interaction/${details.uid}/second-factor`);
+      }
       deps.audit.record({ ...requestFacts(ctx), type: 'login.succeeded', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { amr: ['pwd'] } });
-      return finish(ctx, details, { login: { accountId: result.account.id, amr: ['pwd'], acr: 'urn:portcullis:acr:pwd' } });
+      return kit.finish(ctx, details, { login: { accountId: result.account.id, amr: ['pwd'], acr: ACR_PASSWORD } });
     }
     if (result.reason === 'ip_blocked') {
       setRateLimitHeaders(ctx, { policy: 'login-ip-failures', limit: result.limit, windowSeconds: result.windowSeconds, remaining: 0, resetSeconds: result.retryAfterSeconds });
@@ -134,8 +119,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/confirm', async (ctx) => {
-    assertSameOrigin(ctx);
-    const details = await loadInteraction(ctx);
+    kit.assertSameOrigin(ctx);
+    const details = await kit.load(ctx);
     if (details.prompt.name !== 'consent') throw new AppError('wrong_step', 'There is nothing to consent to at this step.', 400);
     await readForm(ctx);
     const provider = deps.provider();
@@ -152,20 +137,31 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       ...requestFacts(ctx), type: 'consent.granted', outcome: 'success', actor: { type: 'user', id: accountId }, clientId, target: { type: 'grant', id: grantId },
       details: { scopes: missing.missingOIDCScope ?? [], resourceScopes: missing.missingResourceScopes ?? {} },
     });
-    await finish(ctx, details, { consent: { grantId } });
+    await kit.finish(ctx, details, { consent: { grantId } });
   });
 
   router.post('/abort', async (ctx) => {
-    assertSameOrigin(ctx);
-    const details = await loadInteraction(ctx);
+    kit.assertSameOrigin(ctx);
+    const details = await kit.load(ctx);
     await readForm(ctx).catch(() => ({}));
     const accountId = details.session?.accountId;
     deps.audit.record({
       ...requestFacts(ctx), type: details.prompt.name === 'consent' ? 'consent.denied' : 'login.cancelled', outcome: 'failure',
       clientId: String(details.params.client_id), ...(accountId ? { actor: { type: 'user' as const, id: accountId } } : {}),
     });
-    await finish(ctx, details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
+    await kit.finish(ctx, details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 
+  registerSecondFactorRoutes(router, kit, deps);
   return router;
+}
+
+/** The `claims` request parameter (a JSON string), or undefined when absent or malformed. */
+function parseClaims(claims: unknown): unknown {
+  if (typeof claims !== 'string') return claims;
+  try {
+    return JSON.parse(claims) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -10,6 +10,8 @@ import { ensureFirstPartyGrant } from './first-party-grant.ts';
 import { guardStore } from './store-unavailable.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { createResourcePolicy } from './resource-policy.ts';
+import { interactionPolicyWithSecondFactor, type NeedsSecondFactor } from './second-factor-check.ts';
+import { ACR_VALUES } from '../accounts/mfa-requirement.ts';
 import type { RegistryCache } from './registry-cache.ts';
 
 export interface PageRenderer {
@@ -29,6 +31,8 @@ export interface ProviderDeps {
   pages: PageRenderer;
   /** The provider metadata of a client (the same object while the client is unchanged). */
   findClientMetadata: (clientId: string) => Promise<Record<string, unknown> | undefined>;
+  /** Whether a session may be reused without a second factor (see second-factor-check.ts). */
+  needsSecondFactor: NeedsSecondFactor;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -106,7 +110,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       BackchannelAuthenticationRequest: 600,
       DeviceCode: 600,
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithSecondFactor(deps.needsSecondFactor),
+    },
+    acrValues: [...ACR_VALUES],
     renderError: async (ctx, out) => deps.pages.error(ctx, out),
     allowOmittingSingleRegisteredRedirectUri: false,
     // oidc-provider passes an SSRF-guarding dispatcher; only an explicit setting removes it.

@@ -8,6 +8,10 @@ export interface Account {
   name: string | null;
   emailVerified: boolean;
   disabled: boolean;
+  /** This user must sign in with a second factor (besides MFA_POLICY). */
+  mfaRequired: boolean;
+  /** An administrator: always signs in with a second factor. */
+  isAdmin: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -24,11 +28,13 @@ export interface AccountRow {
   email_verified: boolean;
   password_hash: string | null;
   disabled_at: Date | string | null;
+  mfa_required: boolean;
+  is_admin: boolean;
   created_at: Date | string;
   updated_at: Date | string;
 }
 
-const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, created_at, updated_at';
+const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, mfa_required, is_admin, created_at, updated_at';
 
 export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   id: row.id,
@@ -36,6 +42,8 @@ export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   name: row.name,
   emailVerified: row.email_verified,
   disabled: row.disabled_at !== null,
+  mfaRequired: row.mfa_required,
+  isAdmin: row.is_admin,
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
   passwordHash: row.password_hash,
@@ -45,11 +53,11 @@ export const withoutCredentials = ({ passwordHash: _hidden, ...account }: Accoun
 
 export async function insertAccount(
   db: Queryable,
-  input: { email: string; name: string | null; passwordHash: string; emailVerified?: boolean },
+  input: { email: string; name: string | null; passwordHash: string; emailVerified?: boolean; mfaRequired?: boolean; isAdmin?: boolean },
 ): Promise<Account> {
   const { rows } = await db.query<AccountRow>(
-    `INSERT INTO accounts (id, email, name, password_hash, email_verified) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-    [randomUUID(), input.email, input.name, input.passwordHash, input.emailVerified ?? false],
+    `INSERT INTO accounts (id, email, name, password_hash, email_verified, mfa_required, is_admin) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [randomUUID(), input.email, input.name, input.passwordHash, input.emailVerified ?? false, input.mfaRequired ?? false, input.isAdmin ?? false],
   );
   return withoutCredentials(toAccount(rows[0]!));
 }

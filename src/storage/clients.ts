@@ -20,6 +20,8 @@ export interface StoredClient {
   resources: Record<string, string[]>;
   /** Requests per minute to the token-family endpoints; null: the server default (RATE_LIMIT_CLIENT_PER_MINUTE). */
   rateLimitPerMinute: number | null;
+  /** Its users must sign in with a second factor. */
+  requireMfa: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -32,11 +34,12 @@ interface Row {
   first_party: boolean;
   resources: Record<string, string[]> | null;
   rate_limit_per_minute: number | null;
+  require_mfa: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
-const SELECT = `SELECT c.client_id, c.name, c.metadata, c.secret_hash, c.first_party, c.rate_limit_per_minute, c.created_at, c.updated_at,
+const SELECT = `SELECT c.client_id, c.name, c.metadata, c.secret_hash, c.first_party, c.rate_limit_per_minute, c.require_mfa, c.created_at, c.updated_at,
   (SELECT jsonb_object_agg(cr.resource, to_jsonb(cr.scopes)) FROM client_resources cr WHERE cr.client_id = c.client_id) AS resources
   FROM clients c`;
 
@@ -48,21 +51,23 @@ const toClient = (row: Row): StoredClient => ({
   firstParty: row.first_party,
   resources: row.resources ?? {},
   rateLimitPerMinute: row.rate_limit_per_minute,
+  requireMfa: row.require_mfa,
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
 });
 
-export type NewClient = Omit<StoredClient, 'createdAt' | 'updatedAt' | 'rateLimitPerMinute'> & { rateLimitPerMinute?: number | null };
+export type NewClient = Omit<StoredClient, 'createdAt' | 'updatedAt' | 'rateLimitPerMinute' | 'requireMfa'> & { rateLimitPerMinute?: number | null; requireMfa?: boolean };
 
 export async function insertClient(db: Database, input: NewClient): Promise<StoredClient> {
   await db.transaction(async (tx) => {
-    await tx.query('INSERT INTO clients (client_id, name, metadata, secret_hash, first_party, rate_limit_per_minute) VALUES ($1, $2, $3::jsonb, $4, $5, $6)', [
+    await tx.query('INSERT INTO clients (client_id, name, metadata, secret_hash, first_party, rate_limit_per_minute, require_mfa) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)', [
       input.clientId,
       input.name,
       JSON.stringify(input.metadata),
       input.secretHash,
       input.firstParty,
       input.rateLimitPerMinute ?? null,
+      input.requireMfa ?? false,
     ]);
     for (const [resource, scopes] of Object.entries(input.resources)) {
       await tx.query('INSERT INTO client_resources (client_id, resource, scopes) VALUES ($1, $2, $3)', [input.clientId, resource, scopes]);

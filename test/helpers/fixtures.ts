@@ -27,6 +27,7 @@ export async function createTestClient(
     authMethod?: 'client_secret_basic' | 'client_secret_post' | 'none';
     resources?: Record<string, string[]>;
     firstParty?: boolean;
+    requireMfa?: boolean;
     redirectUris?: string[];
     backchannelLogoutUri?: string;
   } = {},
@@ -50,6 +51,7 @@ export async function createTestClient(
     },
     secretHash: clientSecret ? hashClientSecret(server.portcullis.keys.clientSecretKey, clientSecret) : null,
     firstParty: options.firstParty ?? false,
+    requireMfa: options.requireMfa ?? false,
     resources: options.resources ?? {},
   });
   return { clientId, clientSecret };

@@ -19,6 +19,8 @@ export interface ClientView {
   backchannelLogoutUri: string | null;
   jwksUri: string | null;
   firstParty: boolean;
+  /** Its users must sign in with a second factor. */
+  requireMfa: boolean;
   /** resource identifier -> scopes the client may request for it */
   resources: Record<string, string[]>;
   /** Requests per minute to the token-family endpoints; null: the server default. */
@@ -43,6 +45,7 @@ export function toClientView(client: StoredClient): ClientView {
     backchannelLogoutUri: stringOrNull(metadata.backchannel_logout_uri),
     jwksUri: stringOrNull(metadata.jwks_uri),
     firstParty: client.firstParty,
+    requireMfa: client.requireMfa,
     resources: client.resources,
     rateLimitPerMinute: client.rateLimitPerMinute,
     createdAt: client.createdAt,
@@ -81,6 +84,7 @@ export const createClient = defineOperation({
         metadata: plan.metadata,
         secretHash: clientSecret === undefined ? null : hashClientSecret(ctx.keys.clientSecretKey, clientSecret),
         firstParty: input.firstParty,
+        requireMfa: input.requireMfa,
         resources: plan.resources,
         rateLimitPerMinute: plan.rateLimitPerMinute,
       });
@@ -90,7 +94,7 @@ export const createClient = defineOperation({
       throw error;
     }
     await recordAdminChange(ctx, 'client.created', { type: 'client', id: clientId }, {
-      name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, resources: plan.resources,
+      name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, requireMfa: input.requireMfa, resources: plan.resources,
       ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
     });
     return { ...toClientView(stored), ...(clientSecret === undefined ? {} : { clientSecret }) };

@@ -1,4 +1,4 @@
-// users.create | list | show | disable | enable
+// users.create | list | show | disable | enable (unlock: user-lockout.ts; reset-mfa: user-mfa.ts)
 import { z } from 'zod';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { checkPassword, serviceNamesFor } from '../../accounts/password-policy.ts';
@@ -23,6 +23,10 @@ const userCreateInput = z.strictObject({
     .pipe(z.email({ error: 'must be a valid email address' })),
   name: z.string().trim().max(200, 'must be at most 200 characters').optional(),
   password: z.string(),
+  /** Must sign in with a second factor (enrols one at the first login). */
+  mfaRequired: z.boolean().default(false),
+  /** An administrator: always signs in with a second factor. */
+  isAdmin: z.boolean().default(false),
 });
 
 /** A user named by id or by email. */
@@ -56,8 +60,8 @@ export const createUser = defineOperation({
     if (await findAccountByEmail(ctx.db, input.email)) throw duplicate();
     const passwordHash = await hashPassword(input.password, ctx.config.passwords.argon2);
     try {
-      const account = await insertAccount(ctx.db, { email: input.email, name: input.name || null, passwordHash });
-      await recordAdminChange(ctx, 'user.created', { type: 'user', id: account.id }, { email: account.email });
+      const account = await insertAccount(ctx.db, { email: input.email, name: input.name || null, passwordHash, mfaRequired: input.mfaRequired, isAdmin: input.isAdmin });
+      await recordAdminChange(ctx, 'user.created', { type: 'user', id: account.id }, { email: account.email, mfaRequired: account.mfaRequired, isAdmin: account.isAdmin });
       return account;
     } catch (error) {
       if (sqlState(error) === '23505') throw duplicate();

@@ -1,0 +1,37 @@
+// Looks up the facts of the second-factor decision (the account's flags and factors, the client's
+// require_mfa) and applies mfa-requirement.ts to them.
+import type { Config } from '../config.ts';
+import type { RegistryCache } from '../oidc/registry-cache.ts';
+import { findAccountById, type Account } from '../storage/accounts.ts';
+import type { Queryable } from '../storage/database.ts';
+import { describeFactors } from '../storage/mfa.ts';
+import { secondFactorStep, type SecondFactorStep } from './mfa-requirement.ts';
+
+export interface MfaDecider {
+  /** What the sign-in of `account` to `clientId` needs after its password. */
+  stepFor(account: Account, clientId: string, requestedAcrs: readonly string[]): Promise<SecondFactorStep>;
+  /** For the provider's session reuse: whether a password-only session is not enough. */
+  needsSecondFactor(accountId: string, clientId: string, requestedAcrs: string[]): Promise<boolean>;
+}
+
+export function createMfaDecider(deps: { db: Queryable; cache: RegistryCache; policy: Config['mfaPolicy'] }): MfaDecider {
+  const stepFor = async (account: Account, clientId: string, requestedAcrs: readonly string[]) => {
+    const [factors, client] = await Promise.all([describeFactors(deps.db, account.id), deps.cache.client(clientId)]);
+    return secondFactorStep({
+      policy: deps.policy,
+      account,
+      client,
+      hasFactor: factors.totp || factors.passkeys > 0,
+      requestedAcrs,
+    });
+  };
+  return {
+    stepFor,
+    async needsSecondFactor(accountId, clientId, requestedAcrs) {
+      const account = await findAccountById(deps.db, accountId);
+      // a deleted or disabled account is refused by the provider's own account checks
+      if (!account || account.disabled) return false;
+      return (await stepFor(account, clientId, requestedAcrs)) !== 'none';
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// What a sign-in carries between its steps (password, then second factor): which account proved its
+// password, in which interaction, and what the next step needs. Kept in the browser as an
+// AES-256-GCM-sealed cookie bound to the interaction's uid, so any server process can continue the
+// sign-in and nothing of it is stored server-side; it cannot be read, forged or moved to another
+// sign-in. Only finishing the interaction creates a session: a half-finished sign-in is worth nothing.
+import type { Context } from 'koa';
+import { decrypt, encrypt } from '../security/encryption.ts';
+
+export interface SignInState {
+  uid: string;
+  accountId: string;
+  /** The methods proven so far (RFC 8176 values): `pwd` after the password. */
+  amr: string[];
+  /** The second factor proven during an enrolment, before its recovery codes were shown. */
+  enrolled?: string;
+  /** The WebAuthn challenge of the passkey form last shown. */
+  challenge?: string;
+  /** Epoch ms after which the state is worthless. */
+  expiresAt: number;
+}
+
+/** Long enough to find the phone; short enough that a forgotten tab is not a standing half-login. */
+const TTL_MS = 10 * 60_000;
+
+export interface SignInStates {
+  read(ctx: Context, uid: string): SignInState | undefined;
+  write(ctx: Context, state: Omit<SignInState, 'expiresAt'> & { expiresAt?: number }): void;
+  clear(ctx: Context): void;
+}
+
+export function createSignInStates(key: Buffer, now: () => number = Date.now): SignInStates {
+  // __Host- binds the cookie to this exact origin (only possible on https)
+  const nameFor = (ctx: Context) => (ctx.secure ? '__Host-portcullis-signin' : 'portcullis-signin');
+  const options = (ctx: Context, maxAge: number) => ({ httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: '/', signed: false, overwrite: true, maxAge });
+
+  return {
+    read(ctx, uid) {
+      const sealed = ctx.cookies.get(nameFor(ctx), { signed: false });
+      if (!sealed || sealed.length > 4096) return undefined;
+      try {
+        const state = JSON.parse(decrypt(key, sealed, `sign-in:${uid}`)) as SignInState;
+        return state.uid === uid && state.expiresAt > now() ? state : undefined;
+      } catch {
+        return undefined; // another sign-in's state, a tampered or an outdated cookie
+      }
+    },
+    write(ctx, state) {
+      const full: SignInState = { ...state, expiresAt: state.expiresAt ?? now() + TTL_MS };
+      ctx.cookies.set(nameFor(ctx), encrypt(key, JSON.stringify(full), `sign-in:${state.uid}`), options(ctx, Math.max(0, full.expiresAt - now())));
+    },
+    clear(ctx) {
+      ctx.cookies.set(nameFor(ctx), '', options(ctx, 0));
+    },
+  };
+}

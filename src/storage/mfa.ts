@@ -1,0 +1,143 @@
+// Queries for second factors: the TOTP authenticator, recovery codes, and what an account has.
+// Every "use" is one conditional UPDATE whose row count says whether this caller won: two processes
+// given the same code at the same moment cannot both accept it, whatever the interleaving.
+import type { Database, Queryable } from './database.ts';
+
+// The secret's encryption lives with the rest of TOTP; re-exported here for callers that store it.
+export { decryptTotpSecret, encryptTotpSecret } from '../accounts/totp.ts';
+
+/**
+ * Runs `work` in a transaction: a Database opens its own; a transaction's Queryable (which has no
+ * `transaction`) is already one, so the statements simply join the caller's.
+ */
+function inTransaction<T>(db: Queryable | Database, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return 'transaction' in db ? db.transaction(work) : work(db);
+}
+
+/**
+ * Starts (or restarts) enrolment with a new, encrypted secret: inserts the row, or replaces an
+ * unconfirmed one (a user who reloads the enrolment page gets a fresh secret). A confirmed
+ * authenticator is never replaced: then this throws, and nothing changes.
+ */
+export async function startTotpEnrolment(db: Queryable, accountId: string, secretEncrypted: string): Promise<void> {
+  const { rowCount } = await db.query(
+    `INSERT INTO mfa_totp (account_id, secret_encrypted) VALUES ($1, $2)
+     ON CONFLICT (account_id) DO UPDATE
+       SET secret_encrypted = EXCLUDED.secret_encrypted, last_used_step = 0, created_at = now()
+       WHERE mfa_totp.confirmed_at IS NULL`,
+    [accountId, secretEncrypted],
+  );
+  if (rowCount === 0) throw new Error('this account already has a confirmed TOTP authenticator; remove it before enrolling another');
+}
+
+export interface StoredTotp {
+  secretEncrypted: string;
+  confirmed: boolean;
+  lastUsedStep: number;
+}
+
+export async function findTotp(db: Queryable, accountId: string): Promise<StoredTotp | undefined> {
+  const { rows } = await db.query<{ secret_encrypted: string; confirmed: boolean; last_used_step: string | number | bigint }>(
+    `SELECT secret_encrypted, confirmed_at IS NOT NULL AS confirmed, last_used_step FROM mfa_totp WHERE account_id = $1`,
+    [accountId],
+  );
+  const row = rows[0];
+  // bigint arrives as a string (pg) or a number/bigint (PGlite); steps are ~5.8e7, safely a number.
+  return row && { secretEncrypted: row.secret_encrypted, confirmed: row.confirmed, lastUsedStep: Number(row.last_used_step) };
+}
+
+/**
+ * Completes enrolment with the step of the first correct code, which becomes the last used one (so
+ * that code cannot be replayed as a sign-in). True only for the call that confirmed it.
+ */
+export async function confirmTotp(db: Queryable, accountId: string, step: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE mfa_totp SET confirmed_at = now(), last_used_step = $2 WHERE account_id = $1 AND confirmed_at IS NULL`,
+    [accountId, step],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Claims a verified code's step for a sign-in. True only for the one caller that moved the account's
+ * last used step forward to `step`: the same code again (here or in another process, even at the
+ * same instant: the row lock serialises the UPDATEs and the loser re-checks the condition), or a code
+ * of an older step than one already used, gets false.
+ */
+export async function useTotpStep(db: Queryable, accountId: string, step: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE mfa_totp SET last_used_step = $2
+     WHERE account_id = $1 AND confirmed_at IS NOT NULL AND last_used_step < $2`,
+    [accountId, step],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Replaces the account's recovery codes with `hashes` (see hashRecoveryCode): the old set, used or
+ * not, stops working in the same transaction. `db` may be a Database or the caller's transaction.
+ */
+export async function replaceRecoveryCodes(db: Queryable | Database, accountId: string, hashes: readonly string[]): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    // Lock the account row first: two replacements at once then run one after the other, instead of
+    // each deleting only the rows it can see and both sets surviving.
+    await tx.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [accountId]);
+    await tx.query(`DELETE FROM mfa_recovery_codes WHERE account_id = $1`, [accountId]);
+    if (hashes.length > 0) {
+      await tx.query(`INSERT INTO mfa_recovery_codes (account_id, code_hash) SELECT $1, unnest($2::text[])`, [accountId, [...hashes]]);
+    }
+  });
+}
+
+/** Spends a recovery code (by its hash): true once, false if unknown, already used or replaced. */
+export async function useRecoveryCode(db: Queryable, accountId: string, hash: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE mfa_recovery_codes SET used_at = now() WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL`,
+    [accountId, hash],
+  );
+  return rowCount === 1;
+}
+
+export async function remainingRecoveryCodes(db: Queryable, accountId: string): Promise<number> {
+  const { rows } = await db.query<{ left: number }>(
+    `SELECT count(*)::int AS left FROM mfa_recovery_codes WHERE account_id = $1 AND used_at IS NULL`,
+    [accountId],
+  );
+  return rows[0]?.left ?? 0;
+}
+
+export interface FactorSummary {
+  /** A confirmed TOTP authenticator exists (an enrolment in progress is not a factor). */
+  totp: boolean;
+  recoveryCodesLeft: number;
+  passkeys: number;
+}
+
+/** What second factors the account has, in one round trip. */
+export async function describeFactors(db: Queryable, accountId: string): Promise<FactorSummary> {
+  const { rows } = await db.query<{ totp: boolean; recovery_codes_left: number; passkeys: number }>(
+    `SELECT EXISTS (SELECT 1 FROM mfa_totp WHERE account_id = $1 AND confirmed_at IS NOT NULL) AS totp,
+            (SELECT count(*)::int FROM mfa_recovery_codes WHERE account_id = $1 AND used_at IS NULL) AS recovery_codes_left,
+            (SELECT count(*)::int FROM webauthn_credentials WHERE account_id = $1) AS passkeys`,
+    [accountId],
+  );
+  const row = rows[0]!;
+  return { totp: row.totp, recoveryCodesLeft: row.recovery_codes_left, passkeys: row.passkeys };
+}
+
+/**
+ * Removes every second factor of the account (TOTP confirmed or in enrolment, all recovery codes,
+ * all passkeys) in one transaction, and says how many rows of each went. `db` may be a Database or
+ * the caller's transaction (for example one that also writes the audit event).
+ */
+export async function deleteSecondFactors(
+  db: Queryable | Database,
+  accountId: string,
+): Promise<{ totp: number; recoveryCodes: number; passkeys: number }> {
+  return inTransaction(db, async (tx) => {
+    const totp = await tx.query(`DELETE FROM mfa_totp WHERE account_id = $1`, [accountId]);
+    const recoveryCodes = await tx.query(`DELETE FROM mfa_recovery_codes WHERE account_id = $1`, [accountId]);
+    const passkeys = await tx.query(`DELETE FROM webauthn_credentials WHERE account_id = $1`, [accountId]);
+    return { totp: totp.rowCount, recoveryCodes: recoveryCodes.rowCount, passkeys: passkeys.rowCount };
+  });
+}

@@ -1,0 +1,257 @@
+// Second-factor storage on both SQL backends: TOTP enrolment and single-use steps, recovery codes,
+// the factor summary and removal; on PostgreSQL also two connections racing for the same code.
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import type { PGlite } from '@electric-sql/pglite';
+import test, { type ExecutionContext } from 'ava';
+import { generateRecoveryCodes, hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
+import { generateTotpSecret } from '../../src/accounts/totp.ts';
+import { insertAccount } from '../../src/storage/accounts.ts';
+import type { Database } from '../../src/storage/database.ts';
+import {
+  confirmTotp,
+  decryptTotpSecret,
+  deleteSecondFactors,
+  describeFactors,
+  encryptTotpSecret,
+  findTotp,
+  remainingRecoveryCodes,
+  replaceRecoveryCodes,
+  startTotpEnrolment,
+  useRecoveryCode,
+  useTotpStep,
+} from '../../src/storage/mfa.ts';
+import { wrapPglite } from '../../src/storage/pglite.ts';
+import { openPostgres } from '../../src/storage/postgres.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/stores.ts';
+
+type Backend = 'pglite' | 'postgres';
+
+// One migrated PGlite per file, cloned per test (booting the WASM costs seconds of CPU).
+let pgliteTemplate: Promise<TestDatabase> | undefined;
+test.after.always(async () => (await pgliteTemplate)?.dispose());
+
+/** A fresh, migrated, isolated database, disposed when the test ends. */
+async function open(t: ExecutionContext, backend: Backend): Promise<{ db: Database; url: string | undefined }> {
+  if (backend === 'postgres') {
+    const store = await createTestDatabase('postgres');
+    t.teardown(() => store.dispose());
+    return { db: store.db, url: store.url };
+  }
+  pgliteTemplate ??= createTestDatabase('pglite');
+  const template = (await pgliteTemplate).db as ReturnType<typeof wrapPglite>;
+  const db = wrapPglite((await template.pglite.clone()) as PGlite);
+  t.teardown(() => db.close());
+  return { db, url: undefined };
+}
+
+const newAccount = async (db: Database) =>
+  (await insertAccount(db, { email: `mfa-${randomBytes(4).toString('hex')}@example.com`, name: null, passwordHash: 'not-a-real-hash' })).id;
+
+const addPasskey = (db: Database, accountId: string, name: string) =>
+  db.query(`INSERT INTO webauthn_credentials (id, account_id, name, public_key, device_type) VALUES ($1, $2, $3, $4, $5)`, [
+    randomBytes(16).toString('base64url'),
+    accountId,
+    name,
+    randomBytes(32).toString('base64url'),
+    'multiDevice',
+  ]);
+
+const KEY = randomBytes(32);
+const RECOVERY_KEY = createSecretKey(randomBytes(32));
+const STEP = 56_666_667; // a realistic step: late 2023
+
+/** PGlite clones run on this thread; serially first, then the PostgreSQL cases concurrently. */
+const testOn = (backend: Backend) => (backend === 'pglite' ? test.serial : test);
+
+for (const backend of ['pglite', 'postgres'] as const) {
+  testOn(backend)(`[${backend}] enrolment inserts, replaces an unconfirmed secret, never a confirmed one`, async (t) => {
+    const { db } = await open(t, backend);
+    const accountId = await newAccount(db);
+    t.is(await findTotp(db, accountId), undefined);
+
+    await startTotpEnrolment(db, accountId, 'sealed-1');
+    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-1', confirmed: false, lastUsedStep: 0 });
+
+    await startTotpEnrolment(db, accountId, 'sealed-2');
+    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-2', confirmed: false, lastUsedStep: 0 }, 'an enrolment in progress is replaced');
+
+    t.true(await confirmTotp(db, accountId, STEP));
+    await t.throwsAsync(startTotpEnrolment(db, accountId, 'sealed-3'), { message: /confirmed/ });
+    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-2', confirmed: true, lastUsedStep: STEP }, 'the confirmed authenticator is untouched');
+
+    // Another account's enrolment is independent.
+    const other = await newAccount(db);
+    await startTotpEnrolment(db, other, 'sealed-other');
+    t.is((await findTotp(db, other))?.secretEncrypted, 'sealed-other');
+  });
+
+  testOn(backend)(`[${backend}] confirmation happens once and claims its step`, async (t) => {
+    const { db } = await open(t, backend);
+    const accountId = await newAccount(db);
+    t.false(await confirmTotp(db, accountId, STEP), 'nothing to confirm without an enrolment');
+    await startTotpEnrolment(db, accountId, 'sealed');
+    t.false(await useTotpStep(db, accountId, STEP), 'an unconfirmed authenticator signs nobody in');
+    t.true(await confirmTotp(db, accountId, STEP));
+    t.false(await confirmTotp(db, accountId, STEP + 1), 'already confirmed');
+    t.is((await findTotp(db, accountId))?.lastUsedStep, STEP, 'the second call changed nothing');
+    t.false(await useTotpStep(db, accountId, STEP), 'the confirming code cannot sign in again');
+    t.true(await useTotpStep(db, accountId, STEP + 1));
+  });
+
+  testOn(backend)(`[${backend}] a step is used once; older steps are refused`, async (t) => {
+    const { db } = await open(t, backend);
+    const accountId = await newAccount(db);
+    await startTotpEnrolment(db, accountId, 'sealed');
+    await confirmTotp(db, accountId, STEP - 10);
+
+    t.true(await useTotpStep(db, accountId, STEP));
+    t.false(await useTotpStep(db, accountId, STEP), 'the same step again');
+    t.false(await useTotpStep(db, accountId, STEP - 1), 'an older step (the previous code, still inside the window)');
+    t.is((await findTotp(db, accountId))?.lastUsedStep, STEP);
+    t.true(await useTotpStep(db, accountId, STEP + 1));
+    t.is((await findTotp(db, accountId))?.lastUsedStep, STEP + 1);
+    t.false(await useTotpStep(db, randomUUID(), STEP + 5), 'an account without TOTP');
+  });
+
+  testOn(backend)(`[${backend}] recovery codes: each works once, a new set voids the old, the count follows`, async (t) => {
+    const { db } = await open(t, backend);
+    const accountId = await newAccount(db);
+    const other = await newAccount(db);
+    t.is(await remainingRecoveryCodes(db, accountId), 0);
+
+    const first = generateRecoveryCodes();
+    await replaceRecoveryCodes(db, accountId, first.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+    t.is(await remainingRecoveryCodes(db, accountId), 10);
+
+    const typed = first[0]!.toUpperCase().replaceAll('-', ' ');
+    t.true(await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, typed)));
+    t.false(await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, first[0]!)), 'used once only');
+    t.false(await useRecoveryCode(db, other, hashRecoveryCode(RECOVERY_KEY, first[1]!)), 'not another account’s code');
+    t.false(await useRecoveryCode(db, accountId, hashRecoveryCode(createSecretKey(randomBytes(32)), first[1]!)), 'hash under another key');
+    t.is(await remainingRecoveryCodes(db, accountId), 9);
+
+    const second = generateRecoveryCodes();
+    await replaceRecoveryCodes(db, accountId, second.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+    t.is(await remainingRecoveryCodes(db, accountId), 10, 'the used code of the old set is gone too');
+    for (const code of first) t.false(await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, code)), 'old set void');
+    t.true(await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, second[3]!)));
+    t.is(await remainingRecoveryCodes(db, accountId), 9);
+
+    await replaceRecoveryCodes(db, accountId, []);
+    t.is(await remainingRecoveryCodes(db, accountId), 0);
+    t.is(await remainingRecoveryCodes(db, other), 0);
+  });
+
+  testOn(backend)(`[${backend}] replacing recovery codes inside the caller's transaction joins it`, async (t) => {
+    const { db } = await open(t, backend);
+    const accountId = await newAccount(db);
+    const hashes = generateRecoveryCodes().map((code) => hashRecoveryCode(RECOVERY_KEY, code));
+    await replaceRecoveryCodes(db, accountId, hashes);
+
+    await t.throwsAsync(
+      db.transaction(async (tx) => {
+        await replaceRecoveryCodes(tx, accountId, generateRecoveryCodes().map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+        throw new Error('the caller fails after replacing');
+      }),
+      { message: /caller fails/ },
+    );
+    t.true(await useRecoveryCode(db, accountId, hashes[0]!), 'rolled back with the caller: the old set still works');
+  });
+
+  testOn(backend)(`[${backend}] describeFactors and deleteSecondFactors`, async (t) => {
+    const { db } = await open(t, backend);
+    const accountId = await newAccount(db);
+    const bystander = await newAccount(db);
+    t.deepEqual(await describeFactors(db, accountId), { totp: false, recoveryCodesLeft: 0, passkeys: 0 });
+
+    await startTotpEnrolment(db, accountId, 'sealed');
+    t.false((await describeFactors(db, accountId)).totp, 'an enrolment in progress is not a factor');
+    await confirmTotp(db, accountId, STEP);
+    const codes = generateRecoveryCodes();
+    await replaceRecoveryCodes(db, accountId, codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+    await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, codes[0]!));
+    await addPasskey(db, accountId, 'Laptop');
+    await addPasskey(db, accountId, 'Phone');
+    await addPasskey(db, bystander, 'Theirs');
+    await replaceRecoveryCodes(db, bystander, [hashRecoveryCode(RECOVERY_KEY, 'bystander')]);
+    t.deepEqual(await describeFactors(db, accountId), { totp: true, recoveryCodesLeft: 9, passkeys: 2 });
+
+    t.deepEqual(await deleteSecondFactors(db, accountId), { totp: 1, recoveryCodes: 10, passkeys: 2 }, 'used codes count as removed rows too');
+    t.deepEqual(await describeFactors(db, accountId), { totp: false, recoveryCodesLeft: 0, passkeys: 0 });
+    t.is(await findTotp(db, accountId), undefined);
+    t.deepEqual(await deleteSecondFactors(db, accountId), { totp: 0, recoveryCodes: 0, passkeys: 0 });
+    t.deepEqual(await describeFactors(db, bystander), { totp: false, recoveryCodesLeft: 1, passkeys: 1 }, 'other accounts untouched');
+
+    // An enrolment in progress is removed as well, and then a new one may start.
+    await startTotpEnrolment(db, accountId, 'sealed-again');
+    t.deepEqual(await deleteSecondFactors(db, accountId), { totp: 1, recoveryCodes: 0, passkeys: 0 });
+    await startTotpEnrolment(db, accountId, 'sealed-new');
+    t.is((await findTotp(db, accountId))?.secretEncrypted, 'sealed-new');
+  });
+
+  testOn(backend)(`[${backend}] a stored secret decrypts for its account only`, async (t) => {
+    const { db } = await open(t, backend);
+    const accountId = await newAccount(db);
+    const other = await newAccount(db);
+    const secret = generateTotpSecret();
+    await startTotpEnrolment(db, accountId, encryptTotpSecret(KEY, accountId, secret));
+    const sealed = (await findTotp(db, accountId))!.secretEncrypted;
+    t.false(sealed.includes(secret));
+    t.is(decryptTotpSecret(KEY, accountId, sealed), secret);
+
+    // Copied into another account's row, it does not become that account's factor.
+    await startTotpEnrolment(db, other, sealed);
+    const copied = (await findTotp(db, other))!.secretEncrypted;
+    t.is(copied, sealed);
+    t.throws(() => decryptTotpSecret(KEY, other, copied));
+    t.throws(() => decryptTotpSecret(randomBytes(32), accountId, sealed), undefined, 'another key');
+  });
+}
+
+test('[postgres] two connections racing on the same step: exactly one wins', async (t) => {
+  const { db, url } = await open(t, 'postgres');
+  const second = openPostgres({ connectionString: url!, max: 5 });
+  t.teardown(() => second.close());
+  const accountId = await newAccount(db);
+  await startTotpEnrolment(db, accountId, 'sealed');
+  t.true(await confirmTotp(db, accountId, STEP));
+
+  // Several rounds, each a fresh step claimed by 4 callers on each connection at the same moment.
+  for (let round = 1; round <= 10; round++) {
+    const step = STEP + round;
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => useTotpStep(i % 2 === 0 ? db : second, accountId, step)),
+    );
+    t.is(outcomes.filter(Boolean).length, 1, `round ${round}: ${JSON.stringify(outcomes)}`);
+  }
+  t.is((await findTotp(second, accountId))?.lastUsedStep, STEP + 10);
+
+  // An older and a newer code at once: the newer always wins; the older only if it got there first.
+  // Either way the last used step only moves forward.
+  const [older, newer] = await Promise.all([useTotpStep(db, accountId, STEP + 11), useTotpStep(second, accountId, STEP + 12)]);
+  t.true(newer);
+  t.is((await findTotp(db, accountId))?.lastUsedStep, STEP + 12);
+  t.log(`older code ${older ? 'won before' : 'lost after'} the newer one`);
+});
+
+test('[postgres] two connections racing to confirm, and to spend one recovery code: exactly one wins', async (t) => {
+  const { db, url } = await open(t, 'postgres');
+  const second = openPostgres({ connectionString: url!, max: 5 });
+  t.teardown(() => second.close());
+  const accountId = await newAccount(db);
+  await startTotpEnrolment(db, accountId, 'sealed');
+  const confirmations = await Promise.all(Array.from({ length: 6 }, (_, i) => confirmTotp(i % 2 ? db : second, accountId, STEP + i)));
+  t.is(confirmations.filter(Boolean).length, 1);
+
+  const codes = generateRecoveryCodes();
+  await replaceRecoveryCodes(db, accountId, codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+  const hash = hashRecoveryCode(RECOVERY_KEY, codes[5]!);
+  const spends = await Promise.all(Array.from({ length: 6 }, (_, i) => useRecoveryCode(i % 2 ? db : second, accountId, hash)));
+  t.is(spends.filter(Boolean).length, 1);
+  t.is(await remainingRecoveryCodes(second, accountId), 9);
+
+  // Two replacements at once leave exactly one set, not both.
+  const sets = [generateRecoveryCodes(), generateRecoveryCodes()];
+  await Promise.all(sets.map((set, i) => replaceRecoveryCodes(i ? db : second, accountId, set.map((code) => hashRecoveryCode(RECOVERY_KEY, code)))));
+  t.is(await remainingRecoveryCodes(db, accountId), 10);
+});
