@@ -26,8 +26,8 @@ import { insertAccount, type Account } from '../../src/storage/accounts.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { findCredential, insertCredential, listCredentials, recordCredentialUse } from '../../src/storage/webauthn-credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/stores.ts';
+import { CHROMIUM_ARGS } from '../helpers/browser.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 // What the lead's pages get (src/http/security-headers.ts), plus form-action: no inline script at all.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const BUNDLE = new URL('../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js', import.meta.url);

@@ -51,10 +51,10 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
 /** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
 const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, flush: async () => {}, close: async () => {} };
 
-async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false, now?: () => Date): Promise<Omit<TestServer, 'startSibling'>> {
+async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false, now?: () => Date, publicHost = '127.0.0.1'): Promise<Omit<TestServer, 'startSibling'>> {
   const http = createServer();
   const port = await listen(http);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${publicHost}:${port}`;
   const parsed = parseConfig({ ...env, ISSUER: url, LOG_LEVEL: logLevel });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const config = parsed.config;
@@ -76,7 +76,7 @@ async function serve(stores: Stores, env: Record<string, string>, logLevel: stri
   };
 }
 
-export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string; auditOff?: boolean; /** the server's clock (lock expiries) */ now?: () => Date } = {}): Promise<TestServer> {
+export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string; auditOff?: boolean; /** the server's clock (lock expiries) */ now?: () => Date; /** the issuer's host name (passkeys need `localhost`: browsers refuse an IP as relying party) */ publicHost?: string } = {}): Promise<TestServer> {
   const database = await createTestDatabase(backend.database);
   const redis = backend.redis ? await createTestRedis() : undefined;
   const env = {
@@ -89,7 +89,7 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
   };
   const logLevel = options.logLevel ?? 'silent';
   const stores: Stores = { db: database.db, redis: redis?.redis, redisPrefix: redis?.prefix ?? 'portcullis:', close: async () => {} };
-  const primary = await serve(stores, env, logLevel, options.auditOff, options.now);
+  const primary = await serve(stores, env, logLevel, options.auditOff, options.now, options.publicHost);
   const siblings: Array<() => Promise<void>> = [];
 
   return {

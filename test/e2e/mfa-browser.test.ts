@@ -1,0 +1,133 @@
+// Second factors in a real browser (headless Chromium), with openid-client as the relying party: a
+// new user is made to enrol an authenticator app and signs in with password + code; a passkey is
+// registered and used through Chromium's virtual authenticator; a recovery code works once. The
+// relying party sees how the user signed in (amr, acr).
+import test, { type ExecutionContext } from 'ava';
+import * as oidc from 'openid-client';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
+import { assertPageHardening, CHROMIUM_ARGS, registerWebClient, startRelyingPartyPages, watchPageProblems } from '../helpers/browser.ts';
+import { createUser, PASSWORD } from '../helpers/fixtures.ts';
+import { BACKENDS, startTestServer } from '../helpers/server.ts';
+import { totpCode } from '../helpers/sign-in-flow.ts';
+
+let browser: Browser | undefined;
+
+test.before(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+});
+
+test.after.always(async () => {
+  await browser?.close();
+});
+
+/** A server reached as `localhost` (a passkey's relying party must be a host name), a user who must use MFA, a first-party client. */
+async function setUp(t: ExecutionContext) {
+  const server = await startTestServer(BACKENDS.find((backend) => backend.redis)!, { publicHost: 'localhost' });
+  const rp = await startRelyingPartyPages();
+  const context = await browser!.newContext();
+  t.teardown(async () => {
+    await context.close();
+    await rp.close();
+    await server.close();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const user = await createUser(server.db);
+  await server.db.query('UPDATE accounts SET mfa_required = true WHERE id = $1', [user.id]);
+  const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut, { firstParty: true });
+  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), { execute: [oidc.allowInsecureRequests] });
+  return { server, rp, context, page, user, config };
+}
+
+/** Starts a sign-in and submits the password; resolves on the page that follows. */
+async function signInWithPassword(page: Page, config: oidc.Configuration, callback: string, email: string) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: callback, scope: 'openid email', state,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  await page.goto(url.href);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  const next = page.waitForResponse((response) => /\/second-factor$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return { verifier, state, response: await next };
+}
+
+async function tokensAtCallback(page: Page, config: oidc.Configuration, callback: string, flow: { verifier: string; state: string }) {
+  await page.waitForURL((url) => url.href.startsWith(`${callback}?`));
+  return oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+}
+
+test.serial('a new user is made to enrol an authenticator app, signs in with password + code; a recovery code works once', async (t) => {
+  const { rp, context, page, user, config } = await setUp(t);
+  const problems = watchPageProblems(page);
+
+  const first = await signInWithPassword(page, config, rp.callback, user.email);
+  await t.notThrowsAsync(page.getByRole('heading', { name: 'Set up a second factor' }).waitFor(), 'enrolment comes first');
+  await assertPageHardening(t, page, first.response, 'enrolment page');
+  t.is(await page.locator('figure.qr svg').count(), 1, 'a QR code');
+  const secret = (await page.locator('#totp-secret').innerText()).replace(/\s+/g, '');
+  await page.getByLabel('The code the app shows now').fill(totpCode(secret));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await t.notThrowsAsync(page.getByRole('heading', { name: 'Your recovery codes' }).waitFor());
+  const codes = await page.locator('#recovery-codes code').allInnerTexts();
+  t.is(codes.length, 10);
+  await page.getByRole('button', { name: /continue/ }).click();
+  const enrolled = await tokensAtCallback(page, config, rp.callback, first);
+  t.deepEqual(enrolled.claims()?.amr, ['pwd', 'otp']);
+  t.is(enrolled.claims()?.acr, ACR_MFA);
+
+  // the next sign-in asks for a code (a new step, so not the code just used)
+  await context.clearCookies();
+  const second = await signInWithPassword(page, config, rp.callback, user.email);
+  await assertPageHardening(t, page, second.response, 'code page');
+  await page.getByLabel('Code from your authenticator app').fill(totpCode(secret, Date.now() + 30_000));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  t.deepEqual((await tokensAtCallback(page, config, rp.callback, second)).claims()?.amr, ['pwd', 'otp']);
+
+  // a recovery code, once
+  for (const attempt of ['first', 'second']) {
+    await context.clearCookies();
+    const flow = await signInWithPassword(page, config, rp.callback, user.email);
+    await page.getByRole('link', { name: 'Use a recovery code' }).click();
+    await page.getByLabel('One of your recovery codes').fill(codes[0]!);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    if (attempt === 'first') {
+      t.deepEqual((await tokensAtCallback(page, config, rp.callback, flow)).claims()?.amr, ['pwd', 'otp']);
+    } else {
+      await t.notThrowsAsync(page.getByRole('alert').waitFor());
+      t.regex(await page.getByRole('alert').innerText(), /not valid, or was used already/);
+    }
+  }
+  t.deepEqual(problems, [], 'no CSP violation or script error');
+});
+
+test.serial('a passkey is registered and used through the virtual authenticator (amr hwk)', async (t) => {
+  const { rp, context, page, user, config } = await setUp(t);
+  const problems = watchPageProblems(page);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+
+  const first = await signInWithPassword(page, config, rp.callback, user.email);
+  await page.getByLabel('Name of this passkey').fill('Laptop');
+  await page.getByRole('button', { name: 'Create a passkey' }).click();
+  await t.notThrowsAsync(page.getByRole('heading', { name: 'Your recovery codes' }).waitFor(), 'the passkey is registered');
+  await page.getByRole('button', { name: /continue/ }).click();
+  const enrolled = await tokensAtCallback(page, config, rp.callback, first);
+  t.deepEqual(enrolled.claims()?.amr, ['pwd', 'hwk']);
+
+  await context.clearCookies();
+  const second = await signInWithPassword(page, config, rp.callback, user.email);
+  await assertPageHardening(t, page, second.response, 'passkey page');
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  const tokens = await tokensAtCallback(page, config, rp.callback, second);
+  t.deepEqual(tokens.claims()?.amr, ['pwd', 'hwk']);
+  t.is(tokens.claims()?.acr, ACR_MFA);
+  t.deepEqual(problems, [], 'no CSP violation or script error');
+});
