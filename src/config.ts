@@ -77,9 +77,10 @@ const envSchema = z
     ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
 
     /**
-     * Second factors: `off` (neither offered nor asked), `optional` (users may enrol; whoever has a
-     * factor must use it), `required` (every user must have one and enrols at the next login).
-     * Clients with require_mfa, users marked mfa_required and administrators always need one.
+     * Second factors: `off` (the policy asks nobody and enrolled factors are not used), `optional`
+     * (users may enrol; whoever has a factor must use it), `required` (every user must have one and
+     * enrols at the next login). Clients with require_mfa, users marked mfa_required and
+     * administrators need one whatever the policy.
      */
     MFA_POLICY: z.enum(['off', 'optional', 'required']).default('optional'),
 

@@ -25,12 +25,13 @@ export type SecondFactorStep = 'none' | 'verify' | 'enrol';
 
 export function secondFactorStep(facts: MfaFacts): SecondFactorStep {
   const demanded =
-    facts.account.isAdmin || // administrators always, whatever the policy
+    // always, whatever the policy: administrators, users and clients marked as needing it
+    facts.account.isAdmin ||
+    facts.account.mfaRequired ||
+    facts.client?.requireMfa === true ||
     (facts.policy !== 'off' &&
       (facts.hasFactor || // a user with a factor never gets in with the password alone
         facts.policy === 'required' ||
-        facts.account.mfaRequired ||
-        facts.client?.requireMfa === true ||
         facts.requestedAcrs.includes(ACR_MFA)));
   if (!demanded) return 'none';
   return facts.hasFactor ? 'verify' : 'enrol';
