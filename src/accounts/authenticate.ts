@@ -8,7 +8,7 @@ import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
 import type { FailureOutcome, LoginGuard } from './lockout.ts';
 
 export type AuthenticationResult =
-  | { ok: true; account: AccountWithCredentials }
+  | { ok: true; account: AccountWithCredentials; hasSecondFactor: boolean }
   /** Wrong password or unknown email; `lock` says what this failure did to the counts. */
   | { ok: false; reason: 'invalid_credentials'; accountId?: string; lock: FailureOutcome }
   /** Refused before any verification: the identifier is locked, or this IP is blocked for it. */
@@ -49,7 +49,7 @@ export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthe
       if (account.passwordHash && needsRehash(account.passwordHash, argon2)) {
         await updatePasswordHash(db, account.id, await hashPassword(password, argon2));
       }
-      return { ok: true, account };
+      return { ok: true, account, hasSecondFactor: admission.hasSecondFactor };
     },
   };
 }

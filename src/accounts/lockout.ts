@@ -27,7 +27,7 @@ export function loginSubject(key: KeyObject, email: string): string {
 }
 
 export type Admission =
-  | { admitted: true; account: AccountWithCredentials | undefined; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
+  | { admitted: true; account: AccountWithCredentials | undefined; hasSecondFactor: boolean; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
   | { admitted: false; reason: 'account_locked' | 'pair_blocked' }
   | { admitted: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
@@ -91,6 +91,7 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
       return {
         admitted: true,
         account: reservation.account,
+        hasSecondFactor: reservation.hasSecondFactor,
         succeeded: () => clearLoginFailures(db, subject),
         async failed() {
           const [ipBudget, pairBudget] = await Promise.all([spend(ipFailures, address), spend(pairFailures, pairKey)]);

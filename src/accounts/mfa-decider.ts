@@ -8,22 +8,20 @@ import { describeFactors } from '../storage/mfa.ts';
 import { secondFactorStep, type SecondFactorStep } from './mfa-requirement.ts';
 
 export interface MfaDecider {
-  /** What the sign-in of `account` to `clientId` needs after its password. */
-  stepFor(account: Account, clientId: string, requestedAcrs: readonly string[]): Promise<SecondFactorStep>;
+  /** What the sign-in of `account` to `clientId` needs after its password (`hasFactor` when already known). */
+  stepFor(account: Account, clientId: string, requestedAcrs: readonly string[], hasFactor?: boolean): Promise<SecondFactorStep>;
   /** For the provider's session reuse: whether a password-only session is not enough. */
   needsSecondFactor(accountId: string, clientId: string, requestedAcrs: string[]): Promise<boolean>;
 }
 
 export function createMfaDecider(deps: { db: Queryable; cache: RegistryCache; policy: Config['mfaPolicy'] }): MfaDecider {
-  const stepFor = async (account: Account, clientId: string, requestedAcrs: readonly string[]) => {
-    const [factors, client] = await Promise.all([describeFactors(deps.db, account.id), deps.cache.client(clientId)]);
-    return secondFactorStep({
-      policy: deps.policy,
-      account,
-      client,
-      hasFactor: factors.totp || factors.passkeys > 0,
-      requestedAcrs,
-    });
+  const hasSecondFactor = async (accountId: string) => {
+    const factors = await describeFactors(deps.db, accountId);
+    return factors.totp || factors.passkeys > 0;
+  };
+  const stepFor = async (account: Account, clientId: string, requestedAcrs: readonly string[], hasFactor?: boolean) => {
+    const [knownFactor, client] = await Promise.all([hasFactor ?? hasSecondFactor(account.id), deps.cache.client(clientId)]);
+    return secondFactorStep({ policy: deps.policy, account, client, hasFactor: knownFactor, requestedAcrs });
   };
   return {
     stepFor,

@@ -86,7 +86,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     deps.onLoginAttempt(result.ok ? 'success' : 'failure');
     const clientId = String(details.params.client_id);
     if (result.ok) {
-      const step = await deps.mfa.stepFor(result.account, clientId, requestedAcrs(details.params, parseClaims(details.params.claims)));
+      const step = await deps.mfa.stepFor(result.account, clientId, requestedAcrs(details.params, parseClaims(details.params.claims)), result.hasSecondFactor);
       if (step !== 'none') {
         // the password is proven; the session is only created once the second factor is too
         deps.audit.record({ ...requestFacts(ctx), type: 'login.password_verified', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { next: step } });

@@ -17,7 +17,7 @@ export type Reservation =
    * The attempt is counted as a failure until it proves otherwise; `lockedUntil` is set when this
    * attempt started a lock. `account` is the account of that email, if there is one.
    */
-  | { admitted: true; failures: number; lockedUntil: Date | undefined; epoch: number; account: AccountWithCredentials | undefined };
+  | { admitted: true; failures: number; lockedUntil: Date | undefined; epoch: number; account: AccountWithCredentials | undefined; hasSecondFactor: boolean };
 
 interface ReservationRow {
   failures: number;
@@ -27,6 +27,7 @@ interface ReservationRow {
 
 interface AdmittedRow extends ReservationRow {
   account: AccountRow | null;
+  has_second_factor: boolean | null;
 }
 
 /**
@@ -35,8 +36,8 @@ interface AdmittedRow extends ReservationRow {
  * failure), and reaching the threshold locks it for delay × 2^(failures − threshold), at most
  * `maxDelaySeconds`. Counting first means parallel requests cannot slip more guesses past the
  * threshold than it allows: the row lock serialises them, and a locked row returns nothing.
- * The same statement reads the account of `email` (one round trip for the whole check); an unknown
- * email is counted exactly like a known one.
+ * The same statement reads the account of `email` and whether it has a second factor (one round
+ * trip for the whole check); an unknown email is counted exactly like a known one.
  */
 export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: string; email: string }, now: Date, policy: LockPolicy): Promise<Reservation> {
   const { rows } = await db.query<AdmittedRow>(
@@ -54,7 +55,9 @@ export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: 
      WHERE f.locked_until IS NULL OR f.locked_until <= $2::timestamptz
      RETURNING failures, locked_until, epoch
      )
-     SELECT attempt.failures, attempt.locked_until, attempt.epoch, to_jsonb(account) AS account
+     SELECT attempt.failures, attempt.locked_until, attempt.epoch, to_jsonb(account) AS account,
+            EXISTS (SELECT 1 FROM mfa_totp WHERE account_id = account.id AND confirmed_at IS NOT NULL)
+              OR EXISTS (SELECT 1 FROM webauthn_credentials WHERE account_id = account.id) AS has_second_factor
      FROM attempt LEFT JOIN accounts AS account ON lower(account.email) = lower($7)`,
     [attempt.subjectKey, now.toISOString(), policy.threshold, policy.delaySeconds, policy.maxDelaySeconds, policy.resetSeconds, attempt.email],
   );
@@ -66,6 +69,7 @@ export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: 
     lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until),
     epoch: row.epoch,
     account: row.account ? toAccount(row.account) : undefined,
+    hasSecondFactor: row.has_second_factor === true,
   };
 }
 
