@@ -4,15 +4,15 @@
 // RP-initiated logout, after which the browser must be asked to sign in again.
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
-import { chromium, type Browser } from 'playwright-core';
-import { assertPageHardening, CHROMIUM_ARGS, registerWebClient, startRelyingPartyPages, watchPageProblems } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { assertPageHardening, launchChromium, registerWebClient, startRelyingPartyPages, watchPageProblems } from '../helpers/browser.ts';
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer, type BackendSetup, type TestServer } from '../helpers/server.ts';
 
 let browser: Browser | undefined;
 
 test.before(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {

@@ -4,9 +4,9 @@
 // relying party sees how the user signed in (amr, acr).
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
-import { assertPageHardening, CHROMIUM_ARGS, registerWebClient, startRelyingPartyPages, watchPageProblems } from '../helpers/browser.ts';
+import { assertPageHardening, launchChromium, registerWebClient, startRelyingPartyPages, watchPageProblems } from '../helpers/browser.ts';
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';
 import { totpCode } from '../helpers/sign-in-flow.ts';
@@ -14,7 +14,7 @@ import { totpCode } from '../helpers/sign-in-flow.ts';
 let browser: Browser | undefined;
 
 test.before(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {

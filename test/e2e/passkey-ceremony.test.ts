@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import {
   amrForCredential,
   authenticationOptions,
@@ -26,7 +26,7 @@ import { insertAccount, type Account } from '../../src/storage/accounts.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { findCredential, insertCredential, listCredentials, recordCredentialUse } from '../../src/storage/webauthn-credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/stores.ts';
-import { CHROMIUM_ARGS } from '../helpers/browser.ts';
+import { launchChromium } from '../helpers/browser.ts';
 
 // What the lead's pages get (src/http/security-headers.ts), plus form-action: no inline script at all.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -173,7 +173,7 @@ let database: TestDatabase | undefined;
 
 test.before(async () => {
   [browser, database] = await Promise.all([
-    chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
+    launchChromium(),
     createTestDatabase('pglite'),
   ]);
 });

@@ -4,10 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionContext } from 'ava';
-import type { Page, Response } from 'playwright-core';
+import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { generateClientSecret, hashClientSecret } from '../../src/security/client-secrets.ts';
 import { insertClient } from '../../src/storage/clients.ts';
 import type { TestServer } from './server.ts';
+
+/** Debian's Chromium, headless (never a downloaded browser: downloads fail here). */
+export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
