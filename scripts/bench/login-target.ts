@@ -14,6 +14,7 @@ import { BACKENDS, startTestServer } from '../../test/helpers/server.ts';
 import { createTestClient, createUser, PASSWORD } from '../../test/helpers/fixtures.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { findAccountByEmail } from '../../src/storage/accounts.ts';
+import { inParallel } from './bench-load.ts';
 import { stopOnRequest } from './target-ipc.ts';
 
 export interface LoginTargetInfo {
@@ -77,17 +78,13 @@ async function argon2Target(): Promise<void> {
     const latenciesMs: number[] = [];
     let ok = 0;
     let failed = 0;
-    let issued = 0;
-    const worker = async () => {
-      while (issued < message.count) {
-        issued++;
-        const started = performance.now();
-        if (await verifyPassword(passwordHash, password)) ok++;
-        else failed++;
-        latenciesMs.push(performance.now() - started);
-      }
+    const verify = async () => {
+      const started = performance.now();
+      if (await verifyPassword(passwordHash, password)) ok++;
+      else failed++;
+      latenciesMs.push(performance.now() - started);
     };
-    void Promise.all(Array.from({ length: Math.min(message.concurrency, message.count) }, worker)).then(() =>
+    void inParallel(message.count, message.concurrency, verify).then(() =>
       process.send!({ type: 'verified', ok, failed, latenciesMs } satisfies LoginTargetMessage),
     );
   });

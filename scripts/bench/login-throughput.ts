@@ -37,143 +37,36 @@
 // verify rate, `target >= 0.90: PASS|FAIL`. Everything listens on 127.0.0.1 only. The run is bounded:
 // at most 120 s, then it stops the targets (which drop their database) and exits non-zero; it also
 // exits non-zero on any failed login or verify. A ratio below target is reported, not an error.
-import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
-import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { mkdir, readFile } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { measure, warnIfHostBusy, type RoundCost } from './bench-cpu.ts';
+import { runBenchmark, startTarget, type Target } from './bench-harness.ts';
+import { KeepAliveClient } from './bench-http.ts';
+import { alternatingRounds, inParallel } from './bench-load.ts';
+import { benchOptions, loadSizes } from './bench-options.ts';
+import { combine, median, pairedRatios, perOperation, rate, type RoundResult } from './bench-stats.ts';
 import { busyTimeMs, formatSummary, summariseProfile, type CpuProfile } from './cpu-profile.ts';
 import type { ParentMessage, TargetMessage } from './target-ipc.ts';
 import type { LoginParentMessage, LoginTargetInfo, LoginTargetMessage } from './login-target.ts';
 
-const HARD_TIMEOUT_MS = 120_000;
 const TARGET_RATIO = 0.9;
 const REDIRECT_URI = 'http://127.0.0.1:8080/callback'; // what createTestClient registers
+/** Longer than token-throughput's 10 s: a login waits for its argon2id hash behind the others in flight. */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 const { values: args } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '800' },
-    concurrency: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '80' },
-    rounds: { type: 'string', default: '4' },
-    'log-level': { type: 'string', default: 'silent' },
-    profile: { type: 'boolean', default: false },
-    'profile-dir': { type: 'string' },
-  },
+  options: benchOptions({ requests: 800, concurrency: 4, warmup: 80 }),
   strict: true,
 });
+const { requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, rounds: ROUNDS } = loadSizes(args);
 
-const positiveInt = (name: string, value: string, min: number) => {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min) {
-    console.error(`--${name} must be an integer >= ${min} (got ${value})`);
-    process.exit(2);
-  }
-  return number;
-};
-const REQUESTS = positiveInt('requests', args.requests, 1);
-const CONCURRENCY = positiveInt('concurrency', args.concurrency, 1);
-const WARMUP = positiveInt('warmup', args.warmup, 0);
-const ROUNDS = Math.min(positiveInt('rounds', args.rounds, 1), REQUESTS);
+type LoginTarget = Target<'login' | 'argon2', LoginTargetInfo, TargetMessage | LoginTargetMessage, ParentMessage | LoginParentMessage>;
 
-// --- targets ------------------------------------------------------------------------------------
-
-interface Target {
-  key: 'login' | 'argon2';
-  info: LoginTargetInfo;
-  child: ChildProcess;
-  send(message: ParentMessage | LoginParentMessage): void;
-}
-
-type AnyTargetMessage = TargetMessage | LoginTargetMessage;
-
-const children: ChildProcess[] = [];
-
-async function startTarget(key: Target['key'], env: Record<string, string>, quietStdout = false): Promise<Target> {
-  const child = fork(new URL('./login-target.ts', import.meta.url).pathname, [], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', quietStdout ? 'ignore' : 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  const info = await new Promise<LoginTargetInfo>((resolve, reject) => {
-    child.on('message', (message: AnyTargetMessage) => {
-      if (message.type === 'ready' && 'password' in message.target) resolve(message.target);
-    });
-    child.once('exit', (code) => reject(new Error(`${key} target exited (code ${code}) before it was ready`)));
-  });
-  return { key, info, child, send: (message) => child.send(message) };
-}
-
-async function stopTargets(): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
-      else child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(kill);
-    }),
-  );
-}
-
-function awaitReply<T extends AnyTargetMessage['type']>(target: Target, type: T): Promise<Extract<AnyTargetMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`${target.key} target exited (code ${code}) while a reply was awaited`));
-    const listener = (message: AnyTargetMessage) => {
-      if (message.type !== type) return;
-      target.child.off('message', listener);
-      target.child.off('exit', onExit);
-      resolve(message as Extract<AnyTargetMessage, { type: T }>);
-    };
-    target.child.on('message', listener);
-    target.child.once('exit', onExit);
-  });
-}
-
-/** CPU time (user + system, µs) the target process has used so far, its threadpool included. */
-async function cpuMicros(target: Target): Promise<number> {
-  const reply = awaitReply(target, 'cpu');
-  target.send({ type: 'cpu' });
-  return (await reply).micros;
-}
-
-// --- HTTP, with a cookie jar per interaction ----------------------------------------------------
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-function send(agent: Agent, url: URL, method: 'GET' | 'POST', headers: Record<string, string>, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: `${url.pathname}${url.search}`,
-        method,
-        headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(15_000, () => req.destroy(new Error(`${method} ${url.pathname} timed out after 15 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+// --- interactions, each with its own cookies ----------------------------------------------------
 
 class CookieJar {
   readonly #cookies = new Map<string, string>();
@@ -200,7 +93,7 @@ interface Interaction {
 }
 
 /** GET /auth (code + PKCE) → 303 to /interaction/:uid → the login page; nothing here is timed. */
-async function prepareInteraction(agent: Agent, info: LoginTargetInfo): Promise<Interaction> {
+async function prepareInteraction(client: KeepAliveClient, info: LoginTargetInfo): Promise<Interaction> {
   const issuer = info.issuer!;
   const jar = new CookieJar();
   const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
@@ -213,13 +106,13 @@ async function prepareInteraction(agent: Agent, info: LoginTargetInfo): Promise<
     code_challenge_method: 'S256',
     state: randomBytes(8).toString('hex'),
   });
-  const authorize = await send(agent, new URL(`/auth?${query}`, issuer), 'GET', {});
+  const authorize = await client.send('GET', new URL(`/auth?${query}`, issuer), {});
   jar.store(authorize.headers);
   const location = authorize.headers.location;
   if (authorize.status !== 303 && authorize.status !== 302) throw new Error(`GET /auth: HTTP ${authorize.status} ${authorize.body.slice(0, 300)}`);
   if (!location?.includes('/interaction/')) throw new Error(`GET /auth redirected to ${String(location)}, not to an interaction`);
   const pageUrl = new URL(location, issuer);
-  const page = await send(agent, pageUrl, 'GET', { cookie: jar.header });
+  const page = await client.send('GET', pageUrl, { cookie: jar.header });
   jar.store(page.headers);
   const action = /<form method="post" action="([^"]+\/login)"/.exec(page.body)?.[1];
   if (page.status !== 200 || !action) throw new Error(`GET ${pageUrl.pathname}: HTTP ${page.status}, no login form: ${page.body.slice(0, 300)}`);
@@ -227,132 +120,62 @@ async function prepareInteraction(agent: Agent, info: LoginTargetInfo): Promise<
 }
 
 async function prepareInteractions(info: LoginTargetInfo, count: number, concurrency: number): Promise<Interaction[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
+  const client = new KeepAliveClient(concurrency, REQUEST_TIMEOUT_MS);
   const interactions: Interaction[] = [];
-  let issued = 0;
-  const worker = async () => {
-    while (issued < count) {
-      issued++;
-      interactions.push(await prepareInteraction(agent, info));
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    await inParallel(count, concurrency, async () => {
+      interactions.push(await prepareInteraction(client, info));
+    });
   } finally {
-    agent.destroy();
+    client.close();
   }
   return interactions;
 }
 
 // --- load ---------------------------------------------------------------------------------------
 
-/**
- * Busy CPU time of the whole host so far, ms (Linux /proc/stat, in clock ticks of 10 ms): the
- * target's share plus PostgreSQL, Redis, the kernel and this load generator. NaN elsewhere.
- */
-function hostBusyMs(): number {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) * 10; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
-}
-
-interface RunResult {
-  operations: number;
-  elapsedMs: number;
-  /** CPU time the target process used during the run, µs */
-  cpuMicros: number;
-  /** CPU time this load generator used during the run, µs */
-  generatorCpuMicros: number;
-  /** busy CPU time of the whole host during the run (every process and the kernel), ms; NaN if unknown */
-  hostBusyMs: number;
-  latenciesMs: number[];
-}
+type RunResult = RoundResult & RoundCost;
 
 /** Timed: POST /interaction/:uid/login with the right password, each interaction once, C at a time. */
-async function loginRun(target: Target, agent: Agent, interactions: Interaction[], concurrency: number): Promise<RunResult> {
+async function loginRun(target: LoginTarget, client: KeepAliveClient, interactions: Interaction[], concurrency: number): Promise<RunResult> {
   const { emails, password, issuer } = target.info;
   const bodies = emails!.map((email) => new URLSearchParams({ email, password }).toString());
   const latenciesMs: number[] = [];
-  let next = 0;
   let ok = 0;
-  const worker = async () => {
-    while (next < interactions.length) {
-      const index = next++;
-      const interaction = interactions[index]!;
-      const body = bodies[index % bodies.length]!;
-      const started = performance.now();
-      const reply = await send(agent, interaction.loginUrl, 'POST', {
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: issuer!,
-        cookie: interaction.cookie,
-      }, body);
-      latenciesMs.push(performance.now() - started);
-      if (reply.status !== 303 || !reply.headers.location?.includes('/auth/')) {
-        throw new Error(`login failed: HTTP ${reply.status} (location ${String(reply.headers.location)}) ${reply.body.slice(0, 300)}`);
-      }
-      ok++;
+  const login = async (index: number) => {
+    const interaction = interactions[index]!;
+    const body = bodies[index % bodies.length]!;
+    const started = performance.now();
+    const reply = await client.send('POST', interaction.loginUrl, {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: issuer!,
+      cookie: interaction.cookie,
+    }, body);
+    latenciesMs.push(performance.now() - started);
+    if (reply.status !== 303 || !reply.headers.location?.includes('/auth/')) {
+      throw new Error(`login failed: HTTP ${reply.status} (location ${String(reply.headers.location)}) ${reply.body.slice(0, 300)}`);
     }
+    ok++;
   };
-  const cpuBefore = await cpuMicros(target);
-  const generatorBefore = process.cpuUsage();
-  const hostBefore = hostBusyMs();
-  const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, interactions.length) }, worker));
-  const elapsedMs = performance.now() - started;
-  const hostUsed = hostBusyMs() - hostBefore;
-  const generator = process.cpuUsage(generatorBefore);
-  const cpuUsed = (await cpuMicros(target)) - cpuBefore;
-  return { operations: ok, elapsedMs, cpuMicros: cpuUsed, generatorCpuMicros: generator.user + generator.system, hostBusyMs: hostUsed, latenciesMs };
+  const { cost } = await measure(target, () => inParallel(interactions.length, concurrency, login));
+  return { operations: ok, ...cost, latenciesMs };
 }
 
 /** Timed: `count` argon2id verifies in the argon2 target, C at a time. */
-async function verifyRun(target: Target, count: number, concurrency: number): Promise<RunResult> {
-  const cpuBefore = await cpuMicros(target);
-  const generatorBefore = process.cpuUsage();
-  const reply = awaitReply(target, 'verified');
-  const hostBefore = hostBusyMs();
-  const started = performance.now();
-  target.send({ type: 'verify', count, concurrency });
-  const { ok, failed, latenciesMs } = await reply;
-  const elapsedMs = performance.now() - started;
-  const hostUsed = hostBusyMs() - hostBefore;
-  const generator = process.cpuUsage(generatorBefore);
-  const cpuUsed = (await cpuMicros(target)) - cpuBefore;
-  if (failed > 0) throw new Error(`${failed} of ${count} argon2 verifies failed`);
-  return { operations: ok, elapsedMs, cpuMicros: cpuUsed, generatorCpuMicros: generator.user + generator.system, hostBusyMs: hostUsed, latenciesMs };
-}
-
-// --- report -------------------------------------------------------------------------------------
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-const median = (values: number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-const rate = (result: RunResult) => result.operations / (result.elapsedMs / 1000);
-
-function combine(results: RunResult[]) {
-  const operations = results.reduce((sum, result) => sum + result.operations, 0);
-  const latencies = results.flatMap((result) => result.latenciesMs).sort((a, b) => a - b);
-  const perRound = results.map(rate);
-  return {
-    operations,
-    perRound,
-    median: median(perRound),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    cpuPerOperation: results.reduce((sum, result) => sum + result.cpuMicros, 0) / operations,
-    generatorCpuPerOperation: results.reduce((sum, result) => sum + result.generatorCpuMicros, 0) / operations,
-    hostBusyPerOperation: results.reduce((sum, result) => sum + result.hostBusyMs, 0) / operations,
-  };
+async function verifyRun(target: LoginTarget, count: number, concurrency: number): Promise<RunResult> {
+  const { value: reply, cost } = await measure(target, () => target.request({ type: 'verify', count, concurrency }, 'verified'));
+  if (reply.failed > 0) throw new Error(`${reply.failed} of ${count} argon2 verifies failed`);
+  return { operations: reply.ok, ...cost, latenciesMs: reply.latenciesMs };
 }
 
 // --- main ---------------------------------------------------------------------------------------
+
+/** All measured rounds of one target, with the CPU the load generator and the whole host spent per operation. */
+const summarise = (results: RunResult[]) => ({
+  ...combine(results),
+  generatorCpuPerOperation: perOperation(results, (result) => result.generatorCpuMicros),
+  hostBusyPerOperation: perOperation(results, (result) => result.hostBusyMs),
+});
 
 async function main(): Promise<number> {
   const threadpool = process.env.UV_THREADPOOL_SIZE ?? '4 (default)';
@@ -360,8 +183,13 @@ async function main(): Promise<number> {
     `login-throughput: POST /interaction/:uid/login (right password) vs argon2id verify, ${REQUESTS} measured per target in ${ROUNDS} round(s) after ${WARMUP} warm-up, ` +
       `concurrency ${CONCURRENCY}, UV_THREADPOOL_SIZE ${threadpool}, ${availableParallelism()} CPUs, Node ${process.version}`,
   );
-  const login = await startTarget('login', { BENCH_LOGIN_TARGET: 'portcullis', BENCH_LOG_LEVEL: args['log-level'] }, args['log-level'] !== 'silent');
-  const argon2 = await startTarget('argon2', { BENCH_LOGIN_TARGET: 'argon2', BENCH_PASSWORD_HASH: login.info.passwordHash, BENCH_PASSWORD: login.info.password });
+  const login = await startTarget<LoginTarget>('login', './login-target.ts', {
+    env: { BENCH_LOGIN_TARGET: 'portcullis', BENCH_LOG_LEVEL: args['log-level'] },
+    quietStdout: args['log-level'] !== 'silent',
+  });
+  const argon2 = await startTarget<LoginTarget>('argon2', './login-target.ts', {
+    env: { BENCH_LOGIN_TARGET: 'argon2', BENCH_PASSWORD_HASH: login.info.passwordHash, BENCH_PASSWORD: login.info.password },
+  });
   console.log(`  A login   ${login.info.name} at ${login.info.issuer}, ${login.info.emails!.length} users logging in in turn`);
   console.log(`  B argon2  ${argon2.info.name}, the same stored hash (${login.info.passwordHash.slice(0, 32)}…)`);
 
@@ -369,11 +197,11 @@ async function main(): Promise<number> {
   const interactions = await prepareInteractions(login.info, WARMUP + REQUESTS, CONCURRENCY);
   console.log(`  prepared ${interactions.length} interactions in ${((performance.now() - prepareStarted) / 1000).toFixed(1)} s (not measured)`);
 
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
+  const client = new KeepAliveClient(CONCURRENCY, REQUEST_TIMEOUT_MS);
   let cursor = 0;
   const take = (count: number) => interactions.slice(cursor, (cursor += count));
   if (WARMUP > 0) {
-    await loginRun(login, agent, take(WARMUP), CONCURRENCY);
+    await loginRun(login, client, take(WARMUP), CONCURRENCY);
     await verifyRun(argon2, WARMUP, CONCURRENCY);
   }
 
@@ -381,38 +209,32 @@ async function main(): Promise<number> {
   if (args.profile) {
     profileDir = args['profile-dir'] ?? join(tmpdir(), `portcullis-login-bench-${Date.now()}`);
     await mkdir(profileDir, { recursive: true });
-    const started = awaitReply(login, 'profiled');
-    login.send({ type: 'profile-start' });
-    await started;
+    await login.request({ type: 'profile-start' }, 'profiled');
   }
 
-  const results = new Map<Target['key'], RunResult[]>([['login', []], ['argon2', []]]);
+  const results = new Map<LoginTarget['key'], RunResult[]>([['login', []], ['argon2', []]]);
   console.log('\nrounds (logins or verifies per second):');
-  for (let round = 0; round < ROUNDS; round++) {
-    const size = Math.floor(REQUESTS / ROUNDS) + (round < REQUESTS % ROUNDS ? 1 : 0);
-    const order = round % 2 === 0 ? [login, argon2] : [argon2, login];
+  for (const { round, size, order } of alternatingRounds(REQUESTS, ROUNDS, [login, argon2])) {
     const line: string[] = [];
     for (const target of order) {
-      const result = target.key === 'login' ? await loginRun(target, agent, take(size), CONCURRENCY) : await verifyRun(target, size, CONCURRENCY);
+      const result = target.key === 'login' ? await loginRun(target, client, take(size), CONCURRENCY) : await verifyRun(target, size, CONCURRENCY);
       results.get(target.key)!.push(result);
       line.push(`${target.key} ${rate(result).toFixed(1).padStart(6)}/s`);
     }
     console.log(`  round ${String(round + 1).padStart(2)} (${order.map((target) => (target.key === 'login' ? 'A' : 'B')).join(' ')}, ${size} each): ${line.join('   ')}`);
   }
-  agent.destroy();
+  client.close();
   let profilePath: string | undefined;
   if (profileDir) {
-    const written = awaitReply(login, 'profiled');
-    login.send({ type: 'profile-stop', path: join(profileDir, 'login.cpuprofile') });
-    profilePath = (await written).path;
+    profilePath = (await login.request({ type: 'profile-stop', path: join(profileDir, 'login.cpuprofile') }, 'profiled')).path;
   }
 
-  const a = combine(results.get('login')!);
-  const b = combine(results.get('argon2')!);
-  const row = (label: string, stats: ReturnType<typeof combine>) =>
-    `  ${label.padEnd(8)} median ${stats.median.toFixed(1).padStart(6)}/s   rounds ${stats.perRound.map((value) => value.toFixed(1)).join(' / ')}   ` +
+  const a = summarise(results.get('login')!);
+  const b = summarise(results.get('argon2')!);
+  const row = (label: string, stats: ReturnType<typeof summarise>) =>
+    `  ${label.padEnd(8)} median ${stats.medianRate.toFixed(1).padStart(6)}/s   rounds ${stats.perRound.map((value) => value.toFixed(1)).join(' / ')}   ` +
     `p50 ${stats.p50.toFixed(1)} ms   p99 ${stats.p99.toFixed(1)} ms`;
-  const cpuRow = (label: string, stats: ReturnType<typeof combine>) =>
+  const cpuRow = (label: string, stats: ReturnType<typeof summarise>) =>
     `  ${label.padEnd(8)} CPU ms/op: target process ${(stats.cpuPerOperation / 1000).toFixed(1)}   load generator ${(stats.generatorCpuPerOperation / 1000).toFixed(2)}` +
     `   whole host ${Number.isNaN(stats.hostBusyPerOperation) ? 'n/a' : stats.hostBusyPerOperation.toFixed(1)} (PostgreSQL, Redis, kernel and any other work included)`;
   console.log('\nresults (measured rounds only):');
@@ -420,15 +242,12 @@ async function main(): Promise<number> {
   console.log(row('argon2', b));
   console.log(cpuRow('login', a));
   console.log(cpuRow('argon2', b));
-  const ratio = a.median / b.median;
-  const paired = a.perRound.map((value, round) => value / b.perRound[round]!);
-  console.log(`\n  ratio = login / argon2 = ${ratio.toFixed(3)} (medians ${a.median.toFixed(1)} / ${b.median.toFixed(1)} per s)`);
+  const ratio = a.medianRate / b.medianRate;
+  const paired = pairedRatios(a.perRound, b.perRound);
+  console.log(`\n  ratio = login / argon2 = ${ratio.toFixed(3)} (medians ${a.medianRate.toFixed(1)} / ${b.medianRate.toFixed(1)} per s)`);
   console.log(`  paired rounds: median ${median(paired).toFixed(3)} (${paired.map((value) => value.toFixed(3)).join(' ')})`);
   console.log(`  target CPU per login / per verify: ${(a.cpuPerOperation / b.cpuPerOperation).toFixed(2)}x (both processes, argon2 threads included)`);
-  const [load1] = loadavg();
-  if (load1! > availableParallelism() + 0.5) {
-    console.log(`  warning: host load average ${load1!.toFixed(1)} exceeds its ${availableParallelism()} CPUs: other work is competing, figures are noisy`);
-  }
+  warnIfHostBusy(0.5);
   if (args.profile) console.log('  (CPU profiler attached to the login target: its throughput figures of this run are depressed)');
   console.log(`  target >= ${TARGET_RATIO.toFixed(2)}: ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`);
   if (profilePath) {
@@ -440,26 +259,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.once('SIGINT', () => {
-  console.error('login-throughput: interrupted, stopping the targets');
-  void stopTargets().finally(() => process.exit(130));
-});
-
-const deadline = setTimeout(() => {
-  console.error(`login-throughput: hard timeout of ${HARD_TIMEOUT_MS / 1000} s reached, stopping the targets`);
-  void stopTargets().finally(() => process.exit(1));
-}, HARD_TIMEOUT_MS);
-
-main().then(
-  async (code) => {
-    await stopTargets();
-    clearTimeout(deadline);
-    process.exit(code);
-  },
-  async (error: unknown) => {
-    console.error('login-throughput failed:', error instanceof Error ? error.message : error);
-    await stopTargets();
-    clearTimeout(deadline);
-    process.exit(1);
-  },
-);
+runBenchmark('login-throughput', main);

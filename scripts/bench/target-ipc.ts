@@ -1,8 +1,9 @@
-// The small protocol between token-throughput.ts (parent, load generator) and its benchmark
-// targets (child processes): a child sends one `ready` message naming its token endpoint and
-// client, and shuts down cleanly on `stop` or when the IPC channel closes. `cpu` asks for the
-// process' CPU time so far; `profile-start` and `profile-stop` (with a path) record a CPU profile
-// of the measured rounds only.
+// The small protocol between a benchmark (parent, load generator; its side is bench-harness.ts) and
+// its targets (child processes): a child sends one `ready` message describing itself (for
+// token-throughput.ts: its token endpoint and client), and shuts down cleanly on `stop` or when the
+// IPC channel closes. `cpu` asks for the process' CPU time so far; `profile-start` and
+// `profile-stop` (with a path) record a CPU profile of the measured rounds only. login-target.ts
+// speaks this protocol too, with a `ready` of its own and a `verify` request.
 import { startProfiling } from './cpu-profile.ts';
 
 /** The API both targets issue tokens for, and the one scope the service client may request. */

@@ -249,6 +249,21 @@ testEachBackend(
 );
 
 testEachBackend(
+  'token endpoint: authenticated requests spend their client quota, not the address ceiling; failed ones spend the address ceiling',
+  async (t, server) => {
+    const service = await createTestClient(server, { grantTypes: ['client_credentials'] });
+    for (let index = 0; index < 8; index++) t.is((await tokenRequest(server, service)).status, 200, `authenticated request ${index + 1}`);
+    const wrong = { ...service, clientSecret: 'not-the-secret' };
+    for (let index = 0; index < 5; index++) t.is((await tokenRequest(server, wrong)).status, 401, `failed request ${index + 1} is answered`);
+    const refused = await tokenRequest(server, wrong);
+    t.is(refused.status, 429, 'the address spent its budget on failures');
+    assertRefusal(t, refused.headers, 'ip', 5);
+    t.is(refused.body.error, 'temporarily_unavailable');
+  },
+  { env: IP_LIMITS },
+);
+
+testEachBackend(
   'two server processes share one budget through Redis',
   async (t, server) => {
     const sibling = await server.startSibling();

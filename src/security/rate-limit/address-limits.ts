@@ -2,7 +2,10 @@
 // MFA form submissions (each may cost a password hash, and they are what a guessing attack sends).
 import type { Context, Middleware } from 'koa';
 import { addressKey } from './client-address.ts';
-import { isFormSubmission, UNLIMITED_PATHS } from './endpoints.ts';
+import { CLIENT_QUOTA_PATHS, isFormSubmission, UNLIMITED_PATHS } from './endpoints.ts';
+import { authenticatedClientId } from './client-quota.ts';
+import { SpentBudgets } from './spent-budgets.ts';
+import { requestLogger } from '../../observability/request-context.ts';
 import type { LimitName, ReportExceeded } from './exceeded-report.ts';
 import type { CreateLimiter } from './limiter-factory.ts';
 import { refuse } from './refusal.ts';
@@ -18,9 +21,8 @@ interface AddressLimitOptions {
   message: (wait: string) => string;
 }
 
-function addressLimit(options: AddressLimitOptions): Middleware {
+function addressLimit(options: AddressLimitOptions, limiter = options.createLimiter({ name: options.limit, points: options.perMinute, durationSeconds: WINDOW_SECONDS })): Middleware {
   const { limit, perMinute } = options;
-  const limiter = options.createLimiter({ name: limit, points: perMinute, durationSeconds: WINDOW_SECONDS });
   return async (ctx, next) => {
     if (!options.appliesTo(ctx)) return next();
     const key = addressKey(ctx.ip);
@@ -45,14 +47,44 @@ export interface AddressLimitDeps {
  * `perMinute` requests per minute from one address, to any endpoint but the health probes and, when
  * `formPerMinute` is the stricter limit, the form submissions: those meet that limit instead, and a
  * login costs one round trip to the counters, not two.
+ *
+ * On the endpoints where clients authenticate (token, introspection, …) a request that authenticates
+ * is counted against its client's quota instead (client-quota.ts), and only one that does not is
+ * counted against its address — after the answer, so that each request costs one round trip to the
+ * counters, not two. Before the answer the address is checked against what this process saw spent.
  */
-export const addressCeiling = (deps: AddressLimitDeps & { formPerMinute: number }): Middleware =>
-  addressLimit({
+export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number }): Middleware {
+  const limiter = deps.createLimiter({ name: 'ip', points: deps.perMinute, durationSeconds: WINDOW_SECONDS });
+  const message = (wait: string) => `Too many requests from your network. Try again in ${wait}.`;
+  const everywhere = addressLimit({
     ...deps,
     limit: 'ip',
     appliesTo: (ctx) => !UNLIMITED_PATHS.has(ctx.path) && !(deps.formPerMinute <= deps.perMinute && isFormSubmission(ctx.method, ctx.path)),
-    message: (wait) => `Too many requests from your network. Try again in ${wait}.`,
-  });
+    message,
+  }, limiter);
+  const spent = new SpentBudgets();
+
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' || !CLIENT_QUOTA_PATHS.has(ctx.path)) return everywhere(ctx, next);
+    const key = addressKey(ctx.ip);
+    const wait = spent.secondsLeft(key);
+    if (wait > 0) {
+      await deps.report(ctx, { limit: 'ip', key, max: deps.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: wait });
+      return refuse(ctx, { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: 0, resetSeconds: wait }, message);
+    }
+    await next();
+    if (authenticatedClientId(ctx)) return;
+    // The provider has answered: a store fault only costs this request's count, and is logged.
+    try {
+      const budget = await spend(limiter, key);
+      spent.note(key, budget);
+      // a refusal names only the policy that refused
+      if (ctx.status !== 429) addRateLimitHeaders(ctx, { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds });
+    } catch (error) {
+      requestLogger(ctx)?.warn({ err: error }, 'a request could not be counted against its address');
+    }
+  };
+}
 
 /** `perMinute` login and MFA form submissions per minute from one address. */
 export const formSubmissionLimit = (deps: AddressLimitDeps): Middleware =>

@@ -27,10 +27,12 @@ const OAUTH_JSON_PATHS: ReadonlySet<string> = new Set([
 export const isOAuthJsonPath = (path: string) => OAUTH_JSON_PATHS.has(path) || path.startsWith('/reg/');
 
 /**
- * A form submitted on our interaction pages: login and MFA (each may cost a password hash and is
- * what a guessing attack sends), consent and cancel. Showing the pages (GET) is not counted here.
+ * A form submitted on our own pages: login and MFA on the interaction pages and the re-authentication
+ * of the account's security page (each may cost a password hash and is what a guessing attack
+ * sends), consent and cancel, and the changes made on the security page. Showing the pages (GET) is
+ * not counted here.
  */
-export const isFormSubmission = (method: string, path: string) => method === 'POST' && path.startsWith('/interaction/');
+export const isFormSubmission = (method: string, path: string) => method === 'POST' && (path.startsWith('/interaction/') || path.startsWith('/account/'));
 
 /** The path as an audit event may show it: an interaction's uid (it names a sign-in in progress) is left out. */
 export const auditedPath = (path: string) => path.replace(/^\/interaction\/[^/]+/, '/interaction/:uid').slice(0, 200);
