@@ -9,6 +9,8 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
+import { createInteractionKit } from './interactions/interaction-kit.ts';
+import { accountSecurityRoutes, type AccountSecurityDeps } from './account/security-routes.ts';
 import { isStaticPath, staticFiles } from './http/static-files.ts';
 import { VIEWS_DIR, type RenderView } from './interactions/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
@@ -33,8 +35,8 @@ export interface AppDeps {
   audit: AuditTrail;
   /** Builds the rate limiters (shared through Redis when there is one). */
   createLimiter: CreateLimiter;
-  /** What the sign-in pages need besides the app's own dependencies. */
-  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'keys'>;
+  /** What the sign-in pages (and the account's security page) need besides the app's own dependencies. */
+  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'keys'> & Pick<AccountSecurityDeps, 'accountSessions'>;
 }
 
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
@@ -62,10 +64,18 @@ export function createApp(deps: AppDeps): Koa {
     onLoginAttempt: deps.metrics.loginAttempt,
     audit: deps.audit,
   });
+  // the user's own security page: its own re-authentication, with the interaction pages' same-origin
+  // check and rendering (the kit's provider and cache are never used by those two)
+  const accountSecurity = accountSecurityRoutes({
+    ...deps.signIn,
+    db: deps.db, audit: deps.audit, issuer: deps.config.issuer, mfaPolicy: deps.config.mfaPolicy,
+    kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
+  });
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
   app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor((path) => path.startsWith('/account/'), compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();

@@ -26,6 +26,7 @@ import { createLoginGuard } from './accounts/lockout.ts';
 import { createPasswordAuthenticator } from './accounts/authenticate.ts';
 import { createMfaDecider } from './accounts/mfa-decider.ts';
 import { createSignInStates } from './interactions/sign-in-state.ts';
+import { createAccountSessions } from './account/account-session.ts';
 
 export interface Portcullis {
   app: Koa;
@@ -44,7 +45,7 @@ export interface PortcullisDeps {
   logger: Logger;
   /** Replaces the audit trail (the benchmark's audit-off baseline); production always records. */
   audit?: AuditTrail;
-  /** The clock of lock expiries (tests move it instead of waiting). */
+  /** The clock of lock expiries and of the account page's 10-minute sessions (tests move it instead of waiting). */
   now?: () => Date;
 }
 
@@ -59,12 +60,14 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const audit = overrides.audit ?? createAuditTrail({ db, key: keys.auditKey, logger });
 
   const createLimiter = createLimiterFactory(redis, stores.redisPrefix);
-  const guard = createLoginGuard({ db, subjectKey: keys.loginSubjectKey, settings: config.lockout, createLimiter, now: overrides.now ?? (() => new Date()) });
+  const now = overrides.now ?? (() => new Date());
+  const guard = createLoginGuard({ db, subjectKey: keys.loginSubjectKey, settings: config.lockout, createLimiter, now });
   const authenticator = createPasswordAuthenticator({ db, guard, argon2: config.passwords.argon2 });
 
   const cache = createRegistryCache(db);
   const mfa = createMfaDecider({ db, cache, policy: config.mfaPolicy });
   const signInStates = createSignInStates(keys.signInStateKey);
+  const accountSessions = createAccountSessions(keys.signInStateKey, () => now().getTime());
   const render = createViewRenderer();
   // oidc-provider's records get their own namespace under the deployment's Redis prefix
   const adapterStores: AdapterStores = redis ? { db, redis, redisPrefix: `${stores.redisPrefix}oidc:` } : { db };
@@ -103,7 +106,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
   const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics, audit, createLimiter,
-    signIn: { authenticator, guard, mfa, signInStates, keys },
+    signIn: { authenticator, guard, mfa, signInStates, keys, accountSessions },
   });
   return {
     app,

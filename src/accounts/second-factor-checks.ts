@@ -12,7 +12,7 @@ import { findCredential, insertCredential, listCredentials, recordCredentialUse,
 import type { LoginGuard } from './lockout.ts';
 import {
   authenticationOptions, credentialIdOf, normalizeCredentialName, registrationOptions, relyingPartyFor, verifyAuthentication, verifyRegistration,
-  type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON, type RelyingParty,
+  type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
 } from './passkeys.ts';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes.ts';
 import { decryptTotpSecret, encryptTotpSecret, generateTotpSecret, totpQrSvg, totpStepOf, totpUri } from './totp.ts';
@@ -34,7 +34,6 @@ export const codeOf = (form: Record<string, string | undefined>): string => (for
 export const codeRefusal = (outcome: Exclude<CodeOutcome, 'ok'>, wrong = WRONG_CODE): string => (outcome === 'locked' ? TOO_MANY : wrong);
 
 export interface SecondFactorChecks {
-  readonly rp: RelyingParty;
   /** A code of the account's confirmed authenticator app, accepted once; `not_enrolled` without one (nothing counted). */
   totp(account: Account, code: string, facts: CheckFacts): Promise<CodeOutcome | 'not_enrolled'>;
   /** The first code of an authenticator app being enrolled: confirms it (audited `mfa.enrolled`); `not_pending` without an enrolment in progress. */
@@ -91,8 +90,6 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
   }
 
   return {
-    rp,
-
     async totp(account, code, facts) {
       const stored = await findTotp(deps.db, account.id);
       if (!stored?.confirmed) return 'not_enrolled';

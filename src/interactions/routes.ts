@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
-import type { AuthenticationResult, PasswordAuthenticator } from '../accounts/authenticate.ts';
+import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
@@ -14,7 +14,7 @@ import type { RenderView } from './views.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import { describeConsent } from './consent-scopes.ts';
-import { describeWait, setRateLimitHeaders } from '../security/rate-limit/rate-limit-headers.ts';
+import { answerRefusedPassword } from './password-refusal.ts';
 import type { LoginGuard } from '../accounts/lockout.ts';
 import type { MfaDecider } from '../accounts/mfa-decider.ts';
 import { ACR_PASSWORD, requestedAcrs } from '../accounts/mfa-requirement.ts';
@@ -36,16 +36,6 @@ export interface InteractionDeps {
   issuer: string;
   onLoginAttempt: (outcome: 'success' | 'failure') => void;
   audit: AuditTrail;
-}
-
-// One answer for a wrong password, an unknown email, a locked account and a blocked (account, IP)
-// pair: any difference would tell an attacker which accounts exist or are under attack.
-const LOGIN_FAILED = 'Incorrect email or password. After repeated failures, signing in to an account pauses for a while.';
-
-/** The audit event of a refused login: who was targeted (the email, and the account when known), never the password. */
-function loginFailureDetails(result: Exclude<AuthenticationResult, { ok: true }>, email: string) {
-  const target = 'accountId' in result && result.accountId ? { target: { type: 'user' as const, id: result.accountId } } : {};
-  return { ...target, details: { reason: result.reason, email: email.slice(0, 254) } };
 }
 
 export function interactionRoutes(deps: InteractionDeps): Router {
@@ -97,24 +87,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       deps.audit.record({ ...requestFacts(ctx), type: 'login.succeeded', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { amr: ['pwd'] } });
       return kit.finish(ctx, details, { login: { accountId: result.account.id, amr: ['pwd'], acr: ACR_PASSWORD } });
     }
-    if (result.reason === 'ip_blocked') {
-      setRateLimitHeaders(ctx, { policy: 'login-ip-failures', limit: result.limit, windowSeconds: result.windowSeconds, remaining: 0, resetSeconds: result.retryAfterSeconds });
-      throw new AppError('too_many_attempts', `Too many failed sign-ins from your network. Try again in ${describeWait(result.retryAfterSeconds)}.`, 429);
-    }
-    deps.audit.record({ ...requestFacts(ctx), type: 'login.failed', outcome: 'failure', clientId, ...loginFailureDetails(result, email) });
-    if (result.reason === 'invalid_credentials' && result.lock.lockedUntil) {
-      // durable before the answer: a lock is what an investigation of a brute-force attack starts from
-      await deps.audit.recordDurable({
-        ...requestFacts(ctx), type: 'account.locked', outcome: 'success', clientId, ...loginFailureDetails(result, email),
-        details: { email: email.slice(0, 254), failures: result.lock.failures, lockedUntil: result.lock.lockedUntil.toISOString() },
-      });
-    }
-    if (result.reason === 'invalid_credentials' && result.lock.ipBlockStarted) {
-      // one event when an address's block starts, not one per refused request: a flood must not flood the trail
-      const { limit, windowSeconds } = result.lock.ipBlockStarted;
-      deps.audit.record({ ...requestFacts(ctx), type: 'rate_limit.exceeded', outcome: 'failure', clientId, details: { limit: 'login-ip-failures', max: limit, windowSeconds } });
-    }
-    const message = result.reason === 'account_disabled' ? 'This account is disabled.' : LOGIN_FAILED;
+    const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
     return html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
   });
 

@@ -141,3 +141,9 @@ export async function deleteSecondFactors(
     return { totp: totp.rowCount, recoveryCodes: recoveryCodes.rowCount, passkeys: passkeys.rowCount };
   });
 }
+
+/** Removes the account's authenticator app (confirmed or not); true when there was one. */
+export async function deleteTotp(db: Queryable, accountId: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM mfa_totp WHERE account_id = $1', [accountId]);
+  return rowCount > 0;
+}

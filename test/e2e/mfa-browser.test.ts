@@ -10,6 +10,7 @@ import { assertPageHardening, launchChromium, registerWebClient, startRelyingPar
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';
 import { totpCode } from '../helpers/sign-in-flow.ts';
+import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 
 let browser: Browser | undefined;
 
@@ -129,5 +130,68 @@ test.serial('a passkey is registered and used through the virtual authenticator 
   const tokens = await tokensAtCallback(page, config, rp.callback, second);
   t.deepEqual(tokens.claims()?.amr, ['pwd', 'hwk']);
   t.is(tokens.claims()?.acr, ACR_MFA);
+  t.deepEqual(problems, [], 'no CSP violation or script error');
+});
+
+test.serial('the sign-in security page: re-authenticate with a code, add a passkey, re-authenticate with it, remove it', async (t) => {
+  const server = await startTestServer(BACKENDS.find((backend) => backend.redis)!, { publicHost: 'localhost' });
+  const context = await browser!.newContext();
+  t.teardown(async () => {
+    await context.close();
+    await server.close();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const problems = watchPageProblems(page);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const user = await createUser(server.db);
+  const secret = generateTotpSecret();
+  await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
+    user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
+  ]);
+  const securityPage = () => page.waitForResponse((response) => new URL(response.url()).pathname === '/account/security' && response.request().method() === 'GET');
+  const signIn = async () => {
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Continue' }).click();
+  };
+
+  await assertPageHardening(t, page, await page.goto(`${server.url}/account/security`), 'security sign-in page');
+  await signIn();
+  await page.getByLabel('Code from your authenticator app').fill(totpCode(secret));
+  const shown = securityPage();
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await assertPageHardening(t, page, await shown, 'security page');
+  t.is(await page.locator('#totp-state').innerText(), 'On');
+
+  await page.getByLabel('Name of the new passkey').fill('Laptop');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await t.notThrowsAsync(page.getByRole('heading', { name: 'Your new recovery codes' }).waitFor(), 'no codes yet: the new passkey comes with a set');
+  t.is(await page.locator('#recovery-codes code').count(), 10);
+  await page.getByRole('link', { name: /back to sign-in security/ }).click();
+  await t.notThrowsAsync(page.getByText('Laptop').waitFor());
+
+  // signed out of the page, back in with password + the new passkey
+  await page.getByRole('button', { name: 'Sign out of this page' }).click();
+  await signIn();
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await t.notThrowsAsync(page.getByRole('button', { name: 'Remove passkey Laptop' }).waitFor(), 'the passkey re-authenticated');
+  await page.getByRole('button', { name: 'Remove passkey Laptop' }).click();
+  await t.notThrowsAsync(page.getByText('Your passkey was removed.').waitFor());
+  t.is(await page.getByText('No passkeys.').count(), 1);
+
+  await server.portcullis.audit.flush();
+  const { rows } = await server.db.query<{ type: string; actor_id: string }>(
+    `SELECT type, actor_id FROM audit_events WHERE type IN ('mfa.enrolled', 'mfa.recovery_codes_replaced', 'mfa.removed') ORDER BY seq`,
+  );
+  t.deepEqual(rows, [
+    { type: 'mfa.enrolled', actor_id: user.id },
+    { type: 'mfa.recovery_codes_replaced', actor_id: user.id },
+    { type: 'mfa.removed', actor_id: user.id },
+  ]);
   t.deepEqual(problems, [], 'no CSP violation or script error');
 });

@@ -1,0 +1,296 @@
+// The user's own "Sign-in security" page, /account/security: see the second factors of the account,
+// remove one, add an authenticator app or a passkey, replace the recovery codes. Not an OIDC client
+// of this server: whoever opens it proves who they are right here, with the password and then the
+// second factor the account has (the same checks, locks and messages as a sign-in), and gets a
+// sealed cookie worth 10 minutes (account-session.ts). Every change needs that cookie, comes from a
+// form of this origin, and is audited durably before the answer, with the user as actor.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Config } from '../config.ts';
+import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
+import type { LoginGuard } from '../accounts/lockout.ts';
+import { amrForCredential, passkeyOptionsJson } from '../accounts/passkeys.ts';
+import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE, type CheckFacts } from '../accounts/second-factor-checks.ts';
+import { readForm } from '../http/form-body.ts';
+import type { InteractionKit } from '../interactions/interaction-kit.ts';
+import type { AuditTrail } from '../security/audit/audit-event.ts';
+import { requestFacts } from '../security/audit/request-facts.ts';
+import type { DerivedKeys } from '../security/derived-keys.ts';
+import { findAccountById, type Account } from '../storage/accounts.ts';
+import type { Database } from '../storage/database.ts';
+import { describeFactors } from '../storage/mfa.ts';
+import { listCredentials } from '../storage/webauthn-credentials.ts';
+import type { AccountSession, AccountSessions } from './account-session.ts';
+import { mustKeepAFactor, removeSecondFactor, type FactorToRemove } from './factor-removal.ts';
+import { answerRefusedPassword } from '../interactions/password-refusal.ts';
+
+export interface AccountSecurityDeps {
+  db: Database;
+  authenticator: PasswordAuthenticator;
+  guard: LoginGuard;
+  accountSessions: AccountSessions;
+  keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
+  /** The interaction pages' same-origin check and rendering, reused as they are. */
+  kit: Pick<InteractionKit, 'assertSameOrigin' | 'html'>;
+  audit: AuditTrail;
+  issuer: string;
+  mfaPolicy: Config['mfaPolicy'];
+}
+
+export const ACCOUNT_SECURITY_PATH = '/account/security';
+
+/** Messages after a redirect, by a fixed key in the query: nothing the URL says is echoed. */
+const NOTICES: Record<string, string> = {
+  confirm: 'For your security, confirm it is you before changing how you sign in.',
+  signed_out: 'You left the sign-in security page.',
+  totp_added: 'Your authenticator app is on.',
+  totp_removed: 'Your authenticator app was removed.',
+  passkey_added: 'Your passkey was added.',
+  passkey_removed: 'Your passkey was removed.',
+};
+
+const LAST_FACTOR = 'Your account must keep at least one second factor; add another first, then remove this one.';
+const NO_SUCH_FACTOR = 'There is no such second factor on your account.';
+
+interface Signed {
+  session: AccountSession;
+  account: Account;
+}
+
+/** `2025-01-31 14:05 UTC` from an ISO timestamp. */
+const readableTime = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
+  const router = new Router({ prefix: ACCOUNT_SECURITY_PATH });
+  const checks = createSecondFactorChecks(deps);
+  const { kit, accountSessions: sessions } = deps;
+
+  const facts = (ctx: Context, account: Account): CheckFacts => ({ ...requestFacts(ctx), actor: { type: 'user', id: account.id } });
+  const audited = (ctx: Context, account: Account, type: string, details: Record<string, unknown>) =>
+    deps.audit.recordDurable({ ...facts(ctx, account), type, outcome: 'success', target: { type: 'user', id: account.id }, details });
+
+  function redirect(ctx: Context, notice?: keyof typeof NOTICES) {
+    ctx.status = 303;
+    ctx.redirect(notice ? `${ACCOUNT_SECURITY_PATH}?notice=${notice}` : ACCOUNT_SECURITY_PATH);
+  }
+
+  /** This browser's session and its account; none when expired, or the account is gone or disabled. */
+  async function signed(ctx: Context): Promise<Signed | undefined> {
+    const session = sessions.read(ctx);
+    const account = session && (await findAccountById(deps.db, session.accountId));
+    if (!session || !account || account.disabled) {
+      if (session) sessions.clear(ctx); // an expired one has already expired in the browser too
+      return undefined;
+    }
+    return { session, account };
+  }
+
+  /**
+   * For every change: a form of this origin, from a browser whose session is fully proven and
+   * recent. Anything less changes nothing and is sent to the re-authentication.
+   */
+  async function proven(ctx: Context): Promise<Signed | undefined> {
+    kit.assertSameOrigin(ctx);
+    const current = await signed(ctx);
+    if (current?.session.stage === 'proven') return current;
+    redirect(ctx, 'confirm');
+    return undefined;
+  }
+
+  function renderSignIn(ctx: Context, view: { email?: string; error?: string; notice?: string }, status = 200) {
+    kit.html(ctx, 'account-security-sign-in', { email: view.email ?? '', error: view.error, notice: view.notice }, status);
+  }
+
+  /** The second step of the re-authentication, with every factor the account has. */
+  async function renderSecondFactor(ctx: Context, { session, account }: Signed, error?: string, status = 200) {
+    const factors = await describeFactors(deps.db, account.id);
+    if (!factors.totp && factors.passkeys === 0) {
+      // the factors went meanwhile (an administrator's reset): the password is all there is to prove
+      sessions.write(ctx, { accountId: account.id, stage: 'proven', amr: session.amr });
+      return renderPage(ctx, { session: { ...session, stage: 'proven' }, account });
+    }
+    const passkey = await checks.passkeyChallenge(account);
+    sessions.write(ctx, { ...session, challenge: passkey?.challenge });
+    kit.html(ctx, 'account-security-second-factor', {
+      email: account.email, totp: factors.totp, passkeyOptions: passkey && passkeyOptionsJson(passkey), recoveryCodesLeft: factors.recoveryCodesLeft, error,
+    }, status);
+  }
+
+  async function renderPage(ctx: Context, { session, account }: Signed, view: { notice?: string; error?: string } = {}, status = 200) {
+    const [factors, passkeys, registration] = await Promise.all([
+      describeFactors(deps.db, account.id), listCredentials(deps.db, account.id), checks.passkeyRegistration(account),
+    ]);
+    sessions.write(ctx, { ...session, challenge: registration.challenge });
+    kit.html(ctx, 'account-security', {
+      email: account.email,
+      totp: factors.totp,
+      passkeys: passkeys.map((passkey) => ({
+        id: passkey.id, name: passkey.name, createdAt: passkey.createdAt, created: readableTime(passkey.createdAt),
+        lastUsedAt: passkey.lastUsedAt, lastUsed: passkey.lastUsedAt ? readableTime(passkey.lastUsedAt) : undefined,
+      })),
+      recoveryCodesLeft: factors.recoveryCodesLeft,
+      hasFactor: factors.totp || factors.passkeys > 0,
+      mustKeepAFactor: mustKeepAFactor(deps.mfaPolicy, account),
+      passkeyOptions: passkeyOptionsJson(registration),
+      notice: view.notice,
+      error: view.error,
+    }, status);
+  }
+
+  /** New recovery codes, shown once; the previous set stops working in the same transaction. */
+  async function replaceRecoveryCodes(ctx: Context, account: Account, notice?: string) {
+    const codes = await checks.issueRecoveryCodes(account.id);
+    await audited(ctx, account, 'mfa.recovery_codes_replaced', { count: codes.length });
+    kit.html(ctx, 'account-security-codes', { codes, notice });
+  }
+
+  /** After a factor was added: a first factor (or one added when no code was left) comes with recovery codes. */
+  async function afterEnrolment(ctx: Context, account: Account, notice: 'totp_added' | 'passkey_added') {
+    if ((await describeFactors(deps.db, account.id)).recoveryCodesLeft === 0) return replaceRecoveryCodes(ctx, account, NOTICES[notice]);
+    redirect(ctx, notice);
+  }
+
+  /** The second step is done: the session is proven from now on, for the next 10 minutes. */
+  function reauthenticated(ctx: Context, account: Account, amr: string[]) {
+    sessions.write(ctx, { accountId: account.id, stage: 'proven', amr });
+    deps.audit.record({ ...facts(ctx, account), type: 'account.reauthenticated', outcome: 'success', target: { type: 'user', id: account.id }, details: { amr } });
+    redirect(ctx);
+  }
+
+  router.get('/', async (ctx) => {
+    const notice = typeof ctx.query.notice === 'string' && Object.hasOwn(NOTICES, ctx.query.notice) ? NOTICES[ctx.query.notice] : undefined;
+    const current = await signed(ctx);
+    if (!current) return renderSignIn(ctx, { notice });
+    if (current.session.stage === 'password') return renderSecondFactor(ctx, current);
+    await renderPage(ctx, current, { notice });
+  });
+
+  // --- Re-authentication -------------------------------------------------------------------------
+
+  router.post('/sign-in', async (ctx) => {
+    kit.assertSameOrigin(ctx);
+    const form = await readForm(ctx);
+    const email = (form.email ?? '').trim();
+    // the sign-in page's authenticator: the same lockout, address and pair throttles, same timing
+    const result = await deps.authenticator.authenticate(email, form.password ?? '', ctx.ip);
+    if (!result.ok) {
+      const error = await answerRefusedPassword(ctx, deps.audit, result, email, { details: { page: 'account_security' } });
+      return renderSignIn(ctx, { email: email.slice(0, 320), error }, 401);
+    }
+    // an account without a second factor has only its password to prove
+    if (!result.hasSecondFactor) return reauthenticated(ctx, result.account, ['pwd']);
+    sessions.write(ctx, { accountId: result.account.id, stage: 'password', amr: ['pwd'] });
+    redirect(ctx);
+  });
+
+  /** The session half-way through the re-authentication, or a redirect to where this browser stands. */
+  async function halfWay(ctx: Context): Promise<Signed | undefined> {
+    kit.assertSameOrigin(ctx);
+    const current = await signed(ctx);
+    if (current?.session.stage === 'password') return current;
+    redirect(ctx);
+    return undefined;
+  }
+
+  router.post('/totp', async (ctx) => {
+    const current = await halfWay(ctx);
+    if (!current) return;
+    const outcome = await checks.totp(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
+    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp']);
+    if (outcome === 'not_enrolled') return renderSecondFactor(ctx, current);
+    await renderSecondFactor(ctx, current, codeRefusal(outcome), 401);
+  });
+
+  router.post('/recovery', async (ctx) => {
+    const current = await halfWay(ctx);
+    if (!current) return;
+    const outcome = await checks.recoveryCode(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
+    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp']);
+    await renderSecondFactor(ctx, current, codeRefusal(outcome, WRONG_RECOVERY_CODE), 401);
+  });
+
+  router.post('/passkey', async (ctx) => {
+    const current = await halfWay(ctx);
+    if (!current) return;
+    const form = await readForm(ctx);
+    const credential = await checks.passkey(current.account, form.credential, current.session.challenge, facts(ctx, current.account));
+    if (credential) return reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)]);
+    await renderSecondFactor(ctx, current, 'The passkey could not be verified. Try again, or use another way.', 401);
+  });
+
+  router.post('/sign-out', async (ctx) => {
+    kit.assertSameOrigin(ctx);
+    sessions.clear(ctx);
+    redirect(ctx, 'signed_out');
+  });
+
+  // --- Changes (a proven, recent session) ----------------------------------------------------------
+
+  async function remove(ctx: Context, current: Signed, which: FactorToRemove) {
+    const outcome = await removeSecondFactor(deps.db, current.account.id, which, deps.mfaPolicy);
+    if (!outcome.removed) {
+      return renderPage(ctx, current, { error: outcome.reason === 'last_factor' ? LAST_FACTOR : NO_SUCH_FACTOR }, outcome.reason === 'last_factor' ? 409 : 404);
+    }
+    await audited(ctx, current.account, 'mfa.removed', {
+      factor: which.factor,
+      ...(outcome.name === undefined ? {} : { name: outcome.name }),
+      ...(outcome.recoveryCodesWithdrawn > 0 ? { recoveryCodesWithdrawn: outcome.recoveryCodesWithdrawn } : {}),
+    });
+    redirect(ctx, which.factor === 'totp' ? 'totp_removed' : 'passkey_removed');
+  }
+
+  router.post('/totp/remove', async (ctx) => {
+    const current = await proven(ctx);
+    if (!current) return;
+    await readForm(ctx);
+    await remove(ctx, current, { factor: 'totp' });
+  });
+
+  router.post('/passkeys/remove', async (ctx) => {
+    const current = await proven(ctx);
+    if (!current) return;
+    const form = await readForm(ctx);
+    await remove(ctx, current, { factor: 'passkey', id: (form.id ?? '').slice(0, 1400) });
+  });
+
+  router.post('/recovery-codes', async (ctx) => {
+    const current = await proven(ctx);
+    if (!current) return;
+    await readForm(ctx);
+    const factors = await describeFactors(deps.db, current.account.id);
+    // codes stand in for a factor: without one they would let nobody in, so none are made
+    if (!factors.totp && factors.passkeys === 0) return renderPage(ctx, current, { error: 'Add a second factor first: recovery codes stand in for one.' }, 409);
+    await replaceRecoveryCodes(ctx, current.account);
+  });
+
+  router.get('/totp/add', async (ctx) => {
+    const current = await signed(ctx);
+    if (current?.session.stage !== 'proven') return redirect(ctx, 'confirm');
+    if ((await describeFactors(deps.db, current.account.id)).totp) return redirect(ctx);
+    kit.html(ctx, 'account-security-totp', { ...(await checks.totpEnrolment(current.account)), error: undefined });
+  });
+
+  router.post('/totp/add', async (ctx) => {
+    const current = await proven(ctx);
+    if (!current) return;
+    const outcome = await checks.confirmTotpEnrolment(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
+    if (outcome === 'not_pending') return redirect(ctx);
+    if (outcome !== 'ok') {
+      return kit.html(ctx, 'account-security-totp', { ...(await checks.totpEnrolment(current.account)), error: codeRefusal(outcome) }, 401);
+    }
+    await afterEnrolment(ctx, current.account, 'totp_added');
+  });
+
+  router.post('/passkeys/add', async (ctx) => {
+    const current = await proven(ctx);
+    if (!current) return;
+    const form = await readForm(ctx);
+    const stored = await checks.registerPasskey(current.account, form.credential, current.session.challenge, form.name, facts(ctx, current.account));
+    if (!stored) return renderPage(ctx, current, { error: 'The passkey could not be added. Try again.' }, 400);
+    // the challenge is spent
+    sessions.write(ctx, { ...current.session, challenge: undefined });
+    await afterEnrolment(ctx, current.account, 'passkey_added');
+  });
+
+  return router;
+}
