@@ -10,7 +10,8 @@ import type { LimitName, ReportExceeded } from './exceeded-report.ts';
 import type { CreateLimiter } from './limiter-factory.ts';
 import { refuse } from './refusal.ts';
 import { addRateLimitHeaders } from './rate-limit-headers.ts';
-import { spend, WINDOW_SECONDS } from './spend.ts';
+import { WINDOW_SECONDS } from './spend.ts';
+import { createBatchedBudgets, type BatchedBudgets } from './batched-budgets.ts';
 
 interface AddressLimitOptions {
   limit: Exclude<LimitName, 'client'>;
@@ -21,12 +22,16 @@ interface AddressLimitOptions {
   message: (wait: string) => string;
 }
 
-function addressLimit(options: AddressLimitOptions, limiter = options.createLimiter({ name: options.limit, points: options.perMinute, durationSeconds: WINDOW_SECONDS })): Middleware {
+/** The budgets of one per-address limit, spent through this process's tally (batched-budgets.ts). */
+const addressBudgets = (createLimiter: CreateLimiter, name: string, perMinute: number) =>
+  createBatchedBudgets(createLimiter({ name, points: perMinute, durationSeconds: WINDOW_SECONDS }), perMinute, WINDOW_SECONDS);
+
+function addressLimit(options: AddressLimitOptions, budgets: BatchedBudgets = addressBudgets(options.createLimiter, options.limit, options.perMinute)): Middleware {
   const { limit, perMinute } = options;
   return async (ctx, next) => {
     if (!options.appliesTo(ctx)) return next();
     const key = addressKey(ctx.ip);
-    const budget = await spend(limiter, key);
+    const budget = await budgets.spend(key);
     const state = { policy: limit, limit: perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds };
     if (!budget.allowed) {
       await options.report(ctx, { limit, key, max: perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds });
@@ -54,14 +59,14 @@ export interface AddressLimitDeps {
  * counters, not two. Before the answer the address is checked against what this process saw spent.
  */
 export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number }): Middleware {
-  const limiter = deps.createLimiter({ name: 'ip', points: deps.perMinute, durationSeconds: WINDOW_SECONDS });
+  const budgets = addressBudgets(deps.createLimiter, 'ip', deps.perMinute);
   const message = (wait: string) => `Too many requests from your network. Try again in ${wait}.`;
   const everywhere = addressLimit({
     ...deps,
     limit: 'ip',
     appliesTo: (ctx) => !UNLIMITED_PATHS.has(ctx.path) && !(deps.formPerMinute <= deps.perMinute && isFormSubmission(ctx.method, ctx.path)),
     message,
-  }, limiter);
+  }, budgets);
   const spent = new SpentBudgets();
 
   return async (ctx, next) => {
@@ -76,7 +81,7 @@ export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number 
     if (authenticatedClientId(ctx)) return;
     // The provider has answered: a store fault only costs this request's count, and is logged.
     try {
-      const budget = await spend(limiter, key);
+      const budget = await budgets.spend(key);
       spent.note(key, budget);
       // a refusal names only the policy that refused
       if (ctx.status !== 429) addRateLimitHeaders(ctx, { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds });

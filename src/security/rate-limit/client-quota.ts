@@ -13,7 +13,6 @@
 // store round trip for their quota instead of two; the price is that another process may let one
 // more request of that client through before its own count tells it the quota is gone.
 import type { Context, Middleware } from 'koa';
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { StoredClient } from '../../storage/clients.ts';
 import { requestLogger } from '../../observability/request-context.ts';
 import { claimedClientId } from './claimed-client.ts';
@@ -23,7 +22,8 @@ import type { ReportExceeded } from './exceeded-report.ts';
 import type { CreateLimiter } from './limiter-factory.ts';
 import { addRateLimitHeaders } from './rate-limit-headers.ts';
 import { refuse } from './refusal.ts';
-import { spend, WINDOW_SECONDS, type BudgetState } from './spend.ts';
+import { WINDOW_SECONDS, type BudgetState } from './spend.ts';
+import { createBatchedBudgets, type BatchedBudgets } from './batched-budgets.ts';
 import { SpentBudgets } from './spent-budgets.ts';
 
 
@@ -38,7 +38,7 @@ interface Quota {
   clientId: string;
   perMinute: number;
   key: string;
-  limiter: RateLimiterAbstract;
+  budgets: BatchedBudgets;
 }
 
 /**
@@ -60,12 +60,15 @@ export function authenticatedClientId(ctx: Context): string | undefined {
 export function clientQuota(deps: ClientQuotaDeps): Middleware {
   // A limiter's points are fixed: one per distinct quota. They share their counters (same key
   // names), so a client whose quota changes keeps what it spent in the current window.
-  const limiters = new Map<number, RateLimiterAbstract>();
+  const budgetsByQuota = new Map<number, BatchedBudgets>();
   const exhausted = new SpentBudgets();
-  const limiterFor = (perMinute: number) => {
-    let limiter = limiters.get(perMinute);
-    if (!limiter) limiters.set(perMinute, (limiter = deps.createLimiter({ name: 'client', points: perMinute, durationSeconds: WINDOW_SECONDS })));
-    return limiter;
+  const budgetsFor = (perMinute: number) => {
+    let budgets = budgetsByQuota.get(perMinute);
+    if (!budgets) {
+      const limiter = deps.createLimiter({ name: 'client', points: perMinute, durationSeconds: WINDOW_SECONDS });
+      budgetsByQuota.set(perMinute, (budgets = createBatchedBudgets(limiter, perMinute, WINDOW_SECONDS)));
+    }
+    return budgets;
   };
 
   async function quotaOf(ctx: Context, clientId: string): Promise<Quota | undefined> {
@@ -76,7 +79,7 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
     // users). One shared quota would let any one of them, or anybody, use it up for all; it is
     // counted per address instead.
     const key = client.metadata.token_endpoint_auth_method === 'none' ? `${clientId} ${addressKey(ctx.ip)}` : clientId;
-    return { clientId, perMinute, key, limiter: limiterFor(perMinute) };
+    return { clientId, perMinute, key, budgets: budgetsFor(perMinute) };
   }
 
   const stateOf = (quota: Quota, budget: BudgetState) =>
@@ -104,7 +107,7 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
       const quota = clientId === checked?.clientId ? checked : await quotaOf(ctx, clientId);
       if (!quota) return;
       // over the quota here only when concurrent requests passed the check together; the next is refused
-      const budget = await spend(quota.limiter, quota.key);
+      const budget = await quota.budgets.spend(quota.key);
       exhausted.note(quota.key, budget);
       addRateLimitHeaders(ctx, stateOf(quota, budget));
     } catch (error) {

@@ -18,7 +18,7 @@ export interface BudgetState {
   resetSeconds: number;
 }
 
-function storeFault(cause: unknown): AppError {
+export function storeFault(cause: unknown): AppError {
   const error = new AppError('temporarily_unavailable', 'The rate-limit store is unavailable. Please retry in a moment.', 503);
   return Object.assign(error, { cause });
 }
