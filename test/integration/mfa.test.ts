@@ -160,6 +160,23 @@ testEachBackend('step-up: acr_values asking for multi-factor inside a password-o
   t.deepEqual(idToken.amr, ['pwd', 'otp']);
 });
 
+testEachBackend('max_age exceeded inside a multi-factor session asks for the password and the second factor again', async (t, server) => {
+  const { user, secret } = await userWithTotp(server);
+  const client = await firstParty(server);
+  const first = await SignIn.start(server.url, client.clientId);
+  await first.password(user.email);
+  await first.submit('/second-factor/totp', { code: totpCode(secret) });
+  t.truthy(first.page.code);
+
+  const again = await SignIn.start(server.url, client.clientId, { max_age: '0' }, first.agent);
+  t.regex(again.page.html, /<label for="password">/, 'the password first');
+  await again.password(user.email);
+  t.regex(again.page.url, /\/second-factor$/, 'then the second factor, even within a multi-factor session');
+  t.is(again.page.code, undefined);
+  await again.submit('/second-factor/totp', { code: totpCode(secret, Date.now() + 30_000) });
+  t.deepEqual((await idTokenOf(server, client, again)).amr, ['pwd', 'otp']);
+});
+
 testEachBackend('a recovery code works once, and its use is audited', async (t, server) => {
   const user = await createUser(server.db);
   await server.db.query('UPDATE accounts SET mfa_required = true WHERE id = $1', [user.id]);
