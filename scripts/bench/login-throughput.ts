@@ -38,7 +38,6 @@
 // at most 120 s, then it stops the targets (which drop their database) and exits non-zero; it also
 // exits non-zero on any failed login or verify. A ratio below target is reported, not an error.
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +51,7 @@ import { combine, median, pairedRatios, perOperation, rate, type RoundResult } f
 import { busyTimeMs, formatSummary, summariseProfile, type CpuProfile } from './cpu-profile.ts';
 import type { ParentMessage, TargetMessage } from './target-ipc.ts';
 import type { LoginParentMessage, LoginTargetInfo, LoginTargetMessage } from './login-target.ts';
+import { CookieJar } from '../../test/helpers/cookie-jar.ts';
 
 const TARGET_RATIO = 0.9;
 const REDIRECT_URI = 'http://127.0.0.1:8080/callback'; // what createTestClient registers
@@ -67,25 +67,6 @@ const { requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, rounds: RO
 type LoginTarget = Target<'login' | 'argon2', LoginTargetInfo, TargetMessage | LoginTargetMessage, ParentMessage | LoginParentMessage>;
 
 // --- interactions, each with its own cookies ----------------------------------------------------
-
-class CookieJar {
-  readonly #cookies = new Map<string, string>();
-
-  store(headers: IncomingHttpHeaders): void {
-    for (const header of headers['set-cookie'] ?? []) {
-      const [pair] = header.split(';');
-      const index = pair!.indexOf('=');
-      const name = pair!.slice(0, index).trim();
-      const value = pair!.slice(index + 1);
-      if (/expires=Thu, 01 Jan 1970/i.test(header) || value === '') this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
-    }
-  }
-
-  get header(): string {
-    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-}
 
 interface Interaction {
   loginUrl: URL;
@@ -107,13 +88,13 @@ async function prepareInteraction(client: KeepAliveClient, info: LoginTargetInfo
     state: randomBytes(8).toString('hex'),
   });
   const authorize = await client.send('GET', new URL(`/auth?${query}`, issuer), {});
-  jar.store(authorize.headers);
+  jar.store(authorize.headers['set-cookie'] ?? []);
   const location = authorize.headers.location;
   if (authorize.status !== 303 && authorize.status !== 302) throw new Error(`GET /auth: HTTP ${authorize.status} ${authorize.body.slice(0, 300)}`);
   if (!location?.includes('/interaction/')) throw new Error(`GET /auth redirected to ${String(location)}, not to an interaction`);
   const pageUrl = new URL(location, issuer);
   const page = await client.send('GET', pageUrl, { cookie: jar.header });
-  jar.store(page.headers);
+  jar.store(page.headers['set-cookie'] ?? []);
   const action = /<form method="post" action="([^"]+\/login)"/.exec(page.body)?.[1];
   if (page.status !== 200 || !action) throw new Error(`GET ${pageUrl.pathname}: HTTP ${page.status}, no login form: ${page.body.slice(0, 300)}`);
   return { loginUrl: new URL(action.replaceAll('&amp;', '&'), issuer), cookie: jar.header };

@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
-import { assertPageHardening, launchChromium, registerWebClient, startRelyingPartyPages, watchPageProblems } from '../helpers/browser.ts';
+import { assertPageHardening, launchChromium, openRelyingPartyBrowser, watchPageProblems } from '../helpers/browser.ts';
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer, type BackendSetup, type TestServer } from '../helpers/server.ts';
 
@@ -34,20 +34,8 @@ function simpleAuthorizationUrl(config: oidc.Configuration, redirectUri: string,
 /** A fresh server, relying-party pages, browser page, user and registered client for one test. */
 async function setUpBrowserTest(t: ExecutionContext, backend: BackendSetup) {
   const server = await startTestServer(backend);
-  const rp = await startRelyingPartyPages();
-  const context = await browser!.newContext();
-  t.teardown(async () => {
-    await context.close();
-    await rp.close();
-    await server.close();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
+  const { rp, page, clientId, config } = await openRelyingPartyBrowser(t, browser!, server);
   const user = await createUser(server.db);
-  const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut);
-  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), {
-    execute: [oidc.allowInsecureRequests],
-  });
   return { server, rp, page, user, clientId, config };
 }
 

@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
-import { assertPageHardening, launchChromium, registerWebClient, startRelyingPartyPages, watchPageProblems } from '../helpers/browser.ts';
+import { assertPageHardening, launchChromium, openRelyingPartyBrowser, watchPageProblems } from '../helpers/browser.ts';
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';
 import { totpCode } from '../helpers/sign-in-flow.ts';
@@ -25,20 +25,10 @@ test.after.always(async () => {
 /** A server reached as `localhost` (a passkey's relying party must be a host name), a user who must use MFA, a first-party client. */
 async function setUp(t: ExecutionContext) {
   const server = await startTestServer(BACKENDS.find((backend) => backend.redis)!, { publicHost: 'localhost' });
-  const rp = await startRelyingPartyPages();
-  const context = await browser!.newContext();
-  t.teardown(async () => {
-    await context.close();
-    await rp.close();
-    await server.close();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
+  const opened = await openRelyingPartyBrowser(t, browser!, server, { firstParty: true });
   const user = await createUser(server.db);
   await server.db.query('UPDATE accounts SET mfa_required = true WHERE id = $1', [user.id]);
-  const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut, { firstParty: true });
-  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), { execute: [oidc.allowInsecureRequests] });
-  return { server, rp, context, page, user, config };
+  return { server, user, ...opened };
 }
 
 /** Starts a sign-in and submits the password; resolves on the page that follows. */

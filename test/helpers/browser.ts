@@ -7,6 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { generateClientSecret, hashClientSecret } from '../../src/security/client-secrets.ts';
 import { insertClient } from '../../src/storage/clients.ts';
+import * as oidc from 'openid-client';
 import type { TestServer } from './server.ts';
 
 /** Debian's Chromium, headless (never a downloaded browser: downloads fail here). */
@@ -107,3 +108,23 @@ export function watchPageProblems(page: Page): string[] {
   return problems;
 }
 
+
+/**
+ * A browser context with a page, the relying party's pages and a registered web client whose
+ * openid-client configuration is discovered from `server`; all of it (and the server) closed when
+ * the test ends.
+ */
+export async function openRelyingPartyBrowser(t: ExecutionContext, browser: Browser, server: TestServer, options: { firstParty?: boolean } = {}) {
+  const rp = await startRelyingPartyPages();
+  const context = await browser.newContext();
+  t.teardown(async () => {
+    await context.close();
+    await rp.close();
+    await server.close();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut, options);
+  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), { execute: [oidc.allowInsecureRequests] });
+  return { rp, context, page, clientId, config };
+}

@@ -2,25 +2,15 @@
 // login and consent forms, and stops at the client's redirect URI.
 import { createHash, randomBytes } from 'node:crypto';
 import { PASSWORD, REDIRECT_URI } from './fixtures.ts';
+import { CookieJar } from './cookie-jar.ts';
 
 export class UserAgent {
-  readonly #cookies = new Map<string, string>();
-
-  #store(response: Response): void {
-    for (const header of response.headers.getSetCookie()) {
-      const [pair] = header.split(';');
-      const index = pair!.indexOf('=');
-      const name = pair!.slice(0, index).trim();
-      const value = pair!.slice(index + 1);
-      if (/expires=Thu, 01 Jan 1970/i.test(header) || value === '') this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
-    }
-  }
+  readonly #jar = new CookieJar();
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = this.#jar.header;
     const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
-    this.#store(response);
+    this.#jar.store(response.headers.getSetCookie());
     return response;
   }
 
