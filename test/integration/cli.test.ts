@@ -95,7 +95,8 @@ test.serial('postgres: resources create, list, show, delete', async (t) => {
 
   await json(t, env, ['resources', 'create', '--identifier', 'urn:example:reports']);
   const list = await json<Array<{ identifier: string }>>(t, env, ['resources', 'list']);
-  t.deepEqual(list.map((server) => server.identifier), [API, 'urn:example:reports']);
+  // the admin API is registered like every other API (migration 0005)
+  t.deepEqual(list.map((server) => server.identifier), [API, 'urn:example:reports', 'urn:portcullis:admin']);
   t.like(await json(t, env, ['resources', 'show', API]), { identifier: API, tokenTtl: 600 });
 
   const human = await cli(env, ['resources', 'list']);
@@ -417,5 +418,5 @@ test.serial('embedded while the server runs: the CLI goes through its control so
   t.false(existsSync(join(dir, 'portcullis.sock')));
 
   // With the server gone, the CLI opens the data directory itself and sees the same data.
-  t.deepEqual((await json<Array<{ identifier: string }>>(t, env, ['resources', 'list'])).map((item) => item.identifier), [API]);
+  t.deepEqual((await json<Array<{ identifier: string }>>(t, env, ['resources', 'list'])).map((item) => item.identifier), [API, 'urn:portcullis:admin']);
 });
