@@ -21,6 +21,8 @@ import { metricsRoute } from './observability/metrics-endpoint.ts';
 import { requestContext } from './observability/request-context.ts';
 import type { CreateLimiter } from './security/rate-limit/limiter-factory.ts';
 import { rateLimits } from './security/rate-limit/rate-limits.ts';
+import type { DerivedKeys } from './security/derived-keys.ts';
+import { adminApi, isAdminApiPath } from './admin/api/router.ts';
 
 export interface AppDeps {
   config: Config;
@@ -33,6 +35,8 @@ export interface AppDeps {
   readiness: ReadinessCheck[];
   metrics: Metrics;
   audit: AuditTrail;
+  /** The admin API's operations need them (client-secret hashes, the audit key, ...). */
+  keys: DerivedKeys;
   /** Builds the rate limiters (shared through Redis when there is one). */
   createLimiter: CreateLimiter;
   /** What the sign-in pages (and the account's security page) need besides the app's own dependencies. */
@@ -76,6 +80,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
   app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor((path) => path.startsWith('/account/'), compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens })));
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();

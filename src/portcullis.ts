@@ -7,6 +7,7 @@ import { createAdapterFactory, revokeGrantEverywhere, type AdapterStores } from 
 import { createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
+import { createAccessTokenVerifier } from './oidc/access-token-verifier.ts';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
 import { createRegistryCache, subscribeRegistryCache, type RegistryCache } from './oidc/registry-cache.ts';
 import { toProviderClientMetadata } from './oidc/client-metadata.ts';
@@ -84,12 +85,16 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
       clientSecretKey: keys.clientSecretKey,
       needsSecondFactor: mfa.needsSecondFactor,
     });
-    provider.use(jwtAccessTokenEndpoints({ db, cache, issuer: config.issuer, jwks, audit, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    const accessTokens = createAccessTokenVerifier({
+      db, cache, issuer: config.issuer, jwks, now,
+      grantExists: async (grantId) => (await provider.Grant.find(grantId)) !== undefined,
+    });
+    provider.use(jwtAccessTokenEndpoints({ db, accessTokens, audit, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
     attachProviderAudit(provider, audit);
     provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
     provider.on('backchannel.error', (ctx, error, client) => logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'));
     provider.on('server_error', (ctx, error) => logger.error({ err: error, requestId: ctx.state?.requestId }, 'provider server error'));
-    return provider;
+    return { provider, accessTokens };
   });
 
   cache.onChange((topic) => {
@@ -105,7 +110,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     { name: 'database', check: () => db.query('SELECT 1') },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, readiness, metrics, audit, createLimiter,
+  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, keys, readiness, metrics, audit, createLimiter,
     signIn: { authenticator, guard, mfa, signInStates, keys, accountSessions },
   });
   return {

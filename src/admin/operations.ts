@@ -2,6 +2,7 @@
 // embedded database when no server holds it) or asks a running server to run them through its
 // control socket; later the admin API serves the same registry.
 import { AppError } from '../http/app-error.ts';
+import { adminOperations } from './operations/admin-bootstrap.ts';
 import { auditOperations } from './operations/audit.ts';
 import { clientOperations } from './operations/clients.ts';
 import { formatIssues, type Operation, type OperationContext } from './operations/define.ts';
@@ -13,7 +14,7 @@ import { userMfaOperations } from './operations/user-mfa.ts';
 
 export type { Operation, OperationContext } from './operations/define.ts';
 
-const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...userMfaOperations, ...keyOperations, ...auditOperations];
+const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...userMfaOperations, ...keyOperations, ...auditOperations, ...adminOperations];
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(ALL.map((operation) => [operation.name, operation]));
 

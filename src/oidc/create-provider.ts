@@ -92,8 +92,19 @@ export function createProvider(deps: ProviderDeps): Provider {
         useGrantedResource: async () => true,
       },
     },
-    // Lets introspection tie a JWT access token back to its grant (revoked grant -> inactive).
-    extraTokenClaims: async (_ctx, token) => ('grantId' in token && token.grantId ? { gid: token.grantId } : undefined),
+    extraTokenClaims: async (ctx, token) => {
+      if (!('grantId' in token) || !token.grantId) return undefined; // client credentials: no grant, no user
+      // gid lets introspection tie a JWT access token back to its grant (revoked grant -> inactive).
+      // acr / amr / auth_time (RFC 9068 §2.2.1) tell a resource server how the user signed in (the
+      // admin API requires the MFA acr); they come from the code or refresh token being redeemed.
+      const source = ctx?.oidc?.entities.AuthorizationCode ?? ctx?.oidc?.entities.RefreshToken;
+      return {
+        gid: token.grantId,
+        ...(source?.acr ? { acr: source.acr } : {}),
+        ...(source?.amr?.length ? { amr: source.amr } : {}),
+        ...(typeof source?.authTime === 'number' ? { auth_time: source.authTime } : {}),
+      };
+    },
     loadExistingGrant: (ctx) => ensureFirstPartyGrant(ctx, resources.permittedScopes),
     // Public clients get a new refresh token on every use; reuse of a rotated one revokes the grant.
     rotateRefreshToken: (ctx) => ctx.oidc.client?.clientAuthMethod === 'none',

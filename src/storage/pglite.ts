@@ -15,7 +15,8 @@ export async function openPglite(dataPath: string | undefined): Promise<Embedded
 export function wrapPglite(pglite: PGlite): EmbeddedDatabase {
   const toResult = <Row>(result: { rows: unknown[]; affectedRows?: number }): QueryResult<Row> => ({
     rows: result.rows as Row[],
-    rowCount: result.affectedRows ?? result.rows.length,
+    // PGlite reports affectedRows 0 for a SELECT: then the rows returned are the count
+    rowCount: result.affectedRows || result.rows.length,
   });
   return {
     kind: 'pglite',

@@ -8,6 +8,7 @@ import {
   type ResourceServer,
 } from '../../storage/resource-servers.ts';
 import { resourceCreateInput } from '../resource-input.ts';
+import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
 import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
 
 const identifierInput = z.strictObject({
@@ -60,6 +61,8 @@ export const deleteResource = defineOperation({
   summary: 'delete a resource server; clients lose their permissions on it',
   input: identifierInput,
   async run(ctx, input): Promise<{ identifier: string; deleted: true }> {
+    // Deleting it would take the admin API's own tokens away (and with them the way to undo it).
+    if (input.identifier === ADMIN_AUDIENCE) throw conflict('identifier', `${ADMIN_AUDIENCE} is the admin API itself and cannot be deleted`);
     if (!(await deleteResourceServer(ctx.db, input.identifier))) throw notFound('identifier', `no resource server "${input.identifier}"`);
     await recordAdminChange(ctx, 'resource.deleted', { type: 'resource', id: input.identifier });
     return { identifier: input.identifier, deleted: true };

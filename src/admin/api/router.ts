@@ -1,0 +1,128 @@
+// The admin API under /admin/v1, built from the route table: authenticate (admin-auth.ts), gather
+// the operation's input from the path, the query string and the JSON body, run the operation with
+// the admin as the actor, answer JSON. Every refusal is `{ error, error_description }`.
+import type { Context, Middleware } from 'koa';
+import type { Config } from '../../config.ts';
+import { AppError } from '../../http/app-error.ts';
+import { readBoundedText } from '../../http/read-body.ts';
+import type { AccessTokenVerifier } from '../../oidc/access-token-verifier.ts';
+import type { AuditTrail } from '../../security/audit/audit-event.ts';
+import type { DerivedKeys } from '../../security/derived-keys.ts';
+import type { Database } from '../../storage/database.ts';
+import { runOperation } from '../operations.ts';
+import { AdminAuthError, adminAuthenticator } from './admin-auth.ts';
+import { adminOpenApiDocument } from './openapi.ts';
+import { ADMIN_API_PREFIX, ADMIN_ROUTES, pathParameters, type AdminRoute } from './routes.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface AdminApiDeps {
+  db: Database;
+  keys: DerivedKeys;
+  config: Config;
+  audit: AuditTrail;
+  accessTokens: () => AccessTokenVerifier;
+}
+
+interface CompiledRoute {
+  route: AdminRoute;
+  pattern: RegExp;
+  parameters: string[];
+}
+
+const compile = (route: AdminRoute): CompiledRoute => ({
+  route,
+  pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
+  parameters: pathParameters(route.path),
+});
+
+export const isAdminApiPath = (path: string) => path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`);
+
+/** `application/json` or a `+json` type (parameters such as charset aside). */
+const isJson = (ctx: Context) => ctx.request.type === 'application/json' || /^application\/[\w.-]+\+json$/.test(ctx.request.type);
+
+/** The JSON body (an object), or `{}` for a route without one. */
+async function readInputBody(ctx: Context, route: AdminRoute): Promise<Record<string, unknown>> {
+  const hasBody = ctx.request.length > 0 || ctx.get('transfer-encoding') !== '';
+  if (route.body === 'none' && !hasBody) return {};
+  if (!isJson(ctx)) throw new AppError('unsupported_media_type', 'the request body must be application/json', 415);
+  const text = await readBoundedText(ctx.req, MAX_BODY_BYTES);
+  if (route.body === 'none') {
+    if (text.trim() === '' || /^\s*\{\s*\}\s*$/.test(text)) return {};
+    throw new AppError('invalid_input', 'input: this request takes no body', 400);
+  }
+  if (text.trim() === '') throw new AppError('invalid_input', 'input: a JSON object is required', 400);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AppError('invalid_input', 'input: the body is not valid JSON', 400);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AppError('invalid_input', 'input: must be a JSON object', 400);
+  return parsed as Record<string, unknown>;
+}
+
+/** Query parameters as input fields: a repeated one stays a list (refused by the schema by name). */
+function queryInput(ctx: Context, route: AdminRoute): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(ctx.query)) {
+    input[name] = route.query?.numbers.includes(name) && typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  }
+  return input;
+}
+
+function decodeSegment(segment: string, name: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AppError('invalid_input', `${name}: is not valid percent-encoding`, 400);
+  }
+}
+
+function answerError(ctx: Context, error: AppError): void {
+  ctx.status = error.status;
+  if (error instanceof AdminAuthError) ctx.set('WWW-Authenticate', error.challenge);
+  ctx.body = { error: error.code, error_description: error.message };
+}
+
+export function adminApi(deps: AdminApiDeps): Middleware {
+  const routes = ADMIN_ROUTES.map(compile);
+  const authenticate = adminAuthenticator({ db: deps.db, accessTokens: deps.accessTokens });
+  // The document describes the API and grants nothing (every route still needs its token and
+  // scopes), so it is public: clients and tooling read it before they hold a token.
+  const document = JSON.stringify(adminOpenApiDocument(deps.config.issuer));
+
+  return async (ctx) => {
+    // Nothing the admin API answers may be cached: it carries client secrets and account data.
+    ctx.set('Cache-Control', 'no-store');
+    const path = ctx.path.slice(ADMIN_API_PREFIX.length) || '/';
+    if (path === '/openapi.json' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.type = 'application/json';
+      ctx.body = document;
+      return;
+    }
+    const matching = routes.filter((candidate) => candidate.pattern.test(path));
+    const found = matching.find((candidate) => candidate.route.method === ctx.method);
+    try {
+      if (!found) {
+        if (matching.length === 0) throw new AppError('not_found', `no admin API route ${path}`, 404);
+        ctx.set('Allow', matching.map((candidate) => candidate.route.method).join(', '));
+        throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${path}`, 405);
+      }
+      const { route, pattern, parameters } = found;
+      const principal = await authenticate(ctx, route.scopes);
+      const segments = pattern.exec(path)!.slice(1);
+      const params = Object.fromEntries(parameters.map((name, index) => [name, decodeSegment(segments[index]!, name)]));
+      const input = { ...queryInput(ctx, route), ...(await readInputBody(ctx, route)), ...params };
+      const result = await runOperation({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, actor: principal.actor }, route.operation, input);
+      ctx.status = route.status;
+      if (route.location) ctx.set('Location', `${ADMIN_API_PREFIX}${route.location(result as Record<string, unknown>)}`);
+      ctx.body = result;
+    } catch (error) {
+      // Our refusals answer here, always as JSON; anything else (a store outage, a bug) goes to the
+      // application's error handler (503 with Retry-After, or a logged 500).
+      if (!(error instanceof AppError)) throw error;
+      answerError(ctx, error);
+    }
+  };
+}

@@ -1,0 +1,62 @@
+// admin.bootstrap: the first administrators, made from the command line (the admin API needs one
+// to exist already). An admin client (client credentials on the admin API, every admin scope; its
+// secret returned once) and, given an email, an administrator user, who enrols a second factor at
+// the first sign-in. Refused once any administrator exists: later ones are made by an admin.
+import { z } from 'zod';
+import type { Account } from '../../storage/accounts.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../api/admin-scopes.ts';
+import { AppError } from '../../http/app-error.ts';
+import { createClient, type ClientView } from './clients.ts';
+import { conflict, defineOperation, formatIssues, invalidInput, type Operation } from './define.ts';
+import { createUser } from './users.ts';
+
+const bootstrapInput = z.strictObject({
+  clientName: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').default('Portcullis admin'),
+  /** With it, an administrator user is created too (needs `password`). */
+  email: z.string().optional(),
+  name: z.string().optional(),
+  password: z.string().optional(),
+});
+
+/** Input for another operation, refused the way runOperation refuses it (by field). */
+function inputFor<Schema extends z.ZodType>(operation: Operation<Schema>, input: unknown): z.output<Schema> {
+  const parsed = operation.input.safeParse(input);
+  if (!parsed.success) throw new AppError('invalid_input', formatIssues(parsed.error.issues), 400);
+  return parsed.data;
+}
+
+export interface BootstrapResult {
+  client: ClientView & { clientSecret?: string };
+  user?: Account;
+}
+
+export const bootstrapAdmin = defineOperation({
+  name: 'admin.bootstrap',
+  summary: 'create the first admin client (and, with an email, an administrator user); refused once an administrator exists',
+  input: bootstrapInput,
+  async run(ctx, input): Promise<BootstrapResult> {
+    const { rows } = await ctx.db.query<{ kind: string }>(
+      `SELECT 'client' AS kind FROM client_resources WHERE resource = $1
+       UNION ALL SELECT 'user' AS kind FROM accounts WHERE is_admin
+       LIMIT 1`,
+      [ADMIN_AUDIENCE],
+    );
+    if (rows[0]) {
+      throw conflict(rows[0].kind === 'client' ? 'clientName' : 'email', `an administrator ${rows[0].kind} already exists: bootstrap is only for the first one (later admins are made with the admin API or "clients create" / "users create --admin")`);
+    }
+    if (input.email === undefined && input.password !== undefined) throw invalidInput('email', 'is required with a password (the password is for the administrator user)');
+    // The user first: their input (email, password policy) is what may be refused, before anything is written.
+    const user = input.email === undefined
+      ? undefined
+      : await createUser.run(ctx, inputFor(createUser, { email: input.email, name: input.name, password: input.password ?? '', isAdmin: true }));
+    const client = await createClient.run(ctx, inputFor(createClient, {
+      name: input.clientName,
+      grantTypes: ['client_credentials'],
+      resources: [ADMIN_AUDIENCE],
+      scopes: Object.values(ADMIN_SCOPES),
+    }));
+    return { client, ...(user ? { user } : {}) };
+  },
+});
+
+export const adminOperations = [bootstrapAdmin];
