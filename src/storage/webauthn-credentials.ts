@@ -23,16 +23,8 @@ export interface StoredCredential {
   lastUsedAt: string | null;
 }
 
-export interface NewCredential {
-  id: string;
-  accountId: string;
-  name: string;
-  publicKey: string;
-  signCount: number;
-  transports: string[];
-  deviceType: CredentialDeviceType;
-  backedUp: boolean;
-}
+/** A credential as registered: everything stored but the times, which the database sets. */
+export type NewCredential = Omit<StoredCredential, 'createdAt' | 'lastUsedAt'>;
 
 interface CredentialRow {
   id: string;

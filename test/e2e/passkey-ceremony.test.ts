@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import {
   amrForCredential,
@@ -221,9 +221,10 @@ async function submitAndWait(page: Page, button: string, path: string) {
 
 const base64ToBase64url = (value: string) => Buffer.from(value, 'base64').toString('base64url');
 
-test('register and sign in with a passkey through passkey.js under a strict CSP', async (t) => {
+/** A ceremony server for a new account, a browser page on it with a virtual authenticator; closed after the test. */
+async function openCeremony(t: ExecutionContext, person: { email: string; name: string | null }, authenticatorOptions?: Parameters<typeof virtualAuthenticator>[2]) {
   const db = database!.db;
-  const account = await insertAccount(db, { email: 'ada@example.com', name: 'Ada Lovelace', passwordHash: 'not-used' });
+  const account = await insertAccount(db, { ...person, passwordHash: 'not-used' });
   const server = new CeremonyServer(db, account);
   await server.start();
   const context = await browser!.newContext();
@@ -234,7 +235,12 @@ test('register and sign in with a passkey through passkey.js under a strict CSP'
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems = watchPageProblems(page);
-  const authenticator = await virtualAuthenticator(context, page);
+  const authenticator = await virtualAuthenticator(context, page, authenticatorOptions);
+  return { db, account, server, page, problems, authenticator };
+}
+
+test('register and sign in with a passkey through passkey.js under a strict CSP', async (t) => {
+  const { db, account, server, page, problems, authenticator } = await openCeremony(t, { email: 'ada@example.com', name: 'Ada Lovelace' });
 
   // --- registration --------------------------------------------------------------------------------
   const registerPage = await page.goto(`${server.url}/register`);
@@ -303,19 +309,7 @@ test('register and sign in with a passkey through passkey.js under a strict CSP'
 });
 
 test('a synced passkey registers as multiDevice and signs in as swk', async (t) => {
-  const db = database!.db;
-  const account = await insertAccount(db, { email: 'grace@example.com', name: null, passwordHash: 'not-used' });
-  const server = new CeremonyServer(db, account);
-  await server.start();
-  const context = await browser!.newContext();
-  t.teardown(async () => {
-    await context.close();
-    await server.close();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const problems = watchPageProblems(page);
-  await virtualAuthenticator(context, page, { backedUp: true });
+  const { db, account, server, page, problems } = await openCeremony(t, { email: 'grace@example.com', name: null }, { backedUp: true });
 
   await page.goto(`${server.url}/register`);
   await page.getByLabel('Name').fill('Phone');
