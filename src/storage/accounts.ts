@@ -73,10 +73,38 @@ export async function findAccountByEmail(db: Queryable, email: string): Promise<
   return rows[0] && toAccount(rows[0]);
 }
 
-export async function listAccounts(db: Queryable): Promise<Account[]> {
-  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts ORDER BY created_at, email`);
+export interface AccountSearch {
+  /** Part of the email or name, any case. */
+  query?: string | undefined;
+  status?: 'active' | 'disabled' | undefined;
+  /** Resume after this position of the (lower(email), id) order. */
+  after?: readonly [email: string, id: string] | undefined;
+  limit: number;
+}
+
+/** `%` and `_` match themselves in a LIKE pattern built from user input. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+
+/** Accounts in email order (case-insensitive), matching the search. */
+export async function searchAccounts(db: Queryable, search: AccountSearch): Promise<Account[]> {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  if (search.query) {
+    values.push(likePattern(search.query));
+    conditions.push(`(email ILIKE $${values.length} OR coalesce(name, '') ILIKE $${values.length})`);
+  }
+  if (search.status) conditions.push(search.status === 'disabled' ? 'disabled_at IS NOT NULL' : 'disabled_at IS NULL');
+  if (search.after) {
+    values.push(search.after[0], search.after[1]);
+    conditions.push(`(lower(email), id::text) > ($${values.length - 1}, $${values.length})`);
+  }
+  values.push(search.limit);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts ${where} ORDER BY lower(email), id::text LIMIT $${values.length}`, values);
   return rows.map((row) => withoutCredentials(toAccount(row)));
 }
+
+export const listAccounts = (db: Queryable): Promise<Account[]> => searchAccounts(db, { limit: 1_000_000 });
 
 export async function setAccountDisabled(db: Queryable, id: string, disabled: boolean): Promise<boolean> {
   const { rowCount } = await db.query(

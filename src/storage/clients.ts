@@ -82,8 +82,11 @@ export async function findClient(db: Queryable, clientId: string): Promise<Store
   return rows[0] && toClient(rows[0]);
 }
 
-export async function listClients(db: Queryable): Promise<StoredClient[]> {
-  const { rows } = await db.query<Row>(`${SELECT} ORDER BY c.created_at, c.client_id`);
+/** Up to `limit` clients in (name, client_id) order, after the given position. */
+export async function listClients(db: Queryable, page: { after?: readonly [name: string, clientId: string] | undefined; limit: number }): Promise<StoredClient[]> {
+  const { rows } = page.after
+    ? await db.query<Row>(`${SELECT} WHERE (c.name, c.client_id) > ($1, $2) ORDER BY c.name, c.client_id LIMIT $3`, [page.after[0], page.after[1], page.limit])
+    : await db.query<Row>(`${SELECT} ORDER BY c.name, c.client_id LIMIT $1`, [page.limit]);
   return rows.map(toClient);
 }
 

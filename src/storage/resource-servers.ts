@@ -62,6 +62,14 @@ export async function findResourceServer(db: Queryable, identifier: string): Pro
   return rows[0] && toResourceServer(rows[0]);
 }
 
+/** Up to `limit` resource servers in identifier order, after the given one. */
+export async function pageResourceServers(db: Queryable, page: { after?: string | undefined; limit: number }): Promise<ResourceServer[]> {
+  const { rows } = page.after === undefined
+    ? await db.query<Row>(`${SELECT} ORDER BY r.identifier LIMIT $1`, [page.limit])
+    : await db.query<Row>(`${SELECT} WHERE r.identifier > $1 ORDER BY r.identifier LIMIT $2`, [page.after, page.limit]);
+  return rows.map(toResourceServer);
+}
+
 export async function listResourceServers(db: Queryable): Promise<ResourceServer[]> {
   const { rows } = await db.query<Row>(`${SELECT} ORDER BY r.identifier`);
   return rows.map(toResourceServer);

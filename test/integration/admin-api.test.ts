@@ -121,7 +121,7 @@ adminTest('an admin client manages clients, resources, users and keys, and reads
   t.is(created.headers.get('location'), `/admin/v1/resources/${encodeURIComponent(API)}`);
   t.is(created.headers.get('cache-control'), 'no-store');
   t.is((await call('GET', `/resources/${encodeURIComponent(API)}`, { token: bearer })).body.tokenTtl, 600);
-  t.true((await call('GET', '/resources', { token: bearer })).body.some((server: { identifier: string }) => server.identifier === ADMIN_AUDIENCE));
+  t.true((await call('GET', '/resources', { token: bearer })).body.items.some((server: { identifier: string }) => server.identifier === ADMIN_AUDIENCE));
 
   // clients
   const client = await call('POST', '/clients', { token: bearer, json: { name: 'Worker', grantTypes: ['client_credentials'], resources: [API], scopes: ['read'] } });
@@ -134,7 +134,7 @@ adminTest('an admin client manages clients, resources, users and keys, and reads
   t.is(shown.status, 200);
   t.is(shown.body.clientSecret, undefined, 'never shown again');
   t.deepEqual(shown.body.resources, { [API]: ['read'] });
-  t.is((await call('GET', '/clients', { token: bearer })).body.length, 2);
+  t.is((await call('GET', '/clients', { token: bearer })).body.items.length, 2);
 
   // users
   const email = `ada-${randomBytes(3).toString('hex')}@example.com`;
@@ -143,7 +143,7 @@ adminTest('an admin client manages clients, resources, users and keys, and reads
   t.is(user.body.passwordHash, undefined);
   t.is((await call('GET', `/users/${encodeURIComponent(email)}`, { token: bearer })).body.id, user.body.id, 'by email');
   t.is((await call('GET', `/users/${user.body.id}`, { token: bearer })).body.email, email, 'by id');
-  t.is((await call('GET', '/users', { token: bearer })).body.length, 1);
+  t.is((await call('GET', '/users', { token: bearer })).body.items.length, 1);
   const disabled = await call('POST', `/users/${user.body.id}/disable`, { token: bearer });
   t.is(disabled.status, 200);
   t.true(disabled.body.disabled);
@@ -249,7 +249,7 @@ adminTest('scopes: admin:read cannot change anything; /users needs admin:users a
   t.is((await call('POST', '/users', { token: writerWithoutUsers, json: { email: 'x@example.com', password: 'a long and unusual passphrase 7' } })).status, 403);
   t.is((await call('GET', '/users', { token: await token(admin, 'admin:read admin:users') })).status, 200);
   // nothing was written by the refused calls
-  t.is((await call('GET', '/users', { token: await token(admin, 'admin:read admin:users') })).body.length, 0);
+  t.is((await call('GET', '/users', { token: await token(admin, 'admin:read admin:users') })).body.items.length, 0);
 });
 
 /** A user's admin-audience token through a first-party client (password, and a TOTP code when given). */
@@ -345,9 +345,9 @@ adminTest('bad input is refused with a 4xx naming the field, and nothing is half
   await refused(400, 'GET', '/clients?colour=blue', {}, /unknown field/);
 
   // nothing half-written: only the admin client, no second resource, no user
-  t.is((await call('GET', '/clients', { token: bearer })).body.length, 1);
-  t.deepEqual((await call('GET', '/resources', { token: bearer })).body.map((server: { identifier: string }) => server.identifier).sort(), [API, ADMIN_AUDIENCE].sort());
-  t.is((await call('GET', '/users', { token: bearer })).body.length, 0);
+  t.is((await call('GET', '/clients', { token: bearer })).body.items.length, 1);
+  t.deepEqual((await call('GET', '/resources', { token: bearer })).body.items.map((server: { identifier: string }) => server.identifier).sort(), [API, ADMIN_AUDIENCE].sort());
+  t.is((await call('GET', '/users', { token: bearer })).body.items.length, 0);
 
   // outside the route table: JSON answers, not the document's concern
   const unknown = await fetch(`${server.url}/admin/v1/nothing`, { headers: { authorization: `Bearer ${bearer}` } });

@@ -312,7 +312,7 @@ test.serial('control socket: owner-only, JSON in and out, 4xx for bad requests a
   const ok = await rawRequest(socketPath, { path: '/operations/resources.create', type: json, body: JSON.stringify({ identifier: API, scopes: [{ name: 'read' }] }) });
   t.is(ok.status, 200);
   t.like(ok.body, { ok: true, result: { identifier: API } });
-  t.like(await callControlServer(socketPath, 'resources.list', {}), { reached: true, result: [{ identifier: API }] });
+  t.like(await callControlServer(socketPath, 'resources.list', {}), { reached: true, result: { items: [{ identifier: API }], nextCursor: null } });
 
   const refusedCall = await rawRequest(socketPath, { path: '/operations/resources.create', type: json, body: JSON.stringify({ identifier: API }) });
   t.is(refusedCall.status, 409);

@@ -23,6 +23,13 @@ const errorResponse = (description: string, headers?: Schema) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
+const RETRY_AFTER = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } } };
+const RATE_LIMIT_HEADERS = {
+  ...RETRY_AFTER,
+  RateLimit: { description: 'IETF RateLimit header fields draft: the policy that refused, with remaining=0 and t (seconds to reset)', schema: { type: 'string' } },
+  'RateLimit-Policy': { description: 'the quota that refused: limit and window (w, seconds)', schema: { type: 'string' } },
+};
+
 const CHALLENGE = { 'WWW-Authenticate': { description: 'RFC 6750 challenge: realm, error, error_description, scope (403) or acr_values (RFC 9470)', schema: { type: 'string' } } };
 
 const ERRORS: Record<number, Schema> = {
@@ -31,17 +38,35 @@ const ERRORS: Record<number, Schema> = {
   403: errorResponse('insufficient_scope: the token lacks a scope the route needs, or its user is not an administrator', CHALLENGE),
   404: errorResponse('not_found: no such object'),
   409: errorResponse('conflict: the object exists already, or the change is not allowed in the current state'),
+  412: errorResponse('precondition_failed: the object has changed since the If-Match ETag was read; read it again and retry'),
   413: errorResponse('payload_too_large: the body exceeds 64 KiB'),
   415: errorResponse('unsupported_media_type: bodies must be application/json'),
+  428: errorResponse('precondition_required: an update needs If-Match with the ETag of the object as last read'),
+  429: errorResponse('too_many_requests: over the per-address limit (RATE_LIMIT_IP_PER_MINUTE)', RATE_LIMIT_HEADERS),
+  500: errorResponse('server_error: an unexpected error, logged with the request_id'),
+  503: errorResponse('temporarily_unavailable: a data store is unreachable; retry after Retry-After', RETRY_AFTER),
 };
+
+/** Every route can answer these. */
+const COMMON_ERRORS = [400, 401, 403, 429, 500, 503] as const;
+
+/** The request body's schema: the input without the fields that come from the path or headers. */
+function bodySchema(input: Schema, exclude: readonly string[]): Schema {
+  const properties = Object.fromEntries(Object.entries((input.properties ?? {}) as Record<string, Schema>).filter(([name]) => !exclude.includes(name)));
+  const { required: allRequired, ...rest } = input;
+  const required = ((allRequired ?? []) as string[]).filter((name) => !exclude.includes(name));
+  return { ...rest, properties, ...(required.length > 0 ? { required } : {}) };
+}
 
 function operationObject(route: AdminRoute): Schema {
   const input = inputSchema(route);
   const properties = (input.properties ?? {}) as Record<string, Schema>;
   const required = new Set((input.required ?? []) as string[]);
   const names = pathParameters(route.path);
+  const headers = route.headers ?? [];
   const parameters = [
     ...names.map((name) => ({ name, in: 'path', required: true, schema: properties[name] ?? { type: 'string' } })),
+    ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: { type: 'string' } })),
     ...(route.query
       ? Object.entries(properties).map(([name, schema]) => ({
           name, in: 'query', required: required.has(name),
@@ -49,7 +74,11 @@ function operationObject(route: AdminRoute): Schema {
         }))
       : []),
   ];
-  const statuses = [400, 401, 403, ...route.errors].sort((a, b) => a - b);
+  const statuses = [...COMMON_ERRORS, ...route.errors].sort((a, b) => a - b);
+  const answerHeaders = {
+    ...(route.location ? { Location: { description: 'the URL of the created object', schema: { type: 'string' } } } : {}),
+    ...(route.etag ? { ETag: { description: 'the entity tag of the object: send it as If-Match to change it', schema: { type: 'string' } } } : {}),
+  };
   return {
     operationId: route.operation.replace(/[.-](\w)/g, (_, letter: string) => letter.toUpperCase()),
     summary: route.summary,
@@ -57,11 +86,11 @@ function operationObject(route: AdminRoute): Schema {
     description: `Runs the \`${route.operation}\` operation (as \`portcullis ${route.operation.replace('.', ' ')}\` does). Scopes: ${route.scopes.join(', ')}.`,
     security: [{ adminToken: [...route.scopes] }],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body === 'json' ? { requestBody: { required: true, content: { 'application/json': { schema: input } } } } : {}),
+    ...(route.body === 'json' ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(input, [...names, ...headers.map((header) => header.field)]) } } } } : {}),
     responses: {
       [route.status]: {
         description: route.status === 201 ? 'created' : 'OK',
-        ...(route.location ? { headers: { Location: { description: 'the URL of the created object', schema: { type: 'string' } } } } : {}),
+        ...(Object.keys(answerHeaders).length > 0 ? { headers: answerHeaders } : {}),
         content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.response}` } } },
       },
       ...Object.fromEntries(statuses.map((status) => [status, ERRORS[status]])),

@@ -79,6 +79,19 @@ function decodeSegment(segment: string, name: string): string {
   }
 }
 
+/** Header fields of the input (`If-Match` -> `ifMatch`); a required one missing is a 428. */
+function headerInput(ctx: Context, route: AdminRoute): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const header of route.headers ?? []) {
+    const value = ctx.get(header.name);
+    if (value !== '') input[header.field] = value;
+    else if (header.required) {
+      throw new AppError('precondition_required', `${header.field}: send the ${header.name} header with the ETag of the object as last read (RFC 9110), so no change made meanwhile is overwritten`, 428);
+    }
+  }
+  return input;
+}
+
 function answerError(ctx: Context, error: AppError): void {
   ctx.status = error.status;
   if (error instanceof AdminAuthError) ctx.set('WWW-Authenticate', error.challenge);
@@ -113,10 +126,12 @@ export function adminApi(deps: AdminApiDeps): Middleware {
       const principal = await authenticate(ctx, route.scopes);
       const segments = pattern.exec(path)!.slice(1);
       const params = Object.fromEntries(parameters.map((name, index) => [name, decodeSegment(segments[index]!, name)]));
-      const input = { ...queryInput(ctx, route), ...(await readInputBody(ctx, route)), ...params };
+      // Path and header fields win over the body: the body cannot retarget the request.
+      const input = { ...queryInput(ctx, route), ...(await readInputBody(ctx, route)), ...headerInput(ctx, route), ...params };
       const result = await runOperation({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, actor: principal.actor }, route.operation, input);
       ctx.status = route.status;
       if (route.location) ctx.set('Location', `${ADMIN_API_PREFIX}${route.location(result as Record<string, unknown>)}`);
+      if (route.etag) ctx.set('ETag', route.etag(result as Record<string, unknown>));
       ctx.body = result;
     } catch (error) {
       // Our refusals answer here, always as JSON; anything else (a store outage, a bug) goes to the

@@ -6,6 +6,7 @@ import { deleteClient, findClient, insertClient, listClients, type StoredClient 
 import { listResourceServers } from '../../storage/resource-servers.ts';
 import { clientCreateInput, planClient } from '../client-input.ts';
 import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
+import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 
 /** A client as admins see it: never its secret or the secret's hash. */
 export interface ClientView {
@@ -103,10 +104,12 @@ export const createClient = defineOperation({
 
 export const listClientsOperation = defineOperation({
   name: 'clients.list',
-  summary: 'list the registered clients',
-  input: z.strictObject({}),
-  async run(ctx): Promise<ClientView[]> {
-    return (await listClients(ctx.db)).map(toClientView);
+  summary: 'list the registered clients, by name, a page at a time',
+  input: z.strictObject(pageInput),
+  async run(ctx, input): Promise<Page<ClientView>> {
+    const after = decodeCursor(input.cursor, 2) as [string, string] | undefined;
+    const rows = await listClients(ctx.db, { after, limit: input.limit + 1 });
+    return toPage(rows, input.limit, (client) => [client.name, client.clientId], toClientView);
   },
 });
 

@@ -4,12 +4,13 @@ import {
   deleteResourceServer,
   findResourceServer,
   insertResourceServer,
-  listResourceServers,
+  pageResourceServers,
   type ResourceServer,
 } from '../../storage/resource-servers.ts';
 import { resourceCreateInput } from '../resource-input.ts';
 import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
 import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
+import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 
 const identifierInput = z.strictObject({
   identifier: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'),
@@ -40,9 +41,12 @@ export const createResource = defineOperation({
 
 export const listResources = defineOperation({
   name: 'resources.list',
-  summary: 'list the resource servers',
-  input: z.strictObject({}),
-  run: (ctx): Promise<ResourceServer[]> => listResourceServers(ctx.db),
+  summary: 'list the resource servers, by identifier, a page at a time',
+  input: z.strictObject(pageInput),
+  async run(ctx, input): Promise<Page<ResourceServer>> {
+    const rows = await pageResourceServers(ctx.db, { after: decodeCursor(input.cursor, 1)?.[0], limit: input.limit + 1 });
+    return toPage(rows, input.limit, (server) => [server.identifier], (server) => server);
+  },
 });
 
 export const showResource = defineOperation({

@@ -6,13 +6,14 @@ import {
   findAccountByEmail,
   findAccountById,
   insertAccount,
-  listAccounts,
+  searchAccounts,
   setAccountDisabled,
   withoutCredentials,
   type Account,
 } from '../../storage/accounts.ts';
 import { notifyChange, type Queryable } from '../../storage/database.ts';
 import { conflict, defineOperation, invalidInput, notFound, sqlState, recordAdminChange, type OperationContext } from './define.ts';
+import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 
 const userCreateInput = z.strictObject({
   email: z
@@ -72,9 +73,17 @@ export const createUser = defineOperation({
 
 export const listUsers = defineOperation({
   name: 'users.list',
-  summary: 'list user accounts',
-  input: z.strictObject({}),
-  run: (ctx): Promise<Account[]> => listAccounts(ctx.db),
+  summary: 'list or search user accounts, by email, a page at a time',
+  input: z.strictObject({
+    query: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters').optional(),
+    status: z.enum(['active', 'disabled'], { error: 'must be "active" or "disabled"' }).optional(),
+    ...pageInput,
+  }),
+  async run(ctx, input): Promise<Page<Account>> {
+    const after = decodeCursor(input.cursor, 2) as [string, string] | undefined;
+    const rows = await searchAccounts(ctx.db, { query: input.query, status: input.status, after, limit: input.limit + 1 });
+    return toPage(rows, input.limit, (account) => [account.email.toLowerCase(), account.id], (account) => account);
+  },
 });
 
 export const showUser = defineOperation({

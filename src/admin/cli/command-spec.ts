@@ -1,0 +1,98 @@
+// What a `portcullis` command is: its flags, how flags become an operation's input, and how the
+// operation's result is shown to a person (`--json` prints the result itself). The commands live
+// beside this file, one file per area.
+import type { Output } from '../cli-output.ts';
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** Placeholder in the help text. */
+  value?: string;
+  help: string;
+  /** The input field this flag fills: refusals naming the field name the flag instead. */
+  field?: string;
+}
+
+export interface InputSources {
+  /** The password from standard input (or a prompt without echo on a terminal). */
+  readPassword(): Promise<string>;
+}
+
+export interface CommandSpec {
+  /** How it is typed, e.g. `clients create`. */
+  command: string;
+  /** The operation it runs (`migrate` is the CLI's own). */
+  operation: string;
+  summary: string;
+  /** A positional argument naming what the command acts on; `flag` is an alternative spelling. */
+  target?: { placeholder: string; field: string; flag: string };
+  flags: Record<string, FlagSpec>;
+  examples?: string[];
+  input(values: FlagValues, target: string | undefined, sources: InputSources): unknown;
+  print(result: unknown, output: Output): void;
+  /**
+   * For commands that call their operation more than once (paging, following) or choose their own
+   * exit status: runs instead of one call + `print`, and returns the exit status.
+   */
+  run?(context: CommandContext): Promise<number>;
+}
+
+export interface CommandContext {
+  /** What `input` returned. */
+  input: unknown;
+  json: boolean;
+  output: Output;
+  /** Runs the command's operation with this input, where the configuration says. */
+  call(input: unknown): Promise<unknown>;
+  /** Aborted by Ctrl-C (SIGINT); a command that ignores it is ended shortly after. */
+  signal: AbortSignal;
+}
+
+export const list = (value: FlagValues[string]): string[] => (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []);
+export const text = (value: FlagValues[string]): string | undefined => (typeof value === 'string' ? value : undefined);
+/** Leaves out undefined values, so the operation's defaults apply. */
+export const defined = (input: Record<string, unknown>) => Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+
+/** `--token-ttl 600` -> 600; anything else is passed on for the operation to refuse by name. */
+export const integer = (value: string | undefined): number | string | undefined => (value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : value);
+
+export const date = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+
+export const none = (output: Output, what: string) => output.out(`No ${what} yet.`);
+
+/** The flag to name in a message about `field` (the positional argument when it has no flag). */
+export function flagForField(spec: CommandSpec, field: string): string | undefined {
+  if (spec.target?.field === field) return `<${spec.target.placeholder}>`;
+  const entry = Object.entries(spec.flags).find(([, flag]) => flag.field === field);
+  return entry && `--${entry[0]}`;
+}
+
+/** One page of a listing operation (src/admin/operations/pagination.ts). */
+interface ListingPage {
+  items: unknown[];
+  nextCursor: string | null;
+}
+
+const CLI_PAGE_SIZE = 200;
+
+/**
+ * A listing command's `run`: fetches every page (the operation pages; a person wants the whole list)
+ * and prints them at once: `--json` as one array.
+ */
+export function allPages(print: (items: unknown[], output: Output) => void): (context: CommandContext) => Promise<number> {
+  return async (context) => {
+    const items: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      if (context.signal.aborted) return 130;
+      const page = (await context.call({ ...(context.input as object), limit: CLI_PAGE_SIZE, ...(cursor === null ? {} : { cursor }) })) as ListingPage;
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    if (context.json) context.output.out(JSON.stringify(items, null, 2));
+    else print(items, context.output);
+    return 0;
+  };
+}
