@@ -41,6 +41,8 @@ export interface AppDeps {
   createLimiter: CreateLimiter;
   /** What the sign-in pages (and the account's security page) need besides the app's own dependencies. */
   signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'keys'> & Pick<AccountSecurityDeps, 'accountSessions'>;
+  /** The server's clock, for the admin API's operations (tests move it). */
+  now?: () => Date;
 }
 
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
@@ -80,7 +82,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
   app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor((path) => path.startsWith('/account/'), compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
-  app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens })));
+  app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens, now: deps.now })));
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();

@@ -83,7 +83,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
       config, jwks, adapter, findAccount, cache, pages, findClientMetadata,
       cookieKeys: keys.cookieKeys,
       clientSecretKey: keys.clientSecretKey,
-      needsSecondFactor: mfa.needsSecondFactor,
+      needsSecondFactor: mfa.needsSecondFactor, now,
     });
     const accessTokens = createAccessTokenVerifier({
       db, cache, issuer: config.issuer, jwks, now,
@@ -110,7 +110,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     { name: 'database', check: () => db.query('SELECT 1') },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, keys, readiness, metrics, audit, createLimiter,
+  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, keys, readiness, metrics, audit, createLimiter, now,
     signIn: { authenticator, guard, mfa, signInStates, keys, accountSessions },
   });
   return {

@@ -5,6 +5,7 @@ import type { ClientMetadata } from '../storage/clients.ts';
 import type { ResourceServer } from '../storage/resource-servers.ts';
 import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
 import { invalidInput } from './operations/define.ts';
+import { ifMatchInput } from './operations/entity-tags.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -67,32 +68,102 @@ export const MAX_RATE_LIMIT_PER_MINUTE = 10_000_000;
 
 const uriList = z.array(z.string().max(MAX_URI_LENGTH, `must be at most ${MAX_URI_LENGTH} characters`)).max(50, 'at most 50 allowed');
 
-export const clientCreateInput = z.strictObject({
+/** ID tokens: from a minute to a day (the server default is an hour). */
+export const MIN_ID_TOKEN_TTL = 60;
+export const MAX_ID_TOKEN_TTL = 86_400;
+/** Refresh tokens: from a minute up to REFRESH_TOKEN_TTL (checked in planClient), never beyond a year. */
+export const MIN_REFRESH_TOKEN_TTL = 60;
+export const MAX_REFRESH_TOKEN_TTL = 365 * 86_400;
+
+const seconds = (min: number, max: number) =>
+  z
+    .number({ error: `must be a whole number of seconds between ${min} and ${max}` })
+    .int(`must be a whole number of seconds between ${min} and ${max}`)
+    .min(min, `must be at least ${min} seconds`)
+    .max(max, `must be at most ${max} seconds`);
+
+/**
+ * The fields of a client an admin sets, each validated on its own (cross-field rules are planClient's).
+ * Create gives them defaults; update takes any subset.
+ */
+const clientFields = {
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  grantTypes: z
-    .array(z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` }))
-    .min(1, 'at least one grant type is needed')
-    .default(['authorization_code']),
-  redirectUris: uriList.default([]),
-  postLogoutRedirectUris: uriList.default([]),
-  backchannelLogoutUri: z.string().optional(),
-  resources: z.array(z.string().min(1, 'must not be empty')).max(50, 'at most 50 allowed').default([]),
-  scopes: z.array(z.string().min(1, 'must not be empty')).max(200, 'at most 200 allowed').default([]),
-  authMethod: z.enum(AUTH_METHODS, { error: `must be one of ${AUTH_METHODS.join(', ')}` }).default('client_secret_basic'),
-  jwksUri: z.string().optional(),
-  firstParty: z.boolean().default(false),
+  grantTypes: z.array(z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` })).min(1, 'at least one grant type is needed'),
+  redirectUris: uriList,
+  postLogoutRedirectUris: uriList,
+  backchannelLogoutUri: z.string(),
+  resources: z.array(z.string().min(1, 'must not be empty')).max(50, 'at most 50 allowed'),
+  scopes: z.array(z.string().min(1, 'must not be empty')).max(200, 'at most 200 allowed'),
+  authMethod: z.enum(AUTH_METHODS, { error: `must be one of ${AUTH_METHODS.join(', ')}` }),
+  jwksUri: z.string(),
+  firstParty: z.boolean(),
   /** Its users must sign in with a second factor (whatever MFA_POLICY says). */
-  requireMfa: z.boolean().default(false),
+  requireMfa: z.boolean(),
   /** Overrides RATE_LIMIT_CLIENT_PER_MINUTE for this client (a busy service, or a client to hold back). */
   rateLimitPerMinute: z
     .number({ error: 'must be a whole number of requests per minute' })
     .int('must be a whole number of requests per minute')
     .min(1, 'must be at least 1')
-    .max(MAX_RATE_LIMIT_PER_MINUTE, `must be at most ${MAX_RATE_LIMIT_PER_MINUTE.toLocaleString('en')}`)
-    .optional(),
+    .max(MAX_RATE_LIMIT_PER_MINUTE, `must be at most ${MAX_RATE_LIMIT_PER_MINUTE.toLocaleString('en')}`),
+  /** Lifetime of the client's ID tokens; null: the server default (an hour). */
+  idTokenTtl: seconds(MIN_ID_TOKEN_TTL, MAX_ID_TOKEN_TTL).nullable(),
+  /** Lifetime of the client's refresh tokens; null: REFRESH_TOKEN_TTL. */
+  refreshTokenTtl: seconds(MIN_REFRESH_TOKEN_TTL, MAX_REFRESH_TOKEN_TTL).nullable(),
+};
+
+export const clientIdField = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+export const clientCreateInput = z.strictObject({
+  name: clientFields.name,
+  grantTypes: clientFields.grantTypes.default(['authorization_code']),
+  redirectUris: clientFields.redirectUris.default([]),
+  postLogoutRedirectUris: clientFields.postLogoutRedirectUris.default([]),
+  backchannelLogoutUri: clientFields.backchannelLogoutUri.optional(),
+  resources: clientFields.resources.default([]),
+  scopes: clientFields.scopes.default([]),
+  authMethod: clientFields.authMethod.default('client_secret_basic'),
+  jwksUri: clientFields.jwksUri.optional(),
+  firstParty: clientFields.firstParty.default(false),
+  requireMfa: clientFields.requireMfa.default(false),
+  rateLimitPerMinute: clientFields.rateLimitPerMinute.optional(),
+  idTokenTtl: clientFields.idTokenTtl.optional(),
+  refreshTokenTtl: clientFields.refreshTokenTtl.optional(),
 });
 
 export type ClientCreateInput = z.output<typeof clientCreateInput>;
+
+/**
+ * clients.update: any subset of the settings (the authentication method only between the two
+ * secret methods; see planClientUpdate). `null` puts an optional setting back to the server default
+ * (backchannelLogoutUri, rateLimitPerMinute, idTokenTtl, refreshTokenTtl). `resources` and `scopes`
+ * replace the client's permissions; given one alone, the other keeps its current value.
+ */
+export const clientUpdateInput = z.strictObject({
+  clientId: clientIdField,
+  ifMatch: ifMatchInput,
+  name: clientFields.name.optional(),
+  grantTypes: clientFields.grantTypes.optional(),
+  redirectUris: clientFields.redirectUris.optional(),
+  postLogoutRedirectUris: clientFields.postLogoutRedirectUris.optional(),
+  backchannelLogoutUri: clientFields.backchannelLogoutUri.nullable().optional(),
+  resources: clientFields.resources.optional(),
+  scopes: clientFields.scopes.optional(),
+  authMethod: clientFields.authMethod.optional(),
+  jwksUri: clientFields.jwksUri.optional(),
+  firstParty: clientFields.firstParty.optional(),
+  requireMfa: clientFields.requireMfa.optional(),
+  rateLimitPerMinute: clientFields.rateLimitPerMinute.nullable().optional(),
+  idTokenTtl: clientFields.idTokenTtl.optional(),
+  refreshTokenTtl: clientFields.refreshTokenTtl.optional(),
+});
+
+export type ClientUpdateInput = z.output<typeof clientUpdateInput>;
+
+/** Server settings a client's own values are checked against. */
+export interface ClientLimits {
+  /** REFRESH_TOKEN_TTL: a client's refresh tokens may be held shorter, never longer (their grant lives this long). */
+  maxRefreshTokenTtl: number;
+}
 
 export interface ClientPlan {
   metadata: ClientMetadata;
@@ -102,16 +173,37 @@ export interface ClientPlan {
   issueSecret: boolean;
   /** The client's own requests-per-minute quota; null: the server default. */
   rateLimitPerMinute: number | null;
+  /** The client's own token lifetimes in seconds; null: the server default. */
+  idTokenTtl: number | null;
+  refreshTokenTtl: number | null;
 }
 
+/**
+ * The metadata keys planClient decides (set, or leaves out when unused). An update replaces exactly
+ * these and keeps any other key a client's stored metadata carries.
+ */
+export const PLANNED_METADATA_KEYS: readonly string[] = [
+  'client_name', 'application_type', 'grant_types', 'response_types', 'redirect_uris', 'post_logout_redirect_uris',
+  'backchannel_logout_uri', 'token_endpoint_auth_method', 'jwks_uri',
+];
 
-const unique = <T>(values: readonly T[]) => [...new Set(values)];
+/** The plan of everything but the resources (an update that leaves them alone keeps them as stored). */
+export type ClientSettingsPlan = Omit<ClientPlan, 'resources'>;
+
+
+export const unique = <T>(values: readonly T[]) => [...new Set(values)];
 
 /**
  * Checks the cross-field rules and builds the client's metadata. `servers` are the registered
  * resource servers (at least those named in `input.resources`). Throws an AppError naming the field.
  */
-export function planClient(input: ClientCreateInput, servers: readonly ResourceServer[]): ClientPlan {
+export function planClient(input: ClientCreateInput, servers: readonly ResourceServer[], limits?: ClientLimits): ClientPlan {
+  const settings = planClientSettings(input, limits);
+  return { ...settings, resources: planResources(unique(input.resources), unique(input.scopes), servers) };
+}
+
+/** planClient without the resources: the metadata, the secret and the client's own limits. */
+export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 'scopes'>, limits?: ClientLimits): ClientSettingsPlan {
   const grantTypes = unique(input.grantTypes);
   const redirectUris = unique(input.redirectUris);
   const postLogoutRedirectUris = unique(input.postLogoutRedirectUris);
@@ -158,7 +250,9 @@ export function planClient(input: ClientCreateInput, servers: readonly ResourceS
     if (problem) throw invalidInput('backchannelLogoutUri', `"${input.backchannelLogoutUri}" ${problem}`);
   }
 
-  const resources = planResources(unique(input.resources), unique(input.scopes), servers);
+  if (limits && input.refreshTokenTtl != null && input.refreshTokenTtl > limits.maxRefreshTokenTtl) {
+    throw invalidInput('refreshTokenTtl', `must be at most ${limits.maxRefreshTokenTtl} seconds, the server's REFRESH_TOKEN_TTL (a client's refresh tokens may be held shorter, not longer)`);
+  }
 
   const metadata: ClientMetadata = {
     client_name: input.name,
@@ -171,7 +265,13 @@ export function planClient(input: ClientCreateInput, servers: readonly ResourceS
     token_endpoint_auth_method: input.authMethod,
     ...(input.jwksUri !== undefined ? { jwks_uri: input.jwksUri } : {}),
   };
-  return { metadata, resources, issueSecret: SECRET_AUTH_METHODS.has(input.authMethod), rateLimitPerMinute: input.rateLimitPerMinute ?? null };
+  return {
+    metadata,
+    issueSecret: SECRET_AUTH_METHODS.has(input.authMethod),
+    rateLimitPerMinute: input.rateLimitPerMinute ?? null,
+    idTokenTtl: input.idTokenTtl ?? null,
+    refreshTokenTtl: input.refreshTokenTtl ?? null,
+  };
 }
 
 /** Which scopes of which resource server the client may request: each scope on the resources defining it. */

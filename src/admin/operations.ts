@@ -11,10 +11,11 @@ import { resourceOperations } from './operations/resources.ts';
 import { userOperations } from './operations/users.ts';
 import { userLockoutOperations } from './operations/user-lockout.ts';
 import { userMfaOperations } from './operations/user-mfa.ts';
+import { userSessionOperations } from './operations/user-sessions.ts';
 
 export type { Operation, OperationContext } from './operations/define.ts';
 
-const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...userMfaOperations, ...keyOperations, ...auditOperations, ...adminOperations];
+const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...userMfaOperations, ...userSessionOperations, ...keyOperations, ...auditOperations, ...adminOperations];
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(ALL.map((operation) => [operation.name, operation]));
 

@@ -1,6 +1,21 @@
 // A stored client as oidc-provider sees it. Its `client_secret` is the keyed hash of the real
-// secret: create-provider.ts compares by hashing what the client presents.
+// secret: create-provider.ts compares by hashing what the client presents, against that hash and,
+// during a secret rotation, against the previous secret's hash until it expires. The client's own
+// token lifetimes ride along as extra metadata, read by the provider's `ttl` functions.
 import type { StoredClient } from '../storage/clients.ts';
+
+/** Extra client metadata Portcullis adds (oidc-provider's `extraClientMetadata.properties`). */
+export const EXTRA_CLIENT_PROPERTIES = {
+  firstParty: 'portcullis_first_party',
+  previousSecretHash: 'portcullis_previous_secret_hash',
+  /** Epoch milliseconds. */
+  previousSecretExpiresAt: 'portcullis_previous_secret_expires_at',
+  idTokenTtl: 'portcullis_id_token_ttl',
+  refreshTokenTtl: 'portcullis_refresh_token_ttl',
+} as const;
+
+/** The lifetime of an ID token when its client sets none. */
+export const DEFAULT_ID_TOKEN_TTL = 3600;
 
 const converted = new WeakMap<StoredClient, Record<string, unknown>>();
 
@@ -13,10 +28,16 @@ export function toProviderClientMetadata(client: StoredClient | undefined): Reco
 }
 
 function convert(client: StoredClient): Record<string, unknown> {
+  const extra = EXTRA_CLIENT_PROPERTIES;
   return {
     ...client.metadata,
     client_id: client.clientId,
     ...(client.secretHash ? { client_secret: client.secretHash } : {}),
-    portcullis_first_party: client.firstParty,
+    [extra.firstParty]: client.firstParty,
+    ...(client.secretHash && client.previousSecretHash && client.previousSecretExpiresAt
+      ? { [extra.previousSecretHash]: client.previousSecretHash, [extra.previousSecretExpiresAt]: Date.parse(client.previousSecretExpiresAt) }
+      : {}),
+    ...(client.idTokenTtl !== null ? { [extra.idTokenTtl]: client.idTokenTtl } : {}),
+    ...(client.refreshTokenTtl !== null ? { [extra.refreshTokenTtl]: client.refreshTokenTtl } : {}),
   };
 }

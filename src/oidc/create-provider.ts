@@ -4,7 +4,8 @@ import type { KeyObject } from 'node:crypto';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
-import { verifyClientSecret } from '../security/client-secrets.ts';
+import { verifyAnyClientSecret } from '../security/client-secrets.ts';
+import { DEFAULT_ID_TOKEN_TTL, EXTRA_CLIENT_PROPERTIES } from './client-metadata.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
 import { guardStore } from './store-unavailable.ts';
@@ -33,6 +34,17 @@ export interface ProviderDeps {
   findClientMetadata: (clientId: string) => Promise<Record<string, unknown> | undefined>;
   /** Whether a session may be reused without a second factor (see second-factor-check.ts). */
   needsSecondFactor: NeedsSecondFactor;
+  /** The clock that ends a rotated-out client secret (tests move it instead of waiting). */
+  now?: () => Date;
+}
+
+/** An extra metadata property of a built oidc-provider Client (set under its own name). */
+const clientProperty = (client: unknown, name: string): unknown => (client as Record<string, unknown> | undefined)?.[name];
+
+/** A client's own lifetime for a token kind (a positive whole number of seconds), if it sets one. */
+function clientTtl(client: unknown, name: string): number | undefined {
+  const ttl = clientProperty(client, name);
+  return typeof ttl === 'number' && Number.isInteger(ttl) && ttl > 0 ? ttl : undefined;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -63,7 +75,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-    extraClientMetadata: { properties: ['portcullis_first_party'] },
+    extraClientMetadata: { properties: Object.values(EXTRA_CLIENT_PROPERTIES) },
     cookies: {
       keys: [...deps.cookieKeys],
       names: { session: https ? '__Host-portcullis.session' : 'portcullis.session', interaction: 'portcullis.interaction', resume: 'portcullis.resume' },
@@ -113,11 +125,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       AccessToken: config.accessTokenTtl,
       ClientCredentials: config.accessTokenTtl,
       AuthorizationCode: 60,
-      IdToken: 3600,
+      // A client may set its own ID token lifetime; refresh tokens may be held shorter than
+      // REFRESH_TOKEN_TTL, never longer (the grant they hang on lives that long).
+      IdToken: (_ctx, _token, client) => clientTtl(client, EXTRA_CLIENT_PROPERTIES.idTokenTtl) ?? DEFAULT_ID_TOKEN_TTL,
       Interaction: 3600,
       Session: config.sessionTtl,
       Grant: config.refreshTokenTtl,
-      RefreshToken: config.refreshTokenTtl,
+      RefreshToken: (_ctx, _token, client) => Math.min(clientTtl(client, EXTRA_CLIENT_PROPERTIES.refreshTokenTtl) ?? config.refreshTokenTtl, config.refreshTokenTtl),
       BackchannelAuthenticationRequest: 600,
       DeviceCode: 600,
     },
@@ -136,10 +150,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
 
   // Client secrets are stored as keyed hashes (the `client_secret` oidc-provider sees is that hash):
-  // compare by hashing what the client presented.
+  // compare by hashing what the client presented. During a rotation the secret it replaced is
+  // accepted too, until its expiry on this server's clock.
   const secretKey = deps.clientSecretKey;
+  const now = deps.now ?? (() => new Date());
   provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
-    return Promise.resolve(typeof this.clientSecret === 'string' && verifyClientSecret(secretKey, presented, this.clientSecret));
+    if (typeof this.clientSecret !== 'string' || typeof presented !== 'string') return Promise.resolve(false);
+    const previous = clientProperty(this, EXTRA_CLIENT_PROPERTIES.previousSecretHash);
+    const previousExpiresAt = clientProperty(this, EXTRA_CLIENT_PROPERTIES.previousSecretExpiresAt);
+    const previousActive = typeof previous === 'string' && typeof previousExpiresAt === 'number' && now().getTime() < previousExpiresAt;
+    return Promise.resolve(verifyAnyClientSecret(secretKey, presented, previousActive ? [this.clientSecret, previous] : [this.clientSecret]));
   };
 
   // oidc-provider builds a Client from adapter metadata and caches it under a hash of the JSON it

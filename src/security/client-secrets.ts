@@ -16,3 +16,15 @@ export function hashClientSecret(key: KeyObject, secret: string): string {
 export function verifyClientSecret(key: KeyObject, presented: string, storedHash: string): boolean {
   return constantTimeEqual(hashClientSecret(key, presented), storedHash);
 }
+
+/**
+ * Whether `presented` is any of the active secrets (the current one and, during a rotation, the one
+ * it replaced). Every hash is compared, each in constant time, whichever matches first: the time
+ * taken says nothing about which secret matched, nor how much of one.
+ */
+export function verifyAnyClientSecret(key: KeyObject, presented: string, activeHashes: readonly string[]): boolean {
+  const hash = hashClientSecret(key, presented);
+  let matched = false;
+  for (const stored of activeHashes) matched = constantTimeEqual(hash, stored) || matched;
+  return matched;
+}

@@ -68,7 +68,7 @@ function operationObject(route: AdminRoute): Schema {
     ...names.map((name) => ({ name, in: 'path', required: true, schema: properties[name] ?? { type: 'string' } })),
     ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: { type: 'string' } })),
     ...(route.query
-      ? Object.entries(properties).map(([name, schema]) => ({
+      ? Object.entries(properties).filter(([name]) => !names.includes(name)).map(([name, schema]) => ({
           name, in: 'query', required: required.has(name),
           schema: route.query!.numbers.includes(name) ? { ...schema, type: 'integer' } : schema,
         }))
@@ -86,7 +86,7 @@ function operationObject(route: AdminRoute): Schema {
     description: `Runs the \`${route.operation}\` operation (as \`portcullis ${route.operation.replace('.', ' ')}\` does). Scopes: ${route.scopes.join(', ')}.`,
     security: [{ adminToken: [...route.scopes] }],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body === 'json' ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(input, [...names, ...headers.map((header) => header.field)]) } } } } : {}),
+    ...(route.body !== 'none' ? { requestBody: { required: route.body === 'json', content: { 'application/json': { schema: bodySchema(input, [...names, ...headers.map((header) => header.field)]) } } } } : {}),
     responses: {
       [route.status]: {
         description: route.status === 201 ? 'created' : 'OK',

@@ -23,8 +23,8 @@ export interface AdminRoute {
   summary: string;
   tag: 'clients' | 'resources' | 'users' | 'keys' | 'audit';
   scopes: readonly AdminScope[];
-  /** `json`: the JSON body is the operation's input; `none`: the request takes no body. */
-  body: 'json' | 'none';
+  /** `json`: the JSON body is the operation's input; `optional-json`: the same, or no body at all; `none`: the request takes no body. */
+  body: 'json' | 'optional-json' | 'none';
   /** The query string is (part of) the input; these fields are whole numbers. */
   query?: { numbers: readonly string[] };
   headers?: readonly HeaderInput[];

@@ -22,6 +22,8 @@ export interface AdminApiDeps {
   config: Config;
   audit: AuditTrail;
   accessTokens: () => AccessTokenVerifier;
+  /** The server's clock (review dates are judged by it; tests move it). */
+  now?: () => Date;
 }
 
 interface CompiledRoute {
@@ -44,7 +46,7 @@ const isJson = (ctx: Context) => ctx.request.type === 'application/json' || /^ap
 /** The JSON body (an object), or `{}` for a route without one. */
 async function readInputBody(ctx: Context, route: AdminRoute): Promise<Record<string, unknown>> {
   const hasBody = ctx.request.length > 0 || ctx.get('transfer-encoding') !== '';
-  if (route.body === 'none' && !hasBody) return {};
+  if (route.body !== 'json' && !hasBody) return {};
   if (!isJson(ctx)) throw new AppError('unsupported_media_type', 'the request body must be application/json', 415);
   const text = await readBoundedText(ctx.req, MAX_BODY_BYTES);
   if (route.body === 'none') {
@@ -128,7 +130,7 @@ export function adminApi(deps: AdminApiDeps): Middleware {
       const params = Object.fromEntries(parameters.map((name, index) => [name, decodeSegment(segments[index]!, name)]));
       // Path and header fields win over the body: the body cannot retarget the request.
       const input = { ...queryInput(ctx, route), ...(await readInputBody(ctx, route)), ...headerInput(ctx, route), ...params };
-      const result = await runOperation({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, actor: principal.actor }, route.operation, input);
+      const result = await runOperation({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, actor: principal.actor, now: deps.now }, route.operation, input);
       ctx.status = route.status;
       if (route.location) ctx.set('Location', `${ADMIN_API_PREFIX}${route.location(result as Record<string, unknown>)}`);
       if (route.etag) ctx.set('ETag', route.etag(result as Record<string, unknown>));

@@ -5,7 +5,8 @@ import { CLIENT_ROUTES } from './routes/client-routes.ts';
 import { KEY_ROUTES } from './routes/key-routes.ts';
 import { RESOURCE_ROUTES } from './routes/resource-routes.ts';
 import { USER_ROUTES } from './routes/user-routes.ts';
+import { USER_SESSION_ROUTES } from './routes/user-session-routes.ts';
 
 export { ADMIN_API_PREFIX, pathParameters, type AdminRoute } from './route-spec.ts';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = [...CLIENT_ROUTES, ...RESOURCE_ROUTES, ...USER_ROUTES, ...KEY_ROUTES, ...AUDIT_ROUTES];
+export const ADMIN_ROUTES: readonly AdminRoute[] = [...CLIENT_ROUTES, ...RESOURCE_ROUTES, ...USER_ROUTES, ...USER_SESSION_ROUTES, ...KEY_ROUTES, ...AUDIT_ROUTES];

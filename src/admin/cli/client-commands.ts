@@ -1,10 +1,15 @@
 // `portcullis clients ...`
 import { AUTH_METHODS, GRANT_TYPES } from '../client-input.ts';
 import { keyValues, orDash, table, type Output } from '../cli-output.ts';
-import type { ClientView } from '../operations/clients.ts';
-import { date, defined, integer, list, none, text, allPages, type CommandSpec, type FlagSpec } from './command-spec.ts';
+import type { ClientView, ClientViewWithSecret } from '../operations/clients.ts';
+import { DEFAULT_PREVIOUS_SECRET_TTL } from '../operations/clients-secret.ts';
+import { entityTag } from '../operations/entity-tags.ts';
+import { DEFAULT_ID_TOKEN_TTL } from '../../oidc/client-metadata.ts';
+import { date, defined, integer, list, none, text, allPages, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 const rateLimit = (perMinute: number | null) => (perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`);
+const lifetime = (seconds: number | null, serverDefault: string) => (seconds === null ? `server default (${serverDefault})` : `${seconds} s`);
+const STORE_SECRET_WARNING = 'Store the client secret now: it is shown only this once and cannot be retrieved later.';
 
 function printClient(client: ClientView, output: Output): void {
   for (const line of keyValues([
@@ -19,15 +24,51 @@ function printClient(client: ClientView, output: Output): void {
     ...(client.jwksUri ? ([['jwks_uri', client.jwksUri]] as const) : []),
     ['resources', Object.entries(client.resources).map(([resource, scopes]) => `${resource}  ${scopes.length > 0 ? scopes.join(' ') : '(no scopes)'}`)],
     ['rate limit', rateLimit(client.rateLimitPerMinute)],
+    ['ID tokens live', lifetime(client.idTokenTtl, `${DEFAULT_ID_TOKEN_TTL} s`)],
+    ['refresh tokens live', lifetime(client.refreshTokenTtl, 'REFRESH_TOKEN_TTL')],
+    ...(client.previousSecretExpiresAt ? ([['previous secret until', date(client.previousSecretExpiresAt)]] as const) : []),
     ['created', date(client.createdAt)],
+    ['updated', date(client.updatedAt)],
+    // what `clients update --if-match` takes (the same as the admin API's ETag)
+    ['etag', entityTag(client)],
   ])) {
     output.out(line);
   }
 }
 
-
 const clientIdTarget = { placeholder: 'client-id', field: 'clientId', flag: 'client-id' };
 const clientIdFlag: FlagSpec = { type: 'string', value: 'id', help: 'the client (instead of the positional argument)', field: 'clientId' };
+const clientRef = (values: FlagValues, target: string | undefined) => ({ clientId: target ?? text(values['client-id']) });
+
+/** The flags that set a client's settings, shared by create and update. */
+const settingFlags: Record<string, FlagSpec> = {
+  name: { type: 'string', value: 'name', help: 'display name', field: 'name' },
+  'grant-type': { type: 'string', multiple: true, value: 'type', help: `${GRANT_TYPES.join(' | ')} (repeatable)`, field: 'grantTypes' },
+  'redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'exact redirect URI: https, http on localhost/127.0.0.1/[::1], or com.example.app:/path (repeatable)', field: 'redirectUris' },
+  'post-logout-redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'where to return after logout (repeatable)', field: 'postLogoutRedirectUris' },
+  'backchannel-logout-uri': { type: 'string', value: 'uri', help: 'back-channel logout endpoint of the client', field: 'backchannelLogoutUri' },
+  resource: { type: 'string', multiple: true, value: 'uri', help: 'resource server the client may get tokens for (repeatable)', field: 'resources' },
+  scope: { type: 'string', multiple: true, value: 'name', help: 'scope of those resources the client may request (repeatable)', field: 'scopes' },
+  'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')}`, field: 'authMethod' },
+  'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
+  'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
+  'id-token-ttl': { type: 'string', value: 'seconds', help: `ID token lifetime, 60 to 86400 (default ${DEFAULT_ID_TOKEN_TTL})`, field: 'idTokenTtl' },
+  'refresh-token-ttl': { type: 'string', value: 'seconds', help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL (the default)', field: 'refreshTokenTtl' },
+};
+
+/** `--rate-limit default` (and the lifetimes): back to the server default (null). */
+const numberOrDefault = (value: FlagValues[string]) => (text(value) === 'default' ? null : integer(text(value)));
+/** `--redirect-uri none` (and the other lists): empty the list. Not given: unchanged. */
+const listOrNone = (value: FlagValues[string]) => {
+  if (value === undefined) return undefined;
+  const values = list(value);
+  return values.length === 1 && values[0] === 'none' ? [] : values;
+};
+/** `--first-party yes|no`; anything else is passed on for the operation to refuse by name. */
+const yesOrNo = (value: FlagValues[string]) => {
+  const word = text(value)?.toLowerCase();
+  return word === 'yes' || word === 'true' ? true : word === 'no' || word === 'false' ? false : text(value);
+};
 
 export const CLIENT_COMMANDS: readonly CommandSpec[] = [
   {
@@ -35,18 +76,12 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     operation: 'clients.create',
     summary: 'register a client; its secret is shown once',
     flags: {
-      name: { type: 'string', value: 'name', help: 'display name (required)', field: 'name' },
-      'grant-type': { type: 'string', multiple: true, value: 'type', help: `${GRANT_TYPES.join(' | ')} (repeatable; default authorization_code)`, field: 'grantTypes' },
-      'redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'exact redirect URI: https, http on localhost/127.0.0.1/[::1], or com.example.app:/path (repeatable)', field: 'redirectUris' },
-      'post-logout-redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'where to return after logout (repeatable)', field: 'postLogoutRedirectUris' },
-      'backchannel-logout-uri': { type: 'string', value: 'uri', help: 'back-channel logout endpoint of the client', field: 'backchannelLogoutUri' },
-      resource: { type: 'string', multiple: true, value: 'uri', help: 'resource server the client may get tokens for (repeatable)', field: 'resources' },
-      scope: { type: 'string', multiple: true, value: 'name', help: 'scope of those resources the client may request (repeatable)', field: 'scopes' },
-      'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')} (default client_secret_basic)`, field: 'authMethod' },
-      'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
+      ...settingFlags,
+      name: { ...settingFlags.name!, help: 'display name (required)' },
+      'grant-type': { ...settingFlags['grant-type']!, help: `${GRANT_TYPES.join(' | ')} (repeatable; default authorization_code)` },
+      'auth-method': { ...settingFlags['auth-method']!, help: `${AUTH_METHODS.join(' | ')} (default client_secret_basic)` },
       'first-party': { type: 'boolean', help: 'a first-party app: no consent screen', field: 'firstParty' },
       'require-mfa': { type: 'boolean', help: 'its users must sign in with a second factor', field: 'requireMfa' },
-      'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
     },
     examples: [
       'portcullis clients create --name "My app" --grant-type authorization_code --grant-type refresh_token \\\n      --redirect-uri http://localhost:8080/callback --resource https://api.example.com --scope read',
@@ -66,9 +101,11 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         firstParty: values['first-party'] === true,
         requireMfa: values['require-mfa'] === true,
         rateLimitPerMinute: integer(text(values['rate-limit'])),
+        idTokenTtl: integer(text(values['id-token-ttl'])),
+        refreshTokenTtl: integer(text(values['refresh-token-ttl'])),
       }),
     print(result, output) {
-      const client = result as ClientView & { clientSecret?: string };
+      const client = result as ClientViewWithSecret;
       output.out(`Created client "${client.name}"`);
       for (const line of keyValues([
         ['client_id', client.clientId],
@@ -78,7 +115,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       ])) {
         output.out(`  ${line}`);
       }
-      if (client.clientSecret) output.err('Store the client secret now: it is shown only this once and cannot be retrieved later.');
+      if (client.clientSecret) output.err(STORE_SECRET_WARNING);
       else if (client.authMethod === 'none') output.err('Public client: no secret; it must use PKCE.');
     },
   },
@@ -102,8 +139,94 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     summary: 'show a client (never its secret)',
     target: clientIdTarget,
     flags: { 'client-id': clientIdFlag },
-    input: (values, target) => ({ clientId: target ?? text(values['client-id']) }),
+    input: clientRef,
     print: (result, output) => printClient(result as ClientView, output),
+  },
+  {
+    command: 'clients update',
+    operation: 'clients.update',
+    summary: 'change a client: only the settings given; lists given replace the current ones',
+    target: clientIdTarget,
+    flags: {
+      'client-id': clientIdFlag,
+      ...settingFlags,
+      'redirect-uri': { ...settingFlags['redirect-uri']!, help: `${settingFlags['redirect-uri']!.help}; "none" empties the list` },
+      'post-logout-redirect-uri': { ...settingFlags['post-logout-redirect-uri']!, help: `${settingFlags['post-logout-redirect-uri']!.help}; "none" empties the list` },
+      'backchannel-logout-uri': { ...settingFlags['backchannel-logout-uri']!, help: `${settingFlags['backchannel-logout-uri']!.help}; "none" removes it` },
+      resource: { ...settingFlags.resource!, help: `${settingFlags.resource!.help}; "none" (with --scope none) removes every resource` },
+      scope: { ...settingFlags.scope!, help: `${settingFlags.scope!.help}; "none" removes every scope` },
+      'auth-method': { ...settingFlags['auth-method']!, help: 'client_secret_basic | client_secret_post (only these two can be swapped)' },
+      'rate-limit': { ...settingFlags['rate-limit']!, help: 'requests per minute to the token-family endpoints; "default": RATE_LIMIT_CLIENT_PER_MINUTE' },
+      'id-token-ttl': { ...settingFlags['id-token-ttl']!, help: `ID token lifetime, 60 to 86400; "default": ${DEFAULT_ID_TOKEN_TTL}` },
+      'refresh-token-ttl': { ...settingFlags['refresh-token-ttl']!, help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL; "default": REFRESH_TOKEN_TTL' },
+      'first-party': { type: 'string', value: 'yes|no', help: 'a first-party app (no consent screen)', field: 'firstParty' },
+      'require-mfa': { type: 'string', value: 'yes|no', help: 'its users must sign in with a second factor', field: 'requireMfa' },
+      'if-match': { type: 'string', value: 'etag', help: 'change only if the client is unchanged since this ETag was read (clients show, or the admin API)', field: 'ifMatch' },
+    },
+    examples: [
+      'portcullis clients update <client-id> --redirect-uri https://app.example.com/cb --redirect-uri https://app.example.com/cb2',
+      'portcullis clients update <client-id> --rate-limit default --refresh-token-ttl 86400 --if-match \'"Zx8…"\'',
+    ],
+    input: (values, target) =>
+      defined({
+        clientId: target ?? text(values['client-id']),
+        ifMatch: text(values['if-match']),
+        name: text(values.name),
+        grantTypes: values['grant-type'] === undefined ? undefined : list(values['grant-type']),
+        redirectUris: listOrNone(values['redirect-uri']),
+        postLogoutRedirectUris: listOrNone(values['post-logout-redirect-uri']),
+        backchannelLogoutUri: text(values['backchannel-logout-uri']) === 'none' ? null : text(values['backchannel-logout-uri']),
+        resources: listOrNone(values.resource),
+        scopes: listOrNone(values.scope),
+        authMethod: text(values['auth-method']),
+        jwksUri: text(values['jwks-uri']),
+        firstParty: yesOrNo(values['first-party']),
+        requireMfa: yesOrNo(values['require-mfa']),
+        rateLimitPerMinute: numberOrDefault(values['rate-limit']),
+        idTokenTtl: numberOrDefault(values['id-token-ttl']),
+        refreshTokenTtl: numberOrDefault(values['refresh-token-ttl']),
+      }),
+    print(result, output) {
+      const client = result as ClientView;
+      output.out(`Updated client "${client.name}"`);
+      printClient(client, output);
+    },
+  },
+  {
+    command: 'clients rotate-secret',
+    operation: 'clients.rotate-secret',
+    summary: 'issue a new client secret, shown once; the old one keeps working for a while',
+    target: clientIdTarget,
+    flags: {
+      'client-id': clientIdFlag,
+      'previous-secret-ttl': {
+        type: 'string', value: 'seconds', field: 'previousSecretTtl',
+        help: `how long the old secret keeps working, 0 to 2592000 (default ${DEFAULT_PREVIOUS_SECRET_TTL}; 0 ends it at once). An older previous secret still active is dropped`,
+      },
+    },
+    examples: ['portcullis clients rotate-secret <client-id> --previous-secret-ttl 3600'],
+    input: (values, target) => defined({ clientId: target ?? text(values['client-id']), previousSecretTtl: integer(text(values['previous-secret-ttl'])) }),
+    print(result, output) {
+      const client = result as ClientView & { clientSecret: string };
+      output.out(`Rotated the secret of client "${client.name}"`);
+      for (const line of keyValues([
+        ['client_id', client.clientId],
+        ['client_secret', client.clientSecret],
+        ['previous secret', client.previousSecretExpiresAt ? `works until ${date(client.previousSecretExpiresAt)}` : 'ended'],
+      ])) {
+        output.out(`  ${line}`);
+      }
+      output.err(STORE_SECRET_WARNING);
+    },
+  },
+  {
+    command: 'clients revoke-previous-secret',
+    operation: 'clients.revoke-previous-secret',
+    summary: 'end the previous client secret now (the one the last rotation replaced)',
+    target: clientIdTarget,
+    flags: { 'client-id': clientIdFlag },
+    input: clientRef,
+    print: (result, output) => output.out(`Ended the previous secret of client "${(result as ClientView).name}"; only the current secret works now`),
   },
   {
     command: 'clients delete',
@@ -111,7 +234,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     summary: 'delete a client with its grants and tokens',
     target: clientIdTarget,
     flags: { 'client-id': clientIdFlag },
-    input: (values, target) => ({ clientId: target ?? text(values['client-id']) }),
+    input: clientRef,
     print: (result, output) => output.out(`Deleted client ${(result as { clientId: string }).clientId}`),
   },
 ];

@@ -1,62 +1,19 @@
-// clients.create | list | show | delete
+// clients.create | list | show | delete; update and the secret's rotation are in clients-*.ts.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { generateClientSecret, hashClientSecret } from '../../security/client-secrets.ts';
 import { deleteClient, findClient, insertClient, listClients, type StoredClient } from '../../storage/clients.ts';
 import { listResourceServers } from '../../storage/resource-servers.ts';
-import { clientCreateInput, planClient } from '../client-input.ts';
+import { clientCreateInput, clientIdField, planClient } from '../client-input.ts';
+import { clientSecretOperations } from './clients-secret.ts';
+import { updateClientOperation } from './clients-update.ts';
+import { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
 import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 
-/** A client as admins see it: never its secret or the secret's hash. */
-export interface ClientView {
-  clientId: string;
-  name: string;
-  applicationType: string;
-  authMethod: string;
-  grantTypes: string[];
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  backchannelLogoutUri: string | null;
-  jwksUri: string | null;
-  firstParty: boolean;
-  /** Its users must sign in with a second factor. */
-  requireMfa: boolean;
-  /** resource identifier -> scopes the client may request for it */
-  resources: Record<string, string[]>;
-  /** Requests per minute to the token-family endpoints; null: the server default. */
-  rateLimitPerMinute: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
-const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-export function toClientView(client: StoredClient): ClientView {
-  const { metadata } = client;
-  return {
-    clientId: client.clientId,
-    name: client.name,
-    applicationType: stringOrNull(metadata.application_type) ?? 'web',
-    authMethod: metadata.token_endpoint_auth_method,
-    grantTypes: strings(metadata.grant_types),
-    redirectUris: strings(metadata.redirect_uris),
-    postLogoutRedirectUris: strings(metadata.post_logout_redirect_uris),
-    backchannelLogoutUri: stringOrNull(metadata.backchannel_logout_uri),
-    jwksUri: stringOrNull(metadata.jwks_uri),
-    firstParty: client.firstParty,
-    requireMfa: client.requireMfa,
-    resources: client.resources,
-    rateLimitPerMinute: client.rateLimitPerMinute,
-    createdAt: client.createdAt,
-    updatedAt: client.updatedAt,
-  };
-}
-
-const clientIdInput = z.strictObject({
-  clientId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-});
+const clientIdInput = z.strictObject({ clientId: clientIdField });
 
 /**
  * 128 random bits, base64url, starting with a letter or digit: an id that starts with `-` would
@@ -73,8 +30,8 @@ export const createClient = defineOperation({
   name: 'clients.create',
   summary: 'register a client; a generated secret is returned once',
   input: clientCreateInput,
-  async run(ctx, input): Promise<ClientView & { clientSecret?: string }> {
-    const plan = planClient(input, await listResourceServers(ctx.db));
+  async run(ctx, input): Promise<ClientViewWithSecret> {
+    const plan = planClient(input, await listResourceServers(ctx.db), { maxRefreshTokenTtl: ctx.config.refreshTokenTtl });
     const clientId = newClientId();
     const clientSecret = plan.issueSecret ? generateClientSecret() : undefined;
     let stored: StoredClient;
@@ -88,6 +45,8 @@ export const createClient = defineOperation({
         requireMfa: input.requireMfa,
         resources: plan.resources,
         rateLimitPerMinute: plan.rateLimitPerMinute,
+        idTokenTtl: plan.idTokenTtl,
+        refreshTokenTtl: plan.refreshTokenTtl,
       });
     } catch (error) {
       // A resource server deleted between the check and the insert.
@@ -97,6 +56,8 @@ export const createClient = defineOperation({
     await recordAdminChange(ctx, 'client.created', { type: 'client', id: clientId }, {
       name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, requireMfa: input.requireMfa, resources: plan.resources,
       ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
+      ...(plan.idTokenTtl === null ? {} : { idTokenTtl: plan.idTokenTtl }),
+      ...(plan.refreshTokenTtl === null ? {} : { refreshTokenTtl: plan.refreshTokenTtl }),
     });
     return { ...toClientView(stored), ...(clientSecret === undefined ? {} : { clientSecret }) };
   },
@@ -135,4 +96,4 @@ export const deleteClientOperation = defineOperation({
   },
 });
 
-export const clientOperations = [createClient, listClientsOperation, showClient, deleteClientOperation];
+export const clientOperations = [createClient, listClientsOperation, showClient, updateClientOperation, ...clientSecretOperations, deleteClientOperation];

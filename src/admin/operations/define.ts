@@ -16,6 +16,8 @@ export interface OperationContext {
   audit: AuditTrail;
   /** Who runs the operation (the CLI's operating-system user). */
   actor: AuditActor;
+  /** The server's clock (tests move it); the real one when absent. */
+  now?: () => Date;
 }
 
 /** Records an admin change with the admin who made it; resolves once the event is stored. */

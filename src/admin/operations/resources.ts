@@ -1,37 +1,50 @@
-// resources.create | list | show | delete
+// resources.create | list | show | delete (update and review: resources-update.ts, resources-review.ts)
 import { z } from 'zod';
-import {
-  deleteResourceServer,
-  findResourceServer,
-  insertResourceServer,
-  pageResourceServers,
-  type ResourceServer,
-} from '../../storage/resource-servers.ts';
-import { resourceCreateInput } from '../resource-input.ts';
+import { deleteResourceServer, findResourceServer, insertResourceServer, pageResourceServers } from '../../storage/resource-servers.ts';
+import { addYears, identifierLookup, overdueFilter, resourceCreateInput } from '../resource-input.ts';
 import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
 import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
+import { reviewResourceOperation } from './resources-review.ts';
+import { updateResourceOperation } from './resources-update.ts';
+import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
 
-const identifierInput = z.strictObject({
-  identifier: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'),
-});
+export type { ResourceServerView } from './resources-view.ts';
+
+const identifierInput = z.strictObject({ identifier: identifierLookup });
 
 export const createResource = defineOperation({
   name: 'resources.create',
-  summary: 'register a resource server (an API) and its scopes',
+  summary: 'register a resource server (an API): its scopes, owner, purpose, classification, live and review dates',
   input: resourceCreateInput,
-  async run(ctx, input): Promise<ResourceServer> {
+  async run(ctx, input): Promise<ResourceServerView> {
     const exists = () => conflict('identifier', `a resource server "${input.identifier}" already exists`);
     if (await findResourceServer(ctx.db, input.identifier)) throw exists();
+    const day = today(ctx);
+    // Every API comes up for review: by default a year after it is registered or goes live.
+    const nextReviewDate = input.nextReviewDate ?? addYears(input.liveDate && input.liveDate > day ? input.liveDate : day, 1);
     try {
       const created = await insertResourceServer(ctx.db, {
         identifier: input.identifier,
         name: input.name ?? input.identifier,
+        description: input.description,
+        owner: input.owner ?? null,
+        purpose: input.purpose,
+        classification: input.classification ?? null,
+        liveDate: input.liveDate ?? null,
+        nextReviewDate,
         scopes: input.scopes,
         tokenTtl: input.tokenTtl,
       });
-      await recordAdminChange(ctx, 'resource.created', { type: 'resource', id: input.identifier }, { scopes: input.scopes.map((scope) => scope.name), tokenTtl: input.tokenTtl });
-      return created;
+      await recordAdminChange(ctx, 'resource.created', { type: 'resource', id: input.identifier }, {
+        scopes: input.scopes.map((scope) => scope.name),
+        tokenTtl: input.tokenTtl,
+        owner: created.owner,
+        classification: created.classification,
+        liveDate: created.liveDate,
+        nextReviewDate: created.nextReviewDate,
+      });
+      return toResourceView(created, day);
     } catch (error) {
       if (sqlState(error) === '23505') throw exists();
       throw error;
@@ -41,22 +54,27 @@ export const createResource = defineOperation({
 
 export const listResources = defineOperation({
   name: 'resources.list',
-  summary: 'list the resource servers, by identifier, a page at a time',
-  input: z.strictObject(pageInput),
-  async run(ctx, input): Promise<Page<ResourceServer>> {
-    const rows = await pageResourceServers(ctx.db, { after: decodeCursor(input.cursor, 1)?.[0], limit: input.limit + 1 });
-    return toPage(rows, input.limit, (server) => [server.identifier], (server) => server);
+  summary: 'list the resource servers, by identifier, a page at a time; overdue: only those whose review is (not) overdue',
+  input: z.strictObject({ ...pageInput, overdue: overdueFilter.optional() }),
+  async run(ctx, input): Promise<Page<ResourceServerView>> {
+    const day = today(ctx);
+    const rows = await pageResourceServers(ctx.db, {
+      after: decodeCursor(input.cursor, 1)?.[0],
+      limit: input.limit + 1,
+      overdue: input.overdue === undefined ? undefined : { is: input.overdue, today: day },
+    });
+    return toPage(rows, input.limit, (server) => [server.identifier], (server) => toResourceView(server, day));
   },
 });
 
 export const showResource = defineOperation({
   name: 'resources.show',
-  summary: 'show one resource server and its scopes',
+  summary: 'show one resource server: its registry entry and scopes',
   input: identifierInput,
-  async run(ctx, input): Promise<ResourceServer> {
+  async run(ctx, input): Promise<ResourceServerView> {
     const server = await findResourceServer(ctx.db, input.identifier);
     if (!server) throw notFound('identifier', `no resource server "${input.identifier}"`);
-    return server;
+    return toResourceView(server, today(ctx));
   },
 });
 
@@ -73,4 +91,4 @@ export const deleteResource = defineOperation({
   },
 });
 
-export const resourceOperations = [createResource, listResources, showResource, deleteResource];
+export const resourceOperations = [createResource, listResources, showResource, updateResourceOperation, reviewResourceOperation, deleteResource];

@@ -14,13 +14,19 @@ const client = object({
   requireMfa: { type: 'boolean' },
   resources: { type: 'object', additionalProperties: strings, description: 'resource identifier -> the scopes the client may request for it' },
   rateLimitPerMinute: nullable({ type: 'integer', minimum: 1 }),
+  idTokenTtl: { ...nullable({ type: 'integer', minimum: 1 }), description: 'ID token lifetime in seconds; null: the server default (3600)' },
+  refreshTokenTtl: { ...nullable({ type: 'integer', minimum: 1 }), description: 'refresh token lifetime in seconds; null: the server default (REFRESH_TOKEN_TTL)' },
+  previousSecretExpiresAt: { ...nullable(dateTime), description: 'until when the secret replaced by the last rotation is still accepted (a past time: it has expired); null: there is none' },
   createdAt: dateTime,
   updatedAt: dateTime,
 });
 
+const clientSecret = { type: 'string', description: 'shown in this answer only; stored as a keyed hash' };
+
 export const CLIENT_SCHEMAS = {
   Client: client,
   ClientList: page('Client'),
-  CreatedClient: extend(client, { clientSecret: { type: 'string', description: 'shown in this answer only; stored as a keyed hash' } }, ['clientSecret']),
+  CreatedClient: extend(client, { clientSecret }, ['clientSecret']),
+  RotatedClientSecret: extend(client, { clientSecret: { ...clientSecret, description: 'the new secret, shown in this answer only; the previous one works until previousSecretExpiresAt' } }),
   DeletedClient: object({ clientId: string, deleted: { const: true } }),
 };

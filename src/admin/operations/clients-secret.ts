@@ -1,0 +1,84 @@
+// clients.rotate-secret | clients.revoke-previous-secret. A rotation issues a new secret (returned
+// once) and keeps the one it replaces working for a while, so a deployment can switch over without
+// downtime; revoking the previous secret ends that grace early (a leak, or the switch is done).
+//
+// Never more than two active secrets: rotating again while a previous secret is still active drops
+// that older one. A second rotation is what an admin does when the newest secret itself leaked or
+// was lost, so it must not be blocked; the secret in use by the deployments (the current one) keeps
+// working as the new previous secret. The drop is recorded in the audit event.
+import { z } from 'zod';
+import { generateClientSecret, hashClientSecret } from '../../security/client-secrets.ts';
+import { clearPreviousClientSecret, findClient, findClientForUpdate, rotateClientSecret, type StoredClient } from '../../storage/clients.ts';
+import type { Queryable } from '../../storage/database.ts';
+import { clientIdField } from '../client-input.ts';
+import { toClientView, type ClientView } from './clients-view.ts';
+import { conflict, defineOperation, notFound, recordAdminChange, type OperationContext } from './define.ts';
+
+/** How long the replaced secret keeps working by default: a day to roll the new one out. */
+export const DEFAULT_PREVIOUS_SECRET_TTL = 86_400;
+export const MAX_PREVIOUS_SECRET_TTL = 30 * 86_400;
+
+const rotateInput = z.strictObject({
+  clientId: clientIdField,
+  /** Seconds the replaced secret keeps working; 0 ends it at once. */
+  previousSecretTtl: z
+    .number({ error: `must be a whole number of seconds between 0 and ${MAX_PREVIOUS_SECRET_TTL}` })
+    .int(`must be a whole number of seconds between 0 and ${MAX_PREVIOUS_SECRET_TTL}`)
+    .min(0, 'must be at least 0 (0 ends the previous secret at once)')
+    .max(MAX_PREVIOUS_SECRET_TTL, `must be at most ${MAX_PREVIOUS_SECRET_TTL} seconds (30 days)`)
+    .default(DEFAULT_PREVIOUS_SECRET_TTL),
+});
+
+/** The client, locked for the change; refused when it has no secret (public and private_key_jwt clients). */
+async function lockClientWithSecret(tx: Queryable, clientId: string, action: string): Promise<StoredClient> {
+  const client = await findClientForUpdate(tx, clientId);
+  if (!client) throw notFound('clientId', `no client "${clientId}"`);
+  if (client.secretHash === null) {
+    throw conflict('clientId', `client "${clientId}" authenticates with ${client.metadata.token_endpoint_auth_method}: it has no secret ${action}`);
+  }
+  return client;
+}
+
+/** The server's clock: the one the provider checks the previous secret's expiry against. */
+const clock = (ctx: OperationContext) => (ctx.now ?? (() => new Date()))();
+const isActive = (ctx: OperationContext, expiresAt: string | null) => expiresAt !== null && Date.parse(expiresAt) > clock(ctx).getTime();
+
+export const rotateClientSecretOperation = defineOperation({
+  name: 'clients.rotate-secret',
+  summary: 'issue a new client secret (returned once); the old one keeps working for previousSecretTtl seconds',
+  input: rotateInput,
+  async run(ctx, input): Promise<ClientView & { clientSecret: string }> {
+    const clientSecret = generateClientSecret();
+    const { view, droppedOlder } = await ctx.db.transaction(async (tx) => {
+      const current = await lockClientWithSecret(tx, input.clientId, 'to rotate');
+      const previousExpiresAt = input.previousSecretTtl === 0 ? null : new Date(clock(ctx).getTime() + input.previousSecretTtl * 1000);
+      await rotateClientSecret(tx, input.clientId, hashClientSecret(ctx.keys.clientSecretKey, clientSecret), previousExpiresAt);
+      return { view: toClientView((await findClient(tx, input.clientId))!), droppedOlder: current.previousSecretHash !== null && isActive(ctx, current.previousSecretExpiresAt) };
+    });
+    await recordAdminChange(ctx, 'client.secret_rotated', { type: 'client', id: input.clientId }, {
+      previousExpiresAt: view.previousSecretExpiresAt,
+      droppedOlder,
+    });
+    return { ...view, clientSecret };
+  },
+});
+
+export const revokePreviousClientSecret = defineOperation({
+  name: 'clients.revoke-previous-secret',
+  summary: 'end the previous client secret now (the one the last rotation replaced)',
+  input: z.strictObject({ clientId: clientIdField }),
+  async run(ctx, input): Promise<ClientView> {
+    const { view, wasActive } = await ctx.db.transaction(async (tx) => {
+      const current = await lockClientWithSecret(tx, input.clientId, 'and so no previous secret');
+      if (current.previousSecretHash === null) {
+        throw notFound('clientId', `client "${input.clientId}" has no previous secret (never rotated, rotated with a previousSecretTtl of 0, or already revoked)`);
+      }
+      await clearPreviousClientSecret(tx, input.clientId);
+      return { view: toClientView((await findClient(tx, input.clientId))!), wasActive: isActive(ctx, current.previousSecretExpiresAt) };
+    });
+    await recordAdminChange(ctx, 'client.previous_secret_revoked', { type: 'client', id: input.clientId }, { wasActive });
+    return view;
+  },
+});
+
+export const clientSecretOperations = [rotateClientSecretOperation, revokePreviousClientSecret];

@@ -1,0 +1,131 @@
+// clients.update: PATCH over the create rules. The stored client and the patch are merged into
+// what a create would take and planned by the same rules (planClient's), so an update can never
+// leave a client that a create would refuse. One transaction: lock the row, check If-Match, write,
+// announce the change (every process drops its cached copy), answer the new view.
+import { isDeepStrictEqual } from 'node:util';
+import { findClient, findClientForUpdate, updateClientSettings, type ClientSettings, type StoredClient } from '../../storage/clients.ts';
+import { listResourceServersLocked, type ResourceServer } from '../../storage/resource-servers.ts';
+import {
+  clientUpdateInput,
+  planClientSettings,
+  planResources,
+  PLANNED_METADATA_KEYS,
+  SECRET_AUTH_METHODS,
+  unique,
+  type AuthMethod,
+  type ClientLimits,
+  type ClientUpdateInput,
+  type GrantType,
+} from '../client-input.ts';
+import { toClientView, type ClientView } from './clients-view.ts';
+import { conflict, defineOperation, notFound, recordAdminChange, sqlState } from './define.ts';
+import { assertIfMatch } from './entity-tags.ts';
+
+/** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
+const UPDATABLE_VIEW_FIELDS = [
+  'name', 'applicationType', 'authMethod', 'grantTypes', 'redirectUris', 'postLogoutRedirectUris', 'backchannelLogoutUri', 'jwksUri',
+  'firstParty', 'requireMfa', 'resources', 'rateLimitPerMinute', 'idTokenTtl', 'refreshTokenTtl',
+] as const satisfies ReadonlyArray<keyof ClientView>;
+
+export interface ClientUpdatePlan {
+  settings: ClientSettings;
+  /** Whether the client's resources and scopes are replaced (only when the patch names them). */
+  resourcesChanged: boolean;
+  /** The view fields that differ from the current ones, in view order; empty: nothing to write. */
+  changed: string[];
+}
+
+/**
+ * A client's kind of credential is fixed at registration: a secret, a key set (private_key_jwt) or
+ * none (public). Switching kinds would have to issue or destroy a secret, or turn a public app into
+ * a confidential one, behind its users' backs: refused; register a new client instead. The two
+ * secret methods differ only in where the client puts the same secret, so they may be swapped.
+ */
+function assertAuthMethodChange(from: string, to: AuthMethod | undefined): void {
+  if (to === undefined || to === from) return;
+  if (SECRET_AUTH_METHODS.has(from) && SECRET_AUTH_METHODS.has(to)) return;
+  throw conflict('authMethod', `cannot change from ${from} to ${to}: a client's kind of credential is fixed at registration (only client_secret_basic and client_secret_post, which use the same secret, can be swapped); register a new client instead`);
+}
+
+/** The patch's value when it gives one (null included), else the current one. */
+const patched = <T>(value: T | undefined, current: T): T => (value === undefined ? current : value);
+
+/**
+ * Pure: the settings after applying `patch` to `current`, checked as a create would check them.
+ * `servers` are the registered resource servers (needed only when the patch names resources or scopes).
+ */
+export function planClientUpdate(current: StoredClient, patch: ClientUpdateInput, servers: readonly ResourceServer[], limits?: ClientLimits): ClientUpdatePlan {
+  const before = toClientView(current);
+  assertAuthMethodChange(before.authMethod, patch.authMethod);
+  const backchannelLogoutUri = patched(patch.backchannelLogoutUri, before.backchannelLogoutUri);
+  const jwksUri = patched(patch.jwksUri, before.jwksUri ?? undefined);
+  const plan = planClientSettings(
+    {
+      name: patch.name ?? before.name,
+      grantTypes: patch.grantTypes ?? (before.grantTypes as GrantType[]),
+      redirectUris: patch.redirectUris ?? before.redirectUris,
+      postLogoutRedirectUris: patch.postLogoutRedirectUris ?? before.postLogoutRedirectUris,
+      backchannelLogoutUri: backchannelLogoutUri ?? undefined,
+      authMethod: patch.authMethod ?? (before.authMethod as AuthMethod),
+      jwksUri,
+      firstParty: patch.firstParty ?? before.firstParty,
+      requireMfa: patch.requireMfa ?? before.requireMfa,
+      rateLimitPerMinute: patched(patch.rateLimitPerMinute, before.rateLimitPerMinute) ?? undefined,
+      idTokenTtl: patched(patch.idTokenTtl, before.idTokenTtl),
+      refreshTokenTtl: patched(patch.refreshTokenTtl, before.refreshTokenTtl),
+    },
+    limits,
+  );
+
+  // Resources are re-planned only when named: re-planning untouched ones could widen them (a scope a
+  // resource server defined since) or refuse an unrelated change (a scope it has since dropped).
+  const resourcesChanged = patch.resources !== undefined || patch.scopes !== undefined;
+  const resources = resourcesChanged
+    ? planResources(unique(patch.resources ?? Object.keys(current.resources)), unique(patch.scopes ?? Object.values(current.resources).flat()), servers)
+    : current.resources;
+
+  const kept = Object.fromEntries(Object.entries(current.metadata).filter(([key]) => !PLANNED_METADATA_KEYS.includes(key)));
+  const settings: ClientSettings = {
+    name: patch.name ?? before.name,
+    metadata: { ...kept, ...plan.metadata },
+    firstParty: patch.firstParty ?? before.firstParty,
+    requireMfa: patch.requireMfa ?? before.requireMfa,
+    resources,
+    rateLimitPerMinute: plan.rateLimitPerMinute,
+    idTokenTtl: plan.idTokenTtl,
+    refreshTokenTtl: plan.refreshTokenTtl,
+  };
+  const after = toClientView({ ...current, ...settings });
+  const changed = UPDATABLE_VIEW_FIELDS.filter((field) => !isDeepStrictEqual(before[field], after[field]));
+  return { settings, resourcesChanged: resourcesChanged && changed.includes('resources'), changed };
+}
+
+export const updateClientOperation = defineOperation({
+  name: 'clients.update',
+  summary: 'change a client (any subset of its settings); with ifMatch, only if unchanged since read',
+  input: clientUpdateInput,
+  async run(ctx, input): Promise<ClientView> {
+    const limits = { maxRefreshTokenTtl: ctx.config.refreshTokenTtl };
+    let outcome: { view: ClientView; changed: string[] };
+    try {
+      outcome = await ctx.db.transaction(async (tx) => {
+        const current = await findClientForUpdate(tx, input.clientId);
+        if (!current) throw notFound('clientId', `no client "${input.clientId}"`);
+        const view = toClientView(current);
+        assertIfMatch(input.ifMatch, view);
+        const servers = input.resources !== undefined || input.scopes !== undefined ? await listResourceServersLocked(tx) : [];
+        const plan = planClientUpdate(current, input, servers, limits);
+        // Nothing differs: nothing written, no event, the same ETag.
+        if (plan.changed.length === 0) return { view, changed: [] };
+        await updateClientSettings(tx, input.clientId, plan.settings, { resourcesChanged: plan.resourcesChanged });
+        return { view: toClientView((await findClient(tx, input.clientId))!), changed: plan.changed };
+      });
+    } catch (error) {
+      // A resource server deleted between the check and the write.
+      if (sqlState(error) === '23503') throw conflict('resources', 'a named resource server was deleted meanwhile; retry');
+      throw error;
+    }
+    if (outcome.changed.length > 0) await recordAdminChange(ctx, 'client.updated', { type: 'client', id: input.clientId }, { changed: outcome.changed });
+    return outcome.view;
+  },
+});

@@ -1,0 +1,116 @@
+// resources.update: PATCH of a resource server's registry entry, token lifetime and scopes. One
+// transaction: lock the row, check If-Match, write, announce the change (every process drops its
+// cached copy), answer the new view.
+//
+// A scope taken out of the list is taken away from every client allowed it too, in the same
+// transaction, and each of those clients is announced changed: every process stops granting it at
+// once, and a scope of the same name defined again later does not silently return to them. (The
+// alternative, refusing while clients hold the scope, would leave an admin who is withdrawing a
+// permission, the secure direction, to edit every client first; the audit event names the clients
+// that lost it instead.) Tokens already issued with the scope keep it until they expire.
+import { isDeepStrictEqual } from 'node:util';
+import {
+  findResourceServer,
+  findResourceServerForUpdate,
+  replaceResourceScopes,
+  revokeScopesFromClients,
+  updateResourceServerSettings,
+  type ResourceScope,
+  type ResourceServerRecord,
+  type ResourceServerSettings,
+  type RevokedClientScopes,
+} from '../../storage/resource-servers.ts';
+import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
+import { resourceUpdateInput, reviewBeforeLiveProblem, type ResourceUpdateInput } from '../resource-input.ts';
+import { conflict, defineOperation, invalidInput, notFound, recordAdminChange } from './define.ts';
+import { assertIfMatch } from './entity-tags.ts';
+import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
+
+/** The fields a PATCH may change, in view order; `resource.updated` names those that changed. */
+export const UPDATABLE_RESOURCE_FIELDS = [
+  'name', 'description', 'owner', 'purpose', 'classification', 'liveDate', 'nextReviewDate', 'scopes', 'tokenTtl',
+] as const satisfies ReadonlyArray<keyof ResourceServerView>;
+
+export interface ResourceUpdatePlan {
+  settings: ResourceServerSettings;
+  /** The new scope list, when it differs from the current one. */
+  scopes: ResourceScope[] | undefined;
+  /** Scopes the API no longer defines (clients lose them). */
+  removedScopes: string[];
+  /** The fields that differ from the current ones; empty: nothing to write. */
+  changed: string[];
+}
+
+const byName = (scopes: readonly ResourceScope[]) => [...scopes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+/** Pure: what applying `patch` to `current` writes, or the refusal. */
+export function planResourceUpdate(current: ResourceServerRecord, patch: Omit<ResourceUpdateInput, 'identifier' | 'ifMatch'>): ResourceUpdatePlan {
+  const settings: ResourceServerSettings = {
+    name: patch.name ?? current.name,
+    description: patch.description ?? current.description,
+    owner: patch.owner ?? current.owner,
+    purpose: patch.purpose ?? current.purpose,
+    classification: patch.classification ?? current.classification,
+    liveDate: patch.liveDate === undefined ? current.liveDate : patch.liveDate,
+    nextReviewDate: patch.nextReviewDate ?? current.nextReviewDate,
+    tokenTtl: patch.tokenTtl === undefined ? current.tokenTtl : patch.tokenTtl,
+  };
+  const reviewProblem = reviewBeforeLiveProblem(settings.liveDate, settings.nextReviewDate);
+  if (reviewProblem) {
+    // Name the field the admin sent: the one that made the dates disagree.
+    if (patch.nextReviewDate !== undefined) throw invalidInput('nextReviewDate', reviewProblem);
+    throw invalidInput('liveDate', `must not be after the next review date (${settings.nextReviewDate}); change nextReviewDate with it`);
+  }
+
+  const scopes = patch.scopes === undefined ? current.scopes : byName(patch.scopes);
+  const scopesChanged = !isDeepStrictEqual(byName(current.scopes), scopes);
+  // The admin API's scopes are what its routes check: changing them would lock admins out or
+  // leave scopes that grant nothing.
+  if (scopesChanged && current.identifier === ADMIN_AUDIENCE) {
+    throw conflict('scopes', `the scopes of ${ADMIN_AUDIENCE} (the admin API itself) are built in and cannot be changed`);
+  }
+  const kept = new Set(scopes.map((scope) => scope.name));
+  const after: Record<string, unknown> = { ...settings, scopes };
+  const before: Record<string, unknown> = { ...current, scopes: byName(current.scopes) };
+  return {
+    settings,
+    scopes: scopesChanged ? scopes : undefined,
+    removedScopes: current.scopes.map((scope) => scope.name).filter((name) => !kept.has(name)),
+    changed: UPDATABLE_RESOURCE_FIELDS.filter((field) => !isDeepStrictEqual(before[field], after[field])),
+  };
+}
+
+export const updateResourceOperation = defineOperation({
+  name: 'resources.update',
+  summary: 'change a resource server (any subset of its registry entry, token lifetime and scopes); with ifMatch, only if unchanged since read',
+  input: resourceUpdateInput,
+  async run(ctx, input): Promise<ResourceServerView> {
+    const day = today(ctx);
+    const { identifier, ifMatch, ...patch } = input;
+    const outcome = await ctx.db.transaction(async (tx) => {
+      const current = await findResourceServerForUpdate(tx, identifier);
+      if (!current) throw notFound('identifier', `no resource server "${identifier}"`);
+      const view = toResourceView(current, day);
+      assertIfMatch(ifMatch, view);
+      const plan = planResourceUpdate(current, patch);
+      // Nothing differs: nothing written, no event, the same ETag.
+      if (plan.changed.length === 0) return { view, plan, revoked: [] as RevokedClientScopes[] };
+      await updateResourceServerSettings(tx, identifier, plan.settings);
+      let revoked: RevokedClientScopes[] = [];
+      if (plan.scopes) {
+        await replaceResourceScopes(tx, identifier, plan.scopes);
+        revoked = await revokeScopesFromClients(tx, identifier, plan.removedScopes);
+      }
+      return { view: toResourceView((await findResourceServer(tx, identifier))!, day), plan, revoked };
+    });
+    const { plan, revoked } = outcome;
+    if (plan.changed.length > 0) {
+      await recordAdminChange(ctx, 'resource.updated', { type: 'resource', id: identifier }, {
+        changed: plan.changed,
+        ...(plan.removedScopes.length > 0 ? { removedScopes: plan.removedScopes } : {}),
+        ...(revoked.length > 0 ? { clientsLosingScopes: revoked } : {}),
+      });
+    }
+    return outcome.view;
+  },
+});
