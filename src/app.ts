@@ -69,6 +69,7 @@ export function createApp(deps: AppDeps): Koa {
     provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
     onLoginAttempt: deps.metrics.loginAttempt,
     audit: deps.audit,
+    passwords: deps.config.passwords,
   });
   // the user's own security page: its own re-authentication, with the interaction pages' same-origin
   // check and rendering (the kit's provider and cache are never used by those two)

@@ -195,16 +195,32 @@ function describeSources(sources: Set<ContextSource>): string {
 
 // ---------------------------------------------------------------- strength
 
+/**
+ * The code points of a password that zxcvbn scores. Its cost grows with the length it reads, and
+ * passwords are now set over HTTP (the admin API, the sign-in's forced change), so it reads a
+ * bounded prefix: a longer password is judged by its first 128 characters, which are strong unless
+ * they are themselves a pattern. The length, blocklist and personal-information checks still see the
+ * whole password. (Minimum lengths are at most 64, so the prefix always covers them.)
+ */
+export const SCORED_PREFIX_LENGTH = 128;
+
+/**
+ * How many l33t readings of the password zxcvbn tries against its dictionaries (its default is 100).
+ * Each reading is a full dictionary pass over the scored prefix, so this bounds the worst case: at
+ * 100 readings of 256 characters, a password full of l33t-able characters ("4@8(3...") took about
+ * two seconds of CPU; at 20 readings of 128, about a quarter of a second. A short l33t word has few
+ * readings and is still found ("p4$$w0rd"); a password with so many substitutions that 20 readings
+ * do not cover them is long and varied enough to be strong anyway.
+ */
+export const L33T_READINGS = 20;
+
 type Zxcvbn = InstanceType<typeof import('@zxcvbn-ts/core').ZxcvbnFactory>;
 let zxcvbn: Zxcvbn | undefined;
 
 /**
  * zxcvbn-ts with the common and English dictionaries, keyboard graphs and English feedback, built
- * once on first use (building its ranked dictionaries takes a tenth of a second). It looks at a
- * bounded prefix of the password (its `maxLength`, 256): a longer password is judged by that prefix,
- * which is strong unless it is itself a pattern. Scoring such a prefix costs up to about two seconds
- * of CPU when it is full of l33t-able characters (zxcvbn tries up to 100 substitution variants):
- * fine where an administrator sets a password, worth a rate limit on any HTTP route that does.
+ * once on first use (building its ranked dictionaries takes a tenth of a second), with its work
+ * bounded (SCORED_PREFIX_LENGTH, L33T_READINGS).
  */
 function estimator(): Zxcvbn {
   if (zxcvbn) return zxcvbn;
@@ -215,13 +231,19 @@ function estimator(): Zxcvbn {
     dictionary: { ...common.dictionary, ...english.dictionary },
     graphs: common.adjacencyGraphs,
     translations: english.translations,
+    l33tMaxSubstitutions: L33T_READINGS,
+    // zxcvbn cuts at UTF-16 units; the prefix is cut at code points (two units at most) before it
+    maxLength: SCORED_PREFIX_LENGTH * 2,
   });
   return zxcvbn;
 }
 
+/** The part of the (normalised) password zxcvbn scores: its first SCORED_PREFIX_LENGTH code points. */
+export const scoredPrefix = (normalized: string): string => [...normalized].slice(0, SCORED_PREFIX_LENGTH).join('');
+
 /** zxcvbn's 0-4 guessability score, with the user's context words as extra dictionary entries. */
 function checkStrength(normalized: string, userInputs: string[], minScore: number): PasswordProblem | undefined {
-  const result = estimator().check(normalized, userInputs);
+  const result = estimator().check(scoredPrefix(normalized), userInputs);
   if (result.score >= minScore) return undefined;
   const warning = result.feedback.warning?.replace(/\.$/, '');
   const why = warning ? ` (${warning})` : '';

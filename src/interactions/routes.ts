@@ -1,10 +1,12 @@
 // Login and consent pages for oidc-provider interactions (GET renders, POST submits; no JavaScript
 // needed but for passkeys). The interaction cookie is SameSite=Lax and POSTs must come from our own
-// origin. After the password, a second factor when one is needed (second-factor-routes.ts).
+// origin. After the password, a second factor when one is needed (second-factor-routes.ts), then a
+// new password when an administrator required one (password-change-routes.ts).
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Queryable } from '../storage/database.ts';
+import type { PasswordSettings } from '../config.ts';
+import type { Database } from '../storage/database.ts';
 import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
@@ -22,10 +24,11 @@ import type { DerivedKeys } from '../security/derived-keys.ts';
 import { createInteractionKit } from './interaction-kit.ts';
 import type { SignInStates } from './sign-in-state.ts';
 import { registerSecondFactorRoutes } from './second-factor-routes.ts';
+import { registerPasswordChangeRoutes } from './password-change-routes.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
-  db: Queryable;
+  db: Database;
   authenticator: PasswordAuthenticator;
   guard: LoginGuard;
   mfa: MfaDecider;
@@ -36,12 +39,16 @@ export interface InteractionDeps {
   issuer: string;
   onLoginAttempt: (outcome: 'success' | 'failure') => void;
   audit: AuditTrail;
+  /** The password policy and hashing parameters (a new password an administrator required). */
+  passwords: PasswordSettings;
 }
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   const kit = createInteractionKit(deps);
   const { html, clientName } = kit;
+  // every sign-in finishes through it: an administrator may have required a new password first
+  const { finishSignIn } = registerPasswordChangeRoutes(router, kit, deps);
 
   router.get('/', async (ctx) => {
     const details = await kit.load(ctx);
@@ -84,8 +91,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         ctx.status = 303;
         return ctx.redirect(`/interaction/${details.uid}/second-factor`);
       }
-      deps.audit.record({ ...requestFacts(ctx), type: 'login.succeeded', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { amr: ['pwd'] } });
-      return kit.finish(ctx, details, { login: { accountId: result.account.id, amr: ['pwd'], acr: ACR_PASSWORD } });
+      return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD });
     }
     const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
     return html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
@@ -125,7 +131,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await kit.finish(ctx, details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 
-  registerSecondFactorRoutes(router, kit, deps);
+  registerSecondFactorRoutes(router, kit, deps, finishSignIn);
   return router;
 }
 

@@ -1,8 +1,9 @@
 // The second step of a sign-in: after the password, a TOTP code, a passkey or a recovery code; or,
 // for a user who must have a factor and has none, enrolment (TOTP or passkey, then recovery codes
-// shown once). The session is created only when this step is done, with amr = pwd + the factor and
-// the multi-factor acr. The checks themselves are shared with the account's security page
-// (src/accounts/second-factor-checks.ts); this file is the sign-in's pages around them.
+// shown once). The session is created only when this step is done (and a new password an
+// administrator required is chosen), with amr = pwd + the factor and the multi-factor acr. The checks
+// themselves are shared with the account's security page (src/accounts/second-factor-checks.ts);
+// this file is the sign-in's pages around them.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
@@ -16,9 +17,10 @@ import { findAccountById, type Account } from '../storage/accounts.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import type { InteractionDeps } from './routes.ts';
 import type { InteractionKit } from './interaction-kit.ts';
+import type { SignInFinisher } from './password-change-routes.ts';
 import type { SignInState } from './sign-in-state.ts';
 
-export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps): void {
+export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps, finishSignIn: SignInFinisher['finishSignIn']): void {
   const checks = createSecondFactorChecks(deps);
 
   /** The interaction and its sign-in state; without a state (expired, another browser) back to the password. */
@@ -45,8 +47,7 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   async function complete(ctx: Context, details: Interaction, state: SignInState, account: Account, factor: string, method: string) {
     deps.signInStates.clear(ctx);
     const amr = [...new Set([...state.amr, factor])];
-    deps.audit.record({ ...facts(ctx, details, account), type: 'login.succeeded', outcome: 'success', details: { amr, secondFactor: method } });
-    await kit.finish(ctx, details, { login: { accountId: account.id, amr, acr: ACR_MFA } });
+    await finishSignIn(ctx, details, account, { amr, acr: ACR_MFA, secondFactor: method });
   }
 
   async function renderChallenge(ctx: Context, details: Interaction, state: SignInState, account: Account, error?: string, status = 200) {

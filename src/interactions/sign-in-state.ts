@@ -1,8 +1,9 @@
-// What a sign-in carries between its steps (password, then second factor): which account proved its
-// password, in which interaction, and what the next step needs. Kept in the browser as an
-// AES-256-GCM-sealed cookie bound to the interaction's uid, so any server process can continue the
-// sign-in and nothing of it is stored server-side; it cannot be read, forged or moved to another
-// sign-in. Only finishing the interaction creates a session: a half-finished sign-in is worth nothing.
+// What a sign-in carries between its steps (password, second factor, a new password an administrator
+// required): which account proved its password, in which interaction, and what the next step needs.
+// Kept in the browser as an AES-256-GCM-sealed cookie bound to the interaction's uid, so any server
+// process can continue the sign-in and nothing of it is stored server-side; it cannot be read, forged
+// or moved to another sign-in. Only finishing the interaction creates a session: a half-finished
+// sign-in is worth nothing.
 import type { Context } from 'koa';
 import { decrypt, encrypt } from '../security/encryption.ts';
 
@@ -15,6 +16,12 @@ export interface SignInState {
   enrolled?: string;
   /** The WebAuthn challenge of the passkey form last shown. */
   challenge?: string;
+  /**
+   * Set once every factor the sign-in needs is proven (`amr` holds them all) and only the new password
+   * an administrator required is left: the login then finishes with this acr. Without it, the
+   * password-change page refuses the state, so it cannot be used to skip a second factor.
+   */
+  passwordChange?: { acr: string; secondFactor?: string };
   /** Epoch ms after which the state is worthless. */
   expiresAt: number;
 }

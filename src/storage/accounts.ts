@@ -12,6 +12,8 @@ export interface Account {
   mfaRequired: boolean;
   /** An administrator: always signs in with a second factor. */
   isAdmin: boolean;
+  /** Must choose a new password at the next sign-in, before it finishes (an administrator asked). */
+  passwordChangeRequired: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -30,11 +32,12 @@ export interface AccountRow {
   disabled_at: Date | string | null;
   mfa_required: boolean;
   is_admin: boolean;
+  password_change_required: boolean;
   created_at: Date | string;
   updated_at: Date | string;
 }
 
-const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, mfa_required, is_admin, created_at, updated_at';
+const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, mfa_required, is_admin, password_change_required, created_at, updated_at';
 
 export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   id: row.id,
@@ -44,6 +47,7 @@ export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   disabled: row.disabled_at !== null,
   mfaRequired: row.mfa_required,
   isAdmin: row.is_admin,
+  passwordChangeRequired: row.password_change_required,
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
   passwordHash: row.password_hash,
@@ -116,4 +120,52 @@ export async function setAccountDisabled(db: Queryable, id: string, disabled: bo
 
 export async function updatePasswordHash(db: Queryable, id: string, passwordHash: string): Promise<void> {
   await db.query('UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1', [id, passwordHash]);
+}
+
+/** The account with its row locked until the transaction ends (an update reads, checks, then writes). */
+export async function findAccountForUpdate(tx: Queryable, id: string): Promise<AccountWithCredentials | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const { rows } = await tx.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0] && toAccount(rows[0]);
+}
+
+/** What an administrator may change about an account (users.update); absent: unchanged. */
+export interface AccountChanges {
+  email?: string;
+  name?: string | null;
+  emailVerified?: boolean;
+  mfaRequired?: boolean;
+  isAdmin?: boolean;
+}
+
+/** Applies `changes` (at least one) to the account; a duplicate email fails with SQLSTATE 23505. */
+export async function updateAccount(tx: Queryable, id: string, changes: AccountChanges): Promise<void> {
+  const columns: Record<keyof AccountChanges, string> = { email: 'email', name: 'name', emailVerified: 'email_verified', mfaRequired: 'mfa_required', isAdmin: 'is_admin' };
+  const assignments: string[] = [];
+  const values: unknown[] = [id];
+  for (const [field, column] of Object.entries(columns) as Array<[keyof AccountChanges, string]>) {
+    if (changes[field] === undefined) continue;
+    values.push(changes[field]);
+    assignments.push(`${column} = $${values.length}`);
+  }
+  if (assignments.length === 0) return;
+  await tx.query(`UPDATE accounts SET ${assignments.join(', ')}, updated_at = now() WHERE id = $1`, values);
+}
+
+/** A new password (its hash); `mustChange` says whether the user must replace it at the next sign-in. */
+export async function setAccountPassword(db: Queryable, id: string, passwordHash: string, mustChange: boolean): Promise<void> {
+  await db.query('UPDATE accounts SET password_hash = $2, password_change_required = $3, updated_at = now() WHERE id = $1', [id, passwordHash, mustChange]);
+}
+
+export async function setPasswordChangeRequired(db: Queryable, id: string, required: boolean): Promise<void> {
+  await db.query('UPDATE accounts SET password_change_required = $2, updated_at = now() WHERE id = $1', [id, required]);
+}
+
+/**
+ * Deletes the account row. Its authenticator app, passkeys and recovery codes go with it (ON DELETE
+ * CASCADE); sessions, grants and tokens (oidc_models, no foreign key) must be deleted by the caller.
+ */
+export async function deleteAccount(tx: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await tx.query('DELETE FROM accounts WHERE id = $1', [id]);
+  return rowCount > 0;
 }

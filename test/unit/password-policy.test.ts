@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import {
   checkPassword,
   MAX_PASSWORD_LENGTH,
+  SCORED_PREFIX_LENGTH,
   serviceNamesFor,
   type PasswordContext,
   type PasswordPolicy,
@@ -195,6 +196,48 @@ test('a good passphrase is accepted, with no composition rules', (t) => {
   t.is(codeOf('correct horse battery staple'), undefined);
   t.is(codeOf('purple elephants quietly juggle marmalade'), undefined, 'lowercase letters and spaces only');
   t.is(codeOf('ilovemydog123456'), undefined, 'no symbol or capital needed');
+});
+
+// ---------------------------------------------------------------- cost
+
+/** Milliseconds of CPU this thread spends in `work` (other processes on the machine do not count). */
+function cpuMilliseconds(work: () => void): number {
+  const before = process.threadCpuUsage();
+  work();
+  const used = process.threadCpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+test('a 1024-character password full of l33t characters is scored in well under a second of CPU', (t) => {
+  // Unbounded (zxcvbn's defaults: 100 l33t readings of 256 characters) each of these took about two
+  // seconds of CPU; bounded, about a fifth of one. CPU time, not wall time: a busy machine does not
+  // make the test flaky, and the bound is five times what it costs.
+  const l33tHeavy = [
+    '4@8(d3f6h1!j|<1m0p9r$5+7uv2'.repeat(40).slice(0, MAX_PASSWORD_LENGTH),
+    'p4$$w0rd1@3!'.repeat(90).slice(0, MAX_PASSWORD_LENGTH),
+    pseudoRandom(MAX_PASSWORD_LENGTH, '4@8(3&6#1!|<0$5+72%9'),
+    pseudoRandom(MAX_PASSWORD_LENGTH, ASCII),
+  ];
+  check(l33tHeavy[0]!, { context: ALICE }); // the first call compiles the matchers
+  for (const password of l33tHeavy) {
+    t.is([...password].length, MAX_PASSWORD_LENGTH);
+    const milliseconds = cpuMilliseconds(() => check(password, { context: ALICE }));
+    t.true(milliseconds < 1_000, `${milliseconds.toFixed(0)} ms of CPU for ${password.slice(0, 24)}…`);
+  }
+});
+
+test('zxcvbn scores the first 128 characters; the other checks read the whole password', (t) => {
+  const strong = pseudoRandom(SCORED_PREFIX_LENGTH, ASCII);
+  t.is(codeOf(`${strong}${'a'.repeat(MAX_PASSWORD_LENGTH - SCORED_PREFIX_LENGTH)}`), undefined, 'what follows a strong prefix is not scored');
+  t.is(codeOf(`${'a'.repeat(SCORED_PREFIX_LENGTH)}${strong}`), 'password_too_weak', 'a guessable prefix is refused, whatever follows');
+  // the personal-information rule reads past the prefix: the user's name, 145 characters of it
+  const padded = `${'AliceSmith'.repeat(14)}2024!`;
+  t.true([...padded].length > SCORED_PREFIX_LENGTH);
+  t.is(codeOf(padded, { context: ALICE }), 'password_contains_personal_info');
+});
+
+test('l33t spellings are still seen with the bounded number of readings', (t) => {
+  for (const password of ['p4ssw0rdp4ssw0rd', 'l3tm31nl3tm31n!!', 'pa55w0rdpa55w0rd']) t.is(codeOf(password), 'password_too_weak', password);
 });
 
 // ---------------------------------------------------------------- Unicode

@@ -1,8 +1,13 @@
 // `portcullis users ...`
 import type { Account } from '../../storage/accounts.ts';
 import { keyValues, orDash, table, yesNo, type Output } from '../cli-output.ts';
+import { CliError } from '../cli-runner.ts';
+import { entityTag } from '../operations/entity-tags.ts';
+import type { DeletedUser } from '../operations/user-delete.ts';
 import type { UnlockResult } from '../operations/user-lockout.ts';
 import type { MfaResetResult } from '../operations/user-mfa.ts';
+import type { PasswordSet } from '../operations/user-password.ts';
+import { userView } from '../operations/user-ref.ts';
 import { date, defined, none, text, allPages, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 function printAccount(account: Account, output: Output): void {
@@ -13,20 +18,31 @@ function printAccount(account: Account, output: Output): void {
     ['status', account.disabled ? 'disabled' : 'active'],
     ['email verified', yesNo(account.emailVerified)],
     ['second factor', account.isAdmin ? 'required (administrator)' : account.mfaRequired ? 'required' : 'per MFA_POLICY'],
+    ['new password', account.passwordChangeRequired ? 'must be chosen at the next sign-in' : 'not required'],
     ['created', date(account.createdAt)],
+    ['updated', date(account.updatedAt)],
+    // what `users update --if-match` takes (the same as the admin API's ETag)
+    ['etag', entityTag(userView(account))],
   ])) {
     output.out(line);
   }
 }
 
 
-const userTarget = { placeholder: 'id-or-email', field: 'user', flag: 'user' };
-const userFlags: Record<string, FlagSpec> = {
+export const userTarget = { placeholder: 'id-or-email', field: 'user', flag: 'user' };
+export const userFlags: Record<string, FlagSpec> = {
   user: { type: 'string', value: 'id-or-email', help: 'the user (instead of the positional argument)', field: 'user' },
   email: { type: 'string', value: 'email', help: 'the user, by email', field: 'user' },
   id: { type: 'string', value: 'id', help: 'the user, by id', field: 'user' },
 };
-const userRef = (values: FlagValues, target: string | undefined) => ({ user: target ?? text(values.user) ?? text(values.email) ?? text(values.id) });
+/** The user a command acts on: the positional argument, or --user / --email / --id. */
+export const userRef = (values: FlagValues, target: string | undefined) => ({ user: target ?? text(values.user) ?? text(values.email) ?? text(values.id) });
+
+/** `--admin yes|no` (true/false too); anything else is passed on for the operation to refuse by name. */
+const yesOrNo = (value: FlagValues[string]) => {
+  const word = text(value)?.toLowerCase();
+  return word === 'yes' || word === 'true' ? true : word === 'no' || word === 'false' ? false : text(value);
+};
 
 export const USER_COMMANDS: readonly CommandSpec[] = [
   {
@@ -78,6 +94,71 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     print: (result, output) => printAccount(result as Account, output),
   },
   {
+    command: 'users update',
+    operation: 'users.update',
+    summary: 'change a user: only what is given (email, name, email verified, second factor, administrator)',
+    target: userTarget,
+    flags: {
+      // --email is the new address here: the user is named by the argument, --user or --id
+      user: userFlags.user!,
+      id: userFlags.id!,
+      email: { type: 'string', value: 'email', help: 'new email address (unique in any case); unverified unless --email-verified is given', field: 'email' },
+      name: { type: 'string', value: 'name', help: 'display name; "" removes it', field: 'name' },
+      'email-verified': { type: 'string', value: 'yes|no', help: 'whether the email address is verified', field: 'emailVerified' },
+      'require-mfa': { type: 'string', value: 'yes|no', help: 'must sign in with a second factor', field: 'mfaRequired' },
+      admin: { type: 'string', value: 'yes|no', help: 'an administrator (always signs in with a second factor)', field: 'isAdmin' },
+      'if-match': { type: 'string', value: 'etag', help: 'change only if the user is unchanged since this ETag was read (users show, or the admin API)', field: 'ifMatch' },
+    },
+    examples: [
+      'portcullis users update alice@example.com --email alice@corp.example --name "Alice Liddell"',
+      'portcullis users update alice@corp.example --require-mfa yes --admin no --if-match \'"Zx8…"\'',
+    ],
+    input: (values, target) =>
+      defined({
+        user: target ?? text(values.user) ?? text(values.id),
+        ifMatch: text(values['if-match']),
+        email: text(values.email),
+        name: text(values.name),
+        emailVerified: yesOrNo(values['email-verified']),
+        mfaRequired: yesOrNo(values['require-mfa']),
+        isAdmin: yesOrNo(values.admin),
+      }),
+    print(result, output) {
+      output.out('Updated user');
+      printAccount(result as Account, output);
+    },
+  },
+  {
+    command: 'users set-password',
+    operation: 'users.set-password',
+    summary: "set a user's password from standard input; ends their sessions and grants, clears a failed-login lock",
+    target: userTarget,
+    flags: {
+      ...userFlags,
+      'must-change': { type: 'boolean', help: 'a temporary password: they must choose a new one at their next sign-in', field: 'mustChange' },
+    },
+    examples: ['printf "%s" "$PASSWORD" | portcullis users set-password alice@example.com --must-change'],
+    async input(values, target, sources) {
+      // standard input or a prompt, never a flag: command lines are visible to other users
+      return defined({ ...userRef(values, target), password: await sources.readPassword(), mustChange: values['must-change'] === true });
+    },
+    print(result, output) {
+      const set = result as PasswordSet;
+      output.out(`Set the password of ${set.email} (${set.id}); ended ${set.endedSessions} session(s) and ${set.endedGrants} grant(s)${set.wasLocked ? '; cleared a failed-login lock' : ''}`);
+      if (set.passwordChangeRequired) output.out('They must choose a new password at their next sign-in.');
+    },
+  },
+  {
+    command: 'users require-password-change',
+    operation: 'users.require-password-change',
+    summary: 'make a user choose a new password at their next sign-in (sessions already open stay)',
+    target: userTarget,
+    flags: userFlags,
+    examples: ['portcullis users require-password-change alice@example.com && portcullis users sign-out-everywhere alice@example.com'],
+    input: userRef,
+    print: (result, output) => output.out(`${(result as Account).email} (${(result as Account).id}) must choose a new password at their next sign-in`),
+  },
+  {
     command: 'users disable',
     operation: 'users.disable',
     summary: 'disable a user and end their sessions, grants and refresh tokens',
@@ -122,6 +203,27 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
       const unlocked = result as UnlockResult;
       const state = unlocked.wasLocked ? 'was locked' : 'was not locked';
       output.out(`Unlocked ${unlocked.email} (${unlocked.id}): ${state}, ${unlocked.failures} failed login(s) cleared`);
+    },
+  },
+  {
+    command: 'users delete',
+    operation: 'users.delete',
+    summary: 'delete a user with their sessions, grants, tokens and second factors (needs --yes)',
+    target: userTarget,
+    flags: {
+      ...userFlags,
+      yes: { type: 'boolean', help: 'confirm: the account cannot be restored (required, with --json too)' },
+    },
+    examples: ['portcullis users delete alice@example.com --yes'],
+    input(values, target) {
+      const ref = userRef(values, target);
+      // Required with --json as well: --json says how to print, not that a script meant to delete.
+      if (values.yes !== true) throw new CliError(`deleting a user cannot be undone: run it again with --yes to delete "${ref.user}"`);
+      return ref;
+    },
+    print(result, output) {
+      const deleted = result as DeletedUser;
+      output.out(`Deleted ${deleted.email} (${deleted.id}) with ${deleted.sessionIds.length} session(s), ${deleted.grantIds.length} grant(s) and ${deleted.otherRecords} other token(s) and code(s)`);
     },
   },
 ];

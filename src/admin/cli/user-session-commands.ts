@@ -3,15 +3,8 @@
 // flag (`--session`, `--grant`): one positional per command keeps `<id-or-email>` unambiguous.
 import { table, type Output } from '../cli-output.ts';
 import type { GrantRevoked, GrantView, SessionRevoked, SessionView, SignedOutEverywhere } from '../operations/user-sessions.ts';
-import { allPages, date, defined, text, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
-
-const userTarget = { placeholder: 'id-or-email', field: 'user', flag: 'user' };
-const userFlags: Record<string, FlagSpec> = {
-  user: { type: 'string', value: 'id-or-email', help: 'the user (instead of the positional argument)', field: 'user' },
-  email: { type: 'string', value: 'email', help: 'the user, by email', field: 'user' },
-  id: { type: 'string', value: 'id', help: 'the user, by id', field: 'user' },
-};
-const userRef = (values: FlagValues, target: string | undefined) => ({ user: target ?? text(values.user) ?? text(values.email) ?? text(values.id) });
+import { allPages, date, defined, text, type CommandSpec } from './command-spec.ts';
+import { userFlags, userRef, userTarget } from './user-commands.ts';
 
 const joined = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : '-');
 

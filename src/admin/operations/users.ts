@@ -1,27 +1,21 @@
-// users.create | list | show | disable | enable (unlock: user-lockout.ts; reset-mfa: user-mfa.ts)
+// users.create | list | show | disable | enable; the other user operations live beside this file
+// (user-update.ts, user-password.ts, user-delete.ts, user-lockout.ts, user-mfa.ts) and are listed here.
 import { z } from 'zod';
 import { hashPassword } from '../../accounts/passwords.ts';
-import { checkPassword, serviceNamesFor } from '../../accounts/password-policy.ts';
-import {
-  findAccountByEmail,
-  findAccountById,
-  insertAccount,
-  searchAccounts,
-  setAccountDisabled,
-  withoutCredentials,
-  type Account,
-} from '../../storage/accounts.ts';
-import { notifyChange, type Queryable } from '../../storage/database.ts';
-import { conflict, defineOperation, invalidInput, notFound, sqlState, recordAdminChange, type OperationContext } from './define.ts';
+import { findAccountByEmail, insertAccount, searchAccounts, setAccountDisabled, type Account } from '../../storage/accounts.ts';
+import { notifyChange } from '../../storage/database.ts';
+import { conflict, defineOperation, sqlState, recordAdminChange } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
+import { deleteUser } from './user-delete.ts';
+import { refuseUnsuitablePassword, userPasswordOperations } from './user-password.ts';
+import { emailField, resolveAccount, userRefInput } from './user-ref.ts';
+import { updateUser } from './user-update.ts';
+
+// where the other user operations (and user-sessions.ts) import them from
+export { resolveAccount, userRefInput } from './user-ref.ts';
 
 const userCreateInput = z.strictObject({
-  email: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(254, 'must be at most 254 characters')
-    .pipe(z.email({ error: 'must be a valid email address' })),
+  email: emailField,
   name: z.string().trim().max(200, 'must be at most 200 characters').optional(),
   password: z.string(),
   /** Must sign in with a second factor (enrols one at the first login). */
@@ -30,33 +24,12 @@ const userCreateInput = z.strictObject({
   isAdmin: z.boolean().default(false),
 });
 
-/** A user named by id or by email. */
-export const userRefInput = z.strictObject({
-  user: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters'),
-});
-
-export async function resolveAccount(db: Queryable, ref: string): Promise<Account> {
-  const account = (await findAccountById(db, ref)) ?? (ref.includes('@') ? await findAccountByEmail(db, ref) : undefined);
-  if (!account) throw notFound('user', `no account with id or email "${ref}"`);
-  return withoutCredentials(account);
-}
-
-/** Applies the password policy to a new account's password; the refusal names the password field. */
-function refuseUnsuitablePassword(ctx: OperationContext, input: { email: string; name?: string | undefined; password: string }): void {
-  const problem = checkPassword(input.password, {
-    settings: ctx.config.passwords,
-    hasSecondFactor: false, // a new account has no second factor yet
-    context: { email: input.email, name: input.name ?? null, serviceNames: serviceNamesFor(ctx.config.issuer) },
-  });
-  if (problem) throw invalidInput('password', problem.message.replace(/^password /, ''));
-}
-
 export const createUser = defineOperation({
   name: 'users.create',
   summary: 'create a user account with a password',
   input: userCreateInput,
   async run(ctx, input): Promise<Account> {
-    refuseUnsuitablePassword(ctx, input);
+    refuseUnsuitablePassword(ctx, input.password, { ...input, hasSecondFactor: false }); // a new account has no second factor yet
     const duplicate = () => conflict('email', `an account with the email "${input.email}" already exists`);
     if (await findAccountByEmail(ctx.db, input.email)) throw duplicate();
     const passwordHash = await hashPassword(input.password, ctx.config.passwords.argon2);
@@ -126,4 +99,4 @@ export const enableUser = defineOperation({
   },
 });
 
-export const userOperations = [createUser, listUsers, showUser, disableUser, enableUser];
+export const userOperations = [createUser, listUsers, showUser, updateUser, ...userPasswordOperations, disableUser, enableUser, deleteUser];

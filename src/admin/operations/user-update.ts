@@ -1,0 +1,90 @@
+// users.update: PATCH of what an administrator may change about an account: its email (unique in any
+// case), name, whether the email is verified, whether the user must use a second factor, and whether
+// they are an administrator. One transaction: lock the row, check If-Match, write, announce the change
+// (every process drops what it cached of the account), answer the new view.
+import { z } from 'zod';
+import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
+import { notifyChange } from '../../storage/database.ts';
+import { conflict, defineOperation, recordAdminChange, sqlState } from './define.ts';
+import { assertIfMatch, ifMatchInput } from './entity-tags.ts';
+import { emailField, lockAccount, resolveAccount, userField, userView } from './user-ref.ts';
+
+export const userUpdateInput = z.strictObject({
+  user: userField,
+  ifMatch: ifMatchInput,
+  email: emailField.optional(),
+  /** null or "" removes the name. */
+  name: z.string().trim().max(200, 'must be at most 200 characters').nullable().optional(),
+  emailVerified: z.boolean().optional(),
+  /** Must sign in with a second factor (enrols one at the next login when they have none). */
+  mfaRequired: z.boolean().optional(),
+  /** An administrator: always signs in with a second factor. */
+  isAdmin: z.boolean().optional(),
+});
+
+export type UserUpdateInput = z.output<typeof userUpdateInput>;
+
+/** Fields an admin changes; `user.updated` names those that changed. */
+const UPDATABLE = ['email', 'name', 'emailVerified', 'mfaRequired', 'isAdmin'] as const satisfies ReadonlyArray<keyof AccountChanges>;
+
+/**
+ * Pure: what to write for `patch` over `current`, only the fields whose value differs. A new email
+ * address is not verified (nobody has proven this one reaches the user) unless the patch says it
+ * is; a change of case only is the same address and keeps its verification.
+ */
+export function planUserUpdate(current: Account, patch: UserUpdateInput): AccountChanges {
+  const wanted: AccountChanges = {
+    ...(patch.email !== undefined ? { email: patch.email } : {}),
+    ...(patch.name !== undefined ? { name: patch.name || null } : {}),
+    ...(patch.emailVerified !== undefined ? { emailVerified: patch.emailVerified } : {}),
+    ...(patch.mfaRequired !== undefined ? { mfaRequired: patch.mfaRequired } : {}),
+    ...(patch.isAdmin !== undefined ? { isAdmin: patch.isAdmin } : {}),
+  };
+  const newAddress = wanted.email !== undefined && wanted.email.toLowerCase() !== current.email.toLowerCase();
+  if (newAddress && wanted.emailVerified === undefined) wanted.emailVerified = false;
+  return Object.fromEntries(UPDATABLE.filter((field) => wanted[field] !== undefined && wanted[field] !== current[field]).map((field) => [field, wanted[field]])) as AccountChanges;
+}
+
+export const updateUser = defineOperation({
+  name: 'users.update',
+  summary: "change a user's email, name, email verification, second-factor requirement or administrator role; with ifMatch, only if unchanged since read",
+  input: userUpdateInput,
+  async run(ctx, input): Promise<Account> {
+    const duplicate = (email: string) => conflict('email', `an account with the email "${email}" already exists`);
+    let outcome: { account: Account; before: Account; changes: AccountChanges };
+    try {
+      outcome = await ctx.db.transaction(async (tx) => {
+        const before = await lockAccount(tx, input.user);
+        assertIfMatch(input.ifMatch, userView(before));
+        const changes = planUserUpdate(before, input);
+        // Nothing differs: nothing written, no event, the same ETag.
+        if (Object.keys(changes).length === 0) return { account: before, before, changes };
+        if (changes.email !== undefined) {
+          const holder = await findAccountByEmail(tx, changes.email);
+          if (holder && holder.id !== before.id) throw duplicate(changes.email);
+        }
+        // An administrator's own token is the one making the call: taking away their own role would
+        // lock them out of the API mid-change. Another administrator (or the CLI) can do it.
+        if (changes.isAdmin === false && ctx.actor.id === `user:${before.id}`) {
+          throw conflict('isAdmin', 'you cannot remove your own administrator role; another administrator (or the portcullis CLI) can');
+        }
+        await updateAccount(tx, before.id, changes);
+        await notifyChange(tx, 'account', before.id);
+        return { account: await resolveAccount(tx, before.id), before, changes };
+      });
+    } catch (error) {
+      // two admins giving the same new address at once: the unique index decides
+      if (sqlState(error) === '23505' && input.email !== undefined) throw duplicate(input.email);
+      throw error;
+    }
+    const { account, before, changes } = outcome;
+    const changed = Object.keys(changes);
+    if (changed.length > 0) {
+      // the field names; of the values only the addresses (who the account answers to), never anything secret
+      await recordAdminChange(ctx, 'user.updated', { type: 'user', id: account.id }, {
+        changed, ...(changes.email !== undefined ? { previousEmail: before.email, email: account.email } : {}),
+      });
+    }
+    return account;
+  },
+});
