@@ -343,3 +343,27 @@ adminTest('a change through the API on one process is honoured at once by anothe
   t.is(old.body.error, 'invalid_client');
   t.is((await clientCredentials(sibling, current)).status, 200);
 }, { only: 'postgres+redis' });
+
+adminTest('the path and the If-Match header decide: a body naming another client or its own ifMatch retargets nothing and skips no check', async (t, harness) => {
+  const { server, call } = harness;
+  const { bearer } = await adminBearer(harness);
+  await createResource(server.db, API, ['read']);
+  const first = await call('POST', '/clients', { token: bearer, json: WEB_APP });
+  const second = await call('POST', '/clients', { token: bearer, json: { ...WEB_APP, name: 'Other app' } });
+  const firstPath = `/clients/${first.body.clientId}`;
+
+  // `ifMatch` in the body does not stand in for the header
+  const bodyOnly = await call('PATCH', firstPath, { token: bearer, json: { name: 'Renamed', ifMatch: '*' } });
+  t.is(bodyOnly.status, 428);
+  t.is(bodyOnly.body.error, 'precondition_required');
+
+  // a body naming the other client changes the one in the path, and only that one
+  const etag = (await call('GET', firstPath, { token: bearer })).headers.get('etag')!;
+  const retarget = await call('PATCH', firstPath, { token: bearer, json: { clientId: second.body.clientId, name: 'Renamed', ifMatch: '*' }, headers: { 'if-match': '"stale"' } });
+  t.is(retarget.status, 412, 'the header, not the body, is the precondition');
+  const patched = await call('PATCH', firstPath, { token: bearer, json: { clientId: second.body.clientId, name: 'Renamed' }, headers: { 'if-match': etag } });
+  t.is(patched.status, 200, JSON.stringify(patched.body));
+  t.is(patched.body.clientId, first.body.clientId);
+  t.is((await call('GET', firstPath, { token: bearer })).body.name, 'Renamed');
+  t.is((await call('GET', `/clients/${second.body.clientId}`, { token: bearer })).body.name, 'Other app');
+});
