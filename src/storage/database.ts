@@ -12,6 +12,23 @@ export interface Queryable {
   execScript(sql: string): Promise<void>;
 }
 
+const preparedNames = new Map<string, string>();
+
+/**
+ * Marks a hot statement (run on every login) to be prepared once per PostgreSQL connection under
+ * `name`, so the server parses and plans it once instead of on every call; returns `sql` unchanged.
+ * PGlite ignores the mark. Only for constant SQL text: each name is one statement.
+ */
+export function preparedStatement(name: string, sql: string): string {
+  const existing = preparedNames.get(sql);
+  if (existing !== undefined && existing !== name) throw new Error(`statement already prepared as ${existing}`);
+  preparedNames.set(sql, name);
+  return sql;
+}
+
+/** The name `sql` is prepared under, if it was marked by preparedStatement. */
+export const preparedName = (sql: string): string | undefined => preparedNames.get(sql);
+
 export type NotificationHandler = (payload: string) => void;
 
 export interface Database extends Queryable {

@@ -1,6 +1,6 @@
 // Queries for the failed-login counters (table login_failures). One row per login identifier that
 // failed recently; `subject_key` is an HMAC of the normalised email, never the address itself.
-import type { Queryable } from './database.ts';
+import { preparedStatement, type Queryable } from './database.ts';
 import { toAccount, type AccountRow, type AccountWithCredentials } from './accounts.ts';
 
 export interface LockPolicy {
@@ -30,18 +30,7 @@ interface AdmittedRow extends ReservationRow {
   has_second_factor: boolean | null;
 }
 
-/**
- * Counts an attempt before its password is verified, in one atomic statement: unless the identifier
- * is locked, the failure count goes up (or restarts at 1 once `resetSeconds` passed since the last
- * failure), and reaching the threshold locks it for delay × 2^(failures − threshold), at most
- * `maxDelaySeconds`. Counting first means parallel requests cannot slip more guesses past the
- * threshold than it allows: the row lock serialises them, and a locked row returns nothing.
- * The same statement reads the account of `email` and whether it has a second factor (one round
- * trip for the whole check); an unknown email is counted exactly like a known one.
- */
-export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: string; email: string }, now: Date, policy: LockPolicy): Promise<Reservation> {
-  const { rows } = await db.query<AdmittedRow>(
-    `WITH attempt AS (
+const RESERVE_SQL = preparedStatement('portcullis_reserve_login_attempt', `WITH attempt AS (
      INSERT INTO login_failures AS f (subject_key, failures, locked_until, last_failure_at)
      VALUES ($1, 1, CASE WHEN $3::int <= 1 THEN $2::timestamptz + make_interval(secs => least($4::int, $5::int)) END, $2::timestamptz)
      ON CONFLICT (subject_key) DO UPDATE SET (failures, locked_until, last_failure_at) = (
@@ -58,7 +47,20 @@ export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: 
      SELECT attempt.failures, attempt.locked_until, attempt.epoch, to_jsonb(account) AS account,
             EXISTS (SELECT 1 FROM mfa_totp WHERE account_id = account.id AND confirmed_at IS NOT NULL)
               OR EXISTS (SELECT 1 FROM webauthn_credentials WHERE account_id = account.id) AS has_second_factor
-     FROM attempt LEFT JOIN accounts AS account ON lower(account.email) = lower($7)`,
+     FROM attempt LEFT JOIN accounts AS account ON lower(account.email) = lower($7)`);
+
+/**
+ * Counts an attempt before its password is verified, in one atomic statement: unless the identifier
+ * is locked, the failure count goes up (or restarts at 1 once `resetSeconds` passed since the last
+ * failure), and reaching the threshold locks it for delay × 2^(failures − threshold), at most
+ * `maxDelaySeconds`. Counting first means parallel requests cannot slip more guesses past the
+ * threshold than it allows: the row lock serialises them, and a locked row returns nothing.
+ * The same statement reads the account of `email` and whether it has a second factor (one round
+ * trip for the whole check); an unknown email is counted exactly like a known one.
+ */
+export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: string; email: string }, now: Date, policy: LockPolicy): Promise<Reservation> {
+  const { rows } = await db.query<AdmittedRow>(
+    RESERVE_SQL,
     [attempt.subjectKey, now.toISOString(), policy.threshold, policy.delaySeconds, policy.maxDelaySeconds, policy.resetSeconds, attempt.email],
   );
   const row = rows[0];
@@ -73,9 +75,11 @@ export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: 
   };
 }
 
+const CLEAR_SQL = preparedStatement('portcullis_clear_login_failures', 'UPDATE login_failures SET failures = 0, locked_until = NULL WHERE subject_key = $1 AND (failures > 0 OR locked_until IS NOT NULL)');
+
 /** A successful login: the count and any lock are cleared (the epoch stays). */
 export async function clearLoginFailures(db: Queryable, subjectKey: string): Promise<void> {
-  await db.query('UPDATE login_failures SET failures = 0, locked_until = NULL WHERE subject_key = $1 AND (failures > 0 OR locked_until IS NOT NULL)', [subjectKey]);
+  await db.query(CLEAR_SQL, [subjectKey]);
 }
 
 export interface LockState {

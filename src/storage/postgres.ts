@@ -1,6 +1,6 @@
 // PostgreSQL through a `pg` pool, with a dedicated connection for LISTEN that reconnects by itself.
 import pg from 'pg';
-import type { Database, NotificationHandler, Queryable, QueryResult } from './database.ts';
+import { preparedName, type Database, type NotificationHandler, type Queryable, type QueryResult } from './database.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -71,7 +71,8 @@ export function openPostgres(options: PostgresOptions): Database {
   return {
     kind: 'postgres',
     async query<Row>(sql: string, params: readonly unknown[] = []) {
-      return toResult<Row>(await pool.query(sql, params as unknown[]));
+      const name = preparedName(sql);
+      return toResult<Row>(await pool.query(name === undefined ? { text: sql, values: params as unknown[] } : { name, text: sql, values: params as unknown[] }));
     },
     async execScript(sql: string) {
       await pool.query(sql);
