@@ -5,7 +5,7 @@ import type { ClientView, ClientViewWithSecret } from '../operations/clients.ts'
 import { DEFAULT_PREVIOUS_SECRET_TTL } from '../operations/clients-secret.ts';
 import { entityTag } from '../operations/entity-tags.ts';
 import { DEFAULT_ID_TOKEN_TTL } from '../../oidc/client-metadata.ts';
-import { date, defined, integer, list, none, text, allPages, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
+import { allPages, date, defined, integer, list, listOrNone, none, numberOrDefault, text, yesOrNo, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 const rateLimit = (perMinute: number | null) => (perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`);
 const lifetime = (seconds: number | null, serverDefault: string) => (seconds === null ? `server default (${serverDefault})` : `${seconds} s`);
@@ -54,20 +54,6 @@ const settingFlags: Record<string, FlagSpec> = {
   'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
   'id-token-ttl': { type: 'string', value: 'seconds', help: `ID token lifetime, 60 to 86400 (default ${DEFAULT_ID_TOKEN_TTL})`, field: 'idTokenTtl' },
   'refresh-token-ttl': { type: 'string', value: 'seconds', help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL (the default)', field: 'refreshTokenTtl' },
-};
-
-/** `--rate-limit default` (and the lifetimes): back to the server default (null). */
-const numberOrDefault = (value: FlagValues[string]) => (text(value) === 'default' ? null : integer(text(value)));
-/** `--redirect-uri none` (and the other lists): empty the list. Not given: unchanged. */
-const listOrNone = (value: FlagValues[string]) => {
-  if (value === undefined) return undefined;
-  const values = list(value);
-  return values.length === 1 && values[0] === 'none' ? [] : values;
-};
-/** `--first-party yes|no`; anything else is passed on for the operation to refuse by name. */
-const yesOrNo = (value: FlagValues[string]) => {
-  const word = text(value)?.toLowerCase();
-  return word === 'yes' || word === 'true' ? true : word === 'no' || word === 'false' ? false : text(value);
 };
 
 export const CLIENT_COMMANDS: readonly CommandSpec[] = [

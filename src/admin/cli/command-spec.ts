@@ -58,6 +58,20 @@ export const defined = (input: Record<string, unknown>) => Object.fromEntries(Ob
 /** `--token-ttl 600` -> 600; anything else is passed on for the operation to refuse by name. */
 export const integer = (value: string | undefined): number | string | undefined => (value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : value);
 
+/** `--rate-limit default` (and the lifetimes): back to the server default (null). */
+export const numberOrDefault = (value: FlagValues[string]) => (text(value) === 'default' ? null : integer(text(value)));
+/** `--redirect-uri none` (and the other lists): empty the list. Not given: unchanged. */
+export const listOrNone = (value: FlagValues[string]) => {
+  if (value === undefined) return undefined;
+  const values = list(value);
+  return values.length === 1 && values[0] === 'none' ? [] : values;
+};
+/** `--first-party yes|no` (true/false too); anything else is passed on for the operation to refuse by name. */
+export const yesOrNo = (value: FlagValues[string]) => {
+  const word = text(value)?.toLowerCase();
+  return word === 'yes' || word === 'true' ? true : word === 'no' || word === 'false' ? false : text(value);
+};
+
 export const date = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 
 export const none = (output: Output, what: string) => output.out(`No ${what} yet.`);

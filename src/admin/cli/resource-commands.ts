@@ -3,7 +3,7 @@ import { CLASSIFICATIONS } from '../../storage/resource-servers.ts';
 import { keyValues, orDash, table, type Output } from '../cli-output.ts';
 import { entityTag } from '../operations/entity-tags.ts';
 import type { ResourceServerView } from '../operations/resources-view.ts';
-import { date, defined, integer, list, none, text, allPages, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
+import { allPages, date, defined, integer, list, none, numberOrDefault, text, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 /** `--scope read` or `--scope "read=Read the things"`. */
 const scopeFlag = (value: string) => {
@@ -153,7 +153,7 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
         ...registryInput(values),
         liveDate: liveDate === 'none' ? null : liveDate,
         scopes: scopes && scopes.length === 1 && scopes[0] === 'none' ? [] : scopes?.map(scopeFlag),
-        tokenTtl: ttl === 'default' ? null : integer(ttl),
+        tokenTtl: numberOrDefault(ttl),
       });
     },
     print(result, output) {

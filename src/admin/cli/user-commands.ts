@@ -8,7 +8,7 @@ import type { UnlockResult } from '../operations/user-lockout.ts';
 import type { MfaResetResult } from '../operations/user-mfa.ts';
 import type { PasswordSet } from '../operations/user-password.ts';
 import { userView } from '../operations/user-ref.ts';
-import { date, defined, none, text, allPages, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
+import { allPages, date, defined, none, text, yesOrNo, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 function printAccount(account: Account, output: Output): void {
   for (const line of keyValues([
@@ -37,12 +37,6 @@ export const userFlags: Record<string, FlagSpec> = {
 };
 /** The user a command acts on: the positional argument, or --user / --email / --id. */
 export const userRef = (values: FlagValues, target: string | undefined) => ({ user: target ?? text(values.user) ?? text(values.email) ?? text(values.id) });
-
-/** `--admin yes|no` (true/false too); anything else is passed on for the operation to refuse by name. */
-const yesOrNo = (value: FlagValues[string]) => {
-  const word = text(value)?.toLowerCase();
-  return word === 'yes' || word === 'true' ? true : word === 'no' || word === 'false' ? false : text(value);
-};
 
 export const USER_COMMANDS: readonly CommandSpec[] = [
   {
