@@ -13,10 +13,6 @@ export function hashClientSecret(key: KeyObject, secret: string): string {
   return PREFIX + createHmac('sha256', key).update(secret, 'utf8').digest('base64url');
 }
 
-export function verifyClientSecret(key: KeyObject, presented: string, storedHash: string): boolean {
-  return constantTimeEqual(hashClientSecret(key, presented), storedHash);
-}
-
 /**
  * Whether `presented` is any of the active secrets (the current one and, during a rotation, the one
  * it replaced). Every hash is compared, each in constant time, whichever matches first: the time

@@ -108,7 +108,6 @@ export async function searchAccounts(db: Queryable, search: AccountSearch): Prom
   return rows.map((row) => withoutCredentials(toAccount(row)));
 }
 
-export const listAccounts = (db: Queryable): Promise<Account[]> => searchAccounts(db, { limit: 1_000_000 });
 
 export async function setAccountDisabled(db: Queryable, id: string, disabled: boolean): Promise<boolean> {
   const { rowCount } = await db.query(

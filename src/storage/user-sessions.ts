@@ -152,6 +152,8 @@ export interface EndedRecords {
   grantIds: string[];
   /** How many tokens and codes (access, refresh, authorization codes ...) held in SQL were deleted. */
   others: number;
+  /** Every record deleted, whatever its kind. */
+  total: number;
 }
 
 /**
@@ -168,5 +170,5 @@ export async function endEverythingOfUser(tx: Queryable, accountId: string): Pro
   );
   const handles = (kind: string) => rows.filter((row) => row.kind === kind && row.handle !== null).map((row) => row.handle!).sort();
   const others = rows.filter((row) => row.kind !== 'Session' && row.kind !== 'Grant').length;
-  return { sessionIds: handles('Session'), grantIds: handles('Grant'), others };
+  return { sessionIds: handles('Session'), grantIds: handles('Grant'), others, total: rows.length };
 }

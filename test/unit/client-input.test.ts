@@ -5,16 +5,9 @@ import { runOperation } from '../../src/admin/operations.ts';
 import { newClientId } from '../../src/admin/operations/clients.ts';
 import { clientCreateInput, planClient, planResources, redirectUriProblem, type ClientCreateInput } from '../../src/admin/client-input.ts';
 import { resourceCreateInput, resourceIdentifierProblem, scopeNameProblem } from '../../src/admin/resource-input.ts';
-import type { ResourceServer } from '../../src/storage/resource-servers.ts';
+import { resourceServer } from '../helpers/resource-server.ts';
 
-const server = (identifier: string, scopes: string[]): ResourceServer => ({
-  identifier,
-  name: identifier,
-  scopes: scopes.map((name) => ({ name, description: '' })),
-  tokenTtl: null,
-  createdAt: '2025-01-01T00:00:00.000Z',
-  updatedAt: '2025-01-01T00:00:00.000Z',
-});
+const server = resourceServer;
 
 const API = server('https://api.example.com', ['read', 'write']);
 const BILLING = server('https://billing.example.com', ['read', 'invoices']);

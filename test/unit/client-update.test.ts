@@ -4,16 +4,9 @@ import { AppError } from '../../src/http/app-error.ts';
 import { clientUpdateInput, PLANNED_METADATA_KEYS, planClient, clientCreateInput } from '../../src/admin/client-input.ts';
 import { planClientUpdate } from '../../src/admin/operations/clients-update.ts';
 import type { StoredClient } from '../../src/storage/clients.ts';
-import type { ResourceServer } from '../../src/storage/resource-servers.ts';
+import { resourceServer } from '../helpers/resource-server.ts';
 
-const server = (identifier: string, scopes: string[]): ResourceServer => ({
-  identifier,
-  name: identifier,
-  scopes: scopes.map((name) => ({ name, description: '' })),
-  tokenTtl: null,
-  createdAt: '2025-01-01T00:00:00.000Z',
-  updatedAt: '2025-01-01T00:00:00.000Z',
-});
+const server = resourceServer;
 const API = server('https://api.example.com', ['read', 'write']);
 const BILLING = server('https://billing.example.com', ['invoices']);
 const SERVERS = [API, BILLING];

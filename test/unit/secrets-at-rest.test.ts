@@ -1,5 +1,5 @@
 import test from 'ava';
-import { generateClientSecret, hashClientSecret, verifyClientSecret } from '../../src/security/client-secrets.ts';
+import { generateClientSecret, hashClientSecret, verifyAnyClientSecret } from '../../src/security/client-secrets.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
 import { decrypt, encrypt } from '../../src/security/encryption.ts';
 
@@ -28,7 +28,7 @@ test('client secrets: 256 bits, stored as a keyed hash that verifies only the ri
   t.not(generateClientSecret(), secret);
   const stored = hashClientSecret(keys.clientSecretKey, secret);
   t.false(stored.includes(secret));
-  t.true(verifyClientSecret(keys.clientSecretKey, secret, stored));
-  t.false(verifyClientSecret(keys.clientSecretKey, `${secret}x`, stored));
-  t.false(verifyClientSecret(deriveKeys('b'.repeat(40)).clientSecretKey, secret, stored), 'useless without the server key');
+  t.true(verifyAnyClientSecret(keys.clientSecretKey, secret, [stored]));
+  t.false(verifyAnyClientSecret(keys.clientSecretKey, `${secret}x`, [stored]));
+  t.false(verifyAnyClientSecret(deriveKeys('b'.repeat(40)).clientSecretKey, secret, [stored]), 'useless without the server key');
 });

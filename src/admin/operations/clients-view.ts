@@ -1,10 +1,14 @@
 // A client as admins see it (API answers, CLI output, and what its entity tag is computed over).
 import type { StoredClient } from '../../storage/clients.ts';
 
-/** Never its secrets or their hashes. */
-export interface ClientView {
-  clientId: string;
-  name: string;
+/** What admins see of the stored client as it is (never a secret or its hash). */
+type StoredSettings = Pick<
+  StoredClient,
+  'clientId' | 'name' | 'firstParty' | 'requireMfa' | 'resources' | 'rateLimitPerMinute' | 'idTokenTtl' | 'refreshTokenTtl' | 'previousSecretExpiresAt' | 'createdAt' | 'updatedAt'
+>;
+
+/** The stored client with its RFC 7591 metadata spelled out. */
+export interface ClientView extends StoredSettings {
   applicationType: string;
   authMethod: string;
   grantTypes: string[];
@@ -12,21 +16,6 @@ export interface ClientView {
   postLogoutRedirectUris: string[];
   backchannelLogoutUri: string | null;
   jwksUri: string | null;
-  firstParty: boolean;
-  /** Its users must sign in with a second factor. */
-  requireMfa: boolean;
-  /** resource identifier -> scopes the client may request for it */
-  resources: Record<string, string[]>;
-  /** Requests per minute to the token-family endpoints; null: the server default. */
-  rateLimitPerMinute: number | null;
-  /** ID token lifetime in seconds; null: the server default. */
-  idTokenTtl: number | null;
-  /** Refresh token lifetime in seconds; null: the server default (REFRESH_TOKEN_TTL). */
-  refreshTokenTtl: number | null;
-  /** Until when the secret replaced by the last rotation is still accepted; null: none is. */
-  previousSecretExpiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);

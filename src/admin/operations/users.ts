@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { findAccountByEmail, insertAccount, searchAccounts, setAccountDisabled, type Account } from '../../storage/accounts.ts';
+import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { conflict, defineOperation, sqlState, recordAdminChange } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
@@ -74,9 +75,10 @@ export const disableUser = defineOperation({
     const result = await ctx.db.transaction(async (tx) => {
       const account = await resolveAccount(tx, input.user);
       await setAccountDisabled(tx, account.id, true);
-      const { rowCount } = await tx.query(`DELETE FROM oidc_models WHERE payload->>'accountId' = $1`, [account.id]);
+      // the same ending as sign-out-everywhere and delete: sessions, grants, and what was issued under them
+      const ended = await endEverythingOfUser(tx, account.id);
       await notifyChange(tx, 'account', account.id);
-      return { ...(await resolveAccount(tx, account.id)), revoked: rowCount };
+      return { ...(await resolveAccount(tx, account.id)), revoked: ended.total };
     });
     await recordAdminChange(ctx, 'user.disabled', { type: 'user', id: result.id }, { endedRecords: result.revoked });
     return result;
