@@ -1,10 +1,11 @@
 // CPU readings around a measured round. Throughput alone cannot tell a slower target from a busier
 // host, so each round also records the CPU time it cost: in the target process (the figure that
-// compares the targets), in this load generator, and on the whole host (which also counts
-// PostgreSQL, Redis and the kernel — the work a Portcullis target hands off). A loaded host is
-// reported, since its figures are noisy.
-import { readFileSync } from 'node:fs';
+// compares the targets) and its main thread, in this load generator, in the PostgreSQL and Redis
+// processes, and on the whole host (which adds the kernel's own work, such as loopback traffic).
+// A loaded host is reported, since its figures are noisy.
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import type { CpuTimes } from './bench-harness.ts';
 
 /**
  * Busy CPU time of the whole host so far, ms (Linux /proc/stat, in clock ticks of 10 ms): the
@@ -20,13 +21,60 @@ export function hostBusyMs(): number {
   }
 }
 
-/** What one measured round cost: wall time, and CPU time in the target, here and on the whole host. */
+/** The host's database and cache servers, whose CPU time a Portcullis target hands off to them. */
+const SERVICE_COMMANDS = new Set(['postgres', 'redis-server']);
+
+/** CPU time so far (ms, 10 ms ticks) of each live PostgreSQL and Redis process on this host, by pid (Linux). */
+function serviceBusyMs(): Map<string, { command: string; busyMs: number }> {
+  const busy = new Map<string, { command: string; busyMs: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return busy;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!SERVICE_COMMANDS.has(command)) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      busy.set(pid, { command, busyMs: (Number(fields[11]) + Number(fields[12])) * 10 });
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return busy;
+}
+
+/** CPU each service used between two readings: a process that started since counts in full, one that ended is lost. */
+function serviceBusySince(before: Map<string, { busyMs: number }>): ServicesBusy {
+  const used: ServicesBusy = { postgresMs: 0, redisMs: 0 };
+  for (const [pid, { command, busyMs }] of serviceBusyMs()) {
+    const spent = busyMs - (before.get(pid)?.busyMs ?? 0);
+    if (command === 'postgres') used.postgresMs += spent;
+    else used.redisMs += spent;
+  }
+  return used;
+}
+
+/** CPU time of the PostgreSQL and the Redis processes, ms (10 ms steps); NaN where unknown */
+export interface ServicesBusy {
+  postgresMs: number;
+  redisMs: number;
+}
+
+/** What one measured round cost: wall time, and CPU time in the target, here, in the services and on the whole host. */
 export interface RoundCost {
   elapsedMs: number;
   /** CPU time the target process used during the round, µs */
   cpuMicros: number;
+  /** CPU time the target's main thread used during the round, µs (10 ms steps); NaN where unknown */
+  mainThreadCpuMicros: number;
   /** CPU time this load generator used during the round, µs */
   generatorCpuMicros: number;
+  /** CPU time PostgreSQL and Redis processes used during the round */
+  services: ServicesBusy;
   /** busy CPU time of the whole host during the round (every process and the kernel), ms; NaN if unknown */
   hostBusyMs: number;
 }
@@ -35,8 +83,9 @@ export interface RoundCost {
  * Times `work` against `target` and reads what it cost in CPU. The target is asked for its CPU time
  * before the clock starts and after it stops, so those IPC round trips stay out of `elapsedMs`.
  */
-export async function measure<T>(target: { cpuMicros(): Promise<number> }, work: () => Promise<T>): Promise<{ value: T; cost: RoundCost }> {
-  const cpuBefore = await target.cpuMicros();
+export async function measure<T>(target: { cpuTimes(): Promise<CpuTimes> }, work: () => Promise<T>): Promise<{ value: T; cost: RoundCost }> {
+  const cpuBefore = await target.cpuTimes();
+  const servicesBefore = serviceBusyMs();
   const generatorBefore = process.cpuUsage();
   const hostBefore = hostBusyMs();
   const started = performance.now();
@@ -44,8 +93,19 @@ export async function measure<T>(target: { cpuMicros(): Promise<number> }, work:
   const elapsedMs = performance.now() - started;
   const hostUsed = hostBusyMs() - hostBefore;
   const generator = process.cpuUsage(generatorBefore);
-  const cpuUsed = (await target.cpuMicros()) - cpuBefore;
-  return { value, cost: { elapsedMs, cpuMicros: cpuUsed, generatorCpuMicros: generator.user + generator.system, hostBusyMs: hostUsed } };
+  const servicesUsed = servicesBefore.size > 0 ? serviceBusySince(servicesBefore) : { postgresMs: NaN, redisMs: NaN };
+  const cpuAfter = await target.cpuTimes();
+  return {
+    value,
+    cost: {
+      elapsedMs,
+      cpuMicros: cpuAfter.processMicros - cpuBefore.processMicros,
+      mainThreadCpuMicros: cpuAfter.mainThreadMicros - cpuBefore.mainThreadMicros,
+      generatorCpuMicros: generator.user + generator.system,
+      services: servicesUsed,
+      hostBusyMs: hostUsed,
+    },
+  };
 }
 
 /**

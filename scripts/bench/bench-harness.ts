@@ -20,8 +20,15 @@ export interface Target<Key extends string, Info, Reply extends Message = Target
   readonly info: Info;
   /** Sends `message` and resolves with the target's next reply of `type`; rejects if it exits first. */
   request<T extends Reply['type']>(message: Request, type: T): Promise<Extract<Reply, { type: T }>>;
-  /** CPU time (user + system, µs) the whole target process has used so far, its worker threads included. */
-  cpuMicros(): Promise<number>;
+  /** CPU time (user + system) the target has used so far. */
+  cpuTimes(): Promise<CpuTimes>;
+}
+
+export interface CpuTimes {
+  /** the whole process, its worker threads included, µs */
+  processMicros: number;
+  /** its main thread (the event loop) alone, µs in 10 ms steps; NaN where unknown (off Linux) */
+  mainThreadMicros: number;
 }
 
 /** Any target, whatever it reports and whatever messages it speaks. */
@@ -62,8 +69,11 @@ export async function startTarget<T extends AnyTarget>(key: T['key'], file: stri
       child.once('exit', onExit);
       child.send(message);
     });
-  const cpuMicros = async () => ((await request({ type: 'cpu' } satisfies ParentMessage, 'cpu')) as Extract<TargetMessage, { type: 'cpu' }>).micros;
-  return { key, info, request, cpuMicros } as unknown as T;
+  const cpuTimes = async (): Promise<CpuTimes> => {
+    const reply = (await request({ type: 'cpu' } satisfies ParentMessage, 'cpu')) as Extract<TargetMessage, { type: 'cpu' }>;
+    return { processMicros: reply.micros, mainThreadMicros: reply.mainThreadMicros ?? NaN };
+  };
+  return { key, info, request, cpuTimes } as unknown as T;
 }
 
 /** Asks every live target to stop (it cleans up, then exits); kills one that takes over 15 s. */
