@@ -7,6 +7,7 @@ import type { Database } from './storage/database.ts';
 import type { RegistryCache } from './oidc/registry-cache.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { errorHandler } from './http/error-handler.ts';
+import type { CookieSigner } from './http/cookie-signer.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
@@ -31,7 +32,7 @@ export interface AppDeps {
   cache: RegistryCache;
   host: ProviderHost;
   render: RenderView;
-  cookieKeys: readonly string[];
+  cookieSigner: CookieSigner;
   readiness: ReadinessCheck[];
   metrics: Metrics;
   audit: AuditTrail;
@@ -50,7 +51,9 @@ const onlyFor = (matches: (path: string) => boolean, middleware: Koa.Middleware)
   matches(ctx.path) ? middleware(ctx, next) : next();
 
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy, keys: [...deps.cookieKeys] });
+  const app = new Koa({ proxy: deps.config.trustProxy });
+  // signed cookies, ours and oidc-provider's (it runs on this app's context): Keygrip's format
+  app.keys = deps.cookieSigner;
   app.silent = true; // errors are logged by our own middleware, with the request id
 
   app.use(deps.metrics.httpMiddleware());

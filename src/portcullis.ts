@@ -19,6 +19,7 @@ import { instrumentDatabase } from './storage/instrumented-database.ts';
 import { attachProviderAudit } from './oidc/provider-audit.ts';
 import type { AuditTrail } from './security/audit/audit-event.ts';
 import { createAuditTrail } from './security/audit/audit-writer.ts';
+import { createCookieSigner } from './http/cookie-signer.ts';
 import { deriveKeys, type DerivedKeys } from './security/derived-keys.ts';
 import { ensureSigningKeys, loadPrivateJwks } from './security/signing-keys.ts';
 import type { Stores } from './storage/stores.ts';
@@ -57,6 +58,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const { redis } = stores;
   redis?.on('error', () => metrics.storeFailure('redis'));
   const keys = deriveKeys(config.secretKey);
+  const cookieSigner = createCookieSigner(keys.cookieKeys);
   await ensureSigningKeys(db, keys.encryptionKey);
   const audit = overrides.audit ?? createAuditTrail({ db, key: keys.auditKey, logger });
 
@@ -81,7 +83,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     const jwks = await loadPrivateJwks(db, keys.encryptionKey);
     const provider = createProvider({
       config, jwks, adapter, findAccount, cache, pages, findClientMetadata,
-      cookieKeys: keys.cookieKeys,
+      cookieSigner,
       clientSecretKey: keys.clientSecretKey,
       needsSecondFactor: mfa.needsSecondFactor, now,
     });
@@ -110,7 +112,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     { name: 'database', check: () => db.query('SELECT 1') },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieKeys: keys.cookieKeys, keys, readiness, metrics, audit, createLimiter, now,
+  const app = createApp({ config, logger, db, cache, host, render, cookieSigner, keys, readiness, metrics, audit, createLimiter, now,
     signIn: { authenticator, guard, mfa, signInStates, keys, accountSessions },
   });
   return {

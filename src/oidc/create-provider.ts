@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
+import type { CookieSigner } from '../http/cookie-signer.ts';
 import type { Config } from '../config.ts';
 import { verifyAnyClientSecret } from '../security/client-secrets.ts';
 import { DEFAULT_ID_TOKEN_TTL, EXTRA_CLIENT_PROPERTIES } from './client-metadata.ts';
@@ -24,7 +25,8 @@ export interface PageRenderer {
 export interface ProviderDeps {
   config: Config;
   jwks: { keys: JWK[] };
-  cookieKeys: readonly string[];
+  /** Signs and verifies the provider's cookies (the app's own signer: one format, one set of keys). */
+  cookieSigner: CookieSigner;
   clientSecretKey: KeyObject;
   adapter: NonNullable<Configuration['adapter']>;
   findAccount: NonNullable<Configuration['findAccount']>;
@@ -77,9 +79,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     extraClientMetadata: { properties: Object.values(EXTRA_CLIENT_PROPERTIES) },
     cookies: {
-      keys: [...deps.cookieKeys],
+      keys: deps.cookieSigner,
       names: { session: https ? '__Host-portcullis.session' : 'portcullis.session', interaction: 'portcullis.interaction', resume: 'portcullis.resume' },
-      // signed with `keys` (Keygrip) by default; Secure is added automatically on https
+      // signed with `keys` (Keygrip's format, cookie-signer.ts); Secure is added automatically on https
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
