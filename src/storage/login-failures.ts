@@ -75,7 +75,13 @@ export async function reserveLoginAttempt(db: Queryable, attempt: { subjectKey: 
   };
 }
 
-const CLEAR_SQL = preparedStatement('portcullis_clear_login_failures', 'UPDATE login_failures SET failures = 0, locked_until = NULL WHERE subject_key = $1 AND (failures > 0 OR locked_until IS NOT NULL)');
+// Committed without waiting for the WAL to reach the disk (synchronous_commit off, for this
+// statement's transaction only). The clear is the one write of a login that may be lost in a crash
+// of PostgreSQL: the count then stays one success too high, which errs towards locking. It saves a
+// disk flush per login (~0.3 ms of host CPU in bench:login) on the path where the CPU goes to argon2.
+const CLEAR_SQL = preparedStatement('portcullis_clear_login_failures', `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
+     UPDATE login_failures SET failures = 0, locked_until = NULL FROM relaxed
+     WHERE subject_key = $1 AND (failures > 0 OR locked_until IS NOT NULL)`);
 
 /** A successful login: the count and any lock are cleared (the epoch stays). */
 export async function clearLoginFailures(db: Queryable, subjectKey: string): Promise<void> {
