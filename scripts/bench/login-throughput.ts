@@ -3,7 +3,8 @@
 // login / argon2 >= 0.90.
 //
 //   node scripts/bench/login-throughput.ts [--requests N] [--concurrency C] [--warmup W]
-//                                          [--rounds R] [--log-level L] [--profile [--profile-dir DIR]]
+//                                          [--rounds R] [--log-level L] [--login-target portcullis|floor]
+//                                          [--profile [--profile-dir DIR]]
 //   npm run bench:login -- [same flags]
 //
 //   --requests N      measured logins, and as many measured verifies, per target (default 800),
@@ -13,6 +14,10 @@
 //   --warmup W        unmeasured logins (verifies) per target before the first round (default 80)
 //   --rounds R        measured rounds per target, run A B | B A | A B ... so drift cancels (default 4)
 //   --log-level L     Portcullis log level (default silent; `info` logs each request to /dev/null)
+//   --login-target T  what logs in (default portcullis): `floor` is scripts/bench/floor-target.ts,
+//                     the least work any login with Portcullis' guarantees must do (Redis
+//                     interaction, the lockout statements, argon2id, the audit writer) on bare
+//                     node:http; its ratio is the ceiling this host allows any implementation
 //   --profile         also record a V8 CPU profile of the Portcullis process' main thread during the
 //                     measured rounds (argon2 runs on the threadpool, outside it), print where the
 //                     JavaScript time of a login went, and keep the .cpuprofile file (the profiler
@@ -63,10 +68,16 @@ const REDIRECT_URI = 'http://127.0.0.1:8080/callback'; // what createTestClient 
 const REQUEST_TIMEOUT_MS = 15_000;
 
 const { values: args } = parseArgs({
-  options: benchOptions({ requests: 800, concurrency: 4, warmup: 80 }),
+  options: { ...benchOptions({ requests: 800, concurrency: 4, warmup: 80 }), 'login-target': { type: 'string', default: 'portcullis' } },
   strict: true,
 });
 const { requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, rounds: ROUNDS } = loadSizes(args);
+/** What logs in: Portcullis, or the floor (the least work a login with its guarantees must do). */
+const LOGIN_TARGET_FILES: Record<string, string> = { portcullis: './login-target.ts', floor: './floor-target.ts' };
+if (!LOGIN_TARGET_FILES[args['login-target']]) {
+  console.error(`--login-target must be portcullis or floor (got ${args['login-target']})`);
+  process.exit(2);
+}
 
 type LoginTarget = Target<'login' | 'argon2', LoginTargetInfo, TargetMessage | LoginTargetMessage, ParentMessage | LoginParentMessage>;
 
@@ -204,7 +215,7 @@ async function main(): Promise<number> {
     `login-throughput: POST /interaction/:uid/login (right password) vs argon2id verify, ${REQUESTS} measured per target in ${ROUNDS} round(s) after ${WARMUP} warm-up, ` +
       `concurrency ${CONCURRENCY}, UV_THREADPOOL_SIZE ${threadpool}, ${availableParallelism()} CPUs, Node ${process.version}`,
   );
-  const login = await startTarget<LoginTarget>('login', './login-target.ts', {
+  const login = await startTarget<LoginTarget>('login', LOGIN_TARGET_FILES[args['login-target']]!, {
     env: { BENCH_LOGIN_TARGET: 'portcullis', BENCH_LOG_LEVEL: args['log-level'] },
     quietStdout: args['log-level'] !== 'silent',
   });
