@@ -1,12 +1,13 @@
 // Isolated real stores for tests: a fresh PostgreSQL database or PGlite instance per call and a
 // fresh Redis key prefix, each removed again by `dispose`. Parallel runs and reruns never collide.
+// An embedded database is a copy of one migrated instance per test process, which makes it cheap.
 // The real PostgreSQL and Redis are required: an unreachable server fails the test, never skips it.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Database } from '../../src/storage/database.ts';
 import { migrate } from '../../src/storage/migrate.ts';
-import { openPglite } from '../../src/storage/pglite.ts';
+import { openPglite, openPgliteFromDump } from '../../src/storage/pglite.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -23,35 +24,75 @@ export interface TestDatabase {
 
 const uniqueName = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(5).toString('hex')}`;
 
-/** A migrated, empty database of the given backend. */
-export async function createTestDatabase(backend: BackendName): Promise<TestDatabase> {
-  if (backend === 'pglite') {
-    const db = await openPglite(undefined);
-    await migrate(db);
-    return { db, url: undefined, dispose: () => db.close() };
-  }
-  const name = uniqueName('portcullis_test');
+// Starting PGlite runs initdb inside the WASM (~2 s of CPU); starting it from a dump of a data
+// directory skips that (~0.4 s). So each test process migrates one instance once, lazily, and every
+// embedded test database is an independent in-memory copy of its dump.
+let migratedPgliteDump: Promise<Blob> | undefined;
+
+function pgliteTemplateDump(): Promise<Blob> {
+  migratedPgliteDump ??= (async () => {
+    const template = await openPglite(undefined);
+    try {
+      await migrate(template);
+      return await template.pglite.dumpDataDir('none');
+    } finally {
+      await template.close();
+    }
+  })().catch((error: unknown) => {
+    migratedPgliteDump = undefined; // a failed build fails this test only; the next one tries again
+    throw error;
+  });
+  return migratedPgliteDump;
+}
+
+/** An admin connection to the server of TEST_DATABASE_URL; unreachable means the run fails. */
+async function connectAdmin(): Promise<pg.Client> {
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3_000 });
   try {
     await admin.connect();
   } catch (error) {
     throw new Error(`PostgreSQL is required for the integration tests (${TEST_DATABASE_URL}): ${(error as Error).message}`);
   }
-  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  await admin.end();
+  return admin;
+}
+
+const databaseUrl = (name: string) => {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  const db = openPostgres({ connectionString: url.toString(), max: 5, connectionTimeoutMillis: 15_000 });
+  return url.toString();
+};
+
+async function dropDatabase(name: string): Promise<void> {
+  const admin = await connectAdmin();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A migrated, empty database of the given backend. */
+export async function createTestDatabase(backend: BackendName): Promise<TestDatabase> {
+  if (backend === 'pglite') {
+    const db = await openPgliteFromDump(await pgliteTemplateDump());
+    return { db, url: undefined, dispose: () => db.close() };
+  }
+  const name = uniqueName('portcullis_test');
+  const admin = await connectAdmin();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = databaseUrl(name);
+  const db = openPostgres({ connectionString: url, max: 5, connectionTimeoutMillis: 15_000 });
   await migrate(db);
   return {
     db,
-    url: url.toString(),
+    url,
     async dispose() {
       await db.close();
-      const cleaner = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await cleaner.connect();
-      await cleaner.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      await cleaner.end();
+      await dropDatabase(name);
     },
   };
 }

@@ -2,7 +2,6 @@
 // PGlite, SqlAdapter on PostgreSQL and RedisAdapter on Redis, each test on its own fresh store.
 // Then the factory: routing between SQL and Redis, grant revocation across both, pruning.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { PGlite } from '@electric-sql/pglite';
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import Provider, { errors } from 'oidc-provider';
@@ -18,9 +17,8 @@ import { storageId } from '../../src/oidc/adapters/hashed-id-adapter.ts';
 import { RedisAdapter, revokeRedisGrant } from '../../src/oidc/adapters/redis-adapter.ts';
 import { revokeSqlGrant, SqlAdapter } from '../../src/oidc/adapters/sql-adapter.ts';
 import type { Database } from '../../src/storage/database.ts';
-import { wrapPglite } from '../../src/storage/pglite.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
-import { createTestDatabase, createTestRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/stores.ts';
+import { createTestDatabase, createTestRedis, TEST_REDIS_URL } from '../helpers/stores.ts';
 
 type Backend = 'pglite' | 'postgres' | 'redis';
 type AdapterFor = (model: string) => Adapter;
@@ -37,23 +35,11 @@ interface Harness {
   revoked: string[];
 }
 
-// Booting PGlite (WASM) costs seconds of CPU, a dozen at once starve the test run; so one migrated
-// instance is booted per file and every test gets its own clone of it.
-let pgliteTemplate: Promise<TestDatabase> | undefined;
-test.after.always(async () => (await pgliteTemplate)?.dispose());
-
 /** A fresh, migrated, isolated database, disposed when the test ends. */
 async function createDatabase(t: ExecutionContext, backend: 'pglite' | 'postgres'): Promise<{ db: Database; url?: string }> {
-  if (backend === 'postgres') {
-    const store = await createTestDatabase('postgres');
-    t.teardown(() => store.dispose());
-    return { db: store.db, url: store.url };
-  }
-  pgliteTemplate ??= createTestDatabase('pglite');
-  const template = (await pgliteTemplate).db as ReturnType<typeof wrapPglite>;
-  const db = wrapPglite((await template.pglite.clone()) as PGlite);
-  t.teardown(() => db.close());
-  return { db };
+  const store = await createTestDatabase(backend);
+  t.teardown(() => store.dispose());
+  return store.url ? { db: store.db, url: store.url } : { db: store.db };
 }
 
 /** Opens a fresh isolated store of `backend`, disposed when the test ends. */
@@ -147,7 +133,7 @@ async function assertOneWinner(t: ExecutionContext, attempts: Promise<void>[]): 
 }
 
 /**
- * PGlite runs its WASM on this thread: while it clones, pg connections and timers of concurrent
+ * PGlite runs its WASM on this thread: while it starts, pg connections and timers of concurrent
  * tests starve (pg's 3 s connect timeout fires on a loaded box). Serial tests run first in ava, so
  * the PGlite cases go serially before the concurrent PostgreSQL and Redis ones.
  */

@@ -1,7 +1,6 @@
 // Second-factor storage on both SQL backends: TOTP enrolment and single-use steps, recovery codes,
 // the factor summary and removal; on PostgreSQL also two connections racing for the same code.
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import type { PGlite } from '@electric-sql/pglite';
 import test, { type ExecutionContext } from 'ava';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
 import { generateTotpSecret } from '../../src/accounts/totp.ts';
@@ -20,28 +19,16 @@ import {
   useRecoveryCode,
   useTotpStep,
 } from '../../src/storage/mfa.ts';
-import { wrapPglite } from '../../src/storage/pglite.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/stores.ts';
+import { createTestDatabase } from '../helpers/stores.ts';
 
 type Backend = 'pglite' | 'postgres';
 
-// One migrated PGlite per file, cloned per test (booting the WASM costs seconds of CPU).
-let pgliteTemplate: Promise<TestDatabase> | undefined;
-test.after.always(async () => (await pgliteTemplate)?.dispose());
-
 /** A fresh, migrated, isolated database, disposed when the test ends. */
 async function open(t: ExecutionContext, backend: Backend): Promise<{ db: Database; url: string | undefined }> {
-  if (backend === 'postgres') {
-    const store = await createTestDatabase('postgres');
-    t.teardown(() => store.dispose());
-    return { db: store.db, url: store.url };
-  }
-  pgliteTemplate ??= createTestDatabase('pglite');
-  const template = (await pgliteTemplate).db as ReturnType<typeof wrapPglite>;
-  const db = wrapPglite((await template.pglite.clone()) as PGlite);
-  t.teardown(() => db.close());
-  return { db, url: undefined };
+  const store = await createTestDatabase(backend);
+  t.teardown(() => store.dispose());
+  return { db: store.db, url: store.url };
 }
 
 const newAccount = async (db: Database) =>
@@ -60,7 +47,7 @@ const KEY = randomBytes(32);
 const RECOVERY_KEY = createSecretKey(randomBytes(32));
 const STEP = 56_666_667; // a realistic step: late 2023
 
-/** PGlite clones run on this thread; serially first, then the PostgreSQL cases concurrently. */
+/** PGlite starts on this thread; serially first, then the PostgreSQL cases concurrently. */
 const testOn = (backend: Backend) => (backend === 'pglite' ? test.serial : test);
 
 for (const backend of ['pglite', 'postgres'] as const) {
