@@ -157,36 +157,6 @@ for (const backend of BACKENDS) {
     t.is(timed.pending(), 0, 'written by the interval alone, without a flush call');
   });
 
-  test.serial(title('a writer that wrote the head last appends its next batch in one statement; after another writer, it reads the head again'), async (t) => {
-    const { db } = await database(t, backend);
-    const key = newKey();
-    const statements: string[] = [];
-    const counted: Database = {
-      ...db,
-      query: (sql, params) => {
-        statements.push(sql);
-        return db.query(sql, params);
-      },
-      transaction: (work) => db.transaction((tx) => work({ ...tx, query: (sql, params) => (statements.push(sql), tx.query(sql, params)) })),
-    };
-    const audit = trail(t, counted, key, { flushIntervalMs: 60_000 });
-    const other = trail(t, db, key, { flushIntervalMs: 60_000 });
-    const batch = async (writer: typeof audit, n: number) => {
-      statements.length = 0;
-      writer.record(loginEvent(n));
-      await writer.flush();
-      return statements.length;
-    };
-    t.true((await batch(audit, 1)) > 1, 'the first batch reads the head in a transaction');
-    t.is(await batch(audit, 2), 1);
-    t.is(await batch(audit, 3), 1);
-    await batch(other, 4);
-    t.true((await batch(audit, 5)) > 1, 'the head moved: the append is refused and the transaction runs');
-    t.is(await batch(audit, 6), 1);
-    t.deepEqual(await seqsAndNs(db), [1, 2, 3, 4, 5, 6].map((n) => ({ seq: n, n })));
-    t.like(await verifyAuditChain(db, key), { ok: true, checked: 6 });
-  });
-
   test.serial(title('recordDurable resolves once the event (and everything before it) is stored'), async (t) => {
     const { db } = await database(t, backend);
     const audit = trail(t, db, newKey(), { flushIntervalMs: 60_000 });

@@ -1,7 +1,6 @@
 // SQL shared by the audit writer and the audit queries: the row shape of `audit_events`, reading the
 // head of the chain, and the parameterised multi-row insert (placeholders only, never values).
 import type { Queryable } from '../../storage/database.ts';
-import { sqlState } from '../../storage/store-errors.ts';
 import type { AuditOutcome } from './audit-event.ts';
 import { GENESIS_HASH, type AuditAnchor, type ChainedAuditEvent } from './audit-chain.ts';
 
@@ -81,8 +80,6 @@ export async function readHead(tx: Queryable): Promise<{ seq: number; hash: stri
   return { seq: 0, hash: GENESIS_HASH };
 }
 
-const INSERT_EVENTS = `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS}`;
-
 /** The row type of one event as JSON, in the table's column order. */
 const EVENT_RECORD =
   'seq bigint, id uuid, occurred_at timestamptz, type text, outcome text, actor_type text, actor_id text, target_type text, ' +
@@ -95,37 +92,6 @@ const EVENT_RECORD =
  */
 export async function insertEvents(tx: Queryable, events: readonly ChainedAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.query(`${INSERT_EVENTS} FROM jsonb_to_recordset($1::jsonb) AS e(${EVENT_RECORD})`, [eventsJson(events)]);
-}
-
-/**
- * Appends `events`, chained onto `head`, in one statement and its own implicit transaction, if `head`
- * is still the last event; returns false, having written nothing, when it is not (another process
- * appended, or a prune replaced it). A writer that knows the head it wrote last so skips the
- * transaction, lock and read of the head it would otherwise open (five round trips become one).
- * The statement sees the events committed before it started; it cannot fork the chain with one
- * committed after: seq is the primary key, so an event stored at head.seq + 1 meanwhile makes it
- * fail with a unique violation (the check sees committed and committing rows). The advisory lock,
- * taken before any row is inserted, keeps it out of a prune in progress.
- */
-export async function appendAfterHead(db: Queryable, head: { seq: number; hash: string }, events: readonly ChainedAuditEvent[]): Promise<boolean> {
-  try {
-    const { rowCount } = await db.query(
-      `WITH locked AS (SELECT pg_advisory_xact_lock(hashtext($2)))
-       ${INSERT_EVENTS} FROM jsonb_to_recordset($1::jsonb) AS e(${EVENT_RECORD}), locked
-       WHERE EXISTS (SELECT 1 FROM audit_events WHERE seq = $3 AND hash = $4)
-         AND NOT EXISTS (SELECT 1 FROM audit_events WHERE seq > $3)`,
-      [eventsJson(events), AUDIT_LOCK_KEY, head.seq, head.hash],
-    );
-    return rowCount === events.length;
-  } catch (error) {
-    if (sqlState(error) === '23505') return false;
-    throw error;
-  }
-}
-
-/** The batch as one JSON document, for jsonb_to_recordset. */
-function eventsJson(events: readonly ChainedAuditEvent[]): string {
   const rows = events.map((event) => ({
     seq: event.seq,
     id: event.id,
@@ -144,7 +110,10 @@ function eventsJson(events: readonly ChainedAuditEvent[]): string {
     prev_hash: event.prevHash,
     hash: event.hash,
   }));
-  return JSON.stringify(rows);
+  await tx.query(
+    `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS e(${EVENT_RECORD})`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /** The ids among `ids` that are already stored (a retried batch may have been committed before). */

@@ -6,9 +6,6 @@
 //   read the head (last event, else the retention anchor, else genesis)
 //   assign seq / prev_hash / hash in queue order, one multi-row INSERT
 //
-// or, while the writer knows the head because it wrote it last, one statement that appends after
-// that head if it is still the head (audit-sql.ts `appendAfterHead`), else the transaction above.
-//
 // Faults: when the store is down the events stay queued, in order, and are retried with an
 // exponential backoff (a warning per failed attempt); nothing is dropped, nothing throws into the
 // process. A batch whose commit may have succeeded before the connection broke is checked by id
@@ -23,7 +20,7 @@ import { isStoreUnavailable } from '../../storage/store-errors.ts';
 import { chainEvents, type AuditEventFields } from './audit-chain.ts';
 import type { AuditEventInput, AuditTrail } from './audit-event.ts';
 import { normalizeAuditEvent } from './audit-input.ts';
-import { appendAfterHead, existingIds, insertEvents, lockChain, readHead } from './audit-sql.ts';
+import { existingIds, insertEvents, lockChain, readHead } from './audit-sql.ts';
 
 /** What the writer logs (a pino Logger fits). */
 export interface AuditLogger {
@@ -116,34 +113,18 @@ export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
     timer.unref();
   }
 
-  /** The last event this writer stored, while no write of it has failed since. */
-  let lastWritten: { seq: number; hash: string } | undefined;
-
   async function writeBatch(batch: readonly Pending[]): Promise<void> {
-    const known = lastWritten;
-    lastWritten = undefined; // until this write is known to have happened
-    // a batch that may have been committed already needs the transaction's check by id
-    if (known && !batch.some((item) => item.attempted)) {
-      const chained = chainEvents(key, known.seq, known.hash, batch.map((item) => item.fields));
-      if (await appendAfterHead(db, known, chained)) {
-        lastWritten = chained.at(-1);
-        return;
-      }
-    }
-    const written = await db.transaction(async (tx) => {
+    await db.transaction(async (tx) => {
       await lockChain(tx);
       let items = batch;
       if (batch.some((item) => item.attempted)) {
         const stored = await existingIds(tx, batch.map((item) => item.fields.id));
         items = batch.filter((item) => !stored.has(item.fields.id));
       }
-      if (items.length === 0) return [];
+      if (items.length === 0) return;
       const head = await readHead(tx);
-      const chained = chainEvents(key, head.seq, head.hash, items.map((item) => item.fields));
-      await insertEvents(tx, chained);
-      return chained;
+      await insertEvents(tx, chainEvents(key, head.seq, head.hash, items.map((item) => item.fields)));
     });
-    lastWritten = written.at(-1);
   }
 
   /** Rejects every durable event still queued and takes it out: its caller fails closed. */
