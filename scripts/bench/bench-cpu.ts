@@ -21,6 +21,21 @@ export function hostBusyMs(): number {
   }
 }
 
+/**
+ * A process' or thread's command and CPU time so far (utime + stime, ms, 10 ms ticks) from its
+ * /proc/.../stat; undefined when it cannot be read (off Linux, or the process ended). The command
+ * may itself hold ") ", so the fields are read after the last one.
+ */
+export function readProcStat(path: string): { command: string; busyMs: number } | undefined {
+  try {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), busyMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The host's database and cache servers, whose CPU time a Portcullis target hands off to them. */
 const SERVICE_COMMANDS = new Set(['postgres', 'redis-server']);
 
@@ -34,15 +49,8 @@ function serviceBusyMs(): Map<string, { command: string; busyMs: number }> {
     return busy;
   }
   for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!SERVICE_COMMANDS.has(command)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      busy.set(pid, { command, busyMs: (Number(fields[11]) + Number(fields[12])) * 10 });
-    } catch {
-      // the process ended between the listing and the read
-    }
+    const stat = readProcStat(`/proc/${pid}/stat`); // undefined: it ended between the listing and the read
+    if (stat && SERVICE_COMMANDS.has(stat.command)) busy.set(pid, stat);
   }
   return busy;
 }

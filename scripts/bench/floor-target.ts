@@ -6,7 +6,7 @@
 // verifies the argon2id hash, clears the count, queues an audit event (the same batched, chained
 // writer), stores the interaction's result in Redis and answers 303. Same stores and setup as the
 // Portcullis target (test helpers: an isolated database and Redis prefix, dropped on stop), the
-// same 64 users and password hashes.
+// same users and password hashes (bench-users.ts).
 //
 //   GET  /auth                       a new interaction in Redis; 303 to /interaction/:uid with its cookie
 //   GET  /interaction/:uid           a page holding the login form's action
@@ -16,20 +16,18 @@ import { once } from 'node:events';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase, createTestRedis } from '../../test/helpers/stores.ts';
-import { createUser, PASSWORD } from '../../test/helpers/fixtures.ts';
 import { loginSubject } from '../../src/accounts/lockout.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { parseConfig, type LockoutSettings } from '../../src/config.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
 import { createAuditTrail } from '../../src/security/audit/audit-writer.ts';
-import { findAccountByEmail } from '../../src/storage/accounts.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { clearLoginFailures, reserveLoginAttempt } from '../../src/storage/login-failures.ts';
 import type { Redis } from 'ioredis';
 import type { LoginTargetInfo, LoginTargetMessage } from './login-target.ts';
 import { stopOnRequest } from './target-ipc.ts';
+import { createBenchUsers } from './bench-users.ts';
 
-const USERS = 64;
 const INTERACTION_TTL_SECONDS = 600;
 
 interface FloorDeps {
@@ -106,16 +104,12 @@ stopOnRequest(async () => {
   await redis.dispose();
   await database.dispose();
 });
-const emails: string[] = [];
-for (let index = 0; index < USERS; index++) emails.push((await createUser(database.db)).email);
-const stored = await findAccountByEmail(database.db, emails[0]!);
+const users = await createBenchUsers(database.db);
 const { port } = server.address() as AddressInfo;
 const target: LoginTargetInfo = {
   name: 'floor: the least a login must do (node:http, Redis, the lockout statements, argon2id, audit)',
   issuer: `http://127.0.0.1:${port}`,
   clientId: 'floor',
-  emails,
-  password: PASSWORD,
-  passwordHash: stored!.passwordHash!,
+  ...users,
 };
 process.send({ type: 'ready', target } satisfies LoginTargetMessage);

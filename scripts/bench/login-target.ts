@@ -11,9 +11,9 @@
 // neither shares an event loop with the load generator. The `stop` and `cpu` messages of
 // target-ipc.ts apply to both; BENCH_LOG_LEVEL sets Portcullis' log level (default silent).
 import { BACKENDS, startTestServer } from '../../test/helpers/server.ts';
-import { createTestClient, createUser, PASSWORD } from '../../test/helpers/fixtures.ts';
+import { createTestClient } from '../../test/helpers/fixtures.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
-import { findAccountByEmail } from '../../src/storage/accounts.ts';
+import { createBenchUsers } from './bench-users.ts';
 import { inParallel } from './bench-load.ts';
 import { stopOnRequest } from './target-ipc.ts';
 
@@ -42,9 +42,6 @@ const BENCH_LOGIN_ENV: Record<string, string> = {
   LOGIN_PAIR_FAILURES_PER_HOUR: '1000',
 };
 
-/** Users who log in in turn: more than any concurrency the benchmark runs at. */
-const BENCH_USERS = 64;
-
 const ready = (target: LoginTargetInfo) => process.send!({ type: 'ready', target } satisfies LoginTargetMessage);
 
 async function portcullisTarget(): Promise<void> {
@@ -53,14 +50,9 @@ async function portcullisTarget(): Promise<void> {
   const server = await startTestServer(backend, { env: BENCH_LOGIN_ENV, logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent' });
   stopOnRequest(() => server.close());
   try {
-    // Many users log in at once, as on a real server: one account signing in from several requests
-    // at the same moment would be counted by the lockout while those requests are in flight.
-    const users = [];
-    for (let index = 0; index < BENCH_USERS; index++) users.push(await createUser(server.db));
+    const users = await createBenchUsers(server.db);
     const client = await createTestClient(server);
-    const stored = await findAccountByEmail(server.db, users[0]!.email);
-    if (!stored?.passwordHash) throw new Error('the benchmark user has no password hash');
-    ready({ name: 'Portcullis login (PostgreSQL + Redis)', issuer: server.url, clientId: client.clientId, emails: users.map((user) => user.email), password: PASSWORD, passwordHash: stored.passwordHash });
+    ready({ name: 'Portcullis login (PostgreSQL + Redis)', issuer: server.url, clientId: client.clientId, ...users });
   } catch (error) {
     await server.close();
     throw error;

@@ -4,7 +4,7 @@
 // IPC channel closes. `cpu` asks for the process' CPU time so far; `profile-start` and
 // `profile-stop` (with a path) record a CPU profile of the measured rounds only. login-target.ts
 // speaks this protocol too, with a `ready` of its own and a `verify` request.
-import { readFileSync } from 'node:fs';
+import { readProcStat } from './bench-cpu.ts';
 import { startProfiling } from './cpu-profile.ts';
 
 /** The API both targets issue tokens for, and the one scope the service client may request. */
@@ -74,15 +74,11 @@ export function stopOnRequest(cleanup: () => Promise<void>): void {
 }
 
 /**
- * CPU time of this process' main thread (the event loop: JavaScript, and the system calls it makes)
- * from /proc/self/task/<pid>/stat, whose utime and stime are clock ticks of 10 ms; null off Linux.
- * The rest of the process' time is its threadpool's (argon2) and V8's helper threads'.
+ * CPU time of this process' main thread (the event loop: JavaScript, and the system calls it makes),
+ * µs in 10 ms steps; null off Linux. The rest of the process' time is its threadpool's (argon2) and
+ * V8's helper threads'.
  */
 function mainThreadCpuMicros(): number | null {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return null;
-  }
+  const stat = readProcStat(`/proc/self/task/${process.pid}/stat`);
+  return stat ? stat.busyMs * 1000 : null;
 }

@@ -12,18 +12,6 @@ export async function openPglite(dataPath: string | undefined): Promise<Embedded
   return wrapPglite(pglite);
 }
 
-/**
- * An in-memory database started from `dump` (`pglite.dumpDataDir('none')` of another instance): a
- * copy, independent of the original. Skips initdb, the slow part of starting PGlite.
- */
-export async function openPgliteFromDump(dump: Blob): Promise<EmbeddedDatabase> {
-  // A dump is a data directory of a running server, so starting from it is a recovery, which arms
-  // Postgres's startup-progress timer; in PGlite nothing disarms it, and that pending timer would
-  // keep the Node process from exiting while the copy is open. It only ever logs progress: off.
-  const startParams = [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0'];
-  return wrapPglite(await PGlite.create({ loadDataDir: dump, startParams }));
-}
-
 export function wrapPglite(pglite: PGlite): EmbeddedDatabase {
   const toResult = <Row>(result: { rows: unknown[]; affectedRows?: number }): QueryResult<Row> => ({
     rows: result.rows as Row[],

@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Database } from '../../src/storage/database.ts';
 import { migrate } from '../../src/storage/migrate.ts';
-import { openPglite, openPgliteFromDump } from '../../src/storage/pglite.ts';
+import { PGlite } from '@electric-sql/pglite';
+import { openPglite, wrapPglite, type EmbeddedDatabase } from '../../src/storage/pglite.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -43,6 +44,18 @@ function pgliteTemplateDump(): Promise<Blob> {
     throw error;
   });
   return migratedPgliteDump;
+}
+
+/**
+ * An in-memory database started from `dump` (`pglite.dumpDataDir('none')` of another instance): a
+ * copy, independent of the original.
+ */
+async function openPgliteFromDump(dump: Blob): Promise<EmbeddedDatabase> {
+  // A dump is a data directory of a running server, so starting from it is a recovery, which arms
+  // Postgres's startup-progress timer; in PGlite nothing disarms it, and that pending timer would
+  // keep the Node process from exiting while the copy is open. It only ever logs progress: off.
+  const startParams = [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0'];
+  return wrapPglite(await PGlite.create({ loadDataDir: dump, startParams }));
 }
 
 /** An admin connection to the server of TEST_DATABASE_URL; unreachable means the run fails. */
