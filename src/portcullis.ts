@@ -69,7 +69,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
 
   const cache = createRegistryCache(db);
   const mfa = createMfaDecider({ db, cache, policy: config.mfaPolicy });
-  const signInStates = createSignInStates(keys.signInStateKey);
+  const signInStates = createSignInStates(keys.signInStateKey, () => now().getTime());
   const accountSessions = createAccountSessions(keys.signInStateKey, () => now().getTime());
   const render = createViewRenderer();
   // oidc-provider's records get their own namespace under the deployment's Redis prefix
