@@ -16,7 +16,7 @@ import { testEachBackend } from '../helpers/backend-test.ts';
 import { createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
-import { newSoftwareAuthenticator, passkeyChallengeOf, registrationResponse } from '../helpers/software-authenticator.ts';
+import { newSoftwareAuthenticator, passkeyChallengeOf, registrationResponse, relyingPartyOf } from '../helpers/software-authenticator.ts';
 
 const RECOVERY_CODES = ['aaaa-bbbb-cccc', 'dddd-eeee-ffff'];
 
@@ -69,7 +69,7 @@ async function tryToEnrolOwnFactor(flow: SignIn, server: TestServer) {
   statuses.push((await post(flow, `${base}/second-factor/totp/enrol`, { code: secret ? totpCode(secret) : '123456' })).status);
   for (const challenge of challenges) {
     if (!challenge || flow.page.code) continue;
-    const credential = registrationResponse(newSoftwareAuthenticator(), challenge, server.url);
+    const credential = JSON.stringify(registrationResponse(newSoftwareAuthenticator(), challenge, relyingPartyOf(server.url)));
     statuses.push((await post(flow, `${base}/second-factor/passkey/register`, { credential, name: 'Attacker' })).status);
   }
   if (!flow.page.code) statuses.push((await post(flow, `${base}/second-factor/done`, {})).status);
