@@ -58,8 +58,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       // session proved the password, and only a factor the account has is asked for. Enrolling one,
       // or choosing a new password an administrator required, needs the password typed in this
       // sign-in: the session cookie alone must not add a factor or set a password. Then the login page.
-      const sessionAccount = details.session?.accountId ? await findAccountById(deps.db, details.session.accountId) : undefined;
-      if (sessionAccount && !sessionAccount.disabled && !sessionAccount.passwordChangeRequired && details.prompt.reasons.length === 1 && details.prompt.reasons[0] === 'second_factor') {
+      const stepUp = details.session?.accountId && details.prompt.reasons.length === 1 && details.prompt.reasons[0] === 'second_factor';
+      const sessionAccount = stepUp ? await findAccountById(deps.db, details.session!.accountId) : undefined;
+      if (sessionAccount && !sessionAccount.disabled && !sessionAccount.passwordChangeRequired) {
         const step = await deps.mfa.stepFor(sessionAccount, String(details.params.client_id), requestedAcrs(details.params, details.params.claims));
         if (step === 'verify') {
           deps.signInStates.write(ctx, { uid: details.uid, accountId: sessionAccount.id, amr: ['pwd'], epoch: sessionAccount.credentialEpoch, passwordProven: false });
