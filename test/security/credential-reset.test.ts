@@ -23,6 +23,11 @@ const admin = (server: TestServer, name: string, input: unknown) =>
 const RESETS: Array<[string, (server: TestServer, userId: string) => Promise<unknown>]> = [
   ['set-password', (server, userId) => admin(server, 'users.set-password', { user: userId, password: SECOND_TEMPORARY, mustChange: true })],
   ['sign-out-everywhere', (server, userId) => admin(server, 'users.sign-out-everywhere', { user: userId })],
+  ['disable (then enable)', async (server, userId) => {
+    await admin(server, 'users.disable', { user: userId });
+    await admin(server, 'users.enable', { user: userId });
+  }],
+  ['reset-mfa', (server, userId) => admin(server, 'users.reset-mfa', { user: userId })],
 ];
 
 const post = (flow: SignIn, path: string, fields: Record<string, string>) =>
