@@ -13,17 +13,14 @@ import { authorize } from '../helpers/user-agent.ts';
 const API = 'https://api.example.com';
 const OTHER_API = 'https://other-api.example.com';
 
-/** A user's tokens for `client`: a JWT access token for `resource`, a refresh token, and an opaque userinfo token. */
-async function userTokens(server: TestServer, client: TestClient, resource = API) {
+/** A user's tokens for `client`: a JWT access token for `resource` (none: an opaque userinfo token) and a refresh token. */
+async function userTokens(server: TestServer, client: TestClient, resource: string | null = API) {
   const user = await createUser(server.db);
-  const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access read', resource });
-  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource }, client);
+  const scope = resource ? 'openid offline_access read' : 'openid email';
+  const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope, ...(resource ? { resource } : {}) });
+  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, ...(resource ? { resource } : {}) }, client);
   if (token.status !== 200) throw new Error(JSON.stringify(token.body));
-  const refreshToken = token.body.refresh_token as string;
-  // A refresh without `resource`: an access token for userinfo (opaque, in the provider's store).
-  const userinfo = await postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
-  if (userinfo.status !== 200) throw new Error(JSON.stringify(userinfo.body));
-  return { user, accessToken: token.body.access_token as string, refreshToken, userinfoToken: userinfo.body.access_token as string };
+  return { user, accessToken: token.body.access_token as string, refreshToken: token.body.refresh_token as string | undefined };
 }
 
 const introspect = (server: TestServer, client: TestClient, token: string) => postForm(`${server.url}/token/introspection`, { token }, client);
@@ -38,11 +35,20 @@ async function setUp(server: TestServer) {
 testEachBackend('a client cannot introspect another client’s tokens', async (t, server) => {
   const { app, tokens } = await setUp(server);
   const intruder = await createTestClient(server, { grantTypes: ['client_credentials'] });
-  for (const [label, token] of Object.entries({ 'access token': tokens.accessToken, 'refresh token': tokens.refreshToken, 'userinfo token': tokens.userinfoToken })) {
+  // A client without APIs gets an opaque access token for userinfo (the provider's own kind).
+  const plain = await createTestClient(server);
+  const userinfo = await userTokens(server, plain, null);
+  t.is(userinfo.accessToken.split('.').length, 1, 'an opaque token');
+  const cases: Array<[string, TestClient, string]> = [
+    ['JWT access token', app, tokens.accessToken],
+    ['refresh token', app, tokens.refreshToken!],
+    ['opaque userinfo access token', plain, userinfo.accessToken],
+  ];
+  for (const [label, owner, token] of cases) {
     const answer = await introspect(server, intruder, token);
     t.is(answer.status, 200, label);
     t.deepEqual(answer.body, { active: false }, `${label}: nothing about another client's token`);
-    t.is((await introspect(server, app, token)).body.active, true, `${label}: its own client still reads it`);
+    t.is((await introspect(server, owner, token)).body.active, true, `${label}: its own client still reads it`);
   }
   // A service's client-credentials token is as private as a user's.
   const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API]: ['read'] } });
@@ -63,8 +69,7 @@ testEachBackend('an API’s introspecting client cannot read another API’s tok
   const second = await createTestClient(server, { resources: { [OTHER_API]: ['read'] } });
   const otherTokens = await userTokens(server, second, OTHER_API);
   t.deepEqual((await introspect(server, api, otherTokens.accessToken)).body, { active: false }, 'another API’s access token');
-  t.deepEqual((await introspect(server, api, tokens.refreshToken)).body, { active: false }, 'a refresh token whose grant covers the API');
-  t.deepEqual((await introspect(server, api, tokens.userinfoToken)).body, { active: false }, 'a userinfo token');
+  t.deepEqual((await introspect(server, api, tokens.refreshToken!)).body, { active: false }, 'a refresh token whose grant covers the API');
 });
 
 adminTest('an API names its introspecting clients through the admin API, and they read its tokens', async (t, { server, bootstrap, token, call }) => {
@@ -77,10 +82,10 @@ adminTest('an API names its introspecting clients through the admin API, and the
 
   const shown = await call('GET', `/resources/${encodeURIComponent(API)}`, { token: admin });
   t.deepEqual(shown.body.introspectingClients, []);
-  const unknown = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: ['no-such-client'] } });
+  const unknown = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: ['no-such-client'] }, headers: { 'if-match': shown.headers.get('etag')! } });
   t.is(unknown.status, 400);
   t.regex(unknown.body.error_description, /introspectingClients/);
-  const named = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: [gateway.clientId] } });
+  const named = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: [gateway.clientId] }, headers: { 'if-match': shown.headers.get('etag')! } });
   t.is(named.status, 200);
   t.deepEqual(named.body.introspectingClients, [gateway.clientId]);
 
@@ -92,7 +97,7 @@ adminTest('an API names its introspecting clients through the admin API, and the
   const adminToken = await introspect(server, gateway, admin);
   t.deepEqual(adminToken.body, { active: false }, `${ADMIN_AUDIENCE} does not name the gateway`);
 
-  const cleared = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: [] } });
+  const cleared = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: [] }, headers: { 'if-match': named.headers.get('etag')! } });
   t.deepEqual(cleared.body.introspectingClients, []);
   t.deepEqual((await introspect(server, gateway, accessToken)).body, { active: false }, 'no longer named');
 
