@@ -198,7 +198,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // The library's replay check reads, then writes: two copies of a DPoP proof (or client assertion)
   // at two processes at once would both pass. Ours is one atomic write in the shared store.
   const replay = deps.jwtReplay;
-  provider.ReplayDetection.unique = async (iss: string, jti: string, exp: number) => replay.firstUse(`provider:${iss}`, jti, new Date(exp * 1000));
+  provider.ReplayDetection.unique = async (iss: string, jti: string, exp: number) => guardStore(() => replay.firstUse(`provider:${iss}`, jti, new Date(exp * 1000)));
 
   // ctx.secure (Secure cookies, https redirects) must honour X-Forwarded-Proto behind a TLS proxy.
   provider.proxy = config.trustProxy;
