@@ -10,6 +10,7 @@ import { clientAssertionRules } from './client-assertion-rules.ts';
 import { DEFAULT_ID_TOKEN_TTL, EXTRA_CLIENT_PROPERTIES } from './client-metadata.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
+import { pragmaNoCache } from './no-cache-pragma.ts';
 import { guardStore } from './store-unavailable.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { createResourcePolicy } from './resource-policy.ts';
@@ -183,6 +184,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
     return client;
   };
+
+  // Registered first, so it sees the answer after every other provider middleware wrote it.
+  provider.use(pragmaNoCache());
 
   // ctx.secure (Secure cookies, https redirects) must honour X-Forwarded-Proto behind a TLS proxy.
   provider.proxy = config.trustProxy;

@@ -84,7 +84,7 @@ testEachBackend('client credentials: a scope of another API is refused; unknown 
   t.is(decodeJwt(unknown.body.access_token as string).scope, 'read');
 });
 
-testEachBackend('refresh: a scope beyond the grant (the API\'s other scope, another API\'s, offline_access\'s siblings) is refused', async (t, server) => {
+testEachBackend('refresh: a scope beyond the grant (another scope of the API, a scope of another API, a user scope not granted) is refused', async (t, server) => {
   await createResource(server.db, API, ['read', 'write']);
   await createResource(server.db, OTHER_API, ['delete']);
   const user = await createUser(server.db);
@@ -103,4 +103,26 @@ testEachBackend('refresh: a scope beyond the grant (the API\'s other scope, anot
   const narrowed = await postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'read', resource: API }, client);
   t.is(narrowed.status, 200, JSON.stringify(narrowed.body));
   t.is(decodeJwt(narrowed.body.access_token as string).scope, 'read');
+});
+
+testEachBackend('token, userinfo, introspection and revocation answers may not be cached: no-store and Pragma: no-cache (RFC 6749 §5.1)', async (t, server) => {
+  await createResource(server.db, API, ['read']);
+  const user = await createUser(server.db);
+  const client = await createTestClient(server, { resources: { [API]: ['read'] } });
+  const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access' });
+  const tokens = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
+  t.is(tokens.status, 200, JSON.stringify(tokens.body));
+  const userinfo = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } });
+  await userinfo.arrayBuffer();
+  const answers: Array<[string, { status: number; headers: Headers }]> = [
+    ['token', tokens],
+    ['token error', await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client)],
+    ['userinfo', userinfo],
+    ['introspection', await postForm(`${server.url}/token/introspection`, { token: tokens.body.refresh_token as string }, client)],
+    ['revocation', await postForm(`${server.url}/token/revocation`, { token: tokens.body.refresh_token as string }, client)],
+  ];
+  for (const [name, answer] of answers) {
+    t.regex(answer.headers.get('cache-control') ?? '', /no-store/, name);
+    t.is(answer.headers.get('pragma'), 'no-cache', name);
+  }
 });
