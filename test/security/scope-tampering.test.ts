@@ -7,7 +7,7 @@
 import { decodeJwt } from 'jose';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createResource, createTestClient, createUser, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
-import { authorize } from '../helpers/user-agent.ts';
+import { authorize, pkcePair } from '../helpers/user-agent.ts';
 
 const API = 'https://api.example.com';
 const OTHER_API = 'https://other.example.com';
@@ -51,6 +51,23 @@ testEachBackend('/auth: a scope of another API, or one the client was not given,
   const tokens = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: unknown.code!, redirect_uri: REDIRECT_URI, code_verifier: unknown.verifier, resource: API }, client);
   t.is(tokens.status, 200, JSON.stringify(tokens.body));
   t.is(decodeJwt(tokens.body.access_token as string).scope, 'read', 'and never granted');
+});
+
+testEachBackend('pushed authorization requests: the same refusals at /request', async (t, server) => {
+  await createResource(server.db, API, ['read']);
+  const client = await createTestClient(server, { grantTypes: ['authorization_code'], resources: { [API]: ['read'] } });
+  const push = (fields: Record<string, string>) =>
+    postForm(`${server.url}/request`, { client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...fields }, client);
+  for (const [fields, what] of [
+    [{ scope: 'openid read' }, 'an API scope without resource='],
+    [{ scope: 'openid offline_access', prompt: 'consent' }, 'offline_access without the refresh grant'],
+  ] as const) {
+    const answer = await push(fields);
+    t.is(answer.status, 400, `${what}: ${JSON.stringify(answer.body)}`);
+    t.is(answer.body.error, 'invalid_scope', `${what}: ${JSON.stringify(answer.body)}`);
+    t.is(answer.body.request_uri, undefined, what);
+  }
+  t.is((await push({ scope: 'openid read no-such-scope', resource: API })).status, 201, 'a well-formed request (an unknown value ignored) is pushed');
 });
 
 testEachBackend('client credentials: an API scope without resource= (two APIs allowed), offline_access and openid are refused', async (t, server) => {
