@@ -18,10 +18,13 @@ const list = (value: unknown): string[] => (typeof value === 'string' ? [value] 
 export const requestedApiScopes = (scope: unknown): string[] => words(scope).filter((name) => !OIDC_SCOPES.has(name));
 
 /**
- * The scope the client sent, before oidc-provider's own checks: the library removes
- * `offline_access` from a client without the refresh grant before any hook of ours runs.
+ * The scope the client sent. At the authorization endpoints (/auth, /request) oidc-provider removes
+ * `offline_access` from a client without the refresh grant before any hook of ours runs, so the
+ * request as sent is read there; at the token endpoint the parsed parameter is what was sent (and
+ * exists only for the grants that take a scope).
  */
 function sentScope(ctx: KoaContextWithOIDC): string[] {
+  if (ctx.oidc.route === 'token') return words(ctx.oidc.params?.scope);
   const sent = (ctx.method === 'POST' ? ctx.oidc.body : ctx.query) as Record<string, unknown> | undefined;
   return words(sent?.scope);
 }
