@@ -9,6 +9,7 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import { errorHandler } from './http/error-handler.ts';
 import type { CookieSigner } from './http/cookie-signer.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { publicOrigin } from './http/public-origin.ts';
 import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account/security-routes.ts';
@@ -56,6 +57,8 @@ export function createApp(deps: AppDeps): Koa {
   app.keys = deps.cookieSigner;
   app.silent = true; // errors are logged by our own middleware, with the request id
 
+  // first: whatever runs after builds its URLs from ISSUER, never from the request's Host
+  app.use(publicOrigin(deps.config.issuer));
   app.use(deps.metrics.httpMiddleware());
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
