@@ -52,7 +52,11 @@ const onlyFor = (matches: (path: string) => boolean, middleware: Koa.Middleware)
   matches(ctx.path) ? middleware(ctx, next) : next();
 
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+  // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
+  // one the outermost trusted proxy added); entries left of it were written by the client itself.
+  // ctx.ip is that address for every reader: rate limits, lockout, audit, oidc-provider.
+  const hops = deps.config.trustProxyHops;
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   // signed cookies, ours and oidc-provider's (it runs on this app's context): Keygrip's format
   app.keys = deps.cookieSigner;
   app.silent = true; // errors are logged by our own middleware, with the request id
