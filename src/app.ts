@@ -10,6 +10,8 @@ import { errorHandler } from './http/error-handler.ts';
 import type { CookieSigner } from './http/cookie-signer.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { publicOrigin } from './http/public-origin.ts';
+import { refuseCrossSite } from './http/same-origin-guard.ts';
+import { providerRouteMatcher } from './oidc/provider-routes.ts';
 import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account/security-routes.ts';
@@ -67,9 +69,12 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(errorHandler(deps.render));
+  // Which provider endpoint a path reaches, as its router decides (the routes are the same in every
+  // provider instance a key rotation builds: one configuration).
+  const routeOf = providerRouteMatcher(deps.host.current());
   // Rate limits before any route: a refused request costs one counter update, nothing else.
   app.use(rateLimits({
-    settings: deps.config.rateLimits, createLimiter: deps.createLimiter, findClient: deps.cache.client, audit: deps.audit, onRefused: deps.metrics.rateLimited,
+    settings: deps.config.rateLimits, createLimiter: deps.createLimiter, findClient: deps.cache.client, audit: deps.audit, onRefused: deps.metrics.rateLimited, routeOf,
   }));
 
   // Our own routes. Each router is entered only for its paths, so the token endpoint and the other
@@ -81,8 +86,8 @@ export function createApp(deps: AppDeps): Koa {
     audit: deps.audit,
     passwords: deps.config.passwords,
   });
-  // the user's own security page: its own re-authentication, with the interaction pages' same-origin
-  // check and rendering (the kit's provider and cache are never used by those two)
+  // the user's own security page: its own re-authentication, with the interaction pages' rendering
+  // (the kit's provider and cache are never used by it)
   const accountSecurity = accountSecurityRoutes({
     ...deps.signIn,
     db: deps.db, audit: deps.audit, issuer: deps.config.issuer, mfaPolicy: deps.config.mfaPolicy,
@@ -91,9 +96,14 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
-  app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
-  app.use(onlyFor((path) => path.startsWith('/account/'), compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
+  // Every router whose forms change something is entered through the one cross-site guard.
+  const sameOriginOnly = refuseCrossSite(deps.config.issuer);
+  app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([sameOriginOnly, interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor((path) => path.startsWith('/account/'), compose([sameOriginOnly, accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens, now: deps.now })));
+
+  // oidc-provider's own state-changing form: the logout confirmation (any spelling its router answers)
+  app.use(onlyFor((path) => routeOf(path) === 'end_session_confirm', sameOriginOnly));
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();

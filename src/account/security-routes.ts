@@ -31,7 +31,7 @@ export interface AccountSecurityDeps {
   accountSessions: AccountSessions;
   keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
   /** The interaction pages' same-origin check and rendering, reused as they are. */
-  kit: Pick<InteractionKit, 'assertSameOrigin' | 'html'>;
+  kit: Pick<InteractionKit, 'html'>;
   audit: AuditTrail;
   issuer: string;
   mfaPolicy: Config['mfaPolicy'];
@@ -90,7 +90,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
    * recent. Anything less changes nothing and is sent to the re-authentication.
    */
   async function proven(ctx: Context): Promise<Signed | undefined> {
-    kit.assertSameOrigin(ctx);
     const current = await signed(ctx);
     if (current?.session.stage === 'proven') return current;
     redirect(ctx, 'confirm');
@@ -168,7 +167,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   // --- Re-authentication -------------------------------------------------------------------------
 
   router.post('/sign-in', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
     // the sign-in page's authenticator: the same lockout, address and pair throttles, same timing
@@ -185,7 +183,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
 
   /** The session half-way through the re-authentication, or a redirect to where this browser stands. */
   async function halfWay(ctx: Context): Promise<Signed | undefined> {
-    kit.assertSameOrigin(ctx);
     const current = await signed(ctx);
     if (current?.session.stage === 'password') return current;
     redirect(ctx);
@@ -219,7 +216,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   });
 
   router.post('/sign-out', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     sessions.clear(ctx);
     redirect(ctx, 'signed_out');
   });

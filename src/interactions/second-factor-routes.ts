@@ -85,7 +85,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/totp', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -102,7 +101,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/recovery', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -113,7 +111,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/passkey', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -124,7 +121,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/totp/enrol', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -135,7 +131,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/passkey/register', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -146,7 +141,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/done', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     await readForm(ctx);
