@@ -10,6 +10,7 @@ import { errorHandler } from './http/error-handler.ts';
 import type { CookieSigner } from './http/cookie-signer.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { publicOrigin } from './http/public-origin.ts';
+import { inputGuard } from './http/input-guard.ts';
 import { refuseCrossSite } from './http/same-origin-guard.ts';
 import { providerRouteMatcher } from './oidc/provider-routes.ts';
 import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
@@ -69,6 +70,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(errorHandler(deps.render));
+  // Input no store can hold (NUL, lone surrogates, non-UTF-8, other charsets) is refused here, before
+  // the rate limits read a body and before anything reaches a store.
+  app.use(inputGuard());
   // Which provider endpoint a path reaches, as its router decides (the routes are the same in every
   // provider instance a key rotation builds: one configuration).
   const routeOf = providerRouteMatcher(deps.host.current());
