@@ -31,6 +31,7 @@ export type MatchProviderRoute = (path: string) => ProviderRouteName | undefined
 
 /** oidc-provider's case folding: upper case, except where that would turn a non-ASCII character into ASCII. */
 function fold(value: string): string {
+  if (/^[\x00-\x7f]*$/.test(value)) return value.toUpperCase(); // every path a client normally sends
   let out = '';
   for (const char of value) {
     const upper = char.toUpperCase();
