@@ -127,3 +127,21 @@ testEachBackend('clickjacking: every HTML page forbids framing and limits where 
     t.regex(csp, /form-action 'self'/, `${label}: forms post only to us (and, after a sign-in, to the client)`);
   }
 });
+
+testEachBackend('form-action: pages may post only to us, and to the redirect URI the provider checked for this sign-in', async (t, server) => {
+  const user = await createUser(server.db);
+  const client = await createTestClient(server, { firstParty: true });
+  const flow = await SignIn.start(server.url, client.clientId, { response_mode: 'form_post' });
+  const loginCsp = (await flow.agent.request(flow.page.url)).headers.get('content-security-policy') ?? '';
+  t.regex(loginCsp, /form-action 'self' http:\/\/127\.0\.0\.1:8080(;|$)/, 'the sign-in ends at the client\'s redirect URI');
+  // response_mode=form_post: the provider's page posts the code to the redirect URI it validated
+  const answer = await postFrom(flow, flow.action('/login'), { email: user.email, password: PASSWORD }, sameOrigin(server.url));
+  const formPost = await flow.agent.follow(new URL(answer.location!, server.url).toString());
+  const html = await formPost.response.text();
+  t.regex(html, /<form method="post" action="http:\/\/127\.0\.0\.1:8080\/callback">/);
+  t.regex(formPost.response.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/127\.0\.0\.1:8080(;|$)/);
+  // an error page about an unregistered redirect URI allows nothing more than 'self'
+  const refused = await fetch(`${server.url}/auth?client_id=${client.clientId}&response_type=code&redirect_uri=https://evil.example/cb&scope=openid`, { headers: { accept: 'text/html' } });
+  t.is(refused.status, 400);
+  t.regex(refused.headers.get('content-security-policy') ?? '', /form-action 'self';/);
+});
