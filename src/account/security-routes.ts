@@ -30,7 +30,7 @@ export interface AccountSecurityDeps {
   guard: LoginGuard;
   accountSessions: AccountSessions;
   keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
-  /** The interaction pages' same-origin check and rendering, reused as they are. */
+  /** The interaction pages' rendering, reused as it is (cross-site posts are refused before the routes: app.ts). */
   kit: Pick<InteractionKit, 'html'>;
   audit: AuditTrail;
   issuer: string;
