@@ -9,6 +9,10 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import { errorHandler } from './http/error-handler.ts';
 import type { CookieSigner } from './http/cookie-signer.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { publicOrigin } from './http/public-origin.ts';
+import { inputGuard } from './http/input-guard.ts';
+import { refuseCrossSite } from './http/same-origin-guard.ts';
+import { providerRouteMatcher } from './oidc/provider-routes.ts';
 import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account/security-routes.ts';
@@ -51,18 +55,30 @@ const onlyFor = (matches: (path: string) => boolean, middleware: Koa.Middleware)
   matches(ctx.path) ? middleware(ctx, next) : next();
 
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+  // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
+  // one the outermost trusted proxy added); entries left of it were written by the client itself.
+  // ctx.ip is that address for every reader: rate limits, lockout, audit, oidc-provider.
+  const hops = deps.config.trustProxyHops;
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   // signed cookies, ours and oidc-provider's (it runs on this app's context): Keygrip's format
   app.keys = deps.cookieSigner;
   app.silent = true; // errors are logged by our own middleware, with the request id
 
+  // first: whatever runs after builds its URLs from ISSUER, never from the request's Host
+  app.use(publicOrigin(deps.config.issuer));
   app.use(deps.metrics.httpMiddleware());
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(errorHandler(deps.render));
+  // Input no store can hold (NUL, lone surrogates, non-UTF-8, other charsets) is refused here, before
+  // the rate limits read a body and before anything reaches a store.
+  app.use(inputGuard());
+  // Which provider endpoint a path reaches, as its router decides (the routes are the same in every
+  // provider instance a key rotation builds: one configuration).
+  const routeOf = providerRouteMatcher(deps.host.current());
   // Rate limits before any route: a refused request costs one counter update, nothing else.
   app.use(rateLimits({
-    settings: deps.config.rateLimits, createLimiter: deps.createLimiter, findClient: deps.cache.client, audit: deps.audit, onRefused: deps.metrics.rateLimited,
+    settings: deps.config.rateLimits, createLimiter: deps.createLimiter, findClient: deps.cache.client, audit: deps.audit, onRefused: deps.metrics.rateLimited, routeOf,
   }));
 
   // Our own routes. Each router is entered only for its paths, so the token endpoint and the other
@@ -74,8 +90,8 @@ export function createApp(deps: AppDeps): Koa {
     audit: deps.audit,
     passwords: deps.config.passwords,
   });
-  // the user's own security page: its own re-authentication, with the interaction pages' same-origin
-  // check and rendering (the kit's provider and cache are never used by those two)
+  // the user's own security page: its own re-authentication, with the interaction pages' rendering
+  // (the kit's provider and cache are never used by it)
   const accountSecurity = accountSecurityRoutes({
     ...deps.signIn,
     db: deps.db, audit: deps.audit, issuer: deps.config.issuer, mfaPolicy: deps.config.mfaPolicy,
@@ -84,9 +100,14 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
-  app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
-  app.use(onlyFor((path) => path.startsWith('/account/'), compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
+  // Every router whose forms change something is entered through the one cross-site guard.
+  const sameOriginOnly = refuseCrossSite(deps.config.issuer);
+  app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([sameOriginOnly, interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor((path) => path.startsWith('/account/'), compose([sameOriginOnly, accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens, now: deps.now })));
+
+  // oidc-provider's own state-changing form: the logout confirmation (any spelling its router answers)
+  app.use(onlyFor((path) => routeOf(path) === 'end_session_confirm', sameOriginOnly));
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();

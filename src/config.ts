@@ -34,10 +34,15 @@ const envSchema = z
     SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
     /** pino log level. */
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-    /** Trust X-Forwarded-* headers (set only behind a proxy that overwrites them). */
+    /**
+     * How many reverse proxies in front of the server append to X-Forwarded-For: the client address
+     * is the entry the outermost of them added (counted from the right). `true` = 1, `false` = 0
+     * (the TCP peer is the client; forwarding headers are ignored).
+     */
     TRUST_PROXY: z
-      .preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional())
-      .transform((value) => value === 'true' || value === '1'),
+      .preprocess(emptyToUndefined, z.string().regex(/^(true|false|\d{1,2})$/, 'must be true, false or a number of proxy hops (0-10)').optional())
+      .transform((value) => (value === undefined || value === 'false' ? 0 : value === 'true' ? 1 : Number(value)))
+      .refine((hops) => hops <= 10, 'must be true, false or a number of proxy hops (0-10)'),
     /** `production` enforces an https issuer, SECRET_KEY and DATABASE_URL. */
     NODE_ENV: z.preprocess(emptyToUndefined, z.string().optional()),
     /**
@@ -133,7 +138,8 @@ export interface Config {
   /** Undefined only before main.ts resolved the embedded generated secret. */
   readonly secretKey: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
-  readonly trustProxy: boolean;
+  /** Trusted reverse proxies in front of the server (TRUST_PROXY): 0 = the TCP peer is the client. */
+  readonly trustProxyHops: number;
   readonly allowPrivateOutbound: boolean;
   readonly production: boolean;
   readonly banner: boolean;
@@ -198,7 +204,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       dataDir: e.DATA_DIR,
       secretKey: e.SECRET_KEY,
       logLevel: e.LOG_LEVEL,
-      trustProxy: e.TRUST_PROXY,
+      trustProxyHops: e.TRUST_PROXY,
       allowPrivateOutbound: e.ALLOW_PRIVATE_OUTBOUND,
       production: e.NODE_ENV === 'production',
       banner: e.PORTCULLIS_BANNER === 'on',

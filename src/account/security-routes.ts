@@ -33,8 +33,8 @@ export interface AccountSecurityDeps {
   guard: LoginGuard;
   accountSessions: AccountSessions;
   keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
-  /** The interaction pages' same-origin check and rendering, reused as they are. */
-  kit: Pick<InteractionKit, 'assertSameOrigin' | 'html'>;
+  /** The interaction pages' rendering, reused as it is (cross-site posts are refused before the routes: app.ts). */
+  kit: Pick<InteractionKit, 'html'>;
   audit: AuditTrail;
   issuer: string;
   mfaPolicy: Config['mfaPolicy'];
@@ -102,7 +102,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
    * recent. Anything less changes nothing and is sent to the re-authentication.
    */
   async function proven(ctx: Context): Promise<Signed | undefined> {
-    kit.assertSameOrigin(ctx);
     const current = await signed(ctx);
     if (current?.session.stage === 'proven') return current;
     redirect(ctx, 'confirm');
@@ -180,7 +179,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   // --- Re-authentication -------------------------------------------------------------------------
 
   router.post('/sign-in', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
     // the sign-in page's authenticator: the same lockout, address and pair throttles, same timing
@@ -198,7 +196,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
 
   /** The session half-way through the re-authentication, or a redirect to where this browser stands. */
   async function halfWay(ctx: Context): Promise<Signed | undefined> {
-    kit.assertSameOrigin(ctx);
     const current = await signed(ctx);
     if (current?.session.stage === 'password') return current;
     redirect(ctx);
@@ -232,7 +229,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   });
 
   router.post('/sign-out', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     sessions.clear(ctx);
     redirect(ctx, 'signed_out');
   });

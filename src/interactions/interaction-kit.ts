@@ -1,9 +1,11 @@
-// What every interaction route needs: the interaction bound to this browser, the same-origin check
-// for form posts, page rendering, and handing the result back to the provider.
+// What every interaction route needs: the interaction bound to this browser, page rendering, and
+// handing the result back to the provider. (Cross-site form posts never get here: app.ts enters
+// these routes through http/same-origin-guard.ts.)
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction, InteractionResults } from 'oidc-provider';
 import { AppError } from '../http/app-error.ts';
+import { allowFormRedirect } from '../http/security-headers.ts';
 import { isStoreUnavailable } from '../storage/store-errors.ts';
 import type { RegistryCache } from '../oidc/registry-cache.ts';
 import type { RenderView } from './views.ts';
@@ -11,7 +13,6 @@ import type { RenderView } from './views.ts';
 export interface InteractionKit {
   /** The interaction named by the path; it must be the one bound to this browser's cookie. */
   load(ctx: Context): Promise<Interaction>;
-  assertSameOrigin(ctx: Context): void;
   html(ctx: Context, view: string, data: Record<string, unknown>, status?: number): void;
   /** Stores the result and sends the browser back to the provider. */
   finish(ctx: Context, interaction: Interaction, result: InteractionResults): Promise<void>;
@@ -19,7 +20,6 @@ export interface InteractionKit {
 }
 
 export function createInteractionKit(deps: { provider: () => Provider; render: RenderView; issuer: string; cache: RegistryCache }): InteractionKit {
-  const issuerOrigin = new URL(deps.issuer).origin;
   return {
     async load(ctx) {
       const details = await deps.provider().interactionDetails(ctx.req, ctx.res).catch((error: unknown) => {
@@ -28,17 +28,9 @@ export function createInteractionKit(deps: { provider: () => Provider; render: R
         throw new AppError('interaction_expired', 'This sign-in attempt has expired. Return to the application and start again.', 400);
       });
       if (details.uid !== ctx.params.uid) throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
+      // this page's forms end, after the provider's redirects, at the client's (checked) redirect_uri
+      allowFormRedirect(ctx, details.params.redirect_uri);
       return details;
-    },
-
-    // Our pages send Referrer-Policy: no-referrer, under which browsers send `Origin: null` even on
-    // same-origin posts; `null` is therefore accepted, a foreign origin never is. SameSite=Lax on
-    // the interaction cookie is the main guard against cross-site posts.
-    assertSameOrigin(ctx) {
-      const origin = ctx.get('Origin');
-      if (origin && origin !== issuerOrigin && origin !== 'null') {
-        throw new AppError('cross_origin_form', 'The form was submitted from another site.', 403);
-      }
     },
 
     html(ctx, view, data, status = 200) {

@@ -131,7 +131,6 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
   });
 
   router.post('/change-password', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;

@@ -2,6 +2,7 @@
 // our views so every HTML page looks alike and carries no inline script.
 import type { PageRenderer } from '../oidc/create-provider.ts';
 import type { RenderView } from './views.ts';
+import { allowFormRedirect } from '../http/security-headers.ts';
 
 export function createProviderPages(render: RenderView): PageRenderer {
   return {
@@ -11,6 +12,8 @@ export function createProviderPages(render: RenderView): PageRenderer {
     },
     logout(ctx, form) {
       ctx.type = 'html';
+      // the confirmation ends at the post_logout_redirect_uri the provider checked against the client
+      allowFormRedirect(ctx, ctx.oidc.params?.post_logout_redirect_uri);
       const clientName = ctx.oidc.client?.clientName;
       ctx.body = render('logout', { form, clientName });
     },

@@ -79,7 +79,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/login', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const details = await kit.load(ctx);
     if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
     const form = await readForm(ctx);
@@ -106,7 +105,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/confirm', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const details = await kit.load(ctx);
     if (details.prompt.name !== 'consent') throw new AppError('wrong_step', 'There is nothing to consent to at this step.', 400);
     await readForm(ctx);
@@ -128,7 +126,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/abort', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const details = await kit.load(ctx);
     await readForm(ctx).catch(() => ({}));
     const accountId = details.session?.accountId;

@@ -120,7 +120,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/totp', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -137,7 +136,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/recovery', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -148,7 +146,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/passkey', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -159,7 +156,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/totp/enrol', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -172,7 +168,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/passkey/register', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
@@ -184,7 +179,6 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/done', async (ctx) => {
-    kit.assertSameOrigin(ctx);
     const current = await step(ctx);
     if (!current) return;
     await readForm(ctx);

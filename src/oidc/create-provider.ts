@@ -207,7 +207,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Registered first, so it sees the answer after every other provider middleware wrote it.
   provider.use(pragmaNoCache());
 
-  // ctx.secure (Secure cookies, https redirects) must honour X-Forwarded-Proto behind a TLS proxy.
-  provider.proxy = config.trustProxy;
+  // The provider's middleware runs on the app's context (app.ts), whose origin is pinned to ISSUER
+  // (http/public-origin.ts) and whose ctx.ip honours TRUST_PROXY hops; its own Koa settings are
+  // kept the same for anything that would run it standalone.
+  provider.proxy = config.trustProxyHops > 0;
+  provider.maxIpsCount = config.trustProxyHops;
   return provider;
 }

@@ -1,7 +1,7 @@
 // The embedded deployment's data directory: PGlite's files, the generated secret, and a lock so
 // that only one process ever opens the database files (PGlite is single-process).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const pgliteDir = (dataDir: string) => join(resolve(dataDir), 'pgdata');
@@ -9,8 +9,21 @@ export const controlSocketPath = (dataDir: string) => join(resolve(dataDir), 'po
 const lockPath = (dataDir: string) => join(resolve(dataDir), 'portcullis.lock');
 const secretPath = (dataDir: string) => join(resolve(dataDir), 'secret.key');
 
+/**
+ * Creates the directory private to this user (0700), and makes an existing one private too: PGlite
+ * writes its files (password hashes in tables and WAL among them) with the default umask, so only
+ * the directory's own mode keeps other local users out. A directory that cannot be made private
+ * (another owner) stops the server with a message saying what to do.
+ */
 export function ensureDataDir(dataDir: string): void {
-  mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
+  const path = resolve(dataDir);
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  if ((statSync(path).mode & 0o777) === 0o700) return;
+  try {
+    chmodSync(path, 0o700);
+  } catch (error) {
+    throw new Error(`DATA_DIR ${path} is open to other users and could not be made private (${(error as NodeJS.ErrnoException).code ?? String(error)}): run "chmod 700 ${path}" as its owner, or choose another DATA_DIR`);
+  }
 }
 
 /** Reads the generated secret, creating it on first use. Returns whether it was just created. */

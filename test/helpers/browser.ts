@@ -81,7 +81,7 @@ export async function assertPageHardening(t: ExecutionContext, page: Page, respo
   t.is(headers['x-frame-options']?.toUpperCase(), 'DENY', `${label}: X-Frame-Options`);
   t.regex(headers['cache-control'] ?? '', /no-store/, `${label}: Cache-Control no-store`);
   t.is(headers['x-content-type-options'], 'nosniff', `${label}: nosniff`);
-  t.is(headers['referrer-policy'], 'no-referrer', `${label}: Referrer-Policy`);
+  t.is(headers['referrer-policy'], 'same-origin', `${label}: Referrer-Policy`);
   // a JSON data block (type=application/json) is not executed: it carries the passkey options
   t.is(await page.locator('script:not([src]):not([type="application/json"])').count(), 0, `${label}: no inline script`);
   t.is(await page.locator('[style]').count(), 0, `${label}: no inline style attributes`);

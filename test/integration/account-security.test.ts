@@ -277,7 +277,9 @@ testEachBackend('a form from another origin is refused; sign-out ends the sessio
   }
   t.is((await post(browser, `${PAGE}/sign-in`, { email: user.email, password: 'x' }, 'https://evil.example')).status, 403);
   t.deepEqual(await factorsOf(server, user), before);
-  t.is((await post(browser, `${PAGE}/totp/remove`, {}, 'null')).status, 303, 'Origin: null (no-referrer pages) is ours');
+  t.is((await post(browser, `${PAGE}/totp/remove`, {}, 'null')).status, 403, 'Origin: null (a sandboxed frame, a data: page) is another site');
+  t.true((await describeFactors(server.db, user.id)).totp);
+  t.is((await post(browser, `${PAGE}/totp/remove`, {})).status, 303, 'our own page sends its origin (Referrer-Policy: same-origin)');
   t.false((await describeFactors(server.db, user.id)).totp);
 
   await browser.submit(`${PAGE}/sign-out`, {});

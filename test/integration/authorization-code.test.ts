@@ -169,7 +169,7 @@ testEachBackend('login pages carry the security headers and no inline script', a
   t.regex(csp, /frame-ancestors 'none'/);
   t.notRegex(csp, /unsafe-inline/);
   t.is(response.headers.get('x-content-type-options'), 'nosniff');
-  t.is(response.headers.get('referrer-policy'), 'no-referrer');
+  t.is(response.headers.get('referrer-policy'), 'same-origin');
   t.regex(response.headers.get('cache-control') ?? '', /no-store/);
   t.notRegex(html, /<script/);
   t.regex(html, /<label for="email">/);

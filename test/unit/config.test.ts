@@ -13,9 +13,17 @@ test('defaults run the embedded server on localhost', (t) => {
   t.is(config.port, 3000);
   t.is(config.databaseUrl, undefined);
   t.is(config.dataDir, './data');
-  t.false(config.trustProxy);
+  t.is(config.trustProxyHops, 0, 'no proxy trusted: the TCP peer is the client');
   t.false(config.production);
   t.true(config.banner);
+});
+
+test('TRUST_PROXY counts trusted proxy hops: true is one, false none', (t) => {
+  t.is(ok({ TRUST_PROXY: 'true' }).trustProxyHops, 1);
+  t.is(ok({ TRUST_PROXY: 'false' }).trustProxyHops, 0);
+  t.is(ok({ TRUST_PROXY: '0' }).trustProxyHops, 0);
+  t.is(ok({ TRUST_PROXY: '2' }).trustProxyHops, 2);
+  for (const bad of ['11', 'yes', '-1', '1.5']) t.false(parseConfig({ TRUST_PROXY: bad }).ok, bad);
 });
 
 test('the default issuer follows PORT; a trailing slash is dropped', (t) => {

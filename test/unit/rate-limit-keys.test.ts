@@ -2,7 +2,9 @@
 import test from 'ava';
 import { addressKey } from '../../src/security/rate-limit/client-address.ts';
 import { basicClientId, formClientId } from '../../src/security/rate-limit/claimed-client.ts';
-import { auditedPath, isOAuthJsonPath } from '../../src/security/rate-limit/endpoints.ts';
+import { auditedPath, classifyEndpoints } from '../../src/security/rate-limit/endpoints.ts';
+import { providerRouteMatcher } from '../../src/oidc/provider-routes.ts';
+import Provider from 'oidc-provider';
 
 test('IPv4 addresses count one by one; IPv4-mapped IPv6 is its IPv4 address', (t) => {
   t.is(addressKey('203.0.113.9'), '203.0.113.9');
@@ -48,9 +50,13 @@ test('the client of a form: client_id, else the (unverified) subject of its clie
   t.is(formClientId(new URLSearchParams({ grant_type: 'client_credentials' })), undefined);
 });
 
-test('provider JSON endpoints get OAuth errors; interaction uids stay out of audit events', (t) => {
-  for (const path of ['/token', '/token/introspection', '/token/revocation', '/request', '/jwks', '/me', '/.well-known/openid-configuration', '/reg/abc']) t.true(isOAuthJsonPath(path), path);
-  for (const path of ['/auth', '/interaction/abc/login', '/session/end', '/static/portcullis.css', '/metrics', '/tokens']) t.false(isOAuthJsonPath(path), path);
+test('provider JSON endpoints get OAuth errors, under every spelling the provider routes; interaction uids stay out of audit events', (t) => {
+  const provider = new Provider('http://localhost:3000', { features: { introspection: { enabled: true }, revocation: { enabled: true }, devInteractions: { enabled: false } } });
+  const endpoints = classifyEndpoints(providerRouteMatcher(provider));
+  for (const path of ['/token', '/TOKEN', '/token/', '/Token/Introspection/', '/token/revocation', '/request', '/jwks', '/me', '/.well-known/openid-configuration']) t.true(endpoints.oauthJson(path), path);
+  for (const path of ['/auth', '/interaction/abc/login', '/session/end', '/static/portcullis.css', '/metrics', '/tokens', '/token//', '/tok%65n', '/toKen\u0131']) t.false(endpoints.oauthJson(path), path);
+  t.true(endpoints.clientQuota('POST', '/TOKEN/INTROSPECTION/'));
+  t.false(endpoints.clientQuota('GET', '/token'));
   t.is(auditedPath('/interaction/Xyz123/login'), '/interaction/:uid/login');
   t.is(auditedPath('/token'), '/token');
 });

@@ -4,7 +4,7 @@ import test from 'ava';
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { peekFormBody, PEEK_LIMIT_BYTES } from '../../src/security/rate-limit/peek-form-body.ts';
+import { peekFormBody, PEEK_LIMIT_BYTES } from '../../src/http/peek-body.ts';
 
 /** What oidc-provider does with a request body: iterate the stream without destroying it. */
 async function readLikeTheProvider(req: IncomingMessage): Promise<string> {

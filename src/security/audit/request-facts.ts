@@ -1,4 +1,5 @@
-// The request facts every audit event carries: client IP (honouring TRUST_PROXY through Koa),
+// The request facts every audit event carries: client IP (ctx.ip: the address TRUST_PROXY hops
+// resolve to in app.ts, the same one rate limits and lockout count),
 // user agent (truncated) and the request id that also appears in the request's log line.
 import type { Context } from 'koa';
 import type { AuditEventInput } from './audit-event.ts';

@@ -2,7 +2,7 @@
 // MFA form submissions (each may cost a password hash, and they are what a guessing attack sends).
 import type { Context, Middleware } from 'koa';
 import { addressKey } from './client-address.ts';
-import { CLIENT_QUOTA_PATHS, isFormSubmission, UNLIMITED_PATHS } from './endpoints.ts';
+import { isFormSubmission, type Endpoints } from './endpoints.ts';
 import { authenticatedClientId } from './client-quota.ts';
 import { SpentBudgets } from './spent-budgets.ts';
 import { requestLogger } from '../../observability/request-context.ts';
@@ -18,6 +18,7 @@ interface AddressLimitOptions {
   perMinute: number;
   createLimiter: CreateLimiter;
   report: ReportExceeded;
+  endpoints: Endpoints;
   appliesTo: (ctx: Context) => boolean;
   message: (wait: string) => string;
 }
@@ -35,7 +36,7 @@ function addressLimit(options: AddressLimitOptions, budgets: BatchedBudgets = ad
     const state = { policy: limit, limit: perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds };
     if (!budget.allowed) {
       await options.report(ctx, { limit, key, max: perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds });
-      return refuse(ctx, state, options.message);
+      return refuse(ctx, state, options.message, options.endpoints);
     }
     addRateLimitHeaders(ctx, state);
     return next();
@@ -46,6 +47,7 @@ export interface AddressLimitDeps {
   perMinute: number;
   createLimiter: CreateLimiter;
   report: ReportExceeded;
+  endpoints: Endpoints;
 }
 
 /**
@@ -64,18 +66,18 @@ export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number 
   const everywhere = addressLimit({
     ...deps,
     limit: 'ip',
-    appliesTo: (ctx) => !UNLIMITED_PATHS.has(ctx.path) && !(deps.formPerMinute <= deps.perMinute && isFormSubmission(ctx.method, ctx.path)),
+    appliesTo: (ctx) => !deps.endpoints.unlimited(ctx.path) && !(deps.formPerMinute <= deps.perMinute && isFormSubmission(ctx.method, ctx.path)),
     message,
   }, budgets);
   const spent = new SpentBudgets();
 
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || !CLIENT_QUOTA_PATHS.has(ctx.path)) return everywhere(ctx, next);
+    if (!deps.endpoints.clientQuota(ctx.method, ctx.path)) return everywhere(ctx, next);
     const key = addressKey(ctx.ip);
     const wait = spent.secondsLeft(key);
     if (wait > 0) {
       await deps.report(ctx, { limit: 'ip', key, max: deps.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: wait });
-      return refuse(ctx, { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: 0, resetSeconds: wait }, message);
+      return refuse(ctx, { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: 0, resetSeconds: wait }, message, deps.endpoints);
     }
     await next();
     if (authenticatedClientId(ctx)) return;

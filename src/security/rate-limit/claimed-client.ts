@@ -3,7 +3,7 @@
 // secrets and assertions are neither verified nor kept. A quota is only ever *checked* under a
 // claimed id (a forged claim can at most be refused), never spent.
 import type { Context } from 'koa';
-import { peekFormBody } from './peek-form-body.ts';
+import { peekFormBody } from '../../http/peek-body.ts';
 
 /** The client id of an `Authorization: Basic` header (RFC 6749 §2.3.1: form-encoded id and secret). */
 export function basicClientId(authorization: string | undefined): string | undefined {

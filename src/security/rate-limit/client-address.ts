@@ -1,5 +1,6 @@
-// The key an address is counted under. `ctx.ip` is the peer address, or the X-Forwarded-For client
-// when TRUST_PROXY is on (Koa's `proxy` setting): nothing here reads forwarding headers itself.
+// The key an address is counted under. `ctx.ip` is the peer address, or behind TRUST_PROXY=N hops
+// the X-Forwarded-For entry the outermost trusted proxy added (Koa's `proxy` and `maxIpsCount`, set
+// in app.ts): nothing here reads forwarding headers itself.
 import { isIPv4, isIPv6 } from 'node:net';
 
 /**

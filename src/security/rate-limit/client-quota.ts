@@ -17,7 +17,7 @@ import type { StoredClient } from '../../storage/clients.ts';
 import { requestLogger } from '../../observability/request-context.ts';
 import { claimedClientId } from './claimed-client.ts';
 import { addressKey } from './client-address.ts';
-import { CLIENT_QUOTA_PATHS } from './endpoints.ts';
+import type { Endpoints } from './endpoints.ts';
 import type { ReportExceeded } from './exceeded-report.ts';
 import type { CreateLimiter } from './limiter-factory.ts';
 import { addRateLimitHeaders } from './rate-limit-headers.ts';
@@ -32,6 +32,7 @@ export interface ClientQuotaDeps {
   createLimiter: CreateLimiter;
   findClient: (clientId: string) => Promise<StoredClient | undefined>;
   report: ReportExceeded;
+  endpoints: Endpoints;
 }
 
 interface Quota {
@@ -86,7 +87,7 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
     ({ policy: 'client', limit: quota.perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds });
 
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || !CLIENT_QUOTA_PATHS.has(ctx.path)) return next();
+    if (!deps.endpoints.clientQuota(ctx.method, ctx.path)) return next();
 
     const claimed = await claimedClientId(ctx);
     const checked = claimed === undefined ? undefined : await quotaOf(ctx, claimed);
@@ -94,7 +95,7 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
     if (checked && waitSeconds > 0) {
       const budget: BudgetState = { allowed: false, consumed: checked.perMinute, remaining: 0, resetSeconds: waitSeconds };
       await deps.report(ctx, { limit: 'client', key: checked.key, max: checked.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds, clientId: checked.clientId });
-      return refuse(ctx, stateOf(checked, budget), (wait) => `This client has used up its request quota. Try again in ${wait}.`);
+      return refuse(ctx, stateOf(checked, budget), (wait) => `This client has used up its request quota. Try again in ${wait}.`, deps.endpoints);
     }
 
     await next();

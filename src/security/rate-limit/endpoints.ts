@@ -1,36 +1,55 @@
-// Which requests meet which limit, by path. The provider's paths are oidc-provider's default
-// `routes` (create-provider.ts keeps them); a feature that is not enabled simply answers 404 there.
+// Which requests meet which limit. The provider's endpoints are recognised by asking which of its
+// routes a path reaches (oidc/provider-routes.ts matches the way its router does: `/TOKEN` and
+// `/token/` are the token endpoint), so no alias of an endpoint escapes its quota.
+import type { MatchProviderRoute, ProviderRouteName } from '../../oidc/provider-routes.ts';
 
 /**
  * Never limited: load balancers and orchestrators probe these often, from a handful of addresses
  * that also carry real traffic; a throttled probe would take a healthy instance out of rotation.
+ * (Our own exact-path routes: any other spelling is not a probe and is counted.)
  */
-export const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /**
  * The endpoints where a client authenticates and spends its quota: token, introspection, revocation,
  * pushed authorization requests, device authorization and dynamic registration.
  */
-export const CLIENT_QUOTA_PATHS: ReadonlySet<string> = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth', '/reg']);
-
-/** The provider's machine-to-machine JSON endpoints: a refusal there is an OAuth error object. */
-const OAUTH_JSON_PATHS: ReadonlySet<string> = new Set([
-  ...CLIENT_QUOTA_PATHS,
-  '/me',
-  '/jwks',
-  '/backchannel',
-  '/challenge',
-  '/.well-known/openid-configuration',
-  '/.well-known/oauth-authorization-server',
+const CLIENT_QUOTA_ROUTES: ReadonlySet<ProviderRouteName> = new Set([
+  'token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization', 'registration',
 ]);
 
-export const isOAuthJsonPath = (path: string) => OAUTH_JSON_PATHS.has(path) || path.startsWith('/reg/');
+/** The provider's machine-to-machine JSON endpoints: a refusal there is an OAuth error object. */
+const OAUTH_JSON_ROUTES: ReadonlySet<ProviderRouteName> = new Set([
+  ...CLIENT_QUOTA_ROUTES, 'userinfo', 'jwks', 'backchannel_authentication', 'challenge', 'discovery',
+]);
+
+export interface Endpoints {
+  /** Exempt from every limit (health probes). */
+  unlimited(path: string): boolean;
+  /** A POST to an endpoint where clients authenticate and spend their quota. */
+  clientQuota(method: string, path: string): boolean;
+  /** One of the provider's JSON endpoints (its refusals are OAuth error objects). */
+  oauthJson(path: string): boolean;
+}
+
+export function classifyEndpoints(routeOf: MatchProviderRoute): Endpoints {
+  const reaches = (routes: ReadonlySet<ProviderRouteName>, path: string) => {
+    const route = routeOf(path);
+    return route !== undefined && routes.has(route);
+  };
+  return {
+    unlimited: (path) => UNLIMITED_PATHS.has(path),
+    clientQuota: (method, path) => method === 'POST' && reaches(CLIENT_QUOTA_ROUTES, path),
+    oauthJson: (path) => reaches(OAUTH_JSON_ROUTES, path),
+  };
+}
 
 /**
  * A form submitted on our own pages: login and MFA on the interaction pages and the re-authentication
  * of the account's security page (each may cost a password hash and is what a guessing attack
  * sends), consent and cancel, and the changes made on the security page. Showing the pages (GET) is
- * not counted here.
+ * not counted here. (app.ts enters those routers by these same prefixes, so every alias the routers
+ * answer starts with one of them.)
  */
 export const isFormSubmission = (method: string, path: string) => method === 'POST' && (path.startsWith('/interaction/') || path.startsWith('/account/'));
 

@@ -10,6 +10,8 @@ import { addressCeiling, formSubmissionLimit } from './address-limits.ts';
 import { clientQuota } from './client-quota.ts';
 import { createExceededReporter, type LimitName } from './exceeded-report.ts';
 import type { CreateLimiter } from './limiter-factory.ts';
+import { classifyEndpoints } from './endpoints.ts';
+import type { MatchProviderRoute } from '../../oidc/provider-routes.ts';
 
 export interface RateLimitDeps {
   settings: RateLimitSettings;
@@ -18,14 +20,17 @@ export interface RateLimitDeps {
   audit: AuditTrail;
   /** Counts a refused request (the metrics). */
   onRefused: (limit: LimitName) => void;
+  /** Which provider endpoint a path reaches (matched the way the provider's router matches). */
+  routeOf: MatchProviderRoute;
 }
 
 export function rateLimits(deps: RateLimitDeps): Middleware {
   const { settings, createLimiter } = deps;
   const report = createExceededReporter({ createLimiter, audit: deps.audit, onRefused: deps.onRefused });
+  const endpoints = classifyEndpoints(deps.routeOf);
   return compose([
-    addressCeiling({ perMinute: settings.ipPerMinute, formPerMinute: settings.formPerMinute, createLimiter, report }),
-    formSubmissionLimit({ perMinute: settings.formPerMinute, createLimiter, report }),
-    clientQuota({ defaultPerMinute: settings.clientPerMinute, createLimiter, findClient: deps.findClient, report }),
+    addressCeiling({ perMinute: settings.ipPerMinute, formPerMinute: settings.formPerMinute, createLimiter, report, endpoints }),
+    formSubmissionLimit({ perMinute: settings.formPerMinute, createLimiter, report, endpoints }),
+    clientQuota({ defaultPerMinute: settings.clientPerMinute, createLimiter, findClient: deps.findClient, report, endpoints }),
   ]) as Middleware;
 }

@@ -2,7 +2,7 @@
 // that refused, and a body in the shape the caller expects there.
 import type { Context } from 'koa';
 import { AppError } from '../../http/app-error.ts';
-import { isOAuthJsonPath } from './endpoints.ts';
+import type { Endpoints } from './endpoints.ts';
 import { describeWait, setRateLimitHeaders, type RateLimitState } from './rate-limit-headers.ts';
 
 /**
@@ -10,10 +10,10 @@ import { describeWait, setRateLimitHeaders, type RateLimitState } from './rate-l
  * anywhere else an AppError is thrown, which the error handler shows as our error page to browsers
  * and as our JSON error to everyone else. `message` turns "42 seconds" into the sentence a person reads.
  */
-export function refuse(ctx: Context, state: RateLimitState, message: (wait: string) => string): void {
+export function refuse(ctx: Context, state: RateLimitState, message: (wait: string) => string, endpoints: Endpoints): void {
   const seconds = Math.max(1, Math.ceil(state.resetSeconds));
   setRateLimitHeaders(ctx, { ...state, remaining: 0, resetSeconds: seconds });
-  if (isOAuthJsonPath(ctx.path)) {
+  if (endpoints.oauthJson(ctx.path)) {
     // RFC 6749 defines no error code for rate limiting. `temporarily_unavailable` is the registered
     // one meaning "retry later" (RFC 6749 §4.1.2.1: the server is temporarily overloaded), which
     // OAuth clients already handle; RFC 8628's `slow_down` would be wrong outside device-code

@@ -1,22 +1,37 @@
-// Reads a request's form body without taking it away from oidc-provider, which parses its bodies
-// itself, from the request stream. The bytes are read, then pushed back onto the stream (Node's
-// `unshift`, before the stream has announced its end), so the provider reads them exactly as if
-// nobody had: same bytes, same Content-Length check, same size limit.
+// Reads a request's body without taking it away from whoever parses it later (oidc-provider and our
+// own routes read their bodies from the request stream). The bytes are read, then pushed back onto
+// the stream (Node's `unshift`, before the stream has announced its end), so the later reader gets
+// them exactly as if nobody had: same bytes, same Content-Length check, same size limit. The input
+// guard and the rate limits both peek: the bytes are read once per request and remembered.
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '../../http/app-error.ts';
-
-/** oidc-provider's own body limit: a larger body is refused by it, so it is not read here either. */
-export const PEEK_LIMIT_BYTES = 56 * 1024;
+import { AppError } from './app-error.ts';
 
 /**
- * The body as text, or undefined when it cannot be peeked safely: no Content-Length (chunked),
+ * The largest body any endpoint accepts (the admin API's 64 KiB; oidc-provider's limit is 56 KiB,
+ * our forms' 16 KiB): a larger one is refused by its endpoint, so it is not read here either.
+ */
+export const PEEK_LIMIT_BYTES = 64 * 1024;
+
+const peeked = new WeakMap<IncomingMessage, Promise<Buffer | undefined>>();
+
+/**
+ * The body's bytes, or undefined when it cannot be peeked safely: no Content-Length (chunked),
  * larger than PEEK_LIMIT_BYTES, or someone is reading the stream already.
  */
-export function peekFormBody(req: IncomingMessage): Promise<string | undefined> {
+export function peekBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  let body = peeked.get(req);
+  if (!body) peeked.set(req, (body = readAndPutBack(req)));
+  return body;
+}
+
+/** The body as (UTF-8) text; see peekBody. */
+export const peekFormBody = async (req: IncomingMessage): Promise<string | undefined> => (await peekBody(req))?.toString('utf8');
+
+function readAndPutBack(req: IncomingMessage): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (!Number.isSafeInteger(declared) || declared < 0 || declared > PEEK_LIMIT_BYTES) return Promise.resolve(undefined);
   if (req.readableFlowing !== null || req.readableEnded || req.readableEncoding !== null) return Promise.resolve(undefined);
-  if (declared === 0) return Promise.resolve('');
+  if (declared === 0) return Promise.resolve(Buffer.alloc(0));
 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -38,7 +53,7 @@ export function peekFormBody(req: IncomingMessage): Promise<string | undefined> 
       stop();
       const body = Buffer.concat(chunks, received);
       req.unshift(body);
-      resolve(body.toString('utf8'));
+      resolve(body);
     }
     function onEnd() {
       stop();

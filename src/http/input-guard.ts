@@ -1,0 +1,104 @@
+// The one guard at the edge against input no endpoint can store or compare: a NUL byte (PostgreSQL
+// text cannot hold one), a lone surrogate or bytes that are not UTF-8 (no valid text), and bodies in
+// another charset (oidc-provider would decode a `charset=utf-16` body into exactly such text). It
+// runs before the rate limits read a body and before any store, over the path, the query string and
+// urlencoded form and JSON bodies, and answers a clear 4xx (`invalid_request`, which the error
+// handler shows as our JSON error, an OAuth error object, or the error page to browsers).
+import type { Context, Middleware } from 'koa';
+import { AppError } from './app-error.ts';
+import { peekBody, PEEK_LIMIT_BYTES } from './peek-body.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const refuse = (where: string, status = 400) =>
+  new AppError('invalid_request', `${where} contains a NUL character or text that is not valid UTF-8`, status);
+
+/** Text fit to store: well-formed (no lone surrogate), no NUL. */
+const isCleanText = (text: string) => text.isWellFormed() && !text.includes('\u0000');
+
+/** Percent-decodes like URLSearchParams (a stray `%` stays as it is), to bytes, then reads them as strict UTF-8. */
+function decodeComponent(component: string, plusIsSpace: boolean): string | undefined {
+  const text = plusIsSpace ? component.replaceAll('+', ' ') : component;
+  if (!text.includes('%')) return isCleanText(text) ? text : undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x25 && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (code < 0x80) {
+      bytes.push(code);
+    } else {
+      // already-decoded text (a raw non-ASCII character): its own UTF-8 bytes
+      const char = String.fromCodePoint(text.codePointAt(i)!);
+      if (!char.isWellFormed()) return undefined;
+      bytes.push(...Buffer.from(char, 'utf8'));
+      i += char.length - 1;
+    }
+  }
+  try {
+    const decoded = utf8.decode(Uint8Array.from(bytes));
+    return decoded.includes('\u0000') ? undefined : decoded;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every name and value of an `a=b&c=d` string is clean text. */
+const isCleanForm = (form: string) =>
+  form.split('&').every((pair) => pair.split('=').every((part) => decodeComponent(part, true) !== undefined));
+
+/** Every string of a JSON value, keys included, is clean text. */
+function isCleanJson(value: unknown): boolean {
+  if (typeof value === 'string') return isCleanText(value);
+  if (Array.isArray(value)) return value.every(isCleanJson);
+  if (value && typeof value === 'object') return Object.entries(value).every(([key, item]) => isCleanText(key) && isCleanJson(item));
+  return true;
+}
+
+const isJsonType = (type: string) => type === 'application/json' || /^application\/[\w.-]+\+json$/.test(type);
+
+async function checkBody(ctx: Context): Promise<void> {
+  const type = ctx.request.type;
+  const form = type === 'application/x-www-form-urlencoded';
+  if (!form && !isJsonType(type)) return; // other types are refused by the endpoints that read bodies
+  const hasBody = ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
+  if (!hasBody) return;
+  const charset = ctx.request.charset.toLowerCase();
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new AppError('invalid_request', `request bodies must be UTF-8 (got charset ${charset.slice(0, 40)})`, 415);
+  }
+  if (ctx.request.length === undefined) {
+    // a body read here is read before the endpoint: it must declare its size
+    throw new AppError('invalid_request', 'a form or JSON body needs a Content-Length', 411);
+  }
+  if (ctx.request.length > PEEK_LIMIT_BYTES) throw new AppError('invalid_request', 'the request body is too large', 413);
+  const bytes = await peekBody(ctx.req);
+  if (bytes === undefined) return; // the stream is already being read by someone else: nothing to add
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw refuse('the request body');
+  }
+  if (form) {
+    if (!isCleanForm(text)) throw refuse('a form field');
+    return;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return; // not JSON at all: the endpoint answers that in its own words
+  }
+  if (!isCleanJson(parsed)) throw refuse('the JSON body');
+}
+
+export function inputGuard(): Middleware {
+  return async (ctx, next) => {
+    if (!ctx.path.split('/').every((segment) => decodeComponent(segment, false) !== undefined)) throw refuse('the path');
+    if (ctx.querystring && !isCleanForm(ctx.querystring)) throw refuse('the query string');
+    await checkBody(ctx);
+    return next();
+  };
+}
