@@ -4,6 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { ADMIN_AUDIENCE } from '../../src/admin/api/admin-scopes.ts';
 import { runOperation } from '../../src/admin/operations.ts';
 import type { BootstrapResult } from '../../src/admin/operations/admin-bootstrap.ts';
+import { EVERY_ADMIN_SCOPE } from '../../src/admin/operations/authority.ts';
 import { cliActor } from '../../src/admin/operations/define.ts';
 import { postForm, type TestClient } from './fixtures.ts';
 import { OpenApiConformance } from './openapi-conformance.ts';
@@ -65,7 +66,7 @@ export function adminTest(title: string, body: (t: ExecutionContext, harness: Ha
           return answer.body.access_token as string;
         },
         async bootstrap() {
-          const ctx = { db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator') };
+          const ctx = { db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator'), scopes: EVERY_ADMIN_SCOPE };
           const { client } = (await runOperation(ctx, 'admin.bootstrap', {})) as BootstrapResult;
           return { clientId: client.clientId, clientSecret: client.clientSecret };
         },

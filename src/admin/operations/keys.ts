@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../../security/signing-keys.ts';
 import { maxResourceTokenTtl } from '../../storage/resource-servers.ts';
-import { defineOperation, recordAdminChange } from './define.ts';
+import { adminChange, defineOperation } from './define.ts';
 
 /** ID tokens live one hour (create-provider.ts `ttl.IdToken`). */
 const ID_TOKEN_TTL = 3600;
@@ -23,10 +23,11 @@ export const rotateKeys = defineOperation({
   async run(ctx): Promise<SigningKeySummary[]> {
     // A retired key stays published until every token it may have signed has expired.
     const longest = Math.max(ctx.config.accessTokenTtl, (await maxResourceTokenTtl(ctx.db)) ?? 0, ID_TOKEN_TTL);
-    const keys = await rotateSigningKeys(ctx.db, ctx.keys.encryptionKey, longest + RETIREMENT_MARGIN);
-    const current = keys.filter((key) => key.state === 'current').map((key) => key.kid);
-    await recordAdminChange(ctx, 'keys.rotated', { type: 'key', id: current.join(',') }, { current, retiredFor: longest + RETIREMENT_MARGIN });
-    return keys;
+    return adminChange(ctx, async (tx) => {
+      const keys = await rotateSigningKeys(tx, ctx.keys.encryptionKey, longest + RETIREMENT_MARGIN);
+      const current = keys.filter((key) => key.state === 'current').map((key) => key.kid);
+      return { result: keys, event: { type: 'keys.rotated', target: { type: 'key', id: current.join(',') }, details: { current, retiredFor: longest + RETIREMENT_MARGIN } } };
+    });
   },
 });
 
