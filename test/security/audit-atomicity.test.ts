@@ -80,3 +80,21 @@ adminTest('when the audit event of an admin change cannot be stored, the change 
   const verification = await verifyAuditChain(server.db, server.portcullis.keys.auditKey);
   t.true(verification.ok, JSON.stringify(verification));
 });
+
+adminTest('admin changes appended in their own transactions and batched events written meanwhile form one gapless, verifiable chain', async (t, harness) => {
+  const { call, bootstrap, token, server } = harness;
+  const admin = await bootstrap();
+  const bearer = await token(admin);
+  // parallel admin changes (each appends inside its transaction) and token requests (batched events)
+  const changes = Array.from({ length: 8 }, (_, index) => call('POST', '/clients', { token: bearer, json: { name: `Parallel ${index}`, grantTypes: ['client_credentials'] } }));
+  const tokens = Array.from({ length: 8 }, () => token(admin, 'admin:read'));
+  const answers = await Promise.all(changes);
+  await Promise.all(tokens);
+  t.deepEqual(answers.map((answer) => answer.status), Array(8).fill(201));
+  await server.portcullis.audit.flush();
+  const { rows } = await server.db.query<{ seq: string; type: string }>('SELECT seq::text AS seq, type FROM audit_events ORDER BY audit_events.seq');
+  t.deepEqual(rows.map((row) => Number(row.seq)), rows.map((_, index) => index + 1), 'gapless');
+  t.is(rows.filter((row) => row.type === 'client.created').length, 9, 'the bootstrap client and the eight');
+  const verification = await verifyAuditChain(server.db, server.portcullis.keys.auditKey);
+  t.true(verification.ok, JSON.stringify(verification));
+});
