@@ -13,6 +13,7 @@ import { withSecretKey, type Config } from '../config.ts';
 import type { Database } from '../storage/database.ts';
 import { acquireDataDirLock, controlSocketPath, loadOrCreateSecretKey, pgliteDir } from '../storage/data-dir.ts';
 import { callControlServer, type ControlCall } from './control-client.ts';
+import { EVERY_ADMIN_SCOPE } from './operations/authority.ts';
 import { sqlState } from './operations/define.ts';
 
 /** A problem of the environment rather than of the input (shown as is, exit status 1). */
@@ -98,7 +99,7 @@ async function runDirect(db: Database, config: Config, name: string, input: unkn
   if (name.startsWith('keys.')) await ensureSigningKeys(db, keys.encryptionKey);
   const audit = createAuditTrail({ db, key: keys.auditKey, logger: stderrLogger });
   try {
-    return await runOperation({ db, keys, config, audit, actor: cliActor(userInfo().username) }, name, input);
+    return await runOperation({ db, keys, config, audit, actor: cliActor(userInfo().username), scopes: EVERY_ADMIN_SCOPE }, name, input);
   } finally {
     await audit.close();
   }

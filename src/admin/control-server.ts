@@ -15,6 +15,7 @@ import { deriveKeys } from '../security/derived-keys.ts';
 import type { Database } from '../storage/database.ts';
 import { controlSocketPath } from '../storage/data-dir.ts';
 import { OPERATIONS, runOperation, type OperationContext } from './operations.ts';
+import { EVERY_ADMIN_SCOPE } from './operations/authority.ts';
 import { cliActor } from './operations/define.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';
 
@@ -69,9 +70,10 @@ export async function startControlServer({ config, db, logger, audit }: ControlS
       if (req.method !== 'POST') throw new AppError('method_not_allowed', 'use POST', 405);
       const input = await readJsonBody(req);
       const started = performance.now();
-      // The socket is reachable by its owner only, so the CLI's word for who runs it is trusted.
+      // The socket is reachable by its owner only (the operator, who also holds the database and
+      // SECRET_KEY), so the CLI's word for who runs it is trusted, and it holds every admin scope.
       const actorHeader = req.headers['x-portcullis-actor'];
-      const ctx: OperationContext = { db, config, keys, audit, actor: cliActor(typeof actorHeader === 'string' ? actorHeader : undefined) };
+      const ctx: OperationContext = { db, config, keys, audit, actor: cliActor(typeof actorHeader === 'string' ? actorHeader : undefined), scopes: EVERY_ADMIN_SCOPE };
       const result = await runOperation(ctx, name, input);
       // reads (audit tail --follow polls every second) at debug; changes at info
       const level = /\.(list|show|export|verify)$/.test(name) ? 'debug' : 'info';

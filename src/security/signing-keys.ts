@@ -4,7 +4,7 @@
 //   retired  still published until every token it signed has expired, never signs
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { notifyChange, type Database, type Queryable } from '../storage/database.ts';
+import { inTransaction, notifyChange, type Database, type Queryable } from '../storage/database.ts';
 import { decrypt, encrypt } from './encryption.ts';
 
 export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
@@ -75,8 +75,9 @@ export async function ensureSigningKeys(db: Database, encryptionKey: Buffer): Pr
  * Staged rotation, per algorithm: current -> retired (kept until `maxTokenLifetime` seconds after
  * `now`, the server's clock), next (already published) -> current, and a fresh next key is published.
  */
-export async function rotateSigningKeys(db: Database, encryptionKey: Buffer, maxTokenLifetime: number, now: Date = new Date()): Promise<SigningKeySummary[]> {
-  await db.transaction(async (tx) => {
+export async function rotateSigningKeys(db: Queryable | Database, encryptionKey: Buffer, maxTokenLifetime: number, now: Date = new Date()): Promise<SigningKeySummary[]> {
+  // in the caller's transaction when `db` is one (the admin change and its audit event commit together)
+  await inTransaction(db, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['portcullis:signing-keys']);
     for (const alg of SIGNING_ALGORITHMS) {
       const next = await tx.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next' ORDER BY created_at LIMIT 1`, [alg]);

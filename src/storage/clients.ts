@@ -1,5 +1,5 @@
 // Queries for OAuth clients and the resource-server scopes each may request.
-import { notifyChange, type Database, type Queryable } from './database.ts';
+import { inTransaction, notifyChange, type Database, type Queryable } from './database.ts';
 
 /** RFC 7591 metadata as oidc-provider understands it (without the secret). */
 export type ClientMetadata = Record<string, unknown> & {
@@ -94,8 +94,9 @@ async function insertClientResources(tx: Queryable, clientId: string, resources:
   }
 }
 
-export async function insertClient(db: Database, input: NewClient): Promise<StoredClient> {
-  await db.transaction(async (tx) => {
+/** Registers the client (in the caller's transaction when `db` is one). */
+export async function insertClient(db: Queryable | Database, input: NewClient): Promise<StoredClient> {
+  await inTransaction(db, async (tx) => {
     await tx.query(
       `INSERT INTO clients (client_id, name, metadata, secret_hash, first_party, rate_limit_per_minute, require_mfa, id_token_ttl, refresh_token_ttl)
        VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9)`,
@@ -187,9 +188,9 @@ export async function listClients(db: Queryable, page: { after?: readonly [name:
   return rows.map(toClient);
 }
 
-/** Deletes the client and every token, grant and code it holds. */
-export async function deleteClient(db: Database, clientId: string): Promise<boolean> {
-  return db.transaction(async (tx) => {
+/** Deletes the client and every token, grant and code it holds (in the caller's transaction when `db` is one). */
+export async function deleteClient(db: Queryable | Database, clientId: string): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
     const { rowCount } = await tx.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
     if (rowCount === 0) return false;
     await tx.query(`DELETE FROM oidc_models WHERE payload->>'clientId' = $1`, [clientId]);

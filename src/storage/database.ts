@@ -40,6 +40,15 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * Runs `work` in a transaction: a Database opens its own; a transaction's Queryable (which has no
+ * `transaction`) is already one, so the statements join the caller's (an admin change and its audit
+ * event commit together).
+ */
+export function inTransaction<T>(db: Queryable | Database, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return 'transaction' in db ? db.transaction(work) : work(db);
+}
+
 /** Channel on which every durable change that a cache may hold is announced. */
 export const CHANGES_CHANNEL = 'portcullis_changes';
 

@@ -1,6 +1,6 @@
 // Queries for resource servers (APIs that accept Portcullis JWT access tokens), their scopes and
 // their registry entry (owner, classification, live and review dates: migration 0006).
-import { notifyChange, type Database, type Queryable } from './database.ts';
+import { inTransaction, notifyChange, type Database, type Queryable } from './database.ts';
 
 export interface ResourceScope {
   name: string;
@@ -98,9 +98,9 @@ const toResourceServer = (row: Row): ResourceServerRecord => ({
   updatedAt: new Date(row.updated_at).toISOString(),
 });
 
-/** Registers the API; without a next review date, it is due a year after registration. */
-export async function insertResourceServer(db: Database, input: NewResourceServer): Promise<ResourceServerRecord> {
-  await db.transaction(async (tx) => {
+/** Registers the API; without a next review date, it is due a year after registration. In the caller's transaction when `db` is one. */
+export async function insertResourceServer(db: Queryable | Database, input: NewResourceServer): Promise<ResourceServerRecord> {
+  await inTransaction(db, async (tx) => {
     await tx.query(
       `INSERT INTO resource_servers (identifier, name, token_ttl, description, owner, purpose, classification, live_date, next_review_date)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, coalesce($9::date, current_date + 365))`,
@@ -244,9 +244,9 @@ export async function recordResourceReview(tx: Queryable, identifier: string, re
   await notifyChange(tx, 'resource', identifier);
 }
 
-/** Deletes the resource server; clients lose their permissions on it (cascade). */
-export async function deleteResourceServer(db: Database, identifier: string): Promise<boolean> {
-  return db.transaction(async (tx) => {
+/** Deletes the resource server; clients lose their permissions on it (cascade). In the caller's transaction when `db` is one. */
+export async function deleteResourceServer(db: Queryable | Database, identifier: string): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
     const { rows: clients } = await tx.query<{ client_id: string }>('SELECT client_id FROM client_resources WHERE resource = $1', [identifier]);
     const { rowCount } = await tx.query('DELETE FROM resource_servers WHERE identifier = $1', [identifier]);
     if (rowCount > 0) {

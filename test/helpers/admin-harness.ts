@@ -2,11 +2,10 @@
 // move, a caller that checks every answer against the published OpenAPI document, and admin tokens.
 import test, { type ExecutionContext } from 'ava';
 import { ADMIN_AUDIENCE } from '../../src/admin/api/admin-scopes.ts';
-import { runOperation } from '../../src/admin/operations.ts';
 import type { BootstrapResult } from '../../src/admin/operations/admin-bootstrap.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
 import { postForm, type TestClient } from './fixtures.ts';
 import { OpenApiConformance } from './openapi-conformance.ts';
+import { runAsOperator } from './operator.ts';
 import { BACKENDS, startTestServer, type BackendSetup, type TestServer } from './server.ts';
 
 export const API = 'https://api.example.com';
@@ -65,8 +64,7 @@ export function adminTest(title: string, body: (t: ExecutionContext, harness: Ha
           return answer.body.access_token as string;
         },
         async bootstrap() {
-          const ctx = { db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator') };
-          const { client } = (await runOperation(ctx, 'admin.bootstrap', {})) as BootstrapResult;
+          const { client } = (await runAsOperator(server, 'admin.bootstrap', {})) as BootstrapResult;
           return { clientId: client.clientId, clientSecret: client.clientSecret };
         },
       };

@@ -52,7 +52,7 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
 };
 
 /** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
-const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, flush: async () => {}, close: async () => {} };
+const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, recordWithin: async () => {}, flush: async () => {}, close: async () => {} };
 
 async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false, now?: () => Date, publicHost = '127.0.0.1', issuer?: string): Promise<Omit<TestServer, 'startSibling'>> {
   const http = createServer();

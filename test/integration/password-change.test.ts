@@ -5,8 +5,7 @@
 import { decodeJwt } from 'jose';
 import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/mfa-requirement.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
-import { runOperation } from '../../src/admin/operations.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
+import { runAsOperator } from '../helpers/operator.ts';
 import { findAccountById } from '../../src/storage/accounts.ts';
 import { LOGIN_FAILED } from '../../src/interactions/password-refusal.ts';
 import { PASSWORDS_DIFFER, SAME_PASSWORD } from '../../src/interactions/password-change-routes.ts';
@@ -19,7 +18,7 @@ const NEW_PASSWORD = 'velvet thunder mosaic lantern';
 
 /** An admin operation, run as `portcullis` runs it. */
 const admin = (server: TestServer, name: string, input: unknown) =>
-  runOperation({ db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator') }, name, input);
+  runAsOperator(server, name, input);
 
 const sessions = async (server: TestServer) => (await server.db.query(`SELECT 1 FROM oidc_models WHERE kind = 'Session'`)).rows.length;
 

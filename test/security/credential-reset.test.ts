@@ -2,8 +2,7 @@
 // on both deployments: a half-finished sign-in that overwrites the password an administrator set
 // after it began, and a proof for the account page that survives an administrator's set-password or
 // sign-out-everywhere. Whatever began before a reset is void after it.
-import { runOperation } from '../../src/admin/operations.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
+import { runAsOperator } from '../helpers/operator.ts';
 import { findAccountById } from '../../src/storage/accounts.ts';
 import { describeFactors } from '../../src/storage/mfa.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
@@ -17,7 +16,7 @@ const ATTACKERS = 'velvet thunder mosaic lantern';
 const PAGE = '/account/security';
 
 const admin = (server: TestServer, name: string, input: unknown) =>
-  runOperation({ db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator') }, name, input);
+  runAsOperator(server, name, input);
 
 /** What an administrator does to take an account back: each must void what began before it. */
 const RESETS: Array<[string, (server: TestServer, userId: string) => Promise<unknown>]> = [

@@ -5,8 +5,7 @@
 import type { ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { ADMIN_AUDIENCE } from '../../src/admin/api/admin-scopes.ts';
-import { runOperation } from '../../src/admin/operations.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
+import { runAsOperator } from '../helpers/operator.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { dpopKey, hmacWithPublicKeyProof, proof, relyingParty, unsignedProof, type DpopKey } from '../helpers/dpop.ts';
 import { createResource, createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
@@ -161,8 +160,7 @@ testEachBackend('a DPoP-bound access token replayed as a bearer token is refused
 
 testEachBackend('a client that requires DPoP is refused a bearer token', async (t, server) => {
   await createResource(server.db, 'https://api.example.com', ['read']);
-  const ctx = { db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator') };
-  const created = (await runOperation(ctx, 'clients.create', {
+  const created = (await runAsOperator(server, 'clients.create', {
     name: 'Bound service', grantTypes: ['client_credentials'], resources: ['https://api.example.com'], scopes: ['read'], requireDpop: true,
   })) as { clientId: string; clientSecret: string; requireDpop: boolean };
   t.true(created.requireDpop);
@@ -177,6 +175,6 @@ testEachBackend('a client that requires DPoP is refused a bearer token', async (
   t.is(bound.body.token_type, 'DPoP');
 
   // Turned off again, the client may take bearer tokens.
-  await runOperation(ctx, 'clients.update', { clientId: client.clientId, requireDpop: false });
+  await runAsOperator(server, 'clients.update', { clientId: client.clientId, requireDpop: false });
   t.is((await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, client)).status, 200);
 });

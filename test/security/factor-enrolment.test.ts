@@ -7,8 +7,7 @@ import { decodeJwt } from 'jose';
 import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
 import { hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
-import { runOperation } from '../../src/admin/operations.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
+import { runAsOperator } from '../helpers/operator.ts';
 import { findAccountById, type Account } from '../../src/storage/accounts.ts';
 import { describeFactors, replaceRecoveryCodes, useRecoveryCode } from '../../src/storage/mfa.ts';
 import { insertCredential, listCredentials } from '../../src/storage/webauthn-credentials.ts';
@@ -21,7 +20,7 @@ import { newSoftwareAuthenticator, passkeyChallengeOf, registrationResponse, rel
 const RECOVERY_CODES = ['aaaa-bbbb-cccc', 'dddd-eeee-ffff'];
 
 const admin = (server: TestServer, name: string, input: unknown) =>
-  runOperation({ db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator') }, name, input);
+  runAsOperator(server, name, input);
 
 /** The victim: an account whose only factor is a passkey, or an authenticator app; with recovery codes. */
 async function victimWith(server: TestServer, factor: 'passkey' | 'totp'): Promise<Account> {

@@ -2,8 +2,7 @@
 // what it may do and which client holds it; a client may learn that only of its own tokens, and of
 // access tokens for an API that names it as one of its introspecting clients.
 import { ADMIN_AUDIENCE } from '../../src/admin/api/admin-scopes.ts';
-import { runOperation } from '../../src/admin/operations.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
+import { runAsOperator } from '../helpers/operator.ts';
 import { adminTest } from '../helpers/admin-harness.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createResource, createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
@@ -60,8 +59,7 @@ testEachBackend('a client cannot introspect another client’s tokens', async (t
 testEachBackend('an API’s introspecting client cannot read another API’s tokens, nor refresh tokens', async (t, server) => {
   const { tokens } = await setUp(server);
   const api = await createTestClient(server, { grantTypes: ['client_credentials'] });
-  const ctx = { db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator') };
-  await runOperation(ctx, 'resources.update', { identifier: API, introspectingClients: [api.clientId] });
+  await runAsOperator(server, 'resources.update', { identifier: API, introspectingClients: [api.clientId] });
   const forApi = await introspect(server, api, tokens.accessToken);
   t.is(forApi.body.active, true, 'the named client reads the API’s access tokens');
   t.is(forApi.body.aud, API);

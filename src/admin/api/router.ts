@@ -94,9 +94,17 @@ function headerInput(ctx: Context, route: AdminRoute): Record<string, unknown> {
   return input;
 }
 
+/** The RFC 6750 challenge of a refusal: admin-auth's own, or an operation's insufficient_scope (authority.ts). */
+function challengeOf(error: AppError): string | undefined {
+  if (error instanceof AdminAuthError) return error.challenge;
+  if (error.code === 'insufficient_scope') return new AdminAuthError(error.code, error.message, 403, { error: error.code, error_description: error.message }).challenge;
+  return undefined;
+}
+
 function answerError(ctx: Context, error: AppError): void {
   ctx.status = error.status;
-  if (error instanceof AdminAuthError) ctx.set('WWW-Authenticate', error.challenge);
+  const challenge = challengeOf(error);
+  if (challenge) ctx.set('WWW-Authenticate', challenge);
   ctx.body = { error: error.code, error_description: error.message };
 }
 
@@ -130,7 +138,7 @@ export function adminApi(deps: AdminApiDeps): Middleware {
       const params = Object.fromEntries(parameters.map((name, index) => [name, decodeSegment(segments[index]!, name)]));
       // Path and header fields win over the body: the body cannot retarget the request.
       const input = { ...queryInput(ctx, route), ...(await readInputBody(ctx, route)), ...headerInput(ctx, route), ...params };
-      const result = await runOperation({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, actor: principal.actor, now: deps.now }, route.operation, input);
+      const result = await runOperation({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, actor: principal.actor, scopes: principal.scopes, now: deps.now }, route.operation, input);
       ctx.status = route.status;
       if (route.location) ctx.set('Location', `${ADMIN_API_PREFIX}${route.location(result as Record<string, unknown>)}`);
       if (route.etag) ctx.set('ETag', route.etag(result as Record<string, unknown>));

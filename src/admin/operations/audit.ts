@@ -13,6 +13,9 @@ import {
   type AuditPruneResult,
   type AuditVerification,
 } from '../../security/audit/audit-queries.ts';
+import { redactPersonalFields } from '../../security/audit/audit-redaction.ts';
+import { ADMIN_SCOPES } from '../api/admin-scopes.ts';
+import { assertHolds } from './authority.ts';
 import { defineOperation } from './define.ts';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -71,7 +74,14 @@ export const listAudit = defineOperation({
   name: 'audit.list',
   summary: 'list audit events: the latest ones, or those after a seq (filters: type, user, client, time)',
   input: listInput,
-  run: (ctx, input): Promise<AuditPage> => listAuditEvents(ctx.db, input),
+  async run(ctx, input): Promise<AuditPage> {
+    // Who the users are is admin:users' to see, here as at /users: without it the trail cannot be
+    // searched by user, and user ids, email and IP addresses are redacted.
+    const seesUsers = ctx.scopes.has(ADMIN_SCOPES.users);
+    if (input.userId !== undefined) assertHolds(ctx.scopes, [ADMIN_SCOPES.users], 'userId: filtering the audit trail by user');
+    const page = await listAuditEvents(ctx.db, input);
+    return seesUsers ? page : { ...page, events: page.events.map(redactPersonalFields) };
+  },
 });
 
 export const exportAudit = defineOperation({

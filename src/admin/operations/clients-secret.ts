@@ -12,7 +12,8 @@ import { clearPreviousClientSecret, findClient, findClientForUpdate, rotateClien
 import type { Queryable } from '../../storage/database.ts';
 import { clientIdField } from '../client-input.ts';
 import { toClientView, type ClientView } from './clients-view.ts';
-import { conflict, defineOperation, notFound, recordAdminChange, type OperationContext } from './define.ts';
+import { adminScopesOf, assertHolds } from './authority.ts';
+import { adminChange, conflict, defineOperation, notFound, type OperationContext } from './define.ts';
 
 /** How long the replaced secret keeps working by default: a day to roll the new one out. */
 export const DEFAULT_PREVIOUS_SECRET_TTL = 86_400;
@@ -29,10 +30,14 @@ const rotateInput = z.strictObject({
     .default(DEFAULT_PREVIOUS_SECRET_TTL),
 });
 
-/** The client, locked for the change; refused when it has no secret (public and private_key_jwt clients). */
-async function lockClientWithSecret(tx: Queryable, clientId: string, action: string): Promise<StoredClient> {
+/**
+ * The client, locked for the change; refused when it has no secret (public and private_key_jwt
+ * clients), and when it holds admin scopes the caller does not (whoever knows its secret has them).
+ */
+async function lockClientWithSecret(ctx: OperationContext, tx: Queryable, clientId: string, action: string): Promise<StoredClient> {
   const client = await findClientForUpdate(tx, clientId);
   if (!client) throw notFound('clientId', `no client "${clientId}"`);
+  assertHolds(ctx.scopes, adminScopesOf(client.resources), 'changing the secret of a client that holds admin scopes');
   if (client.secretHash === null) {
     throw conflict('clientId', `client "${clientId}" authenticates with ${client.metadata.token_endpoint_auth_method}: it has no secret ${action}`);
   }
@@ -49,15 +54,13 @@ export const rotateClientSecretOperation = defineOperation({
   input: rotateInput,
   async run(ctx, input): Promise<ClientView & { clientSecret: string }> {
     const clientSecret = generateClientSecret();
-    const { view, droppedOlder } = await ctx.db.transaction(async (tx) => {
-      const current = await lockClientWithSecret(tx, input.clientId, 'to rotate');
+    const view = await adminChange(ctx, async (tx) => {
+      const current = await lockClientWithSecret(ctx, tx, input.clientId, 'to rotate');
       const previousExpiresAt = input.previousSecretTtl === 0 ? null : new Date(clock(ctx).getTime() + input.previousSecretTtl * 1000);
       await rotateClientSecret(tx, input.clientId, hashClientSecret(ctx.keys.clientSecretKey, clientSecret), previousExpiresAt);
-      return { view: toClientView((await findClient(tx, input.clientId))!), droppedOlder: current.previousSecretHash !== null && isActive(ctx, current.previousSecretExpiresAt) };
-    });
-    await recordAdminChange(ctx, 'client.secret_rotated', { type: 'client', id: input.clientId }, {
-      previousExpiresAt: view.previousSecretExpiresAt,
-      droppedOlder,
+      const result = toClientView((await findClient(tx, input.clientId))!);
+      const droppedOlder = current.previousSecretHash !== null && isActive(ctx, current.previousSecretExpiresAt);
+      return { result, event: { type: 'client.secret_rotated', target: { type: 'client', id: input.clientId }, details: { previousExpiresAt: result.previousSecretExpiresAt, droppedOlder } } };
     });
     return { ...view, clientSecret };
   },
@@ -68,16 +71,15 @@ export const revokePreviousClientSecret = defineOperation({
   summary: 'end the previous client secret now (the one the last rotation replaced)',
   input: z.strictObject({ clientId: clientIdField }),
   async run(ctx, input): Promise<ClientView> {
-    const { view, wasActive } = await ctx.db.transaction(async (tx) => {
-      const current = await lockClientWithSecret(tx, input.clientId, 'and so no previous secret');
+    return adminChange(ctx, async (tx) => {
+      const current = await lockClientWithSecret(ctx, tx, input.clientId, 'and so no previous secret');
       if (current.previousSecretHash === null) {
         throw notFound('clientId', `client "${input.clientId}" has no previous secret (never rotated, rotated with a previousSecretTtl of 0, or already revoked)`);
       }
       await clearPreviousClientSecret(tx, input.clientId);
-      return { view: toClientView((await findClient(tx, input.clientId))!), wasActive: isActive(ctx, current.previousSecretExpiresAt) };
+      const wasActive = isActive(ctx, current.previousSecretExpiresAt);
+      return { result: toClientView((await findClient(tx, input.clientId))!), event: { type: 'client.previous_secret_revoked', target: { type: 'client', id: input.clientId }, details: { wasActive } } };
     });
-    await recordAdminChange(ctx, 'client.previous_secret_revoked', { type: 'client', id: input.clientId }, { wasActive });
-    return view;
   },
 });
 

@@ -18,7 +18,8 @@ import {
   type GrantType,
 } from '../client-input.ts';
 import { toClientView, type ClientView } from './clients-view.ts';
-import { conflict, defineOperation, notFound, recordAdminChange, sqlState } from './define.ts';
+import { adminScopesOf, assertHolds } from './authority.ts';
+import { adminChange, conflict, defineOperation, notFound, sqlState } from './define.ts';
 import { assertIfMatch } from './entity-tags.ts';
 
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
@@ -107,9 +108,8 @@ export const updateClientOperation = defineOperation({
   input: clientUpdateInput,
   async run(ctx, input): Promise<ClientView> {
     const limits = { maxRefreshTokenTtl: ctx.config.refreshTokenTtl };
-    let outcome: { view: ClientView; changed: string[] };
     try {
-      outcome = await ctx.db.transaction(async (tx) => {
+      return await adminChange(ctx, async (tx) => {
         const current = await findClientForUpdate(tx, input.clientId);
         if (!current) throw notFound('clientId', `no client "${input.clientId}"`);
         const view = toClientView(current);
@@ -117,16 +117,18 @@ export const updateClientOperation = defineOperation({
         const servers = input.resources !== undefined || input.scopes !== undefined ? await listResourceServersLocked(tx) : [];
         const plan = planClientUpdate(current, input, servers, limits);
         // Nothing differs: nothing written, no event, the same ETag.
-        if (plan.changed.length === 0) return { view, changed: [] };
+        if (plan.changed.length === 0) return { result: view };
+        // A client holding admin scopes is changed only by a caller holding them all (a new redirect
+        // URI or key set would hand its scopes over), and so is any change of its admin scopes.
+        assertHolds(ctx.scopes, [...adminScopesOf(current.resources), ...adminScopesOf(plan.settings.resources)], 'changing a client that holds, or would hold, admin scopes');
         await updateClientSettings(tx, input.clientId, plan.settings, { resourcesChanged: plan.resourcesChanged });
-        return { view: toClientView((await findClient(tx, input.clientId))!), changed: plan.changed };
+        const result = toClientView((await findClient(tx, input.clientId))!);
+        return { result, event: { type: 'client.updated', target: { type: 'client', id: input.clientId }, details: { changed: plan.changed } } };
       });
     } catch (error) {
       // A resource server deleted between the check and the write.
       if (sqlState(error) === '23503') throw conflict('resources', 'a named resource server was deleted meanwhile; retry');
       throw error;
     }
-    if (outcome.changed.length > 0) await recordAdminChange(ctx, 'client.updated', { type: 'client', id: input.clientId }, { changed: outcome.changed });
-    return outcome.view;
   },
 });

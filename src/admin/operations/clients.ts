@@ -2,13 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { generateClientSecret, hashClientSecret } from '../../security/client-secrets.ts';
-import { deleteClient, findClient, insertClient, listClients, type StoredClient } from '../../storage/clients.ts';
+import { deleteClient, findClient, findClientForUpdate, insertClient, listClients, type StoredClient } from '../../storage/clients.ts';
 import { listResourceServers } from '../../storage/resource-servers.ts';
 import { clientCreateInput, clientIdField, planClient } from '../client-input.ts';
 import { clientSecretOperations } from './clients-secret.ts';
 import { updateClientOperation } from './clients-update.ts';
 import { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
-import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
+import { adminScopesOf, assertHolds } from './authority.ts';
+import { adminChange, conflict, defineOperation, notFound, sqlState } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 
 export { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
@@ -32,34 +33,38 @@ export const createClient = defineOperation({
   input: clientCreateInput,
   async run(ctx, input): Promise<ClientViewWithSecret> {
     const plan = planClient(input, await listResourceServers(ctx.db), { maxRefreshTokenTtl: ctx.config.refreshTokenTtl });
+    assertHolds(ctx.scopes, adminScopesOf(plan.resources), 'registering a client with permissions on the admin API');
     const clientId = newClientId();
     const clientSecret = plan.issueSecret ? generateClientSecret() : undefined;
     let stored: StoredClient;
     try {
-      stored = await insertClient(ctx.db, {
-        clientId,
-        name: input.name,
-        metadata: plan.metadata,
-        secretHash: clientSecret === undefined ? null : hashClientSecret(ctx.keys.clientSecretKey, clientSecret),
-        firstParty: input.firstParty,
-        requireMfa: input.requireMfa,
-        resources: plan.resources,
-        rateLimitPerMinute: plan.rateLimitPerMinute,
-        idTokenTtl: plan.idTokenTtl,
-        refreshTokenTtl: plan.refreshTokenTtl,
+      stored = await adminChange(ctx, async (tx) => {
+        const result = await insertClient(tx, {
+          clientId,
+          name: input.name,
+          metadata: plan.metadata,
+          secretHash: clientSecret === undefined ? null : hashClientSecret(ctx.keys.clientSecretKey, clientSecret),
+          firstParty: input.firstParty,
+          requireMfa: input.requireMfa,
+          resources: plan.resources,
+          rateLimitPerMinute: plan.rateLimitPerMinute,
+          idTokenTtl: plan.idTokenTtl,
+          refreshTokenTtl: plan.refreshTokenTtl,
+        });
+        const details = {
+          name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, requireMfa: input.requireMfa, resources: plan.resources,
+          ...(input.requireDpop ? { requireDpop: true } : {}),
+          ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
+          ...(plan.idTokenTtl === null ? {} : { idTokenTtl: plan.idTokenTtl }),
+          ...(plan.refreshTokenTtl === null ? {} : { refreshTokenTtl: plan.refreshTokenTtl }),
+        };
+        return { result, event: { type: 'client.created', target: { type: 'client', id: clientId }, details } };
       });
     } catch (error) {
       // A resource server deleted between the check and the insert.
       if (sqlState(error) === '23503') throw conflict('resources', 'a named resource server was deleted meanwhile; retry');
       throw error;
     }
-    await recordAdminChange(ctx, 'client.created', { type: 'client', id: clientId }, {
-      name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, requireMfa: input.requireMfa, resources: plan.resources,
-      ...(input.requireDpop ? { requireDpop: true } : {}),
-      ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
-      ...(plan.idTokenTtl === null ? {} : { idTokenTtl: plan.idTokenTtl }),
-      ...(plan.refreshTokenTtl === null ? {} : { refreshTokenTtl: plan.refreshTokenTtl }),
-    });
     return { ...toClientView(stored), ...(clientSecret === undefined ? {} : { clientSecret }) };
   },
 });
@@ -91,9 +96,13 @@ export const deleteClientOperation = defineOperation({
   summary: 'delete a client with its grants and tokens',
   input: clientIdInput,
   async run(ctx, input): Promise<{ clientId: string; deleted: true }> {
-    if (!(await deleteClient(ctx.db, input.clientId))) throw notFound('clientId', `no client "${input.clientId}"`);
-    await recordAdminChange(ctx, 'client.deleted', { type: 'client', id: input.clientId });
-    return { clientId: input.clientId, deleted: true };
+    return adminChange(ctx, async (tx) => {
+      const client = await findClientForUpdate(tx, input.clientId);
+      if (!client) throw notFound('clientId', `no client "${input.clientId}"`);
+      assertHolds(ctx.scopes, adminScopesOf(client.resources), 'deleting a client that holds admin scopes');
+      await deleteClient(tx, input.clientId);
+      return { result: { clientId: input.clientId, deleted: true as const }, event: { type: 'client.deleted', target: { type: 'client', id: input.clientId } } };
+    });
   },
 });
 

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { DerivedKeys } from '../../security/derived-keys.ts';
-import type { Database } from '../../storage/database.ts';
+import type { Database, Queryable } from '../../storage/database.ts';
 import type { AuditActor, AuditEventInput, AuditTarget, AuditTrail } from '../../security/audit/audit-event.ts';
 
 export interface OperationContext {
@@ -16,13 +16,43 @@ export interface OperationContext {
   audit: AuditTrail;
   /** Who runs the operation (the CLI's operating-system user). */
   actor: AuditActor;
+  /**
+   * The admin scopes the caller holds: its token's over the admin API, every one at the CLI
+   * (EVERY_ADMIN_SCOPE). Nobody grants what they do not hold (authority.ts).
+   */
+  scopes: ReadonlySet<string>;
   /** The server's clock (tests move it); the real one when absent. */
   now?: () => Date;
 }
 
-/** Records an admin change with the admin who made it; resolves once the event is stored. */
-export function recordAdminChange(ctx: OperationContext, type: string, target: AuditTarget, details?: AuditEventInput['details']): Promise<void> {
-  return ctx.audit.recordDurable({ type, outcome: 'success', actor: ctx.actor, target, ...(details ? { details } : {}) });
+/** The audit event of an admin change (the admin who made it is the context's actor). */
+export interface AdminChangeEvent {
+  type: string;
+  target: AuditTarget;
+  details?: AuditEventInput['details'];
+}
+
+/** What a change's work returns: its result, and its event (none when nothing was changed). */
+export interface AdminChangeOutcome<T> {
+  result: T;
+  event?: AdminChangeEvent | undefined;
+}
+
+/**
+ * Every admin change runs through here: one transaction -> the change -> its audit event, in the
+ * same transaction -> commit -> notify. The event commits with the change or neither does: when it
+ * cannot be stored the change is rolled back and the caller gets the error (the README's promise).
+ * Cache notifications sent by the change (pg_notify) are delivered by PostgreSQL at commit only, so
+ * no process sees a change that was not audited. Inside `work`, every statement goes through `tx`.
+ */
+export function adminChange<T>(ctx: OperationContext, work: (tx: Queryable) => Promise<AdminChangeOutcome<T>>): Promise<T> {
+  return ctx.db.transaction(async (tx) => {
+    const { result, event } = await work(tx);
+    if (event) {
+      await ctx.audit.recordWithin(tx, { type: event.type, outcome: 'success', actor: ctx.actor, target: event.target, ...(event.details ? { details: event.details } : {}) });
+    }
+    return result;
+  });
 }
 
 /** The actor of a CLI command run by this operating-system user. */

@@ -22,18 +22,21 @@ export function entityTag(view: object): string {
   return `"${createHash('sha256').update(canonicalJson(view)).digest('base64url').slice(0, 27)}"`;
 }
 
-/** The `ifMatch` input of an update: an `If-Match` header value (one or more tags, or `*`). */
+/** The `ifMatch` input of an update: an `If-Match` header value (one or more entity tags; `*` is refused). */
 export const ifMatchInput = z.string().max(1000, 'must be at most 1000 characters').optional();
 
 /**
  * Refuses the update with 412 unless `ifMatch` (when given) matches the object's current view.
- * Strong comparison (RFC 9110 §13.1.1): a weak tag `W/"…"` never matches.
+ * Strong comparison (RFC 9110 §13.1.1): a weak tag `W/"…"` never matches. `*` is refused with 428:
+ * it matches whatever version is there now, so it would skip the very guard If-Match is for; an
+ * update names the entity tag it read.
  */
 export function assertIfMatch(ifMatch: string | undefined, current: object): void {
   if (ifMatch === undefined) return;
-  const wanted = ifMatch.trim();
-  if (wanted === '*') return;
-  const tags = wanted.split(',').map((tag) => tag.trim());
+  const tags = ifMatch.split(',').map((tag) => tag.trim());
+  if (tags.includes('*')) {
+    throw new AppError('precondition_required', 'ifMatch: "*" does not say which version was read; send the ETag of the object as last read (RFC 9110), so no change made meanwhile is overwritten', 428);
+  }
   if (tags.includes(entityTag(current))) return;
   throw new AppError('precondition_failed', 'ifMatch: the object has changed since it was read; read it again (its ETag) and retry the change', 412);
 }

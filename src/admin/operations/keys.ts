@@ -4,7 +4,7 @@ import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../.
 import type { Config } from '../../config.ts';
 import { MAX_ID_TOKEN_TTL } from '../client-input.ts';
 import { MAX_TOKEN_TTL } from '../resource-input.ts';
-import { defineOperation, recordAdminChange } from './define.ts';
+import { adminChange, defineOperation } from './define.ts';
 
 /** Margin for clock skew and tokens in flight. */
 const RETIREMENT_MARGIN = 60;
@@ -32,10 +32,11 @@ export const rotateKeys = defineOperation({
   async run(ctx): Promise<SigningKeySummary[]> {
     // A retired key stays published until every token it may have signed has expired.
     const retention = retiredKeyRetention(ctx.config);
-    const keys = await rotateSigningKeys(ctx.db, ctx.keys.encryptionKey, retention, ctx.now?.());
-    const current = keys.filter((key) => key.state === 'current').map((key) => key.kid);
-    await recordAdminChange(ctx, 'keys.rotated', { type: 'key', id: current.join(',') }, { current, retiredFor: retention });
-    return keys;
+    return adminChange(ctx, async (tx) => {
+      const keys = await rotateSigningKeys(tx, ctx.keys.encryptionKey, retention, ctx.now?.());
+      const current = keys.filter((key) => key.state === 'current').map((key) => key.kid);
+      return { result: keys, event: { type: 'keys.rotated', target: { type: 'key', id: current.join(',') }, details: { current, retiredFor: retention } } };
+    });
   },
 });
 

@@ -2,7 +2,7 @@
 // when it is next due. The note (what the review found) goes to the audit trail with the admin.
 import { findResourceServer, findResourceServerForUpdate, recordResourceReview } from '../../storage/resource-servers.ts';
 import { resourceReviewInput, reviewBeforeLiveProblem } from '../resource-input.ts';
-import { defineOperation, invalidInput, notFound, recordAdminChange } from './define.ts';
+import { adminChange, defineOperation, invalidInput, notFound } from './define.ts';
 import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
 
 export const reviewResourceOperation = defineOperation({
@@ -13,19 +13,14 @@ export const reviewResourceOperation = defineOperation({
     const now = ctx.now?.() ?? new Date();
     const day = today({ now: () => now });
     if (input.nextReviewDate <= day) throw invalidInput('nextReviewDate', `must be in the future (after ${day})`);
-    const { previous, view } = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const current = await findResourceServerForUpdate(tx, input.identifier);
       if (!current) throw notFound('identifier', `no resource server "${input.identifier}"`);
       const problem = reviewBeforeLiveProblem(current.liveDate, input.nextReviewDate);
       if (problem) throw invalidInput('nextReviewDate', problem);
       await recordResourceReview(tx, input.identifier, { reviewedAt: now, nextReviewDate: input.nextReviewDate });
-      return { previous: current.nextReviewDate, view: toResourceView((await findResourceServer(tx, input.identifier))!, day) };
+      const details = { previousReviewDate: current.nextReviewDate, nextReviewDate: input.nextReviewDate, ...(input.note ? { note: input.note } : {}) };
+      return { result: toResourceView((await findResourceServer(tx, input.identifier))!, day), event: { type: 'resource.reviewed', target: { type: 'resource', id: input.identifier }, details } };
     });
-    await recordAdminChange(ctx, 'resource.reviewed', { type: 'resource', id: input.identifier }, {
-      previousReviewDate: previous,
-      nextReviewDate: input.nextReviewDate,
-      ...(input.note ? { note: input.note } : {}),
-    });
-    return view;
   },
 });

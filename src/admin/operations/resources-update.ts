@@ -23,7 +23,7 @@ import {
 } from '../../storage/resource-servers.ts';
 import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
 import { resourceUpdateInput, reviewBeforeLiveProblem, type ResourceUpdateInput } from '../resource-input.ts';
-import { conflict, defineOperation, invalidInput, notFound, recordAdminChange } from './define.ts';
+import { adminChange, conflict, defineOperation, invalidInput, notFound } from './define.ts';
 import { assertIfMatch } from './entity-tags.ts';
 import { assertIntrospectingClientsExist } from './resources-introspection.ts';
 import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
@@ -93,14 +93,14 @@ export const updateResourceOperation = defineOperation({
   async run(ctx, input): Promise<ResourceServerView> {
     const day = today(ctx);
     const { identifier, ifMatch, ...patch } = input;
-    const outcome = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const current = await findResourceServerForUpdate(tx, identifier);
       if (!current) throw notFound('identifier', `no resource server "${identifier}"`);
       const view = toResourceView(current, day);
       assertIfMatch(ifMatch, view);
       const plan = planResourceUpdate(current, patch);
       // Nothing differs: nothing written, no event, the same ETag.
-      if (plan.changed.length === 0) return { view, plan, revoked: [] as RevokedClientScopes[] };
+      if (plan.changed.length === 0) return { result: view };
       if (plan.introspectingClients) {
         await assertIntrospectingClientsExist(tx, plan.introspectingClients);
         await replaceIntrospectingClients(tx, identifier, plan.introspectingClients);
@@ -111,16 +111,12 @@ export const updateResourceOperation = defineOperation({
         await replaceResourceScopes(tx, identifier, plan.scopes);
         revoked = await revokeScopesFromClients(tx, identifier, plan.removedScopes);
       }
-      return { view: toResourceView((await findResourceServer(tx, identifier))!, day), plan, revoked };
-    });
-    const { plan, revoked } = outcome;
-    if (plan.changed.length > 0) {
-      await recordAdminChange(ctx, 'resource.updated', { type: 'resource', id: identifier }, {
+      const details = {
         changed: plan.changed,
         ...(plan.removedScopes.length > 0 ? { removedScopes: plan.removedScopes } : {}),
         ...(revoked.length > 0 ? { clientsLosingScopes: revoked } : {}),
-      });
-    }
-    return outcome.view;
+      };
+      return { result: toResourceView((await findResourceServer(tx, identifier))!, day), event: { type: 'resource.updated', target: { type: 'resource', id: identifier }, details } };
+    });
   },
 });

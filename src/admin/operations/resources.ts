@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { deleteResourceServer, findResourceServer, insertResourceServer, pageResourceServers } from '../../storage/resource-servers.ts';
 import { addYears, identifierLookup, overdueFilter, resourceCreateInput } from '../resource-input.ts';
 import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
-import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
+import { adminChange, conflict, defineOperation, notFound, sqlState } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 import { assertIntrospectingClientsExist, introspectingClientGone } from './resources-introspection.ts';
 import { reviewResourceOperation } from './resources-review.ts';
@@ -26,27 +26,30 @@ export const createResource = defineOperation({
     // Every API comes up for review: by default a year after it is registered or goes live.
     const nextReviewDate = input.nextReviewDate ?? addYears(input.liveDate && input.liveDate > day ? input.liveDate : day, 1);
     try {
-      const created = await insertResourceServer(ctx.db, {
-        identifier: input.identifier,
-        name: input.name ?? input.identifier,
-        description: input.description,
-        owner: input.owner ?? null,
-        purpose: input.purpose,
-        classification: input.classification ?? null,
-        liveDate: input.liveDate ?? null,
-        nextReviewDate,
-        scopes: input.scopes,
-        tokenTtl: input.tokenTtl,
-        introspectingClients: input.introspectingClients,
-      });
-      await recordAdminChange(ctx, 'resource.created', { type: 'resource', id: input.identifier }, {
-        scopes: input.scopes.map((scope) => scope.name),
-        tokenTtl: input.tokenTtl,
-        owner: created.owner,
-        classification: created.classification,
-        liveDate: created.liveDate,
-        nextReviewDate: created.nextReviewDate,
-        ...(created.introspectingClients.length > 0 ? { introspectingClients: created.introspectingClients } : {}),
+      const created = await adminChange(ctx, async (tx) => {
+        const result = await insertResourceServer(tx, {
+          identifier: input.identifier,
+          name: input.name ?? input.identifier,
+          description: input.description,
+          owner: input.owner ?? null,
+          purpose: input.purpose,
+          classification: input.classification ?? null,
+          liveDate: input.liveDate ?? null,
+          nextReviewDate,
+          scopes: input.scopes,
+          tokenTtl: input.tokenTtl,
+          introspectingClients: input.introspectingClients,
+        });
+        const details = {
+          scopes: input.scopes.map((scope) => scope.name),
+          tokenTtl: input.tokenTtl,
+          owner: result.owner,
+          classification: result.classification,
+          liveDate: result.liveDate,
+          nextReviewDate: result.nextReviewDate,
+          ...(result.introspectingClients.length > 0 ? { introspectingClients: result.introspectingClients } : {}),
+        };
+        return { result, event: { type: 'resource.created', target: { type: 'resource', id: input.identifier }, details } };
       });
       return toResourceView(created, day);
     } catch (error) {
@@ -90,9 +93,10 @@ export const deleteResource = defineOperation({
   async run(ctx, input): Promise<{ identifier: string; deleted: true }> {
     // Deleting it would take the admin API's own tokens away (and with them the way to undo it).
     if (input.identifier === ADMIN_AUDIENCE) throw conflict('identifier', `${ADMIN_AUDIENCE} is the admin API itself and cannot be deleted`);
-    if (!(await deleteResourceServer(ctx.db, input.identifier))) throw notFound('identifier', `no resource server "${input.identifier}"`);
-    await recordAdminChange(ctx, 'resource.deleted', { type: 'resource', id: input.identifier });
-    return { identifier: input.identifier, deleted: true };
+    return adminChange(ctx, async (tx) => {
+      if (!(await deleteResourceServer(tx, input.identifier))) throw notFound('identifier', `no resource server "${input.identifier}"`);
+      return { result: { identifier: input.identifier, deleted: true as const }, event: { type: 'resource.deleted', target: { type: 'resource', id: input.identifier } } };
+    });
   },
 });
 

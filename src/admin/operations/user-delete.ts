@@ -16,7 +16,8 @@ import { deleteAccount } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { unlockLoginSubject } from '../../storage/login-failures.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
-import { conflict, defineOperation, recordAdminChange } from './define.ts';
+import { assertMayManageAccount } from './authority.ts';
+import { adminChange, conflict, defineOperation } from './define.ts';
 import { lockAccount, userRefInput } from './user-ref.ts';
 
 export interface DeletedUser {
@@ -35,8 +36,9 @@ export const deleteUser = defineOperation({
   summary: 'delete a user with their sessions, grants, tokens and second factors',
   input: userRefInput,
   async run(ctx, input): Promise<DeletedUser> {
-    const result = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const account = await lockAccount(tx, input.user);
+      assertMayManageAccount(ctx.scopes, account, 'deleting the account');
       // The caller's own token belongs to this account: the call would end the session it runs in,
       // and an organisation's last administrator could remove themselves by a slip. Another
       // administrator (or the portcullis CLI) can.
@@ -48,11 +50,9 @@ export const deleteUser = defineOperation({
       await unlockLoginSubject(tx, loginSubject(ctx.keys.loginSubjectKey, account.email));
       await deleteAccount(tx, account.id);
       await notifyChange(tx, 'account', account.id);
-      return { id: account.id, email: account.email, deleted: true as const, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };
+      const result = { id: account.id, email: account.email, deleted: true as const, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };
+      const details = { email: result.email, sessionIds: result.sessionIds, grantIds: result.grantIds, otherRecords: result.otherRecords };
+      return { result, event: { type: 'user.deleted', target: { type: 'user', id: result.id }, details } };
     });
-    await recordAdminChange(ctx, 'user.deleted', { type: 'user', id: result.id }, {
-      email: result.email, sessionIds: result.sessionIds, grantIds: result.grantIds, otherRecords: result.otherRecords,
-    });
-    return result;
   },
 });

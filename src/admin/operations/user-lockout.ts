@@ -3,7 +3,7 @@
 import { loginSubject } from '../../accounts/lockout.ts';
 import type { Account } from '../../storage/accounts.ts';
 import { unlockLoginSubject } from '../../storage/login-failures.ts';
-import { defineOperation, recordAdminChange } from './define.ts';
+import { adminChange, defineOperation } from './define.ts';
 import { resolveAccount, userRefInput } from './users.ts';
 
 export interface UnlockResult {
@@ -19,12 +19,13 @@ export const unlockUser = defineOperation({
   summary: "clear a user's failed-login count and lock",
   input: userRefInput,
   async run(ctx, input): Promise<UnlockResult> {
-    const account: Account = await resolveAccount(ctx.db, input.user);
-    const before = await unlockLoginSubject(ctx.db, loginSubject(ctx.keys.loginSubjectKey, account.email));
-    const wasLocked = before?.lockedUntil !== undefined && before.lockedUntil > new Date();
-    const failures = before?.failures ?? 0;
-    await recordAdminChange(ctx, 'account.unlocked', { type: 'user', id: account.id }, { wasLocked, failures });
-    return { id: account.id, email: account.email, wasLocked, failures };
+    return adminChange(ctx, async (tx) => {
+      const account: Account = await resolveAccount(tx, input.user);
+      const before = await unlockLoginSubject(tx, loginSubject(ctx.keys.loginSubjectKey, account.email));
+      const wasLocked = before?.lockedUntil !== undefined && before.lockedUntil > new Date();
+      const failures = before?.failures ?? 0;
+      return { result: { id: account.id, email: account.email, wasLocked, failures }, event: { type: 'account.unlocked', target: { type: 'user', id: account.id }, details: { wasLocked, failures } } };
+    });
   },
 });
 

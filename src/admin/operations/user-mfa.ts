@@ -2,8 +2,10 @@
 // Their factors are removed; whoever must use a second factor enrols a new one at the next sign-in.
 import { secondFactorStep } from '../../accounts/mfa-requirement.ts';
 import { deleteSecondFactors } from '../../storage/mfa.ts';
-import { defineOperation, recordAdminChange } from './define.ts';
-import { resolveAccount, userRefInput } from './users.ts';
+import { assertMayManageAccount } from './authority.ts';
+import { adminChange, defineOperation } from './define.ts';
+import { lockAccount } from './user-ref.ts';
+import { userRefInput } from './users.ts';
 
 export interface MfaResetResult {
   id: string;
@@ -18,10 +20,14 @@ export const resetUserMfa = defineOperation({
   summary: "remove a user's second factors",
   input: userRefInput,
   async run(ctx, input): Promise<MfaResetResult> {
-    const account = await resolveAccount(ctx.db, input.user);
-    const removed = await deleteSecondFactors(ctx.db, account.id);
-    // counts only, under names the audit trail accepts (it refuses keys that look like credentials)
-    await recordAdminChange(ctx, 'mfa.reset', { type: 'user', id: account.id }, { authenticatorApps: removed.totp, passkeys: removed.passkeys, recoveryCodeCount: removed.recoveryCodes });
+    const { account, removed } = await adminChange(ctx, async (tx) => {
+      const account = await lockAccount(tx, input.user);
+      assertMayManageAccount(ctx.scopes, account, 'removing the second factors');
+      const removed = await deleteSecondFactors(tx, account.id);
+      // counts only, under names the audit trail accepts (it refuses keys that look like credentials)
+      const details = { authenticatorApps: removed.totp, passkeys: removed.passkeys, recoveryCodeCount: removed.recoveryCodes };
+      return { result: { account, removed }, event: { type: 'mfa.reset', target: { type: 'user', id: account.id }, details } };
+    });
     const mustEnrol = secondFactorStep({ policy: ctx.config.mfaPolicy, account, client: undefined, hasFactor: false, requestedAcrs: [] }) === 'enrol';
     return { id: account.id, email: account.email, removed, mustEnrol };
   },

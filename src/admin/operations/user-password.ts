@@ -20,7 +20,8 @@ import { notifyChange } from '../../storage/database.ts';
 import { unlockLoginSubject } from '../../storage/login-failures.ts';
 import { describeFactors } from '../../storage/mfa.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
-import { defineOperation, invalidInput, recordAdminChange, type OperationContext } from './define.ts';
+import { assertMayManageAccount } from './authority.ts';
+import { adminChange, defineOperation, invalidInput, type OperationContext } from './define.ts';
 import { lockAccount, resolveAccount, userField, userRefInput } from './user-ref.ts';
 
 /**
@@ -60,29 +61,29 @@ export const setUserPassword = defineOperation({
   }),
   async run(ctx, input): Promise<PasswordSet> {
     const account = await resolveAccount(ctx.db, input.user);
+    assertMayManageAccount(ctx.scopes, account, 'setting the password');
     // Checked and hashed before the transaction: the scoring and the hash take a fraction of a second
     // that no row lock (nor, embedded, the whole database) should wait for.
     refuseUnsuitablePassword(ctx, input.password, { ...account, hasSecondFactor: await hasSecondFactor(ctx.db, account.id) });
     const passwordHash = await hashPassword(input.password, ctx.config.passwords.argon2);
-    const outcome = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const locked = await lockAccount(tx, account.id);
+      assertMayManageAccount(ctx.scopes, locked, 'setting the password');
       await setAccountPassword(tx, locked.id, passwordHash, input.mustChange);
       const ended = await endEverythingOfUser(tx, locked.id);
       const lock = await unlockLoginSubject(tx, loginSubject(ctx.keys.loginSubjectKey, locked.email));
       await notifyChange(tx, 'account', locked.id);
       const now = ctx.now?.() ?? new Date();
-      return {
+      const result = {
         ...withoutCredentials((await findAccountById(tx, locked.id))!),
         endedSessions: ended.sessionIds.length,
         endedGrants: ended.grantIds.length,
         wasLocked: lock?.lockedUntil !== undefined && lock.lockedUntil > now,
       };
+      // never the password, nor anything derived from it
+      const details = { mustChange: input.mustChange, endedSessions: result.endedSessions, endedGrants: result.endedGrants, wasLocked: result.wasLocked };
+      return { result, event: { type: 'user.password_set', target: { type: 'user', id: result.id }, details } };
     });
-    // never the password, nor anything derived from it
-    await recordAdminChange(ctx, 'user.password_set', { type: 'user', id: outcome.id }, {
-      mustChange: input.mustChange, endedSessions: outcome.endedSessions, endedGrants: outcome.endedGrants, wasLocked: outcome.wasLocked,
-    });
-    return outcome;
   },
 });
 
@@ -91,16 +92,14 @@ export const requirePasswordChange = defineOperation({
   summary: 'make a user choose a new password at their next sign-in, before it finishes',
   input: userRefInput,
   async run(ctx, input): Promise<Account> {
-    const { account, changed } = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const locked = await lockAccount(tx, input.user);
       // already required: nothing written, no event, the same ETag
-      if (locked.passwordChangeRequired) return { account: locked, changed: false };
+      if (locked.passwordChangeRequired) return { result: locked };
       await setPasswordChangeRequired(tx, locked.id, true);
       await notifyChange(tx, 'account', locked.id);
-      return { account: await resolveAccount(tx, locked.id), changed: true };
+      return { result: await resolveAccount(tx, locked.id), event: { type: 'user.password_change_required', target: { type: 'user', id: locked.id } } };
     });
-    if (changed) await recordAdminChange(ctx, 'user.password_change_required', { type: 'user', id: account.id });
-    return account;
   },
 });
 

@@ -29,7 +29,7 @@ import {
   type StoredGrant,
   type StoredSession,
 } from '../../storage/user-sessions.ts';
-import { defineOperation, invalidInput, notFound, recordAdminChange } from './define.ts';
+import { adminChange, defineOperation, invalidInput, notFound } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 import { resolveAccount, userRefInput } from './users.ts';
 
@@ -184,7 +184,7 @@ export const revokeSession = defineOperation({
   summary: "end one of a user's sessions, and the grants made through it that lack offline access",
   input: z.strictObject({ user: userRefInput.shape.user, sessionId: handleField('session') }),
   async run(ctx, input): Promise<SessionRevoked> {
-    const { account, revokedGrantIds, keptGrantIds } = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const account: Account = await resolveAccount(tx, input.user);
       // Found only among this user's sessions: another user's session id is a 404, as is a wrong one.
       const session = await lockUserSession(tx, account.id, input.sessionId);
@@ -197,10 +197,11 @@ export const revokeSession = defineOperation({
       for (const grantId of revoked) await revokeSqlGrant(tx, grantId);
       await deleteSessionByUid(tx, session.uid);
       const kept = [...(await grantIdsOf(tx, account.id, keeping, { live: true }))].sort();
-      return { account, revokedGrantIds: revoked, keptGrantIds: kept };
+      return {
+        result: { userId: account.id, email: account.email, sessionId: input.sessionId, revokedGrantIds: revoked, keptGrantIds: kept },
+        event: { type: 'user.session_revoked', target: { type: 'user', id: account.id }, details: { sessionId: input.sessionId, revokedGrantIds: revoked, keptGrantIds: kept } },
+      };
     });
-    await recordAdminChange(ctx, 'user.session_revoked', { type: 'user', id: account.id }, { sessionId: input.sessionId, revokedGrantIds, keptGrantIds });
-    return { userId: account.id, email: account.email, sessionId: input.sessionId, revokedGrantIds, keptGrantIds };
   },
 });
 
@@ -209,15 +210,17 @@ export const revokeGrant = defineOperation({
   summary: "revoke one of a user's grants with every code and token issued under it",
   input: z.strictObject({ user: userRefInput.shape.user, grantId: handleField('grant') }),
   async run(ctx, input): Promise<GrantRevoked> {
-    const { account, grant, endedRecords } = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const account: Account = await resolveAccount(tx, input.user);
       const grant = await lockUserGrant(tx, account.id, input.grantId);
       if (!grant) throw notFound('grantId', `${account.email} has no grant "${input.grantId}"`);
-      return { account, grant, endedRecords: await revokeSqlGrant(tx, grant.id) };
+      const endedRecords = await revokeSqlGrant(tx, grant.id);
+      const clientId = grant.payload.clientId ?? null;
+      return {
+        result: { userId: account.id, email: account.email, grantId: grant.id, clientId, endedRecords },
+        event: { type: 'user.grant_revoked', target: { type: 'user', id: account.id }, details: { grantId: grant.id, clientId, endedRecords } },
+      };
     });
-    const clientId = grant.payload.clientId ?? null;
-    await recordAdminChange(ctx, 'user.grant_revoked', { type: 'user', id: account.id }, { grantId: grant.id, clientId, endedRecords });
-    return { userId: account.id, email: account.email, grantId: grant.id, clientId, endedRecords };
   },
 });
 
@@ -226,15 +229,15 @@ export const signOutEverywhere = defineOperation({
   summary: "end all of a user's sessions and grants (with their codes and tokens), without disabling them",
   input: userRefInput,
   async run(ctx, input): Promise<SignedOutEverywhere> {
-    const { account, ended } = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const account: Account = await resolveAccount(tx, input.user);
       // sign-ins half-way through and account-page proofs of the user end too (credential epoch)
       await bumpCredentialEpoch(tx, account.id);
-      return { account, ended: await endEverythingOfUser(tx, account.id) };
+      const ended = await endEverythingOfUser(tx, account.id);
+      const result = { userId: account.id, email: account.email, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };
+      const details = { sessionIds: result.sessionIds, grantIds: result.grantIds, otherRecords: result.otherRecords };
+      return { result, event: { type: 'user.signed_out_everywhere', target: { type: 'user', id: account.id }, details } };
     });
-    const result = { userId: account.id, email: account.email, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };
-    await recordAdminChange(ctx, 'user.signed_out_everywhere', { type: 'user', id: account.id }, { sessionIds: result.sessionIds, grantIds: result.grantIds, otherRecords: result.otherRecords });
-    return result;
   },
 });
 

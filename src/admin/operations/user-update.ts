@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
-import { conflict, defineOperation, recordAdminChange, sqlState } from './define.ts';
+import { assertMayManageAccount } from './authority.ts';
+import { adminChange, conflict, defineOperation, sqlState } from './define.ts';
 import { assertIfMatch, ifMatchInput } from './entity-tags.ts';
 import { emailField, lockAccount, resolveAccount, userField, userView } from './user-ref.ts';
 
@@ -51,14 +52,15 @@ export const updateUser = defineOperation({
   input: userUpdateInput,
   async run(ctx, input): Promise<Account> {
     const duplicate = (email: string) => conflict('email', `an account with the email "${email}" already exists`);
-    let outcome: { account: Account; before: Account; changes: AccountChanges };
     try {
-      outcome = await ctx.db.transaction(async (tx) => {
+      return await adminChange(ctx, async (tx) => {
         const before = await lockAccount(tx, input.user);
         assertIfMatch(input.ifMatch, userView(before));
         const changes = planUserUpdate(before, input);
         // Nothing differs: nothing written, no event, the same ETag.
-        if (Object.keys(changes).length === 0) return { account: before, before, changes };
+        if (Object.keys(changes).length === 0) return { result: before };
+        // making an administrator, or changing one, needs every admin scope
+        assertMayManageAccount(ctx.scopes, { isAdmin: before.isAdmin || changes.isAdmin === true }, 'changing the account');
         if (changes.email !== undefined) {
           const holder = await findAccountByEmail(tx, changes.email);
           if (holder && holder.id !== before.id) throw duplicate(changes.email);
@@ -70,21 +72,15 @@ export const updateUser = defineOperation({
         }
         await updateAccount(tx, before.id, changes);
         await notifyChange(tx, 'account', before.id);
-        return { account: await resolveAccount(tx, before.id), before, changes };
+        const account = await resolveAccount(tx, before.id);
+        // the field names; of the values only the addresses (who the account answers to), never anything secret
+        const details = { changed: Object.keys(changes), ...(changes.email !== undefined ? { previousEmail: before.email, email: account.email } : {}) };
+        return { result: account, event: { type: 'user.updated', target: { type: 'user', id: account.id }, details } };
       });
     } catch (error) {
       // two admins giving the same new address at once: the unique index decides
       if (sqlState(error) === '23505' && input.email !== undefined) throw duplicate(input.email);
       throw error;
     }
-    const { account, before, changes } = outcome;
-    const changed = Object.keys(changes);
-    if (changed.length > 0) {
-      // the field names; of the values only the addresses (who the account answers to), never anything secret
-      await recordAdminChange(ctx, 'user.updated', { type: 'user', id: account.id }, {
-        changed, ...(changes.email !== undefined ? { previousEmail: before.email, email: account.email } : {}),
-      });
-    }
-    return account;
   },
 });

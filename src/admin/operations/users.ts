@@ -5,7 +5,8 @@ import { hashPassword } from '../../accounts/passwords.ts';
 import { findAccountByEmail, insertAccount, searchAccounts, setAccountDisabled, type Account } from '../../storage/accounts.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { notifyChange } from '../../storage/database.ts';
-import { conflict, defineOperation, sqlState, recordAdminChange } from './define.ts';
+import { assertHolds, EVERY_ADMIN_SCOPE } from './authority.ts';
+import { adminChange, conflict, defineOperation, sqlState } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 import { deleteUser } from './user-delete.ts';
 import { refuseUnsuitablePassword, userPasswordOperations } from './user-password.ts';
@@ -30,14 +31,16 @@ export const createUser = defineOperation({
   summary: 'create a user account with a password',
   input: userCreateInput,
   async run(ctx, input): Promise<Account> {
+    if (input.isAdmin) assertHolds(ctx.scopes, EVERY_ADMIN_SCOPE, 'creating an administrator');
     refuseUnsuitablePassword(ctx, input.password, { ...input, hasSecondFactor: false }); // a new account has no second factor yet
     const duplicate = () => conflict('email', `an account with the email "${input.email}" already exists`);
     if (await findAccountByEmail(ctx.db, input.email)) throw duplicate();
     const passwordHash = await hashPassword(input.password, ctx.config.passwords.argon2);
     try {
-      const account = await insertAccount(ctx.db, { email: input.email, name: input.name || null, passwordHash, mfaRequired: input.mfaRequired, isAdmin: input.isAdmin });
-      await recordAdminChange(ctx, 'user.created', { type: 'user', id: account.id }, { email: account.email, mfaRequired: account.mfaRequired, isAdmin: account.isAdmin });
-      return account;
+      return await adminChange(ctx, async (tx) => {
+        const account = await insertAccount(tx, { email: input.email, name: input.name || null, passwordHash, mfaRequired: input.mfaRequired, isAdmin: input.isAdmin });
+        return { result: account, event: { type: 'user.created', target: { type: 'user', id: account.id }, details: { email: account.email, mfaRequired: account.mfaRequired, isAdmin: account.isAdmin } } };
+      });
     } catch (error) {
       if (sqlState(error) === '23505') throw duplicate();
       throw error;
@@ -72,16 +75,15 @@ export const disableUser = defineOperation({
   summary: 'disable a user and end their sessions, grants and refresh tokens',
   input: userRefInput,
   async run(ctx, input): Promise<Account & { revoked: number }> {
-    const result = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const account = await resolveAccount(tx, input.user);
       await setAccountDisabled(tx, account.id, true);
       // the same ending as sign-out-everywhere and delete: sessions, grants, and what was issued under them
       const ended = await endEverythingOfUser(tx, account.id);
       await notifyChange(tx, 'account', account.id);
-      return { ...(await resolveAccount(tx, account.id)), revoked: ended.total };
+      const result = { ...(await resolveAccount(tx, account.id)), revoked: ended.total };
+      return { result, event: { type: 'user.disabled', target: { type: 'user', id: result.id }, details: { endedRecords: result.revoked } } };
     });
-    await recordAdminChange(ctx, 'user.disabled', { type: 'user', id: result.id }, { endedRecords: result.revoked });
-    return result;
   },
 });
 
@@ -90,14 +92,12 @@ export const enableUser = defineOperation({
   summary: 'enable a disabled user',
   input: userRefInput,
   async run(ctx, input): Promise<Account> {
-    const account = await ctx.db.transaction(async (tx) => {
+    return adminChange(ctx, async (tx) => {
       const found = await resolveAccount(tx, input.user);
       await setAccountDisabled(tx, found.id, false);
       await notifyChange(tx, 'account', found.id);
-      return resolveAccount(tx, found.id);
+      return { result: await resolveAccount(tx, found.id), event: { type: 'user.enabled', target: { type: 'user', id: found.id } } };
     });
-    await recordAdminChange(ctx, 'user.enabled', { type: 'user', id: account.id });
-    return account;
   },
 });
 

@@ -1,3 +1,5 @@
+import type { Queryable } from '../../storage/database.ts';
+
 // What one audit event says. Every feature records through the AuditTrail (audit-trail.ts); no
 // event ever carries a password, secret, code, OTP or token (`details` is checked on the way in).
 
@@ -32,6 +34,12 @@ export interface AuditTrail {
   record(event: AuditEventInput): void;
   /** Writes the event (and everything queued before it) before resolving; rejects if it cannot. */
   recordDurable(event: AuditEventInput): Promise<void>;
+  /**
+   * Appends the event to the chain inside the caller's transaction `tx`: it commits with the change
+   * it describes, or neither does (admin changes). Rejects, and so rolls `tx` back, if it cannot.
+   * It takes the chain's lock until `tx` ends: call it last, just before the commit.
+   */
+  recordWithin(tx: Queryable, event: AuditEventInput): Promise<void>;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Flushes everything and stops the background writer (clean shutdown loses nothing). */

@@ -11,7 +11,10 @@
 // process. A batch whose commit may have succeeded before the connection broke is checked by id
 // on retry, so it is never written twice. `recordDurable` is for events that must be stored before
 // the response (the caller fails closed when it rejects); a rejected durable event is not written
-// later: the action it describes was refused. `close` flushes until empty, retrying a bounded
+// later: the action it describes was refused. `recordWithin` appends one event inside the caller's
+// own transaction (same lock, same head read, same chaining), so an admin change and its event
+// commit together or not at all; the queue's batches and these appends interleave under the lock
+// and the chain stays gapless. `close` flushes until empty, retrying a bounded
 // number of times, and logs how many events it could not write.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -223,6 +226,14 @@ export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
         // Try now even during a backoff: the store may be back, and the caller is waiting.
         runExclusive(flushAll).then(succeeded, failed);
       });
+    },
+
+    async recordWithin(tx, input) {
+      // checked and normalised like any event (a credential in `details` throws before anything is written)
+      const fields = normalizeAuditEvent(input, randomUUID(), now());
+      await lockChain(tx);
+      const head = await readHead(tx);
+      await insertEvents(tx, chainEvents(key, head.seq, head.hash, [fields]));
     },
 
     flush() {

@@ -6,7 +6,8 @@ const { read } = ADMIN_SCOPES;
 
 export const AUDIT_ROUTES: readonly AdminRoute[] = [
   {
-    method: 'GET', path: '/audit/events', operation: 'audit.list', summary: 'The latest audit events, or those after a seq; filters: type (or prefix), user, client, time', tag: 'audit',
+    method: 'GET', path: '/audit/events', operation: 'audit.list', tag: 'audit',
+    summary: 'The latest audit events, or those after a seq; filters: type (or prefix), user, client, time. Without admin:users, user ids, email and IP addresses and user agents are redacted, and the user filter is refused (403)',
     scopes: [read], body: 'none', query: { numbers: ['afterSeq', 'limit'] }, status: 200, response: 'AuditPage', errors: [],
   },
 ];

@@ -1,0 +1,9 @@
+// Runs an admin operation as the CLI's operator would on the server's machine: the trusted root,
+// holding every admin scope (src/admin/operations/authority.ts).
+import { runOperation } from '../../src/admin/operations.ts';
+import { EVERY_ADMIN_SCOPE } from '../../src/admin/operations/authority.ts';
+import { cliActor } from '../../src/admin/operations/define.ts';
+import type { TestServer } from './server.ts';
+
+export const runAsOperator = (server: TestServer, name: string, input: unknown): Promise<unknown> =>
+  runOperation({ db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator'), scopes: EVERY_ADMIN_SCOPE }, name, input);
