@@ -7,7 +7,9 @@ import { testEachBackend } from '../helpers/backend-test.ts';
 import { createTestClient, createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { openLoginForm, type LoginAttempt } from '../helpers/login-form.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
+import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 
 const WRONG = 'definitely not the password';
 const DEVICE_COOKIE = 'portcullis-device'; // the test server speaks http: no __Host- prefix
@@ -154,6 +156,38 @@ testEachBackend(
     t.regex(cookie, /;\s*samesite=strict/i);
     t.regex(cookie, /;\s*path=\/(;|$)/i);
     t.false(valueOf(cookie).toLowerCase().includes(user.email.split('@')[0]!.toLowerCase()));
+  },
+  { env },
+);
+
+testEachBackend(
+  'a browser that proved only the password of an account with a second factor is not a known browser',
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const secret = generateTotpSecret();
+    await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
+      user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
+    ]);
+    const { clientId } = await createTestClient(server, { firstParty: true });
+    // someone who knows the password but not the second factor stops half-way
+    const halfWay = new UserAgent();
+    const password = await (await openLoginForm(server, clientId, { agent: halfWay })).submit(user.email, PASSWORD, from('203.0.113.80'));
+    t.is(password.status, 303);
+    t.regex(password.location ?? '', /\/second-factor$/);
+    t.is(deviceCookieOf(password), undefined, 'no device cookie before the second factor');
+    // the owner completes both steps
+    const owner = new UserAgent();
+    const flow = await SignIn.start(server.url, clientId, {}, owner);
+    await flow.password(user.email);
+    await flow.submit('/second-factor/totp', { code: totpCode(secret) });
+    t.truthy(flow.page.code, 'the owner signed in');
+
+    await lockAccount(server, clientId, user.email);
+    const again = await (await openLoginForm(server, clientId, { agent: halfWay })).submit(user.email, PASSWORD, from('203.0.113.80'));
+    t.is(again.status, 401, 'the half-way browser meets the account lock');
+    const known = await (await openLoginForm(server, clientId, { agent: owner, params: { prompt: 'login' } })).submit(user.email, PASSWORD);
+    t.is(known.status, 303, 'the owner\u2019s browser is past the lock, on to the second factor');
+    t.regex(known.location ?? '', /\/second-factor$/);
   },
   { env },
 );
