@@ -99,21 +99,22 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
       const ipWait = spentIps.secondsLeft(address);
       if (ipWait > 0) return { admitted: false, reason: 'ip_blocked', retryAfterSeconds: Math.ceil(ipWait), limit: settings.ipFailuresPerHour, windowSeconds: HOUR };
       const subject = loginSubject(subjectKey, email);
-      const deviceKey = device && deviceSubject(subjectKey, device);
-      const reservation = await reserveLoginAttempt(db, {
-        subjectKey: subject, email,
-        device: device && deviceKey ? { subjectKey: deviceKey, accountId: device.accountId, budget: settings.deviceFailures, spentForSeconds: DEVICE_COOKIE_LIFETIME_SECONDS } : undefined,
-      }, now(), settings);
+      const knownBy = device && {
+        subjectKey: deviceSubject(subjectKey, device), accountId: device.accountId, budget: settings.deviceFailures, spentForSeconds: DEVICE_COOKIE_LIFETIME_SECONDS,
+      };
+      const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email, device: knownBy }, now(), settings);
       if (!reservation.admitted) return { admitted: false, reason: 'account_locked' };
       // the pair block is the account's defence against one address, as the lock is: a known
       // browser answers to its own budget instead
       const pairKey = reservation.knownDevice ? undefined : `${subject}:${reservation.epoch}:${address}`;
       if (pairKey && spentPairs.secondsLeft(pairKey) > 0) return { admitted: false, reason: 'pair_blocked' };
-      // A success gives back what this attempt was counted on; and a browser whose cookie names this
-      // account gets its budget back too when it proved the password as an unknown one (its budget
-      // was spent, but the account was not locked): it is known again.
-      const cookieOfAccount = deviceKey !== undefined && reservation.account?.id === device?.accountId;
-      const cleared = [...(reservation.knownDevice ? [] : [subject]), ...(cookieOfAccount ? [deviceKey] : [])];
+      // A success gives back what the attempt was counted on. A browser whose cookie names this
+      // account also gets its budget back when it proved the password as an unknown browser (its
+      // budget was spent, but the account was not locked): it is a known browser again.
+      const cleared = [
+        ...(reservation.knownDevice ? [] : [subject]),
+        ...(knownBy && reservation.account?.id === knownBy.accountId ? [knownBy.subjectKey] : []),
+      ];
       return {
         admitted: true,
         account: reservation.account,

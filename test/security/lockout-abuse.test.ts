@@ -75,6 +75,28 @@ testEachBackend(
 );
 
 testEachBackend(
+  'during an attacker\u2019s lock the owner\u2019s known browser still reaches the account security page',
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const { clientId } = await createTestClient(server);
+    const owner = await knownBrowser(server, clientId, user.email);
+    await lockAccount(server, clientId, user.email);
+    const signInToPage = async (agent: UserAgent) => {
+      const page = new SignIn(server.url, agent);
+      await page.go(`${server.url}/account/security`);
+      await page.submit('/account/security/sign-in', { email: user.email, password: PASSWORD });
+      return page.page;
+    };
+    const unknown = await signInToPage(new UserAgent());
+    t.is(unknown.status, 401, 'an unknown browser meets the lock');
+    const known = await signInToPage(owner.agent);
+    t.is(known.status, 200);
+    t.regex(known.html, /<h2 id="totp-heading">Authenticator app<\/h2>/, 'the owner is on the security page');
+  },
+  { env },
+);
+
+testEachBackend(
   'a forged, tampered or another account\u2019s device cookie does not get past the lock',
   async (t, server) => {
     const victim = await createUser(server.db);
