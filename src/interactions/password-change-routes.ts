@@ -51,9 +51,9 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
       ...facts(ctx, details, accountId), type: 'login.succeeded', outcome: 'success',
       details: { amr: login.amr, ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}), ...(passwordChanged ? { credentialChanged: true } : {}) },
     });
-    // this browser completed a sign-in to the account: it is a known browser from now on
-    deps.deviceCookies.issue(ctx, accountId);
     await kit.finish(ctx, details, { login: { accountId, amr: login.amr, acr: login.acr } });
+    // this browser completed a sign-in to the account: a known browser from now on (lockout.ts)
+    deps.deviceCookies.issue(ctx, accountId);
   }
 
   async function finishSignIn(ctx: Context, details: Interaction, account: Account, login: ProvenLogin) {
