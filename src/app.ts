@@ -45,7 +45,7 @@ export interface AppDeps {
   /** Builds the rate limiters (shared through Redis when there is one). */
   createLimiter: CreateLimiter;
   /** What the sign-in pages (and the account's security page) need besides the app's own dependencies. */
-  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'keys'> & Pick<AccountSecurityDeps, 'accountSessions'>;
+  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'deviceCookies' | 'keys'> & Pick<AccountSecurityDeps, 'accountSessions'>;
   /** The server's clock, for the admin API's operations (tests move it). */
   now?: () => Date;
 }

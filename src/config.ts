@@ -102,6 +102,8 @@ const envSchema = z
     LOGIN_IP_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),
     /** Failed logins for one account from one IP per hour before that pair is blocked for the rest of the hour. */
     LOGIN_PAIR_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(1_000).default(10),
+    /** Failed logins a known browser (its device cookie) may make past an account lock before that cookie counts for nothing. */
+    LOCKOUT_DEVICE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
 
     // Rate limits (rate-limiter-flexible; in Redis when REDIS_URL is set, in process otherwise).
     /** Requests per minute from one client IP, to any endpoint. */
@@ -169,6 +171,8 @@ export interface LockoutSettings {
   readonly resetSeconds: number;
   readonly ipFailuresPerHour: number;
   readonly pairFailuresPerHour: number;
+  /** Failures a device cookie may spend (it is not held by the account lock) before it counts for nothing. */
+  readonly deviceFailures: number;
 }
 
 export interface RateLimitSettings {
@@ -228,6 +232,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         resetSeconds: e.LOCKOUT_RESET_SECONDS,
         ipFailuresPerHour: e.LOGIN_IP_FAILURES_PER_HOUR,
         pairFailuresPerHour: e.LOGIN_PAIR_FAILURES_PER_HOUR,
+        deviceFailures: e.LOCKOUT_DEVICE_FAILURES,
       }),
       rateLimits: Object.freeze({
         ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,

@@ -28,6 +28,7 @@ import { ensureSigningKeys, loadPrivateJwks } from './security/signing-keys.ts';
 import type { Stores } from './storage/stores.ts';
 import { createLimiterFactory } from './security/rate-limit/limiter-factory.ts';
 import { createLoginGuard } from './accounts/lockout.ts';
+import { createDeviceCookies } from './accounts/device-cookie.ts';
 import { createPasswordAuthenticator } from './accounts/authenticate.ts';
 import { createMfaDecider } from './accounts/mfa-decider.ts';
 import { createSignInStates } from './interactions/sign-in-state.ts';
@@ -73,6 +74,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const cache = createRegistryCache(db);
   const mfa = createMfaDecider({ db, cache, policy: config.mfaPolicy });
   const signInStates = createSignInStates(keys.signInStateKey, () => now().getTime());
+  const deviceCookies = createDeviceCookies(keys.deviceCookieKey);
   const accountSessions = createAccountSessions(keys.signInStateKey, () => now().getTime());
   const render = createViewRenderer();
   // oidc-provider's records get their own namespace under the deployment's Redis prefix
@@ -120,7 +122,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
   const app = createApp({ config, logger, db, cache, host, render, cookieSigner, keys, readiness, metrics, audit, createLimiter, now,
-    signIn: { authenticator, guard, mfa, signInStates, keys, accountSessions },
+    signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions },
   });
   return {
     app,

@@ -11,6 +11,7 @@ import type { Context } from 'koa';
 import type { Config } from '../config.ts';
 import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
 import type { LoginGuard } from '../accounts/lockout.ts';
+import type { DeviceCookies } from '../accounts/device-cookie.ts';
 import { amrForCredential, passkeyOptionsJson } from '../accounts/passkeys.ts';
 import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE, type CheckFacts } from '../accounts/second-factor-checks.ts';
 import { readForm } from '../http/form-body.ts';
@@ -31,6 +32,8 @@ export interface AccountSecurityDeps {
   db: Database;
   authenticator: PasswordAuthenticator;
   guard: LoginGuard;
+  /** A browser that signed in before is not held by the account lock here either. */
+  deviceCookies: DeviceCookies;
   accountSessions: AccountSessions;
   keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
   /** The interaction pages' rendering, reused as it is (cross-site posts are refused before the routes: app.ts). */
@@ -182,7 +185,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
     // the sign-in page's authenticator: the same lockout, address and pair throttles, same timing
-    const result = await deps.authenticator.authenticate(email, form.password ?? '', ctx.ip);
+    const result = await deps.authenticator.authenticate(email, form.password ?? '', ctx.ip, deps.deviceCookies.read(ctx));
     if (!result.ok) {
       const error = await answerRefusedPassword(ctx, deps.audit, result, email, { details: { page: 'account_security' } });
       return renderSignIn(ctx, { email: email.slice(0, 320), error }, 401);

@@ -6,6 +6,7 @@ import { updatePasswordHash, type AccountWithCredentials } from '../storage/acco
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
 import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
 import type { FailureOutcome, LoginGuard } from './lockout.ts';
+import type { DeviceClaim } from './device-cookie.ts';
 
 export type AuthenticationResult =
   | { ok: true; account: AccountWithCredentials; hasSecondFactor: boolean }
@@ -18,7 +19,8 @@ export type AuthenticationResult =
   | { ok: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
 export interface PasswordAuthenticator {
-  authenticate(email: string, password: string, ip: string): Promise<AuthenticationResult>;
+  /** `device`: the claim of the browser's device cookie (a known browser is not held by the account lock). */
+  authenticate(email: string, password: string, ip: string, device?: DeviceClaim): Promise<AuthenticationResult>;
 }
 
 export interface PasswordAuthenticatorDeps {
@@ -29,8 +31,8 @@ export interface PasswordAuthenticatorDeps {
 
 export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthenticatorDeps): PasswordAuthenticator {
   return {
-    async authenticate(email, password, ip) {
-      const admission = await guard.admit(email, ip);
+    async authenticate(email, password, ip, device) {
+      const admission = await guard.admit(email, ip, device);
       if (!admission.admitted) {
         const { admitted: _admitted, ...refusal } = admission;
         return { ok: false, ...refusal };

@@ -5,11 +5,17 @@
 //     database so nobody resets them by knocking Redis over; from the threshold on, a lock that
 //     doubles with each further failure up to a ceiling;
 //   - per (identifier, IP) pair: failed logins per hour; over the limit that IP may not try that
-//     account for the rest of the hour, while the account's owner elsewhere only meets the account lock.
+//     account for the rest of the hour, while the account's owner elsewhere only meets the account lock;
+//   - per device cookie (a browser that signed in to that account before, device-cookie.ts): instead
+//     of the identifier and the pair, a small budget of failures of its own, durable like the
+//     identifier's; the identifier's lock, which anyone who knows the email can set off, does not
+//     hold a known browser. A spent budget counts for nothing: that browser is an unknown one again.
 // A locked identifier or a blocked pair gets exactly the answer of a wrong password, without the
 // password being verified. Unknown emails are counted and locked like real ones, so neither the
 // answers nor their timing tell whether an account exists.
 import { createHmac, type KeyObject } from 'node:crypto';
+import { canonicalEmail } from './canonical-email.ts';
+import { DEVICE_COOKIE_LIFETIME_SECONDS, type DeviceClaim } from './device-cookie.ts';
 import type { LockoutSettings } from '../config.ts';
 import type { Queryable } from '../storage/database.ts';
 import type { AccountWithCredentials } from '../storage/accounts.ts';
@@ -21,10 +27,16 @@ import { SpentBudgets } from '../security/rate-limit/spent-budgets.ts';
 
 const HOUR = 3_600;
 
-/** The key naming a login identifier in the counters: an HMAC, so the table holds no email address. */
+/**
+ * The key naming a login identifier in the counters: an HMAC of the email's canonical form (the one
+ * the account lookup uses), so the table holds no email address and every spelling shares one count.
+ */
 export function loginSubject(key: KeyObject, email: string): string {
-  return createHmac('sha256', key).update(email.trim().normalize('NFKC').toLowerCase(), 'utf8').digest('base64url');
+  return createHmac('sha256', key).update(canonicalEmail(email), 'utf8').digest('base64url');
 }
+
+/** The key of a device cookie's failure budget. */
+const deviceSubject = (key: KeyObject, device: DeviceClaim) => loginSubject(key, `device:${device.nonce}`);
 
 export type Admission =
   | { admitted: true; account: AccountWithCredentials | undefined; hasSecondFactor: boolean; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
@@ -48,8 +60,11 @@ export interface LockOutcome {
 }
 
 export interface LoginGuard {
-  /** Counts an attempt for `email` from `ip` and says whether its password may be checked (and against which account). */
-  admit(email: string, ip: string): Promise<Admission>;
+  /**
+   * Counts an attempt for `email` from `ip` and says whether its password may be checked (and
+   * against which account); `device` is the claim of the browser's device cookie, if it has one.
+   */
+  admit(email: string, ip: string, device?: DeviceClaim): Promise<Admission>;
   /**
    * Counts a second-factor attempt of `accountId` before it is checked, with the same thresholds
    * and locks as passwords but a count of its own: proving the password again does not reset it.
@@ -79,24 +94,36 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
   const spentPairs = new SpentBudgets();
 
   return {
-    async admit(email, ip) {
+    async admit(email, ip, device) {
       const address = addressKey(ip); // an IPv6 /64 is one address: its owner can use all of it
       const ipWait = spentIps.secondsLeft(address);
       if (ipWait > 0) return { admitted: false, reason: 'ip_blocked', retryAfterSeconds: Math.ceil(ipWait), limit: settings.ipFailuresPerHour, windowSeconds: HOUR };
       const subject = loginSubject(subjectKey, email);
-      const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email }, now(), settings);
+      const knownBy = device && {
+        subjectKey: deviceSubject(subjectKey, device), accountId: device.accountId, budget: settings.deviceFailures, spentForSeconds: DEVICE_COOKIE_LIFETIME_SECONDS,
+      };
+      const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email, device: knownBy }, now(), settings);
       if (!reservation.admitted) return { admitted: false, reason: 'account_locked' };
-      const pairKey = `${subject}:${reservation.epoch}:${address}`;
-      if (spentPairs.secondsLeft(pairKey) > 0) return { admitted: false, reason: 'pair_blocked' };
+      // the pair block is the account's defence against one address, as the lock is: a known
+      // browser answers to its own budget instead
+      const pairKey = reservation.knownDevice ? undefined : `${subject}:${reservation.epoch}:${address}`;
+      if (pairKey && spentPairs.secondsLeft(pairKey) > 0) return { admitted: false, reason: 'pair_blocked' };
+      // A success gives back what the attempt was counted on. A browser whose cookie names this
+      // account also gets its budget back when it proved the password as an unknown browser (its
+      // budget was spent, but the account was not locked): it is a known browser again.
+      const cleared = [
+        ...(reservation.knownDevice ? [] : [subject]),
+        ...(knownBy && reservation.account?.id === knownBy.accountId ? [knownBy.subjectKey] : []),
+      ];
       return {
         admitted: true,
         account: reservation.account,
         hasSecondFactor: reservation.hasSecondFactor,
-        succeeded: () => clearLoginFailures(db, subject),
+        succeeded: () => clearLoginFailures(db, ...cleared),
         async failed() {
-          const [ipBudget, pairBudget] = await Promise.all([spend(ipFailures, address), spend(pairFailures, pairKey)]);
+          const [ipBudget, pairBudget] = await Promise.all([spend(ipFailures, address), pairKey ? spend(pairFailures, pairKey) : undefined]);
           spentIps.note(address, ipBudget);
-          spentPairs.note(pairKey, pairBudget);
+          if (pairKey && pairBudget) spentPairs.note(pairKey, pairBudget);
           // the failure that spends the last point starts the block: exactly one, across processes
           const ipBlockStarted = ipBudget.consumed === settings.ipFailuresPerHour ? { limit: settings.ipFailuresPerHour, windowSeconds: HOUR } : undefined;
           return { failures: reservation.failures, lockedUntil: reservation.lockedUntil, ...(ipBlockStarted ? { ipBlockStarted } : {}) };

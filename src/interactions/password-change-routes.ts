@@ -59,6 +59,8 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
       details: { amr: login.amr, ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}), ...(passwordChanged ? { credentialChanged: true } : {}) },
     });
     await kit.finish(ctx, details, { login: { accountId, amr: login.amr, acr: login.acr } });
+    // this browser completed a sign-in to the account: a known browser from now on (lockout.ts)
+    deps.deviceCookies.issue(ctx, accountId);
   }
 
   async function finishSignIn(ctx: Context, details: Interaction, account: Account, login: ProvenLogin) {

@@ -8,6 +8,7 @@ import type Provider from 'oidc-provider';
 import type { PasswordSettings } from '../config.ts';
 import type { Database } from '../storage/database.ts';
 import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
+import type { DeviceCookies } from '../accounts/device-cookie.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
@@ -33,6 +34,8 @@ export interface InteractionDeps {
   guard: LoginGuard;
   mfa: MfaDecider;
   signInStates: SignInStates;
+  /** A browser that signed in before: read at the password, issued when a sign-in completes. */
+  deviceCookies: DeviceCookies;
   keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
   cache: RegistryCache;
   render: RenderView;
@@ -84,7 +87,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
     const password = form.password ?? '';
-    const result = await deps.authenticator.authenticate(email, password, ctx.ip);
+    const result = await deps.authenticator.authenticate(email, password, ctx.ip, deps.deviceCookies.read(ctx));
     deps.onLoginAttempt(result.ok ? 'success' : 'failure');
     const clientId = String(details.params.client_id);
     if (result.ok) {

@@ -11,6 +11,8 @@ export interface DerivedKeys {
   readonly auditKey: KeyObject;
   /** HMAC-SHA-256 key naming a login identifier in the lockout counters (no email stored there). */
   readonly loginSubjectKey: KeyObject;
+  /** HMAC-SHA-256 key of device cookies (a browser that signed in to an account before). */
+  readonly deviceCookieKey: KeyObject;
   /** HMAC-SHA-256 key of stored recovery codes. */
   readonly recoveryCodeKey: KeyObject;
   /** AES-256-GCM key of the short-lived state a sign-in carries between its steps (a cookie). */
@@ -28,6 +30,7 @@ export function deriveKeys(secretKey: string): DerivedKeys {
     clientSecretKey: createSecretKey(derive(secretKey, 'client secret hmac')),
     auditKey: createSecretKey(derive(secretKey, 'audit chain')),
     loginSubjectKey: createSecretKey(derive(secretKey, 'login subject')),
+    deviceCookieKey: createSecretKey(derive(secretKey, 'device cookie')),
     recoveryCodeKey: createSecretKey(derive(secretKey, 'recovery code hmac')),
     signInStateKey: derive(secretKey, 'sign-in state'),
     cookieKeys: Object.freeze([derive(secretKey, 'cookie signing').toString('base64url')]),

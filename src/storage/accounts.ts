@@ -1,5 +1,7 @@
-// Queries for user accounts. Emails are unique case-insensitively.
+// Queries for user accounts. An email is found and kept unique by its canonical form (email_key,
+// src/accounts/canonical-email.ts), which every write of an email sets with it.
 import { randomUUID } from 'node:crypto';
+import { canonicalEmail } from '../accounts/canonical-email.ts';
 import type { Queryable } from './database.ts';
 
 export interface Account {
@@ -68,8 +70,8 @@ export async function insertAccount(
   input: { email: string; name: string | null; passwordHash: string; emailVerified?: boolean; mfaRequired?: boolean; isAdmin?: boolean },
 ): Promise<Account> {
   const { rows } = await db.query<AccountRow>(
-    `INSERT INTO accounts (id, email, name, password_hash, email_verified, mfa_required, is_admin) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-    [randomUUID(), input.email, input.name, input.passwordHash, input.emailVerified ?? false, input.mfaRequired ?? false, input.isAdmin ?? false],
+    `INSERT INTO accounts (id, email, email_key, name, password_hash, email_verified, mfa_required, is_admin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    [randomUUID(), input.email, canonicalEmail(input.email), input.name, input.passwordHash, input.emailVerified ?? false, input.mfaRequired ?? false, input.isAdmin ?? false],
   );
   return withoutCredentials(toAccount(rows[0]!));
 }
@@ -80,8 +82,9 @@ export async function findAccountById(db: Queryable, id: string): Promise<Accoun
   return rows[0] && toAccount(rows[0]);
 }
 
+/** The account of `email` in any of its spellings (the same canonical form). */
 export async function findAccountByEmail(db: Queryable, email: string): Promise<AccountWithCredentials | undefined> {
-  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE lower(email) = lower($1)`, [email]);
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE email_key = $1`, [canonicalEmail(email)]);
   return rows[0] && toAccount(rows[0]);
 }
 
@@ -148,7 +151,7 @@ export interface AccountChanges {
   isAdmin?: boolean;
 }
 
-/** Applies `changes` (at least one) to the account; a duplicate email fails with SQLSTATE 23505. */
+/** Applies `changes` (at least one) to the account; a duplicate email (in any spelling) fails with SQLSTATE 23505. */
 export async function updateAccount(tx: Queryable, id: string, changes: AccountChanges): Promise<void> {
   const columns: Record<keyof AccountChanges, string> = { email: 'email', name: 'name', emailVerified: 'email_verified', mfaRequired: 'mfa_required', isAdmin: 'is_admin' };
   const assignments: string[] = [];
@@ -157,6 +160,10 @@ export async function updateAccount(tx: Queryable, id: string, changes: AccountC
     if (changes[field] === undefined) continue;
     values.push(changes[field]);
     assignments.push(`${column} = $${values.length}`);
+  }
+  if (changes.email !== undefined) {
+    values.push(canonicalEmail(changes.email));
+    assignments.push(`email_key = $${values.length}`);
   }
   if (assignments.length === 0) return;
   await tx.query(`UPDATE accounts SET ${assignments.join(', ')}, updated_at = now() WHERE id = $1`, values);

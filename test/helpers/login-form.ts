@@ -18,11 +18,15 @@ export interface LoginForm {
   submit(email: string, password?: string, headers?: Record<string, string>): Promise<LoginAttempt>;
 }
 
-/** Opens the sign-in form of `server` for a new client (or the one given). */
-export async function openLoginForm(server: TestServer, clientId?: string): Promise<LoginForm> {
+/**
+ * Opens the sign-in form of `server` for a new client (or the one given), in a new browser or in
+ * `options.agent` (a browser that keeps its cookies between sign-ins; `prompt: 'login'` then asks
+ * for the password although it holds a session).
+ */
+export async function openLoginForm(server: TestServer, clientId?: string, options: { agent?: UserAgent; params?: Record<string, string> } = {}): Promise<LoginForm> {
   const id = clientId ?? (await createTestClient(server)).clientId;
-  const agent = new UserAgent();
-  const query = new URLSearchParams({ client_id: id, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+  const agent = options.agent ?? new UserAgent();
+  const query = new URLSearchParams({ client_id: id, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...options.params });
   const { response, url } = await agent.follow(`${server.url}/auth?${query}`);
   const html = await response.text();
   const action = /<form method="post" action="([^"]+\/login)"/.exec(html)?.[1];

@@ -7,6 +7,11 @@ import { CookieJar } from './cookie-jar.ts';
 export class UserAgent {
   readonly #jar = new CookieJar();
 
+  /** Plants a cookie as if a server had set it (a stolen or forged one). */
+  setCookie(name: string, value: string): void {
+    this.#jar.store([`${name}=${value}`]);
+  }
+
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const cookie = this.#jar.header;
     const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });

@@ -3,6 +3,7 @@
 // they are an administrator. One transaction: lock the row, check If-Match, write, announce the change
 // (every process drops what it cached of the account), answer the new view.
 import { z } from 'zod';
+import { canonicalEmail } from '../../accounts/canonical-email.ts';
 import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { assertMayManageAccount } from './authority.ts';
@@ -31,7 +32,7 @@ const UPDATABLE = ['email', 'name', 'emailVerified', 'mfaRequired', 'isAdmin'] a
 /**
  * Pure: what to write for `patch` over `current`, only the fields whose value differs. A new email
  * address is not verified (nobody has proven this one reaches the user) unless the patch says it
- * is; a change of case only is the same address and keeps its verification.
+ * is; another spelling of the same address (its case) is the same address and keeps its verification.
  */
 export function planUserUpdate(current: Account, patch: UserUpdateInput): AccountChanges {
   const wanted: AccountChanges = {
@@ -41,7 +42,7 @@ export function planUserUpdate(current: Account, patch: UserUpdateInput): Accoun
     ...(patch.mfaRequired !== undefined ? { mfaRequired: patch.mfaRequired } : {}),
     ...(patch.isAdmin !== undefined ? { isAdmin: patch.isAdmin } : {}),
   };
-  const newAddress = wanted.email !== undefined && wanted.email.toLowerCase() !== current.email.toLowerCase();
+  const newAddress = wanted.email !== undefined && canonicalEmail(wanted.email) !== canonicalEmail(current.email);
   if (newAddress && wanted.emailVerified === undefined) wanted.emailVerified = false;
   return Object.fromEntries(UPDATABLE.filter((field) => wanted[field] !== undefined && wanted[field] !== current[field]).map((field) => [field, wanted[field]])) as AccountChanges;
 }

@@ -1,0 +1,60 @@
+// Device cookies (the OWASP "device cookies" pattern against lockout abuse): a browser that completed
+// a sign-in to an account (password, and the second factor when one was needed) keeps a cookie
+// naming that account and a random nonce, with an HMAC under a key derived from SECRET_KEY. At the
+// next password attempt for that same account it is a known browser: the account-wide lock, which
+// anyone who knows the email can set off, does not hold it; the cookie's own small failure budget
+// does (src/accounts/lockout.ts). The cookie holds no email, only the account id; it cannot be
+// forged without the key, and it is worth nothing for any other account.
+import { createHmac, randomBytes, type KeyObject } from 'node:crypto';
+import type { Context } from 'koa';
+import { constantTimeEqual } from '../security/constant-time.ts';
+
+/** What a genuine device cookie says: this browser signed in to `accountId`; `nonce` names its failure budget. */
+export interface DeviceClaim {
+  accountId: string;
+  nonce: string;
+}
+
+/**
+ * How long a browser stays known without signing in (each completed sign-in starts it again). A
+ * spent budget is kept as long (storage/login-failures.ts), so pruning cannot give it back.
+ */
+export const DEVICE_COOKIE_LIFETIME_SECONDS = 180 * 86_400;
+
+export interface DeviceCookies {
+  /** The claim of the device cookie this browser sent, if the cookie is one this server made. */
+  read(ctx: Context): DeviceClaim | undefined;
+  /**
+   * A sign-in to `accountId` completed: the browser keeps its cookie for that account (its lifetime
+   * starts again) or gets a new one (a browser knows one account: the last it signed in to).
+   */
+  issue(ctx: Context, accountId: string): void;
+}
+
+const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NONCE = /^[0-9a-f]{32}$/;
+
+export function createDeviceCookies(key: KeyObject): DeviceCookies {
+  // __Host- binds the cookie to this exact origin (only possible on https); Strict: it is only ever
+  // needed by the sign-in form's own POST, never on a navigation from another site
+  const nameFor = (ctx: Context) => (ctx.secure ? '__Host-portcullis-device' : 'portcullis-device');
+  const tag = (accountId: string, nonce: string) => createHmac('sha256', key).update(`device:${accountId}.${nonce}`, 'utf8').digest('base64url');
+
+  function parse(value: string | undefined): DeviceClaim | undefined {
+    if (!value || value.length > 128) return undefined;
+    const [accountId, nonce, mac, ...rest] = value.split('.');
+    if (rest.length > 0 || !accountId || !nonce || !mac || !ACCOUNT_ID.test(accountId) || !NONCE.test(nonce)) return undefined;
+    return constantTimeEqual(tag(accountId, nonce), mac) ? { accountId, nonce } : undefined;
+  }
+
+  return {
+    read: (ctx) => parse(ctx.cookies.get(nameFor(ctx), { signed: false })),
+    issue(ctx, accountId) {
+      const current = parse(ctx.cookies.get(nameFor(ctx), { signed: false }));
+      const nonce = current?.accountId === accountId ? current.nonce : randomBytes(16).toString('hex');
+      ctx.cookies.set(nameFor(ctx), `${accountId}.${nonce}.${tag(accountId, nonce)}`, {
+        httpOnly: true, sameSite: 'strict', secure: ctx.secure, path: '/', signed: false, overwrite: true, maxAge: DEVICE_COOKIE_LIFETIME_SECONDS * 1000,
+      });
+    },
+  };
+}
