@@ -1,6 +1,7 @@
 // Test data written straight through the repositories.
 import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../../src/accounts/passwords.ts';
+import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { generateClientSecret, hashClientSecret } from '../../src/security/client-secrets.ts';
 import { insertAccount, type Account } from '../../src/storage/accounts.ts';
 import { insertClient } from '../../src/storage/clients.ts';
@@ -79,4 +80,12 @@ export async function postForm(url: string, form: Record<string, string>, client
     body = { raw: text };
   }
   return { status: response.status, body, headers: response.headers };
+}
+
+/** Gives a user a confirmed authenticator app (as if enrolled); returns its secret, to compute codes. */
+export async function giveAuthenticatorApp(server: TestServer, accountId: string, secret = generateTotpSecret()): Promise<string> {
+  await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
+    accountId, encryptTotpSecret(server.portcullis.keys.encryptionKey, accountId, secret),
+  ]);
+  return secret;
 }

@@ -4,11 +4,10 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
+import { createTestClient, createUser, giveAuthenticatorApp, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { runCli } from '../helpers/cli-process.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/mfa-requirement.ts';
-import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 
 const firstParty = (server: TestServer, options: { requireMfa?: boolean } = {}) => createTestClient(server, { firstParty: true, ...options });
 
@@ -20,11 +19,7 @@ async function idTokenOf(server: TestServer, client: TestClient, flow: SignIn) {
 /** A user with a confirmed authenticator app, its secret returned. */
 async function userWithTotp(server: TestServer) {
   const user = await createUser(server.db);
-  const secret = generateTotpSecret();
-  await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-    user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
-  ]);
-  return { user, secret };
+  return { user, secret: await giveAuthenticatorApp(server, user.id) };
 }
 
 async function auditTypes(server: TestServer) {
@@ -82,9 +77,7 @@ testEachBackend('password alone never gets a code for a user with a second facto
   const early = await SignIn.start(server.url, client.clientId);
   await early.password(other.email);
   t.truthy(early.page.code, 'no factor yet: the password is enough');
-  await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-    other.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, other.id, secret),
-  ]);
+  await giveAuthenticatorApp(server, other.id, secret);
   const silent = await SignIn.start(server.url, client.clientId, { prompt: 'none' }, early.agent);
   t.is(silent.page.error, 'login_required');
   t.is(silent.page.code, undefined);
@@ -166,9 +159,7 @@ testEachBackend('step-up: acr_values asking for multi-factor inside a password-o
   const early = await SignIn.start(server.url, client.clientId);
   await early.password(withFactor.email);
   t.truthy(early.page.code, 'no factor yet: the password is enough');
-  await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-    withFactor.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, withFactor.id, secret),
-  ]);
+  await giveAuthenticatorApp(server, withFactor.id, secret);
   const verify = await SignIn.start(server.url, client.clientId, { acr_values: ACR_MFA }, early.agent);
   t.regex(verify.page.url, /\/second-factor$/, 'straight to the second factor');
   t.regex(verify.page.html, /Code from your authenticator app/);

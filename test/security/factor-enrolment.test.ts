@@ -6,13 +6,12 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
 import { hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
-import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { runAsOperator } from '../helpers/operator.ts';
 import { findAccountById, type Account } from '../../src/storage/accounts.ts';
 import { describeFactors, replaceRecoveryCodes, useRecoveryCode } from '../../src/storage/mfa.ts';
 import { insertCredential, listCredentials } from '../../src/storage/webauthn-credentials.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
+import { createTestClient, createUser, giveAuthenticatorApp, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { newSoftwareAuthenticator, passkeyChallengeOf, registrationResponse, relyingPartyOf } from '../helpers/software-authenticator.ts';
@@ -32,9 +31,7 @@ async function victimWith(server: TestServer, factor: 'passkey' | 'totp'): Promi
       signCount: 0, transports: ['usb'], deviceType: 'singleDevice', backedUp: false,
     });
   } else {
-    await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-      user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, generateTotpSecret()),
-    ]);
+    await giveAuthenticatorApp(server, user.id);
   }
   await replaceRecoveryCodes(server.db, user.id, RECOVERY_CODES.map((code) => hashRecoveryCode(server.portcullis.keys.recoveryCodeKey, code)));
   return user;

@@ -4,12 +4,11 @@
 // the account lock does not hold it, only its own small failure budget does, after which the cookie
 // counts for nothing. A forged, tampered, or another account's device cookie is worth nothing.
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createTestClient, createUser, PASSWORD } from '../helpers/fixtures.ts';
+import { createTestClient, createUser, giveAuthenticatorApp, PASSWORD } from '../helpers/fixtures.ts';
 import { openLoginForm, type LoginAttempt } from '../helpers/login-form.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
-import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 
 const WRONG = 'definitely not the password';
 const DEVICE_COOKIE = 'portcullis-device'; // the test server speaks http: no __Host- prefix
@@ -186,10 +185,7 @@ testEachBackend(
   'a browser that proved only the password of an account with a second factor is not a known browser',
   async (t, server) => {
     const user = await createUser(server.db);
-    const secret = generateTotpSecret();
-    await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-      user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
-    ]);
+    const secret = await giveAuthenticatorApp(server, user.id);
     const { clientId } = await createTestClient(server, { firstParty: true });
     // someone who knows the password but not the second factor stops half-way
     const halfWay = new UserAgent();

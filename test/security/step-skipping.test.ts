@@ -2,12 +2,11 @@
 // route called out of order, twice, with another interaction's cookie, or after the interaction
 // ended. None may give a code, a session, a factor or a password; none may answer with a 5xx.
 import { randomBytes } from 'node:crypto';
-import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { findAccountById, type Account } from '../../src/storage/accounts.ts';
 import { describeFactors } from '../../src/storage/mfa.ts';
 import { insertCredential, listCredentials } from '../../src/storage/webauthn-credentials.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createTestClient, createUser, PASSWORD } from '../helpers/fixtures.ts';
+import { createTestClient, createUser, giveAuthenticatorApp, PASSWORD } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 
@@ -30,11 +29,7 @@ const SIGN_IN_STEPS: Array<[method: 'GET' | 'POST', path: string, fields?: Recor
 
 async function userWithTotp(server: TestServer) {
   const user = await createUser(server.db);
-  const secret = generateTotpSecret();
-  await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-    user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
-  ]);
-  return { user, secret };
+  return { user, secret: await giveAuthenticatorApp(server, user.id) };
 }
 
 /** One request as sent (no redirects followed). */
