@@ -101,7 +101,9 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
           refreshing = refreshNow().finally(() => (refreshing = undefined));
         }
         if (refreshing) await refreshing;
-        record(seed, run, request, await exercise(target, request, rejections));
+        // the harness failing on one request (a bug of ours) is counted, not allowed to end the campaign
+        const outcome = await exercise(target, request, rejections).catch((error: unknown): Outcome => ({ status: undefined, problems: [`harness error: ${String(error)}`] }));
+        record(seed, run, request, outcome);
         options.onProgress?.(requests, Date.now() - started);
         return true;
       }),
