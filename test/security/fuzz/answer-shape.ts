@@ -35,11 +35,10 @@ export function shapeProblems(asked: Asked, answer: Answer): string[] {
   }
   // a HEAD answer has no body to judge (and Koa drops its type with it)
   if (asked.method === 'HEAD') return problems;
-  const head = false;
   let json: unknown;
   let parsed = false;
   const isJson = /^application\/([\w.-]+\+)?json/.test(type);
-  if (isJson && !head && answer.body.length > 0) {
+  if (isJson && answer.body.length > 0) {
     try {
       json = JSON.parse(answer.body.toString('utf8'));
       parsed = true;
@@ -56,22 +55,22 @@ export function shapeProblems(asked: Asked, answer: Answer): string[] {
   switch (kind) {
     case 'admin':
       if (!isJson) problems.push(`admin API ${status} is ${type || 'untyped'}, not JSON: ${excerpt(answer.body)}`);
-      else if (refusal && !head && !(parsed && isErrorObject(json) && typeof (json as { error_description?: unknown }).error_description === 'string')) {
+      else if (refusal && !(parsed && isErrorObject(json) && typeof (json as { error_description?: unknown }).error_description === 'string')) {
         problems.push(`admin API ${status} is not { error, error_description }: ${excerpt(answer.body)}`);
       }
       break;
     case 'oauth':
-      if (refusal && !(isJson && (head || (parsed && isErrorObject(json))))) problems.push(`OAuth endpoint ${status} is not a JSON error object (${type || 'untyped'}): ${excerpt(answer.body)}`);
+      if (refusal && !(isJson && parsed && isErrorObject(json))) problems.push(`OAuth endpoint ${status} is not a JSON error object (${type || 'untyped'}): ${excerpt(answer.body)}`);
       else if (!refusal && answer.body.length > 0 && !isJson) problems.push(`OAuth endpoint ${status} is ${type || 'untyped'}, not JSON`);
       break;
     case 'metadata':
     case 'health':
       if (!isJson) problems.push(`${status} is ${type || 'untyped'}, not JSON: ${excerpt(answer.body)}`);
-      else if (refusal && !head && !(parsed && isErrorObject(json))) problems.push(`${status} is not a JSON error object: ${excerpt(answer.body)}`);
+      else if (refusal && !(parsed && isErrorObject(json))) problems.push(`${status} is not a JSON error object: ${excerpt(answer.body)}`);
       break;
     case 'page':
       if (isHtml) break;
-      if (isJson && (head || !refusal || (parsed && isErrorObject(json)))) break;
+      if (isJson && (!refusal || (parsed && isErrorObject(json)))) break;
       if (status === 204 || (status < 300 && answer.body.length === 0)) break;
       problems.push(`page ${status} is ${type || 'untyped'}, neither HTML nor a JSON error: ${excerpt(answer.body)}`);
       break;
