@@ -87,7 +87,9 @@ const fillJson = (text: string, values: FuzzValues | undefined) => (values ? fil
 
 /** Path and query string, with the target's values filled in. */
 export function requestTarget(request: FuzzRequest, values: FuzzValues | undefined): string {
-  const path = values ? fillIn(request.path, values) : request.path;
+  const filled = values ? fillIn(request.path, values) : request.path;
+  // a request-target that is not a path is refused by Node's parser before the app: not worth sending
+  const path = filled.startsWith('/') ? filled : `/${filled}`;
   const entries = fillEntries(request.query.entries, values);
   // a request line carries no spaces or control characters: such a query goes percent-encoded
   const raw = request.query.raw && entries.every(([name, value]) => /^[\u0021-\u00ff]*$/.test(name + value));
