@@ -33,7 +33,8 @@ const AUTHORIZATION = fc.oneof(
 
 /** `arbitrary` or nothing, in the ratio present : absent. */
 const option = <T>(arbitrary: fc.Arbitrary<T>, present = 1, absent = 1): fc.Arbitrary<T | undefined> =>
-  fc.oneof({ weight: absent, arbitrary: fc.constant(undefined) }, { weight: present, arbitrary });
+  // cross-shrinking lets a failure shrink an optional part away altogether
+  fc.oneof({ withCrossShrink: true }, { weight: absent, arbitrary: fc.constant(undefined) }, { weight: present, arbitrary });
 
 /** Headers: Host, Authorization, Origin, Fetch Metadata, X-Forwarded-For, Cookie, Accept, the endpoint's own, one oversized. */
 function headersFor(endpoint: Endpoint): fc.Arbitrary<Array<[string, string]>> {
