@@ -54,8 +54,9 @@ export function trigger(request: FuzzRequest, target: FuzzTarget): string {
   const basic = wire.headers.filter(([name, value]) => name === 'Authorization' && value.startsWith('Basic ')).map(([, value]) => Buffer.from(value.slice(6), 'base64').toString('latin1'));
   const text = [wire.path, ...wire.headers.map(([, value]) => value), ...basic, wire.body?.toString('latin1') ?? ''].join('\n');
   const tags: string[] = [];
-  if (/%00|\u0000/.test(text)) tags.push('NUL');
-  if (/%ED%[AB][0-9A-F]%[89AB][0-9A-F]/i.test(text) || (request.body && /[\uD800-\uDFFF]/.test(JSON.stringify(request.body)) && /\\ud[89ab]/i.test(JSON.stringify(request.body)))) tags.push('lone surrogate');
+  // raw, percent-encoded, or a JSON escape
+  if (/%00|\u0000|\\u0000/i.test(text)) tags.push('NUL');
+  if (/%ED%[AB][0-9A-F]%[89AB][0-9A-F]|\\ud[89a-f][0-9a-f]{2}/i.test(text) || /[\uD800-\uDFFF]/.test(JSON.stringify(request.body ?? {}).replace(/\\u[0-9a-f]{4}/gi, ''))) tags.push('lone surrogate');
   if (/charset=utf-16/i.test(text) || request.body?.encoding === 'utf16le') tags.push('utf-16');
   return tags.length > 0 ? tags.join('+') : 'other';
 }
@@ -77,7 +78,7 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
   const record = (seed: number, index: number, request: FuzzRequest, outcome: Outcome) => {
     requests++;
     if (outcome.unsendable) unsendable++;
-    const key = outcome.unsendable ? 'unsendable' : outcome.oversizedHead ? '431 (reset by Node: head > 16 KiB)' : outcome.status === undefined ? 'no answer' : String(outcome.status);
+    const key = outcome.unsendable ? 'unsendable' : outcome.oversizedHead ? '431 (reset by Node: head > 16 KiB)' : outcome.oversizedBody ? '413 (reset while uploading a body past the limit)' : outcome.status === undefined ? 'no answer' : String(outcome.status);
     statuses.set(key, (statuses.get(key) ?? 0) + 1);
     if (outcome.problems.length === 0) return;
     const signature = `${request.endpoint} | ${outcome.problems.map(problemKind).join(', ')} | ${trigger(request, target)}`;

@@ -11,6 +11,8 @@ export interface Outcome {
   unsendable?: boolean;
   /** Node's HTTP parser refused a head over its 16 KiB limit and reset the connection while we were still sending. */
   oversizedHead?: boolean;
+  /** The server refused a body past its limit (413) and closed the connection while we were still uploading it. */
+  oversizedBody?: boolean;
   problems: string[];
 }
 
@@ -32,6 +34,9 @@ export function watchUnhandledRejections(): { take(): string[]; stop(): void } {
 /** Node's default --max-http-header-size: a longer request line and headers are refused (431) before any app code. */
 const NODE_MAX_HEADER_BYTES = 16 * 1024;
 
+/** The smallest body limit (our forms, 16 KiB): past it the server may answer 413 and close before the upload ends. */
+const SMALLEST_BODY_LIMIT = 16 * 1024;
+
 const headBytes = (wire: WireRequest) => Buffer.byteLength(wire.path) + wire.headers.reduce((sum, [name, value]) => sum + name.length + Buffer.byteLength(value, 'latin1') + 4, 0);
 
 export async function exercise(target: FuzzTarget, request: FuzzRequest, rejections: { take(): string[] }): Promise<Outcome> {
@@ -47,6 +52,7 @@ export async function exercise(target: FuzzTarget, request: FuzzRequest, rejecti
     outcome = { status: answer.status, problems: shapeProblems({ kind: request.kind, method: request.method, path: wire.path }, answer) };
   } catch (error) {
     if (error instanceof NoAnswer && headBytes(wire) > NODE_MAX_HEADER_BYTES && /ECONNRESET|EPIPE/.test(error.message)) outcome = { status: 431, oversizedHead: true, problems: [] };
+    else if (error instanceof NoAnswer && (wire.body?.length ?? 0) > SMALLEST_BODY_LIMIT && /ECONNRESET|EPIPE/.test(error.message)) outcome = { status: 413, oversizedBody: true, problems: [] };
     else if (error instanceof NoAnswer) outcome = { status: undefined, problems: [`no answer: ${error.message}`] };
     else if (error instanceof TypeError && error.message.startsWith('not sendable')) outcome = { status: undefined, unsendable: true, problems: [] };
     else throw error;
