@@ -56,7 +56,7 @@ export function trigger(request: FuzzRequest, target: FuzzTarget): string {
   const tags: string[] = [];
   // raw, percent-encoded, or a JSON escape
   if (/%00|\u0000|\\u0000/i.test(text)) tags.push('NUL');
-  if (/%ED%[AB][0-9A-F]%[89AB][0-9A-F]|\\ud[89a-f][0-9a-f]{2}/i.test(text) || /[\uD800-\uDFFF]/.test(JSON.stringify(request.body ?? {}).replace(/\\u[0-9a-f]{4}/gi, ''))) tags.push('lone surrogate');
+  if (/%ED%[AB][0-9A-F]%[89AB][0-9A-F]|\\ud[89a-f][0-9a-f]{2}/i.test(text)) tags.push('lone surrogate');
   if (/charset=utf-16/i.test(text) || request.body?.encoding === 'utf16le') tags.push('utf-16');
   return tags.length > 0 ? tags.join('+') : 'other';
 }
