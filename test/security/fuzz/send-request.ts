@@ -16,16 +16,18 @@ const TIMEOUT_MS = 15_000;
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+/** For a retry: a new connection, never one from the pool. */
+const freshAgent = new Agent({ keepAlive: false });
 
 /** Our side reads answers with headers far past Node's default 16 KiB (the server may echo a huge Origin back). */
 const CLIENT_MAX_HEADER_BYTES = 1024 * 1024;
 
-function sendOnce(origin: string, wire: WireRequest): Promise<Answer> {
+function sendOnce(origin: string, wire: WireRequest, fresh = false): Promise<Answer> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     let request: ClientRequest;
     try {
-      request = httpRequest({ host: hostname, port, method: wire.method, path: wire.path, headers: wire.headers.flat(), agent, maxHeaderSize: CLIENT_MAX_HEADER_BYTES });
+      request = httpRequest({ host: hostname, port, method: wire.method, path: wire.path, headers: wire.headers.flat(), agent: fresh ? freshAgent : agent, maxHeaderSize: CLIENT_MAX_HEADER_BYTES });
     } catch (error) {
       // Node refuses to send it (a header or path no client could send): not a server problem
       reject(new TypeError(`not sendable: ${(error as Error).message}`));
@@ -58,7 +60,10 @@ export async function send(origin: string, wire: WireRequest): Promise<Answer> {
     return await sendOnce(origin, wire);
   } catch (error) {
     if (!(error instanceof StaleSocket)) throw error;
-    return sendOnce(origin, wire); // once more, on a fresh connection (what Node's documentation advises)
+    // once more, on a new connection (what Node's documentation advises)
+    return sendOnce(origin, wire, true).catch((again: unknown) => {
+      throw again instanceof StaleSocket ? new NoAnswer('connection failed: read ECONNRESET (twice)') : again;
+    });
   }
 }
 
