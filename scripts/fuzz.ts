@@ -62,6 +62,8 @@ console.log(`fuzz: ${report.unsendable} requests Node itself refused to send (no
 console.log('fuzz: status histogram');
 for (const [status, count] of [...report.statuses].sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${status.padEnd(10)} ${count}`);
 console.log(`fuzz: /healthz afterwards: ${report.aliveAfterwards ? 'ok' : 'NO ANSWER'}; liveness checks failed during the run: ${report.livenessFailures}`);
+console.log(`fuzz: longest event-loop stall ${report.maxEventLoopStallMs.toFixed(0)} ms; the slowest requests:`);
+for (const slow of report.slowest) console.log(`  ${slow.ms.toFixed(0)} ms -> ${slow.status ?? 'no answer'}: ${slow.request.split('\n').map((line) => line.slice(0, 200)).join('\n    ')}`);
 if (report.refreshFailures.length > 0) console.log(`fuzz: ${report.refreshFailures.length} fixture refreshes failed, the first: ${report.refreshFailures[0]}`);
 console.log(`fuzz: ${report.failures.length} distinct failures (endpoint | problem | trigger); by problem and trigger:`);
 const groups = new Map<string, { count: number; endpoints: Set<string> }>();

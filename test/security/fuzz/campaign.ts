@@ -1,6 +1,7 @@
 // A long fuzzing campaign (scripts/fuzz.ts): many seeded runs that carry on past failures, counting
 // requests, statuses and distinct failures; then each distinct failure is replayed from its run
 // index and shrunk by fast-check to a minimal reproduction.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { describeRequest, toWire, type FuzzRequest } from './fuzz-request.ts';
 import type { FuzzTarget } from './fuzz-target.ts';
@@ -45,6 +46,10 @@ export interface CampaignReport {
   livenessFailures: number;
   /** Fixture refreshes that failed (the run went on with the previous values). */
   refreshFailures: string[];
+  /** The longest event-loop stall of the process (server and fuzzer share it), in ms: a request that blocks it is a denial of service. */
+  maxEventLoopStallMs: number;
+  /** The slowest requests, slowest first: where a denial of service would start. */
+  slowest: Array<{ ms: number; status: number | undefined; request: string }>;
 }
 
 /** What the request carries that is known to break the server today (ISSUE-11 attack 9's edge guard). */
@@ -74,6 +79,14 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
   let livenessFailures = 0;
   const refreshFailures: string[] = [];
   const started = Date.now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const slowest: CampaignReport['slowest'] = [];
+  const noteDuration = (ms: number, request: FuzzRequest, status: number | undefined) => {
+    if (slowest.length >= 5 && ms <= slowest[slowest.length - 1]!.ms) return;
+    slowest.push({ ms, status, request: describeRequest(request, target.values) });
+    slowest.sort((a, b) => b.ms - a.ms).splice(5);
+  };
 
   const record = (seed: number, index: number, request: FuzzRequest, outcome: Outcome) => {
     requests++;
@@ -103,7 +116,9 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
         }
         if (refreshing) await refreshing;
         // the harness failing on one request (a bug of ours) is counted, not allowed to end the campaign
+        const sent = performance.now();
         const outcome = await exercise(target, request, rejections).catch((error: unknown): Outcome => ({ status: undefined, problems: [`harness error: ${String(error)}`] }));
+        noteDuration(performance.now() - sent, request, outcome.status);
         record(seed, run, request, outcome);
         options.onProgress?.(requests, Date.now() - started);
         return true;
@@ -119,6 +134,8 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
     return runs > 0 ? stream(options.seed + worker, runs) : Promise.resolve();
   }));
   const elapsedMs = Date.now() - started;
+  loopDelay.disable();
+  const maxEventLoopStallMs = loopDelay.max / 1e6;
   const aliveAfterwards = await stillAlive(target);
 
   // Shrink each distinct failure: replay its run (same seed, its index) with a property that fails
@@ -145,7 +162,7 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
   }
   rejections.stop();
   return {
-    requests, unsendable, elapsedMs, statuses, aliveAfterwards, livenessFailures, refreshFailures,
+    requests, unsendable, elapsedMs, statuses, aliveAfterwards, livenessFailures, refreshFailures, maxEventLoopStallMs, slowest,
     failures: [...failures.values()].map(({ request: _request, ...failure }) => failure).sort((a, b) => b.count - a.count),
   };
 }
