@@ -1,0 +1,60 @@
+// The sign-in (interaction) and account-security pages, read from their real routers' route tables
+// (the routers are built over inert dependencies: building registers routes and touches nothing),
+// and the health routes. Every form of these pages is urlencoded; the fields are those the handlers read.
+import type Router from '@koa/router';
+import fc from 'fast-check';
+import { accountSecurityRoutes, type AccountSecurityDeps } from '../../../src/account/security-routes.ts';
+import { interactionRoutes, type InteractionDeps } from '../../../src/interactions/routes.ts';
+import type { Endpoint, Parameter } from './endpoint.ts';
+import { ref } from './fuzz-values.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+/** A dependency whose every member is another such dependency: enough to build a router, never called. */
+const inert = (): unknown => {
+  const proxy: unknown = new Proxy(() => proxy, { get: (_target, name) => (name === 'then' ? undefined : name === 'issuer' ? 'http://127.0.0.1' : proxy) });
+  return proxy;
+};
+
+/** The fields the sign-in and account forms read (readForm refuses duplicates, so one list serves all). */
+const FORM_FIELDS: Parameter[] = [
+  { name: 'email', plausible: fc.constantFrom(ref('userEmail'), ref('victimUserEmail'), 'nobody@example.com', 'AL\u0130CE@example.com') },
+  { name: 'password', plausible: fc.constantFrom(PASSWORD, 'wrong password', '') },
+  { name: 'confirmation', plausible: fc.constantFrom(PASSWORD, 'another one') },
+  { name: 'code', plausible: fc.constantFrom('123456', '000000', '12 34 56', 'ABCD-EFGH-IJKL', '') },
+  { name: 'credential', plausible: fc.constantFrom('{}', '{"id":"x","rawId":"x","type":"public-key","response":{}}', '{"id":"x","response":{"clientDataJSON":"e30","attestationObject":"oA"}}', 'null', '[') },
+  { name: 'name', plausible: fc.constantFrom('my key', '') },
+  { name: 'id', plausible: fc.constantFrom('abc', '') },
+];
+
+function routesOf(router: Router): Array<{ methods: string[]; path: string }> {
+  return router.stack.map((layer) => ({ methods: layer.methods.filter((method) => method !== 'HEAD'), path: String(layer.path) }));
+}
+
+/** The interaction and account-security pages, from their routers. */
+export function pageEndpoints(): Endpoint[] {
+  const deps = inert();
+  const routers = [
+    interactionRoutes(deps as InteractionDeps),
+    accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
+  ];
+  return routers.flatMap(routesOf).map(({ methods, path }): Endpoint => {
+    const template = path.replace(/:(\w+)/g, '{$1}');
+    return {
+      name: `${methods.join('|')} ${template}`,
+      kind: 'page',
+      methods,
+      path: template,
+      // the interaction of the target's browser (its cookie is `{{browserCookie}}`), or another
+      pathParameters: template.includes('{uid}') ? { uid: fc.constantFrom(ref('uid'), ref('uid'), 'no-such-interaction', ref('code')) } : {},
+      body: methods.includes('POST') ? 'form' : 'none',
+      query: methods.includes('GET') ? [{ name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', '__proto__', 'toString') }] : [],
+      fields: methods.includes('POST') ? FORM_FIELDS : [],
+    };
+  });
+}
+
+/** Liveness and readiness. */
+export const HEALTH_ENDPOINTS: Endpoint[] = ['/healthz', '/readyz'].map((path) => ({
+  name: `GET ${path}`, kind: 'health', methods: ['GET'], path, pathParameters: {}, body: 'none', query: [], fields: [],
+}));
