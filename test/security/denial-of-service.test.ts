@@ -7,9 +7,8 @@ import { basicAuth, createTestClient, postForm } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { SignIn } from '../helpers/sign-in-flow.ts';
 import { ADMIN_AUDIENCE } from '../../src/admin/api/admin-scopes.ts';
-import { runOperation } from '../../src/admin/operations.ts';
+import { runAsOperator } from '../helpers/operator.ts';
 import type { BootstrapResult } from '../../src/admin/operations/admin-bootstrap.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
 import { send } from './fuzz/send-request.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -20,8 +19,7 @@ async function stillAnswers(t: ExecutionContext, server: TestServer) {
 }
 
 async function adminToken(server: TestServer): Promise<string> {
-  const ctx = { db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('dos-test') };
-  const { client } = (await runOperation(ctx, 'admin.bootstrap', {})) as BootstrapResult;
+  const { client } = (await runAsOperator(server, 'admin.bootstrap', {})) as BootstrapResult;
   const answer = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope: 'admin:read admin:write' }, { clientId: client.clientId, clientSecret: client.clientSecret });
   return String(answer.body.access_token);
 }

@@ -3,9 +3,8 @@
 // with a user's access, refresh and ID tokens, a browser mid-sign-in with an account-page session,
 // and victims for the admin API to act on. `refresh()` makes them anew when the fuzzer used them up.
 import { randomBytes } from 'node:crypto';
-import { runOperation } from '../../../src/admin/operations.ts';
+import { runAsOperator } from '../../helpers/operator.ts';
 import type { BootstrapResult } from '../../../src/admin/operations/admin-bootstrap.ts';
-import { cliActor } from '../../../src/admin/operations/define.ts';
 import { ADMIN_AUDIENCE } from '../../../src/admin/api/admin-scopes.ts';
 import { CookieJar } from '../../helpers/cookie-jar.ts';
 import { basicAuth, createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.ts';
@@ -97,8 +96,7 @@ async function fixtures(server: TestServer, admin: TestClient): Promise<FuzzValu
 export async function startFuzzTarget(backend: BackendSetup): Promise<FuzzTarget> {
   const server = await startTestServer(backend);
   try {
-    const ctx = { db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('fuzz') };
-    const { client } = (await runOperation(ctx, 'admin.bootstrap', {})) as BootstrapResult;
+    const { client } = (await runAsOperator(server, 'admin.bootstrap', {})) as BootstrapResult;
     const admin = { clientId: client.clientId, clientSecret: client.clientSecret };
     const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     const openapi = (await (await fetch(`${server.url}/admin/v1/openapi.json`)).json()) as Record<string, unknown>;
