@@ -14,6 +14,7 @@ import { createTestClient, createUser, postForm, REDIRECT_URI } from '../helpers
 import type { TestServer } from '../helpers/server.ts';
 import { authorize } from '../helpers/user-agent.ts';
 import { insertClient } from '../../src/storage/clients.ts';
+import { serverUriProblem } from '../../src/admin/client-input.ts';
 import { classifyAddress, createOutboundFetch, OutboundRequestRefused, type AddressLookup } from '../../src/oidc/outbound-requests.ts';
 
 /** A TCP listener on loopback that counts the connections it receives (TLS or not). */
@@ -242,4 +243,13 @@ test('an allowed fetch returns the answer (status, headers, body); an oversized 
   await t.throwsAsync(outbound(`${base}/big`, { method: 'GET' }), { message: /larger than/ }, 'a declared length over the cap');
   const chunked = await outbound(`${base}/big-chunked`, { method: 'GET' });
   await t.throwsAsync(chunked.arrayBuffer(), undefined, 'an undeclared length is cut off at the cap');
+});
+
+test('registering a jwks_uri or backchannel_logout_uri on a link-local (metadata) or special-use address is refused', (t) => {
+  for (const uri of ['https://169.254.169.254/latest/meta-data/', 'https://[fe80::1]/jwks', 'https://[fd00:ec2::254]/', 'https://0.0.0.0/jwks', 'https://[::ffff:a9fe:a9fe]/']) {
+    t.regex(serverUriProblem(uri) ?? 'accepted', /must not name a (link-local|special) address/, uri);
+  }
+  // a name, or a loopback / private address, is judged when fetched (where ALLOW_PRIVATE_OUTBOUND applies)
+  t.is(serverUriProblem('https://keys.example.com/jwks'), undefined);
+  t.is(serverUriProblem('http://127.0.0.1:8080/backchannel'), undefined);
 });
