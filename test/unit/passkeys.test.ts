@@ -1,9 +1,9 @@
-// Passkey options and verification, without a browser: a small software authenticator below builds
+// Passkey options and verification, without a browser: a small software authenticator (test/helpers) builds
 // real "none"-attestation registrations and signed assertions (ES256), so that each check the
 // verifier must make — challenge, origin, RP ID, ceremony type, credential, signature, counter,
 // user handle — is tested by changing exactly one thing. The browser ceremony itself is in
 // test/e2e/passkey-ceremony.test.ts.
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import test from 'ava';
 import {
   amrForCredential,
@@ -18,124 +18,15 @@ import {
   verifyRegistration,
 } from '../../src/accounts/passkeys.ts';
 import type { StoredCredential } from '../../src/storage/webauthn-credentials.ts';
+import { assert as assertWith, b64u, cbor, FLAG_UP, newAuthenticator, register as registerWith, type Authenticator, type Cbor } from '../helpers/software-authenticator.ts';
 
 const ISSUER = 'https://login.example.com/tenant';
 const rp = relyingPartyFor(ISSUER);
 const account = { id: randomUUID(), email: 'ada@example.com', name: 'Ada Lovelace' };
-const b64u = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
-const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
 
-// --- A minimal CBOR encoder (RFC 8949): just what an attestation object and a COSE key need --------
-type Cbor = number | string | Uint8Array | Map<Cbor, Cbor>;
-function cborHead(major: number, value: number): Buffer {
-  if (value < 24) return Buffer.from([(major << 5) | value]);
-  if (value < 0x100) return Buffer.from([(major << 5) | 24, value]);
-  if (value < 0x10000) return Buffer.from([(major << 5) | 25, value >> 8, value & 0xff]);
-  const head = Buffer.alloc(5);
-  head[0] = (major << 5) | 26;
-  head.writeUInt32BE(value, 1);
-  return head;
-}
-function cbor(value: Cbor): Buffer {
-  if (typeof value === 'number') return value >= 0 ? cborHead(0, value) : cborHead(1, -1 - value);
-  if (typeof value === 'string') return Buffer.concat([cborHead(3, Buffer.byteLength(value)), Buffer.from(value)]);
-  if (value instanceof Uint8Array) return Buffer.concat([cborHead(2, value.length), value]);
-  return Buffer.concat([cborHead(5, value.size), ...[...value].flatMap(([key, item]) => [cbor(key), cbor(item)])]);
-}
-
-// --- A software authenticator ---------------------------------------------------------------------
-const FLAG_UP = 0x01;
-const FLAG_UV = 0x04;
-const FLAG_BE = 0x08;
-const FLAG_BS = 0x10;
-const FLAG_AT = 0x40;
-
-interface Authenticator {
-  credentialId: Buffer;
-  privateKey: KeyObject;
-  coseKey: Buffer;
-  counter: number;
-  flags: number;
-}
-
-function newAuthenticator(options: { synced?: boolean; counter?: number } = {}): Authenticator {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' });
-  // COSE_Key (RFC 9053): kty EC2, alg ES256, crv P-256, x, y
-  const coseKey = cbor(
-    new Map<Cbor, Cbor>([
-      [1, 2],
-      [3, -7],
-      [-1, 1],
-      [-2, Buffer.from(jwk.x!, 'base64url')],
-      [-3, Buffer.from(jwk.y!, 'base64url')],
-    ]),
-  );
-  return {
-    credentialId: randomBytes(32),
-    privateKey,
-    coseKey,
-    counter: options.counter ?? 0,
-    flags: FLAG_UP | FLAG_UV | (options.synced ? FLAG_BE | FLAG_BS : 0),
-  };
-}
-
-function authenticatorData(rpId: string, flags: number, counter: number, attested?: Authenticator): Buffer {
-  const header = Buffer.alloc(37);
-  sha256(rpId).copy(header, 0);
-  header[32] = flags;
-  header.writeUInt32BE(counter, 33);
-  if (!attested) return header;
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(attested.credentialId.length);
-  return Buffer.concat([header, Buffer.alloc(16), length, attested.credentialId, attested.coseKey]);
-}
-
-const clientData = (type: string, challenge: string, origin: string) => b64u(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
-
-/** A registration response as @simplewebauthn/browser would serialise it; `change` alters one input. */
-function register(authenticator: Authenticator, challenge: string, change: { origin?: string; rpId?: string; type?: string } = {}) {
-  const authData = authenticatorData(change.rpId ?? rp.id, authenticator.flags | FLAG_AT, authenticator.counter, authenticator);
-  const attestationObject = cbor(new Map<Cbor, Cbor>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
-  const id = b64u(authenticator.credentialId);
-  return {
-    id,
-    rawId: id,
-    type: 'public-key',
-    authenticatorAttachment: 'cross-platform',
-    clientExtensionResults: { credProps: { rk: true } },
-    response: {
-      clientDataJSON: clientData(change.type ?? 'webauthn.create', challenge, change.origin ?? rp.origin),
-      attestationObject: b64u(attestationObject),
-      transports: ['usb', 'nfc', 'telepathy'],
-    },
-  };
-}
-
-/** An assertion; the authenticator's counter advances unless `counter` says otherwise. */
-function assert(
-  authenticator: Authenticator,
-  challenge: string,
-  change: { origin?: string; rpId?: string; type?: string; counter?: number; userHandle?: string | null; flags?: number } = {},
-) {
-  authenticator.counter = change.counter ?? authenticator.counter + (authenticator.counter > 0 ? 1 : 0);
-  const authData = authenticatorData(change.rpId ?? rp.id, change.flags ?? authenticator.flags, authenticator.counter);
-  const clientDataJSON = clientData(change.type ?? 'webauthn.get', challenge, change.origin ?? rp.origin);
-  const signature = sign('sha256', Buffer.concat([authData, sha256(Buffer.from(clientDataJSON, 'base64url'))]), authenticator.privateKey);
-  const id = b64u(authenticator.credentialId);
-  return {
-    id,
-    rawId: id,
-    type: 'public-key',
-    clientExtensionResults: {},
-    response: {
-      clientDataJSON,
-      authenticatorData: b64u(authData),
-      signature: b64u(signature),
-      ...(change.userHandle === null ? {} : { userHandle: change.userHandle ?? userHandleFor(account.id) }),
-    },
-  };
-}
+// The software authenticator (test/helpers/software-authenticator.ts), for this test's relying party and account.
+const register = (authenticator: Authenticator, challenge: string, change: Parameters<typeof registerWith>[3] = {}) => registerWith(rp, authenticator, challenge, change);
+const assert = (authenticator: Authenticator, challenge: string, change: Parameters<typeof assertWith>[4] = {}) => assertWith(rp, authenticator, challenge, userHandleFor(account.id), change);
 
 /** Registers `authenticator` and returns the credential as the store would give it back. */
 async function registered(authenticator: Authenticator): Promise<StoredCredential> {
