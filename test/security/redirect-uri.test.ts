@@ -7,6 +7,7 @@ import { pkcePair, UserAgent } from '../helpers/user-agent.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createTestClient, createUser, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
 import { authorize } from '../helpers/user-agent.ts';
+import { insertClient } from '../../src/storage/clients.ts';
 
 /** The fixture client's post-logout redirect URI (fixtures.ts). */
 const POST_LOGOUT_URI = 'http://127.0.0.1:8080/logged-out';
@@ -108,5 +109,31 @@ testEachBackend('CRLF in redirect_uri or post_logout_redirect_uri cannot inject 
     t.is(logout.status, 400, JSON.stringify(injected));
     t.is(logout.headers.get('location'), null);
     t.false(logout.headers.getSetCookie().some((cookie) => cookie.startsWith('pwned')));
+  }
+});
+
+testEachBackend('a native app’s loopback redirect: any port is accepted (RFC 8252 §7.3), every other manipulation is refused', async (t, server) => {
+  const clientId = 'native-app';
+  await insertClient(server.db, {
+    clientId, name: 'Native app', secretHash: null, firstParty: false, resources: {},
+    metadata: { client_name: 'Native app', application_type: 'native', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' },
+  });
+  const agent = new UserAgent();
+  const ask = (redirectUri: string) =>
+    agent.request(`${server.url}/auth?${new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'openid', ...pkce() })}`);
+  const portVariants = new Set(['another port', 'port left out', 'zero-padded port']);
+  for (const [name, variant] of Object.entries(manipulations(REDIRECT_URI))) {
+    const answer = await ask(variant);
+    if (portVariants.has(name)) {
+      t.is(answer.status, 303, `${name}: the loopback port is the app's own choice`);
+      continue;
+    }
+    t.is(answer.status, 400, `${name}: ${variant}`);
+    t.is(answer.headers.get('location'), null, `${name}: no redirect`);
+  }
+  for (const variant of ['http://evil@127.0.0.1:5000/callback', 'http://127.0.0.1:5000@evil.example/callback', 'http://127.0.0.1:5000\\@evil.example/callback', 'http://localhost:5000/callback', 'http://[::1]:5000/callback', 'https://127.0.0.1:5000/callback']) {
+    const answer = await ask(variant);
+    t.is(answer.status, 400, variant);
+    t.is(answer.headers.get('location'), null, variant);
   }
 });
