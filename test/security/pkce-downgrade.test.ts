@@ -112,3 +112,35 @@ testEachBackend('tampering between /auth and /token: another resource or a wider
     t.regex(String(wider.body.error), /invalid_scope|invalid_grant|invalid_request/);
   }
 });
+
+testEachBackend('a pushed authorization request: no PKCE is refused, its request_uri is bound to its client, parameters added at /auth do not override it', async (t, server) => {
+  const user = await createUser(server.db);
+  const client = await createTestClient(server, { firstParty: true });
+  const other = await createTestClient(server, { firstParty: true });
+  const base = { client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid' };
+  const withoutPkce = await postForm(`${server.url}/request`, base, client);
+  t.is(withoutPkce.status, 400);
+  t.is(withoutPkce.body.error, 'invalid_request');
+  const plain = await postForm(`${server.url}/request`, { ...base, code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }, client);
+  t.is(plain.status, 400);
+
+  const pkce = pkcePair();
+  const pushed = await postForm(`${server.url}/request`, { ...base, code_challenge: pkce.challenge, code_challenge_method: 'S256' }, client);
+  const requestUri = pushed.body.request_uri as string;
+  const byOther = await new UserAgent().request(`${server.url}/auth?${new URLSearchParams({ client_id: other.clientId, request_uri: requestUri })}`);
+  t.is(byOther.status, 400, 'another client cannot use the pushed request');
+  t.is(byOther.headers.get('location'), null);
+
+  // an attacker appends their own redirect_uri, challenge and scope to the victim's request_uri
+  const attackerPkce = pkcePair();
+  const tampered = await authorize({
+    issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid',
+    extra: { request_uri: requestUri, redirect_uri: 'https://evil.example/cb', code_challenge: attackerPkce.challenge, scope: 'openid email' },
+  });
+  t.truthy(tampered.code, 'the pushed request is what was authorized: the code goes to the registered redirect URI');
+  const withAttackerVerifier = await redeem(server, client, { code: tampered.code!, code_verifier: attackerPkce.verifier });
+  t.is(withAttackerVerifier.body.error, 'invalid_grant', 'the challenge added at /auth is not the one bound to the code');
+  const genuine = await redeem(server, client, { code: tampered.code!, code_verifier: pkce.verifier });
+  t.is(genuine.status, 200);
+  t.is(decodeJwt(genuine.body.id_token as string).email, undefined, 'the scope added at /auth was not granted');
+});

@@ -9,7 +9,7 @@ import { createTestClient, createUser, postForm, REDIRECT_URI, PASSWORD, type Te
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { assert as assertion, newAuthenticator, register } from '../helpers/software-authenticator.ts';
-import { authorize } from '../helpers/user-agent.ts';
+import { authorize, pkcePair, UserAgent } from '../helpers/user-agent.ts';
 import { registrationOptions, relyingPartyFor, userHandleFor, verifyRegistration } from '../../src/accounts/passkeys.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { findCredential, insertCredential } from '../../src/storage/webauthn-credentials.ts';
@@ -53,6 +53,31 @@ testEachBackend('a rotated refresh token reused: refused, and the whole grant is
   t.is(reuse.body.access_token, undefined);
   t.is((await refresh(server, client, second)).body.error, 'invalid_grant', 'reuse revoked the whole grant, the newest token too');
   t.is(await userinfoStatus(server, rotated.body.access_token as string), 401, 'the access token of the rotation is revoked too');
+});
+
+testEachBackend('a pushed authorization request (request_uri) replayed: refused once its authorization completed, and the second of two open sign-ins gets no code', async (t, server) => {
+  const user = await createUser(server.db);
+  const client = await createTestClient(server, { firstParty: true });
+  const pkce = pkcePair();
+  const pushed = await postForm(`${server.url}/request`, { client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkce.challenge, code_challenge_method: 'S256' }, client);
+  t.is(pushed.status, 201, JSON.stringify(pushed.body));
+  const requestUri = pushed.body.request_uri as string;
+  const viaPar = (agent = new UserAgent()) => authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid', agent, extra: { request_uri: requestUri } });
+
+  // two browsers open the same pushed request; the first to finish gets the code
+  const slowAgent = new UserAgent();
+  const slowStart = await slowAgent.follow(`${server.url}/auth?${new URLSearchParams({ client_id: client.clientId, request_uri: requestUri })}`);
+  t.is(slowStart.response.status, 200, 'the sign-in page');
+  const first = await viaPar();
+  t.truthy(first.code, first.pages.at(-1));
+  const slow = await viaPar(slowAgent);
+  t.is(slow.code, undefined, 'the pushed request was used: the other open sign-in ends without a code');
+
+  const replayed = await new UserAgent().request(`${server.url}/auth?${new URLSearchParams({ client_id: client.clientId, request_uri: requestUri })}`);
+  t.is(replayed.status, 400);
+  t.regex(await replayed.text(), /invalid_request_uri|request_uri/);
+  const tokens = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: first.code!, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier }, client);
+  t.is(tokens.status, 200, 'the one code redeems with the pushed request’s verifier');
 });
 
 /** A user with a confirmed authenticator app, its secret returned. */
