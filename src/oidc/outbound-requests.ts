@@ -102,7 +102,7 @@ export function createOutboundFetch(policy: OutboundPolicy, deps: { lookup?: Add
   const lookup = deps.lookup ?? systemLookup;
 
   /** The one address to connect to for `url`, checked; a refusal names the reason. */
-  async function checkedAddress(url: URL): Promise<{ address: string; family: number }> {
+  async function checkedAddress(url: URL, signal: AbortSignal): Promise<{ address: string; family: number }> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundRequestRefused(`${url.protocol} URLs are not fetched`);
     const literal = classifyAddress(url.hostname);
     if (literal !== undefined) {
@@ -110,7 +110,7 @@ export function createOutboundFetch(policy: OutboundPolicy, deps: { lookup?: Add
       const address = url.hostname.replace(/^\[|\]$/g, '');
       return { address, family: isIP(address) };
     }
-    const resolved = await lookup(url.hostname);
+    const resolved = await abortable(lookup(url.hostname), signal);
     if (resolved.length === 0) throw new OutboundRequestRefused(`${url.hostname} does not resolve`);
     // every address the name has must pass: otherwise the connection could pick the internal one
     for (const { address } of resolved) {
@@ -127,7 +127,7 @@ export function createOutboundFetch(policy: OutboundPolicy, deps: { lookup?: Add
     const body = bodyOf(init.body, headers);
     const signal = init.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS);
     for (let hop = 0; ; hop++) {
-      const target = await checkedAddress(url);
+      const target = await checkedAddress(url, signal);
       const response = await requestOnce(url, target, { method, headers, signal }, body);
       const location = response.headers.get('location');
       if (!REDIRECT_STATUSES.has(response.status) || !location || init.redirect === 'manual' || (method !== 'GET' && method !== 'HEAD')) return response;
@@ -137,6 +137,16 @@ export function createOutboundFetch(policy: OutboundPolicy, deps: { lookup?: Add
       url = new URL(location, url);
     }
   };
+}
+
+/** `promise`, or the signal's reason once it aborts (a name server that never answers). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 function bodyOf(body: RequestInit['body'], headers: Record<string, string>): string | undefined {

@@ -253,3 +253,11 @@ test('registering a jwks_uri or backchannel_logout_uri on a link-local (metadata
   t.is(serverUriProblem('https://keys.example.com/jwks'), undefined);
   t.is(serverUriProblem('http://127.0.0.1:8080/backchannel'), undefined);
 });
+
+test('a name server that never answers does not hold the outbound request past its deadline', async (t) => {
+  const outbound = createOutboundFetch({ allowPrivate: false }, { lookup: () => new Promise(() => {}) });
+  const controller = new AbortController();
+  const pending = outbound('https://slow.attacker.example/jwks', { method: 'GET', signal: controller.signal });
+  controller.abort(new Error('deadline'));
+  await t.throwsAsync(pending, { message: 'deadline' });
+});
