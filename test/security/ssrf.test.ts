@@ -198,7 +198,7 @@ test('names that resolve to internal addresses are refused when fetched, before 
   await t.throwsAsync(outbound('file:///etc/passwd', { method: 'GET' }), { instanceOf: OutboundRequestRefused });
 });
 
-test('the escape hatch admits loopback and private addresses, never link-local (cloud metadata) or special-use ones', async (t) => {
+test('the escape hatch (loopback and private admitted) never admits link-local (cloud metadata) or special-use addresses', async (t) => {
   const outbound = createOutboundFetch({ allowPrivate: true }, { lookup: resolvingTo({ 'metadata.attacker.example': ['169.254.169.254'] }) });
   for (const uri of ['http://169.254.169.254/latest/meta-data/', 'https://metadata.attacker.example/', 'http://[fe80::1]/', 'http://0.0.0.0/', 'http://[fd00:ec2::254]/']) {
     await t.throwsAsync(outbound(uri, { method: 'GET' }), { instanceOf: OutboundRequestRefused }, uri);
