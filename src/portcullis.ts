@@ -8,6 +8,9 @@ import { createProvider } from './oidc/create-provider.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
 import { createAccessTokenVerifier } from './oidc/access-token-verifier.ts';
+import { createDpopProofVerifier } from './oidc/dpop-proof.ts';
+import { createIntrospectionPolicy } from './oidc/introspection-policy.ts';
+import { createJwtReplayStore } from './storage/jwt-replay.ts';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
 import { createRegistryCache, subscribeRegistryCache, type RegistryCache } from './oidc/registry-cache.ts';
 import { toProviderClientMetadata } from './oidc/client-metadata.ts';
@@ -69,7 +72,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
 
   const cache = createRegistryCache(db);
   const mfa = createMfaDecider({ db, cache, policy: config.mfaPolicy });
-  const signInStates = createSignInStates(keys.signInStateKey);
+  const signInStates = createSignInStates(keys.signInStateKey, () => now().getTime());
   const accountSessions = createAccountSessions(keys.signInStateKey, () => now().getTime());
   const render = createViewRenderer();
   // oidc-provider's records get their own namespace under the deployment's Redis prefix
@@ -78,6 +81,10 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const adapter = createAdapterFactory(adapterStores, { findClient: findClientMetadata });
   const findAccount = createFindAccount(db);
   const pages = createProviderPages(render);
+  // Once-only JWTs (DPoP proofs, client assertions): one store for the provider's endpoints and ours.
+  const jwtReplay = createJwtReplayStore({ db, redis, redisPrefix: stores.redisPrefix, now });
+  const dpopProofs = createDpopProofVerifier({ replay: jwtReplay, now });
+  const introspection = createIntrospectionPolicy(cache);
 
   const host = await createProviderHost(async () => {
     const jwks = await loadPrivateJwks(db, keys.encryptionKey);
@@ -85,13 +92,13 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
       config, jwks, adapter, findAccount, cache, pages, findClientMetadata,
       cookieSigner,
       clientSecretKey: keys.clientSecretKey,
-      needsSecondFactor: mfa.needsSecondFactor, now,
+      needsSecondFactor: mfa.needsSecondFactor, now, jwtReplay, introspection,
     });
     const accessTokens = createAccessTokenVerifier({
-      db, cache, issuer: config.issuer, jwks, now,
+      db, cache, issuer: config.issuer, jwks, now, dpopProofs,
       grantExists: async (grantId) => (await provider.Grant.find(grantId)) !== undefined,
     });
-    provider.use(jwtAccessTokenEndpoints({ db, accessTokens, audit, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    provider.use(jwtAccessTokenEndpoints({ db, accessTokens, audit, introspection, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
     attachProviderAudit(provider, audit);
     provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
     provider.on('backchannel.error', (ctx, error, client) => logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'));

@@ -3,6 +3,7 @@
 // sign-in state (AES-256-GCM under the sign-in state key, nothing kept server-side), with associated
 // data of its own, so neither kind of cookie can stand in for the other. It is worth 10 minutes from
 // the proof: changing the factors that guard an account needs a recent proof, not an old session.
+// It also carries the account's credential epoch at the proof: any reset since voids it.
 import type { Context } from 'koa';
 import { decrypt, encrypt } from '../security/encryption.ts';
 
@@ -10,13 +11,26 @@ export interface AccountSession {
   accountId: string;
   /** `password`: the password is proven and a second factor is still to come; `proven`: done. */
   stage: 'password' | 'proven';
-  /** The methods proven (RFC 8176 values), for the audit. */
+  /**
+   * The methods proven (RFC 8176 values): `pwd` alone proves no factor, and a `proven` session of
+   * that kind stands only while the account has none (adding or removing a factor of an account
+   * that has one needs one of its factors proven).
+   */
   amr: string[];
+  /** The account's credential epoch when the password was checked (src/accounts/credential-epoch.ts). */
+  epoch: number;
   /** Epoch ms at which this stage was reached; the session is worthless TTL_MS later. */
   since: number;
-  /** The WebAuthn challenge of the passkey form last shown (an assertion, or a registration). */
+  /** The WebAuthn challenge of the passkey assertion last offered. */
   challenge?: string;
+  /** The WebAuthn challenge of the passkey registration last offered ("Add a passkey"). */
+  registrationChallenge?: string;
+  /** The authenticator-app key being added on this page: this session's alone, it expires with it. */
+  pendingTotp?: string;
 }
+
+/** Whether the session proved one of the account's second factors (not only the password). */
+export const provedAFactor = (session: Pick<AccountSession, 'amr'>): boolean => session.amr.some((method) => method !== 'pwd');
 
 export const ACCOUNT_SESSION_TTL_MS = 10 * 60_000;
 const ASSOCIATED_DATA = 'account-session';

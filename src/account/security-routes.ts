@@ -2,8 +2,10 @@
 // remove one, add an authenticator app or a passkey, replace the recovery codes. Not an OIDC client
 // of this server: whoever opens it proves who they are right here, with the password and then the
 // second factor the account has (the same checks, locks and messages as a sign-in), and gets a
-// sealed cookie worth 10 minutes (account-session.ts). Every change needs that cookie, comes from a
-// form of this origin, and is audited durably before the answer, with the user as actor.
+// sealed cookie worth 10 minutes (account-session.ts), void after any reset of the account. Every
+// change needs that cookie, comes from a form of this origin, and is audited durably before the
+// answer, with the user as actor. A proof of the password alone stands only while the account has no
+// factor: a factor is added to, or removed from, an account that has one only after one was proven.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../config.ts';
@@ -20,7 +22,8 @@ import { findAccountById, type Account } from '../storage/accounts.ts';
 import type { Database } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import { listCredentials } from '../storage/webauthn-credentials.ts';
-import type { AccountSession, AccountSessions } from './account-session.ts';
+import { provedAFactor, type AccountSession, type AccountSessions } from './account-session.ts';
+import { stillProven } from '../accounts/credential-epoch.ts';
 import { mustKeepAFactor, removeSecondFactor, type FactorToRemove } from './factor-removal.ts';
 import { answerRefusedPassword } from '../interactions/password-refusal.ts';
 
@@ -74,13 +77,22 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     ctx.redirect(notice ? `${ACCOUNT_SECURITY_PATH}?notice=${notice}` : ACCOUNT_SECURITY_PATH);
   }
 
-  /** This browser's session and its account; none when expired, or the account is gone or disabled. */
+  /**
+   * This browser's session and its account; none when expired, the account is gone or disabled, or
+   * a reset (new password, sign-out-everywhere, factors removed) moved its credential epoch since.
+   */
   async function signed(ctx: Context): Promise<Signed | undefined> {
     const session = sessions.read(ctx);
     const account = session && (await findAccountById(deps.db, session.accountId));
-    if (!session || !account || account.disabled) {
+    if (!session || !stillProven(session.epoch, account)) {
       if (session) sessions.clear(ctx); // an expired one has already expired in the browser too
       return undefined;
+    }
+    // the password alone was the whole proof while the account had no factor; it has one now
+    // (another tab, or someone else who knows the password): that factor is asked for first
+    if (session.stage === 'proven' && !provedAFactor(session)) {
+      const factors = await describeFactors(deps.db, account.id);
+      if (factors.totp || factors.passkeys > 0) return { session: { ...session, stage: 'password' }, account };
     }
     return { session, account };
   }
@@ -106,7 +118,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const factors = await describeFactors(deps.db, account.id);
     if (!factors.totp && factors.passkeys === 0) {
       // the factors went meanwhile (an administrator's reset): the password is all there is to prove
-      sessions.write(ctx, { accountId: account.id, stage: 'proven', amr: session.amr });
+      sessions.write(ctx, { accountId: account.id, stage: 'proven', amr: session.amr, epoch: session.epoch });
       return renderPage(ctx, { session: { ...session, stage: 'proven' }, account });
     }
     const passkey = await checks.passkeyChallenge(account);
@@ -120,7 +132,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const [factors, passkeys, registration] = await Promise.all([
       describeFactors(deps.db, account.id), listCredentials(deps.db, account.id), checks.passkeyRegistration(account),
     ]);
-    sessions.write(ctx, { ...session, challenge: registration.challenge });
+    sessions.write(ctx, { ...session, registrationChallenge: registration.challenge });
     kit.html(ctx, 'account-security', {
       email: account.email,
       totp: factors.totp,
@@ -150,9 +162,9 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     redirect(ctx, notice);
   }
 
-  /** The second step is done: the session is proven from now on, for the next 10 minutes. */
-  function reauthenticated(ctx: Context, account: Account, amr: string[]) {
-    sessions.write(ctx, { accountId: account.id, stage: 'proven', amr });
+  /** The second step is done: the session is proven from now on, for the next 10 minutes (at `epoch`). */
+  function reauthenticated(ctx: Context, account: Account, amr: string[], epoch: number) {
+    sessions.write(ctx, { accountId: account.id, stage: 'proven', amr, epoch });
     deps.audit.record({ ...facts(ctx, account), type: 'account.reauthenticated', outcome: 'success', target: { type: 'user', id: account.id }, details: { amr } });
     redirect(ctx);
   }
@@ -178,8 +190,9 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
       return renderSignIn(ctx, { email: email.slice(0, 320), error }, 401);
     }
     // an account without a second factor has only its password to prove
-    if (!result.hasSecondFactor) return reauthenticated(ctx, result.account, ['pwd']);
-    sessions.write(ctx, { accountId: result.account.id, stage: 'password', amr: ['pwd'] });
+    const epoch = result.account.credentialEpoch;
+    if (!result.hasSecondFactor) return reauthenticated(ctx, result.account, ['pwd'], epoch);
+    sessions.write(ctx, { accountId: result.account.id, stage: 'password', amr: ['pwd'], epoch });
     redirect(ctx);
   });
 
@@ -196,7 +209,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const current = await halfWay(ctx);
     if (!current) return;
     const outcome = await checks.totp(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
-    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp']);
+    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
     if (outcome === 'not_enrolled') return renderSecondFactor(ctx, current);
     await renderSecondFactor(ctx, current, codeRefusal(outcome), 401);
   });
@@ -205,7 +218,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const current = await halfWay(ctx);
     if (!current) return;
     const outcome = await checks.recoveryCode(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
-    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp']);
+    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
     await renderSecondFactor(ctx, current, codeRefusal(outcome, WRONG_RECOVERY_CODE), 401);
   });
 
@@ -214,7 +227,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     if (!current) return;
     const form = await readForm(ctx);
     const credential = await checks.passkey(current.account, form.credential, current.session.challenge, facts(ctx, current.account));
-    if (credential) return reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)]);
+    if (credential) return reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)], current.session.epoch);
     await renderSecondFactor(ctx, current, 'The passkey could not be verified. Try again, or use another way.', 401);
   });
 
@@ -263,33 +276,49 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     await replaceRecoveryCodes(ctx, current.account);
   });
 
+  /** Whom this session may add a factor to: a proof of the password alone adds only a first one. */
+  const enrolmentScope = (session: AccountSession) => (provedAFactor(session) ? 'another' : 'first');
+
+  /** The authenticator-app page with this session's own key, kept in the session until confirmed. */
+  async function renderTotpEnrolment(ctx: Context, { session, account }: Signed, error?: string, status = 200) {
+    const totp = await checks.totpEnrolment(account, session.pendingTotp);
+    sessions.write(ctx, { ...session, pendingTotp: totp.key });
+    kit.html(ctx, 'account-security-totp', { qrSvg: totp.qrSvg, secret: totp.display, error }, status);
+  }
+
+  /** A factor was added, its possession proven by that very step: the session counts it as proven. */
+  function withFactorProven(ctx: Context, session: AccountSession, method: string) {
+    sessions.write(ctx, { ...session, amr: [...new Set([...session.amr, method])], pendingTotp: undefined, registrationChallenge: undefined });
+  }
+
   router.get('/totp/add', async (ctx) => {
     const current = await signed(ctx);
     if (current?.session.stage !== 'proven') return redirect(ctx, 'confirm');
     if ((await describeFactors(deps.db, current.account.id)).totp) return redirect(ctx);
-    kit.html(ctx, 'account-security-totp', { ...(await checks.totpEnrolment(current.account)), error: undefined });
+    await renderTotpEnrolment(ctx, current);
   });
 
   router.post('/totp/add', async (ctx) => {
     const current = await proven(ctx);
     if (!current) return;
-    const outcome = await checks.confirmTotpEnrolment(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
-    if (outcome === 'not_pending') return redirect(ctx);
-    if (outcome !== 'ok') {
-      return kit.html(ctx, 'account-security-totp', { ...(await checks.totpEnrolment(current.account)), error: codeRefusal(outcome) }, 401);
-    }
-    await afterEnrolment(ctx, current.account, 'totp_added');
+    const { session, account } = current;
+    const outcome = await checks.confirmTotpEnrolment(account, session.pendingTotp, codeOf(await readForm(ctx)), facts(ctx, account), enrolmentScope(session));
+    if (outcome === 'not_pending' || outcome === 'not_allowed') return redirect(ctx);
+    if (outcome !== 'ok') return renderTotpEnrolment(ctx, current, codeRefusal(outcome), 401);
+    withFactorProven(ctx, session, 'otp');
+    await afterEnrolment(ctx, account, 'totp_added');
   });
 
   router.post('/passkeys/add', async (ctx) => {
     const current = await proven(ctx);
     if (!current) return;
+    const { session, account } = current;
     const form = await readForm(ctx);
-    const stored = await checks.registerPasskey(current.account, form.credential, current.session.challenge, form.name, facts(ctx, current.account));
+    const stored = await checks.registerPasskey(account, form.credential, session.registrationChallenge, form.name, facts(ctx, account), enrolmentScope(session));
     if (!stored) return renderPage(ctx, current, { error: 'The passkey could not be added. Try again.' }, 400);
     // the challenge is spent
-    sessions.write(ctx, { ...current.session, challenge: undefined });
-    await afterEnrolment(ctx, current.account, 'passkey_added');
+    withFactorProven(ctx, session, amrForCredential(stored));
+    await afterEnrolment(ctx, account, 'passkey_added');
   });
 
   return router;

@@ -37,10 +37,23 @@ export function secondFactorStep(facts: MfaFacts): SecondFactorStep {
   return facts.hasFactor ? 'verify' : 'enrol';
 }
 
-/** The acr values a request asks for: `acr_values` (space-separated) and `claims.id_token.acr`. */
+/** The `claims` request parameter: parsed already, or its JSON string (undefined when malformed). */
+function parseClaims(claims: unknown): unknown {
+  if (typeof claims !== 'string') return claims;
+  try {
+    return JSON.parse(claims) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The acr values a request asks for: `acr_values` (space-separated) and `claims.id_token.acr`.
+ * `claims` is the parameter as the provider parsed it, or as an interaction's params hold it (JSON).
+ */
 export function requestedAcrs(params: Record<string, unknown> | undefined, claims: unknown): string[] {
   const fromParam = typeof params?.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
-  const acrClaim = (claims as { id_token?: { acr?: { value?: unknown; values?: unknown } } } | undefined)?.id_token?.acr;
+  const acrClaim = (parseClaims(claims) as { id_token?: { acr?: { value?: unknown; values?: unknown } } } | undefined)?.id_token?.acr;
   const fromClaims = [
     ...(typeof acrClaim?.value === 'string' ? [acrClaim.value] : []),
     ...(Array.isArray(acrClaim?.values) ? acrClaim.values.filter((value): value is string => typeof value === 'string') : []),

@@ -6,8 +6,8 @@
 import type { AuditEventInput, AuditTrail } from '../security/audit/audit-event.ts';
 import type { DerivedKeys } from '../security/derived-keys.ts';
 import type { Account } from '../storage/accounts.ts';
-import type { Queryable } from '../storage/database.ts';
-import { confirmTotp, findTotp, remainingRecoveryCodes, replaceRecoveryCodes, startTotpEnrolment, useRecoveryCode, useTotpStep } from '../storage/mfa.ts';
+import type { Database } from '../storage/database.ts';
+import { findTotp, insertConfirmedTotp, remainingRecoveryCodes, replaceRecoveryCodes, useRecoveryCode, useTotpStep, withFactorsLocked, type FactorSummary } from '../storage/mfa.ts';
 import { findCredential, insertCredential, listCredentials, recordCredentialUse, type StoredCredential } from '../storage/webauthn-credentials.ts';
 import type { LoginGuard } from './lockout.ts';
 import {
@@ -30,32 +30,58 @@ export type CheckFacts = Omit<AuditEventInput, 'type' | 'outcome' | 'target' | '
 /** The code typed into a form: whitespace removed, bounded (a code is never longer). */
 export const codeOf = (form: Record<string, string | undefined>): string => (form.code ?? '').replace(/\s+/g, '').slice(0, 64);
 
+/**
+ * Whom an enrolment may add a factor to. `first`: only to an account without any (a sign-in, or a
+ * page proof that showed no factor): decided with the account's factors locked, so two enrolments at
+ * once cannot both add a "first" one. `another`: also to an account that has one (the account page,
+ * after one of its factors was proven).
+ */
+export type EnrolmentScope = 'first' | 'another';
+
+/** The authenticator-app key a page shows while it is being enrolled, kept by that page's own sealed state. */
+export interface PendingTotp {
+  /** The key itself (base32), to keep in the state of the page that shows it, and nowhere else. */
+  key: string;
+  /** The key in groups of four, as the page shows it. */
+  display: string;
+  qrSvg: string;
+}
+
+const hasAnyFactor = (factors: FactorSummary) => factors.totp || factors.passkeys > 0;
+
 /** The message a page shows for a refused code. */
 export const codeRefusal = (outcome: Exclude<CodeOutcome, 'ok'>, wrong = WRONG_CODE): string => (outcome === 'locked' ? TOO_MANY : wrong);
 
 export interface SecondFactorChecks {
   /** A code of the account's confirmed authenticator app, accepted once; `not_enrolled` without one (nothing counted). */
   totp(account: Account, code: string, facts: CheckFacts): Promise<CodeOutcome | 'not_enrolled'>;
-  /** The first code of an authenticator app being enrolled: confirms it (audited `mfa.enrolled`); `not_pending` without an enrolment in progress. */
-  confirmTotpEnrolment(account: Account, code: string, facts: CheckFacts): Promise<CodeOutcome | 'not_pending'>;
+  /**
+   * The first code of the authenticator app whose `key` this page's state holds: stores it confirmed
+   * (audited `mfa.enrolled`). `not_pending` without a key; `not_allowed` when `scope` forbids adding
+   * it (the account has a factor meanwhile, or its own authenticator app).
+   */
+  confirmTotpEnrolment(account: Account, key: string | undefined, code: string, facts: CheckFacts, scope: EnrolmentScope): Promise<CodeOutcome | 'not_pending' | 'not_allowed'>;
   /** Spends one of the account's recovery codes (its use audited durably, with how many are left). */
   recoveryCode(account: Account, code: string, facts: CheckFacts): Promise<CodeOutcome>;
   /** Options for a passkey assertion by one of the account's passkeys, or undefined when it has none. */
   passkeyChallenge(account: Account): Promise<PublicKeyCredentialRequestOptionsJSON | undefined>;
   /** The account's passkey that answered `challenge`, its use recorded; undefined (audited) when not verified. */
   passkey(account: Account, response: unknown, challenge: string | undefined, facts: CheckFacts): Promise<StoredCredential | undefined>;
-  /** What an authenticator-app enrolment page shows: the QR code and the key, one secret per enrolment. */
-  totpEnrolment(account: Account): Promise<{ qrSvg: string; secret: string }>;
+  /** What an authenticator-app enrolment page shows: the key its state holds (`pending`), or a new one. */
+  totpEnrolment(account: Account, pending: string | undefined): Promise<PendingTotp>;
   /** Options for registering another passkey (the account's own are excluded). */
   passkeyRegistration(account: Account): Promise<PublicKeyCredentialCreationOptionsJSON>;
-  /** Stores a passkey verified against `challenge` (audited `mfa.enrolled`); undefined when it is not valid or already stored. */
-  registerPasskey(account: Account, response: unknown, challenge: string | undefined, name: unknown, facts: CheckFacts): Promise<StoredCredential | undefined>;
+  /**
+   * Stores a passkey verified against `challenge`, a registration challenge this page's state holds
+   * (audited `mfa.enrolled`); undefined when it is not valid, already stored, or `scope` forbids it.
+   */
+  registerPasskey(account: Account, response: unknown, challenge: string | undefined, name: unknown, facts: CheckFacts, scope: EnrolmentScope): Promise<StoredCredential | undefined>;
   /** A new set of recovery codes, stored hashed; the previous set stops working. Returned once, for display. */
   issueRecoveryCodes(accountId: string): Promise<string[]>;
 }
 
 export interface SecondFactorCheckDeps {
-  db: Queryable;
+  db: Database;
   guard: LoginGuard;
   audit: AuditTrail;
   keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
@@ -101,15 +127,20 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       });
     },
 
-    async confirmTotpEnrolment(account, code, facts) {
-      const stored = await findTotp(deps.db, account.id);
-      if (!stored || stored.confirmed) return 'not_pending';
+    async confirmTotpEnrolment(account, key, code, facts, scope) {
+      if (!key) return 'not_pending';
+      let step: number | undefined;
       const outcome = await counted(account, 'totp', facts, async () => {
-        const step = totpStepOf(secretOf(account, stored.secretEncrypted), code, Date.now());
-        return step !== undefined && (await confirmTotp(deps.db, account.id, step));
+        step = totpStepOf(key, code, Date.now());
+        return step !== undefined;
       });
-      if (outcome === 'ok') await deps.audit.recordDurable({ ...facts, type: 'mfa.enrolled', outcome: 'success', target: target(account), details: { factor: 'totp' } });
-      return outcome;
+      if (outcome !== 'ok') return outcome;
+      const sealed = encryptTotpSecret(deps.keys.encryptionKey, account.id, key);
+      const stored = await withFactorsLocked(deps.db, account.id, async (tx, factors) =>
+        scope === 'first' && hasAnyFactor(factors) ? false : insertConfirmedTotp(tx, account.id, sealed, step!));
+      if (!stored) return 'not_allowed';
+      await deps.audit.recordDurable({ ...facts, type: 'mfa.enrolled', outcome: 'success', target: target(account), details: { factor: 'totp' } });
+      return 'ok';
     },
 
     async recoveryCode(account, code, facts) {
@@ -140,29 +171,24 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       return credential;
     },
 
-    async totpEnrolment(account) {
-      // one secret per enrolment: reloading the page shows the QR code already scanned
-      let secret: string;
-      const pending = await findTotp(deps.db, account.id);
-      if (pending && !pending.confirmed) {
-        secret = secretOf(account, pending.secretEncrypted);
-      } else {
-        secret = generateTotpSecret();
-        await startTotpEnrolment(deps.db, account.id, encryptTotpSecret(deps.keys.encryptionKey, account.id, secret));
-      }
-      const uri = totpUri(secret, { issuer: new URL(deps.issuer).host, account: account.email });
-      return { qrSvg: await totpQrSvg(uri), secret: secret.replace(/(.{4})/g, '$1 ').trim() };
+    async totpEnrolment(account, pending) {
+      // one key per enrolment, and only for the page that holds it: reloading shows the key already
+      // scanned; any other sign-in or page gets a key of its own
+      const key = pending ?? generateTotpSecret();
+      const uri = totpUri(key, { issuer: new URL(deps.issuer).host, account: account.email });
+      return { key, display: key.replace(/(.{4})/g, '$1 ').trim(), qrSvg: await totpQrSvg(uri) };
     },
 
     async passkeyRegistration(account) {
       return registrationOptions(rp, account, await listCredentials(deps.db, account.id));
     },
 
-    async registerPasskey(account, response, challenge, rawName, facts) {
+    async registerPasskey(account, response, challenge, rawName, facts, scope) {
       const name = normalizeCredentialName(rawName ?? '') ?? 'Passkey';
       const registered = challenge ? await verifyRegistration(rp, response, challenge) : undefined;
       // a credential id already stored (this or another account's) is not registered twice
-      const stored = registered && (await insertCredential(deps.db, { ...registered, accountId: account.id, name }));
+      const stored = registered && (await withFactorsLocked(deps.db, account.id, async (tx, factors) =>
+        scope === 'first' && hasAnyFactor(factors) ? undefined : insertCredential(tx, { ...registered, accountId: account.id, name })));
       if (stored) await deps.audit.recordDurable({ ...facts, type: 'mfa.enrolled', outcome: 'success', target: target(account), details: { factor: 'passkey', name } });
       return stored;
     },

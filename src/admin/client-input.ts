@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ClientMetadata } from '../storage/clients.ts';
 import type { ResourceServer } from '../storage/resource-servers.ts';
 import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
+import { DPOP_BOUND_ACCESS_TOKENS } from '../oidc/client-metadata.ts';
 import { classifyAddress } from '../oidc/outbound-requests.ts';
 import { invalidInput } from './operations/define.ts';
 import { ifMatchInput } from './operations/entity-tags.ts';
@@ -103,6 +104,8 @@ const clientFields = {
   firstParty: z.boolean(),
   /** Its users must sign in with a second factor (whatever MFA_POLICY says). */
   requireMfa: z.boolean(),
+  /** Its access tokens are always DPoP-bound (RFC 9449): the token endpoint refuses it without a proof. */
+  requireDpop: z.boolean(),
   /** Overrides RATE_LIMIT_CLIENT_PER_MINUTE for this client (a busy service, or a client to hold back). */
   rateLimitPerMinute: z
     .number({ error: 'must be a whole number of requests per minute' })
@@ -129,6 +132,7 @@ export const clientCreateInput = z.strictObject({
   jwksUri: clientFields.jwksUri.optional(),
   firstParty: clientFields.firstParty.default(false),
   requireMfa: clientFields.requireMfa.default(false),
+  requireDpop: clientFields.requireDpop.default(false),
   rateLimitPerMinute: clientFields.rateLimitPerMinute.optional(),
   idTokenTtl: clientFields.idTokenTtl.optional(),
   refreshTokenTtl: clientFields.refreshTokenTtl.optional(),
@@ -156,6 +160,7 @@ export const clientUpdateInput = z.strictObject({
   jwksUri: clientFields.jwksUri.optional(),
   firstParty: clientFields.firstParty.optional(),
   requireMfa: clientFields.requireMfa.optional(),
+  requireDpop: clientFields.requireDpop.optional(),
   rateLimitPerMinute: clientFields.rateLimitPerMinute.nullable().optional(),
   idTokenTtl: clientFields.idTokenTtl.optional(),
   refreshTokenTtl: clientFields.refreshTokenTtl.optional(),
@@ -188,7 +193,7 @@ export interface ClientPlan {
  */
 export const PLANNED_METADATA_KEYS: readonly string[] = [
   'client_name', 'application_type', 'grant_types', 'response_types', 'redirect_uris', 'post_logout_redirect_uris',
-  'backchannel_logout_uri', 'token_endpoint_auth_method', 'jwks_uri',
+  'backchannel_logout_uri', 'token_endpoint_auth_method', 'jwks_uri', DPOP_BOUND_ACCESS_TOKENS,
 ];
 
 /** The plan of everything but the resources (an update that leaves them alone keeps them as stored). */
@@ -268,6 +273,7 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
     ...(input.backchannelLogoutUri !== undefined ? { backchannel_logout_uri: input.backchannelLogoutUri } : {}),
     token_endpoint_auth_method: input.authMethod,
     ...(input.jwksUri !== undefined ? { jwks_uri: input.jwksUri } : {}),
+    ...(input.requireDpop ? { [DPOP_BOUND_ACCESS_TOKENS]: true } : {}),
   };
   return {
     metadata,

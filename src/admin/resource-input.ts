@@ -75,6 +75,14 @@ const scopeInput = z.strictObject({
   description: freeText(500).default(''),
 });
 const scopes = z.array(scopeInput).max(200, 'at most 200 allowed');
+/**
+ * Clients (by id) that may introspect the API's access tokens besides each token's own client: the
+ * API's own back end, a gateway. The whole list; a client listed twice counts once.
+ */
+const introspectingClients = z
+  .array(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'))
+  .max(50, 'at most 50 allowed')
+  .transform((ids) => [...new Set(ids)].sort());
 
 /** The identifier of an existing resource server (a lookup: the URI rules apply at registration). */
 export const identifierLookup = z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters');
@@ -112,6 +120,7 @@ export const resourceCreateInput = z
     nextReviewDate: calendarDate.optional(),
     scopes: scopes.default([]),
     tokenTtl: tokenTtl.default(null),
+    introspectingClients: introspectingClients.default([]),
   })
   .superRefine((input, ctx) => {
     const identifierProblem = resourceIdentifierProblem(input.identifier);
@@ -137,6 +146,7 @@ export const resourceUpdateInput = z
     nextReviewDate: calendarDate.optional(),
     tokenTtl: tokenTtl.optional(),
     scopes: scopes.optional(),
+    introspectingClients: introspectingClients.optional(),
   })
   .superRefine((input, ctx) => checkScopes(input.scopes, ctx));
 

@@ -11,6 +11,7 @@ import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
 import { checkPassword, serviceNamesFor, type PasswordProblem } from '../accounts/password-policy.ts';
 import { hashPassword, normalizePassword, verifyPassword } from '../accounts/passwords.ts';
+import { stillProven } from '../accounts/credential-epoch.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
@@ -21,11 +22,17 @@ import type { InteractionKit } from './interaction-kit.ts';
 import type { InteractionDeps } from './routes.ts';
 import type { SignInState } from './sign-in-state.ts';
 
-/** What a sign-in proved: the methods (RFC 8176), the acr they make, the second factor used if any. */
+/**
+ * What a sign-in proved: the methods (RFC 8176), the acr they make, the second factor used if any;
+ * the account's credential epoch the proof began at, and whether the password was typed in this
+ * sign-in (see SignInState).
+ */
 export interface ProvenLogin {
   amr: string[];
   acr: string;
   secondFactor?: string;
+  epoch: number;
+  passwordProven: boolean;
 }
 
 export interface SignInFinisher {
@@ -56,9 +63,15 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
 
   async function finishSignIn(ctx: Context, details: Interaction, account: Account, login: ProvenLogin) {
     if (!account.passwordChangeRequired) return finishNow(ctx, details, account.id, login);
+    if (!login.passwordProven) {
+      // a step-up of a session: a new password is chosen only after the current one was typed here
+      deps.signInStates.clear(ctx);
+      ctx.status = 303;
+      return ctx.redirect(`/interaction/${details.uid}`);
+    }
     deps.audit.record({ ...facts(ctx, details, account.id), type: 'login.password_change_due', outcome: 'success', details: { amr: login.amr } });
     deps.signInStates.write(ctx, {
-      uid: details.uid, accountId: account.id, amr: login.amr,
+      uid: details.uid, accountId: account.id, amr: login.amr, epoch: login.epoch, passwordProven: true,
       passwordChange: { acr: login.acr, ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}) },
     });
     ctx.status = 303;
@@ -71,7 +84,8 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
     if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
     const state = deps.signInStates.read(ctx, details.uid);
     const account = state?.passwordChange && (await findAccountById(deps.db, state.accountId));
-    if (!state?.passwordChange || !account || account.disabled) {
+    // only the password typed in this sign-in, at the account's current epoch, leads here
+    if (!state?.passwordChange || !state.passwordProven || !stillProven(state.epoch, account)) {
       deps.signInStates.clear(ctx);
       ctx.status = 303;
       ctx.redirect(`/interaction/${details.uid}`);
@@ -82,6 +96,7 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
 
   const loginOf = (state: SignInState & Required<Pick<SignInState, 'passwordChange'>>): ProvenLogin => ({
     amr: state.amr, acr: state.passwordChange.acr, ...(state.passwordChange.secondFactor ? { secondFactor: state.passwordChange.secondFactor } : {}),
+    epoch: state.epoch, passwordProven: state.passwordProven,
   });
 
   /** A user with a second factor may have the shorter minimum, as wherever a password is set. */
@@ -133,10 +148,11 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
 
     const passwordHash = await hashPassword(form.password!, deps.passwords.argon2);
     const written = await deps.db.transaction(async (tx) => {
-      // The password proven at the start of this sign-in must still be the account's: an
-      // administrator who set another one meanwhile is not overwritten by this older sign-in.
+      // Compared with what this sign-in proved, not with what this request read: a reset since the
+      // password was checked (a new password set by an administrator, sign-out-everywhere) moved the
+      // epoch on, and this older sign-in no longer overwrites anything.
       const locked = await findAccountForUpdate(tx, account.id);
-      if (!locked || locked.disabled || locked.passwordHash !== account.passwordHash) return false;
+      if (!stillProven(state.epoch, locked)) return false;
       await setAccountPassword(tx, account.id, passwordHash, false);
       await notifyChange(tx, 'account', account.id);
       return true;

@@ -54,12 +54,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const details = await kit.load(ctx);
     const name = await clientName(String(details.params.client_id));
     if (details.prompt.name === 'login') {
-      // a session signed in with the password only, and now a second factor is needed (step-up):
-      // the password was proven in this session, the second factor is asked for
-      const sessionAccount = details.session?.accountId;
-      if (sessionAccount && details.prompt.reasons.length === 1 && details.prompt.reasons[0] === 'second_factor') {
-        deps.signInStates.write(ctx, { uid: details.uid, accountId: sessionAccount, amr: ['pwd'] });
-        return ctx.redirect(`/interaction/${details.uid}/second-factor`);
+      // a session signed in with the password only, and now a second factor is needed (step-up): the
+      // session proved the password, and only a factor the account has is asked for. Enrolling one,
+      // or choosing a new password an administrator required, needs the password typed in this
+      // sign-in: the session cookie alone must not add a factor or set a password. Then the login page.
+      const stepUp = details.session?.accountId && details.prompt.reasons.length === 1 && details.prompt.reasons[0] === 'second_factor';
+      const sessionAccount = stepUp ? await findAccountById(deps.db, details.session!.accountId) : undefined;
+      if (sessionAccount && !sessionAccount.disabled && !sessionAccount.passwordChangeRequired) {
+        const step = await deps.mfa.stepFor(sessionAccount, String(details.params.client_id), requestedAcrs(details.params, details.params.claims));
+        if (step === 'verify') {
+          deps.signInStates.write(ctx, { uid: details.uid, accountId: sessionAccount.id, amr: ['pwd'], epoch: sessionAccount.credentialEpoch, passwordProven: false });
+          return ctx.redirect(`/interaction/${details.uid}/second-factor`);
+        }
       }
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
       return html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined });
@@ -83,15 +89,17 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     deps.onLoginAttempt(result.ok ? 'success' : 'failure');
     const clientId = String(details.params.client_id);
     if (result.ok) {
-      const step = await deps.mfa.stepFor(result.account, clientId, requestedAcrs(details.params, parseClaims(details.params.claims)), result.hasSecondFactor);
+      const step = await deps.mfa.stepFor(result.account, clientId, requestedAcrs(details.params, details.params.claims), result.hasSecondFactor);
+      // the epoch of the row whose password was just checked: a reset from now on voids this sign-in
+      const proof = { epoch: result.account.credentialEpoch, passwordProven: true };
       if (step !== 'none') {
         // the password is proven; the session is only created once the second factor is too
         deps.audit.record({ ...requestFacts(ctx), type: 'login.password_verified', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { next: step } });
-        deps.signInStates.write(ctx, { uid: details.uid, accountId: result.account.id, amr: ['pwd'] });
+        deps.signInStates.write(ctx, { uid: details.uid, accountId: result.account.id, amr: ['pwd'], ...proof });
         ctx.status = 303;
         return ctx.redirect(`/interaction/${details.uid}/second-factor`);
       }
-      return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD });
+      return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD, ...proof });
     }
     const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
     return html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
@@ -133,14 +141,4 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   registerSecondFactorRoutes(router, kit, deps, finishSignIn);
   return router;
-}
-
-/** The `claims` request parameter (a JSON string), or undefined when absent or malformed. */
-function parseClaims(claims: unknown): unknown {
-  if (typeof claims !== 'string') return claims;
-  try {
-    return JSON.parse(claims) as unknown;
-  } catch {
-    return undefined;
-  }
 }

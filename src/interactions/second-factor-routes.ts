@@ -1,13 +1,18 @@
 // The second step of a sign-in: after the password, a TOTP code, a passkey or a recovery code; or,
 // for a user who must have a factor and has none, enrolment (TOTP or passkey, then recovery codes
-// shown once). The session is created only when this step is done (and a new password an
+// shown once). Enrolment is decided on the server at every one of its routes: only for an account
+// that must have a factor and has none, and only after the password was typed in this very sign-in
+// (a session cookie alone enrols nothing); a sign-in never adds a factor to an account that has one
+// (that is the account page's, after one of its factors was proven). The authenticator key and the
+// passkey challenge an enrolment page shows live in this sign-in's sealed state alone. The session is created only when this step is done (and a new password an
 // administrator required is chosen), with amr = pwd + the factor and the multi-factor acr. The checks
 // themselves are shared with the account's security page (src/accounts/second-factor-checks.ts);
 // this file is the sign-in's pages around them.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
-import { ACR_MFA } from '../accounts/mfa-requirement.ts';
+import { stillProven } from '../accounts/credential-epoch.ts';
+import { ACR_MFA, requestedAcrs } from '../accounts/mfa-requirement.ts';
 import { amrForCredential, passkeyOptionsJson } from '../accounts/passkeys.ts';
 import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE } from '../accounts/second-factor-checks.ts';
 import { AppError } from '../http/app-error.ts';
@@ -23,19 +28,43 @@ import type { SignInState } from './sign-in-state.ts';
 export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps, finishSignIn: SignInFinisher['finishSignIn']): void {
   const checks = createSecondFactorChecks(deps);
 
-  /** The interaction and its sign-in state; without a state (expired, another browser) back to the password. */
+  /** Back to the start of the sign-in (the password), this browser's state dropped. */
+  function restart(ctx: Context, details: Interaction) {
+    deps.signInStates.clear(ctx);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${details.uid}`);
+  }
+
+  /**
+   * The interaction and its sign-in state; without a state (expired, another sign-in's, another
+   * browser) or once a reset voided it (the account's credential epoch moved), back to the password.
+   */
   async function step(ctx: Context): Promise<{ details: Interaction; state: SignInState; account: Account } | undefined> {
     const details = await kit.load(ctx);
     if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
     const state = deps.signInStates.read(ctx, details.uid);
     const account = state && (await findAccountById(deps.db, state.accountId));
-    if (!state || !account || account.disabled) {
-      deps.signInStates.clear(ctx);
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${details.uid}`);
+    if (!state || !stillProven(state.epoch, account)) {
+      restart(ctx, details);
       return undefined;
     }
-    return { details, state, account };
+    return { details, state, account: account! };
+  }
+
+  /**
+   * Whether this sign-in may enrol a factor now: the password was typed in it, and the account must
+   * have a factor and has none (asked afresh: it may have got one since the page was shown).
+   */
+  async function mayEnrol(details: Interaction, state: SignInState, account: Account): Promise<boolean> {
+    if (!state.passwordProven) return false;
+    const step = await deps.mfa.stepFor(account, String(details.params.client_id), requestedAcrs(details.params, details.params.claims));
+    return step === 'enrol';
+  }
+
+  /** A request for a step this sign-in is not at: sent to the step it is at. */
+  function toCurrentStep(ctx: Context, details: Interaction) {
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${details.uid}/second-factor`);
   }
 
   const facts = (ctx: Context, details: Interaction, account: Account) => ({
@@ -47,33 +76,39 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   async function complete(ctx: Context, details: Interaction, state: SignInState, account: Account, factor: string, method: string) {
     deps.signInStates.clear(ctx);
     const amr = [...new Set([...state.amr, factor])];
-    await finishSignIn(ctx, details, account, { amr, acr: ACR_MFA, secondFactor: method });
+    await finishSignIn(ctx, details, account, { amr, acr: ACR_MFA, secondFactor: method, epoch: state.epoch, passwordProven: state.passwordProven });
   }
 
+  /** The step this sign-in is at: a factor the account has, enrolment when it may enrol, else the start. */
   async function renderChallenge(ctx: Context, details: Interaction, state: SignInState, account: Account, error?: string, status = 200) {
     const factors = await describeFactors(deps.db, account.id);
-    if (!factors.totp && factors.passkeys === 0) return renderEnrolment(ctx, details, state, account, error, status);
+    if (!factors.totp && factors.passkeys === 0) {
+      if (await mayEnrol(details, state, account)) return renderEnrolment(ctx, details, state, account, error, status);
+      return restart(ctx, details);
+    }
     const passkey = factors.passkeys > 0 ? await checks.passkeyChallenge(account) : undefined;
-    if (passkey) deps.signInStates.write(ctx, { ...state, challenge: passkey.challenge, expiresAt: state.expiresAt });
+    // an enrolment's key and registration challenge are dropped: this sign-in proves, it does not add
+    deps.signInStates.write(ctx, { ...state, challenge: passkey?.challenge, registrationChallenge: undefined, pendingTotp: undefined });
     kit.html(ctx, 'second-factor', {
       uid: details.uid, clientName: await kit.clientName(String(details.params.client_id)), email: account.email,
       totp: factors.totp, passkeyOptions: passkey && passkeyOptionsJson(passkey), recoveryCodesLeft: factors.recoveryCodesLeft, error,
     }, status);
   }
 
+  /** The enrolment page (callers checked `mayEnrol`): this sign-in's own key, kept in its state until confirmed. */
   async function renderEnrolment(ctx: Context, details: Interaction, state: SignInState, account: Account, error?: string, status = 200) {
-    const totp = await checks.totpEnrolment(account);
+    const totp = await checks.totpEnrolment(account, state.pendingTotp);
     const passkey = await checks.passkeyRegistration(account);
-    deps.signInStates.write(ctx, { ...state, challenge: passkey.challenge, expiresAt: state.expiresAt });
+    deps.signInStates.write(ctx, { ...state, challenge: undefined, registrationChallenge: passkey.challenge, pendingTotp: totp.key });
     kit.html(ctx, 'second-factor-enrol', {
-      uid: details.uid, email: account.email, qrSvg: totp.qrSvg, secret: totp.secret, passkeyOptions: passkeyOptionsJson(passkey), error,
+      uid: details.uid, email: account.email, qrSvg: totp.qrSvg, secret: totp.display, passkeyOptions: passkeyOptionsJson(passkey), error,
     }, status);
   }
 
   /** Recovery codes for a user who just enrolled their first factor: shown once, stored hashed. */
   async function issueRecoveryCodes(ctx: Context, details: Interaction, state: SignInState, account: Account, enrolled: string) {
     const codes = await checks.issueRecoveryCodes(account.id);
-    deps.signInStates.write(ctx, { ...state, enrolled, expiresAt: state.expiresAt });
+    deps.signInStates.write(ctx, { ...state, enrolled, challenge: undefined, registrationChallenge: undefined, pendingTotp: undefined });
     kit.html(ctx, 'recovery-codes', { uid: details.uid, codes });
   }
 
@@ -128,8 +163,10 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     const current = await step(ctx);
     if (!current) return;
     const { details, state, account } = current;
-    const outcome = await checks.confirmTotpEnrolment(account, codeOf(await readForm(ctx)), facts(ctx, details, account));
-    if (outcome === 'not_pending') return renderChallenge(ctx, details, state, account);
+    const form = await readForm(ctx);
+    if (!(await mayEnrol(details, state, account))) return toCurrentStep(ctx, details);
+    const outcome = await checks.confirmTotpEnrolment(account, state.pendingTotp, codeOf(form), facts(ctx, details, account), 'first');
+    if (outcome === 'not_pending' || outcome === 'not_allowed') return toCurrentStep(ctx, details);
     if (outcome !== 'ok') return renderEnrolment(ctx, details, state, account, codeRefusal(outcome), 401);
     await issueRecoveryCodes(ctx, details, state, account, 'otp');
   });
@@ -140,7 +177,8 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     if (!current) return;
     const { details, state, account } = current;
     const form = await readForm(ctx);
-    const stored = await checks.registerPasskey(account, form.credential, state.challenge, form.name, facts(ctx, details, account));
+    if (!(await mayEnrol(details, state, account))) return toCurrentStep(ctx, details);
+    const stored = await checks.registerPasskey(account, form.credential, state.registrationChallenge, form.name, facts(ctx, details, account), 'first');
     if (!stored) return renderEnrolment(ctx, details, state, account, 'The passkey could not be registered. Try again, or use an authenticator app.', 400);
     await issueRecoveryCodes(ctx, details, state, account, amrForCredential(stored));
   });
@@ -150,7 +188,8 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     const current = await step(ctx);
     if (!current) return;
     await readForm(ctx);
-    if (!current.state.enrolled) throw new AppError('wrong_step', 'No second factor was enrolled in this sign-in.', 400);
+    // `enrolled` is only ever written by a successful enrolment of this sign-in (the state is sealed)
+    if (!current.state.enrolled || !current.state.passwordProven) throw new AppError('wrong_step', 'No second factor was enrolled in this sign-in.', 400);
     await complete(ctx, current.details, current.state, current.account, current.state.enrolled, 'enrolment');
   });
 }

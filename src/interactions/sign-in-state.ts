@@ -12,10 +12,25 @@ export interface SignInState {
   accountId: string;
   /** The methods proven so far (RFC 8176 values): `pwd` after the password. */
   amr: string[];
+  /**
+   * The account's credential epoch when the password was checked (or, for a step-up, when the
+   * session was taken up): a reset since voids this sign-in (src/accounts/credential-epoch.ts).
+   */
+  epoch: number;
+  /**
+   * The password was typed in this sign-in. False for a step-up of a session (which proved it
+   * earlier): such a sign-in may prove a factor the account has, but neither enrol one nor choose a
+   * new password, which need the password proven here.
+   */
+  passwordProven: boolean;
   /** The second factor proven during an enrolment, before its recovery codes were shown. */
   enrolled?: string;
-  /** The WebAuthn challenge of the passkey form last shown. */
+  /** The WebAuthn challenge of the passkey assertion last offered. */
   challenge?: string;
+  /** The WebAuthn challenge of the passkey registration last offered (enrolment only). */
+  registrationChallenge?: string;
+  /** The authenticator-app key this sign-in's enrolment page shows: it belongs to this sign-in alone, and expires with it. */
+  pendingTotp?: string;
   /**
    * Set once every factor the sign-in needs is proven (`amr` holds them all) and only the new password
    * an administrator required is left: the login then finishes with this acr. Without it, the

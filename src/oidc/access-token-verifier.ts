@@ -1,11 +1,13 @@
 // Verifies Portcullis' own JWT access tokens (RFC 9068) and decides whether one still stands.
 // Shared by introspection (jwt-access-tokens.ts) and the admin API, so both refuse the same tokens:
-// a revoked jti, a revoked grant, a disabled or deleted user, a deleted client. Built with the
+// a revoked jti, a revoked grant, a disabled or deleted user, a deleted client. A token bound to a
+// DPoP key (`cnf.jkt`) is honoured only with a proof of that key (RFC 9449 §7). Built with the
 // provider's keys of the moment: the provider host rebuilds it with the provider on key rotation.
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { findAccountById } from '../storage/accounts.ts';
 import { findClient } from '../storage/clients.ts';
 import type { Queryable } from '../storage/database.ts';
+import type { DpopProofVerifier, ProofCheck } from './dpop-proof.ts';
 import type { RegistryCache } from './registry-cache.ts';
 
 export interface AccessTokenClaims extends JWTPayload {
@@ -17,6 +19,23 @@ export interface AccessTokenClaims extends JWTPayload {
   acr?: string;
   amr?: string[];
   auth_time?: number;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt?: string };
+}
+
+/** The key thumbprint a token is bound to, if it is DPoP-bound. */
+export const dpopThumbprint = (claims: AccessTokenClaims): string | undefined =>
+  typeof claims.cnf?.jkt === 'string' && claims.cnf.jkt !== '' ? claims.cnf.jkt : undefined;
+
+/** How a request presented its token (RFC 6750 Bearer or RFC 9449 DPoP), with what the proof must match. */
+export interface PresentedToken {
+  scheme: 'Bearer' | 'DPoP';
+  token: string;
+  /** The DPoP request header, if any. */
+  proof: string | undefined;
+  method: string;
+  /** The request's public URL (built from ISSUER). */
+  url: string;
 }
 
 /** Why a token was refused: enough for an RFC 6750 error_description, nothing about the keys. */
@@ -35,6 +54,11 @@ export interface AccessTokenVerifier {
   isActive(claims: AccessTokenClaims, options?: { authoritative?: boolean }): Promise<boolean>;
   /** A user who exists and is not disabled. */
   isAccountActive(sub: string): Promise<boolean>;
+  /**
+   * Whether the token was presented as its binding demands: a DPoP-bound token only under the DPoP
+   * scheme with a valid proof of its key for this request; an unbound token only as a bearer token.
+   */
+  checkSenderConstraint(claims: AccessTokenClaims, presented: PresentedToken): Promise<ProofCheck>;
 }
 
 export interface AccessTokenVerifierDeps {
@@ -45,6 +69,8 @@ export interface AccessTokenVerifierDeps {
   jwks: { keys: JWK[] };
   /** Whether a grant still exists (the provider's `Grant.find`). */
   grantExists(grantId: string): Promise<boolean>;
+  /** Checks DPoP proofs (dpop-proof.ts). */
+  dpopProofs: DpopProofVerifier;
   /** The clock expiries are judged by (tests move it). */
   now?: () => Date;
 }
@@ -91,5 +117,15 @@ export function createAccessTokenVerifier(deps: AccessTokenVerifierDeps): Access
     },
 
     isAccountActive,
+
+    async checkSenderConstraint(claims, presented) {
+      const jkt = dpopThumbprint(claims);
+      if (!jkt) {
+        // RFC 9449 §7.1: the DPoP scheme announces a binding the token does not have.
+        return presented.scheme === 'Bearer' ? { ok: true } : { ok: false, description: 'the access token is not DPoP-bound: send it as a Bearer token' };
+      }
+      if (presented.scheme !== 'DPoP') return { ok: false, description: 'the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof' };
+      return deps.dpopProofs.verify({ proof: presented.proof, method: presented.method, url: presented.url, accessToken: presented.token, jkt });
+    },
   };
 }

@@ -14,6 +14,13 @@ export const EXTRA_CLIENT_PROPERTIES = {
   refreshTokenTtl: 'portcullis_refresh_token_ttl',
 } as const;
 
+/**
+ * RFC 9449 §5.2 client metadata: the client must send a DPoP proof to the token endpoint, so every
+ * access token it gets is bound to its key (a bearer token is never issued to it). Set by the
+ * admin's `requireDpop` (`--require-dpop`), stored in the client's metadata, enforced by oidc-provider.
+ */
+export const DPOP_BOUND_ACCESS_TOKENS = 'dpop_bound_access_tokens';
+
 /** The lifetime of an ID token when its client sets none. */
 export const DEFAULT_ID_TOKEN_TTL = 3600;
 

@@ -16,6 +16,9 @@ import { createResourcePolicy } from './resource-policy.ts';
 import { interactionPolicyWithSecondFactor, type NeedsSecondFactor } from './second-factor-check.ts';
 import { ACR_VALUES } from '../accounts/mfa-requirement.ts';
 import type { RegistryCache } from './registry-cache.ts';
+import type { JwtReplayStore } from '../storage/jwt-replay.ts';
+import { DPOP_ALGORITHMS } from './dpop-proof.ts';
+import { providerTokenKind, type IntrospectionPolicy } from './introspection-policy.ts';
 
 export interface PageRenderer {
   error(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): void;
@@ -39,6 +42,10 @@ export interface ProviderDeps {
   needsSecondFactor: NeedsSecondFactor;
   /** The clock that ends a rotated-out client secret (tests move it instead of waiting). */
   now?: () => Date;
+  /** Once-only JWTs (DPoP proofs, client assertions), shared by every process. */
+  jwtReplay: JwtReplayStore;
+  /** Who may introspect which token (introspection-policy.ts). */
+  introspection: IntrospectionPolicy;
 }
 
 /** An extra metadata property of a built oidc-provider Client (set under its own name). */
@@ -75,6 +82,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspectionSigningAlgValues: ['ES256', 'RS256'],
       authorizationSigningAlgValues: ['ES256', 'RS256'],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
@@ -89,9 +97,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      // Confidential clients (resource servers among them) may introspect any token; a public
-      // client only its own.
-      introspection: { enabled: true, allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId },
+      // A client introspects its own tokens, and access tokens for the APIs that name it.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) =>
+          deps.introspection(client.clientId, { clientId: token.clientId, kind: providerTokenKind(token.kind), audience: (token as { aud?: unknown }).aud }),
+      },
+      // DPoP (RFC 9449) stays on: a client sending a proof at the token endpoint gets a bound token;
+      // `dpop_bound_access_tokens` (client-metadata.ts) makes a client unable to get any other.
+      dPoP: { enabled: true },
       revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -180,6 +194,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
     return client;
   };
+
+  // The library's replay check reads, then writes: two copies of a DPoP proof (or client assertion)
+  // at two processes at once would both pass. Ours is one atomic write in the shared store.
+  const replay = deps.jwtReplay;
+  provider.ReplayDetection.unique = async (iss: string, jti: string, exp: number) => guardStore(() => replay.firstUse(`provider:${iss}`, jti, new Date(exp * 1000)));
 
   // ctx.secure (Secure cookies, https redirects) must honour X-Forwarded-Proto behind a TLS proxy.
   provider.proxy = config.trustProxy;

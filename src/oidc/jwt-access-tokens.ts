@@ -2,11 +2,15 @@
 // Portcullis answers both: after the library authenticated the client and refused the JWT, this
 // middleware verifies the token and answers from our own state (access-token-verifier.ts) — a revoked
 // token (jti), a revoked grant, a disabled or deleted user, or a deleted client make it inactive.
+// Only a caller the introspection policy allows learns anything (introspection-policy.ts); a
+// DPoP-bound token is reported as such (RFC 9449 §6.2: token_type DPoP, cnf.jkt), so the resource
+// server asking knows to demand the proof.
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
-import type { AccessTokenClaims, AccessTokenVerifier } from './access-token-verifier.ts';
+import { dpopThumbprint, type AccessTokenClaims, type AccessTokenVerifier } from './access-token-verifier.ts';
+import type { IntrospectionPolicy } from './introspection-policy.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 
@@ -16,11 +20,22 @@ export interface JwtAccessTokenDeps {
   accessTokens: AccessTokenVerifier;
   revokeGrant: (grantId: string) => Promise<void>;
   audit: AuditTrail;
+  /** Whether the authenticated client may introspect a token. */
+  introspection: IntrospectionPolicy;
+}
+
+/** RFC 7662 answer for an active JWT access token. */
+function introspectionAnswer(claims: AccessTokenClaims): Record<string, unknown> {
+  const jkt = dpopThumbprint(claims);
+  return {
+    active: true, token_type: jkt ? 'DPoP' : 'Bearer', iss: claims.iss, sub: claims.sub, aud: claims.aud, client_id: claims.client_id, scope: claims.scope,
+    exp: claims.exp, iat: claims.iat, jti: claims.jti, ...(jkt ? { cnf: { jkt } } : {}),
+  };
 }
 
 export function jwtAccessTokenEndpoints(deps: JwtAccessTokenDeps): Middleware<Koa.DefaultState, KoaContextWithOIDC> {
   const { accessTokens } = deps;
-  // Introspection accepts a token of any audience: the resource server asking is the one to judge.
+  // Any audience verifies here; whether the caller may learn about it is the introspection policy's call.
   const verify = async (token: string): Promise<AccessTokenClaims | undefined> => {
     const verification = await accessTokens.verify(token);
     return verification.ok ? verification.claims : undefined;
@@ -38,11 +53,9 @@ export function jwtAccessTokenEndpoints(deps: JwtAccessTokenDeps): Middleware<Ko
       const token = ctx.oidc.params?.token;
       const claims = typeof token === 'string' ? await verify(token) : undefined;
       if (route === 'introspection') {
-        const allowed = client.clientAuthMethod !== 'none' || claims?.client_id === client.clientId;
+        const allowed = claims !== undefined && (await deps.introspection(client.clientId, { clientId: claims.client_id, kind: 'access_token', audience: claims.aud }));
         ctx.status = 200;
-        ctx.body = claims && allowed && (await accessTokens.isActive(claims))
-          ? { active: true, token_type: 'Bearer', iss: claims.iss, sub: claims.sub, aud: claims.aud, client_id: claims.client_id, scope: claims.scope, exp: claims.exp, iat: claims.iat, jti: claims.jti }
-          : { active: false };
+        ctx.body = claims && allowed && (await accessTokens.isActive(claims)) ? introspectionAnswer(claims) : { active: false };
         return;
       }
       // RFC 7009: answer 200 whether or not there was anything to revoke.

@@ -5,7 +5,7 @@
 // connection drops.
 import { CHANGES_CHANNEL, type Database } from '../storage/database.ts';
 import { findClient, type StoredClient } from '../storage/clients.ts';
-import { findResourceServer, type ResourceServer } from '../storage/resource-servers.ts';
+import { findResourceServer, type ResourceServerRecord } from '../storage/resource-servers.ts';
 
 const TTL_MS = 60_000;
 
@@ -51,7 +51,7 @@ class TtlCache<T> {
 
 export interface RegistryCache {
   client(clientId: string): Promise<StoredClient | undefined>;
-  resourceServer(identifier: string): Promise<ResourceServer | undefined>;
+  resourceServer(identifier: string): Promise<ResourceServerRecord | undefined>;
   /** Drops what the change could have made stale; `onChange` listeners run after. */
   invalidate(topic: string, id: string): void;
   onChange(listener: (topic: string, id: string) => void): void;

@@ -20,6 +20,11 @@ export interface Account {
 
 export interface AccountWithCredentials extends Account {
   passwordHash: string | null;
+  /**
+   * Moved on by every reset (a new password, sign-out-everywhere, disabling, removal of the second
+   * factors): a sign-in or an account-page proof that began at another epoch is void.
+   */
+  credentialEpoch: number;
 }
 
 /** An accounts row (also as `to_jsonb(accounts)`, where timestamps arrive as strings). */
@@ -33,11 +38,13 @@ export interface AccountRow {
   mfa_required: boolean;
   is_admin: boolean;
   password_change_required: boolean;
+  // bigint: `pg` hands it over as a string, PGlite and to_jsonb as a number
+  credential_epoch: string | number | bigint;
   created_at: Date | string;
   updated_at: Date | string;
 }
 
-const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, mfa_required, is_admin, password_change_required, created_at, updated_at';
+const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, mfa_required, is_admin, password_change_required, credential_epoch, created_at, updated_at';
 
 export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   id: row.id,
@@ -51,9 +58,10 @@ export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
   passwordHash: row.password_hash,
+  credentialEpoch: Number(row.credential_epoch ?? 0),
 });
 
-export const withoutCredentials = ({ passwordHash: _hidden, ...account }: AccountWithCredentials): Account => account;
+export const withoutCredentials = ({ passwordHash: _hidden, credentialEpoch: _epoch, ...account }: AccountWithCredentials): Account => account;
 
 export async function insertAccount(
   db: Queryable,
@@ -109,9 +117,12 @@ export async function searchAccounts(db: Queryable, search: AccountSearch): Prom
 }
 
 
+/** Disabling also moves the credential epoch: what was proven before must not come back with an enable. */
 export async function setAccountDisabled(db: Queryable, id: string, disabled: boolean): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE accounts SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END, updated_at = now() WHERE id = $1`,
+    `UPDATE accounts SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END,
+       credential_epoch = credential_epoch + CASE WHEN $2 THEN 1 ELSE 0 END, updated_at = now()
+     WHERE id = $1`,
     [id, disabled],
   );
   return rowCount > 0;
@@ -151,9 +162,21 @@ export async function updateAccount(tx: Queryable, id: string, changes: AccountC
   await tx.query(`UPDATE accounts SET ${assignments.join(', ')}, updated_at = now() WHERE id = $1`, values);
 }
 
-/** A new password (its hash); `mustChange` says whether the user must replace it at the next sign-in. */
+/**
+ * A new password (its hash); `mustChange` says whether the user must replace it at the next sign-in.
+ * The credential epoch moves on with it: every sign-in and account-page proof begun before is void.
+ * (A rehash of the same password on login is `updatePasswordHash`, which voids nothing.)
+ */
 export async function setAccountPassword(db: Queryable, id: string, passwordHash: string, mustChange: boolean): Promise<void> {
-  await db.query('UPDATE accounts SET password_hash = $2, password_change_required = $3, updated_at = now() WHERE id = $1', [id, passwordHash, mustChange]);
+  await db.query(
+    'UPDATE accounts SET password_hash = $2, password_change_required = $3, credential_epoch = credential_epoch + 1, updated_at = now() WHERE id = $1',
+    [id, passwordHash, mustChange],
+  );
+}
+
+/** Voids every sign-in in progress and account-page proof of the account (sign-out-everywhere, factor reset). */
+export async function bumpCredentialEpoch(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE accounts SET credential_epoch = credential_epoch + 1 WHERE id = $1', [id]);
 }
 
 export async function setPasswordChangeRequired(db: Queryable, id: string, required: boolean): Promise<void> {

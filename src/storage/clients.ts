@@ -122,6 +122,16 @@ export async function findClient(db: Queryable, clientId: string): Promise<Store
   return rows[0] && toClient(rows[0]);
 }
 
+/** Which of `clientIds` name no registered client. */
+export async function unknownClientIds(db: Queryable, clientIds: readonly string[]): Promise<string[]> {
+  if (clientIds.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM unnest($1::text[]) AS id WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = id) ORDER BY id',
+    [clientIds],
+  );
+  return rows.map((row) => row.id);
+}
+
 /**
  * The client, its row locked until the transaction ends: an update reads, checks (If-Match) and
  * writes without another change slipping in between.

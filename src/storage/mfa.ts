@@ -1,6 +1,7 @@
 // Queries for second factors: the TOTP authenticator, recovery codes, and what an account has.
 // Every "use" is one conditional UPDATE whose row count says whether this caller won: two processes
 // given the same code at the same moment cannot both accept it, whatever the interleaving.
+import { bumpCredentialEpoch } from './accounts.ts';
 import type { Database, Queryable } from './database.ts';
 
 // The secret's encryption lives with the rest of TOTP; re-exported here for callers that store it.
@@ -15,19 +16,32 @@ function inTransaction<T>(db: Queryable | Database, work: (tx: Queryable) => Pro
 }
 
 /**
- * Starts (or restarts) enrolment with a new, encrypted secret: inserts the row, or replaces an
- * unconfirmed one (a user who reloads the enrolment page gets a fresh secret). A confirmed
- * authenticator is never replaced: then this throws, and nothing changes.
+ * Runs `work` with the account's row locked and what factors it has, in one transaction: whatever
+ * adds a factor under a condition on the factors already there (a sign-in enrols only a first one)
+ * decides and writes while no other addition or removal can slip in between.
  */
-export async function startTotpEnrolment(db: Queryable, accountId: string, secretEncrypted: string): Promise<void> {
+export async function withFactorsLocked<T>(db: Queryable | Database, accountId: string, work: (tx: Queryable, factors: FactorSummary) => Promise<T>): Promise<T> {
+  return inTransaction(db, async (tx) => {
+    await tx.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [accountId]);
+    return work(tx, await describeFactors(tx, accountId));
+  });
+}
+
+/**
+ * Stores the account's authenticator app, confirmed by the first correct code (whose step becomes
+ * the last used one, so that code cannot be replayed as a sign-in). The key being enrolled is never
+ * stored before: it lives in the sealed state of the one sign-in or page that showed it. False, and
+ * nothing changes, when the account already has a confirmed authenticator app.
+ */
+export async function insertConfirmedTotp(db: Queryable, accountId: string, secretEncrypted: string, step: number): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO mfa_totp (account_id, secret_encrypted) VALUES ($1, $2)
+    `INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at, last_used_step) VALUES ($1, $2, now(), $3)
      ON CONFLICT (account_id) DO UPDATE
-       SET secret_encrypted = EXCLUDED.secret_encrypted, last_used_step = 0, created_at = now()
+       SET secret_encrypted = EXCLUDED.secret_encrypted, confirmed_at = now(), last_used_step = EXCLUDED.last_used_step, created_at = now()
        WHERE mfa_totp.confirmed_at IS NULL`,
-    [accountId, secretEncrypted],
+    [accountId, secretEncrypted, step],
   );
-  if (rowCount === 0) throw new Error('this account already has a confirmed TOTP authenticator; remove it before enrolling another');
+  return rowCount === 1;
 }
 
 export interface StoredTotp {
@@ -44,18 +58,6 @@ export async function findTotp(db: Queryable, accountId: string): Promise<Stored
   const row = rows[0];
   // bigint arrives as a string (pg) or a number/bigint (PGlite); steps are ~5.8e7, safely a number.
   return row && { secretEncrypted: row.secret_encrypted, confirmed: row.confirmed, lastUsedStep: Number(row.last_used_step) };
-}
-
-/**
- * Completes enrolment with the step of the first correct code, which becomes the last used one (so
- * that code cannot be replayed as a sign-in). True only for the call that confirmed it.
- */
-export async function confirmTotp(db: Queryable, accountId: string, step: number): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE mfa_totp SET confirmed_at = now(), last_used_step = $2 WHERE account_id = $1 AND confirmed_at IS NULL`,
-    [accountId, step],
-  );
-  return rowCount === 1;
 }
 
 /**
@@ -126,9 +128,10 @@ export async function describeFactors(db: Queryable, accountId: string): Promise
 }
 
 /**
- * Removes every second factor of the account (TOTP confirmed or in enrolment, all recovery codes,
- * all passkeys) in one transaction, and says how many rows of each went. `db` may be a Database or
- * the caller's transaction (for example one that also writes the audit event).
+ * Removes every second factor of the account (TOTP, all recovery codes, all passkeys) in one
+ * transaction, and says how many rows of each went. The credential epoch moves on with them: a
+ * sign-in or account-page proof begun before the reset is void. `db` may be a Database or the
+ * caller's transaction (for example one that also writes the audit event).
  */
 export async function deleteSecondFactors(
   db: Queryable | Database,
@@ -138,11 +141,12 @@ export async function deleteSecondFactors(
     const totp = await tx.query(`DELETE FROM mfa_totp WHERE account_id = $1`, [accountId]);
     const recoveryCodes = await tx.query(`DELETE FROM mfa_recovery_codes WHERE account_id = $1`, [accountId]);
     const passkeys = await tx.query(`DELETE FROM webauthn_credentials WHERE account_id = $1`, [accountId]);
+    await bumpCredentialEpoch(tx, accountId);
     return { totp: totp.rowCount, recoveryCodes: recoveryCodes.rowCount, passkeys: passkeys.rowCount };
   });
 }
 
-/** Removes the account's authenticator app (confirmed or not); true when there was one. */
+/** Removes the account's authenticator app; true when there was one. */
 export async function deleteTotp(db: Queryable, accountId: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM mfa_totp WHERE account_id = $1', [accountId]);
   return rowCount > 0;

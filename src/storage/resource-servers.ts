@@ -36,6 +36,8 @@ export interface ResourceRegistryFields {
 /** A resource server with its registry entry, as stored. */
 export interface ResourceServerRecord extends ResourceServer, ResourceRegistryFields {
   lastReviewedAt: string | null;
+  /** Clients besides a token's own that may introspect access tokens for this API (migration 0012), by id. */
+  introspectingClients: string[];
 }
 
 export interface NewResourceServer extends Partial<ResourceRegistryFields> {
@@ -43,6 +45,7 @@ export interface NewResourceServer extends Partial<ResourceRegistryFields> {
   name: string;
   scopes: ResourceScope[];
   tokenTtl: number | null;
+  introspectingClients?: string[];
 }
 
 /** Everything an update may change, whole (the operation merges the patch into the current values). */
@@ -65,6 +68,7 @@ interface Row {
   live_date: string | null;
   next_review_date: string;
   last_reviewed_at: Date | null;
+  introspecting_clients: string[] | null;
 }
 
 // Dates leave the database as text: drivers turn a `date` into a local-midnight Date, which shifts
@@ -73,7 +77,8 @@ const SELECT = `SELECT r.identifier, r.name, r.token_ttl, r.created_at, r.update
   r.description, r.owner, r.purpose, r.classification,
   to_char(r.live_date, 'YYYY-MM-DD') AS live_date, to_char(r.next_review_date, 'YYYY-MM-DD') AS next_review_date, r.last_reviewed_at,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('name', s.name, 'description', s.description) ORDER BY s.name), '[]'::jsonb)
-     FROM resource_scopes s WHERE s.resource = r.identifier) AS scopes
+     FROM resource_scopes s WHERE s.resource = r.identifier) AS scopes,
+  array(SELECT i.client_id FROM resource_introspecting_clients i WHERE i.resource = r.identifier ORDER BY i.client_id) AS introspecting_clients
   FROM resource_servers r`;
 
 const toResourceServer = (row: Row): ResourceServerRecord => ({
@@ -88,6 +93,7 @@ const toResourceServer = (row: Row): ResourceServerRecord => ({
   liveDate: row.live_date,
   nextReviewDate: row.next_review_date,
   lastReviewedAt: row.last_reviewed_at === null ? null : new Date(row.last_reviewed_at).toISOString(),
+  introspectingClients: row.introspecting_clients ?? [],
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
 });
@@ -103,6 +109,7 @@ export async function insertResourceServer(db: Database, input: NewResourceServe
     for (const scope of input.scopes) {
       await tx.query('INSERT INTO resource_scopes (resource, name, description) VALUES ($1, $2, $3)', [input.identifier, scope.name, scope.description]);
     }
+    await replaceIntrospectingClients(tx, input.identifier, input.introspectingClients ?? []);
     await notifyChange(tx, 'resource', input.identifier);
   });
   return (await findResourceServer(db, input.identifier))!;
@@ -182,6 +189,19 @@ export async function replaceResourceScopes(tx: Queryable, identifier: string, s
     );
   }
   await notifyChange(tx, 'resource', identifier);
+}
+
+/**
+ * Replaces the clients the API names as its introspecting clients (inside the transaction that
+ * writes the API; the caller announces the change). A client that does not exist fails the foreign
+ * key (SQLSTATE 23503).
+ */
+export async function replaceIntrospectingClients(tx: Queryable, identifier: string, clientIds: readonly string[]): Promise<void> {
+  await tx.query('DELETE FROM resource_introspecting_clients WHERE resource = $1 AND NOT (client_id = ANY($2::text[]))', [identifier, clientIds]);
+  await tx.query(
+    'INSERT INTO resource_introspecting_clients (resource, client_id) SELECT $1, c FROM unnest($2::text[]) AS c ON CONFLICT DO NOTHING',
+    [identifier, clientIds],
+  );
 }
 
 /** A client that lost scopes on an API, and which. */

@@ -30,8 +30,11 @@ export interface TestServer {
   db: Database;
   stores: Stores;
   portcullis: Portcullis;
-  /** Another server process-equivalent on the same stores (postgres only). */
-  startSibling(): Promise<TestServer>;
+  /**
+   * Another server process-equivalent on the same stores (postgres only). With `sharedIssuer` it
+   * has the primary's ISSUER, like every process behind one load balancer (its `url` is still its own).
+   */
+  startSibling(options?: { sharedIssuer?: boolean }): Promise<TestServer>;
   close(): Promise<void>;
 }
 
@@ -51,11 +54,11 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
 /** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
 const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, flush: async () => {}, close: async () => {} };
 
-async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false, now?: () => Date, publicHost = '127.0.0.1'): Promise<Omit<TestServer, 'startSibling'>> {
+async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false, now?: () => Date, publicHost = '127.0.0.1', issuer?: string): Promise<Omit<TestServer, 'startSibling'>> {
   const http = createServer();
   const port = await listen(http);
   const url = `http://${publicHost}:${port}`;
-  const parsed = parseConfig({ ...env, ISSUER: url, LOG_LEVEL: logLevel });
+  const parsed = parseConfig({ ...env, ISSUER: issuer ?? url, LOG_LEVEL: logLevel });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const config = parsed.config;
   const portcullis = await createPortcullis({ config, stores, logger: createLogger(logLevel), ...(auditOff ? { audit: NO_AUDIT } : {}), ...(now ? { now } : {}) });
@@ -94,7 +97,7 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
 
   return {
     ...primary,
-    async startSibling() {
+    async startSibling(siblingOptions = {}) {
       if (!database.url) throw new Error('siblings need a shared PostgreSQL database');
       const siblingDb = openPostgres({ connectionString: database.url });
       const siblingRedis = redis ? connectRedis(redis.url) : undefined;
@@ -107,7 +110,7 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
           await siblingDb.close();
         },
       };
-      const sibling = await serve(siblingStores, env, logLevel, false, options.now);
+      const sibling = await serve(siblingStores, env, logLevel, false, options.now, undefined, siblingOptions.sharedIssuer ? primary.url : undefined);
       const close = async () => {
         await sibling.close();
         await siblingStores.close();

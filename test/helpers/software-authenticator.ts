@@ -1,8 +1,8 @@
-// A software WebAuthn authenticator for tests without a browser: it builds real "none"-attestation
-// registrations and signed assertions (ES256) as @simplewebauthn/browser would serialise them, so a
-// test can change exactly one input (challenge, origin, RP ID, type, counter, flags, user handle).
+// A WebAuthn authenticator in software, as an attacker (or a test) builds one without any browser:
+// a P-256 key, attestation "none", and the registration and assertion responses
+// @simplewebauthn/browser would send, for any challenge and relying party; `change` alters exactly
+// one input, so that each check of the verifier can be tested on its own.
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type { RelyingParty } from '../../src/accounts/passkeys.ts';
 
 export const b64u = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
@@ -25,14 +25,13 @@ export function cbor(value: Cbor): Buffer {
   return Buffer.concat([cborHead(5, value.size), ...[...value].flatMap(([key, item]) => [cbor(key), cbor(item)])]);
 }
 
-// --- A software authenticator ---------------------------------------------------------------------
 export const FLAG_UP = 0x01;
 export const FLAG_UV = 0x04;
-export const FLAG_BE = 0x08;
-export const FLAG_BS = 0x10;
-export const FLAG_AT = 0x40;
+const FLAG_BE = 0x08;
+const FLAG_BS = 0x10;
+const FLAG_AT = 0x40;
 
-export interface Authenticator {
+export interface SoftwareAuthenticator {
   credentialId: Buffer;
   privateKey: KeyObject;
   coseKey: Buffer;
@@ -40,29 +39,25 @@ export interface Authenticator {
   flags: number;
 }
 
-export function newAuthenticator(options: { synced?: boolean; counter?: number } = {}): Authenticator {
+/** `synced`: backup eligible and backed up (a synced passkey); `counter`: where its counter starts. */
+export function newSoftwareAuthenticator(options: { synced?: boolean; counter?: number } = {}): SoftwareAuthenticator {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   // COSE_Key (RFC 9053): kty EC2, alg ES256, crv P-256, x, y
-  const coseKey = cbor(
-    new Map<Cbor, Cbor>([
-      [1, 2],
-      [3, -7],
-      [-1, 1],
-      [-2, Buffer.from(jwk.x!, 'base64url')],
-      [-3, Buffer.from(jwk.y!, 'base64url')],
-    ]),
-  );
-  return {
-    credentialId: randomBytes(32),
-    privateKey,
-    coseKey,
-    counter: options.counter ?? 0,
-    flags: FLAG_UP | FLAG_UV | (options.synced ? FLAG_BE | FLAG_BS : 0),
-  };
+  const coseKey = cbor(new Map<Cbor, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x!, 'base64url')], [-3, Buffer.from(jwk.y!, 'base64url')]]));
+  return { credentialId: randomBytes(32), privateKey, coseKey, counter: options.counter ?? 0, flags: FLAG_UP | FLAG_UV | (options.synced ? FLAG_BE | FLAG_BS : 0) };
 }
 
-function authenticatorData(rpId: string, flags: number, counter: number, attested?: Authenticator): Buffer {
+/** The relying party: its RP ID and its origin (Portcullis: the issuer's hostname and origin). */
+export interface RelyingPartyLike {
+  id: string;
+  origin: string;
+}
+
+/** The relying party of an issuer URL, as Portcullis derives it. */
+export const relyingPartyOf = (issuer: string): RelyingPartyLike => ({ id: new URL(issuer).hostname, origin: new URL(issuer).origin });
+
+export function authenticatorData(rpId: string, flags: number, counter: number, attested?: SoftwareAuthenticator): Buffer {
   const header = Buffer.alloc(37);
   sha256(rpId).copy(header, 0);
   header[32] = flags;
@@ -75,8 +70,8 @@ function authenticatorData(rpId: string, flags: number, counter: number, atteste
 
 const clientData = (type: string, challenge: string, origin: string) => b64u(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
 
-/** A registration response as @simplewebauthn/browser would serialise it; `change` alters one input. */
-export function register(rp: RelyingParty, authenticator: Authenticator, challenge: string, change: { origin?: string; rpId?: string; type?: string } = {}) {
+/** A registration response (attestation "none") for `challenge`, as @simplewebauthn/browser serialises it. */
+export function registrationResponse(authenticator: SoftwareAuthenticator, challenge: string, rp: RelyingPartyLike, change: { origin?: string; rpId?: string; type?: string } = {}) {
   const authData = authenticatorData(change.rpId ?? rp.id, authenticator.flags | FLAG_AT, authenticator.counter, authenticator);
   const attestationObject = cbor(new Map<Cbor, Cbor>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
   const id = b64u(authenticator.credentialId);
@@ -94,13 +89,15 @@ export function register(rp: RelyingParty, authenticator: Authenticator, challen
   };
 }
 
-/** An assertion signed for `userHandle`'s account; the counter advances unless `counter` says otherwise. */
-export function assert(
-  rp: RelyingParty,
-  authenticator: Authenticator,
+/**
+ * An assertion for `challenge`; the authenticator's counter advances (unless it is a counter-less
+ * one, at 0) or is set to `change.counter`. `userHandle` is sent only when given.
+ */
+export function assertionResponse(
+  authenticator: SoftwareAuthenticator,
   challenge: string,
-  userHandle: string,
-  change: { origin?: string; rpId?: string; type?: string; counter?: number; userHandle?: string | null; flags?: number } = {},
+  rp: RelyingPartyLike,
+  change: { origin?: string; rpId?: string; type?: string; counter?: number; userHandle?: string; flags?: number } = {},
 ) {
   authenticator.counter = change.counter ?? authenticator.counter + (authenticator.counter > 0 ? 1 : 0);
   const authData = authenticatorData(change.rpId ?? rp.id, change.flags ?? authenticator.flags, authenticator.counter);
@@ -112,11 +109,13 @@ export function assert(
     rawId: id,
     type: 'public-key',
     clientExtensionResults: {},
-    response: {
-      clientDataJSON,
-      authenticatorData: b64u(authData),
-      signature: b64u(signature),
-      ...(change.userHandle === null ? {} : { userHandle: change.userHandle ?? userHandle }),
-    },
+    response: { clientDataJSON, authenticatorData: b64u(authData), signature: b64u(signature), ...(change.userHandle === undefined ? {} : { userHandle: change.userHandle }) },
   };
+}
+
+/** The challenge of the passkey options a page carries (`<script type="application/json" id="passkey-options">`). */
+export function passkeyChallengeOf(html: string): string {
+  const json = /<script type="application\/json" id="passkey-options">([^<]*)<\/script>/.exec(html)?.[1];
+  if (!json) throw new Error('no passkey options on the page');
+  return (JSON.parse(json) as { challenge: string }).challenge;
 }

@@ -97,6 +97,20 @@ function nextClientChange(server: TestServer, clientId: string): Promise<void> {
   return Promise.race([changed, guard]);
 }
 
+test.serial('postgres: clients create --require-dpop and clients update --require-dpop yes|no set dpop_bound_access_tokens', async (t) => {
+  const database = await createTestDatabase('postgres');
+  t.teardown(() => database.dispose());
+  const env = { DATABASE_URL: database.url!, SECRET_KEY: randomBytes(32).toString('hex') };
+  await json(t, env, ['resources', 'create', '--identifier', API, '--scope', 'read']);
+  const created = await json(t, env, ['clients', 'create', '--name', 'Bound worker', '--grant-type', 'client_credentials', '--resource', API, '--scope', 'read', '--require-dpop']);
+  t.true(created.requireDpop);
+  t.regex(await shownValue(t, env, created.clientId, 'type'), /requires DPoP/);
+  const { rows } = await database.db.query<{ metadata: Record<string, unknown> }>('SELECT metadata FROM clients WHERE client_id = $1', [created.clientId]);
+  t.is(rows[0]!.metadata.dpop_bound_access_tokens, true, 'the provider sees RFC 9449 client metadata');
+  t.false((await json(t, env, ['clients', 'update', created.clientId, '--require-dpop', 'no'])).requireDpop);
+  t.true((await json(t, env, ['clients', 'update', created.clientId, '--require-dpop', 'yes'])).requireDpop);
+});
+
 test.serial('postgres: a running server honours a CLI update and rotation at once', async (t) => {
   const server = await startTestServer(BACKENDS.find((backend) => backend.database === 'postgres')!);
   t.teardown(() => server.close());

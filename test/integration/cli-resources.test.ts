@@ -119,3 +119,15 @@ test.serial('resources list marks overdue reviews and --overdue lists only them;
   t.deepEqual(await json(t, env, ['resources', 'list', '--overdue']), []);
   t.is(await human(t, env, ['resources', 'list', '--overdue']), 'No resource server is overdue for review.\n');
 });
+
+test.serial('resources create and update name the introspecting clients; an unknown client is refused by flag', async (t) => {
+  const { env } = await postgresEnv(t);
+  const gateway = await json(t, env, ['clients', 'create', '--name', 'Gateway', '--grant-type', 'client_credentials']);
+  t.regex(await refused(t, env, ['resources', 'create', '--identifier', API, '--introspecting-client', 'no-such-client']), /--introspecting-client: no client is registered as "no-such-client"/);
+  const created = await json(t, env, ['resources', 'create', '--identifier', API, '--introspecting-client', gateway.clientId]);
+  t.deepEqual(created.introspectingClients, [gateway.clientId]);
+  t.regex(await human(t, env, ['resources', 'show', API]), new RegExp(`^introspected by\\s+${gateway.clientId}$`, 'm'));
+  const cleared = await json(t, env, ['resources', 'update', API, '--introspecting-client', 'none']);
+  t.deepEqual(cleared.introspectingClients, []);
+  t.regex(await human(t, env, ['resources', 'show', API]), /^introspected by\s+only each token's own client$/m);
+});

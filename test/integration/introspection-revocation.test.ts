@@ -1,6 +1,7 @@
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createResource, createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { replaceIntrospectingClients } from '../../src/storage/resource-servers.ts';
 import { authorize } from '../helpers/user-agent.ts';
 
 const API = 'https://api.example.com';
@@ -43,11 +44,15 @@ testEachBackend('revoking the refresh token revokes the grant: its JWT access to
 testEachBackend('a disabled user or a deleted client makes every token inactive', async (t, server) => {
   await createResource(server.db, API, ['read']);
   const client = await createTestClient(server, { resources: { [API]: ['read'] } });
+  // the API's own back end, named by the API as one of its introspecting clients
   const resourceServer = await createTestClient(server, { grantTypes: ['client_credentials'] });
+  await replaceIntrospectingClients(server.db, API, [resourceServer.clientId]);
   const { user, accessToken, refreshToken } = await userTokens(server, client);
+  t.is((await introspect(server, resourceServer, accessToken)).body.active, true);
+  t.is((await introspect(server, client, refreshToken)).body.active, true);
   await server.db.query('UPDATE accounts SET disabled_at = now() WHERE id = $1', [user.id]);
   t.is((await introspect(server, resourceServer, accessToken)).body.active, false);
-  t.is((await introspect(server, resourceServer, refreshToken)).body.active, false);
+  t.is((await introspect(server, client, refreshToken)).body.active, false);
   const refresh = await postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
   t.is(refresh.body.error, 'invalid_grant');
 

@@ -1,23 +1,24 @@
-// Second-factor storage on both SQL backends: TOTP enrolment and single-use steps, recovery codes,
-// the factor summary and removal; on PostgreSQL also two connections racing for the same code.
+// Second-factor storage on both SQL backends: a confirmed TOTP authenticator stored once and its
+// single-use steps, recovery codes, the factor summary and removal (which moves the credential epoch
+// on); on PostgreSQL also two connections racing for the same code, and two first-factor enrolments.
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
 import { generateTotpSecret } from '../../src/accounts/totp.ts';
-import { insertAccount } from '../../src/storage/accounts.ts';
+import { findAccountById, insertAccount } from '../../src/storage/accounts.ts';
 import type { Database } from '../../src/storage/database.ts';
 import {
-  confirmTotp,
   decryptTotpSecret,
   deleteSecondFactors,
   describeFactors,
   encryptTotpSecret,
   findTotp,
+  insertConfirmedTotp,
   remainingRecoveryCodes,
   replaceRecoveryCodes,
-  startTotpEnrolment,
   useRecoveryCode,
   useTotpStep,
+  withFactorsLocked,
 } from '../../src/storage/mfa.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
@@ -51,45 +52,31 @@ const STEP = 56_666_667; // a realistic step: late 2023
 const testOn = (backend: Backend) => (backend === 'pglite' ? test.serial : test);
 
 for (const backend of ['pglite', 'postgres'] as const) {
-  testOn(backend)(`[${backend}] enrolment inserts, replaces an unconfirmed secret, never a confirmed one`, async (t) => {
+  testOn(backend)(`[${backend}] a confirmed authenticator is stored once, claims its step, and is never replaced`, async (t) => {
     const { db } = await open(t, backend);
     const accountId = await newAccount(db);
     t.is(await findTotp(db, accountId), undefined);
 
-    await startTotpEnrolment(db, accountId, 'sealed-1');
-    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-1', confirmed: false, lastUsedStep: 0 });
-
-    await startTotpEnrolment(db, accountId, 'sealed-2');
-    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-2', confirmed: false, lastUsedStep: 0 }, 'an enrolment in progress is replaced');
-
-    t.true(await confirmTotp(db, accountId, STEP));
-    await t.throwsAsync(startTotpEnrolment(db, accountId, 'sealed-3'), { message: /confirmed/ });
-    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-2', confirmed: true, lastUsedStep: STEP }, 'the confirmed authenticator is untouched');
-
-    // Another account's enrolment is independent.
-    const other = await newAccount(db);
-    await startTotpEnrolment(db, other, 'sealed-other');
-    t.is((await findTotp(db, other))?.secretEncrypted, 'sealed-other');
-  });
-
-  testOn(backend)(`[${backend}] confirmation happens once and claims its step`, async (t) => {
-    const { db } = await open(t, backend);
-    const accountId = await newAccount(db);
-    t.false(await confirmTotp(db, accountId, STEP), 'nothing to confirm without an enrolment');
-    await startTotpEnrolment(db, accountId, 'sealed');
-    t.false(await useTotpStep(db, accountId, STEP), 'an unconfirmed authenticator signs nobody in');
-    t.true(await confirmTotp(db, accountId, STEP));
-    t.false(await confirmTotp(db, accountId, STEP + 1), 'already confirmed');
-    t.is((await findTotp(db, accountId))?.lastUsedStep, STEP, 'the second call changed nothing');
+    t.true(await insertConfirmedTotp(db, accountId, 'sealed-1', STEP));
+    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-1', confirmed: true, lastUsedStep: STEP });
+    t.false(await insertConfirmedTotp(db, accountId, 'sealed-2', STEP + 1), 'already confirmed');
+    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-1', confirmed: true, lastUsedStep: STEP }, 'the confirmed authenticator is untouched');
     t.false(await useTotpStep(db, accountId, STEP), 'the confirming code cannot sign in again');
     t.true(await useTotpStep(db, accountId, STEP + 1));
+
+    // a row left unconfirmed by an older version is replaced, never shown or confirmed as it was
+    const other = await newAccount(db);
+    await db.query('INSERT INTO mfa_totp (account_id, secret_encrypted) VALUES ($1, $2)', [other, 'planted']);
+    t.false((await describeFactors(db, other)).totp, 'an unconfirmed row is not a factor');
+    t.false(await useTotpStep(db, other, STEP), 'an unconfirmed authenticator signs nobody in');
+    t.true(await insertConfirmedTotp(db, other, 'sealed-other', STEP));
+    t.is((await findTotp(db, other))?.secretEncrypted, 'sealed-other');
   });
 
   testOn(backend)(`[${backend}] a step is used once; older steps are refused`, async (t) => {
     const { db } = await open(t, backend);
     const accountId = await newAccount(db);
-    await startTotpEnrolment(db, accountId, 'sealed');
-    await confirmTotp(db, accountId, STEP - 10);
+    await insertConfirmedTotp(db, accountId, 'sealed', STEP - 10);
 
     t.true(await useTotpStep(db, accountId, STEP));
     t.false(await useTotpStep(db, accountId, STEP), 'the same step again');
@@ -151,9 +138,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     const bystander = await newAccount(db);
     t.deepEqual(await describeFactors(db, accountId), { totp: false, recoveryCodesLeft: 0, passkeys: 0 });
 
-    await startTotpEnrolment(db, accountId, 'sealed');
-    t.false((await describeFactors(db, accountId)).totp, 'an enrolment in progress is not a factor');
-    await confirmTotp(db, accountId, STEP);
+    await insertConfirmedTotp(db, accountId, 'sealed', STEP);
     const codes = generateRecoveryCodes();
     await replaceRecoveryCodes(db, accountId, codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
     await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, codes[0]!));
@@ -163,16 +148,16 @@ for (const backend of ['pglite', 'postgres'] as const) {
     await replaceRecoveryCodes(db, bystander, [hashRecoveryCode(RECOVERY_KEY, 'bystander')]);
     t.deepEqual(await describeFactors(db, accountId), { totp: true, recoveryCodesLeft: 9, passkeys: 2 });
 
+    const epoch = (await findAccountById(db, accountId))!.credentialEpoch;
     t.deepEqual(await deleteSecondFactors(db, accountId), { totp: 1, recoveryCodes: 10, passkeys: 2 }, 'used codes count as removed rows too');
+    t.is((await findAccountById(db, accountId))!.credentialEpoch, epoch + 1, 'the reset voids what was proven before it');
     t.deepEqual(await describeFactors(db, accountId), { totp: false, recoveryCodesLeft: 0, passkeys: 0 });
     t.is(await findTotp(db, accountId), undefined);
     t.deepEqual(await deleteSecondFactors(db, accountId), { totp: 0, recoveryCodes: 0, passkeys: 0 });
     t.deepEqual(await describeFactors(db, bystander), { totp: false, recoveryCodesLeft: 1, passkeys: 1 }, 'other accounts untouched');
 
-    // An enrolment in progress is removed as well, and then a new one may start.
-    await startTotpEnrolment(db, accountId, 'sealed-again');
-    t.deepEqual(await deleteSecondFactors(db, accountId), { totp: 1, recoveryCodes: 0, passkeys: 0 });
-    await startTotpEnrolment(db, accountId, 'sealed-new');
+    // after the reset a new authenticator may be stored
+    t.true(await insertConfirmedTotp(db, accountId, 'sealed-new', STEP));
     t.is((await findTotp(db, accountId))?.secretEncrypted, 'sealed-new');
   });
 
@@ -181,13 +166,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
     const accountId = await newAccount(db);
     const other = await newAccount(db);
     const secret = generateTotpSecret();
-    await startTotpEnrolment(db, accountId, encryptTotpSecret(KEY, accountId, secret));
+    await insertConfirmedTotp(db, accountId, encryptTotpSecret(KEY, accountId, secret), STEP);
     const sealed = (await findTotp(db, accountId))!.secretEncrypted;
     t.false(sealed.includes(secret));
     t.is(decryptTotpSecret(KEY, accountId, sealed), secret);
 
     // Copied into another account's row, it does not become that account's factor.
-    await startTotpEnrolment(db, other, sealed);
+    await insertConfirmedTotp(db, other, sealed, STEP);
     const copied = (await findTotp(db, other))!.secretEncrypted;
     t.is(copied, sealed);
     t.throws(() => decryptTotpSecret(KEY, other, copied));
@@ -200,8 +185,7 @@ test('[postgres] two connections racing on the same step: exactly one wins', asy
   const second = openPostgres({ connectionString: url!, max: 5 });
   t.teardown(() => second.close());
   const accountId = await newAccount(db);
-  await startTotpEnrolment(db, accountId, 'sealed');
-  t.true(await confirmTotp(db, accountId, STEP));
+  t.true(await insertConfirmedTotp(db, accountId, 'sealed', STEP));
 
   // Several rounds, each a fresh step claimed by 4 callers on each connection at the same moment.
   for (let round = 1; round <= 10; round++) {
@@ -221,14 +205,27 @@ test('[postgres] two connections racing on the same step: exactly one wins', asy
   t.log(`older code ${older ? 'won before' : 'lost after'} the newer one`);
 });
 
-test('[postgres] two connections racing to confirm, and to spend one recovery code: exactly one wins', async (t) => {
+test('[postgres] two connections racing to confirm, to add a first factor, and to spend one recovery code: exactly one wins', async (t) => {
   const { db, url } = await open(t, 'postgres');
   const second = openPostgres({ connectionString: url!, max: 5 });
   t.teardown(() => second.close());
   const accountId = await newAccount(db);
-  await startTotpEnrolment(db, accountId, 'sealed');
-  const confirmations = await Promise.all(Array.from({ length: 6 }, (_, i) => confirmTotp(i % 2 ? db : second, accountId, STEP + i)));
+  const confirmations = await Promise.all(Array.from({ length: 6 }, (_, i) => insertConfirmedTotp(i % 2 ? db : second, accountId, `sealed-${i}`, STEP + i)));
   t.is(confirmations.filter(Boolean).length, 1);
+
+  // "only a first factor": an authenticator app and a passkey added at once under the account's lock
+  const bare = await newAccount(db);
+  const firsts = await Promise.all([
+    withFactorsLocked(db, bare, async (tx, factors) => (factors.totp || factors.passkeys > 0 ? false : insertConfirmedTotp(tx, bare, 'sealed', STEP))),
+    withFactorsLocked(second, bare, async (tx, factors) => {
+      if (factors.totp || factors.passkeys > 0) return false;
+      await addPasskey(tx as Database, bare, 'Key');
+      return true;
+    }),
+  ]);
+  t.is(firsts.filter(Boolean).length, 1, `one first factor: ${JSON.stringify(firsts)}`);
+  const added = await describeFactors(db, bare);
+  t.is(Number(added.totp) + added.passkeys, 1);
 
   const codes = generateRecoveryCodes();
   await replaceRecoveryCodes(db, accountId, codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));

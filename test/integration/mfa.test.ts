@@ -125,7 +125,7 @@ testEachBackend('a TOTP code is accepted once; a code from two steps back is ref
 
 // The same TOTP code at two processes at once: test/security/replay.test.ts
 
-testEachBackend('step-up: acr_values asking for multi-factor inside a password-only session demands the second factor', async (t, server) => {
+testEachBackend('step-up: acr_values asking for multi-factor inside a password-only session demands the second factor; enrolling one needs the password again', async (t, server) => {
   const user = await createUser(server.db);
   const client = await firstParty(server);
   const session = await SignIn.start(server.url, client.clientId);
@@ -134,13 +134,29 @@ testEachBackend('step-up: acr_values asking for multi-factor inside a password-o
   t.is((await idTokenOf(server, client, session)).acr, ACR_PASSWORD);
 
   const stepUp = await SignIn.start(server.url, client.clientId, { acr_values: ACR_MFA }, session.agent);
-  t.regex(stepUp.page.url, /\/second-factor$/, 'straight to the second factor: the session proved the password');
-  t.regex(stepUp.page.html, /Set up a second factor/, 'none yet: enrol');
+  t.regex(stepUp.page.html, /<label for="password">/, 'no factor yet: enrolling one needs the password typed in this sign-in');
+  await stepUp.password(user.email);
+  t.regex(stepUp.page.html, /Set up a second factor/, 'then enrol');
   await stepUp.submit('/totp/enrol', { code: totpCode(stepUp.enrolmentSecret()) });
   await stepUp.submit('/second-factor/done', {});
   const idToken = await idTokenOf(server, client, stepUp);
   t.is(idToken.acr, ACR_MFA);
   t.deepEqual(idToken.amr, ['pwd', 'otp']);
+
+  // a factor the account has is asked for straight away: the session proved the password
+  const { user: withFactor, secret } = await userWithTotp(server);
+  await server.db.query('DELETE FROM mfa_totp WHERE account_id = $1', [withFactor.id]);
+  const early = await SignIn.start(server.url, client.clientId);
+  await early.password(withFactor.email);
+  t.truthy(early.page.code, 'no factor yet: the password is enough');
+  await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
+    withFactor.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, withFactor.id, secret),
+  ]);
+  const verify = await SignIn.start(server.url, client.clientId, { acr_values: ACR_MFA }, early.agent);
+  t.regex(verify.page.url, /\/second-factor$/, 'straight to the second factor');
+  t.regex(verify.page.html, /Code from your authenticator app/);
+  await verify.submit('/second-factor/totp', { code: totpCode(secret) });
+  t.is((await idTokenOf(server, client, verify)).acr, ACR_MFA);
 });
 
 testEachBackend('max_age exceeded inside a multi-factor session asks for the password and the second factor again', async (t, server) => {

@@ -8,7 +8,7 @@ import { testEachBackend } from '../helpers/backend-test.ts';
 import { createTestClient, createUser, postForm, REDIRECT_URI, PASSWORD, type TestClient } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
-import { assert as assertion, newAuthenticator, register } from '../helpers/software-authenticator.ts';
+import { assertionResponse, newSoftwareAuthenticator, passkeyChallengeOf, registrationResponse } from '../helpers/software-authenticator.ts';
 import { authorize, pkcePair, UserAgent } from '../helpers/user-agent.ts';
 import { registrationOptions, relyingPartyFor, userHandleFor, verifyRegistration } from '../../src/accounts/passkeys.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
@@ -172,19 +172,15 @@ testEachBackend('a recovery code used a second time is refused, and its use is a
 testEachBackend('a passkey assertion replayed: refused in a later sign-in and in the same sign-in after a new challenge', async (t, server) => {
   const user = await createUser(server.db);
   const rp = relyingPartyFor(server.url);
-  const authenticator = newAuthenticator({ counter: 1 });
+  const authenticator = newSoftwareAuthenticator({ counter: 1 });
   const options = await registrationOptions(rp, { id: user.id, email: user.email, name: user.name }, []);
-  const verified = await verifyRegistration(rp, register(rp, authenticator, options.challenge), options.challenge);
+  const verified = await verifyRegistration(rp, registrationResponse(authenticator, options.challenge, rp), options.challenge);
   if (!verified) throw new Error('the software authenticator did not register');
   await insertCredential(server.db, { ...verified, accountId: user.id, name: 'Key' });
   const client = await createTestClient(server, { firstParty: true });
 
-  const challengeOf = (flow: SignIn) => {
-    const json = /<script type="application\/json" id="passkey-options">([^<]+)<\/script>/.exec(flow.page.html)?.[1];
-    if (!json) throw new Error(`no passkey options on ${flow.page.url}`);
-    return (JSON.parse(json) as { challenge: string }).challenge;
-  };
-  const signedFor = (challenge: string) => JSON.stringify(assertion(rp, authenticator, challenge, userHandleFor(user.id)));
+  const challengeOf = (flow: SignIn) => passkeyChallengeOf(flow.page.html);
+  const signedFor = (challenge: string) => JSON.stringify(assertionResponse(authenticator, challenge, rp, { userHandle: userHandleFor(user.id) }));
 
   const victim = await SignIn.start(server.url, client.clientId);
   await victim.password(user.email);

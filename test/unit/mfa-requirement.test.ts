@@ -43,4 +43,7 @@ test('requested acr values come from acr_values and from the claims parameter', 
   t.deepEqual(requestedAcrs({}, { id_token: { acr: { essential: true, values: [ACR_MFA, 7] } } }), [ACR_MFA]);
   t.deepEqual(requestedAcrs({}, { id_token: { acr: { value: ACR_MFA } } }), [ACR_MFA]);
   t.deepEqual(requestedAcrs(undefined, 'not an object'), []);
+  // an interaction's params hold the claims parameter as its JSON text
+  t.deepEqual(requestedAcrs({}, JSON.stringify({ id_token: { acr: { values: [ACR_MFA] } } })), [ACR_MFA]);
+  t.deepEqual(requestedAcrs({}, '{"id_token":'), []);
 });

@@ -1,4 +1,4 @@
-// Passkey options and verification, without a browser: a small software authenticator (test/helpers) builds
+// Passkey options and verification, without a browser: a small software authenticator builds
 // real "none"-attestation registrations and signed assertions (ES256), so that each check the
 // verifier must make — challenge, origin, RP ID, ceremony type, credential, signature, counter,
 // user handle — is tested by changing exactly one thing. The browser ceremony itself is in
@@ -18,18 +18,27 @@ import {
   verifyRegistration,
 } from '../../src/accounts/passkeys.ts';
 import type { StoredCredential } from '../../src/storage/webauthn-credentials.ts';
-import { assert as assertWith, b64u, cbor, FLAG_UP, newAuthenticator, register as registerWith, type Authenticator, type Cbor } from '../helpers/software-authenticator.ts';
+import {
+  assertionResponse, b64u, cbor, FLAG_UP, newSoftwareAuthenticator, registrationResponse, type Cbor, type SoftwareAuthenticator,
+} from '../helpers/software-authenticator.ts';
 
 const ISSUER = 'https://login.example.com/tenant';
 const rp = relyingPartyFor(ISSUER);
 const account = { id: randomUUID(), email: 'ada@example.com', name: 'Ada Lovelace' };
 
-// The software authenticator (test/helpers/software-authenticator.ts), for this test's relying party and account.
-const register = (authenticator: Authenticator, challenge: string, change: Parameters<typeof registerWith>[3] = {}) => registerWith(rp, authenticator, challenge, change);
-const assert = (authenticator: Authenticator, challenge: string, change: Parameters<typeof assertWith>[4] = {}) => assertWith(rp, authenticator, challenge, userHandleFor(account.id), change);
+// The software authenticator (test/helpers/software-authenticator.ts) against this test's relying party.
+const newAuthenticator = newSoftwareAuthenticator;
+const register = (authenticator: SoftwareAuthenticator, challenge: string, change: { origin?: string; rpId?: string; type?: string } = {}) =>
+  registrationResponse(authenticator, challenge, rp, change);
+/** An assertion with the account's user handle, unless `userHandle` says another (or null: none). */
+const assert = (
+  authenticator: SoftwareAuthenticator,
+  challenge: string,
+  { userHandle, ...change }: { origin?: string; rpId?: string; type?: string; counter?: number; userHandle?: string | null; flags?: number } = {},
+) => assertionResponse(authenticator, challenge, rp, { ...change, ...(userHandle === null ? {} : { userHandle: userHandle ?? userHandleFor(account.id) }) });
 
 /** Registers `authenticator` and returns the credential as the store would give it back. */
-async function registered(authenticator: Authenticator): Promise<StoredCredential> {
+async function registered(authenticator: SoftwareAuthenticator): Promise<StoredCredential> {
   const options = await registrationOptions(rp, account, []);
   const verified = await verifyRegistration(rp, register(authenticator, options.challenge), options.challenge);
   if (!verified) throw new Error('registration failed');

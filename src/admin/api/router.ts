@@ -102,7 +102,7 @@ function answerError(ctx: Context, error: AppError): void {
 
 export function adminApi(deps: AdminApiDeps): Middleware {
   const routes = ADMIN_ROUTES.map(compile);
-  const authenticate = adminAuthenticator({ db: deps.db, accessTokens: deps.accessTokens });
+  const authenticate = adminAuthenticator({ db: deps.db, issuer: deps.config.issuer, accessTokens: deps.accessTokens });
   // The document describes the API and grants nothing (every route still needs its token and
   // scopes), so it is public: clients and tooling read it before they hold a token.
   const document = JSON.stringify(adminOpenApiDocument(deps.config.issuer));

@@ -15,7 +15,7 @@ function printClient(client: ClientView, output: Output): void {
   for (const line of keyValues([
     ['client_id', client.clientId],
     ['name', client.name],
-    ['type', `${client.applicationType}${client.firstParty ? ', first party' : ''}${client.requireMfa ? ', requires MFA' : ''}`],
+    ['type', `${client.applicationType}${client.firstParty ? ', first party' : ''}${client.requireMfa ? ', requires MFA' : ''}${client.requireDpop ? ', requires DPoP' : ''}`],
     ['auth method', client.authMethod],
     ['grant types', client.grantTypes],
     ['redirect URIs', client.redirectUris],
@@ -68,6 +68,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       'auth-method': { ...settingFlags['auth-method']!, help: `${AUTH_METHODS.join(' | ')} (default client_secret_basic)` },
       'first-party': { type: 'boolean', help: 'a first-party app: no consent screen', field: 'firstParty' },
       'require-mfa': { type: 'boolean', help: 'its users must sign in with a second factor', field: 'requireMfa' },
+      'require-dpop': { type: 'boolean', help: 'its access tokens are always DPoP-bound (RFC 9449): no token without a DPoP proof', field: 'requireDpop' },
     },
     examples: [
       'portcullis clients create --name "My app" --grant-type authorization_code --grant-type refresh_token \\\n      --redirect-uri http://localhost:8080/callback --resource https://api.example.com --scope read',
@@ -86,6 +87,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         jwksUri: text(values['jwks-uri']),
         firstParty: values['first-party'] === true,
         requireMfa: values['require-mfa'] === true,
+        requireDpop: values['require-dpop'] === true,
         rateLimitPerMinute: integer(text(values['rate-limit'])),
         idTokenTtl: integer(text(values['id-token-ttl'])),
         refreshTokenTtl: integer(text(values['refresh-token-ttl'])),
@@ -147,6 +149,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       'refresh-token-ttl': { ...settingFlags['refresh-token-ttl']!, help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL; "default": REFRESH_TOKEN_TTL' },
       'first-party': { type: 'string', value: 'yes|no', help: 'a first-party app (no consent screen)', field: 'firstParty' },
       'require-mfa': { type: 'string', value: 'yes|no', help: 'its users must sign in with a second factor', field: 'requireMfa' },
+      'require-dpop': { type: 'string', value: 'yes|no', help: 'its access tokens are always DPoP-bound (RFC 9449)', field: 'requireDpop' },
       'if-match': { type: 'string', value: 'etag', help: 'change only if the client is unchanged since this ETag was read (clients show, or the admin API)', field: 'ifMatch' },
     },
     examples: [
@@ -168,6 +171,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         jwksUri: text(values['jwks-uri']),
         firstParty: yesOrNo(values['first-party']),
         requireMfa: yesOrNo(values['require-mfa']),
+        requireDpop: yesOrNo(values['require-dpop']),
         rateLimitPerMinute: numberOrDefault(values['rate-limit']),
         idTokenTtl: numberOrDefault(values['id-token-ttl']),
         refreshTokenTtl: numberOrDefault(values['refresh-token-ttl']),

@@ -3,7 +3,7 @@ import { CLASSIFICATIONS } from '../../storage/resource-servers.ts';
 import { keyValues, orDash, table, type Output } from '../cli-output.ts';
 import { entityTag } from '../operations/entity-tags.ts';
 import type { ResourceServerView } from '../operations/resources-view.ts';
-import { allPages, date, defined, integer, list, none, numberOrDefault, text, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
+import { allPages, date, defined, integer, list, listOrNone, none, numberOrDefault, text, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 /** `--scope read` or `--scope "read=Read the things"`. */
 const scopeFlag = (value: string) => {
@@ -27,6 +27,7 @@ function printResource(server: ResourceServerView, output: Output): void {
     ['next review', nextReview(server)],
     ['last reviewed', server.lastReviewedAt === null ? 'never' : date(server.lastReviewedAt)],
     ['token TTL', tokenTtl(server)],
+    ['introspected by', server.introspectingClients.length > 0 ? server.introspectingClients : 'only each token\'s own client'],
     ['scopes', server.scopes.map((scope) => `${scope.name.padEnd(scopeWidth)}  ${scope.description}`.trimEnd())],
     ['created', date(server.createdAt)],
     ['updated', date(server.updatedAt)],
@@ -52,6 +53,9 @@ const registryFlags: Record<string, FlagSpec> = {
   'next-review-date': { type: 'string', value: 'YYYY-MM-DD', help: 'when the API is next due for review', field: 'nextReviewDate' },
   scope: { type: 'string', multiple: true, value: 'name[=description]', help: 'a scope the API defines (repeatable)', field: 'scopes' },
   'token-ttl': { type: 'string', value: 'seconds', help: 'access-token lifetime, 30..86400 (default ACCESS_TOKEN_TTL)', field: 'tokenTtl' },
+  'introspecting-client': {
+    type: 'string', multiple: true, value: 'client-id', help: 'a client that may introspect the API\'s access tokens besides each token\'s own client (repeatable)', field: 'introspectingClients',
+  },
 };
 
 const registryInput = (values: FlagValues) => ({
@@ -85,6 +89,7 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
         liveDate: text(values['live-date']),
         scopes: list(values.scope).map(scopeFlag),
         tokenTtl: integer(text(values['token-ttl'])),
+        introspectingClients: list(values['introspecting-client']),
       }),
     print(result, output) {
       output.out('Created resource server');
@@ -137,6 +142,7 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
       'live-date': { ...registryFlags['live-date']!, help: 'when the API went (or goes) live; "none": not recorded' },
       scope: { ...registryFlags.scope!, help: 'a scope the API defines (repeatable): the whole new list, descriptions included; "none" removes every scope' },
       'token-ttl': { ...registryFlags['token-ttl']!, help: 'access-token lifetime, 30..86400; "default": ACCESS_TOKEN_TTL' },
+      'introspecting-client': { ...registryFlags['introspecting-client']!, help: 'a client that may introspect the API\'s access tokens (repeatable): the whole new list; "none" removes every one' },
       'if-match': { type: 'string', value: 'etag', help: 'change only if the resource server is unchanged since this ETag was read (resources show, or the admin API)', field: 'ifMatch' },
     },
     examples: [
@@ -154,6 +160,7 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
         liveDate: liveDate === 'none' ? null : liveDate,
         scopes: scopes && scopes.length === 1 && scopes[0] === 'none' ? [] : scopes?.map(scopeFlag),
         tokenTtl: numberOrDefault(ttl),
+        introspectingClients: listOrNone(values['introspecting-client']),
       });
     },
     print(result, output) {

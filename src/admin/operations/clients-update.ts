@@ -24,7 +24,7 @@ import { assertIfMatch } from './entity-tags.ts';
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
 const UPDATABLE_VIEW_FIELDS = [
   'name', 'applicationType', 'authMethod', 'grantTypes', 'redirectUris', 'postLogoutRedirectUris', 'backchannelLogoutUri', 'jwksUri',
-  'firstParty', 'requireMfa', 'resources', 'rateLimitPerMinute', 'idTokenTtl', 'refreshTokenTtl',
+  'firstParty', 'requireMfa', 'requireDpop', 'resources', 'rateLimitPerMinute', 'idTokenTtl', 'refreshTokenTtl',
 ] as const satisfies ReadonlyArray<keyof ClientView>;
 
 export interface ClientUpdatePlan {
@@ -70,6 +70,7 @@ export function planClientUpdate(current: StoredClient, patch: ClientUpdateInput
       jwksUri,
       firstParty: patch.firstParty ?? before.firstParty,
       requireMfa: patch.requireMfa ?? before.requireMfa,
+      requireDpop: patch.requireDpop ?? before.requireDpop,
       rateLimitPerMinute: patched(patch.rateLimitPerMinute, before.rateLimitPerMinute) ?? undefined,
       idTokenTtl: patched(patch.idTokenTtl, before.idTokenTtl),
       refreshTokenTtl: patched(patch.refreshTokenTtl, before.refreshTokenTtl),

@@ -1,4 +1,5 @@
 // A client as admins see it (API answers, CLI output, and what its entity tag is computed over).
+import { DPOP_BOUND_ACCESS_TOKENS } from '../../oidc/client-metadata.ts';
 import type { StoredClient } from '../../storage/clients.ts';
 
 /** What admins see of the stored client as it is (never a secret or its hash). */
@@ -16,6 +17,8 @@ export interface ClientView extends StoredSettings {
   postLogoutRedirectUris: string[];
   backchannelLogoutUri: string | null;
   jwksUri: string | null;
+  /** Its access tokens are always DPoP-bound (`dpop_bound_access_tokens`). */
+  requireDpop: boolean;
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
@@ -35,6 +38,7 @@ export function toClientView(client: StoredClient): ClientView {
     jwksUri: stringOrNull(metadata.jwks_uri),
     firstParty: client.firstParty,
     requireMfa: client.requireMfa,
+    requireDpop: metadata[DPOP_BOUND_ACCESS_TOKENS] === true,
     resources: client.resources,
     rateLimitPerMinute: client.rateLimitPerMinute,
     idTokenTtl: client.idTokenTtl,

@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   findResourceServer,
   findResourceServerForUpdate,
+  replaceIntrospectingClients,
   replaceResourceScopes,
   revokeScopesFromClients,
   updateResourceServerSettings,
@@ -24,11 +25,12 @@ import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
 import { resourceUpdateInput, reviewBeforeLiveProblem, type ResourceUpdateInput } from '../resource-input.ts';
 import { conflict, defineOperation, invalidInput, notFound, recordAdminChange } from './define.ts';
 import { assertIfMatch } from './entity-tags.ts';
+import { assertIntrospectingClientsExist } from './resources-introspection.ts';
 import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
 
 /** The fields a PATCH may change, in view order; `resource.updated` names those that changed. */
 export const UPDATABLE_RESOURCE_FIELDS = [
-  'name', 'description', 'owner', 'purpose', 'classification', 'liveDate', 'nextReviewDate', 'scopes', 'tokenTtl',
+  'name', 'description', 'owner', 'purpose', 'classification', 'liveDate', 'nextReviewDate', 'scopes', 'tokenTtl', 'introspectingClients',
 ] as const satisfies ReadonlyArray<keyof ResourceServerView>;
 
 export interface ResourceUpdatePlan {
@@ -37,6 +39,8 @@ export interface ResourceUpdatePlan {
   scopes: ResourceScope[] | undefined;
   /** Scopes the API no longer defines (clients lose them). */
   removedScopes: string[];
+  /** The new list of introspecting clients, when it differs from the current one. */
+  introspectingClients: string[] | undefined;
   /** The fields that differ from the current ones; empty: nothing to write. */
   changed: string[];
 }
@@ -70,11 +74,13 @@ export function planResourceUpdate(current: ResourceServerRecord, patch: Omit<Re
     throw conflict('scopes', `the scopes of ${ADMIN_AUDIENCE} (the admin API itself) are built in and cannot be changed`);
   }
   const kept = new Set(scopes.map((scope) => scope.name));
-  const after: Record<string, unknown> = { ...settings, scopes };
+  const introspectingClients = patch.introspectingClients ?? current.introspectingClients;
+  const after: Record<string, unknown> = { ...settings, scopes, introspectingClients };
   const before: Record<string, unknown> = { ...current, scopes: byName(current.scopes) };
   return {
     settings,
     scopes: scopesChanged ? scopes : undefined,
+    introspectingClients: isDeepStrictEqual(introspectingClients, current.introspectingClients) ? undefined : introspectingClients,
     removedScopes: current.scopes.map((scope) => scope.name).filter((name) => !kept.has(name)),
     changed: UPDATABLE_RESOURCE_FIELDS.filter((field) => !isDeepStrictEqual(before[field], after[field])),
   };
@@ -95,6 +101,10 @@ export const updateResourceOperation = defineOperation({
       const plan = planResourceUpdate(current, patch);
       // Nothing differs: nothing written, no event, the same ETag.
       if (plan.changed.length === 0) return { view, plan, revoked: [] as RevokedClientScopes[] };
+      if (plan.introspectingClients) {
+        await assertIntrospectingClientsExist(tx, plan.introspectingClients);
+        await replaceIntrospectingClients(tx, identifier, plan.introspectingClients);
+      }
       await updateResourceServerSettings(tx, identifier, plan.settings);
       let revoked: RevokedClientScopes[] = [];
       if (plan.scopes) {

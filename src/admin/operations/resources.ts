@@ -5,6 +5,7 @@ import { addYears, identifierLookup, overdueFilter, resourceCreateInput } from '
 import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
 import { conflict, defineOperation, notFound, sqlState, recordAdminChange } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
+import { assertIntrospectingClientsExist, introspectingClientGone } from './resources-introspection.ts';
 import { reviewResourceOperation } from './resources-review.ts';
 import { updateResourceOperation } from './resources-update.ts';
 import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
@@ -20,6 +21,7 @@ export const createResource = defineOperation({
   async run(ctx, input): Promise<ResourceServerView> {
     const exists = () => conflict('identifier', `a resource server "${input.identifier}" already exists`);
     if (await findResourceServer(ctx.db, input.identifier)) throw exists();
+    await assertIntrospectingClientsExist(ctx.db, input.introspectingClients);
     const day = today(ctx);
     // Every API comes up for review: by default a year after it is registered or goes live.
     const nextReviewDate = input.nextReviewDate ?? addYears(input.liveDate && input.liveDate > day ? input.liveDate : day, 1);
@@ -35,6 +37,7 @@ export const createResource = defineOperation({
         nextReviewDate,
         scopes: input.scopes,
         tokenTtl: input.tokenTtl,
+        introspectingClients: input.introspectingClients,
       });
       await recordAdminChange(ctx, 'resource.created', { type: 'resource', id: input.identifier }, {
         scopes: input.scopes.map((scope) => scope.name),
@@ -43,10 +46,12 @@ export const createResource = defineOperation({
         classification: created.classification,
         liveDate: created.liveDate,
         nextReviewDate: created.nextReviewDate,
+        ...(created.introspectingClients.length > 0 ? { introspectingClients: created.introspectingClients } : {}),
       });
       return toResourceView(created, day);
     } catch (error) {
       if (sqlState(error) === '23505') throw exists();
+      if (sqlState(error) === '23503') throw introspectingClientGone();
       throw error;
     }
   },

@@ -16,7 +16,7 @@
 // gone ("grant not found"), so they are dead at once and expire on their own.
 import { z } from 'zod';
 import { revokeSqlGrant } from '../../oidc/adapters/sql-adapter.ts';
-import type { Account } from '../../storage/accounts.ts';
+import { bumpCredentialEpoch, type Account } from '../../storage/accounts.ts';
 import {
   clientNames,
   deleteSessionByUid,
@@ -228,6 +228,8 @@ export const signOutEverywhere = defineOperation({
   async run(ctx, input): Promise<SignedOutEverywhere> {
     const { account, ended } = await ctx.db.transaction(async (tx) => {
       const account: Account = await resolveAccount(tx, input.user);
+      // sign-ins half-way through and account-page proofs of the user end too (credential epoch)
+      await bumpCredentialEpoch(tx, account.id);
       return { account, ended: await endEverythingOfUser(tx, account.id) };
     });
     const result = { userId: account.id, email: account.email, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };

@@ -16,12 +16,12 @@ export const RESOURCE_ROUTES: readonly AdminRoute[] = [
   },
   {
     method: 'POST', path: '/resources', operation: 'resources.create', tag: 'resources', scopes: [write], body: 'json', status: 201, response: 'ResourceServer', location: at, etag: resourceTag, errors: [...BODY_ERRORS, 409],
-    summary: 'Register a resource server (an API): its scopes, owner, purpose, classification (public | internal | confidential | restricted), live date and next review date (YYYY-MM-DD; default a year on)',
+    summary: 'Register a resource server (an API): its scopes, owner, purpose, classification (public | internal | confidential | restricted), live date and next review date (YYYY-MM-DD; default a year on), and its introspecting clients (the only clients besides a token\'s own that may introspect its access tokens)',
   },
   { method: 'GET', path: '/resources/{identifier}', operation: 'resources.show', summary: 'Show a resource server; the identifier is URL-encoded in the path', tag: 'resources', scopes: [read], body: 'none', status: 200, response: 'ResourceServer', etag: resourceTag, errors: [404] },
   {
     method: 'PATCH', path: '/resources/{identifier}', operation: 'resources.update', tag: 'resources', scopes: [write], body: 'json', headers: [IF_MATCH], status: 200, response: 'ResourceServer', etag: resourceTag,
-    summary: 'Change any subset of a resource server\'s registry entry, token lifetime (null: the server default) and scopes (the whole new list). A scope left out is taken from every client allowed it, at once. The admin API\'s own scopes cannot be changed (409)',
+    summary: 'Change any subset of a resource server\'s registry entry, token lifetime (null: the server default), scopes (the whole new list) and introspecting clients (the whole new list). A scope left out is taken from every client allowed it, at once. The admin API\'s own scopes cannot be changed (409)',
     errors: [...UPDATE_ERRORS, 409],
   },
   {

@@ -12,6 +12,7 @@ const client = object({
   jwksUri: nullable(string),
   firstParty: { type: 'boolean' },
   requireMfa: { type: 'boolean' },
+  requireDpop: { type: 'boolean', description: 'its access tokens are always DPoP-bound (RFC 9449 dpop_bound_access_tokens): the token endpoint refuses it a token without a DPoP proof' },
   resources: { type: 'object', additionalProperties: strings, description: 'resource identifier -> the scopes the client may request for it' },
   rateLimitPerMinute: nullable({ type: 'integer', minimum: 1 }),
   idTokenTtl: { ...nullable({ type: 'integer', minimum: 1 }), description: 'ID token lifetime in seconds; null: the server default (3600)' },
