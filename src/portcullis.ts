@@ -87,7 +87,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const introspection = createIntrospectionPolicy(cache);
 
   const host = await createProviderHost(async () => {
-    const jwks = await loadPrivateJwks(db, keys.encryptionKey);
+    const jwks = await loadPrivateJwks(db, keys.encryptionKey, now());
     const provider = createProvider({
       config, jwks, adapter, findAccount, cache, pages, findClientMetadata,
       cookieSigner,

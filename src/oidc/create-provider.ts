@@ -6,9 +6,11 @@ import type { JWK } from 'jose';
 import type { CookieSigner } from '../http/cookie-signer.ts';
 import type { Config } from '../config.ts';
 import { verifyAnyClientSecret } from '../security/client-secrets.ts';
+import { clientAssertionRules } from './client-assertion-rules.ts';
 import { DEFAULT_ID_TOKEN_TTL, EXTRA_CLIENT_PROPERTIES } from './client-metadata.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
+import { pragmaNoCache } from './no-cache-pragma.ts';
 import { guardStore } from './store-unavailable.ts';
 import { createOutboundFetch } from './outbound-requests.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
@@ -61,6 +63,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { config } = deps;
   const https = config.issuer.startsWith('https:');
   const resources = createResourcePolicy({ cache: deps.cache, defaultAccessTokenTtl: config.accessTokenTtl });
+  const now = deps.now ?? (() => new Date());
 
   const provider = new Provider(config.issuer, {
     adapter: deps.adapter,
@@ -86,6 +89,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // private_key_jwt assertions: the issuer as their only audience, and a lifetime of minutes
+    assertJwtClientAuthClaimsAndHeader: clientAssertionRules(config.issuer, now),
     extraClientMetadata: { properties: Object.values(EXTRA_CLIENT_PROPERTIES) },
     cookies: {
       keys: deps.cookieSigner,
@@ -169,7 +174,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   // compare by hashing what the client presented. During a rotation the secret it replaced is
   // accepted too, until its expiry on this server's clock.
   const secretKey = deps.clientSecretKey;
-  const now = deps.now ?? (() => new Date());
   provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
     if (typeof this.clientSecret !== 'string' || typeof presented !== 'string') return Promise.resolve(false);
     const previous = clientProperty(this, EXTRA_CLIENT_PROPERTIES.previousSecretHash);
@@ -199,6 +203,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   // at two processes at once would both pass. Ours is one atomic write in the shared store.
   const replay = deps.jwtReplay;
   provider.ReplayDetection.unique = async (iss: string, jti: string, exp: number) => guardStore(() => replay.firstUse(`provider:${iss}`, jti, new Date(exp * 1000)));
+
+  // Registered first, so it sees the answer after every other provider middleware wrote it.
+  provider.use(pragmaNoCache());
 
   // ctx.secure (Secure cookies, https redirects) must honour X-Forwarded-Proto behind a TLS proxy.
   provider.proxy = config.trustProxy;

@@ -5,7 +5,7 @@
 // connection drops.
 import { CHANGES_CHANNEL, type Database } from '../storage/database.ts';
 import { findClient, type StoredClient } from '../storage/clients.ts';
-import { findResourceServer, type ResourceServerRecord } from '../storage/resource-servers.ts';
+import { findResourceServer, listApiScopeNames, type ResourceServerRecord } from '../storage/resource-servers.ts';
 
 const TTL_MS = 60_000;
 
@@ -52,6 +52,8 @@ class TtlCache<T> {
 export interface RegistryCache {
   client(clientId: string): Promise<StoredClient | undefined>;
   resourceServer(identifier: string): Promise<ResourceServerRecord | undefined>;
+  /** Every scope name some resource server defines (a scope outside it is unknown, and ignored). */
+  apiScopeNames(): Promise<ReadonlySet<string>>;
   /** Drops what the change could have made stale; `onChange` listeners run after. */
   invalidate(topic: string, id: string): void;
   onChange(listener: (topic: string, id: string) => void): void;
@@ -61,14 +63,17 @@ export interface RegistryCache {
 export function createRegistryCache(db: Database): RegistryCache {
   const clients = new TtlCache((id) => findClient(db, id));
   const resources = new TtlCache((id) => findResourceServer(db, id));
+  const scopeNames = new TtlCache<ReadonlySet<string>>(async () => new Set(await listApiScopeNames(db)));
   const listeners: Array<(topic: string, id: string) => void> = [];
   return {
     client: (id) => clients.get(id),
     resourceServer: (id) => resources.get(id),
+    apiScopeNames: async () => (await scopeNames.get('*')) ?? new Set<string>(),
     invalidate(topic, id) {
       if (topic === 'client') clients.delete(id);
       if (topic === 'resource') {
         resources.delete(id);
+        scopeNames.clear();
         clients.clear(); // client permissions on a deleted resource are gone too
       }
       for (const listener of listeners) listener(topic, id);
@@ -79,6 +84,7 @@ export function createRegistryCache(db: Database): RegistryCache {
     clear() {
       clients.clear();
       resources.clear();
+      scopeNames.clear();
     },
   };
 }

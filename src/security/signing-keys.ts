@@ -72,18 +72,18 @@ export async function ensureSigningKeys(db: Database, encryptionKey: Buffer): Pr
 }
 
 /**
- * Staged rotation, per algorithm: current -> retired (kept until `maxTokenLifetime` seconds from
- * now), next (already published) -> current, and a fresh next key is published.
+ * Staged rotation, per algorithm: current -> retired (kept until `maxTokenLifetime` seconds after
+ * `now`, the server's clock), next (already published) -> current, and a fresh next key is published.
  */
-export async function rotateSigningKeys(db: Database, encryptionKey: Buffer, maxTokenLifetime: number): Promise<SigningKeySummary[]> {
+export async function rotateSigningKeys(db: Database, encryptionKey: Buffer, maxTokenLifetime: number, now: Date = new Date()): Promise<SigningKeySummary[]> {
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['portcullis:signing-keys']);
     for (const alg of SIGNING_ALGORITHMS) {
       const next = await tx.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next' ORDER BY created_at LIMIT 1`, [alg]);
       await tx.query(
-        `UPDATE signing_keys SET state = 'retired', retired_at = now(), remove_after = now() + make_interval(secs => $2)
+        `UPDATE signing_keys SET state = 'retired', retired_at = $3, remove_after = $3::timestamptz + make_interval(secs => $2)
          WHERE alg = $1 AND state = 'current'`,
-        [alg, maxTokenLifetime],
+        [alg, maxTokenLifetime, now],
       );
       const nextKid = next.rows[0]?.kid;
       if (nextKid) await tx.query(`UPDATE signing_keys SET state = 'current', activated_at = now() WHERE kid = $1`, [nextKid]);
@@ -92,13 +92,15 @@ export async function rotateSigningKeys(db: Database, encryptionKey: Buffer, max
     }
     await notifyChange(tx, 'keys', '*');
   });
-  return listSigningKeys(db);
+  return listSigningKeys(db, now);
 }
 
-export async function listSigningKeys(db: Queryable): Promise<SigningKeySummary[]> {
+/** The keys still kept at `now` (the server's clock: retirement is measured on the clock tokens expire by). */
+export async function listSigningKeys(db: Queryable, now: Date = new Date()): Promise<SigningKeySummary[]> {
   const { rows } = await db.query<KeyRow>(
     `SELECT kid, alg, state, created_at, activated_at, retired_at, remove_after FROM signing_keys
-     WHERE remove_after IS NULL OR remove_after > now() ORDER BY alg, created_at`,
+     WHERE remove_after IS NULL OR remove_after > $1 ORDER BY alg, created_at`,
+    [now],
   );
   const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
   return rows
@@ -118,8 +120,8 @@ export async function listSigningKeys(db: Queryable): Promise<SigningKeySummary[
  * The private JWKS for oidc-provider: current keys first (they sign), then next and retired keys
  * marked verify-only so they are published but can never be selected for signing.
  */
-export async function loadPrivateJwks(db: Database, encryptionKey: Buffer): Promise<{ keys: JWK[] }> {
-  await db.query('DELETE FROM signing_keys WHERE remove_after IS NOT NULL AND remove_after <= now()');
+export async function loadPrivateJwks(db: Database, encryptionKey: Buffer, now: Date = new Date()): Promise<{ keys: JWK[] }> {
+  await db.query('DELETE FROM signing_keys WHERE remove_after IS NOT NULL AND remove_after <= $1', [now]);
   const { rows } = await db.query<{ kid: string; state: KeyState; private_jwk: string }>(`SELECT kid, state, private_jwk FROM signing_keys`);
   const keys = rows
     .sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state])

@@ -257,8 +257,8 @@ export async function deleteResourceServer(db: Database, identifier: string): Pr
   });
 }
 
-/** The longest access-token lifetime any resource server configures (for key retirement). */
-export async function maxResourceTokenTtl(db: Queryable): Promise<number | null> {
-  const { rows } = await db.query<{ max: number | null }>('SELECT max(token_ttl) AS max FROM resource_servers');
-  return rows[0]?.max ?? null;
+/** Every scope name some resource server defines: the API scopes a request can name at all. */
+export async function listApiScopeNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>('SELECT DISTINCT name FROM resource_scopes');
+  return rows.map((row) => row.name);
 }

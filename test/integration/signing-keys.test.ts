@@ -45,7 +45,8 @@ testEachBackend('staged rotation: the published next key signs, the old key stay
   // once its tokens have expired, the retired key leaves the JWKS
   await server.db.query(`UPDATE signing_keys SET remove_after = now() - interval '1 second' WHERE kid = $1`, [currentEs.kid]);
   await rotateSigningKeys(server.db, server.portcullis.keys.encryptionKey, 900);
-  let gone = false;
-  for (let attempt = 0; attempt < 50 && !gone; attempt++) gone = !(await jwksOf(server.url)).some((key) => key.kid === currentEs.kid);
-  t.true(gone);
+  // the running server heard the change above; wait for its reload (a busy machine can take seconds)
+  await server.portcullis.host.reload();
+  await server.portcullis.host.reload();
+  t.false((await jwksOf(server.url)).some((key) => key.kid === currentEs.kid));
 });

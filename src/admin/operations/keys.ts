@@ -1,19 +1,28 @@
 // keys.list | rotate
 import { z } from 'zod';
 import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../../security/signing-keys.ts';
-import { maxResourceTokenTtl } from '../../storage/resource-servers.ts';
+import type { Config } from '../../config.ts';
+import { MAX_ID_TOKEN_TTL } from '../client-input.ts';
+import { MAX_TOKEN_TTL } from '../resource-input.ts';
 import { defineOperation, recordAdminChange } from './define.ts';
 
-/** ID tokens live one hour (create-provider.ts `ttl.IdToken`). */
-const ID_TOKEN_TTL = 3600;
 /** Margin for clock skew and tokens in flight. */
 const RETIREMENT_MARGIN = 60;
+
+/**
+ * How long a retired key stays published: the longest lifetime any JWT it signed can have (ID
+ * tokens: a client's own setting up to MAX_ID_TOKEN_TTL; access tokens: ACCESS_TOKEN_TTL or an
+ * API's own up to MAX_TOKEN_TTL; refresh tokens are opaque, never signed). The ceilings, not today's
+ * settings: a lifetime lowered after a token was signed does not shorten that token's life.
+ */
+export const retiredKeyRetention = (config: Pick<Config, 'accessTokenTtl'>): number =>
+  Math.max(MAX_ID_TOKEN_TTL, MAX_TOKEN_TTL, config.accessTokenTtl) + RETIREMENT_MARGIN;
 
 export const listKeys = defineOperation({
   name: 'keys.list',
   summary: 'list the signing keys (next, current, retired)',
   input: z.strictObject({}),
-  run: (ctx): Promise<SigningKeySummary[]> => listSigningKeys(ctx.db),
+  run: (ctx): Promise<SigningKeySummary[]> => listSigningKeys(ctx.db, ctx.now?.()),
 });
 
 export const rotateKeys = defineOperation({
@@ -22,10 +31,10 @@ export const rotateKeys = defineOperation({
   input: z.strictObject({}),
   async run(ctx): Promise<SigningKeySummary[]> {
     // A retired key stays published until every token it may have signed has expired.
-    const longest = Math.max(ctx.config.accessTokenTtl, (await maxResourceTokenTtl(ctx.db)) ?? 0, ID_TOKEN_TTL);
-    const keys = await rotateSigningKeys(ctx.db, ctx.keys.encryptionKey, longest + RETIREMENT_MARGIN);
+    const retention = retiredKeyRetention(ctx.config);
+    const keys = await rotateSigningKeys(ctx.db, ctx.keys.encryptionKey, retention, ctx.now?.());
     const current = keys.filter((key) => key.state === 'current').map((key) => key.kid);
-    await recordAdminChange(ctx, 'keys.rotated', { type: 'key', id: current.join(',') }, { current, retiredFor: longest + RETIREMENT_MARGIN });
+    await recordAdminChange(ctx, 'keys.rotated', { type: 'key', id: current.join(',') }, { current, retiredFor: retention });
     return keys;
   },
 });
