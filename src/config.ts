@@ -46,8 +46,9 @@ const envSchema = z
     /** `production` enforces an https issuer, SECRET_KEY and DATABASE_URL. */
     NODE_ENV: z.preprocess(emptyToUndefined, z.string().optional()),
     /**
-     * Let the server's own outbound requests (back-channel logout, client jwks_uri) reach loopback
-     * and private addresses. Off by default: oidc-provider refuses them to prevent SSRF.
+     * Development only: let the server's own outbound requests (back-channel logout, client jwks_uri)
+     * reach loopback and private addresses. Off by default: src/oidc/outbound-requests.ts refuses
+     * them (SSRF); link-local (cloud metadata) and special-use addresses are refused even when on.
      */
     ALLOW_PRIVATE_OUTBOUND: z
       .preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional())

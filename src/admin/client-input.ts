@@ -5,6 +5,7 @@ import type { ClientMetadata } from '../storage/clients.ts';
 import type { ResourceServer } from '../storage/resource-servers.ts';
 import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
 import { DPOP_BOUND_ACCESS_TOKENS } from '../oidc/client-metadata.ts';
+import { classifyAddress } from '../oidc/outbound-requests.ts';
 import { invalidInput } from './operations/define.ts';
 import { ifMatchInput } from './operations/entity-tags.ts';
 
@@ -59,6 +60,9 @@ export function serverUriProblem(uri: string): string | undefined {
   if (!url) return 'must be an absolute URI';
   if (uri.includes('#')) return 'must not contain a fragment';
   if (url.username || url.password) return 'must not contain credentials';
+  // Never fetched whatever the outbound policy (checked again when fetched: a name can change its address).
+  const kind = classifyAddress(url.hostname);
+  if (kind === 'link-local' || kind === 'special') return `must not name a ${kind} address (the server never calls one)`;
   if (url.protocol === 'https:' && url.hostname) return undefined;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
   return 'must be an https URL';

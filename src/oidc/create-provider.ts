@@ -12,6 +12,7 @@ import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
 import { pragmaNoCache } from './no-cache-pragma.ts';
 import { guardStore } from './store-unavailable.ts';
+import { createOutboundFetch } from './outbound-requests.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { createResourcePolicy } from './resource-policy.ts';
 import { interactionPolicyWithSecondFactor, type NeedsSecondFactor } from './second-factor-check.ts';
@@ -163,10 +164,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     acrValues: [...ACR_VALUES],
     renderError: async (ctx, out) => deps.pages.error(ctx, out),
     allowOmittingSingleRegisteredRedirectUri: false,
-    // oidc-provider passes an SSRF-guarding dispatcher; only an explicit setting removes it.
-    ...(config.allowPrivateOutbound
-      ? { fetch: (url: string | URL | Request, options?: RequestInit) => fetch(url, { ...options, dispatcher: undefined } as RequestInit) }
-      : {}),
+    // jwks_uri and backchannel_logout_uri: no loopback, private or link-local address, checked when
+    // fetched, before connecting (outbound-requests.ts).
+    fetch: createOutboundFetch({ allowPrivate: config.allowPrivateOutbound }) as NonNullable<Configuration['fetch']>,
     conformIdTokenClaims: true,
   });
 

@@ -116,24 +116,7 @@ testEachBackend('a TOTP code is accepted once; a code from two steps back is ref
   t.true((await auditTypes(server)).includes('account.locked'));
 });
 
-test.serial('[postgres+redis] the same TOTP code sent to two server processes at once: exactly one succeeds', async (t) => {
-  const server = await startTestServer(BACKENDS.find((backend) => backend.redis)!);
-  t.teardown(() => server.close());
-  const sibling = await server.startSibling();
-  const { user, secret } = await userWithTotp(server);
-  const client = await firstParty(server);
-  const first = await SignIn.start(server.url, client.clientId);
-  await first.password(user.email);
-  const second = await SignIn.start(server.url, client.clientId);
-  await second.password(user.email);
-  const code = totpCode(secret);
-  const post = (flow: SignIn, target: TestServer) =>
-    flow.agent.request(flow.action('/second-factor/totp').replace(server.url, target.url), {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.url }, body: new URLSearchParams({ code }),
-    });
-  const answers = await Promise.all([post(first, server), post(second, sibling)]);
-  t.deepEqual(answers.map((answer) => answer.status).sort(), [303, 401]);
-});
+// The same TOTP code at two processes at once: test/security/replay.test.ts
 
 testEachBackend('step-up: acr_values asking for multi-factor inside a password-only session demands the second factor; enrolling one needs the password again', async (t, server) => {
   const user = await createUser(server.db);
@@ -184,31 +167,7 @@ testEachBackend('max_age exceeded inside a multi-factor session asks for the pas
   t.deepEqual((await idTokenOf(server, client, again)).amr, ['pwd', 'otp']);
 });
 
-testEachBackend('a recovery code works once, and its use is audited', async (t, server) => {
-  const user = await createUser(server.db);
-  await server.db.query('UPDATE accounts SET mfa_required = true WHERE id = $1', [user.id]);
-  const client = await firstParty(server);
-  const enrol = await SignIn.start(server.url, client.clientId);
-  await enrol.password(user.email);
-  await enrol.submit('/totp/enrol', { code: totpCode(enrol.enrolmentSecret()) });
-  const [code] = enrol.recoveryCodes();
-  await enrol.submit('/second-factor/done', {});
-
-  const useIt = async () => {
-    const flow = await SignIn.start(server.url, client.clientId);
-    await flow.password(user.email);
-    await flow.go(`${flow.page.url}/recovery`);
-    await flow.submit('/second-factor/recovery', { code: code!.toUpperCase().replace(/-/g, ' ') });
-    return flow;
-  };
-  const once = await useIt();
-  t.truthy(once.page.code, 'typed in another case and with spaces: still the code');
-  t.deepEqual((await idTokenOf(server, client, once)).amr, ['pwd', 'otp']);
-  const twice = await useIt();
-  t.is(twice.page.status, 401);
-  t.is(twice.page.code, undefined);
-  t.true((await auditTypes(server)).includes('mfa.recovery_code_used'));
-});
+// A recovery code used twice: test/security/replay.test.ts
 
 testEachBackend('a client that requires MFA makes its users enrol; another client does not', async (t, server) => {
   const user = await createUser(server.db);

@@ -16,20 +16,7 @@ const redeem = (url: string, client: TestClient, flow: { code?: string; verifier
 
 const refresh = (url: string, client: TestClient, refreshToken: string) => postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
 
-testEachBackend('public clients rotate refresh tokens; reusing a rotated one revokes the grant', async (t, server) => {
-  const client = await createTestClient(server, { authMethod: 'none' });
-  const tokens = await redeem(server.url, client, await codeFor(server, client));
-  t.is(tokens.status, 200, JSON.stringify(tokens.body));
-  const first = tokens.body.refresh_token as string;
-  const rotated = await refresh(server.url, client, first);
-  t.is(rotated.status, 200);
-  const second = rotated.body.refresh_token as string;
-  t.not(second, first, 'a new refresh token on every use');
-  const reuse = await refresh(server.url, client, first);
-  t.is(reuse.body.error, 'invalid_grant');
-  const afterReuse = await refresh(server.url, client, second);
-  t.is(afterReuse.body.error, 'invalid_grant', 'reuse revoked the whole grant, the newest token too');
-});
+// Rotation for public clients and reuse detection (the grant revoked): test/security/replay.test.ts
 
 testEachBackend('confidential clients keep their refresh token and get fresh access tokens', async (t, server) => {
   const client = await createTestClient(server);
