@@ -132,3 +132,25 @@ adminTest('an administrator\'s account cannot be taken over by a caller lacking 
   t.is((await call('PATCH', path, { token: attacker, json: { email: 'attacker@example.com' }, headers: { 'if-match': etag } })).status, 403);
   t.is((await call('GET', path, { token: full })).headers.get('etag'), etag, 'the administrator\'s account is unchanged');
 });
+
+adminTest('a token with admin:write alone cannot change the admin API\u2019s own entry: name itself an introspecting client of admin tokens, or stretch their lifetime', async (t, harness) => {
+  const { server, call, bootstrap, token } = harness;
+  const admin = await bootstrap();
+  const attacker = await token(admin, ADMIN_SCOPES.write);
+  const full = await token(admin);
+  const path = `/resources/${encodeURIComponent(ADMIN_AUDIENCE)}`;
+  const etag = (await call('GET', path, { token: full })).headers.get('etag')!;
+  const spy = (await call('POST', '/clients', { token: attacker, json: { name: 'Spy', grantTypes: ['client_credentials'] } })).body as TestClient;
+
+  for (const json of [{ introspectingClients: [spy.clientId] }, { tokenTtl: 86400 }]) {
+    const answer = await call('PATCH', path, { token: attacker, json, headers: { 'if-match': etag } });
+    t.is(answer.status, 403, `${JSON.stringify(json)}: ${JSON.stringify(answer.body)}`);
+    t.is(answer.body.error, 'insufficient_scope');
+  }
+  t.is((await call('GET', path, { token: full })).headers.get('etag'), etag, 'the admin API\u2019s entry is unchanged');
+  const peek = await postForm(`${server.url}/token/introspection`, { token: full }, spy);
+  t.deepEqual(peek.body, { active: false }, 'the attacker\u2019s client reads no admin token');
+
+  const legit = await call('PATCH', path, { token: full, json: { tokenTtl: 600 }, headers: { 'if-match': etag } });
+  t.is(legit.status, 200, 'a caller holding every admin scope may');
+});

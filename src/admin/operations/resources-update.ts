@@ -23,6 +23,7 @@ import {
 } from '../../storage/resource-servers.ts';
 import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
 import { resourceUpdateInput, reviewBeforeLiveProblem, type ResourceUpdateInput } from '../resource-input.ts';
+import { assertHolds, EVERY_ADMIN_SCOPE } from './authority.ts';
 import { adminChange, conflict, defineOperation, invalidInput, notFound } from './define.ts';
 import { assertIfMatch } from './entity-tags.ts';
 import { assertIntrospectingClientsExist } from './resources-introspection.ts';
@@ -101,6 +102,9 @@ export const updateResourceOperation = defineOperation({
       const plan = planResourceUpdate(current, patch);
       // Nothing differs: nothing written, no event, the same ETag.
       if (plan.changed.length === 0) return { result: view };
+      // The admin API's own entry decides who reads admin tokens and how long they live: changing it
+      // hands out power over every admin scope, so it needs them all.
+      if (current.identifier === ADMIN_AUDIENCE) assertHolds(ctx.scopes, EVERY_ADMIN_SCOPE, `changing ${ADMIN_AUDIENCE} (the admin API itself)`);
       if (plan.introspectingClients) {
         await assertIntrospectingClientsExist(tx, plan.introspectingClients);
         await replaceIntrospectingClients(tx, identifier, plan.introspectingClients);
