@@ -19,6 +19,15 @@ export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'EdDSA', 'Ed25519'] a
  */
 export const DPOP_PROOF_WINDOW_SECONDS = 300;
 
+/** Whether a proof issued at `iat` (seconds) is recent at `now`: within the window either side. */
+export const isRecentProof = (iat: number, now: Date): boolean => Math.abs(Math.floor(now.getTime() / 1000) - iat) <= DPOP_PROOF_WINDOW_SECONDS;
+
+/**
+ * The instant from which a proof issued at `iat` is never recent again: its jti must be remembered
+ * until then, or a copy could be replayed in the last second of its window.
+ */
+export const proofRecentUntil = (iat: number): Date => new Date((iat + DPOP_PROOF_WINDOW_SECONDS + 1) * 1000);
+
 const MAX_JTI_LENGTH = 256;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -76,15 +85,13 @@ export function createDpopProofVerifier(deps: { replay: JwtReplayStore; now: () 
       if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > MAX_JTI_LENGTH) return refuse('the DPoP proof needs a jti');
       if (payload.htm !== method) return refuse('the DPoP proof is for another HTTP method (htm)');
       if (!sameResource(payload.htu, url)) return refuse('the DPoP proof is for another URL (htu)');
-      const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-      if (typeof payload.iat !== 'number' || Math.abs(nowSeconds - payload.iat) > DPOP_PROOF_WINDOW_SECONDS) return refuse('the DPoP proof is not recent (iat)');
+      if (typeof payload.iat !== 'number' || !isRecentProof(payload.iat, deps.now())) return refuse('the DPoP proof is not recent (iat)');
       if (payload.ath !== createHash('sha256').update(accessToken).digest('base64url')) return refuse('the DPoP proof is for another access token (ath)');
       if ((await calculateJwkThumbprint(jwk)) !== jkt) return refuse('the DPoP proof is signed by another key than the one the access token is bound to');
 
       // Last: a proof refused above is not worth remembering, and an attacker cannot burn the jti of
       // a proof they could not have made valid.
-      const expiresAt = new Date((nowSeconds + 2 * DPOP_PROOF_WINDOW_SECONDS) * 1000);
-      if (!(await deps.replay.firstUse(`dpop:${jkt}`, payload.jti, expiresAt))) return refuse('the DPoP proof was used before (jti)');
+      if (!(await deps.replay.firstUse(`dpop:${jkt}`, payload.jti, proofRecentUntil(payload.iat)))) return refuse('the DPoP proof was used before (jti)');
       return { ok: true };
     },
   };
