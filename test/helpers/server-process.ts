@@ -1,6 +1,7 @@
 // Starts `src/main.ts` as a separate OS process (what `npm start` runs), waits until it listens,
 // and reads its port from the JSON start-up log line.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { GENEROUS_RATE_LIMITS } from './server.ts';
 
@@ -12,6 +13,18 @@ export interface ServerProcess {
   output: () => string;
   /** Sends SIGTERM and resolves to the exit code. */
   stop(): Promise<number | null>;
+}
+
+/**
+ * A port free on 127.0.0.1 now, for a process that must know its own URL (its ISSUER) before it
+ * starts: every URL the server publishes is built from ISSUER, never from the request.
+ */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 export async function startServerProcess(env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ServerProcess> {

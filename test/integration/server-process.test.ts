@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';
 import { createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
-import { startServerProcess } from '../helpers/server-process.ts';
+import { freePort, startServerProcess } from '../helpers/server-process.ts';
 import { authorize } from '../helpers/user-agent.ts';
 
 const tempDataDir = (t: { teardown: (fn: () => void) => void }) => {
@@ -76,16 +76,17 @@ test.serial('SIGTERM lets an in-flight request finish, then exits 0', async (t) 
 test.serial('debug logs, stores and the audit trail never contain a password, secret, code or token', async (t) => {
   const primary = await startTestServer(BACKENDS.find((backend) => backend.name === 'postgres+redis')!);
   t.teardown(() => primary.close());
+  // the process is its own issuer (every URL it publishes is built from ISSUER), on the primary's stores
+  const port = await freePort();
   const server = await startServerProcess({
-    ISSUER: primary.url, DATABASE_URL: primary.config.databaseUrl!, REDIS_URL: primary.config.redisUrl!, SECRET_KEY: primary.config.secretKey!, LOG_LEVEL: 'debug',
+    PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: primary.config.databaseUrl!, REDIS_URL: primary.config.redisUrl!, SECRET_KEY: primary.config.secretKey!, LOG_LEVEL: 'debug',
   });
   t.teardown(() => void server.stop());
-  // the process serves the primary's issuer: send the flow to the process, the issuer only names it
   const url = server.url;
   await createResource(primary.db, 'https://api.example.com', ['read']);
   const client = await createTestClient(primary, { resources: { 'https://api.example.com': ['read'] } });
   const user = await createUser(primary.db);
-  const flow = await authorize({ issuer: url, origin: primary.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access read', resource: 'https://api.example.com' });
+  const flow = await authorize({ issuer: url, clientId: client.clientId, email: user.email, scope: 'openid offline_access read', resource: 'https://api.example.com' });
   t.truthy(flow.code, flow.pages.at(-1));
   const tokens = await postForm(`${url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: 'https://api.example.com' }, client);
   t.is(tokens.status, 200);
