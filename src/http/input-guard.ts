@@ -3,7 +3,7 @@
 // another charset (oidc-provider would decode a `charset=utf-16` body into exactly such text), and
 // against bodies past their endpoint's limit (413, on the declared length, before a byte is read).
 // It runs before the rate limits read a body and before any store, over the path, the query string,
-// HTTP Basic client credentials, and urlencoded form and JSON bodies, and answers a clear 4xx
+// the Origin header, HTTP Basic client credentials, and urlencoded form and JSON bodies, and answers a clear 4xx
 // (`invalid_request`, which the error handler shows as our JSON error, an OAuth error object, or the
 // error page to browsers on a page).
 import type { Context, Middleware } from 'koa';
@@ -91,6 +91,13 @@ function isCleanBasic(authorization: string): boolean {
 
 const isJsonType = (type: string) => type === 'application/json' || /^application\/[\w.-]+\+json$/.test(type);
 
+/**
+ * An Origin header is `null` or a serialized origin (RFC 6454 §7): scheme, host, optional port, no
+ * path, at most a hostname's length. Browsers send nothing else; oidc-provider echoes the header in
+ * Access-Control-Allow-Origin, so anything else (16 KB of text, a path) is refused, never echoed.
+ */
+const isOrigin = (origin: string) => origin === 'null' || (origin.length <= 300 && URL.parse(origin)?.origin === origin);
+
 export interface InputGuardOptions {
   /** The largest body (bytes) the reader of this path's urlencoded form (`form`) or JSON body accepts. */
   bodyLimit: (path: string, form: boolean) => number;
@@ -137,6 +144,8 @@ export function inputGuard(options: InputGuardOptions): Middleware {
   return async (ctx, next) => {
     if (!ctx.path.split('/').every((segment) => decodeComponent(segment, false) !== undefined)) throw refuse('the path');
     if (ctx.querystring && !isCleanForm(ctx.querystring)) throw refuse('the query string');
+    const origin = ctx.get('Origin');
+    if (origin && !isOrigin(origin)) throw new AppError('invalid_request', 'the Origin header is not a web origin', 400);
     const authorization = ctx.get('Authorization');
     if (authorization && !isCleanBasic(authorization)) throw refuse('the HTTP Basic client credentials');
     await checkBody(ctx, options.bodyLimit);

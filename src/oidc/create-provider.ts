@@ -11,6 +11,7 @@ import { DEFAULT_ID_TOKEN_TTL, EXTRA_CLIENT_PROPERTIES } from './client-metadata
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
 import { pragmaNoCache } from './no-cache-pragma.ts';
+import { clientBasedCors } from './cors-policy.ts';
 import { isPageRoute } from './provider-routes.ts';
 import { guardStore } from './store-unavailable.ts';
 import { createOutboundFetch } from './outbound-requests.ts';
@@ -165,6 +166,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     acrValues: [...ACR_VALUES],
     // oidc-provider renders HTML for any caller whose Accept prefers it; only its pages do here, its
     // JSON endpoints keep their RFC error object whatever Accept says (provider-routes.ts: which is which)
+    clientBasedCORS: clientBasedCors,
     renderError: async (ctx, out) => {
       if (isPageRoute(ctx.oidc.route)) deps.pages.error(ctx, out);
       else ctx.body = out;
