@@ -12,7 +12,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { publicOrigin } from './http/public-origin.ts';
 import { inputGuard } from './http/input-guard.ts';
 import { refuseCrossSite } from './http/same-origin-guard.ts';
-import { providerRouteMatcher } from './oidc/provider-routes.ts';
+import { isPageRoute, PROVIDER_BODY_LIMIT_BYTES, providerRouteMatcher } from './oidc/provider-routes.ts';
 import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account/security-routes.ts';
@@ -27,7 +27,7 @@ import { requestContext } from './observability/request-context.ts';
 import type { CreateLimiter } from './security/rate-limit/limiter-factory.ts';
 import { rateLimits } from './security/rate-limit/rate-limits.ts';
 import type { DerivedKeys } from './security/derived-keys.ts';
-import { adminApi, isAdminApiPath } from './admin/api/router.ts';
+import { adminApi, isAdminApiPath, MAX_BODY_BYTES as ADMIN_BODY_LIMIT_BYTES } from './admin/api/router.ts';
 
 export interface AppDeps {
   config: Config;
@@ -54,6 +54,10 @@ export interface AppDeps {
 const onlyFor = (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware => (ctx, next) =>
   matches(ctx.path) ? middleware(ctx, next) : next();
 
+/** Our own pages: the sign-in steps and the user's security page (each router entered by its prefix). */
+const isSignInPath = (path: string) => path.startsWith('/interaction/');
+const isAccountPath = (path: string) => path.startsWith('/account/');
+
 export function createApp(deps: AppDeps): Koa {
   // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
   // one the outermost trusted proxy added); entries left of it were written by the client itself.
@@ -69,13 +73,20 @@ export function createApp(deps: AppDeps): Koa {
   app.use(deps.metrics.httpMiddleware());
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
-  app.use(errorHandler(deps.render));
-  // Input no store can hold (NUL, lone surrogates, non-UTF-8, other charsets) is refused here, before
-  // the rate limits read a body and before anything reaches a store.
-  app.use(inputGuard());
   // Which provider endpoint a path reaches, as its router decides (the routes are the same in every
   // provider instance a key rotation builds: one configuration).
   const routeOf = providerRouteMatcher(deps.host.current());
+  // Errors are the error page (to a browser) only where a page lives: our sign-in and account pages
+  // and the provider's; everywhere else (the admin API, the provider's JSON endpoints, any path no
+  // route answers) they are JSON whatever Accept says.
+  const isPage = (path: string) => isSignInPath(path) || isAccountPath(path) || isPageRoute(routeOf(path));
+  app.use(errorHandler(deps.render, isPage));
+  // Input no store can hold (NUL, lone surrogates, non-UTF-8, other charsets) or no endpoint takes
+  // (a body past its reader's limit) is refused here, before the rate limits read a body and before
+  // anything reaches a store. A urlencoded form outside the admin API is read by the provider (our
+  // own forms have a smaller limit of their own, form-body.ts); JSON is read by the admin API (the
+  // provider reads JSON only for dynamic registration, which is off).
+  app.use(inputGuard({ bodyLimit: (path, form) => (form && !isAdminApiPath(path) ? PROVIDER_BODY_LIMIT_BYTES : ADMIN_BODY_LIMIT_BYTES) }));
   // Rate limits before any route: a refused request costs one counter update, nothing else.
   app.use(rateLimits({
     settings: deps.config.rateLimits, createLimiter: deps.createLimiter, findClient: deps.cache.client, audit: deps.audit, onRefused: deps.metrics.rateLimited, routeOf,
@@ -102,8 +113,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
   // Every router whose forms change something is entered through the one cross-site guard.
   const sameOriginOnly = refuseCrossSite(deps.config.issuer);
-  app.use(onlyFor((path) => path.startsWith('/interaction/'), compose([sameOriginOnly, interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
-  app.use(onlyFor((path) => path.startsWith('/account/'), compose([sameOriginOnly, accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor(isSignInPath, compose([sameOriginOnly, interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor(isAccountPath, compose([sameOriginOnly, accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens, now: deps.now })));
 
   // oidc-provider's own state-changing form: the logout confirmation (any spelling its router answers)

@@ -1,5 +1,6 @@
-// Maps errors of our own routes to answers: an AppError to its status with a stable code (JSON for
-// API callers, the error page for browsers); anything unexpected to a generic 500 carrying the
+// Maps errors of our own routes to answers: an AppError to its status with a stable code (the error
+// page on a page, to a browser; JSON everywhere else: the admin API, the provider's JSON endpoints and
+// paths no route answers, whatever Accept says); anything unexpected to a generic 500 carrying the
 // request id, with the stack logged and never shown.
 import type { Middleware } from 'koa';
 import { isStoreUnavailable } from '../storage/store-errors.ts';
@@ -7,7 +8,8 @@ import { AppError } from './app-error.ts';
 import { requestLogger } from '../observability/request-context.ts';
 import type { RenderView } from '../interactions/views.ts';
 
-export function errorHandler(render: RenderView): Middleware {
+/** `isPage(path)`: a page lives there, whose errors are the error page to a browser (the app knows which). */
+export function errorHandler(render: RenderView, isPage: (path: string) => boolean): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -26,7 +28,7 @@ export function errorHandler(render: RenderView): Middleware {
       if (!error) requestLogger(ctx)?.error({ err: caught }, 'unhandled error');
       else if (error.status === 503) requestLogger(ctx)?.warn({ err: caught }, 'store unavailable');
       ctx.status = status;
-      if (ctx.accepts('json', 'html') === 'html') {
+      if (isPage(ctx.path) && ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
         ctx.body = render('error', { error: code, description: message, requestId: ctx.state.requestId });
       } else {

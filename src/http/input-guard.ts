@@ -1,9 +1,11 @@
 // The one guard at the edge against input no endpoint can store or compare: a NUL byte (PostgreSQL
 // text cannot hold one), a lone surrogate or bytes that are not UTF-8 (no valid text), and bodies in
-// another charset (oidc-provider would decode a `charset=utf-16` body into exactly such text). It
-// runs before the rate limits read a body and before any store, over the path, the query string and
-// urlencoded form and JSON bodies, and answers a clear 4xx (`invalid_request`, which the error
-// handler shows as our JSON error, an OAuth error object, or the error page to browsers).
+// another charset (oidc-provider would decode a `charset=utf-16` body into exactly such text), and
+// against bodies past their endpoint's limit (413, on the declared length, before a byte is read).
+// It runs before the rate limits read a body and before any store, over the path, the query string,
+// the Origin header, HTTP Basic client credentials, and urlencoded form and JSON bodies, and answers a clear 4xx
+// (`invalid_request`, which the error handler shows as our JSON error, an OAuth error object, or the
+// error page to browsers on a page).
 import type { Context, Middleware } from 'koa';
 import { AppError } from './app-error.ts';
 import { peekBody, PEEK_LIMIT_BYTES } from './peek-body.ts';
@@ -48,17 +50,60 @@ function decodeComponent(component: string, plusIsSpace: boolean): string | unde
 const isCleanForm = (form: string) =>
   form.split('&').every((pair) => pair.split('=').every((part) => decodeComponent(part, true) !== undefined));
 
-/** Every string of a JSON value, keys included, is clean text. */
-function isCleanJson(value: unknown): boolean {
-  if (typeof value === 'string') return isCleanText(value);
-  if (Array.isArray(value)) return value.every(isCleanJson);
-  if (value && typeof value === 'object') return Object.entries(value).every(([key, item]) => isCleanText(key) && isCleanJson(item));
+/**
+ * Every string of a JSON value, keys included, at any depth, is clean text. Walked with a list, not
+ * recursion: JSON.parse accepts nesting far deeper than the call stack (`[[[[...` 30,000 deep).
+ */
+function isCleanJson(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (!isCleanText(value)) return false;
+    } else if (Array.isArray(value)) {
+      for (const item of value) pending.push(item);
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (!isCleanText(key)) return false;
+        pending.push(item);
+      }
+    }
+  }
   return true;
+}
+
+/**
+ * HTTP Basic client credentials (RFC 6749 §2.3.1): base64 of `client_id:client_secret`, each
+ * form-urlencoded before. Both the decoded bytes and each percent-decoded part must be clean text; a
+ * header that is not Basic, or not base64 at all, is the endpoint's to judge.
+ */
+function isCleanBasic(authorization: string): boolean {
+  const match = /^basic +([A-Za-z0-9+/=_-]+) *$/i.exec(authorization);
+  if (!match) return true;
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.from(match[1]!, 'base64'));
+  } catch {
+    return false;
+  }
+  return isCleanText(text) && text.split(':').every((part) => decodeComponent(part, true) !== undefined);
 }
 
 const isJsonType = (type: string) => type === 'application/json' || /^application\/[\w.-]+\+json$/.test(type);
 
-async function checkBody(ctx: Context): Promise<void> {
+/**
+ * An Origin header is `null` or a serialized origin (RFC 6454 §7): scheme, host, optional port, no
+ * path, at most a hostname's length. Browsers send nothing else; oidc-provider echoes the header in
+ * Access-Control-Allow-Origin, so anything else (16 KB of text, a path) is refused, never echoed.
+ */
+const isOrigin = (origin: string) => origin === 'null' || (origin.length <= 300 && URL.parse(origin)?.origin === origin);
+
+export interface InputGuardOptions {
+  /** The largest body (bytes) the reader of this path's urlencoded form (`form`) or JSON body accepts. */
+  bodyLimit: (path: string, form: boolean) => number;
+}
+
+async function checkBody(ctx: Context, bodyLimit: InputGuardOptions['bodyLimit']): Promise<void> {
   const type = ctx.request.type;
   const form = type === 'application/x-www-form-urlencoded';
   if (!form && !isJsonType(type)) return; // other types are refused by the endpoints that read bodies
@@ -72,7 +117,8 @@ async function checkBody(ctx: Context): Promise<void> {
     // a body read here is read before the endpoint: it must declare its size
     throw new AppError('invalid_request', 'a form or JSON body needs a Content-Length', 411);
   }
-  if (ctx.request.length > PEEK_LIMIT_BYTES) throw new AppError('invalid_request', 'the request body is too large', 413);
+  // the endpoint's limit, on the declared length: nothing past it is read, by us or by the endpoint
+  if (ctx.request.length > Math.min(bodyLimit(ctx.path, form), PEEK_LIMIT_BYTES)) throw new AppError('payload_too_large', 'the request body is too large', 413);
   const bytes = await peekBody(ctx.req);
   if (bytes === undefined) return; // the stream is already being read by someone else: nothing to add
   let text: string;
@@ -94,11 +140,15 @@ async function checkBody(ctx: Context): Promise<void> {
   if (!isCleanJson(parsed)) throw refuse('the JSON body');
 }
 
-export function inputGuard(): Middleware {
+export function inputGuard(options: InputGuardOptions): Middleware {
   return async (ctx, next) => {
     if (!ctx.path.split('/').every((segment) => decodeComponent(segment, false) !== undefined)) throw refuse('the path');
     if (ctx.querystring && !isCleanForm(ctx.querystring)) throw refuse('the query string');
-    await checkBody(ctx);
+    const origin = ctx.get('Origin');
+    if (origin && !isOrigin(origin)) throw new AppError('invalid_request', 'the Origin header is not a web origin', 400);
+    const authorization = ctx.get('Authorization');
+    if (authorization && !isCleanBasic(authorization)) throw refuse('the HTTP Basic client credentials');
+    await checkBody(ctx, options.bodyLimit);
     return next();
   };
 }

@@ -11,6 +11,8 @@ import { DEFAULT_ID_TOKEN_TTL, EXTRA_CLIENT_PROPERTIES } from './client-metadata
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
 import { pragmaNoCache } from './no-cache-pragma.ts';
+import { clientBasedCors } from './cors-policy.ts';
+import { isPageRoute } from './provider-routes.ts';
 import { guardStore } from './store-unavailable.ts';
 import { createOutboundFetch } from './outbound-requests.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
@@ -162,7 +164,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       policy: interactionPolicyWithSecondFactor(deps.needsSecondFactor),
     },
     acrValues: [...ACR_VALUES],
-    renderError: async (ctx, out) => deps.pages.error(ctx, out),
+    // oidc-provider renders HTML for any caller whose Accept prefers it; only its pages do here, its
+    // JSON endpoints keep their RFC error object whatever Accept says (provider-routes.ts: which is which)
+    clientBasedCORS: clientBasedCors,
+    renderError: async (ctx, out) => {
+      if (isPageRoute(ctx.oidc.route)) deps.pages.error(ctx, out);
+      else ctx.body = out;
+    },
     allowOmittingSingleRegisteredRedirectUri: false,
     // jwks_uri and backchannel_logout_uri: no loopback, private or link-local address, checked when
     // fetched, before connecting (outbound-requests.ts).

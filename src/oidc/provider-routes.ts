@@ -8,6 +8,10 @@ import type Provider from 'oidc-provider';
 
 /** The provider routes Portcullis treats specially (static paths; a disabled feature has none). */
 export const PROVIDER_ROUTE_NAMES = [
+  'authorization',
+  'end_session',
+  'end_session_success',
+  'code_verification',
   'token',
   'introspection',
   'revocation',
@@ -21,7 +25,25 @@ export const PROVIDER_ROUTE_NAMES = [
   'end_session_confirm',
 ] as const;
 
-export type ProviderRouteName = (typeof PROVIDER_ROUTE_NAMES)[number] | 'discovery';
+export type ProviderRouteName = (typeof PROVIDER_ROUTE_NAMES)[number] | 'discovery' | 'resume' | 'device_resume';
+
+/** The provider's routes with one dynamic segment: `<parent path>/:uid`. */
+const DYNAMIC_ROUTES: Partial<Record<ProviderRouteName, ProviderRouteName>> = { authorization: 'resume', code_verification: 'device_resume' };
+
+/**
+ * The provider's pages: where a browser is sent (authorization and its resumption, logout, the
+ * device flow's user code form). An error there is the error page (to a caller that prefers HTML).
+ * Every other provider endpoint speaks only JSON to its callers (RFC 6749 §5.2, RFC 6750 §3, RFC
+ * 7009, RFC 7591, RFC 7662, RFC 8628, RFC 9126, OpenID Connect Core §5.3 and Discovery, CIBA): its
+ * errors are JSON objects whatever Accept says. Route names are the provider's own (ctx.oidc.route),
+ * which providerRouteMatcher also returns.
+ */
+const PAGE_ROUTES: ReadonlySet<string> = new Set([
+  'authorization', 'resume', 'end_session', 'end_session_confirm', 'end_session_success', 'code_verification', 'device_resume',
+]);
+
+/** Whether a provider route (its name, as ctx.oidc.route or providerRouteMatcher give it) is a page. */
+export const isPageRoute = (route: string | undefined): boolean => route !== undefined && PAGE_ROUTES.has(route);
 
 /** The discovery documents' paths are fixed by their RFCs (RFC 8414, OpenID Connect Discovery). */
 const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
@@ -53,9 +75,21 @@ export function providerRouteMatcher(provider: Provider): MatchProviderRoute {
   }
   for (const path of DISCOVERY_PATHS) byFoldedPath.set(fold(path), 'discovery');
 
-  return (path) => {
+  const lookup = (path: string): ProviderRouteName | undefined => {
     const exact = byFoldedPath.get(fold(path));
+    if (exact) return exact;
+    // `/auth/:uid`, `/device/:uid`: a non-empty last segment under a parent route
+    const cut = path.lastIndexOf('/');
+    if (cut <= 0 || cut === path.length - 1) return undefined;
+    const parent = byFoldedPath.get(fold(path.slice(0, cut)));
+    return parent ? DYNAMIC_ROUTES[parent] : undefined;
+  };
+  return (path) => {
+    const exact = lookup(path);
     if (exact || path.length <= 1 || !path.endsWith('/')) return exact;
-    return byFoldedPath.get(fold(path.slice(0, -1)));
+    return lookup(path.slice(0, -1));
   };
 }
+
+/** oidc-provider's own limit on a request body (lib/shared/selective_body.js: 56 KiB, not configurable). */
+export const PROVIDER_BODY_LIMIT_BYTES = 56 * 1024;

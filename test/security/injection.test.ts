@@ -88,3 +88,44 @@ testEachBackend('CRLF in state or redirect_uri never splits a header', async (t,
   t.is(withRedirect.headers.get('location'), null);
   t.is(withRedirect.headers.get('x-injected'), null);
 });
+
+// Attack 9, through the Authorization header: HTTP Basic client credentials are base64 of
+// `client_id:client_secret`, each part form-urlencoded first (RFC 6749 §2.3.1), so a NUL may hide
+// in the base64 or behind a `%00`. Malformed client authentication is invalid_request (RFC 6749
+// §5.2), in the endpoint's JSON shape, before any store is asked for such a client.
+testEachBackend('a NUL hidden in HTTP Basic client credentials gets invalid_request, never a 500', async (t, server) => {
+  const client = await createTestClient(server, { grantTypes: ['client_credentials'] });
+  const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
+  const forged = [basic('\u0000:x'), basic(`${client.clientId}:a\u0000b`), basic('%00:x'), basic(`${client.clientId}:%00`), basic('a%ED%A0%80:x'), `Basic ${Buffer.from([0x61, 0xff, 0x3a, 0x78]).toString('base64')}`];
+  for (const path of ['/token', '/token/introspection', '/token/revocation', '/request']) {
+    for (const authorization of forged) {
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization }, body: 'grant_type=client_credentials&token=x&response_type=code',
+      });
+      t.is(response.status, 400, `${path} ${authorization}`);
+      t.is(((await response.json()) as { error: string }).error, 'invalid_request', `${path} ${authorization}`);
+    }
+  }
+  // the genuine credentials still work
+  t.is((await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, client)).status, 200);
+});
+
+// Attack 9, through a JSON escape: `"a\u0000b"` is six plain ASCII bytes on the wire, a NUL only
+// once parsed. The guard judges the parsed strings, keys and values at any depth.
+adminTest('a NUL written as a JSON escape in an admin body is a 400, and nothing is created', async (t, { server, token, bootstrap, call }) => {
+  const admin = await token(await bootstrap());
+  const bodies = [
+    '{"email":"nul@example.com","password":"correct horse battery staple","name":"a\\u0000b"}',
+    '{"email":"nul\\u0000@example.com","password":"correct horse battery staple"}',
+    '{"email":"nul2@example.com","password":"correct horse battery staple","a\\u0000b":1}',
+    '{"email":"nul3@example.com","password":"correct horse battery staple","x":[{"y":["\\u0000"]}]}',
+    '{"email":"nul4@example.com","password":"correct horse battery staple","name":"\\ud800"}',
+  ];
+  for (const body of bodies) {
+    const answer = await call('POST', '/users', { token: admin, body, headers: { 'content-type': 'application/json' } });
+    t.is(answer.status, 400, body);
+    t.is(answer.body.error, 'invalid_request', body);
+  }
+  const { rows } = await server.db.query<{ count: string }>("SELECT count(*) AS count FROM accounts WHERE email LIKE 'nul%'");
+  t.is(Number(rows[0]!.count), 0, 'no user was created');
+});

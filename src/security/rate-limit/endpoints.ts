@@ -1,7 +1,7 @@
 // Which requests meet which limit. The provider's endpoints are recognised by asking which of its
 // routes a path reaches (oidc/provider-routes.ts matches the way its router does: `/TOKEN` and
 // `/token/` are the token endpoint), so no alias of an endpoint escapes its quota.
-import type { MatchProviderRoute, ProviderRouteName } from '../../oidc/provider-routes.ts';
+import { isPageRoute, type MatchProviderRoute, type ProviderRouteName } from '../../oidc/provider-routes.ts';
 
 /**
  * Never limited: load balancers and orchestrators probe these often, from a handful of addresses
@@ -16,11 +16,6 @@ const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
  */
 const CLIENT_QUOTA_ROUTES: ReadonlySet<ProviderRouteName> = new Set([
   'token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization', 'registration',
-]);
-
-/** The provider's machine-to-machine JSON endpoints: a refusal there is an OAuth error object. */
-const OAUTH_JSON_ROUTES: ReadonlySet<ProviderRouteName> = new Set([
-  ...CLIENT_QUOTA_ROUTES, 'userinfo', 'jwks', 'backchannel_authentication', 'challenge', 'discovery',
 ]);
 
 export interface Endpoints {
@@ -40,7 +35,11 @@ export function classifyEndpoints(routeOf: MatchProviderRoute): Endpoints {
   return {
     unlimited: (path) => UNLIMITED_PATHS.has(path),
     clientQuota: (method, path) => method === 'POST' && reaches(CLIENT_QUOTA_ROUTES, path),
-    oauthJson: (path) => reaches(OAUTH_JSON_ROUTES, path),
+    // every provider route that is not a page (provider-routes.ts) speaks only JSON
+    oauthJson: (path) => {
+      const route = routeOf(path);
+      return route !== undefined && !isPageRoute(route);
+    },
   };
 }
 
