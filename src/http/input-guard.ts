@@ -8,20 +8,21 @@
 // error page to browsers on a page).
 import type { Context, Middleware } from 'koa';
 import { AppError } from './app-error.ts';
+import { isFormBody, isJsonBody } from './body-type.ts';
 import { peekBody, PEEK_LIMIT_BYTES } from './peek-body.ts';
+import { isStorableText } from '../storage/storable-text.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const refuse = (where: string, status = 400) =>
   new AppError('invalid_request', `${where} contains a NUL character or text that is not valid UTF-8`, status);
 
-/** Text fit to store: well-formed (no lone surrogate), no NUL. */
-const isCleanText = (text: string) => text.isWellFormed() && !text.includes('\u0000');
+
 
 /** Percent-decodes like URLSearchParams (a stray `%` stays as it is), to bytes, then reads them as strict UTF-8. */
 function decodeComponent(component: string, plusIsSpace: boolean): string | undefined {
   const text = plusIsSpace ? component.replaceAll('+', ' ') : component;
-  if (!text.includes('%')) return isCleanText(text) ? text : undefined;
+  if (!text.includes('%')) return isStorableText(text) ? text : undefined;
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -59,12 +60,12 @@ function isCleanJson(root: unknown): boolean {
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value === 'string') {
-      if (!isCleanText(value)) return false;
+      if (!isStorableText(value)) return false;
     } else if (Array.isArray(value)) {
       for (const item of value) pending.push(item);
     } else if (value && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
-        if (!isCleanText(key)) return false;
+        if (!isStorableText(key)) return false;
         pending.push(item);
       }
     }
@@ -86,10 +87,8 @@ function isCleanBasic(authorization: string): boolean {
   } catch {
     return false;
   }
-  return isCleanText(text) && text.split(':').every((part) => decodeComponent(part, true) !== undefined);
+  return isStorableText(text) && text.split(':').every((part) => decodeComponent(part, true) !== undefined);
 }
-
-const isJsonType = (type: string) => type === 'application/json' || /^application\/[\w.-]+\+json$/.test(type);
 
 /**
  * An Origin header is `null` or a serialized origin (RFC 6454 §7): scheme, host, optional port, no
@@ -104,15 +103,15 @@ export interface InputGuardOptions {
 }
 
 async function checkBody(ctx: Context, bodyLimit: InputGuardOptions['bodyLimit']): Promise<void> {
-  const type = ctx.request.type;
-  const form = type === 'application/x-www-form-urlencoded';
-  if (!form && !isJsonType(type)) return; // other types are refused by the endpoints that read bodies
   const hasBody = ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
   if (!hasBody) return;
+  // whatever the type: a reader decoding another charset would make text this guard never saw
   const charset = ctx.request.charset.toLowerCase();
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     throw new AppError('invalid_request', `request bodies must be UTF-8 (got charset ${charset.slice(0, 40)})`, 415);
   }
+  const form = isFormBody(ctx);
+  if (!form && !isJsonBody(ctx)) return; // other types are refused by the endpoints that read bodies
   if (ctx.request.length === undefined) {
     // a body read here is read before the endpoint: it must declare its size
     throw new AppError('invalid_request', 'a form or JSON body needs a Content-Length', 411);

@@ -1,5 +1,6 @@
 // Queries for OAuth clients and the resource-server scopes each may request.
 import { inTransaction, notifyChange, type Database, type Queryable } from './database.ts';
+import { isStorableText } from './storable-text.ts';
 
 /** RFC 7591 metadata as oidc-provider understands it (without the secret). */
 export type ClientMetadata = Record<string, unknown> & {
@@ -119,6 +120,7 @@ export async function insertClient(db: Queryable | Database, input: NewClient): 
 }
 
 export async function findClient(db: Queryable, clientId: string): Promise<StoredClient | undefined> {
+  if (!isStorableText(clientId)) return undefined; // no client has such an id (read from a header or an unverified JWT)
   const { rows } = await db.query<Row>(`${SELECT} WHERE c.client_id = $1`, [clientId]);
   return rows[0] && toClient(rows[0]);
 }

@@ -129,3 +129,30 @@ adminTest('a NUL written as a JSON escape in an admin body is a 400, and nothing
   const { rows } = await server.db.query<{ count: string }>("SELECT count(*) AS count FROM accounts WHERE email LIKE 'nul%'");
   t.is(Number(rows[0]!.count), 0, 'no user was created');
 });
+
+testEachBackend('a NUL behind a Content-Type spelled another way (case, spaces) is still refused, never a 500', async (t, server) => {
+  const client = await createTestClient(server, { grantTypes: ['client_credentials'] });
+  for (const type of ['Application/x-www-form-urlencoded', 'application/x-www-form-urlencoded ;charset=utf-8', 'APPLICATION/X-WWW-FORM-URLENCODED']) {
+    const token = await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': type, authorization: basicAuth(client) }, body: 'grant_type=client_credentials&scope=a%00b' });
+    t.is(token.status, 400, `/token, ${type}`);
+    t.is(((await token.json()) as { error: string }).error, 'invalid_request');
+    const page = await fetch(`${server.url}/account/security/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': type, origin: server.url }, body: 'email=a%00b&password=x' });
+    t.is(page.status, 400, `account sign-in, ${type}`);
+  }
+  const utf16 = await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded; charset=UTF-16', authorization: basicAuth(client) }, body: 'grant_type=client_credentials' });
+  t.is(utf16.status, 415, 'another charset, however the type is spelled');
+});
+
+testEachBackend('a NUL in a client id read from an unverified JWT (client assertion sub, id_token_hint aud) finds no client, never a 500', async (t, server) => {
+  const unsigned = (claims: Record<string, unknown>) =>
+    `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+  const assertion = unsigned({ iss: 'a\u0000', sub: 'a\u0000', aud: server.url, exp: Math.floor(Date.now() / 1000) + 60, jti: 'x' });
+  const token = await postForm(`${server.url}/token`, {
+    grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion,
+  });
+  t.true(token.status >= 400 && token.status < 500, `client assertion: ${token.status}`);
+  t.is(token.body.error, 'invalid_client');
+  const hint = unsigned({ iss: server.url, sub: 'x', aud: 'a\u0000' });
+  const logout = await fetch(`${server.url}/session/end?id_token_hint=${hint}`, { redirect: 'manual' });
+  t.true(logout.status >= 400 && logout.status < 500, `id_token_hint: ${logout.status}`);
+});

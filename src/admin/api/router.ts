@@ -4,6 +4,7 @@
 import type { Context, Middleware } from 'koa';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../http/app-error.ts';
+import { isJsonBody } from '../../http/body-type.ts';
 import { readBoundedText } from '../../http/read-body.ts';
 import type { AccessTokenVerifier } from '../../oidc/access-token-verifier.ts';
 import type { AuditTrail } from '../../security/audit/audit-event.ts';
@@ -40,14 +41,11 @@ const compile = (route: AdminRoute): CompiledRoute => ({
 
 export const isAdminApiPath = (path: string) => path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`);
 
-/** `application/json` or a `+json` type (parameters such as charset aside). */
-const isJson = (ctx: Context) => ctx.request.type === 'application/json' || /^application\/[\w.-]+\+json$/.test(ctx.request.type);
-
 /** The JSON body (an object), or `{}` for a route without one. */
 async function readInputBody(ctx: Context, route: AdminRoute): Promise<Record<string, unknown>> {
   const hasBody = ctx.request.length > 0 || ctx.get('transfer-encoding') !== '';
   if (route.body !== 'json' && !hasBody) return {};
-  if (!isJson(ctx)) throw new AppError('unsupported_media_type', 'the request body must be application/json', 415);
+  if (!isJsonBody(ctx)) throw new AppError('unsupported_media_type', 'the request body must be application/json', 415);
   const text = await readBoundedText(ctx.req, MAX_BODY_BYTES);
   if (route.body === 'none') {
     if (text.trim() === '' || /^\s*\{\s*\}\s*$/.test(text)) return {};
