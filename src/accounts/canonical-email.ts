@@ -22,3 +22,13 @@ export function canonicalEmail(email: string): string {
     .replace(/i\u0307/g, 'i')
     .trim();
 }
+
+/**
+ * Whether a login identifier could be the address of an account: one "@" between two non-empty
+ * parts, no spaces or control characters, at most 320 characters (every account's address passed a
+ * stricter check when it was set). Anything else is refused as a wrong password would be
+ * (src/accounts/authenticate.ts), never looked up.
+ */
+export function couldBeEmail(identifier: string): boolean {
+  return identifier.length <= 320 && /^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+$/u.test(identifier.trim());
+}
