@@ -37,9 +37,18 @@ testEachBackend(
     const secret = await giveAuthenticatorApp(server, user.id);
     const { clientId } = await createTestClient(server, { firstParty: true });
     // the attacker knows only the victim's sub: no cookies, a new address each time
+    const wrongPassword = await (await openLoginForm(server, clientId)).submit('nobody@example.com', 'x', { 'x-forwarded-for': '198.51.100.9' });
     for (let i = 0; i < 7; i++) {
       const answer = await (await openLoginForm(server, clientId)).submit(`second-factor:${user.id}`, 'x', { 'x-forwarded-for': `203.0.113.${i + 1}` });
       t.is(answer.status, 401, 'an ordinary failed sign-in');
+      t.is(answer.message, wrongPassword.message, 'with the answer of a wrong password');
+    }
+    // and through the account security page's sign-in form
+    for (let i = 0; i < 3; i++) {
+      const page = new SignIn(server.url, new UserAgent());
+      await page.go(`${server.url}/account/security`);
+      await page.submit('/account/security/sign-in', { email: `second-factor:${user.id}`, password: 'x' }, { 'x-forwarded-for': `203.0.113.${i + 50}` });
+      t.is(page.page.status, 401);
     }
     const page = await ownerSignsIn(server, clientId, user.email, secret);
     t.truthy(page.code, `the owner signs in with their authenticator app (got ${page.status} ${page.url})`);
