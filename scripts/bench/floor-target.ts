@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase, createTestRedis } from '../../test/helpers/stores.ts';
-import { loginSubject } from '../../src/accounts/lockout.ts';
+import { emailSubject } from '../../src/accounts/login-subject.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { parseConfig, type LockoutSettings } from '../../src/config.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
@@ -55,7 +55,7 @@ async function login(deps: FloorDeps, req: IncomingMessage, res: ServerResponse,
   const form = new URLSearchParams(await readBody(req));
   const email = form.get('email') ?? '';
   const password = form.get('password') ?? '';
-  const subject = loginSubject(deps.subjectKey, email);
+  const subject = emailSubject(deps.subjectKey, email);
   const reservation = await reserveLoginAttempt(deps.db, { subjectKey: subject, email }, new Date(), deps.lockout);
   const account = reservation.admitted ? reservation.account : undefined;
   if (!account?.passwordHash || !(await verifyPassword(account.passwordHash, password))) return void res.writeHead(401).end('wrong email or password');

@@ -1,10 +1,12 @@
 // Email + password check behind the brute-force guard. An unknown email is verified against a dummy
 // hash so it costs the same time as a wrong password, and both get the same answer (no account
-// enumeration); a locked identifier gets that same answer without any verification.
+// enumeration); a locked identifier gets that same answer without any verification. So does an
+// identifier that cannot be an email address (it is counted on its own email counter like any other).
 import type { Queryable } from '../storage/database.ts';
 import { updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
 import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
+import { couldBeEmail } from './canonical-email.ts';
 import type { FailureOutcome, LoginGuard } from './lockout.ts';
 import type { DeviceClaim } from './device-cookie.ts';
 
@@ -37,9 +39,10 @@ export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthe
         const { admitted: _admitted, ...refusal } = admission;
         return { ok: false, ...refusal };
       }
-      // Oversized input is not hashed (it cannot be a valid password, and must not burn CPU), but an
-      // empty verification keeps its timing that of any other failure.
-      const acceptable = password.length <= MAX_PASSWORD_UTF16_LENGTH && email.length <= 320;
+      // Oversized input is not hashed (it cannot be a valid password, and must not burn CPU), and an
+      // identifier that cannot be an email finds no account; an empty verification against the dummy
+      // hash keeps their timing and answer those of any other failure.
+      const acceptable = password.length <= MAX_PASSWORD_UTF16_LENGTH && couldBeEmail(email);
       const account = acceptable ? admission.account : undefined;
       const valid = await verifyPassword(account?.passwordHash ?? (await dummyPasswordHash(argon2)), acceptable ? password : '');
       if (!account || !valid || !acceptable) {

@@ -22,3 +22,14 @@ export function canonicalEmail(email: string): string {
     .replace(/i\u0307/g, 'i')
     .trim();
 }
+
+/**
+ * Whether a login identifier could be the address of an account: one "@" between two non-empty
+ * parts, no spaces or control characters, at most 320 characters (every account's address passed a
+ * stricter check when it was set). Anything else is refused as a wrong password would be
+ * (src/accounts/authenticate.ts): its password is never checked against an account.
+ */
+export function couldBeEmail(identifier: string): boolean {
+  // judged in the canonical form, as the lookup reads it (a fullwidth "＠" is an "@" there)
+  return identifier.length <= 320 && /^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+$/u.test(canonicalEmail(identifier));
+}

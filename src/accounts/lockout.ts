@@ -13,8 +13,8 @@
 // A locked identifier or a blocked pair gets exactly the answer of a wrong password, without the
 // password being verified. Unknown emails are counted and locked like real ones, so neither the
 // answers nor their timing tell whether an account exists.
-import { createHmac, type KeyObject } from 'node:crypto';
-import { canonicalEmail } from './canonical-email.ts';
+import type { KeyObject } from 'node:crypto';
+import { deviceSubject, emailSubject, secondFactorSubject } from './login-subject.ts';
 import { DEVICE_COOKIE_LIFETIME_SECONDS, type DeviceClaim } from './device-cookie.ts';
 import type { LockoutSettings } from '../config.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -26,17 +26,6 @@ import { spend } from '../security/rate-limit/spend.ts';
 import { SpentBudgets } from '../security/rate-limit/spent-budgets.ts';
 
 const HOUR = 3_600;
-
-/**
- * The key naming a login identifier in the counters: an HMAC of the email's canonical form (the one
- * the account lookup uses), so the table holds no email address and every spelling shares one count.
- */
-export function loginSubject(key: KeyObject, email: string): string {
-  return createHmac('sha256', key).update(canonicalEmail(email), 'utf8').digest('base64url');
-}
-
-/** The key of a device cookie's failure budget. */
-const deviceSubject = (key: KeyObject, device: DeviceClaim) => loginSubject(key, `device:${device.nonce}`);
 
 export type Admission =
   | { admitted: true; account: AccountWithCredentials | undefined; hasSecondFactor: boolean; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
@@ -98,9 +87,9 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
       const address = addressKey(ip); // an IPv6 /64 is one address: its owner can use all of it
       const ipWait = spentIps.secondsLeft(address);
       if (ipWait > 0) return { admitted: false, reason: 'ip_blocked', retryAfterSeconds: Math.ceil(ipWait), limit: settings.ipFailuresPerHour, windowSeconds: HOUR };
-      const subject = loginSubject(subjectKey, email);
+      const subject = emailSubject(subjectKey, email);
       const knownBy = device && {
-        subjectKey: deviceSubject(subjectKey, device), accountId: device.accountId, budget: settings.deviceFailures, spentForSeconds: DEVICE_COOKIE_LIFETIME_SECONDS,
+        subjectKey: deviceSubject(subjectKey, device.nonce), accountId: device.accountId, credentialEpoch: device.epoch, budget: settings.deviceFailures, spentForSeconds: DEVICE_COOKIE_LIFETIME_SECONDS,
       };
       const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email, device: knownBy }, now(), settings);
       if (!reservation.admitted) return { admitted: false, reason: 'account_locked' };
@@ -132,7 +121,7 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
     },
 
     async admitSecondFactor(accountId) {
-      const subject = loginSubject(subjectKey, `second-factor:${accountId}`);
+      const subject = secondFactorSubject(subjectKey, accountId);
       const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email: '' }, now(), settings);
       if (!reservation.admitted) return { admitted: false };
       return {

@@ -59,8 +59,9 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
       details: { amr: login.amr, ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}), ...(passwordChanged ? { credentialChanged: true } : {}) },
     });
     await kit.finish(ctx, details, { login: { accountId, amr: login.amr, acr: login.acr } });
-    // this browser completed a sign-in to the account: a known browser from now on (lockout.ts)
-    deps.deviceCookies.issue(ctx, accountId);
+    // this browser completed a sign-in to the account: a known browser from now on (lockout.ts), until
+    // the account's next reset. Its own new password just moved the epoch on by one (setAccountPassword).
+    deps.deviceCookies.issue(ctx, accountId, passwordChanged ? login.epoch + 1 : login.epoch);
   }
 
   async function finishSignIn(ctx: Context, details: Interaction, account: Account, login: ProvenLogin) {

@@ -26,6 +26,11 @@ export type Reservation =
 export interface DeviceAttempt {
   subjectKey: string;
   accountId: string;
+  /**
+   * The account's credential epoch the cookie was issued at: a reset since (a new password,
+   * sign-out-everywhere, disabling) moved the epoch on, and the cookie counts for nothing.
+   */
+  credentialEpoch: number;
   /** Failures it may spend; then it counts for nothing. */
   budget: number;
   /** How long a spent budget is kept (as long as the cookie could live), so no prune gives it back. */
@@ -45,14 +50,15 @@ interface AdmittedRow extends ReservationRow {
 }
 
 // $1 identifier key, $2 now, $3-$6 the lock policy, $7 the email's canonical form, $8-$11 the device
-// cookie (key, account, budget, how long a spent one is kept; NULL without one).
+// cookie (key, account, budget, how long a spent one is kept; NULL without one), $12 the credential
+// epoch the cookie was issued at.
 const RESERVE_SQL = preparedStatement('portcullis_reserve_login_attempt', `WITH account AS (
        SELECT * FROM accounts WHERE email_key = $7
      ),
      device AS (
        INSERT INTO login_failures AS f (subject_key, failures, locked_until, last_failure_at)
        SELECT $8::text, 1, CASE WHEN $10::int <= 1 THEN $2::timestamptz + make_interval(secs => $11::int) END, $2::timestamptz
-       FROM account WHERE account.id = $9::uuid
+       FROM account WHERE account.id = $9::uuid AND account.credential_epoch = $12::bigint
        ON CONFLICT (subject_key) DO UPDATE SET (failures, locked_until, last_failure_at) = (
          f.failures + 1,
          CASE WHEN f.failures + 1 >= $10::int THEN $2::timestamptz + make_interval(secs => $11::int) END,
@@ -94,7 +100,7 @@ const RESERVE_SQL = preparedStatement('portcullis_reserve_login_attempt', `WITH 
  * second factor (one round trip for the whole check); an unknown email is counted exactly like a
  * known one.
  *
- * With a device cookie naming the email's account and budget left, the attempt is counted on the
+ * With a device cookie naming the email's account at its current credential epoch and budget left, the attempt is counted on the
  * cookie's own counter instead, and the identifier's lock does not apply: the budget is spent
  * exactly, under the same row lock; a spent budget (or a cookie of another account) counts for
  * nothing and the attempt is an unknown browser's.
@@ -108,7 +114,7 @@ export async function reserveLoginAttempt(
   const { device } = attempt;
   const { rows } = await db.query<AdmittedRow>(RESERVE_SQL, [
     attempt.subjectKey, now.toISOString(), policy.threshold, policy.delaySeconds, policy.maxDelaySeconds, policy.resetSeconds, canonicalEmail(attempt.email),
-    device?.subjectKey ?? null, device?.accountId ?? null, device?.budget ?? 0, device?.spentForSeconds ?? 0,
+    device?.subjectKey ?? null, device?.accountId ?? null, device?.budget ?? 0, device?.spentForSeconds ?? 0, device?.credentialEpoch ?? null,
   ]);
   const row = rows[0];
   if (!row) return { admitted: false };
@@ -161,6 +167,26 @@ export async function unlockLoginSubject(db: Queryable, subjectKey: string): Pro
   );
   const row = rows[0];
   return row && { failures: row.failures, lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until) };
+}
+
+/**
+ * `unlockLoginSubject` for each of an account's counters (its email's and its second factor's):
+ * whether a lock was in force at `now` on any of them, and the failures they held together.
+ */
+export async function unlockLoginSubjects(db: Queryable, subjectKeys: string[], now: Date): Promise<{ wasLocked: boolean; failures: number }> {
+  let wasLocked = false;
+  let failures = 0;
+  for (const subjectKey of subjectKeys) {
+    const before = await unlockLoginSubject(db, subjectKey);
+    wasLocked ||= before?.lockedUntil !== undefined && before.lockedUntil > now;
+    failures += before?.failures ?? 0;
+  }
+  return { wasLocked, failures };
+}
+
+/** An account's removal: its second-factor counter goes (an account id is never reused). */
+export async function deleteLoginFailures(db: Queryable, subjectKey: string): Promise<void> {
+  await db.query('DELETE FROM login_failures WHERE subject_key = $1', [subjectKey]);
 }
 
 /** Rows whose count has long been forgotten (the longest reset window is 30 days) and that hold no lock. */

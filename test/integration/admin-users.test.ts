@@ -3,7 +3,7 @@
 // in. Each test asserts what the user, their apps and the administrator then notice; every answer is
 // checked against the OpenAPI document by the harness.
 import { decodeJwt } from 'jose';
-import { loginSubject } from '../../src/accounts/lockout.ts';
+import { emailSubject, secondFactorSubject as secondFactorSubjectOf } from '../../src/accounts/login-subject.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { ADMIN_AUDIENCE } from '../../src/admin/api/admin-scopes.ts';
 import { adminTest, ALL_SCOPES, API, auditEvents, type Harness } from '../helpers/admin-harness.ts';
@@ -144,7 +144,7 @@ adminTest('set-password: the policy refuses a weak password by name; the new one
   // the email locked, as repeated failed logins would leave it: even the right password is refused
   await server.db.query(`INSERT INTO login_failures (subject_key, failures, locked_until, last_failure_at) VALUES ($1, 12, now() + interval '1 hour', now())
      ON CONFLICT (subject_key) DO UPDATE SET failures = 12, locked_until = now() + interval '1 hour', last_failure_at = now()`, [
-    loginSubject(server.portcullis.keys.loginSubjectKey, user.email),
+    emailSubject(server.portcullis.keys.loginSubjectKey, user.email),
   ]);
   t.falsy(await signIn(server, client, user.email));
 
@@ -215,7 +215,7 @@ adminTest('delete: the user goes with their sessions, grants, tokens, factors an
   await withTotp(server, user.id);
   await server.db.query(`INSERT INTO mfa_recovery_codes (account_id, code_hash) VALUES ($1, 'h1'), ($1, 'h2')`, [user.id]);
   await server.db.query(`INSERT INTO webauthn_credentials (id, account_id, name, public_key, device_type) VALUES ('cred-1', $1, 'Key', 'pk', 'singleDevice')`, [user.id]);
-  const secondFactorSubject = loginSubject(server.portcullis.keys.loginSubjectKey, `second-factor:${user.id}`);
+  const secondFactorSubject = secondFactorSubjectOf(server.portcullis.keys.loginSubjectKey, user.id);
   await server.db.query(`INSERT INTO login_failures (subject_key, failures, last_failure_at) VALUES ($1, 2, now())`, [secondFactorSubject]);
 
   const deleted = await call('DELETE', `/users/${encodeURIComponent(user.email)}`, { token: bearer });

@@ -34,7 +34,7 @@ for (const backend of ['pglite', 'postgres'] as BackendName[]) {
     const { db, dispose } = await createTestDatabase(backend);
     t.teardown(dispose);
     const account = await insertAccount(db, { email: SUBJECT.email, name: null, passwordHash: 'not a real hash' });
-    const device = { subjectKey: 'hmac-of-a-device-nonce', accountId: account.id, budget: 5, spentForSeconds: 86_400 };
+    const device = { subjectKey: 'hmac-of-a-device-nonce', accountId: account.id, budget: 5, spentForSeconds: 86_400, credentialEpoch: 0 };
     const lenient = { ...POLICY, threshold: 100 };
     const attempts = await Promise.all(Array.from({ length: 12 }, () => reserveLoginAttempt(db, { ...SUBJECT, device }, new Date(), lenient)));
     const known = attempts.filter((attempt) => attempt.admitted && attempt.knownDevice);
@@ -45,6 +45,9 @@ for (const backend of ['pglite', 'postgres'] as BackendName[]) {
     const otherAccount = await reserveLoginAttempt(db, { ...SUBJECT, device: { ...device, subjectKey: 'another-nonce', accountId: randomUUID() } }, new Date(), lenient);
     t.like(otherAccount, { admitted: true, knownDevice: false });
     t.is(await findLoginFailures(db, 'another-nonce'), undefined, 'a cookie of another account is not even counted');
+    const beforeReset = await reserveLoginAttempt(db, { ...SUBJECT, device: { ...device, subjectKey: 'older-epoch', credentialEpoch: 1 } }, new Date(), lenient);
+    t.like(beforeReset, { admitted: true, knownDevice: false });
+    t.is(await findLoginFailures(db, 'older-epoch'), undefined, 'a cookie of another credential epoch is not even counted');
 
     await clearLoginFailures(db, device.subjectKey);
     t.like(await reserveLoginAttempt(db, { ...SUBJECT, device }, new Date(), lenient), { admitted: true, knownDevice: true, failures: 1 });

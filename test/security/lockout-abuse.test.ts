@@ -9,8 +9,10 @@ import { openLoginForm, type LoginAttempt } from '../helpers/login-form.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
+import { runAsOperator } from '../helpers/operator.ts';
 
 const WRONG = 'definitely not the password';
+const NEW_PASSWORD = 'velvet thunder mosaic lantern';
 const DEVICE_COOKIE = 'portcullis-device'; // the test server speaks http: no __Host- prefix
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
 const loggedIn = (attempt: LoginAttempt) => attempt.status === 303 && attempt.location !== null;
@@ -224,4 +226,23 @@ testEachBackend(
     t.false(loggedIn(await (await openLoginForm(server, clientId, { agent: owner.agent })).submit(user.email, PASSWORD, from('198.51.100.1'))), 'still spent');
   },
   { env, only: ['postgres+redis'] },
+);
+
+testEachBackend(
+  'a device cookie from before a password reset does not get past the lock',
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const { clientId } = await createTestClient(server);
+    // an attacker who once knew the password signed in, and kept the browser's device cookie
+    const attacker = await knownBrowser(server, clientId, user.email);
+    t.not(attacker.cookie, '');
+    // the owner has the password reset; then the account is locked by failures from elsewhere
+    await runAsOperator(server, 'users.set-password', { user: user.id, password: NEW_PASSWORD });
+    await lockAccount(server, clientId, user.email);
+    // a guess from that browser (here the right one) meets the lock like any unknown browser's
+    const guess = await attacker.attempt(NEW_PASSWORD);
+    t.false(loggedIn(guess), 'the old device cookie is worth nothing after the reset');
+    t.is(guess.status, 401);
+  },
+  { env },
 );

@@ -11,10 +11,10 @@
 //     block of the old one comes back. (The row itself holds only an HMAC of the address, and goes
 //     with the usual pruning; an unknown email is counted like any other from then on.)
 // The audit trail keeps the events about the account (who did what, when), with its email in this one.
-import { loginSubject } from '../../accounts/lockout.ts';
+import { emailSubject, secondFactorSubject } from '../../accounts/login-subject.ts';
 import { deleteAccount } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
-import { unlockLoginSubject } from '../../storage/login-failures.ts';
+import { deleteLoginFailures, unlockLoginSubject } from '../../storage/login-failures.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { assertMayManageAccount } from './authority.ts';
 import { adminChange, conflict, defineOperation } from './define.ts';
@@ -46,8 +46,8 @@ export const deleteUser = defineOperation({
         throw conflict('user', 'you cannot delete your own account; another administrator (or the portcullis CLI) can');
       }
       const ended = await endEverythingOfUser(tx, account.id);
-      await tx.query('DELETE FROM login_failures WHERE subject_key = $1', [loginSubject(ctx.keys.loginSubjectKey, `second-factor:${account.id}`)]);
-      await unlockLoginSubject(tx, loginSubject(ctx.keys.loginSubjectKey, account.email));
+      await deleteLoginFailures(tx, secondFactorSubject(ctx.keys.loginSubjectKey, account.id));
+      await unlockLoginSubject(tx, emailSubject(ctx.keys.loginSubjectKey, account.email));
       await deleteAccount(tx, account.id);
       await notifyChange(tx, 'account', account.id);
       const result = { id: account.id, email: account.email, deleted: true as const, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };

@@ -6,18 +6,18 @@
 //   - ends the user's sessions, grants and tokens. A password is reset because the old one was lost
 //     or may be known to someone else; whatever was signed in with it (perhaps by that someone) must
 //     not outlive it. The user signs in again with the new password everywhere.
-//   - clears the failed-login count and lock of their email (as `users unlock` does). The lock slows
+//   - clears the failed-login counts and locks of their email and second factor (as `users unlock` does). The lock slows
 //     down guessing of the old password, which no longer works; the user who was locked out must be
 //     able to use the new one at once. Guessing the new one starts from zero, and it passed the policy.
 // require-password-change alone ends nothing: sessions already open stay (end them with
 // `users sign-out-everywhere` to make the change due now).
 import { z } from 'zod';
-import { loginSubject } from '../../accounts/lockout.ts';
+import { accountSubjects } from '../../accounts/login-subject.ts';
 import { checkPassword, serviceNamesFor } from '../../accounts/password-policy.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { findAccountById, setAccountPassword, setPasswordChangeRequired, withoutCredentials, type Account } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
-import { unlockLoginSubject } from '../../storage/login-failures.ts';
+import { unlockLoginSubjects } from '../../storage/login-failures.ts';
 import { describeFactors } from '../../storage/mfa.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { assertMayManageAccount } from './authority.ts';
@@ -71,14 +71,14 @@ export const setUserPassword = defineOperation({
       assertMayManageAccount(ctx.scopes, locked, 'setting the password');
       await setAccountPassword(tx, locked.id, passwordHash, input.mustChange);
       const ended = await endEverythingOfUser(tx, locked.id);
-      const lock = await unlockLoginSubject(tx, loginSubject(ctx.keys.loginSubjectKey, locked.email));
-      await notifyChange(tx, 'account', locked.id);
       const now = ctx.now?.() ?? new Date();
+      const lock = await unlockLoginSubjects(tx, accountSubjects(ctx.keys.loginSubjectKey, locked), now);
+      await notifyChange(tx, 'account', locked.id);
       const result = {
         ...withoutCredentials((await findAccountById(tx, locked.id))!),
         endedSessions: ended.sessionIds.length,
         endedGrants: ended.grantIds.length,
-        wasLocked: lock?.lockedUntil !== undefined && lock.lockedUntil > now,
+        wasLocked: lock.wasLocked,
       };
       // never the password, nor anything derived from it
       const details = { mustChange: input.mustChange, endedSessions: result.endedSessions, endedGrants: result.endedGrants, wasLocked: result.wasLocked };
