@@ -1,6 +1,6 @@
 // Remembers JWTs that may be accepted only once (DPoP proofs, client assertions), across every
 // process: in Redis when the deployment has one (short-lived data lives there), else in the
-// database (migrations/0012). Each check is one atomic write (SET NX / INSERT ... ON CONFLICT DO
+// database (migrations/0011). Each check is one atomic write (SET NX / INSERT ... ON CONFLICT DO
 // NOTHING), so of two copies arriving at two processes at once exactly one wins. A store outage
 // rejects (the caller fails closed), never answers "first use".
 import { createHash } from 'node:crypto';

@@ -36,7 +36,7 @@ export interface ResourceRegistryFields {
 /** A resource server with its registry entry, as stored. */
 export interface ResourceServerRecord extends ResourceServer, ResourceRegistryFields {
   lastReviewedAt: string | null;
-  /** Clients besides a token's own that may introspect access tokens for this API (migration 0012), by id. */
+  /** Clients besides a token's own that may introspect access tokens for this API (migration 0011), by id. */
   introspectingClients: string[];
 }
 
