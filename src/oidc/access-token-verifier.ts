@@ -4,6 +4,7 @@
 // DPoP key (`cnf.jkt`) is honoured only with a proof of that key (RFC 9449 §7). Built with the
 // provider's keys of the moment: the provider host rebuilds it with the provider on key rotation.
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { PRIVATE_JWK_MEMBERS } from '../security/jwk-private-members.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { findClient } from '../storage/clients.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -75,10 +76,11 @@ export interface AccessTokenVerifierDeps {
   now?: () => Date;
 }
 
-const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'key_ops']);
+/** What a verifying key must not carry: the private members, and `key_ops` (`sign` on a key that only verifies here). */
+const DROPPED_MEMBERS = new Set([...PRIVATE_JWK_MEMBERS, 'key_ops']);
 
 export function createAccessTokenVerifier(deps: AccessTokenVerifierDeps): AccessTokenVerifier {
-  const publicKeys = deps.jwks.keys.map((key) => Object.fromEntries(Object.entries(key).filter(([name]) => !PRIVATE_MEMBERS.has(name))) as JWK);
+  const publicKeys = deps.jwks.keys.map((key) => Object.fromEntries(Object.entries(key).filter(([name]) => !DROPPED_MEMBERS.has(name))) as JWK);
   const keySet = createLocalJWKSet({ keys: publicKeys });
   const now = deps.now ?? (() => new Date());
 

@@ -3,6 +3,7 @@
 // (token, userinfo); both remember each proof's jti in the same replay store (jwt-replay.ts).
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { PRIVATE_JWK_MEMBERS } from '../security/jwk-private-members.ts';
 import type { JwtReplayStore } from '../storage/jwt-replay.ts';
 
 /**
@@ -29,7 +30,6 @@ export const isRecentProof = (iat: number, now: Date): boolean => Math.abs(Math.
 export const proofRecentUntil = (iat: number): Date => new Date((iat + DPOP_PROOF_WINDOW_SECONDS + 1) * 1000);
 
 const MAX_JTI_LENGTH = 256;
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export interface ProofExpectations {
@@ -73,7 +73,7 @@ export function createDpopProofVerifier(deps: { replay: JwtReplayStore; now: () 
       } catch {
         return refuse('the DPoP proof is malformed');
       }
-      if (!jwk || PRIVATE_MEMBERS.some((member) => member in jwk)) return refuse('the DPoP proof must carry a public key (jwk), and no private key');
+      if (!jwk || PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) return refuse('the DPoP proof must carry a public key (jwk), and no private key');
 
       let payload: Record<string, unknown>;
       try {
