@@ -2,18 +2,10 @@
 // Every "use" is one conditional UPDATE whose row count says whether this caller won: two processes
 // given the same code at the same moment cannot both accept it, whatever the interleaving.
 import { bumpCredentialEpoch } from './accounts.ts';
-import type { Database, Queryable } from './database.ts';
+import { inTransaction, type Database, type Queryable } from './database.ts';
 
 // The secret's encryption lives with the rest of TOTP; re-exported here for callers that store it.
 export { decryptTotpSecret, encryptTotpSecret } from '../accounts/totp.ts';
-
-/**
- * Runs `work` in a transaction: a Database opens its own; a transaction's Queryable (which has no
- * `transaction`) is already one, so the statements simply join the caller's.
- */
-function inTransaction<T>(db: Queryable | Database, work: (tx: Queryable) => Promise<T>): Promise<T> {
-  return 'transaction' in db ? db.transaction(work) : work(db);
-}
 
 /**
  * Runs `work` with the account's row locked and what factors it has, in one transaction: whatever
