@@ -8,6 +8,7 @@ import type { RegistryCache } from './oidc/registry-cache.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { errorHandler } from './http/error-handler.ts';
 import type { CookieSigner } from './http/cookie-signer.ts';
+import { isAccountPath, isOwnPagePath, isSignInPath } from './http/page-paths.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { publicOrigin } from './http/public-origin.ts';
 import { inputGuard } from './http/input-guard.ts';
@@ -54,10 +55,6 @@ export interface AppDeps {
 const onlyFor = (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware => (ctx, next) =>
   matches(ctx.path) ? middleware(ctx, next) : next();
 
-/** Our own pages: the sign-in steps and the user's security page (each router entered by its prefix). */
-const isSignInPath = (path: string) => path.startsWith('/interaction/');
-const isAccountPath = (path: string) => path.startsWith('/account/');
-
 export function createApp(deps: AppDeps): Koa {
   // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
   // one the outermost trusted proxy added); entries left of it were written by the client itself.
@@ -79,7 +76,7 @@ export function createApp(deps: AppDeps): Koa {
   // Errors are the error page (to a browser) only where a page lives: our sign-in and account pages
   // and the provider's; everywhere else (the admin API, the provider's JSON endpoints, any path no
   // route answers) they are JSON whatever Accept says.
-  const isPage = (path: string) => isSignInPath(path) || isAccountPath(path) || isPageRoute(routeOf(path));
+  const isPage = (path: string) => isOwnPagePath(path) || isPageRoute(routeOf(path));
   app.use(errorHandler(deps.render, isPage));
   // Input no store can hold (NUL, lone surrogates, non-UTF-8, other charsets) or no endpoint takes
   // (a body past its reader's limit) is refused here, before the rate limits read a body and before

@@ -1,6 +1,7 @@
 // Which requests meet which limit. The provider's endpoints are recognised by asking which of its
 // routes a path reaches (oidc/provider-routes.ts matches the way its router does: `/TOKEN` and
 // `/token/` are the token endpoint), so no alias of an endpoint escapes its quota.
+import { isOwnPagePath } from '../../http/page-paths.ts';
 import { isPageRoute, type MatchProviderRoute, type ProviderRouteName } from '../../oidc/provider-routes.ts';
 
 /**
@@ -50,7 +51,7 @@ export function classifyEndpoints(routeOf: MatchProviderRoute): Endpoints {
  * not counted here. (app.ts enters those routers by these same prefixes, so every alias the routers
  * answer starts with one of them.)
  */
-export const isFormSubmission = (method: string, path: string) => method === 'POST' && (path.startsWith('/interaction/') || path.startsWith('/account/'));
+export const isFormSubmission = (method: string, path: string) => method === 'POST' && isOwnPagePath(path);
 
 /** The path as an audit event may show it: an interaction's uid (it names a sign-in in progress) is left out. */
 export const auditedPath = (path: string) => path.replace(/^\/interaction\/[^/]+/, '/interaction/:uid').slice(0, 200);
