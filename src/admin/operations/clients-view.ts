@@ -1,5 +1,5 @@
 // A client as admins see it (API answers, CLI output, and what its entity tag is computed over).
-import { DPOP_BOUND_ACCESS_TOKENS } from '../../oidc/client-metadata.ts';
+import { DPOP_BOUND_ACCESS_TOKENS, EXTRA_CLIENT_PROPERTIES, type PkceMode } from '../../oidc/client-metadata.ts';
 import type { StoredClient } from '../../storage/clients.ts';
 
 /** What admins see of the stored client as it is (never a secret or its hash). */
@@ -19,6 +19,8 @@ export interface ClientView extends StoredSettings {
   jwksUri: string | null;
   /** Its access tokens are always DPoP-bound (`dpop_bound_access_tokens`). */
   requireDpop: boolean;
+  /** `optional`: it may leave PKCE out, and must then send a nonce (`portcullis_pkce_optional`). */
+  pkce: PkceMode;
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
@@ -39,6 +41,7 @@ export function toClientView(client: StoredClient): ClientView {
     firstParty: client.firstParty,
     requireMfa: client.requireMfa,
     requireDpop: metadata[DPOP_BOUND_ACCESS_TOKENS] === true,
+    pkce: metadata[EXTRA_CLIENT_PROPERTIES.pkceOptional] === true ? 'optional' : 'required',
     resources: client.resources,
     rateLimitPerMinute: client.rateLimitPerMinute,
     idTokenTtl: client.idTokenTtl,
