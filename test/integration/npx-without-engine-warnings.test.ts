@@ -1,28 +1,19 @@
 // `npx portcullis …` on a machine whose own Node is older than the pinned one: the CLI runs on the
-// pinned Node 24 (node_modules/.bin/node), and npm must not print engine warnings on every command.
+// pinned Node 24 (node_modules/.bin/node), and npm must not print engine warnings when it first links the project.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess } from '../helpers/cli-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The PATH a user's shell has: without the node_modules/.bin that npm puts first for npm scripts. */
 const userPath = (process.env.PATH ?? '').split(':').filter((entry) => !entry.includes('node_modules')).join(':');
 
-function run(home: string, command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { PATH: userPath, HOME: home, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (home: string, command: string, args: string[]) =>
+  runProcess(command, args, { cwd: ROOT, env: { PATH: userPath, HOME: home, npm_config_update_notifier: 'false' } });
 
 test('npx portcullis --help prints the help and no npm warning, whatever Node the machine has', async (t) => {
   // A new user's home: npx links the project into an empty npm cache (~/.npm/_npx) on the first
