@@ -6,6 +6,7 @@ import type { ResourceServer } from '../storage/resource-servers.ts';
 import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
 import { DPOP_BOUND_ACCESS_TOKENS } from '../oidc/client-metadata.ts';
 import { classifyAddress } from '../oidc/outbound-requests.ts';
+import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
 import { invalidInput } from './operations/define.ts';
 import { ifMatchInput } from './operations/entity-tags.ts';
 
@@ -112,6 +113,8 @@ const clientFields = {
     .int('must be a whole number of requests per minute')
     .min(1, 'must be at least 1')
     .max(MAX_RATE_LIMIT_PER_MINUTE, `must be at most ${MAX_RATE_LIMIT_PER_MINUTE.toLocaleString('en')}`),
+  /** The JWS algorithm of its ID tokens (`id_token_signed_response_alg`): what the relying party's library verifies. */
+  idTokenAlg: z.enum(SIGNING_ALGORITHMS, { error: `must be one of ${SIGNING_ALGORITHMS.join(', ')}` }),
   /** Lifetime of the client's ID tokens; null: the server default (an hour). */
   idTokenTtl: seconds(MIN_ID_TOKEN_TTL, MAX_ID_TOKEN_TTL).nullable(),
   /** Lifetime of the client's refresh tokens; null: REFRESH_TOKEN_TTL. */
@@ -134,6 +137,7 @@ export const clientCreateInput = z.strictObject({
   requireMfa: clientFields.requireMfa.default(false),
   requireDpop: clientFields.requireDpop.default(false),
   rateLimitPerMinute: clientFields.rateLimitPerMinute.optional(),
+  idTokenAlg: clientFields.idTokenAlg.default(DEFAULT_ID_TOKEN_ALG),
   idTokenTtl: clientFields.idTokenTtl.optional(),
   refreshTokenTtl: clientFields.refreshTokenTtl.optional(),
 });
@@ -162,6 +166,7 @@ export const clientUpdateInput = z.strictObject({
   requireMfa: clientFields.requireMfa.optional(),
   requireDpop: clientFields.requireDpop.optional(),
   rateLimitPerMinute: clientFields.rateLimitPerMinute.nullable().optional(),
+  idTokenAlg: clientFields.idTokenAlg.optional(),
   idTokenTtl: clientFields.idTokenTtl.optional(),
   refreshTokenTtl: clientFields.refreshTokenTtl.optional(),
 });
@@ -193,7 +198,7 @@ export interface ClientPlan {
  */
 export const PLANNED_METADATA_KEYS: readonly string[] = [
   'client_name', 'application_type', 'grant_types', 'response_types', 'redirect_uris', 'post_logout_redirect_uris',
-  'backchannel_logout_uri', 'token_endpoint_auth_method', 'jwks_uri', DPOP_BOUND_ACCESS_TOKENS,
+  'backchannel_logout_uri', 'token_endpoint_auth_method', 'jwks_uri', DPOP_BOUND_ACCESS_TOKENS, 'id_token_signed_response_alg',
 ];
 
 /** The plan of everything but the resources (an update that leaves them alone keeps them as stored). */
@@ -274,6 +279,8 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
     token_endpoint_auth_method: input.authMethod,
     ...(input.jwksUri !== undefined ? { jwks_uri: input.jwksUri } : {}),
     ...(input.requireDpop ? { [DPOP_BOUND_ACCESS_TOKENS]: true } : {}),
+    // always written: the choice stays the client's if the server's default ever changes again
+    id_token_signed_response_alg: input.idTokenAlg,
   };
   return {
     metadata,

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
 import { CLASSIFICATIONS } from '../storage/resource-servers.ts';
+import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
 import { ifMatchInput } from './operations/entity-tags.ts';
 
 /** RFC 6749 §3.3 scope-token characters. */
@@ -70,6 +71,9 @@ const tokenTtl = z
   .max(MAX_TOKEN_TTL, `must be at most ${MAX_TOKEN_TTL} seconds`)
   .nullable();
 
+/** The JWS algorithm of the API's access tokens: what its token library verifies (RFC 9068 requires RS256 to be offered). */
+const tokenAlg = z.enum(SIGNING_ALGORITHMS, { error: `must be one of ${SIGNING_ALGORITHMS.join(', ')}` });
+
 const scopeInput = z.strictObject({
   name: z.string(),
   description: freeText(500).default(''),
@@ -120,6 +124,7 @@ export const resourceCreateInput = z
     nextReviewDate: calendarDate.optional(),
     scopes: scopes.default([]),
     tokenTtl: tokenTtl.default(null),
+    tokenAlg: tokenAlg.default(DEFAULT_ACCESS_TOKEN_ALG),
     introspectingClients: introspectingClients.default([]),
   })
   .superRefine((input, ctx) => {
@@ -145,6 +150,7 @@ export const resourceUpdateInput = z
     liveDate: calendarDate.nullable().optional(),
     nextReviewDate: calendarDate.optional(),
     tokenTtl: tokenTtl.optional(),
+    tokenAlg: tokenAlg.optional(),
     scopes: scopes.optional(),
     introspectingClients: introspectingClients.optional(),
   })

@@ -22,6 +22,7 @@ import { ACR_VALUES } from '../accounts/mfa-requirement.ts';
 import type { RegistryCache } from './registry-cache.ts';
 import type { JwtReplayStore } from '../storage/jwt-replay.ts';
 import { DPOP_ALGORITHMS } from './dpop-proof.ts';
+import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
 import { providerTokenKind, type IntrospectionPolicy } from './introspection-policy.ts';
 
 export interface PageRenderer {
@@ -79,13 +80,16 @@ export function createProvider(deps: ProviderDeps): Provider {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'ES256',
+      // OpenID Connect Core: RS256 for a client that registered no algorithm (every relying party verifies it)
+      id_token_signed_response_alg: DEFAULT_ID_TOKEN_ALG,
     },
+    // What the server signs with: a current key of each algorithm is in the JWKS (signing-keys.ts);
+    // discovery lists them as the supported values.
     enabledJWA: {
-      idTokenSigningAlgValues: ['ES256', 'RS256'],
-      userinfoSigningAlgValues: ['ES256', 'RS256'],
-      introspectionSigningAlgValues: ['ES256', 'RS256'],
-      authorizationSigningAlgValues: ['ES256', 'RS256'],
+      idTokenSigningAlgValues: [...SIGNING_ALGORITHMS],
+      userinfoSigningAlgValues: [...SIGNING_ALGORITHMS],
+      introspectionSigningAlgValues: [...SIGNING_ALGORITHMS],
+      authorizationSigningAlgValues: [...SIGNING_ALGORITHMS],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],

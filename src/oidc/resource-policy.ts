@@ -11,6 +11,7 @@ import type { RegistryCache } from './registry-cache.ts';
 import { guardStore } from './store-unavailable.ts';
 
 import { OIDC_SCOPES } from './oidc-scopes.ts';
+import type { SigningAlgorithm } from '../security/signing-algorithms.ts';
 
 const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter(Boolean) : []);
 const list = (value: unknown): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
@@ -111,7 +112,8 @@ export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourceP
         audience: server.identifier,
         accessTokenTTL: server.tokenTtl ?? defaultAccessTokenTtl,
         accessTokenFormat: 'jwt' as const,
-        jwt: { sign: { alg: 'ES256' as const } },
+        // the API's choice (resource_servers.token_alg); the JWKS publishes a current key for each
+        jwt: { sign: { alg: server.tokenAlg as SigningAlgorithm } },
       };
     },
   };

@@ -6,9 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { inTransaction, notifyChange, type Database, type Queryable } from '../storage/database.ts';
 import { decrypt, encrypt } from './encryption.ts';
-
-export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithms.ts';
 export type KeyState = 'next' | 'current' | 'retired';
 
 export interface SigningKeySummary {
@@ -35,7 +33,9 @@ interface KeyRow {
 const STATE_ORDER: Record<KeyState, number> = { current: 0, next: 1, retired: 2 };
 
 async function insertKey(tx: Queryable, encryptionKey: Buffer, alg: SigningAlgorithm, state: KeyState): Promise<string> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const rsa = alg === 'RS256' || alg === 'PS256';
+  // RSA keys of 2048 bits (RFC 7518 §3.3's minimum, what verifiers expect); EdDSA keys are Ed25519
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(rsa ? { modulusLength: 2048 } : {}), ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
   const kid = randomUUID();
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };

@@ -14,6 +14,8 @@ export interface ResourceServer {
   scopes: ResourceScope[];
   /** Access-token lifetime in seconds; null means the server default. */
   tokenTtl: number | null;
+  /** The JWS algorithm of its access tokens (one of signing-algorithms.ts; the column's CHECK holds the list too). */
+  tokenAlg: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -45,6 +47,8 @@ export interface NewResourceServer extends Partial<ResourceRegistryFields> {
   name: string;
   scopes: ResourceScope[];
   tokenTtl: number | null;
+  /** Default: ES256 (the column's default). */
+  tokenAlg?: string;
   introspectingClients?: string[];
 }
 
@@ -52,12 +56,14 @@ export interface NewResourceServer extends Partial<ResourceRegistryFields> {
 export interface ResourceServerSettings extends ResourceRegistryFields {
   name: string;
   tokenTtl: number | null;
+  tokenAlg: string;
 }
 
 interface Row {
   identifier: string;
   name: string;
   token_ttl: number | null;
+  token_alg: string;
   created_at: Date;
   updated_at: Date;
   scopes: ResourceScope[] | null;
@@ -73,7 +79,7 @@ interface Row {
 
 // Dates leave the database as text: drivers turn a `date` into a local-midnight Date, which shifts
 // the day in any time zone west of UTC.
-const SELECT = `SELECT r.identifier, r.name, r.token_ttl, r.created_at, r.updated_at,
+const SELECT = `SELECT r.identifier, r.name, r.token_ttl, r.token_alg, r.created_at, r.updated_at,
   r.description, r.owner, r.purpose, r.classification,
   to_char(r.live_date, 'YYYY-MM-DD') AS live_date, to_char(r.next_review_date, 'YYYY-MM-DD') AS next_review_date, r.last_reviewed_at,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('name', s.name, 'description', s.description) ORDER BY s.name), '[]'::jsonb)
@@ -86,6 +92,7 @@ const toResourceServer = (row: Row): ResourceServerRecord => ({
   name: row.name,
   scopes: row.scopes ?? [],
   tokenTtl: row.token_ttl,
+  tokenAlg: row.token_alg,
   description: row.description,
   owner: row.owner,
   purpose: row.purpose,
@@ -102,9 +109,9 @@ const toResourceServer = (row: Row): ResourceServerRecord => ({
 export async function insertResourceServer(db: Queryable | Database, input: NewResourceServer): Promise<ResourceServerRecord> {
   await inTransaction(db, async (tx) => {
     await tx.query(
-      `INSERT INTO resource_servers (identifier, name, token_ttl, description, owner, purpose, classification, live_date, next_review_date)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, coalesce($9::date, current_date + 365))`,
-      [input.identifier, input.name, input.tokenTtl, input.description ?? '', input.owner ?? null, input.purpose ?? '', input.classification ?? null, input.liveDate ?? null, input.nextReviewDate ?? null],
+      `INSERT INTO resource_servers (identifier, name, token_ttl, description, owner, purpose, classification, live_date, next_review_date, token_alg)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, coalesce($9::date, current_date + 365), coalesce($10, 'ES256'))`,
+      [input.identifier, input.name, input.tokenTtl, input.description ?? '', input.owner ?? null, input.purpose ?? '', input.classification ?? null, input.liveDate ?? null, input.nextReviewDate ?? null, input.tokenAlg ?? null],
     );
     for (const scope of input.scopes) {
       await tx.query('INSERT INTO resource_scopes (resource, name, description) VALUES ($1, $2, $3)', [input.identifier, scope.name, scope.description]);
@@ -171,9 +178,9 @@ export async function listResourceServersLocked(tx: Queryable): Promise<Resource
 export async function updateResourceServerSettings(tx: Queryable, identifier: string, settings: ResourceServerSettings): Promise<void> {
   await tx.query(
     `UPDATE resource_servers SET name = $2, token_ttl = $3, description = $4, owner = $5, purpose = $6, classification = $7,
-       live_date = $8::date, next_review_date = $9::date, updated_at = now()
+       live_date = $8::date, next_review_date = $9::date, token_alg = $10, updated_at = now()
      WHERE identifier = $1`,
-    [identifier, settings.name, settings.tokenTtl, settings.description, settings.owner, settings.purpose, settings.classification, settings.liveDate, settings.nextReviewDate],
+    [identifier, settings.name, settings.tokenTtl, settings.description, settings.owner, settings.purpose, settings.classification, settings.liveDate, settings.nextReviewDate, settings.tokenAlg],
   );
   await notifyChange(tx, 'resource', identifier);
 }

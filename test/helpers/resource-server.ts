@@ -6,6 +6,7 @@ export const resourceServer = (identifier: string, scopes: string[]): ResourceSe
   name: identifier,
   scopes: scopes.map((name) => ({ name, description: '' })),
   tokenTtl: null,
+  tokenAlg: 'ES256',
   createdAt: '2025-01-01T00:00:00.000Z',
   updatedAt: '2025-01-01T00:00:00.000Z',
 });

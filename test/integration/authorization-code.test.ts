@@ -29,14 +29,14 @@ testEachBackend('code + PKCE: login, consent, tokens, userinfo with only the gra
   t.is(token.body.refresh_token, undefined, 'no refresh token without offline_access');
 });
 
-testEachBackend('the ID token is signed by a published key and verifies', async (t, server) => {
+testEachBackend('the ID token is signed by a published key and verifies, RS256 for a client that chose none', async (t, server) => {
   const user = await createUser(server.db);
   const client = await createTestClient(server);
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email });
   const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
   const jwks = createLocalJWKSet((await (await fetch(`${server.url}/jwks`)).json()) as { keys: [] });
   const { protectedHeader, payload } = await jwtVerify(token.body.id_token as string, jwks, { issuer: server.url, audience: client.clientId });
-  t.is(protectedHeader.alg, 'ES256');
+  t.is(protectedHeader.alg, 'RS256', 'OpenID Connect Core: RS256 when the client registered no algorithm');
   t.is(payload.sub, user.id);
 });
 

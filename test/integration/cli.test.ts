@@ -21,6 +21,7 @@ import { deriveKeys } from '../../src/security/derived-keys.ts';
 import { controlSocketPath } from '../../src/storage/data-dir.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
 import { childEnv, CLI, runCli, type CliRun } from '../helpers/cli-process.ts';
+import { SIGNING_ALGORITHMS } from '../../src/security/signing-algorithms.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const PASSWORD = 'correct horse battery staple';
@@ -265,7 +266,7 @@ test.serial('embedded without a server: the CLI opens DATA_DIR itself under the 
   t.false(existsSync(join(dir, 'portcullis.sock')));
 
   const keys = await json<Array<{ state: string }>>(t, env, ['keys', 'list']);
-  t.is(keys.filter((key) => key.state === 'current').length, 2);
+  t.is(keys.filter((key) => key.state === 'current').length, SIGNING_ALGORITHMS.length, 'one current key per algorithm');
   t.deepEqual(await json(t, env, ['migrate']), { applied: [] });
   t.false(existsSync(join(dir, 'portcullis.lock')));
 });

@@ -1,4 +1,6 @@
 import { testEachBackend } from '../helpers/backend-test.ts';
+import { SIGNING_ALGORITHMS } from '../../src/security/signing-algorithms.ts';
+import { PRIVATE_JWK_MEMBERS } from '../../src/security/jwk-private-members.ts';
 
 testEachBackend('discovery advertises the secure defaults', async (t, server) => {
   const response = await fetch(`${server.url}/.well-known/openid-configuration`);
@@ -18,15 +20,23 @@ testEachBackend('discovery advertises the secure defaults', async (t, server) =>
   t.false((discovery.token_endpoint_auth_methods_supported as string[]).includes('client_secret_jwt'));
 });
 
-testEachBackend('JWKS publishes public ES256 and RS256 keys only', async (t, server) => {
+testEachBackend('JWKS publishes public keys of every signing algorithm, and only public ones', async (t, server) => {
   const { keys } = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Record<string, unknown>[] };
-  t.true(keys.some((key) => key.alg === 'ES256'));
-  t.true(keys.some((key) => key.alg === 'RS256'));
-  for (const key of keys) {
-    for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi']) t.false(secret in key, `${String(key.kid)} leaks ${secret}`);
+  for (const alg of SIGNING_ALGORITHMS) {
+    // staged rotation: a next key per algorithm is already published beside the current one
+    t.is(keys.filter((key) => key.alg === alg).length, 2, `${alg}: a current and a next key`);
   }
-  // staged rotation: a next key per algorithm is already published
-  t.is(keys.length, 4);
+  t.deepEqual(new Set(keys.map((key) => key.kty)), new Set(['RSA', 'EC', 'OKP']));
+  t.true(keys.filter((key) => key.kty === 'OKP').every((key) => key.crv === 'Ed25519'));
+  for (const key of keys) {
+    for (const secret of PRIVATE_JWK_MEMBERS) t.false(secret in key, `${String(key.kid)} leaks ${secret}`);
+  }
+  t.is(keys.length, SIGNING_ALGORITHMS.length * 2);
+});
+
+testEachBackend('discovery lists every ID token signing algorithm, RS256 among them', async (t, server) => {
+  const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, string[]>;
+  t.deepEqual([...discovery.id_token_signing_alg_values_supported!].sort(), [...SIGNING_ALGORITHMS].sort());
 });
 
 testEachBackend('health and readiness answer', async (t, server) => {

@@ -77,6 +77,7 @@ test('planClient builds oidc-provider metadata for a web app with authorization_
     post_logout_redirect_uris: ['https://app.example.com/'],
     backchannel_logout_uri: 'https://app.example.com/logout',
     token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
   });
   t.deepEqual(plan.resources, { 'https://api.example.com': ['read'] });
   t.true(plan.issueSecret);

@@ -23,6 +23,7 @@ const stored = (overrides: Partial<ResourceServerRecord> = {}): ResourceServerRe
   lastReviewedAt: null,
   scopes: [{ name: 'read', description: 'Read' }, { name: 'write', description: 'Write' }],
   tokenTtl: null,
+  tokenAlg: 'ES256',
   introspectingClients: [],
   createdAt: '2025-01-01T00:00:00.000Z',
   updatedAt: '2025-01-01T00:00:00.000Z',

@@ -5,6 +5,7 @@ import type { ClientView, ClientViewWithSecret } from '../operations/clients.ts'
 import { DEFAULT_PREVIOUS_SECRET_TTL } from '../operations/clients-secret.ts';
 import { entityTag } from '../operations/entity-tags.ts';
 import { DEFAULT_ID_TOKEN_TTL } from '../../oidc/client-metadata.ts';
+import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
 import { allPages, date, defined, integer, list, listOrNone, none, numberOrDefault, text, yesOrNo, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 const rateLimit = (perMinute: number | null) => (perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`);
@@ -24,6 +25,7 @@ function printClient(client: ClientView, output: Output): void {
     ...(client.jwksUri ? ([['jwks_uri', client.jwksUri]] as const) : []),
     ['resources', Object.entries(client.resources).map(([resource, scopes]) => `${resource}  ${scopes.length > 0 ? scopes.join(' ') : '(no scopes)'}`)],
     ['rate limit', rateLimit(client.rateLimitPerMinute)],
+    ['ID tokens signed', client.idTokenAlg],
     ['ID tokens live', lifetime(client.idTokenTtl, `${DEFAULT_ID_TOKEN_TTL} s`)],
     ['refresh tokens live', lifetime(client.refreshTokenTtl, 'REFRESH_TOKEN_TTL')],
     ...(client.previousSecretExpiresAt ? ([['previous secret until', date(client.previousSecretExpiresAt)]] as const) : []),
@@ -52,6 +54,9 @@ const settingFlags: Record<string, FlagSpec> = {
   'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')}`, field: 'authMethod' },
   'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
   'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
+  'id-token-alg': {
+    type: 'string', value: SIGNING_ALGORITHMS.join('|'), help: `the signing algorithm of its ID tokens, what the app's library verifies (default ${DEFAULT_ID_TOKEN_ALG})`, field: 'idTokenAlg',
+  },
   'id-token-ttl': { type: 'string', value: 'seconds', help: `ID token lifetime, 60 to 86400 (default ${DEFAULT_ID_TOKEN_TTL})`, field: 'idTokenTtl' },
   'refresh-token-ttl': { type: 'string', value: 'seconds', help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL (the default)', field: 'refreshTokenTtl' },
 };
@@ -89,6 +94,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         requireMfa: values['require-mfa'] === true,
         requireDpop: values['require-dpop'] === true,
         rateLimitPerMinute: integer(text(values['rate-limit'])),
+        idTokenAlg: text(values['id-token-alg']),
         idTokenTtl: integer(text(values['id-token-ttl'])),
         refreshTokenTtl: integer(text(values['refresh-token-ttl'])),
       }),
@@ -173,6 +179,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         requireMfa: yesOrNo(values['require-mfa']),
         requireDpop: yesOrNo(values['require-dpop']),
         rateLimitPerMinute: numberOrDefault(values['rate-limit']),
+        idTokenAlg: text(values['id-token-alg']),
         idTokenTtl: numberOrDefault(values['id-token-ttl']),
         refreshTokenTtl: numberOrDefault(values['refresh-token-ttl']),
       }),

@@ -1,5 +1,6 @@
 // `portcullis resources ...`
 import { CLASSIFICATIONS } from '../../storage/resource-servers.ts';
+import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
 import { keyValues, orDash, table, type Output } from '../cli-output.ts';
 import { entityTag } from '../operations/entity-tags.ts';
 import type { ResourceServerView } from '../operations/resources-view.ts';
@@ -27,6 +28,7 @@ function printResource(server: ResourceServerView, output: Output): void {
     ['next review', nextReview(server)],
     ['last reviewed', server.lastReviewedAt === null ? 'never' : date(server.lastReviewedAt)],
     ['token TTL', tokenTtl(server)],
+    ['token algorithm', server.tokenAlg],
     ['introspected by', server.introspectingClients.length > 0 ? server.introspectingClients : 'only each token\'s own client'],
     ['scopes', server.scopes.map((scope) => `${scope.name.padEnd(scopeWidth)}  ${scope.description}`.trimEnd())],
     ['created', date(server.createdAt)],
@@ -53,6 +55,9 @@ const registryFlags: Record<string, FlagSpec> = {
   'next-review-date': { type: 'string', value: 'YYYY-MM-DD', help: 'when the API is next due for review', field: 'nextReviewDate' },
   scope: { type: 'string', multiple: true, value: 'name[=description]', help: 'a scope the API defines (repeatable)', field: 'scopes' },
   'token-ttl': { type: 'string', value: 'seconds', help: 'access-token lifetime, 30..86400 (default ACCESS_TOKEN_TTL)', field: 'tokenTtl' },
+  'token-alg': {
+    type: 'string', value: SIGNING_ALGORITHMS.join('|'), help: `the signing algorithm of its access tokens, what the API's library verifies (default ${DEFAULT_ACCESS_TOKEN_ALG})`, field: 'tokenAlg',
+  },
   'introspecting-client': {
     type: 'string', multiple: true, value: 'client-id', help: 'a client that may introspect the API\'s access tokens besides each token\'s own client (repeatable)', field: 'introspectingClients',
   },
@@ -65,6 +70,7 @@ const registryInput = (values: FlagValues) => ({
   purpose: text(values.purpose),
   classification: text(values.classification),
   nextReviewDate: text(values['next-review-date']),
+  tokenAlg: text(values['token-alg']),
 });
 
 export const RESOURCE_COMMANDS: readonly CommandSpec[] = [

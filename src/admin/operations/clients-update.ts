@@ -25,7 +25,7 @@ import { assertIfMatch } from './entity-tags.ts';
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
 const UPDATABLE_VIEW_FIELDS = [
   'name', 'applicationType', 'authMethod', 'grantTypes', 'redirectUris', 'postLogoutRedirectUris', 'backchannelLogoutUri', 'jwksUri',
-  'firstParty', 'requireMfa', 'requireDpop', 'resources', 'rateLimitPerMinute', 'idTokenTtl', 'refreshTokenTtl',
+  'firstParty', 'requireMfa', 'requireDpop', 'resources', 'rateLimitPerMinute', 'idTokenAlg', 'idTokenTtl', 'refreshTokenTtl',
 ] as const satisfies ReadonlyArray<keyof ClientView>;
 
 export interface ClientUpdatePlan {
@@ -73,6 +73,7 @@ export function planClientUpdate(current: StoredClient, patch: ClientUpdateInput
       requireMfa: patch.requireMfa ?? before.requireMfa,
       requireDpop: patch.requireDpop ?? before.requireDpop,
       rateLimitPerMinute: patched(patch.rateLimitPerMinute, before.rateLimitPerMinute) ?? undefined,
+      idTokenAlg: patch.idTokenAlg ?? before.idTokenAlg,
       idTokenTtl: patched(patch.idTokenTtl, before.idTokenTtl),
       refreshTokenTtl: patched(patch.refreshTokenTtl, before.refreshTokenTtl),
     },

@@ -1,5 +1,6 @@
 // A client as admins see it (API answers, CLI output, and what its entity tag is computed over).
 import { DPOP_BOUND_ACCESS_TOKENS } from '../../oidc/client-metadata.ts';
+import { DEFAULT_ID_TOKEN_ALG, signingAlgorithmOr, type SigningAlgorithm } from '../../security/signing-algorithms.ts';
 import type { StoredClient } from '../../storage/clients.ts';
 
 /** What admins see of the stored client as it is (never a secret or its hash). */
@@ -19,6 +20,8 @@ export interface ClientView extends StoredSettings {
   jwksUri: string | null;
   /** Its access tokens are always DPoP-bound (`dpop_bound_access_tokens`). */
   requireDpop: boolean;
+  /** The JWS algorithm of its ID tokens (`id_token_signed_response_alg`). */
+  idTokenAlg: SigningAlgorithm;
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
@@ -41,6 +44,7 @@ export function toClientView(client: StoredClient): ClientView {
     requireDpop: metadata[DPOP_BOUND_ACCESS_TOKENS] === true,
     resources: client.resources,
     rateLimitPerMinute: client.rateLimitPerMinute,
+    idTokenAlg: signingAlgorithmOr(metadata.id_token_signed_response_alg, DEFAULT_ID_TOKEN_ALG),
     idTokenTtl: client.idTokenTtl,
     refreshTokenTtl: client.refreshTokenTtl,
     previousSecretExpiresAt: client.previousSecretHash === null ? null : client.previousSecretExpiresAt,

@@ -55,6 +55,7 @@ export const createClient = defineOperation({
           name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, requireMfa: input.requireMfa, resources: plan.resources,
           ...(input.requireDpop ? { requireDpop: true } : {}),
           ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
+          idTokenAlg: input.idTokenAlg,
           ...(plan.idTokenTtl === null ? {} : { idTokenTtl: plan.idTokenTtl }),
           ...(plan.refreshTokenTtl === null ? {} : { refreshTokenTtl: plan.refreshTokenTtl }),
         };

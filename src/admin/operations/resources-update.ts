@@ -31,7 +31,7 @@ import { today, toResourceView, type ResourceServerView } from './resources-view
 
 /** The fields a PATCH may change, in view order; `resource.updated` names those that changed. */
 export const UPDATABLE_RESOURCE_FIELDS = [
-  'name', 'description', 'owner', 'purpose', 'classification', 'liveDate', 'nextReviewDate', 'scopes', 'tokenTtl', 'introspectingClients',
+  'name', 'description', 'owner', 'purpose', 'classification', 'liveDate', 'nextReviewDate', 'scopes', 'tokenTtl', 'tokenAlg', 'introspectingClients',
 ] as const satisfies ReadonlyArray<keyof ResourceServerView>;
 
 export interface ResourceUpdatePlan {
@@ -59,6 +59,7 @@ export function planResourceUpdate(current: ResourceServerRecord, patch: Omit<Re
     liveDate: patch.liveDate === undefined ? current.liveDate : patch.liveDate,
     nextReviewDate: patch.nextReviewDate ?? current.nextReviewDate,
     tokenTtl: patch.tokenTtl === undefined ? current.tokenTtl : patch.tokenTtl,
+    tokenAlg: patch.tokenAlg ?? current.tokenAlg,
   };
   const reviewProblem = reviewBeforeLiveProblem(settings.liveDate, settings.nextReviewDate);
   if (reviewProblem) {

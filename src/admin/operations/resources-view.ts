@@ -27,6 +27,7 @@ export function toResourceView(server: ResourceServerRecord, today: string): Res
     lastReviewedAt: server.lastReviewedAt,
     scopes: server.scopes,
     tokenTtl: server.tokenTtl,
+    tokenAlg: server.tokenAlg,
     introspectingClients: server.introspectingClients,
     createdAt: server.createdAt,
     updatedAt: server.updatedAt,

@@ -38,11 +38,13 @@ export const createResource = defineOperation({
           nextReviewDate,
           scopes: input.scopes,
           tokenTtl: input.tokenTtl,
+          tokenAlg: input.tokenAlg,
           introspectingClients: input.introspectingClients,
         });
         const details = {
           scopes: input.scopes.map((scope) => scope.name),
           tokenTtl: input.tokenTtl,
+          tokenAlg: result.tokenAlg,
           owner: result.owner,
           classification: result.classification,
           liveDate: result.liveDate,

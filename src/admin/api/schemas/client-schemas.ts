@@ -1,4 +1,5 @@
 import { page, dateTime, extend, nullable, object, string, strings } from './json-schema.ts';
+import { SIGNING_ALGORITHMS } from '../../../security/signing-algorithms.ts';
 
 const client = object({
   clientId: string,
@@ -15,6 +16,7 @@ const client = object({
   requireDpop: { type: 'boolean', description: 'its access tokens are always DPoP-bound (RFC 9449 dpop_bound_access_tokens): the token endpoint refuses it a token without a DPoP proof' },
   resources: { type: 'object', additionalProperties: strings, description: 'resource identifier -> the scopes the client may request for it' },
   rateLimitPerMinute: nullable({ type: 'integer', minimum: 1 }),
+  idTokenAlg: { enum: [...SIGNING_ALGORITHMS], description: 'the JWS algorithm of its ID tokens (id_token_signed_response_alg); RS256 unless chosen' },
   idTokenTtl: { ...nullable({ type: 'integer', minimum: 1 }), description: 'ID token lifetime in seconds; null: the server default (3600)' },
   refreshTokenTtl: { ...nullable({ type: 'integer', minimum: 1 }), description: 'refresh token lifetime in seconds; null: the server default (REFRESH_TOKEN_TTL)' },
   previousSecretExpiresAt: { ...nullable(dateTime), description: 'until when the secret replaced by the last rotation is still accepted (a past time: it has expired); null: there is none' },

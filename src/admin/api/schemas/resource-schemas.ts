@@ -1,4 +1,5 @@
 import { CLASSIFICATIONS } from '../../../storage/resource-servers.ts';
+import { SIGNING_ALGORITHMS } from '../../../security/signing-algorithms.ts';
 import { dateTime, nullable, object, page, string, strings } from './json-schema.ts';
 
 const calendarDate: Record<string, unknown> = { type: 'string', format: 'date' };
@@ -19,6 +20,7 @@ const resourceServer = object({
   lastReviewedAt: { ...nullable(dateTime), description: 'when the last review was recorded; null: never' },
   scopes: { type: 'array', items: object({ name: string, description: string }) },
   tokenTtl: { ...nullable({ type: 'integer' }), description: 'access-token lifetime in seconds; null: the server default (ACCESS_TOKEN_TTL)' },
+  tokenAlg: { enum: [...SIGNING_ALGORITHMS], description: 'the JWS algorithm of the API\'s access tokens' },
   introspectingClients: { ...strings, description: 'clients (ids) that may introspect the API\'s access tokens besides each token\'s own client' },
   createdAt: dateTime,
   updatedAt: dateTime,
