@@ -112,6 +112,9 @@ async function apiChecks(t: ExecutionContext, backend: BackendSetup, library: ke
   const header = JSON.parse(Buffer.from(tokens.right.split('.')[0]!, 'base64url').toString()) as { alg: string; typ: string };
   t.like(header, { alg: algorithm, typ: 'at+jwt' }, 'the token is what the resource server says it signs');
 
+  const jwks = (await (await fetch(`${portcullis.url}/jwks`)).json()) as { keys: Array<{ kty: string }> };
+  t.deepEqual([...new Set(jwks.keys.map((key) => key.kty))].sort(), ['EC', 'OKP', 'RSA'], 'the libraries read a JWKS of EC, RSA and OKP (Ed25519) keys');
+
   const base = { issuer: portcullis.url, algorithm: tokens.algorithm };
   const api = await startApi(t, library, { ...base, audience: tokens.audience });
   t.deepEqual(await api(tokens.right), { status: 200, sub: tokens.rightSubject }, 'a right token is accepted');
