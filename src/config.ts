@@ -67,6 +67,13 @@ const envSchema = z
     REFRESH_TOKEN_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
     /** Lifetime in seconds of a login session. */
     SESSION_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
+    /**
+     * Which user claims the ID token carries: `scopes` (the claims of the granted profile and email
+     * scopes, where most relying-party libraries read them), or `minimal` (only sub and how the user
+     * signed in; the others at userinfo, so only when an access token is issued). Either way only
+     * the scopes requested and granted yield claims.
+     */
+    ID_TOKEN_CLAIMS: z.enum(['scopes', 'minimal'], { error: 'must be scopes or minimal' }).default('scopes'),
 
     // Passwords (NIST SP 800-63B-4). Lengths count Unicode code points after NFKC normalisation.
     /** Minimum password length for an account without a second factor. */
@@ -152,6 +159,8 @@ export interface Config {
   readonly accessTokenTtl: number;
   readonly refreshTokenTtl: number;
   readonly sessionTtl: number;
+  /** ID_TOKEN_CLAIMS: the granted scopes' claims in the ID token too (`scopes`), or only at userinfo (`minimal`). */
+  readonly idTokenClaims: 'scopes' | 'minimal';
   readonly passwords: PasswordSettings;
   readonly mfaPolicy: 'off' | 'optional' | 'required';
   readonly lockout: LockoutSettings;
@@ -219,6 +228,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       accessTokenTtl: e.ACCESS_TOKEN_TTL,
       refreshTokenTtl: e.REFRESH_TOKEN_TTL,
       sessionTtl: e.SESSION_TTL,
+      idTokenClaims: e.ID_TOKEN_CLAIMS,
       passwords: Object.freeze({
         minLength: e.PASSWORD_MIN_LENGTH,
         minLengthWithMfa: e.PASSWORD_MIN_LENGTH_MFA,

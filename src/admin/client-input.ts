@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ClientMetadata } from '../storage/clients.ts';
 import type { ResourceServer } from '../storage/resource-servers.ts';
 import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
-import { DPOP_BOUND_ACCESS_TOKENS } from '../oidc/client-metadata.ts';
+import { DPOP_BOUND_ACCESS_TOKENS, EXTRA_CLIENT_PROPERTIES, PKCE_MODES } from '../oidc/client-metadata.ts';
 import { classifyAddress } from '../oidc/outbound-requests.ts';
 import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
 import { invalidInput } from './operations/define.ts';
@@ -107,6 +107,11 @@ const clientFields = {
   requireMfa: z.boolean(),
   /** Its access tokens are always DPoP-bound (RFC 9449): the token endpoint refuses it without a proof. */
   requireDpop: z.boolean(),
+  /**
+   * `optional`: a confidential code-flow client may leave PKCE out (for a library that cannot send
+   * it); it must then send a nonce and the openid scope (src/oidc/legacy-client-nonce.ts).
+   */
+  pkce: z.enum(PKCE_MODES, { error: `must be one of ${PKCE_MODES.join(', ')}` }),
   /** Overrides RATE_LIMIT_CLIENT_PER_MINUTE for this client (a busy service, or a client to hold back). */
   rateLimitPerMinute: z
     .number({ error: 'must be a whole number of requests per minute' })
@@ -136,6 +141,7 @@ export const clientCreateInput = z.strictObject({
   firstParty: clientFields.firstParty.default(false),
   requireMfa: clientFields.requireMfa.default(false),
   requireDpop: clientFields.requireDpop.default(false),
+  pkce: clientFields.pkce.default('required'),
   rateLimitPerMinute: clientFields.rateLimitPerMinute.optional(),
   idTokenAlg: clientFields.idTokenAlg.default(DEFAULT_ID_TOKEN_ALG),
   idTokenTtl: clientFields.idTokenTtl.optional(),
@@ -165,6 +171,7 @@ export const clientUpdateInput = z.strictObject({
   firstParty: clientFields.firstParty.optional(),
   requireMfa: clientFields.requireMfa.optional(),
   requireDpop: clientFields.requireDpop.optional(),
+  pkce: clientFields.pkce.optional(),
   rateLimitPerMinute: clientFields.rateLimitPerMinute.nullable().optional(),
   idTokenAlg: clientFields.idTokenAlg.optional(),
   idTokenTtl: clientFields.idTokenTtl.optional(),
@@ -199,6 +206,7 @@ export interface ClientPlan {
 export const PLANNED_METADATA_KEYS: readonly string[] = [
   'client_name', 'application_type', 'grant_types', 'response_types', 'redirect_uris', 'post_logout_redirect_uris',
   'backchannel_logout_uri', 'token_endpoint_auth_method', 'jwks_uri', DPOP_BOUND_ACCESS_TOKENS, 'id_token_signed_response_alg',
+  EXTRA_CLIENT_PROPERTIES.pkceOptional,
 ];
 
 /** The plan of everything but the resources (an update that leaves them alone keeps them as stored). */
@@ -222,6 +230,14 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
   const redirectUris = unique(input.redirectUris);
   const postLogoutRedirectUris = unique(input.postLogoutRedirectUris);
   const code = grantTypes.includes('authorization_code');
+
+  // Without PKCE a code is protected by the nonce and the client's own authentication (RFC 9700
+  // §2.1.1): a public client has none, and PKCE matters only to the code flow. An update is planned
+  // through here too, so an optional client cannot become public or code-less either.
+  if (input.pkce === 'optional') {
+    if (input.authMethod === 'none') throw invalidInput('pkce', 'optional only for a confidential client: a public client (auth method none) must always use PKCE');
+    if (!code) throw invalidInput('pkce', 'optional only for a client with the authorization_code grant (PKCE protects its codes; there is nothing to make optional without it)');
+  }
 
   for (const [field, uris] of [['redirectUris', redirectUris], ['postLogoutRedirectUris', postLogoutRedirectUris]] as const) {
     for (const uri of uris) {
@@ -281,6 +297,7 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
     ...(input.requireDpop ? { [DPOP_BOUND_ACCESS_TOKENS]: true } : {}),
     // always written: the choice stays the client's if the server's default ever changes again
     id_token_signed_response_alg: input.idTokenAlg,
+    ...(input.pkce === 'optional' ? { [EXTRA_CLIENT_PROPERTIES.pkceOptional]: true } : {}),
   };
   return {
     metadata,

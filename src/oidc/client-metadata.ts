@@ -12,7 +12,16 @@ export const EXTRA_CLIENT_PROPERTIES = {
   previousSecretExpiresAt: 'portcullis_previous_secret_expires_at',
   idTokenTtl: 'portcullis_id_token_ttl',
   refreshTokenTtl: 'portcullis_refresh_token_ttl',
+  /**
+   * `true` only on a confidential code-flow client registered with `pkce: 'optional'` (the admin's
+   * choice, stored in the client's metadata; absent means PKCE is required). See legacy-client-nonce.ts.
+   */
+  pkceOptional: 'portcullis_pkce_optional',
 } as const;
+
+/** A client's PKCE setting as admins give it (`pkce`, `--pkce`); `required` is the default. */
+export const PKCE_MODES = ['required', 'optional'] as const;
+export type PkceMode = (typeof PKCE_MODES)[number];
 
 /**
  * RFC 9449 §5.2 client metadata: the client must send a DPoP proof to the token endpoint, so every

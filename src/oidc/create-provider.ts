@@ -23,6 +23,7 @@ import type { RegistryCache } from './registry-cache.ts';
 import type { JwtReplayStore } from '../storage/jwt-replay.ts';
 import { DPOP_ALGORITHMS } from './dpop-proof.ts';
 import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
+import { checkLegacyClientNonce, pkceRequired } from './legacy-client-nonce.ts';
 import { providerTokenKind, type IntrospectionPolicy } from './introspection-policy.ts';
 
 export interface PageRenderer {
@@ -75,7 +76,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     claims: CLAIMS_BY_SCOPE,
     scopes: [...OIDC_SCOPES],
     responseTypes: ['code'],
-    pkce: { required: () => true },
+    // PKCE (S256) for every client but a confidential one registered with `pkce: 'optional'`,
+    // which must send a nonce and the openid scope instead (legacy-client-nonce.ts).
+    pkce: { required: pkceRequired },
+    extraParams: { nonce: checkLegacyClientNonce },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -179,7 +183,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     // jwks_uri and backchannel_logout_uri: no loopback, private or link-local address, checked when
     // fetched, before connecting (outbound-requests.ts).
     fetch: createOutboundFetch({ allowPrivate: config.allowPrivateOutbound }) as NonNullable<Configuration['fetch']>,
-    conformIdTokenClaims: true,
+    // ID_TOKEN_CLAIMS=scopes: the granted scopes' claims go into the ID token too; `minimal` keeps
+    // them at userinfo (OpenID Connect Core §5.4's default when an access token is issued).
+    conformIdTokenClaims: config.idTokenClaims === 'minimal',
   });
 
   // Client secrets are stored as keyed hashes (the `client_secret` oidc-provider sees is that hash):

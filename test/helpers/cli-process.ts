@@ -15,14 +15,19 @@ export interface CliRun {
 export const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env });
 
 export function runCli(env: Record<string, string>, args: string[], stdin = ''): Promise<CliRun> {
+  return runProcess(process.execPath, [CLI, ...args], { env: childEnv(env), stdin });
+}
+
+/** Runs a command to its end, collecting what it printed. */
+export function runProcess(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string }): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
+    child.stdin.end(options.stdin ?? '');
   });
 }

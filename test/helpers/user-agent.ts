@@ -55,6 +55,8 @@ export interface AuthorizeOptions {
   consent?: boolean;
   /** Origin the browser sends with form posts (the issuer's, unless a test talks to another process). */
   origin?: string;
+  /** false: no code_challenge (a client registered with `pkce: 'optional'`, or a downgrade attempt). */
+  pkce?: boolean;
 }
 
 /** Walks authorize -> login -> consent and returns the authorization code and PKCE verifier. */
@@ -67,8 +69,7 @@ export async function authorize(options: AuthorizeOptions) {
     response_type: 'code',
     redirect_uri: REDIRECT_URI,
     scope: options.scope ?? 'openid profile email offline_access',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
+    ...(options.pkce === false ? {} : { code_challenge: challenge, code_challenge_method: 'S256' }),
     state,
     ...(options.scope?.includes('offline_access') !== false ? { prompt: 'consent' } : {}),
     ...(options.resource ? { resource: options.resource } : {}),

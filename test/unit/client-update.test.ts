@@ -125,3 +125,24 @@ test('planClient decides only the metadata keys an update replaces', (t) => {
   );
   for (const key of Object.keys(plan.metadata)) t.true(PLANNED_METADATA_KEYS.includes(key), key);
 });
+
+test('pkce optional: only for a confidential client with the code flow, at create and through any update', (t) => {
+  const created = planClient(clientCreateInput.parse({ name: 'Legacy', redirectUris: ['https://a.example/cb'], pkce: 'optional' }), SERVERS);
+  t.is(created.metadata.portcullis_pkce_optional, true);
+  t.false('portcullis_pkce_optional' in planClient(clientCreateInput.parse({ name: 'App', redirectUris: ['https://a.example/cb'] }), SERVERS).metadata, 'required: no flag');
+  for (const key of Object.keys(created.metadata)) t.true(PLANNED_METADATA_KEYS.includes(key), key);
+  t.regex(refused(t, () => planClient(clientCreateInput.parse({ name: 'SPA', redirectUris: ['https://a.example/cb'], authMethod: 'none', pkce: 'optional' }), SERVERS), 'invalid_input', 'pkce'), /public client/);
+  t.regex(refused(t, () => planClient(clientCreateInput.parse({ name: 'Worker', grantTypes: ['client_credentials'], pkce: 'optional' }), SERVERS), 'invalid_input', 'pkce'), /authorization_code/);
+
+  const legacy = stored({ metadata: { ...stored().metadata, portcullis_pkce_optional: true } });
+  const renamed = planClientUpdate(legacy, patch({ name: 'Renamed' }), SERVERS);
+  t.is(renamed.settings.metadata.portcullis_pkce_optional, true, 'kept through an unrelated change');
+  const strict = planClientUpdate(legacy, patch({ pkce: 'required' }), SERVERS);
+  t.deepEqual(strict.changed, ['pkce']);
+  t.false('portcullis_pkce_optional' in strict.settings.metadata);
+  t.deepEqual(planClientUpdate(stored(), patch({ pkce: 'optional' }), SERVERS).changed, ['pkce']);
+  refused(t, () => planClientUpdate(legacy, patch({ grantTypes: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [] }), SERVERS), 'invalid_input', 'pkce');
+  const publicClient = stored({ secretHash: null, metadata: { ...stored().metadata, token_endpoint_auth_method: 'none' } });
+  refused(t, () => planClientUpdate(publicClient, patch({ pkce: 'optional' }), SERVERS), 'invalid_input', 'pkce');
+  refused(t, () => planClientUpdate(legacy, patch({ authMethod: 'none' }), SERVERS), 'conflict', 'authMethod');
+});

@@ -58,3 +58,11 @@ test('a short SECRET_KEY is refused without echoing it', (t) => {
   t.is(result.problems.length, 1);
   t.notRegex(result.problems[0]!, /hunter2/);
 });
+
+test('ID_TOKEN_CLAIMS: scopes by default, minimal on request, anything else refused naming it', (t) => {
+  t.is(ok({}).idTokenClaims, 'scopes');
+  t.is(ok({ ID_TOKEN_CLAIMS: 'minimal' }).idTokenClaims, 'minimal');
+  const bad = parseConfig({ ID_TOKEN_CLAIMS: 'all' });
+  t.false(bad.ok);
+  if (!bad.ok) t.regex(bad.problems.join('\n'), /^ID_TOKEN_CLAIMS: .*\(got "all"\)/);
+});

@@ -4,8 +4,8 @@ import { keyValues, orDash, table, type Output } from '../cli-output.ts';
 import type { ClientView, ClientViewWithSecret } from '../operations/clients.ts';
 import { DEFAULT_PREVIOUS_SECRET_TTL } from '../operations/clients-secret.ts';
 import { entityTag } from '../operations/entity-tags.ts';
-import { DEFAULT_ID_TOKEN_TTL } from '../../oidc/client-metadata.ts';
 import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
+import { DEFAULT_ID_TOKEN_TTL, PKCE_MODES } from '../../oidc/client-metadata.ts';
 import { allPages, date, defined, integer, list, listOrNone, none, numberOrDefault, text, yesOrNo, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
 
 const rateLimit = (perMinute: number | null) => (perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`);
@@ -18,6 +18,7 @@ function printClient(client: ClientView, output: Output): void {
     ['name', client.name],
     ['type', `${client.applicationType}${client.firstParty ? ', first party' : ''}${client.requireMfa ? ', requires MFA' : ''}${client.requireDpop ? ', requires DPoP' : ''}`],
     ['auth method', client.authMethod],
+    ['PKCE', client.pkce === 'optional' ? 'optional (without it, every authorization request must carry a nonce and the openid scope)' : 'required'],
     ['grant types', client.grantTypes],
     ['redirect URIs', client.redirectUris],
     ['post-logout URIs', client.postLogoutRedirectUris],
@@ -53,6 +54,7 @@ const settingFlags: Record<string, FlagSpec> = {
   scope: { type: 'string', multiple: true, value: 'name', help: 'scope of those resources the client may request (repeatable)', field: 'scopes' },
   'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')}`, field: 'authMethod' },
   'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
+  pkce: { type: 'string', value: PKCE_MODES.join('|'), help: 'optional: a confidential code-flow client may leave PKCE out (for a library that cannot send it), and must then send a nonce and the openid scope; never for a public client', field: 'pkce' },
   'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
   'id-token-alg': {
     type: 'string', value: SIGNING_ALGORITHMS.join('|'), help: `the signing algorithm of its ID tokens, what the app's library verifies (default ${DEFAULT_ID_TOKEN_ALG})`, field: 'idTokenAlg',
@@ -71,6 +73,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       name: { ...settingFlags.name!, help: 'display name (required)' },
       'grant-type': { ...settingFlags['grant-type']!, help: `${GRANT_TYPES.join(' | ')} (repeatable; default authorization_code)` },
       'auth-method': { ...settingFlags['auth-method']!, help: `${AUTH_METHODS.join(' | ')} (default client_secret_basic)` },
+      pkce: { ...settingFlags.pkce!, help: `${settingFlags.pkce!.help} (default required)` },
       'first-party': { type: 'boolean', help: 'a first-party app: no consent screen', field: 'firstParty' },
       'require-mfa': { type: 'boolean', help: 'its users must sign in with a second factor', field: 'requireMfa' },
       'require-dpop': { type: 'boolean', help: 'its access tokens are always DPoP-bound (RFC 9449): no token without a DPoP proof', field: 'requireDpop' },
@@ -90,6 +93,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         scopes: list(values.scope),
         authMethod: text(values['auth-method']),
         jwksUri: text(values['jwks-uri']),
+        pkce: text(values.pkce),
         firstParty: values['first-party'] === true,
         requireMfa: values['require-mfa'] === true,
         requireDpop: values['require-dpop'] === true,
@@ -111,6 +115,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       }
       if (client.clientSecret) output.err(STORE_SECRET_WARNING);
       else if (client.authMethod === 'none') output.err('Public client: no secret; it must use PKCE.');
+      if (client.pkce === 'optional') output.err('PKCE optional: every authorization request of this client must carry a nonce and the openid scope, and its secret alone guards its codes (README: "What --pkce optional costs").');
     },
   },
   {
@@ -175,6 +180,7 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         scopes: listOrNone(values.scope),
         authMethod: text(values['auth-method']),
         jwksUri: text(values['jwks-uri']),
+        pkce: text(values.pkce),
         firstParty: yesOrNo(values['first-party']),
         requireMfa: yesOrNo(values['require-mfa']),
         requireDpop: yesOrNo(values['require-dpop']),

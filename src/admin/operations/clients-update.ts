@@ -25,7 +25,7 @@ import { assertIfMatch } from './entity-tags.ts';
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
 const UPDATABLE_VIEW_FIELDS = [
   'name', 'applicationType', 'authMethod', 'grantTypes', 'redirectUris', 'postLogoutRedirectUris', 'backchannelLogoutUri', 'jwksUri',
-  'firstParty', 'requireMfa', 'requireDpop', 'resources', 'rateLimitPerMinute', 'idTokenAlg', 'idTokenTtl', 'refreshTokenTtl',
+  'firstParty', 'requireMfa', 'requireDpop', 'pkce', 'resources', 'rateLimitPerMinute', 'idTokenAlg', 'idTokenTtl', 'refreshTokenTtl',
 ] as const satisfies ReadonlyArray<keyof ClientView>;
 
 export interface ClientUpdatePlan {
@@ -72,6 +72,7 @@ export function planClientUpdate(current: StoredClient, patch: ClientUpdateInput
       firstParty: patch.firstParty ?? before.firstParty,
       requireMfa: patch.requireMfa ?? before.requireMfa,
       requireDpop: patch.requireDpop ?? before.requireDpop,
+      pkce: patch.pkce ?? before.pkce,
       rateLimitPerMinute: patched(patch.rateLimitPerMinute, before.rateLimitPerMinute) ?? undefined,
       idTokenAlg: patch.idTokenAlg ?? before.idTokenAlg,
       idTokenTtl: patched(patch.idTokenTtl, before.idTokenTtl),
@@ -124,7 +125,7 @@ export const updateClientOperation = defineOperation({
         assertHolds(ctx.scopes, [...adminScopesOf(current.resources), ...adminScopesOf(plan.settings.resources)], 'changing a client that holds, or would hold, admin scopes');
         await updateClientSettings(tx, input.clientId, plan.settings, { resourcesChanged: plan.resourcesChanged });
         const result = toClientView((await findClient(tx, input.clientId))!);
-        return { result, event: { type: 'client.updated', target: { type: 'client', id: input.clientId }, details: { changed: plan.changed } } };
+        return { result, event: { type: 'client.updated', target: { type: 'client', id: input.clientId }, details: { changed: plan.changed, ...(plan.changed.includes('pkce') ? { pkce: result.pkce } : {}) } } };
       });
     } catch (error) {
       // A resource server deleted between the check and the write.

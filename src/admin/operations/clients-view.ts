@@ -1,6 +1,6 @@
 // A client as admins see it (API answers, CLI output, and what its entity tag is computed over).
-import { DPOP_BOUND_ACCESS_TOKENS } from '../../oidc/client-metadata.ts';
 import { DEFAULT_ID_TOKEN_ALG, signingAlgorithmOr, type SigningAlgorithm } from '../../security/signing-algorithms.ts';
+import { DPOP_BOUND_ACCESS_TOKENS, EXTRA_CLIENT_PROPERTIES, type PkceMode } from '../../oidc/client-metadata.ts';
 import type { StoredClient } from '../../storage/clients.ts';
 
 /** What admins see of the stored client as it is (never a secret or its hash). */
@@ -22,6 +22,8 @@ export interface ClientView extends StoredSettings {
   requireDpop: boolean;
   /** The JWS algorithm of its ID tokens (`id_token_signed_response_alg`). */
   idTokenAlg: SigningAlgorithm;
+  /** `optional`: it may leave PKCE out, and must then send a nonce (`portcullis_pkce_optional`). */
+  pkce: PkceMode;
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
@@ -42,6 +44,7 @@ export function toClientView(client: StoredClient): ClientView {
     firstParty: client.firstParty,
     requireMfa: client.requireMfa,
     requireDpop: metadata[DPOP_BOUND_ACCESS_TOKENS] === true,
+    pkce: metadata[EXTRA_CLIENT_PROPERTIES.pkceOptional] === true ? 'optional' : 'required',
     resources: client.resources,
     rateLimitPerMinute: client.rateLimitPerMinute,
     idTokenAlg: signingAlgorithmOr(metadata.id_token_signed_response_alg, DEFAULT_ID_TOKEN_ALG),

@@ -54,6 +54,7 @@ export const createClient = defineOperation({
         const details = {
           name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, requireMfa: input.requireMfa, resources: plan.resources,
           ...(input.requireDpop ? { requireDpop: true } : {}),
+          ...(input.pkce === 'optional' ? { pkce: 'optional' } : {}),
           ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
           idTokenAlg: input.idTokenAlg,
           ...(plan.idTokenTtl === null ? {} : { idTokenTtl: plan.idTokenTtl }),
