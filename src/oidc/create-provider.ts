@@ -154,8 +154,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     rotateRefreshToken: (ctx) => ctx.oidc.client?.clientAuthMethod === 'none',
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
-      AccessToken: config.accessTokenTtl,
-      ClientCredentials: config.accessTokenTtl,
+      // An API's own lifetime (its --token-ttl, handed over by getResourceServerInfo) before the
+      // server's ACCESS_TOKEN_TTL: a number here would override the API's choice.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
       AuthorizationCode: 60,
       // A client may set its own ID token lifetime; refresh tokens may be held shorter than
       // REFRESH_TOKEN_TTL, never longer (the grant they hang on lives that long).
