@@ -29,8 +29,9 @@ export const pkceRequired = (_ctx: KoaContextWithOIDC, client: ClientLike): bool
  */
 export async function checkLegacyClientNonce(ctx: KoaContextWithOIDC, nonce: unknown, client: ClientLike): Promise<void> {
   if (!pkceOptional(client)) return;
-  if (typeof nonce !== 'string' || nonce.length === 0) {
-    throw new errors.InvalidRequest('nonce is required of this client: it is registered without PKCE (pkce optional), and the nonce is what protects its authorization codes');
+  // whitespace only is no nonce: the same for every sign-in (a blank variable), it binds the code to no session
+  if (typeof nonce !== 'string' || nonce.trim().length === 0) {
+    throw new errors.InvalidRequest('nonce is required of this client (not empty, not whitespace only): it is registered without PKCE (pkce optional), and the nonce is what protects its authorization codes');
   }
   const scope = ctx.oidc.params?.scope;
   if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) {
