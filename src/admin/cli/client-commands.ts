@@ -54,7 +54,7 @@ const settingFlags: Record<string, FlagSpec> = {
   scope: { type: 'string', multiple: true, value: 'name', help: 'scope of those resources the client may request (repeatable)', field: 'scopes' },
   'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')}`, field: 'authMethod' },
   'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
-  pkce: { type: 'string', value: PKCE_MODES.join('|'), help: 'optional: a confidential code-flow client may leave PKCE out (for a library that cannot send it), and must then send a nonce and the openid scope; never for a public client', field: 'pkce' },
+  pkce: { type: 'string', value: PKCE_MODES.join('|'), help: 'optional: a confidential code-flow client may leave PKCE out (for a library that cannot send it), and must then send a nonce and the openid scope; never for a public client or a native app', field: 'pkce' },
   'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
   'id-token-alg': {
     type: 'string', value: SIGNING_ALGORITHMS.join('|'), help: `the signing algorithm of its ID tokens, what the app's library verifies (default ${DEFAULT_ID_TOKEN_ALG})`, field: 'idTokenAlg',

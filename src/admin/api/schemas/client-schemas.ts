@@ -15,7 +15,7 @@ const client = object({
   firstParty: { type: 'boolean' },
   requireMfa: { type: 'boolean' },
   requireDpop: { type: 'boolean', description: 'its access tokens are always DPoP-bound (RFC 9449 dpop_bound_access_tokens): the token endpoint refuses it a token without a DPoP proof' },
-  pkce: { enum: [...PKCE_MODES], description: 'optional: a confidential authorization_code client may leave PKCE out; each of its authorization requests must then carry a nonce and the openid scope (RFC 9700 §2.1.1). Never for a public client' },
+  pkce: { enum: [...PKCE_MODES], description: 'optional: a confidential authorization_code client may leave PKCE out; each of its authorization requests must then carry a nonce and the openid scope (RFC 9700 §2.1.1). Never for a public client or a native app (its secret ships inside the app)' },
   resources: { type: 'object', additionalProperties: strings, description: 'resource identifier -> the scopes the client may request for it' },
   rateLimitPerMinute: nullable({ type: 'integer', minimum: 1 }),
   idTokenAlg: { enum: [...SIGNING_ALGORITHMS], description: 'the JWS algorithm of its ID tokens (id_token_signed_response_alg); RS256 unless chosen' },
