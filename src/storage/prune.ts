@@ -4,10 +4,11 @@ import type { Database } from './database.ts';
 import { pruneExpiredModels } from '../oidc/adapters/adapter-factory.ts';
 import { pruneLoginFailures } from './login-failures.ts';
 import { pruneSeenJwtIds } from './jwt-replay.ts';
+import { pruneRevokedAccessTokens } from './revoked-access-tokens.ts';
 
 export async function pruneExpired(db: Database): Promise<void> {
   await pruneExpiredModels(db);
-  await db.query('DELETE FROM revoked_access_tokens WHERE expires_at <= now()');
+  await pruneRevokedAccessTokens(db);
   await pruneLoginFailures(db);
   await pruneSeenJwtIds(db);
 }
