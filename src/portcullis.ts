@@ -18,6 +18,7 @@ import { createProviderPages } from './interactions/provider-pages.ts';
 import { createViewRenderer } from './interactions/views.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { pingDatabase } from './storage/database.ts';
 import { instrumentDatabase } from './storage/instrumented-database.ts';
 import { attachProviderAudit } from './oidc/provider-audit.ts';
 import type { AuditTrail } from './security/audit/audit-event.ts';
@@ -118,7 +119,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const unsubscribe = await subscribeRegistryCache(db, cache);
 
   const readiness = [
-    { name: 'database', check: () => db.query('SELECT 1') },
+    { name: 'database', check: () => pingDatabase(db) },
     ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
   ];
   const app = createApp({ config, logger, db, cache, host, render, cookieSigner, keys, readiness, metrics, audit, createLimiter, now,

@@ -4,6 +4,7 @@
 // the other, and the second sees what the first left, so together they cannot remove the last one.
 import type { Config } from '../config.ts';
 import { secondFactorStep } from '../accounts/mfa-requirement.ts';
+import { findAccountForUpdate } from '../storage/accounts.ts';
 import type { Database } from '../storage/database.ts';
 import { deleteTotp, describeFactors, replaceRecoveryCodes } from '../storage/mfa.ts';
 import { deleteCredential, listCredentials } from '../storage/webauthn-credentials.ts';
@@ -26,18 +27,14 @@ export type RemovalOutcome =
 
 export async function removeSecondFactor(db: Database, accountId: string, which: FactorToRemove, policy: Config['mfaPolicy']): Promise<RemovalOutcome> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ mfa_required: boolean; is_admin: boolean }>(
-      'SELECT mfa_required, is_admin FROM accounts WHERE id = $1 FOR UPDATE',
-      [accountId],
-    );
-    const account = rows[0];
+    const account = await findAccountForUpdate(tx, accountId);
     if (!account) return { removed: false, reason: 'not_found' };
     const factors = await describeFactors(tx, accountId);
     // only the account's own passkeys are looked at: an id of anyone else's is simply not found
     const passkey = which.factor === 'passkey' ? (await listCredentials(tx, accountId)).find((credential) => credential.id === which.id) : undefined;
     if (which.factor === 'totp' ? !factors.totp : !passkey) return { removed: false, reason: 'not_found' };
     const left = (factors.totp ? 1 : 0) + factors.passkeys - 1;
-    if (left === 0 && mustKeepAFactor(policy, { mfaRequired: account.mfa_required, isAdmin: account.is_admin })) return { removed: false, reason: 'last_factor' };
+    if (left === 0 && mustKeepAFactor(policy, account)) return { removed: false, reason: 'last_factor' };
 
     if (passkey) await deleteCredential(tx, accountId, passkey.id);
     else await deleteTotp(tx, accountId);

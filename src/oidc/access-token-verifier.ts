@@ -8,6 +8,7 @@ import { PRIVATE_JWK_MEMBERS } from '../security/jwk-private-members.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { findClient } from '../storage/clients.ts';
 import type { Queryable } from '../storage/database.ts';
+import { isAccessTokenRevoked } from '../storage/revoked-access-tokens.ts';
 import type { DpopProofVerifier, ProofCheck } from './dpop-proof.ts';
 import type { RegistryCache } from './registry-cache.ts';
 
@@ -108,9 +109,7 @@ export function createAccessTokenVerifier(deps: AccessTokenVerifierDeps): Access
 
     async isActive(claims, options = {}) {
       if (!claims.jti || !claims.client_id) return false;
-      const revoked = await deps.db.query('SELECT 1 FROM revoked_access_tokens WHERE jti = $1', [claims.jti]);
-      // rows, not rowCount: the embedded database reports a SELECT's rowCount as 0 (affectedRows)
-      if (revoked.rows.length > 0) return false;
+      if (await isAccessTokenRevoked(deps.db, claims.jti)) return false;
       const client = options.authoritative ? await findClient(deps.db, claims.client_id) : await deps.cache.client(claims.client_id);
       if (!client) return false;
       if (claims.sub && claims.sub !== claims.client_id && !(await isAccountActive(claims.sub))) return false;

@@ -9,6 +9,7 @@ import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
+import { revokeAccessToken } from '../storage/revoked-access-tokens.ts';
 import { dpopThumbprint, type AccessTokenClaims, type AccessTokenVerifier } from './access-token-verifier.ts';
 import type { IntrospectionPolicy } from './introspection-policy.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';
@@ -60,10 +61,7 @@ export function jwtAccessTokenEndpoints(deps: JwtAccessTokenDeps): Middleware<Ko
       }
       // RFC 7009: answer 200 whether or not there was anything to revoke.
       if (claims?.jti && claims.client_id === client.clientId) {
-        await deps.db.query(
-          'INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, to_timestamp($2)) ON CONFLICT (jti) DO NOTHING',
-          [claims.jti, claims.exp ?? Math.floor(Date.now() / 1000) + 86_400],
-        );
+        await revokeAccessToken(deps.db, claims.jti, claims.exp ?? Math.floor(Date.now() / 1000) + 86_400);
         if (claims.gid) await deps.revokeGrant(claims.gid);
         deps.audit.record({
           ...requestFacts(ctx), type: 'token.revoked', outcome: 'success', actor: { type: 'client', id: client.clientId }, clientId: client.clientId,

@@ -5,9 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { inTransaction, notifyChange, type Database, type Queryable } from '../storage/database.ts';
+import {
+  deleteExpiredSigningKeys,
+  findNextKid,
+  findUpcomingKeys,
+  insertSigningKey,
+  listEncryptedPrivateKeys,
+  listKeptSigningKeys,
+  lockSigningKeys,
+  makeKeyCurrent,
+  retireCurrentKeys,
+  type KeyState,
+} from '../storage/signing-keys.ts';
 import { decrypt, encrypt } from './encryption.ts';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithms.ts';
-export type KeyState = 'next' | 'current' | 'retired';
 
 export interface SigningKeySummary {
   kid: string;
@@ -19,17 +30,6 @@ export interface SigningKeySummary {
   removeAfter: string | null;
 }
 
-/** Listing never reads the (encrypted) private parts. */
-interface KeyRow {
-  kid: string;
-  alg: string;
-  state: KeyState;
-  created_at: Date;
-  activated_at: Date | null;
-  retired_at: Date | null;
-  remove_after: Date | null;
-}
-
 const STATE_ORDER: Record<KeyState, number> = { current: 0, next: 1, retired: 2 };
 
 async function insertKey(tx: Queryable, encryptionKey: Buffer, alg: SigningAlgorithm, state: KeyState): Promise<string> {
@@ -39,11 +39,7 @@ async function insertKey(tx: Queryable, encryptionKey: Buffer, alg: SigningAlgor
   const kid = randomUUID();
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-  await tx.query(
-    `INSERT INTO signing_keys (kid, alg, state, public_jwk, private_jwk, activated_at)
-     VALUES ($1, $2, $3, $4::jsonb, $5, CASE WHEN $3 = 'current' THEN now() END)`,
-    [kid, alg, state, JSON.stringify(publicJwk), encrypt(encryptionKey, JSON.stringify(privateJwk), kid)],
-  );
+  await insertSigningKey(tx, { kid, alg, state, publicJwk, encryptedPrivateJwk: encrypt(encryptionKey, JSON.stringify(privateJwk), kid) });
   return kid;
 }
 
@@ -53,10 +49,8 @@ async function insertKey(tx: Queryable, encryptionKey: Buffer, alg: SigningAlgor
  */
 export async function ensureSigningKeys(db: Database, encryptionKey: Buffer): Promise<boolean> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['portcullis:signing-keys']);
-    const { rows } = await tx.query<{ alg: string; state: KeyState }>(
-      `SELECT alg, state FROM signing_keys WHERE state IN ('current', 'next')`,
-    );
+    await lockSigningKeys(tx);
+    const rows = await findUpcomingKeys(tx);
     let created = false;
     for (const alg of SIGNING_ALGORITHMS) {
       for (const state of ['current', 'next'] as const) {
@@ -78,16 +72,11 @@ export async function ensureSigningKeys(db: Database, encryptionKey: Buffer): Pr
 export async function rotateSigningKeys(db: Queryable | Database, encryptionKey: Buffer, maxTokenLifetime: number, now: Date = new Date()): Promise<SigningKeySummary[]> {
   // in the caller's transaction when `db` is one (the admin change and its audit event commit together)
   await inTransaction(db, async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['portcullis:signing-keys']);
+    await lockSigningKeys(tx);
     for (const alg of SIGNING_ALGORITHMS) {
-      const next = await tx.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next' ORDER BY created_at LIMIT 1`, [alg]);
-      await tx.query(
-        `UPDATE signing_keys SET state = 'retired', retired_at = $3, remove_after = $3::timestamptz + make_interval(secs => $2)
-         WHERE alg = $1 AND state = 'current'`,
-        [alg, maxTokenLifetime, now],
-      );
-      const nextKid = next.rows[0]?.kid;
-      if (nextKid) await tx.query(`UPDATE signing_keys SET state = 'current', activated_at = now() WHERE kid = $1`, [nextKid]);
+      const nextKid = await findNextKid(tx, alg);
+      await retireCurrentKeys(tx, alg, maxTokenLifetime, now);
+      if (nextKid) await makeKeyCurrent(tx, nextKid);
       else await insertKey(tx, encryptionKey, alg, 'current');
       await insertKey(tx, encryptionKey, alg, 'next');
     }
@@ -98,11 +87,7 @@ export async function rotateSigningKeys(db: Queryable | Database, encryptionKey:
 
 /** The keys still kept at `now` (the server's clock: retirement is measured on the clock tokens expire by). */
 export async function listSigningKeys(db: Queryable, now: Date = new Date()): Promise<SigningKeySummary[]> {
-  const { rows } = await db.query<KeyRow>(
-    `SELECT kid, alg, state, created_at, activated_at, retired_at, remove_after FROM signing_keys
-     WHERE remove_after IS NULL OR remove_after > $1 ORDER BY alg, created_at`,
-    [now],
-  );
+  const rows = await listKeptSigningKeys(db, now);
   const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
   return rows
     .sort((a, b) => a.alg.localeCompare(b.alg) || STATE_ORDER[a.state] - STATE_ORDER[b.state])
@@ -122,8 +107,8 @@ export async function listSigningKeys(db: Queryable, now: Date = new Date()): Pr
  * marked verify-only so they are published but can never be selected for signing.
  */
 export async function loadPrivateJwks(db: Database, encryptionKey: Buffer, now: Date = new Date()): Promise<{ keys: JWK[] }> {
-  await db.query('DELETE FROM signing_keys WHERE remove_after IS NOT NULL AND remove_after <= $1', [now]);
-  const { rows } = await db.query<{ kid: string; state: KeyState; private_jwk: string }>(`SELECT kid, state, private_jwk FROM signing_keys`);
+  await deleteExpiredSigningKeys(db, now);
+  const rows = await listEncryptedPrivateKeys(db);
   const keys = rows
     .sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state])
     .map((row) => {

@@ -49,6 +49,11 @@ export function inTransaction<T>(db: Queryable | Database, work: (tx: Queryable)
   return 'transaction' in db ? db.transaction(work) : work(db);
 }
 
+/** Whether the database answers (the readiness check). */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
+
 /** Channel on which every durable change that a cache may hold is announced. */
 export const CHANGES_CHANNEL = 'portcullis_changes';
 

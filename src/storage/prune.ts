@@ -1,13 +1,14 @@
 // Removes records past their expiry: oidc-provider models, revoked-JWT markers, long-forgotten
 // failed-login counters and the ids of once-only JWTs (DPoP proofs) that can no longer be replayed.
 import type { Database } from './database.ts';
-import { pruneExpiredModels } from '../oidc/adapters/adapter-factory.ts';
 import { pruneLoginFailures } from './login-failures.ts';
 import { pruneSeenJwtIds } from './jwt-replay.ts';
+import { pruneExpiredOidcModels } from './oidc-models.ts';
+import { pruneRevokedAccessTokens } from './revoked-access-tokens.ts';
 
 export async function pruneExpired(db: Database): Promise<void> {
-  await pruneExpiredModels(db);
-  await db.query('DELETE FROM revoked_access_tokens WHERE expires_at <= now()');
+  await pruneExpiredOidcModels(db);
+  await pruneRevokedAccessTokens(db);
   await pruneLoginFailures(db);
   await pruneSeenJwtIds(db);
 }

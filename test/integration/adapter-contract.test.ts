@@ -15,7 +15,8 @@ import {
 } from '../../src/oidc/adapters/adapter-factory.ts';
 import { storageId } from '../../src/oidc/adapters/hashed-id-adapter.ts';
 import { RedisAdapter, revokeRedisGrant } from '../../src/oidc/adapters/redis-adapter.ts';
-import { revokeSqlGrant, SqlAdapter } from '../../src/oidc/adapters/sql-adapter.ts';
+import { SqlAdapter } from '../../src/oidc/adapters/sql-adapter.ts';
+import { deleteGrantRecords } from '../../src/storage/oidc-models.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { createTestDatabase, createTestRedis, TEST_REDIS_URL } from '../helpers/stores.ts';
@@ -78,7 +79,7 @@ async function open(t: ExecutionContext, backend: Backend): Promise<Harness> {
     new SqlAdapter(db, model, {
       revokeGrant: async (grantId) => {
         revoked.push(grantId);
-        await revokeSqlGrant(db, grantId);
+        await deleteGrantRecords(db, grantId);
       },
     });
   return {

@@ -4,6 +4,7 @@
 // the first sign-in. Refused once any administrator exists: later ones are made by an admin.
 import { z } from 'zod';
 import type { Account } from '../../storage/accounts.ts';
+import { findAnyAdministrator } from '../../storage/administrators.ts';
 import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../api/admin-scopes.ts';
 import { AppError } from '../../http/app-error.ts';
 import { createClient, type ClientView } from './clients.ts';
@@ -35,14 +36,9 @@ export const bootstrapAdmin = defineOperation({
   summary: 'create the first admin client (and, with an email, an administrator user); refused once an administrator exists',
   input: bootstrapInput,
   async run(ctx, input): Promise<BootstrapResult> {
-    const { rows } = await ctx.db.query<{ kind: string }>(
-      `SELECT 'client' AS kind FROM client_resources WHERE resource = $1
-       UNION ALL SELECT 'user' AS kind FROM accounts WHERE is_admin
-       LIMIT 1`,
-      [ADMIN_AUDIENCE],
-    );
-    if (rows[0]) {
-      throw conflict(rows[0].kind === 'client' ? 'clientName' : 'email', `an administrator ${rows[0].kind} already exists: bootstrap is only for the first one (later admins are made with the admin API or "clients create" / "users create --admin")`);
+    const existing = await findAnyAdministrator(ctx.db, ADMIN_AUDIENCE);
+    if (existing) {
+      throw conflict(existing === 'client' ? 'clientName' : 'email', `an administrator ${existing} already exists: bootstrap is only for the first one (later admins are made with the admin API or "clients create" / "users create --admin")`);
     }
     if (input.email === undefined && input.password !== undefined) throw invalidInput('email', 'is required with a password (the password is for the administrator user)');
     // The user first: their input (email, password policy) is what may be refused, before anything is written.

@@ -15,8 +15,8 @@
 // grant sources (authorization codes, at most 60 s); oidc-provider refuses any of them whose Grant is
 // gone ("grant not found"), so they are dead at once and expire on their own.
 import { z } from 'zod';
-import { revokeSqlGrant } from '../../oidc/adapters/sql-adapter.ts';
 import { bumpCredentialEpoch, type Account } from '../../storage/accounts.ts';
+import { deleteGrantRecords } from '../../storage/oidc-models.ts';
 import {
   clientNames,
   deleteSessionByUid,
@@ -194,7 +194,7 @@ export const revokeSession = defineOperation({
       const keeping = authorizations.filter((authorization) => authorization.grantId && authorization.persistsLogout).map((authorization) => authorization.grantId!);
       // Only the user's own grants are touched, whatever the session record says.
       const revoked = [...(await grantIdsOf(tx, account.id, ending, { live: false }))].sort();
-      for (const grantId of revoked) await revokeSqlGrant(tx, grantId);
+      for (const grantId of revoked) await deleteGrantRecords(tx, grantId);
       await deleteSessionByUid(tx, session.uid);
       const kept = [...(await grantIdsOf(tx, account.id, keeping, { live: true }))].sort();
       return {
@@ -214,7 +214,7 @@ export const revokeGrant = defineOperation({
       const account: Account = await resolveAccount(tx, input.user);
       const grant = await lockUserGrant(tx, account.id, input.grantId);
       if (!grant) throw notFound('grantId', `${account.email} has no grant "${input.grantId}"`);
-      const endedRecords = await revokeSqlGrant(tx, grant.id);
+      const endedRecords = await deleteGrantRecords(tx, grant.id);
       const clientId = grant.payload.clientId ?? null;
       return {
         result: { userId: account.id, email: account.email, grantId: grant.id, clientId, endedRecords },

@@ -6,7 +6,8 @@ import type { Database } from '../../storage/database.ts';
 import { guardStore } from '../store-unavailable.ts';
 import { BEARER_MODELS, HashedIdAdapter } from './hashed-id-adapter.ts';
 import { RedisAdapter, revokeRedisGrant } from './redis-adapter.ts';
-import { pruneExpiredSqlModels, revokeSqlGrant, SqlAdapter } from './sql-adapter.ts';
+import { deleteGrantRecords, pruneExpiredOidcModels } from '../../storage/oidc-models.ts';
+import { SqlAdapter } from './sql-adapter.ts';
 
 /** SQL alone, or SQL with Redis and the key prefix of the oidc-provider records there. */
 export type AdapterStores = { db: Database; redis?: undefined } | { db: Database; redis: Redis; redisPrefix: string };
@@ -96,12 +97,12 @@ function guarded(adapter: Adapter): Adapter {
 /** Deletes every model carrying that grantId (and the Grant itself) in SQL and in Redis. */
 export async function revokeGrantEverywhere(stores: AdapterStores, grantId: string): Promise<void> {
   await Promise.all([
-    revokeSqlGrant(stores.db, grantId),
+    deleteGrantRecords(stores.db, grantId),
     stores.redis ? revokeRedisGrant(stores.redis, stores.redisPrefix, grantId) : undefined,
   ]);
 }
 
 /** Deletes expired SQL rows (Redis expires its own keys); returns how many. */
 export function pruneExpiredModels(db: Database): Promise<number> {
-  return pruneExpiredSqlModels(db);
+  return pruneExpiredOidcModels(db);
 }

@@ -6,7 +6,17 @@ import { anchorMac, chainEvents, chainHash, GENESIS_HASH, type ChainedAuditEvent
 import { constantTimeEqual } from '../constant-time.ts';
 import type { AuditActor, AuditOutcome } from './audit-event.ts';
 import { normalizeAuditEvent } from './audit-input.ts';
-import { EVENT_COLUMNS, insertEvents, lockChain, readAnchors, readHead, rowToEvent, type AuditEventRow, type StoredAnchor } from './audit-sql.ts';
+import {
+  findAuditEventHash,
+  findAuditPruneCut,
+  insertAuditEvents,
+  lockAuditChain,
+  pruneAuditEventsTo,
+  readAuditAnchors,
+  readAuditHead,
+  selectAuditEvents,
+  type StoredAuditAnchor,
+} from '../../storage/audit-events.ts';
 
 /** An event as the CLI and the admin API show it (JSON-serialisable). */
 export interface AuditEvent {
@@ -70,26 +80,6 @@ export interface AuditPage {
 
 export const MAX_PAGE = 1000;
 
-function filterConditions(filter: AuditFilter, params: unknown[]): string[] {
-  const add = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const conditions: string[] = [];
-  if (filter.type !== undefined) {
-    const type = filter.type.replace(/\.\*$/, '');
-    conditions.push(`(type = ${add(type)} OR starts_with(type, ${add(`${type}.`)}))`);
-  }
-  if (filter.userId !== undefined) {
-    const user = add(filter.userId);
-    conditions.push(`((actor_type = 'user' AND actor_id = ${user}) OR (target_type = 'user' AND target_id = ${user}))`);
-  }
-  if (filter.clientId !== undefined) conditions.push(`client_id = ${add(filter.clientId)}`);
-  if (filter.since !== undefined) conditions.push(`occurred_at >= ${add(filter.since.toISOString())}::timestamptz`);
-  if (filter.until !== undefined) conditions.push(`occurred_at < ${add(filter.until.toISOString())}::timestamptz`);
-  return conditions;
-}
-
 const pageLimit = (limit: number | undefined, fallback: number) => Math.min(MAX_PAGE, Math.max(1, Math.floor(limit ?? fallback)));
 
 /** The latest matching events, or (with `afterSeq`) the first ones after it; oldest first. */
@@ -97,21 +87,13 @@ export async function listAuditEvents(db: Queryable, filter: AuditFilter = {}): 
   const limit = pageLimit(filter.limit, 50);
   // Everything up to the head is committed (writers append under one lock, in seq order), so a
   // follower that continues from `cursor` misses nothing.
-  const head = (await readHead(db)).seq;
-  const params: unknown[] = [head];
-  const conditions = ['seq <= $1', ...filterConditions(filter, params)];
+  const head = (await readAuditHead(db, GENESIS_HASH)).seq;
   const after = filter.afterSeq;
-  if (after !== undefined) {
-    params.push(after);
-    conditions.push(`seq > $${params.length}`);
-  }
-  params.push(limit);
-  const order = after === undefined ? 'DESC' : 'ASC';
-  const { rows } = await db.query<AuditEventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE ${conditions.join(' AND ')} ORDER BY seq ${order} LIMIT $${params.length}`,
-    params,
-  );
-  const events = rows.map((row) => toAuditEvent(rowToEvent(row)));
+  const { type, userId, clientId, since, until } = filter;
+  const stored = await selectAuditEvents(db, {
+    type, userId, clientId, since, until, upToSeq: head, afterSeq: after, order: after === undefined ? 'desc' : 'asc', limit,
+  });
+  const events = stored.map(toAuditEvent);
   if (after === undefined) {
     events.reverse();
     return { events, cursor: head };
@@ -137,18 +119,8 @@ export interface AuditExportPage {
 /** One page of the events in [since, until), in chain order. */
 export async function exportAuditEvents(db: Queryable, range: AuditExportRange = {}): Promise<AuditExportPage> {
   const limit = pageLimit(range.limit, MAX_PAGE);
-  const params: unknown[] = [];
-  const conditions = filterConditions({ since: range.since, until: range.until }, params);
-  if (range.afterSeq !== undefined) {
-    params.push(range.afterSeq);
-    conditions.push(`seq > $${params.length}`);
-  }
-  params.push(limit + 1);
-  const { rows } = await db.query<AuditEventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM audit_events ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`,
-    params,
-  );
-  const events = rows.slice(0, limit).map((row) => toAuditEvent(rowToEvent(row)));
+  const rows = await selectAuditEvents(db, { since: range.since, until: range.until, afterSeq: range.afterSeq, order: 'asc', limit: limit + 1 });
+  const events = rows.slice(0, limit).map(toAuditEvent);
   return { events, next: rows.length > limit ? events.at(-1)!.seq : null };
 }
 
@@ -199,14 +171,14 @@ interface WalkOptions extends VerifyOptions {
 
 interface Walk {
   result: AuditVerification;
-  anchor: StoredAnchor | undefined;
+  anchor: StoredAuditAnchor | undefined;
 }
 
-const anchorKey = (anchor: StoredAnchor | undefined) => (anchor ? `${anchor.seq}:${anchor.mac}` : '');
+const anchorKey = (anchor: StoredAuditAnchor | undefined) => (anchor ? `${anchor.seq}:${anchor.mac}` : '');
 
 async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): Promise<Walk> {
   const pageSize = Math.min(10_000, Math.max(1, Math.floor(options.pageSize ?? 1000)));
-  const anchors = await readAnchors(db);
+  const anchors = await readAuditAnchors(db);
   const anchor = anchors[0];
   const fail = (checked: number, brokenSeq: number, reason: string): Walk => ({ result: { ok: false, checked, brokenSeq, reason }, anchor });
   if (anchors.length > 1) return fail(0, Math.min(...anchors.map((each) => each.seq)), 'there is more than one chain anchor (audit_chain_anchor was tampered with)');
@@ -221,20 +193,8 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
   let lastSeen: number | null = null;
   for (;;) {
     // The first page has no lower bound: a row slipped in before the start must be seen too.
-    const params: unknown[] = [pageSize];
-    const conditions: string[] = [];
-    if (lastSeen !== null) {
-      params.push(lastSeen);
-      conditions.push(`seq > $${params.length}`);
-    }
-    if (options.upTo !== undefined) {
-      params.push(options.upTo);
-      conditions.push(`seq <= $${params.length}`);
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const { rows } = await db.query<AuditEventRow>(`SELECT ${EVENT_COLUMNS} FROM audit_events ${where} ORDER BY seq LIMIT $1`, params);
-    for (const row of rows) {
-      const event = rowToEvent(row);
+    const events = await selectAuditEvents(db, { afterSeq: lastSeen ?? undefined, upToSeq: options.upTo, order: 'asc', limit: pageSize });
+    for (const event of events) {
       if (event.seq < expectedSeq) {
         const where = checked === 0 ? `before the start of the chain (seq ${expectedSeq})` : `out of sequence (after seq ${expectedSeq - 1})`;
         return fail(checked, event.seq, `unexpected event at seq ${event.seq}, ${where}: it was inserted`);
@@ -256,7 +216,7 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
       checked += 1;
       lastSeen = event.seq;
     }
-    if (rows.length < pageSize) break;
+    if (events.length < pageSize) break;
   }
   return {
     result: { ok: true, checked, firstSeq, lastSeq: lastSeen, lastHash: lastSeen === null ? null : prevHash, anchorSeq: anchor?.seq ?? null },
@@ -275,7 +235,7 @@ export async function verifyAuditChain(db: Queryable, key: KeyObject, options: V
     const walk = await walkChain(db, key, options);
     if (walk.result.ok || attempt >= 3) return walk.result;
     // A prune that ran while we walked moves the anchor and removes the start: walk again.
-    const now = await readAnchors(db);
+    const now = await readAuditAnchors(db);
     if (now.length !== 1 || anchorKey(now[0]) === anchorKey(walk.anchor)) return walk.result;
   }
 }
@@ -333,17 +293,13 @@ export async function pruneAuditEvents(db: Database, key: KeyObject, olderThan: 
 async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions): Promise<AuditPruneResult> {
   const now = options.now ?? (() => new Date());
   const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? 10_000));
-  const anchors = await readAnchors(db);
+  const anchors = await readAuditAnchors(db);
   const start = anchors[0];
   const current = () => (start ? { seq: start.seq, hash: start.hash, prunedAt: start.prunedAt.toISOString() } : null);
 
-  const { rows } = await db.query<{ first_kept: string | number | null; last: string | number | null }>(
-    'SELECT (SELECT min(seq) FROM audit_events WHERE occurred_at >= $1::timestamptz) AS first_kept, (SELECT max(seq) FROM audit_events) AS last',
-    [olderThan.toISOString()],
-  );
-  const last = rows[0]?.last ?? null;
+  const { firstKept, last } = await findAuditPruneCut(db, olderThan);
   if (last === null) return { pruned: 0, anchor: current() };
-  const cut = rows[0]?.first_kept === null || rows[0]?.first_kept === undefined ? Number(last) : Number(rows[0].first_kept) - 1;
+  const cut = firstKept === null ? last : firstKept - 1;
   if (cut <= (start?.seq ?? 0)) return { pruned: 0, anchor: current() };
 
   // Verify what is about to go, remembering the hash at each chunk's end.
@@ -357,35 +313,28 @@ async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options:
   });
   if (!walk.result.ok) {
     // A prune by another process may have removed the start of what we walked: not a broken chain.
-    const [moved] = await readAnchors(db);
+    const [moved] = await readAuditAnchors(db);
     if (anchorKey(moved) !== anchorKey(start)) throw new ConcurrentPruneError('the audit chain was pruned concurrently');
     throw new AuditChainBrokenError(walk.result);
   }
   if (anchorKey(walk.anchor) !== anchorKey(start) || walk.result.lastSeq !== cut) throw new ConcurrentPruneError('the audit chain changed while pruning');
 
   let pruned = 0;
-  let anchor: StoredAnchor | undefined = start;
+  let anchor: StoredAuditAnchor | undefined = start;
   for (const [seq, hash] of [...boundaries].sort(([a], [b]) => a - b)) {
     const final = seq === cut;
-    const moved = await db.transaction(async (tx): Promise<{ anchor: StoredAnchor; deleted: number } | undefined> => {
-      await lockChain(tx);
-      await tx.query("SELECT set_config('portcullis.audit_prune', 'on', true)");
-      const [found, ...extra] = await readAnchors(tx);
+    const moved = await db.transaction(async (tx): Promise<{ anchor: StoredAuditAnchor; deleted: number } | undefined> => {
+      await lockAuditChain(tx);
+      const [found, ...extra] = await readAuditAnchors(tx);
       if (extra.length > 0 || anchorKey(found) !== anchorKey(anchor)) {
         // Another process pruned meanwhile (several servers run the retention job): done if it got this far.
         if (extra.length === 0 && found && found.seq >= seq) return undefined;
         throw new ConcurrentPruneError('the audit chain was pruned concurrently');
       }
-      const { rows: at } = await tx.query<{ hash: string }>('SELECT hash FROM audit_events WHERE seq = $1', [seq]);
-      if (at[0]?.hash !== hash) throw new Error(`audit event ${seq} changed while pruning: run \`portcullis audit verify\``);
+      if ((await findAuditEventHash(tx, seq)) !== hash) throw new Error(`audit event ${seq} changed while pruning: run \`portcullis audit verify\``);
       const next = { seq, hash, prunedAt: now() };
       const mac = anchorMac(key, next);
-      await tx.query(
-        `INSERT INTO audit_chain_anchor (singleton, seq, hash, pruned_at, mac) VALUES (true, $1, $2, $3::timestamptz, $4)
-         ON CONFLICT (singleton) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at, mac = excluded.mac`,
-        [seq, hash, next.prunedAt.toISOString(), mac],
-      );
-      const { rowCount: deleted } = await tx.query('DELETE FROM audit_events WHERE seq <= $1', [seq]);
+      const deleted = await pruneAuditEventsTo(tx, { ...next, mac });
       if (final) {
         const event = normalizeAuditEvent(
           {
@@ -397,13 +346,13 @@ async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options:
           randomUUID(),
           now(),
         );
-        const head = await readHead(tx);
-        await insertEvents(tx, chainEvents(key, head.seq, head.hash, [event]));
+        const head = await readAuditHead(tx, GENESIS_HASH);
+        await insertAuditEvents(tx, chainEvents(key, head.seq, head.hash, [event]));
       }
       return { anchor: { ...next, mac }, deleted };
     });
     if (!moved) {
-      anchor = (await readAnchors(db))[0];
+      anchor = (await readAuditAnchors(db))[0];
       break;
     }
     anchor = moved.anchor;

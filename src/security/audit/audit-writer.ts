@@ -20,10 +20,10 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../../storage/database.ts';
 import { isStoreUnavailable } from '../../storage/store-errors.ts';
-import { chainEvents, type AuditEventFields } from './audit-chain.ts';
+import { chainEvents, GENESIS_HASH, type AuditEventFields } from './audit-chain.ts';
 import type { AuditEventInput, AuditTrail } from './audit-event.ts';
 import { normalizeAuditEvent } from './audit-input.ts';
-import { existingIds, insertEvents, lockChain, readHead } from './audit-sql.ts';
+import { existingAuditEventIds, insertAuditEvents, lockAuditChain, readAuditHead } from '../../storage/audit-events.ts';
 
 /** What the writer logs (a pino Logger fits). */
 export interface AuditLogger {
@@ -118,15 +118,15 @@ export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
 
   async function writeBatch(batch: readonly Pending[]): Promise<void> {
     await db.transaction(async (tx) => {
-      await lockChain(tx);
+      await lockAuditChain(tx);
       let items = batch;
       if (batch.some((item) => item.attempted)) {
-        const stored = await existingIds(tx, batch.map((item) => item.fields.id));
+        const stored = await existingAuditEventIds(tx, batch.map((item) => item.fields.id));
         items = batch.filter((item) => !stored.has(item.fields.id));
       }
       if (items.length === 0) return;
-      const head = await readHead(tx);
-      await insertEvents(tx, chainEvents(key, head.seq, head.hash, items.map((item) => item.fields)));
+      const head = await readAuditHead(tx, GENESIS_HASH);
+      await insertAuditEvents(tx, chainEvents(key, head.seq, head.hash, items.map((item) => item.fields)));
     });
   }
 
@@ -231,9 +231,9 @@ export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
     async recordWithin(tx, input) {
       // checked and normalised like any event (a credential in `details` throws before anything is written)
       const fields = normalizeAuditEvent(input, randomUUID(), now());
-      await lockChain(tx);
-      const head = await readHead(tx);
-      await insertEvents(tx, chainEvents(key, head.seq, head.hash, [fields]));
+      await lockAuditChain(tx);
+      const head = await readAuditHead(tx, GENESIS_HASH);
+      await insertAuditEvents(tx, chainEvents(key, head.seq, head.hash, [fields]));
     },
 
     flush() {

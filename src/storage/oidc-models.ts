@@ -1,0 +1,89 @@
+// The `oidc_models` table: oidc-provider's records (sessions, grants, tokens, codes…) kept in SQL,
+// one row per (kind, id), the kind being the model name. The payload is the source of truth;
+// `grant_id`, `uid`, `user_code`, `expires_at` and `consumed_at` are copies for lookups and
+// housekeeping. oidc/adapters/sql-adapter.ts speaks oidc-provider's adapter interface over it.
+import type { Queryable } from './database.ts';
+
+/** `expires_at IS NULL` means the record never expires (oidc-provider passed no expiresIn). */
+const NOT_EXPIRED = '(expires_at IS NULL OR expires_at > now())';
+
+export interface OidcModelRecord {
+  payload: unknown;
+  grantId: string | null;
+  userCode: string | null;
+  uid: string | null;
+  /** Seconds from now; null: never expires, non-positive: already expired. */
+  expiresIn: number | null;
+  /** Epoch seconds it was consumed at, or null. */
+  consumedAt: number | null;
+}
+
+/** Writes the record, replacing any of the same kind and id. */
+export async function upsertOidcModel(db: Queryable, kind: string, id: string, record: OidcModelRecord): Promise<void> {
+  await db.query(
+    `INSERT INTO oidc_models (kind, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
+     VALUES ($1, $2, $3::jsonb, $4, $5, $6,
+             now() + $7::double precision * interval '1 second', to_timestamp($8::double precision))
+     ON CONFLICT (kind, id) DO UPDATE SET
+       payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
+       uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at, consumed_at = EXCLUDED.consumed_at`,
+    [kind, id, JSON.stringify(record.payload), record.grantId, record.userCode, record.uid, record.expiresIn, record.consumedAt],
+  );
+}
+
+/** The lookups oidc-provider makes: by id, by interaction uid, by device user code. */
+const LOOKUPS = {
+  id: `SELECT payload FROM oidc_models WHERE kind = $1 AND id = $2 AND ${NOT_EXPIRED} LIMIT 1`,
+  uid: `SELECT payload FROM oidc_models WHERE kind = $1 AND uid = $2 AND ${NOT_EXPIRED} LIMIT 1`,
+  userCode: `SELECT payload FROM oidc_models WHERE kind = $1 AND user_code = $2 AND ${NOT_EXPIRED} LIMIT 1`,
+} as const;
+
+/** The payload of the unexpired record of `kind` whose `by` is `value`. */
+export async function findOidcModel<Payload>(db: Queryable, kind: string, by: keyof typeof LOOKUPS, value: string): Promise<Payload | undefined> {
+  const { rows } = await db.query<{ payload: Payload }>(LOOKUPS[by], [kind, value]);
+  return rows[0]?.payload;
+}
+
+/**
+ * Compare-and-set: only the first caller flips `consumed`; true for that one. Postgres re-checks
+ * `consumed_at IS NULL` after waiting for a concurrent writer's row lock, so exactly one UPDATE
+ * returns a row even across processes.
+ */
+export async function consumeOidcModel(db: Queryable, kind: string, id: string): Promise<boolean> {
+  const won = await db.query(
+    `UPDATE oidc_models
+        SET consumed_at = now(),
+            payload = jsonb_set(payload, '{consumed}', to_jsonb(floor(extract(epoch FROM now()))::bigint))
+      WHERE kind = $1 AND id = $2 AND consumed_at IS NULL
+      RETURNING id`,
+    [kind, id],
+  );
+  return won.rowCount > 0;
+}
+
+/** The grant a record (expired or not) belongs to: undefined when there is no such record. */
+export async function findOidcModelGrant(db: Queryable, kind: string, id: string): Promise<{ grantId: string | null } | undefined> {
+  const { rows } = await db.query<{ grant_id: string | null }>('SELECT grant_id FROM oidc_models WHERE kind = $1 AND id = $2', [kind, id]);
+  return rows[0] ? { grantId: rows[0].grant_id } : undefined;
+}
+
+export async function deleteOidcModel(db: Queryable, kind: string, id: string): Promise<void> {
+  await db.query('DELETE FROM oidc_models WHERE kind = $1 AND id = $2', [kind, id]);
+}
+
+/** Deletes the records of `kind` issued under the grant. */
+export async function deleteOidcModelsOfGrant(db: Queryable, kind: string, grantId: string): Promise<void> {
+  await db.query('DELETE FROM oidc_models WHERE kind = $1 AND grant_id = $2', [kind, grantId]);
+}
+
+/** Deletes every record of a grant, whatever its kind, and the Grant itself; returns how many. */
+export async function deleteGrantRecords(db: Queryable, grantId: string): Promise<number> {
+  const result = await db.query(`DELETE FROM oidc_models WHERE grant_id = $1 OR (kind = 'Grant' AND id = $1)`, [grantId]);
+  return result.rowCount;
+}
+
+/** Deletes expired records; returns how many. */
+export async function pruneExpiredOidcModels(db: Queryable): Promise<number> {
+  const result = await db.query('DELETE FROM oidc_models WHERE expires_at <= now()');
+  return result.rowCount;
+}
