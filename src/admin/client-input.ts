@@ -247,6 +247,11 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
   }
   // A private-use scheme makes it a native app; oidc-provider then refuses https on loopback hosts.
   const native = [...redirectUris, ...postLogoutRedirectUris].some(isPrivateUseScheme);
+  // A native app cannot keep a secret (RFC 8252 §8.5): another app claiming its scheme takes the code
+  // and redeems it with the secret from the app's package; only PKCE stops that (RFC 7636 §1).
+  if (input.pkce === 'optional' && native) {
+    throw invalidInput('pkce', 'optional only for a confidential client: a native app (private-use redirect scheme) cannot keep its secret and must always use PKCE');
+  }
   if (native) {
     for (const [field, uris] of [['redirectUris', redirectUris], ['postLogoutRedirectUris', postLogoutRedirectUris]] as const) {
       const loopbackHttps = uris.find((uri) => {

@@ -8,14 +8,15 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { EXTRA_CLIENT_PROPERTIES } from './client-metadata.ts';
 
-type ClientLike = { clientAuthMethod?: string } | undefined;
+type ClientLike = { clientAuthMethod?: string; applicationType?: string } | undefined;
 
 /**
  * Whether `client` may leave PKCE out: the admin's flag, and never a public client whatever its
- * stored metadata says (the admin rules refuse that combination; this does not rely on them).
+ * stored metadata says (the admin rules refuse that combination; this does not rely on them). A
+ * native app is public whatever its auth method: its secret ships inside it (RFC 8252 §8.5).
  */
 export function pkceOptional(client: ClientLike): boolean {
-  if (!client || client.clientAuthMethod === 'none') return false;
+  if (!client || client.clientAuthMethod === 'none' || client.applicationType === 'native') return false;
   return (client as Record<string, unknown>)[EXTRA_CLIENT_PROPERTIES.pkceOptional] === true;
 }
 
@@ -29,8 +30,9 @@ export const pkceRequired = (_ctx: KoaContextWithOIDC, client: ClientLike): bool
  */
 export async function checkLegacyClientNonce(ctx: KoaContextWithOIDC, nonce: unknown, client: ClientLike): Promise<void> {
   if (!pkceOptional(client)) return;
-  if (typeof nonce !== 'string' || nonce.length === 0) {
-    throw new errors.InvalidRequest('nonce is required of this client: it is registered without PKCE (pkce optional), and the nonce is what protects its authorization codes');
+  // whitespace only is no nonce: the same for every sign-in (a blank variable), it binds the code to no session
+  if (typeof nonce !== 'string' || nonce.trim().length === 0) {
+    throw new errors.InvalidRequest('nonce is required of this client (not empty, not whitespace only): it is registered without PKCE (pkce optional), and the nonce is what protects its authorization codes');
   }
   const scope = ctx.oidc.params?.scope;
   if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) {
