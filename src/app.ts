@@ -13,17 +13,19 @@ import { securityHeaders } from './http/security-headers.ts';
 import { publicOrigin } from './http/public-origin.ts';
 import { inputGuard } from './http/input-guard.ts';
 import { refuseCrossSite } from './http/same-origin-guard.ts';
-import { isPageRoute, PROVIDER_BODY_LIMIT_BYTES, providerRouteMatcher } from './oidc/provider-routes.ts';
-import { interactionRoutes, type InteractionDeps } from './interactions/routes.ts';
+import { isPageRoute, PROVIDER_BODY_LIMIT_BYTES, providerRouteMatcher } from './http/provider-routes.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import type { InteractionDeps } from './interactions/interaction-deps.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account/security-routes.ts';
 import { isStaticPath, staticFiles } from './http/static-files.ts';
-import { VIEWS_DIR, type RenderView } from './interactions/views.ts';
+import { VIEWS_DIR, type RenderView } from './http/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AuditTrail } from './security/audit/audit-event.ts';
 import { metricsRoute } from './observability/metrics-endpoint.ts';
+import { constantTimeEqual } from './security/constant-time.ts';
 import { requestContext } from './observability/request-context.ts';
 import type { CreateLimiter } from './security/rate-limit/limiter-factory.ts';
 import { rateLimits } from './security/rate-limit/rate-limits.ts';
@@ -106,7 +108,7 @@ export function createApp(deps: AppDeps): Koa {
     kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
   });
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
-  app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken));
+  app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken, constantTimeEqual));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
   // Every router whose forms change something is entered through the one cross-site guard.
   const sameOriginOnly = refuseCrossSite(deps.config.issuer);

@@ -15,7 +15,7 @@ import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
 import { createRegistryCache, subscribeRegistryCache, type RegistryCache } from './oidc/registry-cache.ts';
 import { toProviderClientMetadata } from './oidc/client-metadata.ts';
 import { createProviderPages } from './interactions/provider-pages.ts';
-import { createViewRenderer } from './interactions/views.ts';
+import { createViewRenderer } from './http/views.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { pingDatabase } from './storage/database.ts';

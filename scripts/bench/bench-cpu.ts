@@ -5,7 +5,14 @@
 // A loaded host is reported, since its figures are noisy.
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import type { CpuTimes } from './bench-harness.ts';
+
+/** A target's CPU time so far, as it reports it (bench-harness.ts asks; target-ipc.ts answers). */
+export interface CpuTimes {
+  /** the whole process, its worker threads included, µs */
+  processMicros: number;
+  /** its main thread (the event loop) alone, µs in 10 ms steps; NaN where unknown (off Linux) */
+  mainThreadMicros: number;
+}
 
 /**
  * Busy CPU time of the whole host so far, ms (Linux /proc/stat, in clock ticks of 10 ms): the

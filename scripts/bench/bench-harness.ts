@@ -7,6 +7,7 @@
 // `profile-stop`); a benchmark may add messages of its own (login-target.ts adds `verify`).
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import type { CpuTimes } from './bench-cpu.ts';
 import type { ParentMessage, TargetMessage } from './target-ipc.ts';
 
 type Message = { type: string };
@@ -22,13 +23,6 @@ export interface Target<Key extends string, Info, Reply extends Message = Target
   request<T extends Reply['type']>(message: Request, type: T): Promise<Extract<Reply, { type: T }>>;
   /** CPU time (user + system) the target has used so far. */
   cpuTimes(): Promise<CpuTimes>;
-}
-
-export interface CpuTimes {
-  /** the whole process, its worker threads included, µs */
-  processMicros: number;
-  /** its main thread (the event loop) alone, µs in 10 ms steps; NaN where unknown (off Linux) */
-  mainThreadMicros: number;
 }
 
 /** Any target, whatever it reports and whatever messages it speaks. */

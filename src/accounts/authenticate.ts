@@ -6,7 +6,7 @@ import type { Queryable } from '../storage/database.ts';
 import { updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
 import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
-import { couldBeEmail } from './canonical-email.ts';
+import { couldBeEmail } from '../storage/canonical-email.ts';
 import type { FailureOutcome, LoginGuard } from './lockout.ts';
 import type { DeviceClaim } from './device-cookie.ts';
 

@@ -5,7 +5,7 @@
 // typed as "second-factor:<account id>" counts on an email counter, never on that account's second
 // factor. Changing how a key is built only starts fresh counters (the old rows are pruned as usual).
 import { createHmac, type KeyObject } from 'node:crypto';
-import { canonicalEmail } from './canonical-email.ts';
+import { canonicalEmail } from '../storage/canonical-email.ts';
 
 type SubjectKind = 'email' | 'device' | 'second-factor';
 

@@ -1,8 +1,8 @@
 // Looks up the facts of the second-factor decision (the account's flags and factors, the client's
 // require_mfa) and applies mfa-requirement.ts to them.
 import type { Config } from '../config.ts';
-import type { RegistryCache } from '../oidc/registry-cache.ts';
 import { findAccountById, type Account } from '../storage/accounts.ts';
+import type { StoredClient } from '../storage/clients.ts';
 import type { Queryable } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import { secondFactorStep, type SecondFactorStep } from './mfa-requirement.ts';
@@ -14,7 +14,12 @@ export interface MfaDecider {
   needsSecondFactor(accountId: string, clientId: string, requestedAcrs: string[]): Promise<boolean>;
 }
 
-export function createMfaDecider(deps: { db: Queryable; cache: RegistryCache; policy: Config['mfaPolicy'] }): MfaDecider {
+/** `cache.client`: the registry's cached client (oidc/registry-cache.ts; accounts sit below oidc, so only its shape here). */
+export function createMfaDecider(deps: {
+  db: Queryable;
+  cache: { client(clientId: string): Promise<StoredClient | undefined> };
+  policy: Config['mfaPolicy'];
+}): MfaDecider {
   const hasSecondFactor = async (accountId: string) => {
     const factors = await describeFactors(deps.db, accountId);
     return factors.totp || factors.passkeys > 0;

@@ -6,7 +6,7 @@ import type { Middleware } from 'koa';
 import { isStoreUnavailable } from '../storage/store-errors.ts';
 import { AppError } from './app-error.ts';
 import { requestLogger } from '../observability/request-context.ts';
-import type { RenderView } from '../interactions/views.ts';
+import type { RenderView } from './views.ts';
 
 /** `isPage(path)`: a page lives there, whose errors are the error page to a browser (the app knows which). */
 export function errorHandler(render: RenderView, isPage: (path: string) => boolean): Middleware {

@@ -8,7 +8,7 @@ import { AppError } from '../http/app-error.ts';
 import { allowFormRedirect } from '../http/security-headers.ts';
 import { isStoreUnavailable } from '../storage/store-errors.ts';
 import type { RegistryCache } from '../oidc/registry-cache.ts';
-import type { RenderView } from './views.ts';
+import type { RenderView } from '../http/views.ts';
 
 export interface InteractionKit {
   /** The interaction named by the path; it must be the one bound to this browser's cookie. */

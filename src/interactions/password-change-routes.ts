@@ -19,7 +19,7 @@ import { findAccountById, findAccountForUpdate, setAccountPassword, type Account
 import { notifyChange } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import type { InteractionKit } from './interaction-kit.ts';
-import type { InteractionDeps } from './routes.ts';
+import type { InteractionDeps } from './interaction-deps.ts';
 import type { SignInState } from './sign-in-state.ts';
 
 /**

@@ -1,7 +1,7 @@
 // The pages oidc-provider itself renders (errors, logout confirmation, signed out), drawn with
 // our views so every HTML page looks alike and carries no inline script.
 import type { PageRenderer } from '../oidc/create-provider.ts';
-import type { RenderView } from './views.ts';
+import type { RenderView } from '../http/views.ts';
 import { allowFormRedirect } from '../http/security-headers.ts';
 
 export function createProviderPages(render: RenderView): PageRenderer {

@@ -4,47 +4,17 @@
 // new password when an administrator required one (password-change-routes.ts).
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
-import type { PasswordSettings } from '../config.ts';
-import type { Database } from '../storage/database.ts';
-import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
-import type { DeviceCookies } from '../accounts/device-cookie.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
-import type { RegistryCache } from '../oidc/registry-cache.ts';
-import type { RenderView } from './views.ts';
-import type { AuditTrail } from '../security/audit/audit-event.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import { describeConsent } from './consent-scopes.ts';
 import { answerRefusedPassword } from './password-refusal.ts';
-import type { LoginGuard } from '../accounts/lockout.ts';
-import type { MfaDecider } from '../accounts/mfa-decider.ts';
 import { ACR_PASSWORD, requestedAcrs } from '../accounts/mfa-requirement.ts';
-import type { DerivedKeys } from '../security/derived-keys.ts';
 import { createInteractionKit } from './interaction-kit.ts';
-import type { SignInStates } from './sign-in-state.ts';
+import type { InteractionDeps } from './interaction-deps.ts';
 import { registerSecondFactorRoutes } from './second-factor-routes.ts';
 import { registerPasswordChangeRoutes } from './password-change-routes.ts';
-
-export interface InteractionDeps {
-  provider: () => Provider;
-  db: Database;
-  authenticator: PasswordAuthenticator;
-  guard: LoginGuard;
-  mfa: MfaDecider;
-  signInStates: SignInStates;
-  /** A browser that signed in before: read at the password, issued when a sign-in completes. */
-  deviceCookies: DeviceCookies;
-  keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
-  cache: RegistryCache;
-  render: RenderView;
-  issuer: string;
-  onLoginAttempt: (outcome: 'success' | 'failure') => void;
-  audit: AuditTrail;
-  /** The password policy and hashing parameters (a new password an administrator required). */
-  passwords: PasswordSettings;
-}
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });

@@ -20,7 +20,7 @@ import { readForm } from '../http/form-body.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import { findAccountById, type Account } from '../storage/accounts.ts';
 import { describeFactors } from '../storage/mfa.ts';
-import type { InteractionDeps } from './routes.ts';
+import type { InteractionDeps } from './interaction-deps.ts';
 import type { InteractionKit } from './interaction-kit.ts';
 import type { SignInFinisher } from './password-change-routes.ts';
 import type { SignInState } from './sign-in-state.ts';

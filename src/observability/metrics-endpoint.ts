@@ -3,14 +3,16 @@
 import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Registry } from 'prom-client';
-import { constantTimeEqual } from '../security/constant-time.ts';
 
-/** /metrics on the main app for callers presenting the token. */
-export function metricsRoute(registry: Registry, token: string | undefined): Middleware {
+/**
+ * /metrics on the main app for callers presenting the token. `sameToken` compares without leaking
+ * through timing (the app passes security/constant-time.ts: observability sits below security).
+ */
+export function metricsRoute(registry: Registry, token: string | undefined, sameToken: (presented: string, token: string) => boolean): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== '/metrics' || !token) return next();
     const presented = /^Bearer (.+)$/i.exec(ctx.get('Authorization'))?.[1] ?? '';
-    if (!constantTimeEqual(presented, token)) {
+    if (!sameToken(presented, token)) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
       ctx.body = { error: 'unauthorized', error_description: 'a valid metrics bearer token is required' };

@@ -12,7 +12,7 @@ import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { ensureFirstPartyGrant } from './first-party-grant.ts';
 import { pragmaNoCache } from './no-cache-pragma.ts';
 import { clientBasedCors } from './cors-policy.ts';
-import { isPageRoute } from './provider-routes.ts';
+import { isPageRoute } from '../http/provider-routes.ts';
 import { guardStore } from './store-unavailable.ts';
 import { createOutboundFetch } from './outbound-requests.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';

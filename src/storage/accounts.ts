@@ -1,7 +1,7 @@
 // Queries for user accounts. An email is found and kept unique by its canonical form (email_key,
-// src/accounts/canonical-email.ts), which every write of an email sets with it.
+// src/storage/canonical-email.ts), which every write of an email sets with it.
 import { randomUUID } from 'node:crypto';
-import { canonicalEmail } from '../accounts/canonical-email.ts';
+import { canonicalEmail } from './canonical-email.ts';
 import type { Queryable } from './database.ts';
 
 export interface Account {

@@ -1,7 +1,7 @@
 // Queries for the failed-login counters (table login_failures). One row per login identifier that
 // failed recently, and per device cookie that failed; `subject_key` is an HMAC of the canonical email
 // (or of the cookie's nonce), never the address itself.
-import { canonicalEmail } from '../accounts/canonical-email.ts';
+import { canonicalEmail } from './canonical-email.ts';
 import { preparedStatement, type Queryable } from './database.ts';
 import { toAccount, type AccountRow, type AccountWithCredentials } from './accounts.ts';
 

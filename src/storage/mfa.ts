@@ -4,9 +4,6 @@
 import { bumpCredentialEpoch } from './accounts.ts';
 import { inTransaction, type Database, type Queryable } from './database.ts';
 
-// The secret's encryption lives with the rest of TOTP; re-exported here for callers that store it.
-export { decryptTotpSecret, encryptTotpSecret } from '../accounts/totp.ts';
-
 /**
  * Runs `work` with the account's row locked and what factors it has, in one transaction: whatever
  * adds a factor under a condition on the factors already there (a sign-in enrols only a first one)

@@ -4,14 +4,12 @@
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
-import { generateTotpSecret } from '../../src/accounts/totp.ts';
+import { decryptTotpSecret, encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { findAccountById, insertAccount } from '../../src/storage/accounts.ts';
 import type { Database } from '../../src/storage/database.ts';
 import {
-  decryptTotpSecret,
   deleteSecondFactors,
   describeFactors,
-  encryptTotpSecret,
   findTotp,
   insertConfirmedTotp,
   remainingRecoveryCodes,

@@ -1,9 +1,9 @@
-// The one canonical form of an email (src/accounts/canonical-email.ts): the spellings an attacker
+// The one canonical form of an email (src/storage/canonical-email.ts): the spellings an attacker
 // types for one address meet in one form, distinct addresses stay distinct, and the form of a form
 // is itself (the account lookup, the unique index and the lock counter may each apply it again).
 import test from 'ava';
 import fc from 'fast-check';
-import { canonicalEmail } from '../../src/accounts/canonical-email.ts';
+import { canonicalEmail } from '../../src/storage/canonical-email.ts';
 
 test('the spellings of one address have one form', (t) => {
   const spellings = [

@@ -3,7 +3,7 @@ import test from 'ava';
 import { addressKey } from '../../src/security/rate-limit/client-address.ts';
 import { basicClientId, formClientId } from '../../src/security/rate-limit/claimed-client.ts';
 import { auditedPath, classifyEndpoints } from '../../src/security/rate-limit/endpoints.ts';
-import { providerRouteMatcher } from '../../src/oidc/provider-routes.ts';
+import { providerRouteMatcher } from '../../src/http/provider-routes.ts';
 import Provider from 'oidc-provider';
 
 test('IPv4 addresses count one by one; IPv4-mapped IPv6 is its IPv4 address', (t) => {

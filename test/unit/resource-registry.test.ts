@@ -1,7 +1,7 @@
 // The API registry's rules (pure; no I/O): registry fields, calendar dates, the overdue filter,
 // and what a PATCH of a resource server writes.
 import test, { type ExecutionContext } from 'ava';
-import { ADMIN_AUDIENCE } from '../../src/admin/api/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
 import { runOperation } from '../../src/admin/operations.ts';
 import { planResourceUpdate } from '../../src/admin/operations/resources-update.ts';
 import { toResourceView } from '../../src/admin/operations/resources-view.ts';

@@ -3,7 +3,7 @@
 // response-schemas.ts, errors and the bearer-token security scheme from admin-auth.ts' rules.
 import { z } from 'zod';
 import { OPERATIONS } from '../operations.ts';
-import { ADMIN_AUDIENCE, ADMIN_SCOPES } from './admin-scopes.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operations/admin-scopes.ts';
 import { ADMIN_API_PREFIX, ADMIN_ROUTES, pathParameters, type AdminRoute } from './routes.ts';
 import { RESPONSE_SCHEMAS } from './response-schemas.ts';
 

@@ -1,5 +1,5 @@
 // `portcullis migrate` and `portcullis admin bootstrap`
-import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../operations/admin-scopes.ts';
 import { keyValues } from '../cli-output.ts';
 import type { BootstrapResult } from '../operations/admin-bootstrap.ts';
 import { defined, text, type CommandSpec } from './command-spec.ts';

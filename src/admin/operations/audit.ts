@@ -14,7 +14,7 @@ import {
   type AuditVerification,
 } from '../../security/audit/audit-queries.ts';
 import { redactPersonalFields } from '../../security/audit/audit-redaction.ts';
-import { ADMIN_SCOPES } from '../api/admin-scopes.ts';
+import { ADMIN_SCOPES } from './admin-scopes.ts';
 import { assertHolds } from './authority.ts';
 import { defineOperation } from './define.ts';
 

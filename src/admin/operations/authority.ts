@@ -6,7 +6,7 @@
 // ask /token for it. The CLI is the operator on the server's own machine (root of trust: it reaches
 // the database, or the owner-only control socket, directly) and holds every scope.
 import { AppError } from '../../http/app-error.ts';
-import { ADMIN_AUDIENCE, ADMIN_SCOPES, type AdminScope } from '../api/admin-scopes.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPES, type AdminScope } from './admin-scopes.ts';
 
 /** Every admin scope: what the operator at the CLI holds, and what an administrator can obtain. */
 export const EVERY_ADMIN_SCOPE: ReadonlySet<AdminScope> = new Set(Object.values(ADMIN_SCOPES));

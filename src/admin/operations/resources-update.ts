@@ -21,7 +21,7 @@ import {
   type ResourceServerSettings,
   type RevokedClientScopes,
 } from '../../storage/resource-servers.ts';
-import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from './admin-scopes.ts';
 import { resourceUpdateInput, reviewBeforeLiveProblem, type ResourceUpdateInput } from '../resource-input.ts';
 import { assertHolds, EVERY_ADMIN_SCOPE } from './authority.ts';
 import { adminChange, conflict, defineOperation, invalidInput, notFound } from './define.ts';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { deleteResourceServer, findResourceServer, insertResourceServer, pageResourceServers } from '../../storage/resource-servers.ts';
 import { addYears, identifierLookup, overdueFilter, resourceCreateInput } from '../resource-input.ts';
-import { ADMIN_AUDIENCE } from '../api/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from './admin-scopes.ts';
 import { adminChange, conflict, defineOperation, notFound, sqlState } from './define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
 import { assertIntrospectingClientsExist, introspectingClientGone } from './resources-introspection.ts';

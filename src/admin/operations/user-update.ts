@@ -3,7 +3,7 @@
 // they are an administrator. One transaction: lock the row, check If-Match, write, announce the change
 // (every process drops what it cached of the account), answer the new view.
 import { z } from 'zod';
-import { canonicalEmail } from '../../accounts/canonical-email.ts';
+import { canonicalEmail } from '../../storage/canonical-email.ts';
 import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { assertMayManageAccount } from './authority.ts';

@@ -1,8 +1,8 @@
 // Which requests meet which limit. The provider's endpoints are recognised by asking which of its
-// routes a path reaches (oidc/provider-routes.ts matches the way its router does: `/TOKEN` and
+// routes a path reaches (http/provider-routes.ts matches the way its router does: `/TOKEN` and
 // `/token/` are the token endpoint), so no alias of an endpoint escapes its quota.
 import { isOwnPagePath } from '../../http/page-paths.ts';
-import { isPageRoute, type MatchProviderRoute, type ProviderRouteName } from '../../oidc/provider-routes.ts';
+import { isPageRoute, type MatchProviderRoute, type ProviderRouteName } from '../../http/provider-routes.ts';
 
 /**
  * Never limited: load balancers and orchestrators probe these often, from a handful of addresses

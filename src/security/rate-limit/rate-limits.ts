@@ -11,7 +11,7 @@ import { clientQuota } from './client-quota.ts';
 import { createExceededReporter, type LimitName } from './exceeded-report.ts';
 import type { CreateLimiter } from './limiter-factory.ts';
 import { classifyEndpoints } from './endpoints.ts';
-import type { MatchProviderRoute } from '../../oidc/provider-routes.ts';
+import type { MatchProviderRoute } from '../../http/provider-routes.ts';
 
 export interface RateLimitDeps {
   settings: RateLimitSettings;

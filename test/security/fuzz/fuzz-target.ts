@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { runAsOperator } from '../../helpers/operator.ts';
 import type { BootstrapResult } from '../../../src/admin/operations/admin-bootstrap.ts';
-import { ADMIN_AUDIENCE } from '../../../src/admin/api/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../../src/admin/operations/admin-scopes.ts';
 import { CookieJar } from '../../helpers/cookie-jar.ts';
 import { basicAuth, createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.ts';
 import { startTestServer, type BackendSetup, type TestServer } from '../../helpers/server.ts';

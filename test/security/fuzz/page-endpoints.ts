@@ -4,7 +4,8 @@
 import type Router from '@koa/router';
 import fc from 'fast-check';
 import { accountSecurityRoutes, type AccountSecurityDeps } from '../../../src/account/security-routes.ts';
-import { interactionRoutes, type InteractionDeps } from '../../../src/interactions/routes.ts';
+import type { InteractionDeps } from '../../../src/interactions/interaction-deps.ts';
+import { interactionRoutes } from '../../../src/interactions/routes.ts';
 import type { Endpoint, Parameter } from './endpoint.ts';
 import { ref } from './fuzz-values.ts';
 

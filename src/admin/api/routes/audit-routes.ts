@@ -1,5 +1,5 @@
 // The admin API routes of /audit.
-import { ADMIN_SCOPES } from '../admin-scopes.ts';
+import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
 import { type AdminRoute } from '../route-spec.ts';
 
 const { read } = ADMIN_SCOPES;

@@ -1,7 +1,7 @@
 // The admin API routes of /clients.
 import { entityTag } from '../../operations/entity-tags.ts';
 import { withoutSecret } from '../../operations/clients-view.ts';
-import { ADMIN_SCOPES } from '../admin-scopes.ts';
+import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
 import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../route-spec.ts';
 
 const { read, write } = ADMIN_SCOPES;

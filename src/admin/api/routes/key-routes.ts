@@ -1,5 +1,5 @@
 // The admin API routes of /keys.
-import { ADMIN_SCOPES } from '../admin-scopes.ts';
+import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
 import { BODY_ERRORS, type AdminRoute } from '../route-spec.ts';
 
 const { read, write } = ADMIN_SCOPES;

@@ -1,6 +1,6 @@
 // The admin API routes of /resources (the API registry).
 import { entityTag } from '../../operations/entity-tags.ts';
-import { ADMIN_SCOPES } from '../admin-scopes.ts';
+import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
 import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../route-spec.ts';
 
 const { read, write } = ADMIN_SCOPES;

@@ -3,7 +3,7 @@
 import type { Account } from '../../../storage/accounts.ts';
 import { entityTag } from '../../operations/entity-tags.ts';
 import { userView } from '../../operations/user-ref.ts';
-import { ADMIN_SCOPES } from '../admin-scopes.ts';
+import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
 import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../route-spec.ts';
 
 const { read, write, users } = ADMIN_SCOPES;

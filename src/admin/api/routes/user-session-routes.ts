@@ -1,7 +1,7 @@
 // The admin API routes of a user's sessions and grants: like every /users route, they also need
 // admin:users. A session or grant is looked up among the path's user's own only (another user's id
 // is a 404), so an admin cannot reach user B's session through user A's path.
-import { ADMIN_SCOPES } from '../admin-scopes.ts';
+import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
 import { BODY_ERRORS, type AdminRoute } from '../route-spec.ts';
 
 const { read, write, users } = ADMIN_SCOPES;

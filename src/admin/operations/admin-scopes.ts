@@ -1,4 +1,5 @@
-// The admin API's audience and scopes (migrations/0005_admin_api.sql registers them).
+// The admin API's audience and scopes (migrations/0005_admin_api.sql registers them). Beside the
+// operations, which check them (authority.ts), so the API above imports them and not the reverse.
 export const ADMIN_AUDIENCE = 'urn:portcullis:admin';
 
 export const ADMIN_SCOPES = {
