@@ -110,14 +110,13 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken, constantTimeEqual));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
-  // Every router whose forms change something is entered through the one cross-site guard.
-  const sameOriginOnly = refuseCrossSite(deps.config.issuer);
-  app.use(onlyFor(isSignInPath, compose([sameOriginOnly, interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
-  app.use(onlyFor(isAccountPath, compose([sameOriginOnly, accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
+  // The page routers carry the cross-site guard themselves, as their first middleware (page-router.ts).
+  app.use(onlyFor(isSignInPath, compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor(isAccountPath, compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens, now: deps.now })));
 
   // oidc-provider's own state-changing form: the logout confirmation (any spelling its router answers)
-  app.use(onlyFor((path) => routeOf(path) === 'end_session_confirm', sameOriginOnly));
+  app.use(onlyFor((path) => routeOf(path) === 'end_session_confirm', refuseCrossSite(deps.config.issuer)));
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();

@@ -6,7 +6,7 @@
 // change needs that cookie, comes from a form of this origin, and is audited durably before the
 // answer, with the user as actor. A proof of the password alone stands only while the account has no
 // factor: a factor is added to, or removed from, an account that has one only after one was proven.
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../config.ts';
 import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
@@ -15,16 +15,17 @@ import type { DeviceCookies } from '../accounts/device-cookie.ts';
 import { amrForCredential, passkeyOptionsJson } from '../accounts/passkeys.ts';
 import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE, type CheckFacts } from '../accounts/second-factor-checks.ts';
 import { readForm } from '../http/form-body.ts';
+import { pageRouter } from '../http/page-router.ts';
 import type { InteractionKit } from '../interactions/interaction-kit.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import type { DerivedKeys } from '../security/derived-keys.ts';
-import { findAccountById, type Account } from '../storage/accounts.ts';
+import type { Account } from '../storage/accounts.ts';
 import type { Database } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import { listCredentials } from '../storage/webauthn-credentials.ts';
 import { provedAFactor, type AccountSession, type AccountSessions } from './account-session.ts';
-import { stillProven } from '../accounts/credential-epoch.ts';
+import { accountSessionAt, accountSessionOf, loadAccountSession, requireAccountStage, type Signed } from './account-page-guard.ts';
 import { mustKeepAFactor, removeSecondFactor, type FactorToRemove } from './factor-removal.ts';
 import { answerRefusedPassword } from '../interactions/password-refusal.ts';
 
@@ -36,7 +37,7 @@ export interface AccountSecurityDeps {
   deviceCookies: DeviceCookies;
   accountSessions: AccountSessions;
   keys: Pick<DerivedKeys, 'encryptionKey' | 'recoveryCodeKey'>;
-  /** The interaction pages' rendering, reused as it is (cross-site posts are refused before the routes: app.ts). */
+  /** The interaction pages' rendering, reused as it is (cross-site posts are refused by the router: page-router.ts). */
   kit: Pick<InteractionKit, 'html'>;
   audit: AuditTrail;
   issuer: string;
@@ -58,16 +59,12 @@ const NOTICES: Record<string, string> = {
 const LAST_FACTOR = 'Your account must keep at least one second factor; add another first, then remove this one.';
 const NO_SUCH_FACTOR = 'There is no such second factor on your account.';
 
-interface Signed {
-  session: AccountSession;
-  account: Account;
-}
-
 /** `2025-01-31 14:05 UTC` from an ISO timestamp. */
 const readableTime = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
 export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
-  const router = new Router({ prefix: ACCOUNT_SECURITY_PATH });
+  // its first middleware refuses a form from another site (page-router.ts)
+  const router = pageRouter(ACCOUNT_SECURITY_PATH, deps.issuer);
   const checks = createSecondFactorChecks(deps);
   const { kit, accountSessions: sessions } = deps;
 
@@ -78,37 +75,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   function redirect(ctx: Context, notice?: keyof typeof NOTICES) {
     ctx.status = 303;
     ctx.redirect(notice ? `${ACCOUNT_SECURITY_PATH}?notice=${notice}` : ACCOUNT_SECURITY_PATH);
-  }
-
-  /**
-   * This browser's session and its account; none when expired, the account is gone or disabled, or
-   * a reset (new password, sign-out-everywhere, factors removed) moved its credential epoch since.
-   */
-  async function signed(ctx: Context): Promise<Signed | undefined> {
-    const session = sessions.read(ctx);
-    const account = session && (await findAccountById(deps.db, session.accountId));
-    if (!session || !stillProven(session.epoch, account)) {
-      if (session) sessions.clear(ctx); // an expired one has already expired in the browser too
-      return undefined;
-    }
-    // the password alone was the whole proof while the account had no factor; it has one now
-    // (another tab, or someone else who knows the password): that factor is asked for first
-    if (session.stage === 'proven' && !provedAFactor(session)) {
-      const factors = await describeFactors(deps.db, account.id);
-      if (factors.totp || factors.passkeys > 0) return { session: { ...session, stage: 'password' }, account };
-    }
-    return { session, account };
-  }
-
-  /**
-   * For every change: a form of this origin, from a browser whose session is fully proven and
-   * recent. Anything less changes nothing and is sent to the re-authentication.
-   */
-  async function proven(ctx: Context): Promise<Signed | undefined> {
-    const current = await signed(ctx);
-    if (current?.session.stage === 'proven') return current;
-    redirect(ctx, 'confirm');
-    return undefined;
   }
 
   function renderSignIn(ctx: Context, view: { email?: string; error?: string; notice?: string }, status = 200) {
@@ -171,15 +137,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     redirect(ctx);
   }
 
-  router.get('/', async (ctx) => {
-    const notice = typeof ctx.query.notice === 'string' && Object.hasOwn(NOTICES, ctx.query.notice) ? NOTICES[ctx.query.notice] : undefined;
-    const current = await signed(ctx);
-    if (!current) return renderSignIn(ctx, { notice });
-    if (current.session.stage === 'password') return renderSecondFactor(ctx, current);
-    await renderPage(ctx, current, { notice });
-  });
-
-  // --- Re-authentication -------------------------------------------------------------------------
+  // --- Open to anyone: signing in and out (the password's own checks and locks are the guard) -------
 
   router.post('/sign-in', async (ctx) => {
     const form = await readForm(ctx);
@@ -197,46 +155,55 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     redirect(ctx);
   });
 
-  /** The session half-way through the re-authentication, or a redirect to where this browser stands. */
-  async function halfWay(ctx: Context): Promise<Signed | undefined> {
-    const current = await signed(ctx);
-    if (current?.session.stage === 'password') return current;
-    redirect(ctx);
-    return undefined;
-  }
+  router.post('/sign-out', async (ctx) => {
+    sessions.clear(ctx);
+    redirect(ctx, 'signed_out');
+  });
 
-  router.post('/totp', async (ctx) => {
-    const current = await halfWay(ctx);
-    if (!current) return;
+  // --- Every route below: this browser's session and account, loaded before the handler --------------
+  router.use(loadAccountSession(deps));
+
+  router.get('/', async (ctx) => {
+    const notice = typeof ctx.query.notice === 'string' && Object.hasOwn(NOTICES, ctx.query.notice) ? NOTICES[ctx.query.notice] : undefined;
+    const current = accountSessionOf(ctx);
+    if (!current) return renderSignIn(ctx, { notice });
+    if (current.session.stage === 'password') return renderSecondFactor(ctx, current);
+    await renderPage(ctx, current, { notice });
+  });
+
+  // --- The re-authentication's second step: a session half-way, else back to where the browser stands -
+  const halfWay = requireAccountStage('password', (ctx) => redirect(ctx));
+
+  router.post('/totp', halfWay, async (ctx) => {
+    const current = accountSessionAt(ctx, 'password');
     const outcome = await checks.totp(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
     if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
     if (outcome === 'not_enrolled') return renderSecondFactor(ctx, current);
     await renderSecondFactor(ctx, current, codeRefusal(outcome), 401);
   });
 
-  router.post('/recovery', async (ctx) => {
-    const current = await halfWay(ctx);
-    if (!current) return;
+  router.post('/recovery', halfWay, async (ctx) => {
+    const current = accountSessionAt(ctx, 'password');
     const outcome = await checks.recoveryCode(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
     if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
     await renderSecondFactor(ctx, current, codeRefusal(outcome, WRONG_RECOVERY_CODE), 401);
   });
 
-  router.post('/passkey', async (ctx) => {
-    const current = await halfWay(ctx);
-    if (!current) return;
+  router.post('/passkey', halfWay, async (ctx) => {
+    const current = accountSessionAt(ctx, 'password');
     const form = await readForm(ctx);
     const credential = await checks.passkey(current.account, form.credential, current.session.challenge, facts(ctx, current.account));
     if (credential) return reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)], current.session.epoch);
     await renderSecondFactor(ctx, current, 'The passkey could not be verified. Try again, or use another way.', 401);
   });
 
-  router.post('/sign-out', async (ctx) => {
-    sessions.clear(ctx);
-    redirect(ctx, 'signed_out');
-  });
-
   // --- Changes (a proven, recent session) ----------------------------------------------------------
+  // Router middleware runs in the order it is registered: every route registered below this line
+  // runs only for a browser whose session is fully proven and recent; anything less changes nothing
+  // and is sent to the re-authentication. A route added below is guarded without asking; the routes
+  // above are the only ones reachable without it (test/security/guard-bypass.test.ts names them, and
+  // tries every other route without a session).
+  router.use(requireAccountStage('proven', (ctx) => redirect(ctx, 'confirm')));
 
   async function remove(ctx: Context, current: Signed, which: FactorToRemove) {
     const outcome = await removeSecondFactor(deps.db, current.account.id, which, deps.mfaPolicy);
@@ -252,22 +219,19 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   }
 
   router.post('/totp/remove', async (ctx) => {
-    const current = await proven(ctx);
-    if (!current) return;
+    const current = accountSessionAt(ctx, 'proven');
     await readForm(ctx);
     await remove(ctx, current, { factor: 'totp' });
   });
 
   router.post('/passkeys/remove', async (ctx) => {
-    const current = await proven(ctx);
-    if (!current) return;
+    const current = accountSessionAt(ctx, 'proven');
     const form = await readForm(ctx);
     await remove(ctx, current, { factor: 'passkey', id: (form.id ?? '').slice(0, 1400) });
   });
 
   router.post('/recovery-codes', async (ctx) => {
-    const current = await proven(ctx);
-    if (!current) return;
+    const current = accountSessionAt(ctx, 'proven');
     await readForm(ctx);
     const factors = await describeFactors(deps.db, current.account.id);
     // codes stand in for a factor: without one they would let nobody in, so none are made
@@ -291,15 +255,13 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   }
 
   router.get('/totp/add', async (ctx) => {
-    const current = await signed(ctx);
-    if (current?.session.stage !== 'proven') return redirect(ctx, 'confirm');
+    const current = accountSessionAt(ctx, 'proven');
     if ((await describeFactors(deps.db, current.account.id)).totp) return redirect(ctx);
     await renderTotpEnrolment(ctx, current);
   });
 
   router.post('/totp/add', async (ctx) => {
-    const current = await proven(ctx);
-    if (!current) return;
+    const current = accountSessionAt(ctx, 'proven');
     const { session, account } = current;
     const outcome = await checks.confirmTotpEnrolment(account, session.pendingTotp, codeOf(await readForm(ctx)), facts(ctx, account), enrolmentScope(session));
     if (outcome === 'not_pending' || outcome === 'not_allowed') return redirect(ctx);
@@ -309,8 +271,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   });
 
   router.post('/passkeys/add', async (ctx) => {
-    const current = await proven(ctx);
-    if (!current) return;
+    const current = accountSessionAt(ctx, 'proven');
     const { session, account } = current;
     const form = await readForm(ctx);
     const stored = await checks.registerPasskey(account, form.credential, session.registrationChallenge, form.name, facts(ctx, account), enrolmentScope(session));

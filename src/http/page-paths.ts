@@ -1,5 +1,5 @@
 // Where our own HTML pages live, each router entered by its prefix: the sign-in steps and the user's
-// security page. The app mounts the routers (and their cross-site guard) by these, and the rate
+// security page. The app mounts the routers (each with its cross-site guard inside) by these, and the rate
 // limits count form submissions to them: one definition, so a new page prefix cannot be guarded in
 // one place and forgotten in the other.
 export const isSignInPath = (path: string): boolean => path.startsWith('/interaction/');

@@ -1,5 +1,6 @@
-// The one guard against cross-site form posts (CSRF), mounted in front of every router whose forms
-// change something: the sign-in steps, the account page, the provider's logout confirmation.
+// The one guard against cross-site form posts (CSRF), in front of every form that changes something:
+// the first middleware of our page routers (page-router.ts: the sign-in steps, the account page), and
+// mounted by app.ts before the provider's logout confirmation.
 // A request that changes state is refused with 403 when the browser says it comes from anywhere but
 // the issuer's own origin:
 // - Fetch Metadata first: a browser that sends `Sec-Fetch-Site` says exactly where the request comes

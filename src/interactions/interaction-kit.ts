@@ -1,6 +1,6 @@
 // What every interaction route needs: the interaction bound to this browser, page rendering, and
-// handing the result back to the provider. (Cross-site form posts never get here: app.ts enters
-// these routes through http/same-origin-guard.ts.)
+// handing the result back to the provider. (Cross-site form posts never get here: the router's first
+// middleware refuses them, http/page-router.ts; `load` runs as router middleware, sign-in-step.ts.)
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction, InteractionResults } from 'oidc-provider';

@@ -12,15 +12,14 @@ import type { Interaction } from 'oidc-provider';
 import { checkPassword, serviceNamesFor, type PasswordProblem } from '../accounts/password-policy.ts';
 import { hashPassword, normalizePassword, verifyPassword } from '../accounts/passwords.ts';
 import { stillProven } from '../accounts/credential-epoch.ts';
-import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
-import { findAccountById, findAccountForUpdate, setAccountPassword, type Account, type AccountWithCredentials } from '../storage/accounts.ts';
+import { findAccountForUpdate, setAccountPassword, type Account, type AccountWithCredentials } from '../storage/accounts.ts';
 import { notifyChange } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import type { InteractionKit } from './interaction-kit.ts';
 import type { InteractionDeps } from './interaction-deps.ts';
-import type { SignInState } from './sign-in-state.ts';
+import { passwordChangeStepOf, requirePasswordChangeDue, type PasswordChangeStep } from './sign-in-step.ts';
 
 /**
  * What a sign-in proved: the methods (RFC 8176), the acr they make, the second factor used if any;
@@ -38,6 +37,8 @@ export interface ProvenLogin {
 export interface SignInFinisher {
   /** Finishes the sign-in, or first asks for the new password the account must choose. */
   finishSignIn(ctx: Context, details: Interaction, account: Account, login: ProvenLogin): Promise<void>;
+  /** Finishes the sign-in now (the new password is chosen, or no longer required). */
+  finishNow(ctx: Context, details: Interaction, accountId: string, login: ProvenLogin, passwordChanged?: boolean): Promise<void>;
 }
 
 export const PASSWORDS_DIFFER = 'The two passwords do not match. Type the same new password twice.';
@@ -46,13 +47,13 @@ export const SAME_PASSWORD = 'The new password must be different from your curre
 /** A policy refusal as the page says it: the policy's own words ("password must be at least 15 characters"). */
 const describeProblem = (problem: PasswordProblem) => `The new ${problem.message}.`;
 
-export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps): SignInFinisher {
-  const facts = (ctx: Context, details: Interaction, accountId: string) => ({
-    ...requestFacts(ctx),
-    actor: { type: 'user' as const, id: accountId },
-    clientId: String(details.params.client_id),
-  });
+const facts = (ctx: Context, details: Interaction, accountId: string) => ({
+  ...requestFacts(ctx),
+  actor: { type: 'user' as const, id: accountId },
+  clientId: String(details.params.client_id),
+});
 
+export function createSignInFinisher(kit: InteractionKit, deps: InteractionDeps): SignInFinisher {
   async function finishNow(ctx: Context, details: Interaction, accountId: string, login: ProvenLogin, passwordChanged = false) {
     deps.audit.record({
       ...facts(ctx, details, accountId), type: 'login.succeeded', outcome: 'success',
@@ -81,23 +82,18 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
     ctx.redirect(`/interaction/${details.uid}/change-password`);
   }
 
-  /** The interaction, its state and account, when only the new password is left; else back to the start. */
-  async function step(ctx: Context): Promise<{ details: Interaction; state: SignInState & Required<Pick<SignInState, 'passwordChange'>>; account: AccountWithCredentials } | undefined> {
-    const details = await kit.load(ctx);
-    if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
-    const state = deps.signInStates.read(ctx, details.uid);
-    const account = state?.passwordChange && (await findAccountById(deps.db, state.accountId));
-    // only the password typed in this sign-in, at the account's current epoch, leads here
-    if (!state?.passwordChange || !state.passwordProven || !stillProven(state.epoch, account)) {
-      deps.signInStates.clear(ctx);
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${details.uid}`);
-      return undefined;
-    }
-    return { details, state: { ...state, passwordChange: state.passwordChange }, account };
-  }
+  return { finishSignIn, finishNow };
+}
 
-  const loginOf = (state: SignInState & Required<Pick<SignInState, 'passwordChange'>>): ProvenLogin => ({
+/**
+ * The page itself. Registered behind the sign-in-state middleware (routes.ts), and here behind its
+ * own: only the password typed in this sign-in, at the account's current epoch, with every factor
+ * proven (sign-in-step.ts), leads to it; anything else goes back to the start.
+ */
+export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps, { finishNow }: SignInFinisher): void {
+  router.use('/change-password', requirePasswordChangeDue(deps.signInStates));
+
+  const loginOf = (state: PasswordChangeStep['state']): ProvenLogin => ({
     amr: state.amr, acr: state.passwordChange.acr, ...(state.passwordChange.secondFactor ? { secondFactor: state.passwordChange.secondFactor } : {}),
     epoch: state.epoch, passwordProven: state.passwordProven,
   });
@@ -128,15 +124,12 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
   }
 
   router.get('/change-password', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    await render(ctx, current.details, current.account, await hasSecondFactor(current.account.id));
+    const { interaction: details, account } = passwordChangeStepOf(ctx);
+    await render(ctx, details, account, await hasSecondFactor(account.id));
   });
 
   router.post('/change-password', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    const { details, state, account } = current;
+    const { interaction: details, state, account } = passwordChangeStepOf(ctx);
     const form = await readForm(ctx);
     // No longer required (an administrator withdrew it, or this sign-in's other tab chose one): the
     // sign-in is proven, nothing is left to ask.
@@ -167,6 +160,4 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
     await deps.audit.recordDurable({ ...facts(ctx, details, account.id), type: 'user.password_changed', outcome: 'success', target: { type: 'user', id: account.id }, details: { required: true } });
     await finishNow(ctx, details, account.id, loginOf(state), true);
   });
-
-  return { finishSignIn };
 }

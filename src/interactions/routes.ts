@@ -2,29 +2,37 @@
 // needed but for passkeys). The interaction cookie is SameSite=Lax and POSTs must come from our own
 // origin. After the password, a second factor when one is needed (second-factor-routes.ts), then a
 // new password when an administrator required one (password-change-routes.ts).
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
+import { pageRouter } from '../http/page-router.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import { describeConsent } from './consent-scopes.ts';
 import { answerRefusedPassword } from './password-refusal.ts';
 import { ACR_PASSWORD, requestedAcrs } from '../accounts/mfa-requirement.ts';
 import { createInteractionKit } from './interaction-kit.ts';
 import type { InteractionDeps } from './interaction-deps.ts';
+import { interactionOf, loadInteraction, requireSignInState } from './sign-in-step.ts';
 import { registerSecondFactorRoutes } from './second-factor-routes.ts';
-import { registerPasswordChangeRoutes } from './password-change-routes.ts';
+import { createSignInFinisher, registerPasswordChangeRoutes } from './password-change-routes.ts';
 
 export function interactionRoutes(deps: InteractionDeps): Router {
-  const router = new Router({ prefix: '/interaction/:uid' });
+  // its first middleware refuses a form from another site (page-router.ts)
+  const router = pageRouter('/interaction/:uid', deps.issuer);
   const kit = createInteractionKit(deps);
   const { html, clientName } = kit;
   // every sign-in finishes through it: an administrator may have required a new password first
-  const { finishSignIn } = registerPasswordChangeRoutes(router, kit, deps);
+  const finisher = createSignInFinisher(kit, deps);
+  const { finishSignIn } = finisher;
+  // every route: the interaction of this browser, loaded before the handler (sign-in-step.ts)
+  router.use(loadInteraction(kit));
+
+  // --- Before the password: the only routes reachable without a sign-in state ----------------------
 
   router.get('/', async (ctx) => {
-    const details = await kit.load(ctx);
+    const details = interactionOf(ctx);
     const name = await clientName(String(details.params.client_id));
     if (details.prompt.name === 'login') {
       // a session signed in with the password only, and now a second factor is needed (step-up): the
@@ -52,7 +60,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/login', async (ctx) => {
-    const details = await kit.load(ctx);
+    const details = interactionOf(ctx);
     if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
@@ -78,7 +86,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/confirm', async (ctx) => {
-    const details = await kit.load(ctx);
+    const details = interactionOf(ctx);
     if (details.prompt.name !== 'consent') throw new AppError('wrong_step', 'There is nothing to consent to at this step.', 400);
     await readForm(ctx);
     const provider = deps.provider();
@@ -99,7 +107,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/abort', async (ctx) => {
-    const details = await kit.load(ctx);
+    const details = interactionOf(ctx);
     await readForm(ctx).catch(() => ({}));
     const accountId = details.session?.accountId;
     deps.audit.record({
@@ -109,6 +117,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await kit.finish(ctx, details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 
+  // --- After the password ------------------------------------------------------------------------
+  // Router middleware runs in the order it is registered: every route registered below this line
+  // runs only with this sign-in's sealed state (sign-in-step.ts), and a route added below is guarded
+  // without asking. The routes above are the only ones reachable without it
+  // (test/security/guard-bypass.test.ts names them, and tries every other route without the state).
+  router.use(requireSignInState(deps));
   registerSecondFactorRoutes(router, kit, deps, finishSignIn);
+  registerPasswordChangeRoutes(router, kit, deps, finisher);
   return router;
 }

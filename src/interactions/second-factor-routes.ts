@@ -11,45 +11,25 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
-import { stillProven } from '../accounts/credential-epoch.ts';
 import { ACR_MFA, requestedAcrs } from '../accounts/mfa-requirement.ts';
 import { amrForCredential, passkeyOptionsJson } from '../accounts/passkeys.ts';
 import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE } from '../accounts/second-factor-checks.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
-import { findAccountById, type Account } from '../storage/accounts.ts';
+import type { Account } from '../storage/accounts.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import type { InteractionDeps } from './interaction-deps.ts';
 import type { InteractionKit } from './interaction-kit.ts';
 import type { SignInFinisher } from './password-change-routes.ts';
 import type { SignInState } from './sign-in-state.ts';
+import { restartSignIn, signInStepOf } from './sign-in-step.ts';
 
 export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps, finishSignIn: SignInFinisher['finishSignIn']): void {
   const checks = createSecondFactorChecks(deps);
 
-  /** Back to the start of the sign-in (the password), this browser's state dropped. */
-  function restart(ctx: Context, details: Interaction) {
-    deps.signInStates.clear(ctx);
-    ctx.status = 303;
-    ctx.redirect(`/interaction/${details.uid}`);
-  }
-
-  /**
-   * The interaction and its sign-in state; without a state (expired, another sign-in's, another
-   * browser) or once a reset voided it (the account's credential epoch moved), back to the password.
-   */
-  async function step(ctx: Context): Promise<{ details: Interaction; state: SignInState; account: Account } | undefined> {
-    const details = await kit.load(ctx);
-    if (details.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
-    const state = deps.signInStates.read(ctx, details.uid);
-    const account = state && (await findAccountById(deps.db, state.accountId));
-    if (!state || !stillProven(state.epoch, account)) {
-      restart(ctx, details);
-      return undefined;
-    }
-    return { details, state, account: account! };
-  }
+  // Every route here is registered behind the sign-in-state middleware (routes.ts, sign-in-step.ts):
+  // its handler runs only with this sign-in's state at the account's current epoch, and reads them.
 
   /**
    * Whether this sign-in may enrol a factor now: the password was typed in it, and the account must
@@ -84,7 +64,7 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     const factors = await describeFactors(deps.db, account.id);
     if (!factors.totp && factors.passkeys === 0) {
       if (await mayEnrol(details, state, account)) return renderEnrolment(ctx, details, state, account, error, status);
-      return restart(ctx, details);
+      return restartSignIn(ctx, deps.signInStates, details.uid);
     }
     const passkey = factors.passkeys > 0 ? await checks.passkeyChallenge(account) : undefined;
     // an enrolment's key and registration challenge are dropped: this sign-in proves, it does not add
@@ -113,16 +93,13 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   }
 
   router.get('/second-factor', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    if (current.state.enrolled) return kit.html(ctx, 'recovery-codes', { uid: current.details.uid, codes: undefined });
-    await renderChallenge(ctx, current.details, current.state, current.account);
+    const { interaction: details, state, account } = signInStepOf(ctx);
+    if (state.enrolled) return kit.html(ctx, 'recovery-codes', { uid: details.uid, codes: undefined });
+    await renderChallenge(ctx, details, state, account);
   });
 
   router.post('/second-factor/totp', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    const { details, state, account } = current;
+    const { interaction: details, state, account } = signInStepOf(ctx);
     const outcome = await checks.totp(account, codeOf(await readForm(ctx)), facts(ctx, details, account));
     if (outcome === 'ok') return complete(ctx, details, state, account, 'otp', 'totp');
     if (outcome === 'not_enrolled') return renderChallenge(ctx, details, state, account);
@@ -130,15 +107,11 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.get('/second-factor/recovery', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    kit.html(ctx, 'recovery-code', { uid: current.details.uid, error: undefined });
+    kit.html(ctx, 'recovery-code', { uid: signInStepOf(ctx).interaction.uid, error: undefined });
   });
 
   router.post('/second-factor/recovery', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    const { details, state, account } = current;
+    const { interaction: details, state, account } = signInStepOf(ctx);
     const outcome = await checks.recoveryCode(account, codeOf(await readForm(ctx)), facts(ctx, details, account));
     if (outcome !== 'ok') return kit.html(ctx, 'recovery-code', { uid: details.uid, error: codeRefusal(outcome, WRONG_RECOVERY_CODE) }, 401);
     // a recovery code is a one-time password (RFC 8176 `otp`)
@@ -146,9 +119,7 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/passkey', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    const { details, state, account } = current;
+    const { interaction: details, state, account } = signInStepOf(ctx);
     const form = await readForm(ctx);
     const credential = await checks.passkey(account, form.credential, state.challenge, facts(ctx, details, account));
     if (!credential) return renderChallenge(ctx, details, state, account, 'The passkey could not be verified. Try again, or use another way.', 401);
@@ -156,9 +127,7 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/totp/enrol', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    const { details, state, account } = current;
+    const { interaction: details, state, account } = signInStepOf(ctx);
     const form = await readForm(ctx);
     if (!(await mayEnrol(details, state, account))) return toCurrentStep(ctx, details);
     const outcome = await checks.confirmTotpEnrolment(account, state.pendingTotp, codeOf(form), facts(ctx, details, account), 'first');
@@ -168,9 +137,7 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/passkey/register', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
-    const { details, state, account } = current;
+    const { interaction: details, state, account } = signInStepOf(ctx);
     const form = await readForm(ctx);
     if (!(await mayEnrol(details, state, account))) return toCurrentStep(ctx, details);
     const stored = await checks.registerPasskey(account, form.credential, state.registrationChallenge, form.name, facts(ctx, details, account), 'first');
@@ -179,11 +146,10 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   });
 
   router.post('/second-factor/done', async (ctx) => {
-    const current = await step(ctx);
-    if (!current) return;
+    const { interaction: details, state, account } = signInStepOf(ctx);
     await readForm(ctx);
     // `enrolled` is only ever written by a successful enrolment of this sign-in (the state is sealed)
-    if (!current.state.enrolled || !current.state.passwordProven) throw new AppError('wrong_step', 'No second factor was enrolled in this sign-in.', 400);
-    await complete(ctx, current.details, current.state, current.account, current.state.enrolled, 'enrolment');
+    if (!state.enrolled || !state.passwordProven) throw new AppError('wrong_step', 'No second factor was enrolled in this sign-in.', 400);
+    await complete(ctx, details, state, account, state.enrolled, 'enrolment');
   });
 }

@@ -28,18 +28,26 @@ const FORM_FIELDS: Parameter[] = [
   { name: 'id', plausible: fc.constantFrom('abc', '') },
 ];
 
-function routesOf(router: Router): Array<{ methods: string[]; path: string }> {
-  return router.stack.map((layer) => ({ methods: layer.methods.filter((method) => method !== 'HEAD'), path: String(layer.path) }));
+/** The routes of a router (its router-level middleware, which has no method, left out). */
+export function routesOf(router: Router): Array<{ methods: string[]; path: string }> {
+  return router.stack
+    .filter((layer) => layer.methods.length > 0)
+    .map((layer) => ({ methods: layer.methods.filter((method) => method !== 'HEAD'), path: String(layer.path) }));
+}
+
+/** The real sign-in and account-security routers, built over inert dependencies. */
+export function pageRouters(): { signIn: Router; account: Router } {
+  const deps = inert();
+  return {
+    signIn: interactionRoutes(deps as InteractionDeps),
+    account: accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
+  };
 }
 
 /** The interaction and account-security pages, from their routers. */
 export function pageEndpoints(): Endpoint[] {
-  const deps = inert();
-  const routers = [
-    interactionRoutes(deps as InteractionDeps),
-    accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
-  ];
-  return routers.flatMap(routesOf).map(({ methods, path }): Endpoint => {
+  const { signIn, account } = pageRouters();
+  return [signIn, account].flatMap(routesOf).map(({ methods, path }): Endpoint => {
     const template = path.replace(/:(\w+)/g, '{$1}');
     return {
       name: `${methods.join('|')} ${template}`,
