@@ -38,12 +38,16 @@ const runs = whole('runs', flags.runs, 1);
 const seed = flags.seed === undefined ? Date.now() % 2 ** 31 : whole('seed', flags.seed, 0);
 const timeLimitMs = whole('time-limit', flags['time-limit'], 1) * 1000;
 
-console.log(`fuzz: ${runs} runs, seed ${seed} (workers use seed..seed+${Number(flags.workers) - 1}), backend ${backend.name}, time limit ${timeLimitMs / 1000} s`);
+console.log(
+  `fuzz: ${runs} runs, seed ${seed} (workers use seed..seed+${Number(flags.workers) - 1}), backend ${backend.name}, time limit ${timeLimitMs / 1000} s`,
+);
 const target = await startFuzzTarget(backend);
 console.log(`fuzz: ${target.endpoints.length} endpoints at ${target.server.url}`);
 let lastLine = Date.now();
 const report = await runCampaign(target, {
-  runs, seed, timeLimitMs,
+  runs,
+  seed,
+  timeLimitMs,
   refreshEvery: whole('refresh-every', flags['refresh-every'], 1),
   shrinkMs: whole('shrink-seconds', flags['shrink-seconds'], 1) * 1000,
   shrinkBudgetMs: whole('shrink-budget', flags['shrink-budget'], 0) * 1000,
@@ -57,14 +61,25 @@ const report = await runCampaign(target, {
 await target.close();
 
 const seconds = report.elapsedMs / 1000;
-console.log(`\nfuzz: ${report.requests} requests in ${seconds.toFixed(1)} s = ${(report.requests / seconds).toFixed(1)} requests/s (backend ${backend.name}, seed ${seed})`);
+console.log(
+  `\nfuzz: ${report.requests} requests in ${seconds.toFixed(1)} s = ${(report.requests / seconds).toFixed(1)} requests/s (backend ${backend.name}, seed ${seed})`,
+);
 console.log(`fuzz: ${report.unsendable} requests Node itself refused to send (not counted as failures)`);
 console.log('fuzz: status histogram');
 for (const [status, count] of [...report.statuses].sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${status.padEnd(10)} ${count}`);
-console.log(`fuzz: /healthz afterwards: ${report.aliveAfterwards ? 'ok' : 'NO ANSWER'}; liveness checks failed during the run: ${report.livenessFailures}`);
+console.log(
+  `fuzz: /healthz afterwards: ${report.aliveAfterwards ? 'ok' : 'NO ANSWER'}; liveness checks failed during the run: ${report.livenessFailures}`,
+);
 console.log(`fuzz: longest event-loop stall ${report.maxEventLoopStallMs.toFixed(0)} ms; the slowest requests:`);
-for (const slow of report.slowest) console.log(`  ${slow.ms.toFixed(0)} ms -> ${slow.status ?? 'no answer'}: ${slow.request.split('\n').map((line) => line.slice(0, 200)).join('\n    ')}`);
-if (report.refreshFailures.length > 0) console.log(`fuzz: ${report.refreshFailures.length} fixture refreshes failed, the first: ${report.refreshFailures[0]}`);
+for (const slow of report.slowest)
+  console.log(
+    `  ${slow.ms.toFixed(0)} ms -> ${slow.status ?? 'no answer'}: ${slow.request
+      .split('\n')
+      .map((line) => line.slice(0, 200))
+      .join('\n    ')}`,
+  );
+if (report.refreshFailures.length > 0)
+  console.log(`fuzz: ${report.refreshFailures.length} fixture refreshes failed, the first: ${report.refreshFailures[0]}`);
 console.log(`fuzz: ${report.failures.length} distinct failures (endpoint | problem | trigger); by problem and trigger:`);
 const groups = new Map<string, { count: number; endpoints: Set<string> }>();
 for (const failure of report.failures) {
@@ -74,9 +89,14 @@ for (const failure of report.failures) {
   group.endpoints.add(endpoint!);
   groups.set(`${problem} | ${trigger}`, group);
 }
-for (const [key, group] of [...groups].sort((a, b) => b[1].count - a[1].count)) console.log(`  ${String(group.count).padStart(6)}× ${key}: ${[...group.endpoints].join(', ')}`);
+for (const [key, group] of [...groups].sort((a, b) => b[1].count - a[1].count))
+  console.log(`  ${String(group.count).padStart(6)}× ${key}: ${[...group.endpoints].join(', ')}`);
 for (const failure of report.failures) {
   console.log(`\n== ${failure.signature}  (${failure.count}×, first at seed ${failure.seed} run ${failure.firstRun})`);
-  console.log(failure.shrunk ? `shrunk:\n${failure.shrunk}` : `as seen (not reproduced when replayed):\n${failure.problems.join('\n')}\n${failure.seen}`);
+  console.log(
+    failure.shrunk
+      ? `shrunk:\n${failure.shrunk}`
+      : `as seen (not reproduced when replayed):\n${failure.problems.join('\n')}\n${failure.seen}`,
+  );
 }
 process.exit(report.failures.length > 0 || !report.aliveAfterwards ? 1 : 0);

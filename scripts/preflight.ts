@@ -21,30 +21,55 @@ export interface Facts {
   root: boolean;
 }
 
-export type Step =
-  | { kind: 'run'; what: string; command: string[] }
-  | { kind: 'missing'; what: string; fix: string };
+export type Step = { kind: 'run'; what: string; command: string[] } | { kind: 'missing'; what: string; fix: string };
 
-const REDIS_START = ['redis-server', '--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no'];
+const REDIS_START = [
+  'redis-server',
+  '--daemonize',
+  'yes',
+  '--bind',
+  '127.0.0.1',
+  '-::1',
+  '--port',
+  '6379',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+];
 
 /** Pure: what to do about what is missing (the commands to run, or what to tell the user). */
 export function plan(facts: Facts): Step[] {
   const steps: Step[] = [];
   if (!facts.postgresAnswers) {
     const version = facts.postgresVersions[0];
-    steps.push(version
-      ? { kind: 'run', what: 'PostgreSQL', command: ['pg_ctlcluster', '--skip-systemctl-redirect', version, 'main', 'start'] }
-      : { kind: 'missing', what: 'PostgreSQL (127.0.0.1:5432, or TEST_DATABASE_URL)', fix: 'apt-get install -y postgresql, or set TEST_DATABASE_URL' });
+    steps.push(
+      version
+        ? { kind: 'run', what: 'PostgreSQL', command: ['pg_ctlcluster', '--skip-systemctl-redirect', version, 'main', 'start'] }
+        : {
+            kind: 'missing',
+            what: 'PostgreSQL (127.0.0.1:5432, or TEST_DATABASE_URL)',
+            fix: 'apt-get install -y postgresql, or set TEST_DATABASE_URL',
+          },
+    );
   }
   if (!facts.redisAnswers) {
-    steps.push(facts.redisInstalled
-      ? { kind: 'run', what: 'Redis', command: REDIS_START }
-      : { kind: 'missing', what: 'Redis (127.0.0.1:6379, or TEST_REDIS_URL)', fix: 'apt-get install -y redis-server, or set TEST_REDIS_URL' });
+    steps.push(
+      facts.redisInstalled
+        ? { kind: 'run', what: 'Redis', command: REDIS_START }
+        : {
+            kind: 'missing',
+            what: 'Redis (127.0.0.1:6379, or TEST_REDIS_URL)',
+            fix: 'apt-get install -y redis-server, or set TEST_REDIS_URL',
+          },
+    );
   }
   if (!facts.chromiumInstalled) {
-    steps.push(facts.root && facts.aptAvailable
-      ? { kind: 'run', what: 'Chromium', command: ['apt-get', 'install', '-y', 'chromium'] }
-      : { kind: 'missing', what: `Chromium (${CHROMIUM}, for the browser tests)`, fix: 'sudo apt-get install -y chromium' });
+    steps.push(
+      facts.root && facts.aptAvailable
+        ? { kind: 'run', what: 'Chromium', command: ['apt-get', 'install', '-y', 'chromium'] }
+        : { kind: 'missing', what: `Chromium (${CHROMIUM}, for the browser tests)`, fix: 'sudo apt-get install -y chromium' },
+    );
   }
   return steps;
 }
@@ -58,7 +83,10 @@ function answers(url: string, defaultPort: number): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.once('connect', () => done(true)).once('error', () => done(false)).once('timeout', () => done(false));
+    socket
+      .once('connect', () => done(true))
+      .once('error', () => done(false))
+      .once('timeout', () => done(false));
   });
 }
 
@@ -104,7 +132,8 @@ async function main(): Promise<number> {
         continue;
       }
     }
-    const up = step.what === 'PostgreSQL' ? await waitFor(postgres, 30) : step.what === 'Redis' ? await waitFor(redis, 30) : existsSync(CHROMIUM);
+    const up =
+      step.what === 'PostgreSQL' ? await waitFor(postgres, 30) : step.what === 'Redis' ? await waitFor(redis, 30) : existsSync(CHROMIUM);
     if (!up) {
       console.error(`preflight: ${step.what} still does not answer after: ${step.command.join(' ')}`);
       failed = true;

@@ -48,14 +48,17 @@ export interface AppDeps {
   /** Builds the rate limiters (shared through Redis when there is one). */
   createLimiter: CreateLimiter;
   /** What the sign-in pages (and the account's security page) need besides the app's own dependencies. */
-  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'deviceCookies' | 'keys'> & Pick<AccountSecurityDeps, 'accountSessions'>;
+  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'deviceCookies' | 'keys'> &
+    Pick<AccountSecurityDeps, 'accountSessions'>;
   /** The server's clock, for the admin API's operations (tests move it). */
   now?: () => Date;
 }
 
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
-const onlyFor = (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware => (ctx, next) =>
-  matches(ctx.path) ? middleware(ctx, next) : next();
+const onlyFor =
+  (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware =>
+  (ctx, next) =>
+    matches(ctx.path) ? middleware(ctx, next) : next();
 
 export function createApp(deps: AppDeps): Koa {
   // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
@@ -87,15 +90,26 @@ export function createApp(deps: AppDeps): Koa {
   // provider reads JSON only for dynamic registration, which is off).
   app.use(inputGuard({ bodyLimit: (path, form) => (form && !isAdminApiPath(path) ? PROVIDER_BODY_LIMIT_BYTES : ADMIN_BODY_LIMIT_BYTES) }));
   // Rate limits before any route: a refused request costs one counter update, nothing else.
-  app.use(rateLimits({
-    settings: deps.config.rateLimits, createLimiter: deps.createLimiter, findClient: deps.cache.client, audit: deps.audit, onRefused: deps.metrics.rateLimited, routeOf,
-  }));
+  app.use(
+    rateLimits({
+      settings: deps.config.rateLimits,
+      createLimiter: deps.createLimiter,
+      findClient: deps.cache.client,
+      audit: deps.audit,
+      onRefused: deps.metrics.rateLimited,
+      routeOf,
+    }),
+  );
 
   // Our own routes. Each router is entered only for its paths, so the token endpoint and the other
   // provider routes do not pay for route matching they can never win.
   const interactions = interactionRoutes({
     ...deps.signIn,
-    provider: deps.host.current, db: deps.db, cache: deps.cache, render: deps.render, issuer: deps.config.issuer,
+    provider: deps.host.current,
+    db: deps.db,
+    cache: deps.cache,
+    render: deps.render,
+    issuer: deps.config.issuer,
     onLoginAttempt: deps.metrics.loginAttempt,
     audit: deps.audit,
     passwords: deps.config.passwords,
@@ -104,7 +118,10 @@ export function createApp(deps: AppDeps): Koa {
   // (the kit's provider and cache are never used by it)
   const accountSecurity = accountSecurityRoutes({
     ...deps.signIn,
-    db: deps.db, audit: deps.audit, issuer: deps.config.issuer, mfaPolicy: deps.config.mfaPolicy,
+    db: deps.db,
+    audit: deps.audit,
+    issuer: deps.config.issuer,
+    mfaPolicy: deps.config.mfaPolicy,
     kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
   });
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
@@ -113,7 +130,19 @@ export function createApp(deps: AppDeps): Koa {
   // The page routers carry the cross-site guard themselves, as their first middleware (page-router.ts).
   app.use(onlyFor(isSignInPath, compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAccountPath, compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
-  app.use(onlyFor(isAdminApiPath, adminApi({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, accessTokens: deps.host.accessTokens, now: deps.now })));
+  app.use(
+    onlyFor(
+      isAdminApiPath,
+      adminApi({
+        db: deps.db,
+        keys: deps.keys,
+        config: deps.config,
+        audit: deps.audit,
+        accessTokens: deps.host.accessTokens,
+        now: deps.now,
+      }),
+    ),
+  );
 
   // oidc-provider's own state-changing form: the logout confirmation (any spelling its router answers)
   app.use(onlyFor((path) => routeOf(path) === 'end_session_confirm', refuseCrossSite(deps.config.issuer)));

@@ -35,7 +35,7 @@ function generalHelp(): string {
     '',
     'Administers Portcullis: clients, resource servers (APIs) and their scopes, users, signing keys,',
     'and reads the audit trail.',
-    'It reads the server\'s configuration (DATABASE_URL, DATA_DIR, SECRET_KEY, ...). With the embedded',
+    "It reads the server's configuration (DATABASE_URL, DATA_DIR, SECRET_KEY, ...). With the embedded",
     'database a running server executes the command through its control socket; with none running, the',
     'command opens DATA_DIR itself. Changes take effect in running servers at once.',
     '',
@@ -52,7 +52,9 @@ function usageLine(spec: CommandSpec): string {
 
 function commandHelp(spec: CommandSpec): string {
   const flags: Array<readonly [string, string]> = [
-    ...Object.entries(spec.flags).map(([name, flag]) => [`--${name}${flag.type === 'string' ? ` <${flag.value ?? 'value'}>` : ''}`, flag.help] as const),
+    ...Object.entries(spec.flags).map(
+      ([name, flag]) => [`--${name}${flag.type === 'string' ? ` <${flag.value ?? 'value'}>` : ''}`, flag.help] as const,
+    ),
     ...COMMON_FLAGS,
   ];
   const width = Math.max(...flags.map(([left]) => left.length));
@@ -72,7 +74,11 @@ const seeHelp = (spec: CommandSpec) => `Run "portcullis ${spec.command} --help" 
 function groupHelp(group: string): string {
   const specs = COMMANDS.filter((spec) => spec.command.startsWith(`${group} `));
   const width = Math.max(...specs.map((spec) => usageLine(spec).length));
-  return [`Usage: portcullis ${group} <${specs.map((spec) => spec.command.split(' ')[1]).join('|')}> [options]`, '', ...specs.map((spec) => `  ${usageLine(spec).padEnd(width)}  ${spec.summary}`)].join('\n');
+  return [
+    `Usage: portcullis ${group} <${specs.map((spec) => spec.command.split(' ')[1]).join('|')}> [options]`,
+    '',
+    ...specs.map((spec) => `  ${usageLine(spec).padEnd(width)}  ${spec.summary}`),
+  ].join('\n');
 }
 
 function helpFor(topic: string[]): string | undefined {
@@ -91,7 +97,10 @@ function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } {
   if (!first || !GROUPS.includes(first)) throw new UsageError(`unknown command "${first ?? ''}"`, generalHelp());
   const spec = COMMANDS.find((candidate) => candidate.command === `${first} ${second}`);
   if (!spec) {
-    throw new UsageError(second === undefined || second.startsWith('-') ? `${first}: which command?` : `unknown command "${first} ${second}"`, groupHelp(first));
+    throw new UsageError(
+      second === undefined || second.startsWith('-') ? `${first}: which command?` : `unknown command "${first} ${second}"`,
+      groupHelp(first),
+    );
   }
   return { spec, rest: argv.slice(2) };
 }
@@ -138,10 +147,12 @@ function parseFlags(spec: CommandSpec, args: string[]): Parsed {
 export function describeRefusal(spec: CommandSpec, message: string): string {
   return message
     .split('; ')
-    .map((part) => part.replace(/^([A-Za-z]+)((?:\[\d+\])?(?:\.[A-Za-z]+)?)?:/, (whole, field: string) => {
-      const flag = flagForField(spec, field);
-      return flag ? `${flag}:` : whole;
-    }))
+    .map((part) =>
+      part.replace(/^([A-Za-z]+)((?:\[\d+\])?(?:\.[A-Za-z]+)?)?:/, (whole, field: string) => {
+        const flag = flagForField(spec, field);
+        return flag ? `${flag}:` : whole;
+      }),
+    )
     .join('; ');
 }
 
@@ -243,7 +254,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
       const { config } = configResult;
       const operation = spec.operation;
       const run = spec.run.bind(spec);
-      return await untilInterrupted((signal) => run({ input, json: parsed.json, output, signal, call: (next) => runCommand(config, operation, next) }));
+      return await untilInterrupted((signal) =>
+        run({ input, json: parsed.json, output, signal, call: (next) => runCommand(config, operation, next) }),
+      );
     }
     const result = await runCommand(configResult.config, spec.operation, input);
     if (parsed.json) {

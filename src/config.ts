@@ -40,7 +40,13 @@ const envSchema = z
      * (the TCP peer is the client; forwarding headers are ignored).
      */
     TRUST_PROXY: z
-      .preprocess(emptyToUndefined, z.string().regex(/^(true|false|\d{1,2})$/, 'must be true, false or a number of proxy hops (0-10)').optional())
+      .preprocess(
+        emptyToUndefined,
+        z
+          .string()
+          .regex(/^(true|false|\d{1,2})$/, 'must be true, false or a number of proxy hops (0-10)')
+          .optional(),
+      )
       .transform((value) => (value === undefined || value === 'false' ? 0 : value === 'true' ? 1 : Number(value)))
       .refine((hops) => hops <= 10, 'must be true, false or a number of proxy hops (0-10)'),
     /** `production` enforces an https issuer, SECRET_KEY and DATABASE_URL. */
@@ -64,9 +70,17 @@ const envSchema = z
     /** Lifetime in seconds of JWT access tokens when the resource server sets none. */
     ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
     /** Lifetime in seconds of refresh tokens. */
-    REFRESH_TOKEN_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
+    REFRESH_TOKEN_TTL: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(14 * 86_400),
     /** Lifetime in seconds of a login session. */
-    SESSION_TTL: z.coerce.number().int().min(60).default(14 * 86_400),
+    SESSION_TTL: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(14 * 86_400),
     /**
      * Which user claims the ID token carries: `scopes` (the claims of the granted profile and email
      * scopes, where most relying-party libraries read them), or `minimal` (only sub and how the user
@@ -105,7 +119,12 @@ const envSchema = z
     /** Longest lock, in seconds. */
     LOCKOUT_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
     /** An account's failure count is forgotten this many seconds after its last failure. */
-    LOCKOUT_RESET_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+    LOCKOUT_RESET_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86_400)
+      .default(86_400),
     /** Failed logins from one IP per hour (any accounts) before that IP may not log in for the rest of the hour. */
     LOGIN_IP_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),
     /** Failed logins for one account from one IP per hour before that pair is blocked for the rest of the hour. */
@@ -127,7 +146,11 @@ const envSchema = z
     }
     if (env.LOCKOUT_RESET_SECONDS <= Math.max(env.LOCKOUT_MAX_DELAY_SECONDS, 3_600)) {
       // the pair block (an hour) and the longest lock must end before the count is forgotten
-      issues.addIssue({ code: 'custom', path: ['LOCKOUT_RESET_SECONDS'], message: 'must be longer than LOCKOUT_MAX_DELAY_SECONDS and an hour' });
+      issues.addIssue({
+        code: 'custom',
+        path: ['LOCKOUT_RESET_SECONDS'],
+        message: 'must be longer than LOCKOUT_MAX_DELAY_SECONDS and an hour',
+      });
     }
     if (env.NODE_ENV !== 'production') return;
     const issuer = new URL(env.ISSUER ?? 'http://localhost');

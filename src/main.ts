@@ -41,7 +41,10 @@ async function main(): Promise<void> {
   if (!config.secretKey) {
     const { secretKey, created } = loadOrCreateSecretKey(config.dataDir);
     config = withSecretKey(config, secretKey);
-    logger.warn({ dataDir: config.dataDir, created }, 'SECRET_KEY is not set: using the generated secret kept in DATA_DIR/secret.key (set SECRET_KEY in production)');
+    logger.warn(
+      { dataDir: config.dataDir, created },
+      'SECRET_KEY is not set: using the generated secret kept in DATA_DIR/secret.key (set SECRET_KEY in production)',
+    );
   }
 
   const stores = await openStores(config);
@@ -50,7 +53,8 @@ async function main(): Promise<void> {
   const portcullis = await createPortcullis({ config, stores, logger });
   const control = embedded ? await startControlServer({ config, db: stores.db, logger, audit: portcullis.audit }) : undefined;
 
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(portcullis.metrics.registry, config.host, config.metricsPort);
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await startMetricsServer(portcullis.metrics.registry, config.host, config.metricsPort);
   const server: Server = createServer(portcullis.app.callback());
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 30_000;
@@ -60,7 +64,10 @@ async function main(): Promise<void> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ issuer: config.issuer, port, storage: embedded ? `embedded (${config.dataDir})` : 'postgresql', redis: Boolean(config.redisUrl) }, 'Portcullis is listening');
+  logger.info(
+    { issuer: config.issuer, port, storage: embedded ? `embedded (${config.dataDir})` : 'postgresql', redis: Boolean(config.redisUrl) },
+    'Portcullis is listening',
+  );
   if (config.banner) printNextSteps(config, port);
 
   const prune = setInterval(() => {

@@ -92,19 +92,43 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const host = await createProviderHost(async () => {
     const jwks = await loadPrivateJwks(db, keys.encryptionKey, now());
     const provider = createProvider({
-      config, jwks, adapter, findAccount, cache, pages, findClientMetadata,
+      config,
+      jwks,
+      adapter,
+      findAccount,
+      cache,
+      pages,
+      findClientMetadata,
       cookieSigner,
       clientSecretKey: keys.clientSecretKey,
-      needsSecondFactor: mfa.needsSecondFactor, now, jwtReplay, introspection,
+      needsSecondFactor: mfa.needsSecondFactor,
+      now,
+      jwtReplay,
+      introspection,
     });
     const accessTokens = createAccessTokenVerifier({
-      db, cache, issuer: config.issuer, jwks, now, dpopProofs,
+      db,
+      cache,
+      issuer: config.issuer,
+      jwks,
+      now,
+      dpopProofs,
       grantExists: async (grantId) => (await provider.Grant.find(grantId)) !== undefined,
     });
-    provider.use(jwtAccessTokenEndpoints({ db, accessTokens, audit, introspection, revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId) }));
+    provider.use(
+      jwtAccessTokenEndpoints({
+        db,
+        accessTokens,
+        audit,
+        introspection,
+        revokeGrant: (grantId) => revokeGrantEverywhere(adapterStores, grantId),
+      }),
+    );
     attachProviderAudit(provider, audit);
     provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
-    provider.on('backchannel.error', (ctx, error, client) => logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'));
+    provider.on('backchannel.error', (ctx, error, client) =>
+      logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'),
+    );
     provider.on('server_error', (ctx, error) => logger.error({ err: error, requestId: ctx.state?.requestId }, 'provider server error'));
     return { provider, accessTokens };
   });
@@ -118,11 +142,21 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   });
   const unsubscribe = await subscribeRegistryCache(db, cache);
 
-  const readiness = [
-    { name: 'database', check: () => pingDatabase(db) },
-    ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
-  ];
-  const app = createApp({ config, logger, db, cache, host, render, cookieSigner, keys, readiness, metrics, audit, createLimiter, now,
+  const readiness = [{ name: 'database', check: () => pingDatabase(db) }, ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : [])];
+  const app = createApp({
+    config,
+    logger,
+    db,
+    cache,
+    host,
+    render,
+    cookieSigner,
+    keys,
+    readiness,
+    metrics,
+    audit,
+    createLimiter,
+    now,
     signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions },
   });
   return {

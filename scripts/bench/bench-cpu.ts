@@ -98,7 +98,10 @@ export interface RoundCost {
  * Times `work` against `target` and reads what it cost in CPU. The target is asked for its CPU time
  * before the clock starts and after it stops, so those IPC round trips stay out of `elapsedMs`.
  */
-export async function measure<T>(target: { cpuTimes(): Promise<CpuTimes> }, work: () => Promise<T>): Promise<{ value: T; cost: RoundCost }> {
+export async function measure<T>(
+  target: { cpuTimes(): Promise<CpuTimes> },
+  work: () => Promise<T>,
+): Promise<{ value: T; cost: RoundCost }> {
   const cpuBefore = await target.cpuTimes();
   const servicesBefore = serviceBusyMs();
   const generatorBefore = process.cpuUsage();
@@ -131,6 +134,8 @@ export async function measure<T>(target: { cpuTimes(): Promise<CpuTimes> }, work
 export function warnIfHostBusy(slack = 0): void {
   const [load1] = loadavg();
   if (load1! > availableParallelism() + slack) {
-    console.log(`  warning: host load average ${load1!.toFixed(1)} exceeds its ${availableParallelism()} CPUs: other work is competing, figures are noisy`);
+    console.log(
+      `  warning: host load average ${load1!.toFixed(1)} exceeds its ${availableParallelism()} CPUs: other work is competing, figures are noisy`,
+    );
   }
 }

@@ -36,7 +36,11 @@ const children: ChildProcess[] = [];
  * for its `ready` message. `quietStdout` sends its stdout to /dev/null: request logs
  * (--log-level info) are then written, as in production, but not onto the benchmark's report.
  */
-export async function startTarget<T extends AnyTarget>(key: T['key'], file: string, { env = {}, quietStdout = false }: { env?: Record<string, string>; quietStdout?: boolean } = {}): Promise<T> {
+export async function startTarget<T extends AnyTarget>(
+  key: T['key'],
+  file: string,
+  { env = {}, quietStdout = false }: { env?: Record<string, string>; quietStdout?: boolean } = {},
+): Promise<T> {
   const child = fork(new URL(file, import.meta.url).pathname, [], {
     env: { ...process.env, ...env },
     stdio: ['ignore', quietStdout ? 'ignore' : 'inherit', 'inherit', 'ipc'],

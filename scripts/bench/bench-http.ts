@@ -39,7 +39,9 @@ export class KeepAliveClient {
           res.on('error', reject);
         },
       );
-      req.setTimeout(this.#timeoutMs, () => req.destroy(new Error(`${method} ${url.pathname} timed out after ${this.#timeoutMs / 1000} s`)));
+      req.setTimeout(this.#timeoutMs, () =>
+        req.destroy(new Error(`${method} ${url.pathname} timed out after ${this.#timeoutMs / 1000} s`)),
+      );
       req.on('error', reject);
       req.end(body);
     });

@@ -11,7 +11,8 @@ export interface RoundResult {
 }
 
 /** Nearest-rank percentile of an ascending list; NaN when it is empty. */
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
 export const median = (values: number[]) => {
   const sorted = [...values].sort((x, y) => x - y);
@@ -25,7 +26,8 @@ export const sum = <T>(items: T[], value: (item: T) => number) => items.reduce((
 export const rate = (result: RoundResult) => result.operations / (result.elapsedMs / 1000);
 
 /** `value` summed over the rounds, per operation. */
-export const perOperation = <R extends RoundResult>(results: R[], value: (result: R) => number) => sum(results, value) / sum(results, (result) => result.operations);
+export const perOperation = <R extends RoundResult>(results: R[], value: (result: R) => number) =>
+  sum(results, value) / sum(results, (result) => result.operations);
 
 /** All measured rounds of one target together. */
 export function combine(results: RoundResult[]) {

@@ -120,7 +120,10 @@ export function summariseProfile(profile: CpuProfile, { top = 15 }: { top?: numb
     totalMs: (profile.endTime - profile.startTime) / 1000,
     allPackages: new Map([...perPackage].map(([name, us]) => [name, us / 1000])),
     selfByFunction: sorted(self),
-    inclusiveByFunction: sorted(inclusive, (name) => !boring.test(name) && !/node:internal|^processTicksAndRejections|^runMicrotasks/.test(name)),
+    inclusiveByFunction: sorted(
+      inclusive,
+      (name) => !boring.test(name) && !/node:internal|^processTicksAndRejections|^runMicrotasks/.test(name),
+    ),
     selfByPackage: sorted(perPackage),
     inclusiveOwnCode: sorted(inclusive, ownCode),
   };
@@ -128,7 +131,8 @@ export function summariseProfile(profile: CpuProfile, { top = 15 }: { top?: numb
 
 export function formatSummary(title: string, summary: ProfileSummary, busyMs: number): string {
   const pct = (ms: number) => `${((ms / busyMs) * 100).toFixed(1).padStart(5)}%`;
-  const rows = (list: Array<{ name: string; ms: number }>) => list.map(({ name, ms }) => `    ${ms.toFixed(0).padStart(7)} ms ${pct(ms)}  ${name}`).join('\n');
+  const rows = (list: Array<{ name: string; ms: number }>) =>
+    list.map(({ name, ms }) => `    ${ms.toFixed(0).padStart(7)} ms ${pct(ms)}  ${name}`).join('\n');
   return [
     `${title}: profiled ${summary.totalMs.toFixed(0)} ms wall, ${busyMs.toFixed(0)} ms on CPU (percentages of on-CPU time)`,
     '  self time by package / source folder:',
@@ -142,7 +146,11 @@ export function formatSummary(title: string, summary: ProfileSummary, busyMs: nu
 }
 
 /** Per-request self time by package, side by side: where the extra microseconds of `a` go. */
-export function formatPackageDiff(a: { name: string; summary: ProfileSummary; requests: number }, b: { name: string; summary: ProfileSummary; requests: number }, top = 15): string {
+export function formatPackageDiff(
+  a: { name: string; summary: ProfileSummary; requests: number },
+  b: { name: string; summary: ProfileSummary; requests: number },
+  top = 15,
+): string {
   const names = new Set([...a.summary.allPackages.keys(), ...b.summary.allPackages.keys()]);
   const perRequest = (side: typeof a, name: string) => ((side.summary.allPackages.get(name) ?? 0) / side.requests) * 1000;
   const rows = [...names]
@@ -153,7 +161,10 @@ export function formatPackageDiff(a: { name: string; summary: ProfileSummary; re
   return [
     `on-CPU µs per request by package (${a.name} vs ${b.name}), largest differences first:`,
     `    ${'total'.padEnd(36)} ${total(a).toFixed(0).padStart(6)} ${total(b).toFixed(0).padStart(6)} ${(total(a) - total(b) >= 0 ? '+' : '') + (total(a) - total(b)).toFixed(0)}`,
-    ...rows.map((row) => `    ${row.name.padEnd(36)} ${row.a.toFixed(0).padStart(6)} ${row.b.toFixed(0).padStart(6)} ${(row.a - row.b >= 0 ? '+' : '') + (row.a - row.b).toFixed(0)}`),
+    ...rows.map(
+      (row) =>
+        `    ${row.name.padEnd(36)} ${row.a.toFixed(0).padStart(6)} ${row.b.toFixed(0).padStart(6)} ${(row.a - row.b >= 0 ? '+' : '') + (row.a - row.b).toFixed(0)}`,
+    ),
   ].join('\n');
 }
 

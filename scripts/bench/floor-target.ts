@@ -58,10 +58,22 @@ async function login(deps: FloorDeps, req: IncomingMessage, res: ServerResponse,
   const subject = emailSubject(deps.subjectKey, email);
   const reservation = await reserveLoginAttempt(deps.db, { subjectKey: subject, email }, new Date(), deps.lockout);
   const account = reservation.admitted ? reservation.account : undefined;
-  if (!account?.passwordHash || !(await verifyPassword(account.passwordHash, password))) return void res.writeHead(401).end('wrong email or password');
+  if (!account?.passwordHash || !(await verifyPassword(account.passwordHash, password)))
+    return void res.writeHead(401).end('wrong email or password');
   await clearLoginFailures(deps.db, subject);
-  deps.audit.record({ type: 'login.succeeded', outcome: 'success', actor: { type: 'user', id: account.id }, ip: req.socket.remoteAddress, details: { amr: ['pwd'] } });
-  await deps.redis.set(key, JSON.stringify({ ...interaction, result: { login: { accountId: account.id, amr: ['pwd'] } } }), 'EX', INTERACTION_TTL_SECONDS);
+  deps.audit.record({
+    type: 'login.succeeded',
+    outcome: 'success',
+    actor: { type: 'user', id: account.id },
+    ip: req.socket.remoteAddress,
+    details: { amr: ['pwd'] },
+  });
+  await deps.redis.set(
+    key,
+    JSON.stringify({ ...interaction, result: { login: { accountId: account.id, amr: ['pwd'] } } }),
+    'EX',
+    INTERACTION_TTL_SECONDS,
+  );
   res.writeHead(303, { location: `/auth/${uid}`, 'content-length': '0' }).end();
 }
 
@@ -70,11 +82,18 @@ async function route(deps: FloorDeps, req: IncomingMessage, res: ServerResponse)
   const page = /^\/interaction\/([\w-]+)(\/login)?$/.exec(path);
   if (req.method === 'POST' && page?.[2]) return login(deps, req, res, page[1]!);
   if (req.method === 'GET' && page && !page[2]) {
-    return void res.writeHead(200, { 'content-type': 'text/html' }).end(`<form method="post" action="/interaction/${page[1]}/login"></form>`);
+    return void res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(`<form method="post" action="/interaction/${page[1]}/login"></form>`);
   }
   if (req.method === 'GET' && path === '/auth') {
     const uid = randomBytes(16).toString('base64url');
-    await deps.redis.set(`${deps.prefix}interaction:${uid}`, JSON.stringify({ uid, params: { client_id: 'floor' } }), 'EX', INTERACTION_TTL_SECONDS);
+    await deps.redis.set(
+      `${deps.prefix}interaction:${uid}`,
+      JSON.stringify({ uid, params: { client_id: 'floor' } }),
+      'EX',
+      INTERACTION_TTL_SECONDS,
+    );
     return void res.writeHead(303, { location: `/interaction/${uid}`, 'set-cookie': `interaction=${uid}; Path=/; HttpOnly` }).end();
   }
   res.writeHead(404).end();
@@ -87,7 +106,14 @@ const keys = deriveKeys(randomBytes(32).toString('base64url'));
 const audit = createAuditTrail({ db: database.db, key: keys.auditKey, logger: { info() {}, warn() {}, error() {} } });
 const defaults = parseConfig({});
 if (!defaults.ok) throw new Error(`the default configuration is refused: ${defaults.problems.join('; ')}`);
-const deps: FloorDeps = { db: database.db, redis: redis.redis, prefix: redis.prefix, subjectKey: keys.loginSubjectKey, audit, lockout: defaults.config.lockout };
+const deps: FloorDeps = {
+  db: database.db,
+  redis: redis.redis,
+  prefix: redis.prefix,
+  subjectKey: keys.loginSubjectKey,
+  audit,
+  lockout: defaults.config.lockout,
+};
 const server = createServer((req, res) => {
   route(deps, req, res).catch((error: unknown) => {
     console.error('floor target:', error);

@@ -30,8 +30,7 @@ export interface LoginTargetInfo {
 }
 
 export type LoginTargetMessage =
-  | { type: 'ready'; target: LoginTargetInfo }
-  | { type: 'verified'; ok: number; failed: number; latenciesMs: number[] };
+  { type: 'ready'; target: LoginTargetInfo } | { type: 'verified'; ok: number; failed: number; latenciesMs: number[] };
 export type LoginParentMessage = { type: 'verify'; count: number; concurrency: number };
 
 /** Rate limits and failure ceilings the benchmark must never meet (each at most its config maximum). */

@@ -114,13 +114,15 @@ async function prepareInteraction(client: KeepAliveClient, info: LoginTargetInfo
   const authorize = await client.send('GET', new URL(`/auth?${query}`, issuer), {});
   jar.store(authorize.headers['set-cookie'] ?? []);
   const location = authorize.headers.location;
-  if (authorize.status !== 303 && authorize.status !== 302) throw new Error(`GET /auth: HTTP ${authorize.status} ${authorize.body.slice(0, 300)}`);
+  if (authorize.status !== 303 && authorize.status !== 302)
+    throw new Error(`GET /auth: HTTP ${authorize.status} ${authorize.body.slice(0, 300)}`);
   if (!location?.includes('/interaction/')) throw new Error(`GET /auth redirected to ${String(location)}, not to an interaction`);
   const pageUrl = new URL(location, issuer);
   const page = await client.send('GET', pageUrl, { cookie: jar.header });
   jar.store(page.headers['set-cookie'] ?? []);
   const action = /<form method="post" action="([^"]+\/login)"/.exec(page.body)?.[1];
-  if (page.status !== 200 || !action) throw new Error(`GET ${pageUrl.pathname}: HTTP ${page.status}, no login form: ${page.body.slice(0, 300)}`);
+  if (page.status !== 200 || !action)
+    throw new Error(`GET ${pageUrl.pathname}: HTTP ${page.status}, no login form: ${page.body.slice(0, 300)}`);
   return { loginUrl: new URL(action.replaceAll('&amp;', '&'), issuer), cookie: jar.header };
 }
 
@@ -149,13 +151,20 @@ type RunResult = RoundResult & RoundCost;
 async function loginRun(target: LoginTarget, interactions: Interaction[], concurrency: number): Promise<RunResult> {
   const { emails, password, issuer } = target.info;
   const requests = interactions.map((interaction, index) =>
-    serialiseRequest('POST', interaction.loginUrl, {
-      'content-type': 'application/x-www-form-urlencoded',
-      origin: issuer!,
-      cookie: interaction.cookie,
-    }, new URLSearchParams({ email: emails![index % emails!.length]!, password }).toString()),
+    serialiseRequest(
+      'POST',
+      interaction.loginUrl,
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: issuer!,
+        cookie: interaction.cookie,
+      },
+      new URLSearchParams({ email: emails![index % emails!.length]!, password }).toString(),
+    ),
   );
-  const idle = await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, () => RawConnection.open(new URL(issuer!), REQUEST_TIMEOUT_MS)));
+  const idle = await Promise.all(
+    Array.from({ length: Math.min(concurrency, requests.length) }, () => RawConnection.open(new URL(issuer!), REQUEST_TIMEOUT_MS)),
+  );
   const latenciesMs: number[] = [];
   let ok = 0;
   const login = async (index: number) => {
@@ -236,7 +245,9 @@ async function main(): Promise<number> {
 
   const prepareStarted = performance.now();
   const interactions = await prepareInteractions(login.info, WARMUP + REQUESTS, CONCURRENCY);
-  console.log(`  prepared ${interactions.length} interactions in ${((performance.now() - prepareStarted) / 1000).toFixed(1)} s (not measured)`);
+  console.log(
+    `  prepared ${interactions.length} interactions in ${((performance.now() - prepareStarted) / 1000).toFixed(1)} s (not measured)`,
+  );
 
   let cursor = 0;
   const take = (count: number) => interactions.slice(cursor, (cursor += count));
@@ -252,7 +263,10 @@ async function main(): Promise<number> {
     await login.request({ type: 'profile-start' }, 'profiled');
   }
 
-  const results = new Map<LoginTarget['key'], RunResult[]>([['login', []], ['argon2', []]]);
+  const results = new Map<LoginTarget['key'], RunResult[]>([
+    ['login', []],
+    ['argon2', []],
+  ]);
   console.log('\nrounds (logins or verifies per second):');
   for (const { round, size, order } of alternatingRounds(REQUESTS, ROUNDS, [login, argon2])) {
     const line: string[] = [];
@@ -261,7 +275,9 @@ async function main(): Promise<number> {
       results.get(target.key)!.push(result);
       line.push(`${target.key} ${rate(result).toFixed(1).padStart(6)}/s`);
     }
-    console.log(`  round ${String(round + 1).padStart(2)} (${order.map((target) => (target.key === 'login' ? 'A' : 'B')).join(' ')}, ${size} each): ${line.join('   ')}`);
+    console.log(
+      `  round ${String(round + 1).padStart(2)} (${order.map((target) => (target.key === 'login' ? 'A' : 'B')).join(' ')}, ${size} each): ${line.join('   ')}`,
+    );
   }
   let profilePath: string | undefined;
   if (profileDir) {
@@ -284,9 +300,13 @@ async function main(): Promise<number> {
   const paired = pairedRatios(a.perRound, b.perRound);
   console.log(`\n  ratio = login / argon2 = ${ratio.toFixed(3)} (medians ${a.medianRate.toFixed(1)} / ${b.medianRate.toFixed(1)} per s)`);
   console.log(`  paired rounds: median ${median(paired).toFixed(3)} (${paired.map((value) => value.toFixed(3)).join(' ')})`);
-  console.log(`  target CPU per login / per verify: ${(a.cpuPerOperation / b.cpuPerOperation).toFixed(2)}x (both processes, argon2 threads included)`);
+  console.log(
+    `  target CPU per login / per verify: ${(a.cpuPerOperation / b.cpuPerOperation).toFixed(2)}x (both processes, argon2 threads included)`,
+  );
   const budget = b.hostBusyPerOperation / TARGET_RATIO - b.hostBusyPerOperation;
-  console.log(`  host CPU per login beyond a verify: ${(a.hostBusyPerOperation - b.hostBusyPerOperation).toFixed(2)} ms; the target allows ${budget.toFixed(2)} ms`);
+  console.log(
+    `  host CPU per login beyond a verify: ${(a.hostBusyPerOperation - b.hostBusyPerOperation).toFixed(2)} ms; the target allows ${budget.toFixed(2)} ms`,
+  );
   warnIfHostBusy(0.5);
   if (args.profile) console.log('  (CPU profiler attached to the login target: its throughput figures of this run are depressed)');
   console.log(`  target >= ${TARGET_RATIO.toFixed(2)}: ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`);

@@ -81,7 +81,12 @@ function tokenRequester(target: TargetInfo, concurrency: number) {
 }
 
 /** `requests` token requests, C at a time; a failed one is counted (and reported), not thrown. */
-async function run(target: TokenTarget, requests: number, concurrency: number, requester: ReturnType<typeof tokenRequester>): Promise<RunResult> {
+async function run(
+  target: TokenTarget,
+  requests: number,
+  concurrency: number,
+  requester: ReturnType<typeof tokenRequester>,
+): Promise<RunResult> {
   const latenciesMs: number[] = [];
   const failures = new Map<string, number>();
   const tokenRequest = async () => {
@@ -109,7 +114,10 @@ async function checkToken(target: TargetInfo, requester: ReturnType<typeof token
   const reply = await requester.send();
   if (reply.status !== 200) throw new Error(`${target.name}: token request failed: HTTP ${reply.status} ${reply.body}`);
   const token = JSON.parse(reply.body) as { access_token: string; token_type: string; scope?: string };
-  const [header, payload] = token.access_token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>);
+  const [header, payload] = token.access_token
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>);
   const problems = [
     header?.alg === 'ES256' ? '' : `alg ${String(header?.alg)}`,
     header?.typ === 'at+jwt' ? '' : `typ ${String(header?.typ)}`,
@@ -123,7 +131,10 @@ async function checkToken(target: TargetInfo, requester: ReturnType<typeof token
 // --- main ---------------------------------------------------------------------------------------
 
 /** All measured rounds of one target, and how many of their requests failed. */
-const summarise = (results: RunResult[]) => ({ ...combine(results), failed: sum(results, (result) => sum([...result.failures.values()], (n) => n)) });
+const summarise = (results: RunResult[]) => ({
+  ...combine(results),
+  failed: sum(results, (result) => sum([...result.failures.values()], (n) => n)),
+});
 
 async function main(): Promise<number> {
   console.log(
@@ -133,14 +144,19 @@ async function main(): Promise<number> {
   const [portcullis, bare] = await Promise.all([
     startTarget<TokenTarget>('portcullis', './portcullis-target.ts', portcullisOptions),
     AUDIT_BASELINE
-      ? startTarget<TokenTarget>('bare', './portcullis-target.ts', { ...portcullisOptions, env: { ...portcullisOptions.env, BENCH_AUDIT: 'off' } })
+      ? startTarget<TokenTarget>('bare', './portcullis-target.ts', {
+          ...portcullisOptions,
+          env: { ...portcullisOptions.env, BENCH_AUDIT: 'off' },
+        })
       : startTarget<TokenTarget>('bare', './bare-target.ts'),
   ]);
   const targets = [portcullis, bare] as const;
   const requesters = new Map(targets.map((target) => [target.key, tokenRequester(target.info, CONCURRENCY)]));
 
   for (const target of targets) {
-    console.log(`  ${target.key.padEnd(10)} ${target.info.name} at ${target.info.issuer}: ${await checkToken(target.info, requesters.get(target.key)!)}`);
+    console.log(
+      `  ${target.key.padEnd(10)} ${target.info.name} at ${target.info.issuer}: ${await checkToken(target.info, requesters.get(target.key)!)}`,
+    );
   }
   for (const target of targets) if (WARMUP > 0) await run(target, WARMUP, CONCURRENCY, requesters.get(target.key)!);
 
@@ -175,11 +191,13 @@ async function main(): Promise<number> {
   const ratio = a.rate / b.rate;
   const paired = pairedRatios(a.perRound, b.perRound);
   const baselineName = AUDIT_BASELINE ? 'audit off' : 'bare';
-  console.log(`\n  ratio Portcullis / ${baselineName}: ${ratio.toFixed(2)}x throughput (target >= ${TARGET_RATIO.toFixed(2)}x), ${(a.p50 / b.p50).toFixed(2)}x p50 latency`);
   console.log(
-    `  paired rounds: median ${median(paired).toFixed(2)}x (${paired.map((value) => value.toFixed(2)).join(' ')})`,
+    `\n  ratio Portcullis / ${baselineName}: ${ratio.toFixed(2)}x throughput (target >= ${TARGET_RATIO.toFixed(2)}x), ${(a.p50 / b.p50).toFixed(2)}x p50 latency`,
   );
-  console.log(`  CPU efficiency Portcullis / ${baselineName}: ${(b.cpuPerOperation / a.cpuPerOperation).toFixed(2)}x (requests per CPU-second of the target process)`);
+  console.log(`  paired rounds: median ${median(paired).toFixed(2)}x (${paired.map((value) => value.toFixed(2)).join(' ')})`);
+  console.log(
+    `  CPU efficiency Portcullis / ${baselineName}: ${(b.cpuPerOperation / a.cpuPerOperation).toFixed(2)}x (requests per CPU-second of the target process)`,
+  );
   warnIfHostBusy();
   if (args.profile) console.log('  (CPU profiler attached to both targets: throughput figures of this run are depressed)');
 
@@ -192,11 +210,15 @@ async function main(): Promise<number> {
     const summary = summariseProfile(profile);
     summaries.set(target.key, summary);
     console.log(`\n${formatSummary(`${target.info.name} (${path})`, summary, busy)}`);
-    console.log(`  on-CPU time of the main thread per measured request: ${((busy / combine(results.get(target.key)!).operations) * 1000).toFixed(0)} µs`);
+    console.log(
+      `  on-CPU time of the main thread per measured request: ${((busy / combine(results.get(target.key)!).operations) * 1000).toFixed(0)} µs`,
+    );
   }
   const [summaryA, summaryB] = [summaries.get('portcullis'), summaries.get('bare')];
   if (summaryA && summaryB) {
-    console.log(`\n${formatPackageDiff({ name: 'Portcullis', summary: summaryA, requests: a.operations }, { name: 'bare', summary: summaryB, requests: b.operations })}`);
+    console.log(
+      `\n${formatPackageDiff({ name: 'Portcullis', summary: summaryA, requests: a.operations }, { name: 'bare', summary: summaryB, requests: b.operations })}`,
+    );
   }
   return a.failed + b.failed > 0 ? 1 : 0;
 }

@@ -73,6 +73,7 @@ export function accountSessionOf(ctx: Context): Signed | undefined {
 /** The session of a route that requires `stage` (requireAccountStage). */
 export function accountSessionAt(ctx: Context, stage: AccountSession['stage']): Signed {
   const admitted = stateOf(ctx)[ADMITTED];
-  if (admitted?.session.stage !== stage) throw new Error(`a ${stage} account session read by a route its middleware does not guard (${ctx.method} ${ctx.path})`);
+  if (admitted?.session.stage !== stage)
+    throw new Error(`a ${stage} account session read by a route its middleware does not guard (${ctx.method} ${ctx.path})`);
   return admitted;
 }

@@ -50,7 +50,13 @@ export function createAccountSessions(key: Buffer, now: () => number = Date.now)
   // browser send it, not even with a top-level link.
   const nameFor = (ctx: Context) => (ctx.secure ? '__Host-portcullis-account' : 'portcullis-account');
   const options = (ctx: Context, maxAge: number) => ({
-    httpOnly: true, sameSite: 'strict' as const, secure: ctx.secure, path: ctx.secure ? '/' : '/account', signed: false, overwrite: true, maxAge,
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: ctx.secure,
+    path: ctx.secure ? '/' : '/account',
+    signed: false,
+    overwrite: true,
+    maxAge,
   });
 
   return {

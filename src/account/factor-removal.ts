@@ -25,13 +25,19 @@ export type RemovalOutcome =
   | { removed: false; reason: 'not_found' }
   | { removed: false; reason: 'last_factor' };
 
-export async function removeSecondFactor(db: Database, accountId: string, which: FactorToRemove, policy: Config['mfaPolicy']): Promise<RemovalOutcome> {
+export async function removeSecondFactor(
+  db: Database,
+  accountId: string,
+  which: FactorToRemove,
+  policy: Config['mfaPolicy'],
+): Promise<RemovalOutcome> {
   return db.transaction(async (tx) => {
     const account = await findAccountForUpdate(tx, accountId);
     if (!account) return { removed: false, reason: 'not_found' };
     const factors = await describeFactors(tx, accountId);
     // only the account's own passkeys are looked at: an id of anyone else's is simply not found
-    const passkey = which.factor === 'passkey' ? (await listCredentials(tx, accountId)).find((credential) => credential.id === which.id) : undefined;
+    const passkey =
+      which.factor === 'passkey' ? (await listCredentials(tx, accountId)).find((credential) => credential.id === which.id) : undefined;
     if (which.factor === 'totp' ? !factors.totp : !passkey) return { removed: false, reason: 'not_found' };
     const left = (factors.totp ? 1 : 0) + factors.passkeys - 1;
     if (left === 0 && mustKeepAFactor(policy, account)) return { removed: false, reason: 'last_factor' };
@@ -41,6 +47,10 @@ export async function removeSecondFactor(db: Database, accountId: string, which:
     // Recovery codes stand in for a lost factor; with no factor left they stand in for nothing, and
     // a later enrolment issues a new set anyway.
     if (left === 0) await replaceRecoveryCodes(tx, accountId, []);
-    return { removed: true, ...(passkey ? { name: passkey.name } : {}), recoveryCodesWithdrawn: left === 0 ? factors.recoveryCodesLeft : 0 };
+    return {
+      removed: true,
+      ...(passkey ? { name: passkey.name } : {}),
+      recoveryCodesWithdrawn: left === 0 ? factors.recoveryCodesLeft : 0,
+    };
   });
 }

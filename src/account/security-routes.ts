@@ -91,30 +91,50 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     }
     const passkey = await checks.passkeyChallenge(account);
     sessions.write(ctx, { ...session, challenge: passkey?.challenge });
-    kit.html(ctx, 'account-security-second-factor', {
-      email: account.email, totp: factors.totp, passkeyOptions: passkey && passkeyOptionsJson(passkey), recoveryCodesLeft: factors.recoveryCodesLeft, error,
-    }, status);
+    kit.html(
+      ctx,
+      'account-security-second-factor',
+      {
+        email: account.email,
+        totp: factors.totp,
+        passkeyOptions: passkey && passkeyOptionsJson(passkey),
+        recoveryCodesLeft: factors.recoveryCodesLeft,
+        error,
+      },
+      status,
+    );
   }
 
   async function renderPage(ctx: Context, { session, account }: Signed, view: { notice?: string; error?: string } = {}, status = 200) {
     const [factors, passkeys, registration] = await Promise.all([
-      describeFactors(deps.db, account.id), listCredentials(deps.db, account.id), checks.passkeyRegistration(account),
+      describeFactors(deps.db, account.id),
+      listCredentials(deps.db, account.id),
+      checks.passkeyRegistration(account),
     ]);
     sessions.write(ctx, { ...session, registrationChallenge: registration.challenge });
-    kit.html(ctx, 'account-security', {
-      email: account.email,
-      totp: factors.totp,
-      passkeys: passkeys.map((passkey) => ({
-        id: passkey.id, name: passkey.name, createdAt: passkey.createdAt, created: readableTime(passkey.createdAt),
-        lastUsedAt: passkey.lastUsedAt, lastUsed: passkey.lastUsedAt ? readableTime(passkey.lastUsedAt) : undefined,
-      })),
-      recoveryCodesLeft: factors.recoveryCodesLeft,
-      hasFactor: factors.totp || factors.passkeys > 0,
-      mustKeepAFactor: mustKeepAFactor(deps.mfaPolicy, account),
-      passkeyOptions: passkeyOptionsJson(registration),
-      notice: view.notice,
-      error: view.error,
-    }, status);
+    kit.html(
+      ctx,
+      'account-security',
+      {
+        email: account.email,
+        totp: factors.totp,
+        passkeys: passkeys.map((passkey) => ({
+          id: passkey.id,
+          name: passkey.name,
+          createdAt: passkey.createdAt,
+          created: readableTime(passkey.createdAt),
+          lastUsedAt: passkey.lastUsedAt,
+          lastUsed: passkey.lastUsedAt ? readableTime(passkey.lastUsedAt) : undefined,
+        })),
+        recoveryCodesLeft: factors.recoveryCodesLeft,
+        hasFactor: factors.totp || factors.passkeys > 0,
+        mustKeepAFactor: mustKeepAFactor(deps.mfaPolicy, account),
+        passkeyOptions: passkeyOptionsJson(registration),
+        notice: view.notice,
+        error: view.error,
+      },
+      status,
+    );
   }
 
   /** New recovery codes, shown once; the previous set stops working in the same transaction. */
@@ -133,7 +153,13 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   /** The second step is done: the session is proven from now on, for the next 10 minutes (at `epoch`). */
   function reauthenticated(ctx: Context, account: Account, amr: string[], epoch: number) {
     sessions.write(ctx, { accountId: account.id, stage: 'proven', amr, epoch });
-    deps.audit.record({ ...facts(ctx, account), type: 'account.reauthenticated', outcome: 'success', target: { type: 'user', id: account.id }, details: { amr } });
+    deps.audit.record({
+      ...facts(ctx, account),
+      type: 'account.reauthenticated',
+      outcome: 'success',
+      target: { type: 'user', id: account.id },
+      details: { amr },
+    });
     redirect(ctx);
   }
 
@@ -208,7 +234,12 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   async function remove(ctx: Context, current: Signed, which: FactorToRemove) {
     const outcome = await removeSecondFactor(deps.db, current.account.id, which, deps.mfaPolicy);
     if (!outcome.removed) {
-      return renderPage(ctx, current, { error: outcome.reason === 'last_factor' ? LAST_FACTOR : NO_SUCH_FACTOR }, outcome.reason === 'last_factor' ? 409 : 404);
+      return renderPage(
+        ctx,
+        current,
+        { error: outcome.reason === 'last_factor' ? LAST_FACTOR : NO_SUCH_FACTOR },
+        outcome.reason === 'last_factor' ? 409 : 404,
+      );
     }
     await audited(ctx, current.account, 'mfa.removed', {
       factor: which.factor,
@@ -235,7 +266,8 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     await readForm(ctx);
     const factors = await describeFactors(deps.db, current.account.id);
     // codes stand in for a factor: without one they would let nobody in, so none are made
-    if (!factors.totp && factors.passkeys === 0) return renderPage(ctx, current, { error: 'Add a second factor first: recovery codes stand in for one.' }, 409);
+    if (!factors.totp && factors.passkeys === 0)
+      return renderPage(ctx, current, { error: 'Add a second factor first: recovery codes stand in for one.' }, 409);
     await replaceRecoveryCodes(ctx, current.account);
   });
 
@@ -251,7 +283,12 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
 
   /** A factor was added, its possession proven by that very step: the session counts it as proven. */
   function withFactorProven(ctx: Context, session: AccountSession, method: string) {
-    sessions.write(ctx, { ...session, amr: [...new Set([...session.amr, method])], pendingTotp: undefined, registrationChallenge: undefined });
+    sessions.write(ctx, {
+      ...session,
+      amr: [...new Set([...session.amr, method])],
+      pendingTotp: undefined,
+      registrationChallenge: undefined,
+    });
   }
 
   router.get('/totp/add', async (ctx) => {
@@ -263,7 +300,13 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   router.post('/totp/add', async (ctx) => {
     const current = accountSessionAt(ctx, 'proven');
     const { session, account } = current;
-    const outcome = await checks.confirmTotpEnrolment(account, session.pendingTotp, codeOf(await readForm(ctx)), facts(ctx, account), enrolmentScope(session));
+    const outcome = await checks.confirmTotpEnrolment(
+      account,
+      session.pendingTotp,
+      codeOf(await readForm(ctx)),
+      facts(ctx, account),
+      enrolmentScope(session),
+    );
     if (outcome === 'not_pending' || outcome === 'not_allowed') return redirect(ctx);
     if (outcome !== 'ok') return renderTotpEnrolment(ctx, current, codeRefusal(outcome), 401);
     withFactorProven(ctx, session, 'otp');
@@ -274,7 +317,14 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const current = accountSessionAt(ctx, 'proven');
     const { session, account } = current;
     const form = await readForm(ctx);
-    const stored = await checks.registerPasskey(account, form.credential, session.registrationChallenge, form.name, facts(ctx, account), enrolmentScope(session));
+    const stored = await checks.registerPasskey(
+      account,
+      form.credential,
+      session.registrationChallenge,
+      form.name,
+      facts(ctx, account),
+      enrolmentScope(session),
+    );
     if (!stored) return renderPage(ctx, current, { error: 'The passkey could not be added. Try again.' }, 400);
     // the challenge is spent
     withFactorProven(ctx, session, amrForCredential(stored));

@@ -48,12 +48,23 @@ export function createDeviceCookies(key: KeyObject): DeviceCookies {
   // __Host- binds the cookie to this exact origin (only possible on https); Strict: it is only ever
   // needed by the sign-in form's own POST, never on a navigation from another site
   const nameFor = (ctx: Context) => (ctx.secure ? '__Host-portcullis-device' : 'portcullis-device');
-  const tag = (accountId: string, epoch: string, nonce: string) => createHmac('sha256', key).update(`device:${accountId}.${epoch}.${nonce}`, 'utf8').digest('base64url');
+  const tag = (accountId: string, epoch: string, nonce: string) =>
+    createHmac('sha256', key).update(`device:${accountId}.${epoch}.${nonce}`, 'utf8').digest('base64url');
 
   function parse(value: string | undefined): DeviceClaim | undefined {
     if (!value || value.length > 160) return undefined;
     const [accountId, epoch, nonce, mac, ...rest] = value.split('.');
-    if (rest.length > 0 || !accountId || !epoch || !nonce || !mac || !ACCOUNT_ID.test(accountId) || !EPOCH.test(epoch) || !NONCE.test(nonce)) return undefined;
+    if (
+      rest.length > 0 ||
+      !accountId ||
+      !epoch ||
+      !nonce ||
+      !mac ||
+      !ACCOUNT_ID.test(accountId) ||
+      !EPOCH.test(epoch) ||
+      !NONCE.test(nonce)
+    )
+      return undefined;
     return constantTimeEqual(tag(accountId, epoch, nonce), mac) ? { accountId, epoch: Number(epoch), nonce } : undefined;
   }
 
@@ -63,7 +74,13 @@ export function createDeviceCookies(key: KeyObject): DeviceCookies {
       const current = parse(ctx.cookies.get(nameFor(ctx), { signed: false }));
       const nonce = current?.accountId === accountId && current.epoch === epoch ? current.nonce : randomBytes(16).toString('hex');
       ctx.cookies.set(nameFor(ctx), `${accountId}.${epoch}.${nonce}.${tag(accountId, String(epoch), nonce)}`, {
-        httpOnly: true, sameSite: 'strict', secure: ctx.secure, path: '/', signed: false, overwrite: true, maxAge: DEVICE_COOKIE_LIFETIME_SECONDS * 1000,
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: ctx.secure,
+        path: '/',
+        signed: false,
+        overwrite: true,
+        maxAge: DEVICE_COOKIE_LIFETIME_SECONDS * 1000,
       });
     },
   };

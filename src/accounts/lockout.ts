@@ -28,7 +28,13 @@ import { SpentBudgets } from '../security/rate-limit/spent-budgets.ts';
 const HOUR = 3_600;
 
 export type Admission =
-  | { admitted: true; account: AccountWithCredentials | undefined; hasSecondFactor: boolean; succeeded(): Promise<void>; failed(): Promise<FailureOutcome> }
+  | {
+      admitted: true;
+      account: AccountWithCredentials | undefined;
+      hasSecondFactor: boolean;
+      succeeded(): Promise<void>;
+      failed(): Promise<FailureOutcome>;
+    }
   | { admitted: false; reason: 'account_locked' | 'pair_blocked' }
   | { admitted: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
@@ -39,9 +45,7 @@ export interface FailureOutcome extends LockOutcome {
 }
 
 /** A second-factor attempt (a TOTP or recovery code): counted per account like a password. */
-export type SecondFactorAdmission =
-  | { admitted: true; succeeded(): Promise<void>; failed(): LockOutcome }
-  | { admitted: false };
+export type SecondFactorAdmission = { admitted: true; succeeded(): Promise<void>; failed(): LockOutcome } | { admitted: false };
 
 export interface LockOutcome {
   failures: number;
@@ -86,10 +90,21 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
     async admit(email, ip, device) {
       const address = addressKey(ip); // an IPv6 /64 is one address: its owner can use all of it
       const ipWait = spentIps.secondsLeft(address);
-      if (ipWait > 0) return { admitted: false, reason: 'ip_blocked', retryAfterSeconds: Math.ceil(ipWait), limit: settings.ipFailuresPerHour, windowSeconds: HOUR };
+      if (ipWait > 0)
+        return {
+          admitted: false,
+          reason: 'ip_blocked',
+          retryAfterSeconds: Math.ceil(ipWait),
+          limit: settings.ipFailuresPerHour,
+          windowSeconds: HOUR,
+        };
       const subject = emailSubject(subjectKey, email);
       const knownBy = device && {
-        subjectKey: deviceSubject(subjectKey, device.nonce), accountId: device.accountId, credentialEpoch: device.epoch, budget: settings.deviceFailures, spentForSeconds: DEVICE_COOKIE_LIFETIME_SECONDS,
+        subjectKey: deviceSubject(subjectKey, device.nonce),
+        accountId: device.accountId,
+        credentialEpoch: device.epoch,
+        budget: settings.deviceFailures,
+        spentForSeconds: DEVICE_COOKIE_LIFETIME_SECONDS,
       };
       const reservation = await reserveLoginAttempt(db, { subjectKey: subject, email, device: knownBy }, now(), settings);
       if (!reservation.admitted) return { admitted: false, reason: 'account_locked' };
@@ -110,11 +125,15 @@ export function createLoginGuard({ db, subjectKey, settings, createLimiter, now 
         hasSecondFactor: reservation.hasSecondFactor,
         succeeded: () => clearLoginFailures(db, ...cleared),
         async failed() {
-          const [ipBudget, pairBudget] = await Promise.all([spend(ipFailures, address), pairKey ? spend(pairFailures, pairKey) : undefined]);
+          const [ipBudget, pairBudget] = await Promise.all([
+            spend(ipFailures, address),
+            pairKey ? spend(pairFailures, pairKey) : undefined,
+          ]);
           spentIps.note(address, ipBudget);
           if (pairKey && pairBudget) spentPairs.note(pairKey, pairBudget);
           // the failure that spends the last point starts the block: exactly one, across processes
-          const ipBlockStarted = ipBudget.consumed === settings.ipFailuresPerHour ? { limit: settings.ipFailuresPerHour, windowSeconds: HOUR } : undefined;
+          const ipBlockStarted =
+            ipBudget.consumed === settings.ipFailuresPerHour ? { limit: settings.ipFailuresPerHour, windowSeconds: HOUR } : undefined;
           return { failures: reservation.failures, lockedUntil: reservation.lockedUntil, ...(ipBlockStarted ? { ipBlockStarted } : {}) };
         },
       };

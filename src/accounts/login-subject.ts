@@ -26,4 +26,7 @@ export const deviceSubject = (key: KeyObject, nonce: string): string => subjectK
 export const secondFactorSubject = (key: KeyObject, accountId: string): string => subjectKey(key, 'second-factor', accountId);
 
 /** Every counter an operator clears to let a user back in (`users unlock`, `users set-password`). */
-export const accountSubjects = (key: KeyObject, account: { id: string; email: string }): string[] => [emailSubject(key, account.email), secondFactorSubject(key, account.id)];
+export const accountSubjects = (key: KeyObject, account: { id: string; email: string }): string[] => [
+  emailSubject(key, account.email),
+  secondFactorSubject(key, account.id),
+];

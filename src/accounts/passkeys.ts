@@ -85,7 +85,10 @@ export function userHandleFor(accountId: string): string {
   return Buffer.from(accountId, 'utf8').toString('base64url');
 }
 
-const descriptorOf = (credential: Pick<StoredCredential, 'id' | 'transports'>) => ({ id: credential.id, transports: knownTransports(credential.transports) });
+const descriptorOf = (credential: Pick<StoredCredential, 'id' | 'transports'>) => ({
+  id: credential.id,
+  transports: knownTransports(credential.transports),
+});
 
 /** Options for `navigator.credentials.create()`; keep `options.challenge` to verify the answer. */
 export async function registrationOptions(
@@ -110,7 +113,10 @@ export async function registrationOptions(
 }
 
 /** Options for `navigator.credentials.get()` limited to the account's credentials. */
-export async function authenticationOptions(rp: RelyingParty, credentials: Pick<StoredCredential, 'id' | 'transports'>[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(
+  rp: RelyingParty,
+  credentials: Pick<StoredCredential, 'id' | 'transports'>[],
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
   // An empty allowCredentials would mean "any discoverable credential for this RP": the browser
   // would offer other people's passkeys on a shared device. An account without passkeys must not be
   // offered this factor at all, so asking is a caller bug.
@@ -128,7 +134,12 @@ export async function authenticationOptions(rp: RelyingParty, credentials: Pick<
 // from deep inside it. Sizes are bounded too: a form body is at most 16 KiB anyway.
 
 const MAX_RESPONSE_CHARS = 64 * 1024;
-const base64url = (maxChars: number) => z.string().min(1).max(maxChars).regex(/^[A-Za-z0-9_-]+$/);
+const base64url = (maxChars: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxChars)
+    .regex(/^[A-Za-z0-9_-]+$/);
 // WebAuthn: a credential id is at most 1023 bytes, 1364 base64url characters.
 const credentialId = base64url(1364);
 
@@ -262,10 +273,14 @@ export async function verifyAuthentication(
   const body = parsed.data;
   if (body.id !== credential.id) return reject('the response is for another credential');
   // WebAuthn §7.2: a user handle, when the authenticator returns one, must be the credential owner's.
-  if (body.response.userHandle && body.response.userHandle !== userHandleFor(credential.accountId)) return reject('user handle of another account');
+  if (body.response.userHandle && body.response.userHandle !== userHandleFor(credential.accountId))
+    return reject('user handle of another account');
   try {
     const result = await verifyAuthenticationResponse({
-      response: { ...body, response: { ...body.response, userHandle: body.response.userHandle ?? undefined } } as AuthenticationResponseJSON,
+      response: {
+        ...body,
+        response: { ...body.response, userHandle: body.response.userHandle ?? undefined },
+      } as AuthenticationResponseJSON,
       expectedChallenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
@@ -317,5 +332,8 @@ export function normalizeCredentialName(input: unknown): string | undefined {
  * escaping here is the one that is right for this context; HTML-escaping would corrupt the JSON).
  */
 export function passkeyOptionsJson(options: PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON): string {
-  return JSON.stringify(options).replace(/[<>&\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(options).replace(
+    /[<>&\u2028\u2029]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -22,11 +22,7 @@ export const MAX_PASSWORD_UTF16_LENGTH = MAX_PASSWORD_LENGTH * 4;
 const MIN_CONTEXT_WORD_LENGTH = 3;
 
 export type PasswordProblemCode =
-  | 'password_too_short'
-  | 'password_too_long'
-  | 'password_common'
-  | 'password_contains_personal_info'
-  | 'password_too_weak';
+  'password_too_short' | 'password_too_long' | 'password_common' | 'password_contains_personal_info' | 'password_too_weak';
 
 /** Why a password was refused; `message` may be shown to the user as it is. */
 export interface PasswordProblem {
@@ -183,7 +179,10 @@ function checkContext(normalized: string, words: ContextWord[], minLength: numbe
     found.add(source);
   }
   if (found.size === 0 || codePoints(rest.replace(PADDING, '')) >= minLength) return undefined;
-  return { code: 'password_contains_personal_info', message: `password is mostly made of ${describeSources(found)}; choose one that does not rely on it` };
+  return {
+    code: 'password_contains_personal_info',
+    message: `password is mostly made of ${describeSources(found)}; choose one that does not rely on it`,
+  };
 }
 
 const SOURCE_NAMES: Record<ContextSource, string> = { email: 'your email address', name: 'your name', service: "this service's name" };

@@ -32,12 +32,14 @@ export function generateRecoveryCodes(): string[] {
 
 /** The canonical form of a typed code: lower case, no whitespace or dashes, o → 0, i/l → 1. */
 export function normalizeRecoveryCode(input: string): string {
-  return input
-    .toLowerCase()
-    // Phones like to turn a typed hyphen into a dash or minus sign: those go too.
-    .replace(/[\s\-\u2010-\u2015\u2212]+/g, '')
-    .replaceAll('o', '0')
-    .replace(/[il]/g, '1');
+  return (
+    input
+      .toLowerCase()
+      // Phones like to turn a typed hyphen into a dash or minus sign: those go too.
+      .replace(/[\s\-\u2010-\u2015\u2212]+/g, '')
+      .replaceAll('o', '0')
+      .replace(/[il]/g, '1')
+  );
 }
 
 /** What is stored and looked up: HMAC-SHA-256 of the normalised code, base64url. */

@@ -7,12 +7,34 @@ import type { AuditEventInput, AuditTrail } from '../security/audit/audit-event.
 import type { DerivedKeys } from '../security/derived-keys.ts';
 import type { Account } from '../storage/accounts.ts';
 import type { Database } from '../storage/database.ts';
-import { findTotp, insertConfirmedTotp, remainingRecoveryCodes, replaceRecoveryCodes, useRecoveryCode, useTotpStep, withFactorsLocked, type FactorSummary } from '../storage/mfa.ts';
-import { findCredential, insertCredential, listCredentials, recordCredentialUse, type StoredCredential } from '../storage/webauthn-credentials.ts';
+import {
+  findTotp,
+  insertConfirmedTotp,
+  remainingRecoveryCodes,
+  replaceRecoveryCodes,
+  useRecoveryCode,
+  useTotpStep,
+  withFactorsLocked,
+  type FactorSummary,
+} from '../storage/mfa.ts';
+import {
+  findCredential,
+  insertCredential,
+  listCredentials,
+  recordCredentialUse,
+  type StoredCredential,
+} from '../storage/webauthn-credentials.ts';
 import type { LoginGuard } from './lockout.ts';
 import {
-  authenticationOptions, credentialIdOf, normalizeCredentialName, registrationOptions, relyingPartyFor, verifyAuthentication, verifyRegistration,
-  type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
+  authenticationOptions,
+  credentialIdOf,
+  normalizeCredentialName,
+  registrationOptions,
+  relyingPartyFor,
+  verifyAuthentication,
+  verifyRegistration,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
 } from './passkeys.ts';
 import { generateRecoveryCodes, hashRecoveryCode } from './recovery-codes.ts';
 import { decryptTotpSecret, encryptTotpSecret, generateTotpSecret, totpQrSvg, totpStepOf, totpUri } from './totp.ts';
@@ -60,7 +82,13 @@ export interface SecondFactorChecks {
    * (audited `mfa.enrolled`). `not_pending` without a key; `not_allowed` when `scope` forbids adding
    * it (the account has a factor meanwhile, or its own authenticator app).
    */
-  confirmTotpEnrolment(account: Account, key: string | undefined, code: string, facts: CheckFacts, scope: EnrolmentScope): Promise<CodeOutcome | 'not_pending' | 'not_allowed'>;
+  confirmTotpEnrolment(
+    account: Account,
+    key: string | undefined,
+    code: string,
+    facts: CheckFacts,
+    scope: EnrolmentScope,
+  ): Promise<CodeOutcome | 'not_pending' | 'not_allowed'>;
   /** Spends one of the account's recovery codes (its use audited durably, with how many are left). */
   recoveryCode(account: Account, code: string, facts: CheckFacts): Promise<CodeOutcome>;
   /** Options for a passkey assertion by one of the account's passkeys, or undefined when it has none. */
@@ -75,7 +103,14 @@ export interface SecondFactorChecks {
    * Stores a passkey verified against `challenge`, a registration challenge this page's state holds
    * (audited `mfa.enrolled`); undefined when it is not valid, already stored, or `scope` forbids it.
    */
-  registerPasskey(account: Account, response: unknown, challenge: string | undefined, name: unknown, facts: CheckFacts, scope: EnrolmentScope): Promise<StoredCredential | undefined>;
+  registerPasskey(
+    account: Account,
+    response: unknown,
+    challenge: string | undefined,
+    name: unknown,
+    facts: CheckFacts,
+    scope: EnrolmentScope,
+  ): Promise<StoredCredential | undefined>;
   /** A new set of recovery codes, stored hashed; the previous set stops working. Returned once, for display. */
   issueRecoveryCodes(accountId: string): Promise<string[]>;
 }
@@ -97,7 +132,13 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
   async function counted(account: Account, factor: string, facts: CheckFacts, check: () => Promise<boolean>): Promise<CodeOutcome> {
     const admission = await deps.guard.admitSecondFactor(account.id);
     if (!admission.admitted) {
-      deps.audit.record({ ...facts, type: 'mfa.failed', outcome: 'failure', target: target(account), details: { factor, reason: 'locked' } });
+      deps.audit.record({
+        ...facts,
+        type: 'mfa.failed',
+        outcome: 'failure',
+        target: target(account),
+        details: { factor, reason: 'locked' },
+      });
       return 'locked';
     }
     if (await check()) {
@@ -105,10 +146,19 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       return 'ok';
     }
     const lock = admission.failed();
-    deps.audit.record({ ...facts, type: 'mfa.failed', outcome: 'failure', target: target(account), details: { factor, reason: 'wrong_code' } });
+    deps.audit.record({
+      ...facts,
+      type: 'mfa.failed',
+      outcome: 'failure',
+      target: target(account),
+      details: { factor, reason: 'wrong_code' },
+    });
     if (lock.lockedUntil) {
       await deps.audit.recordDurable({
-        ...facts, type: 'account.locked', outcome: 'success', target: target(account),
+        ...facts,
+        type: 'account.locked',
+        outcome: 'success',
+        target: target(account),
         details: { factor, failures: lock.failures, lockedUntil: lock.lockedUntil.toISOString() },
       });
     }
@@ -137,17 +187,32 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       if (outcome !== 'ok') return outcome;
       const sealed = encryptTotpSecret(deps.keys.encryptionKey, account.id, key);
       const stored = await withFactorsLocked(deps.db, account.id, async (tx, factors) =>
-        scope === 'first' && hasAnyFactor(factors) ? false : insertConfirmedTotp(tx, account.id, sealed, step!));
+        scope === 'first' && hasAnyFactor(factors) ? false : insertConfirmedTotp(tx, account.id, sealed, step!),
+      );
       if (!stored) return 'not_allowed';
-      await deps.audit.recordDurable({ ...facts, type: 'mfa.enrolled', outcome: 'success', target: target(account), details: { factor: 'totp' } });
+      await deps.audit.recordDurable({
+        ...facts,
+        type: 'mfa.enrolled',
+        outcome: 'success',
+        target: target(account),
+        details: { factor: 'totp' },
+      });
       return 'ok';
     },
 
     async recoveryCode(account, code, facts) {
-      const outcome = await counted(account, 'recovery_code', facts, () => useRecoveryCode(deps.db, account.id, hashRecoveryCode(deps.keys.recoveryCodeKey, code)));
+      const outcome = await counted(account, 'recovery_code', facts, () =>
+        useRecoveryCode(deps.db, account.id, hashRecoveryCode(deps.keys.recoveryCodeKey, code)),
+      );
       if (outcome === 'ok') {
         const remaining = await remainingRecoveryCodes(deps.db, account.id);
-        await deps.audit.recordDurable({ ...facts, type: 'mfa.recovery_code_used', outcome: 'success', target: target(account), details: { remaining } });
+        await deps.audit.recordDurable({
+          ...facts,
+          type: 'mfa.recovery_code_used',
+          outcome: 'success',
+          target: target(account),
+          details: { remaining },
+        });
       }
       return outcome;
     },
@@ -161,11 +226,18 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       const credentialId = credentialIdOf(response);
       const credential = credentialId ? await findCredential(deps.db, credentialId) : undefined;
       // found by id alone: it must be this account's own, or it proves nothing about this account
-      const verified = credential && credential.accountId === account.id && challenge
-        ? await verifyAuthentication(rp, response, challenge, credential)
-        : undefined;
+      const verified =
+        credential && credential.accountId === account.id && challenge
+          ? await verifyAuthentication(rp, response, challenge, credential)
+          : undefined;
       if (!credential || !verified || !(await recordCredentialUse(deps.db, credential.id, verified.newSignCount))) {
-        deps.audit.record({ ...facts, type: 'mfa.failed', outcome: 'failure', target: target(account), details: { factor: 'passkey', reason: 'not_verified' } });
+        deps.audit.record({
+          ...facts,
+          type: 'mfa.failed',
+          outcome: 'failure',
+          target: target(account),
+          details: { factor: 'passkey', reason: 'not_verified' },
+        });
         return undefined;
       }
       return credential;
@@ -187,15 +259,29 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       const name = normalizeCredentialName(rawName ?? '') ?? 'Passkey';
       const registered = challenge ? await verifyRegistration(rp, response, challenge) : undefined;
       // a credential id already stored (this or another account's) is not registered twice
-      const stored = registered && (await withFactorsLocked(deps.db, account.id, async (tx, factors) =>
-        scope === 'first' && hasAnyFactor(factors) ? undefined : insertCredential(tx, { ...registered, accountId: account.id, name })));
-      if (stored) await deps.audit.recordDurable({ ...facts, type: 'mfa.enrolled', outcome: 'success', target: target(account), details: { factor: 'passkey', name } });
+      const stored =
+        registered &&
+        (await withFactorsLocked(deps.db, account.id, async (tx, factors) =>
+          scope === 'first' && hasAnyFactor(factors) ? undefined : insertCredential(tx, { ...registered, accountId: account.id, name }),
+        ));
+      if (stored)
+        await deps.audit.recordDurable({
+          ...facts,
+          type: 'mfa.enrolled',
+          outcome: 'success',
+          target: target(account),
+          details: { factor: 'passkey', name },
+        });
       return stored;
     },
 
     async issueRecoveryCodes(accountId) {
       const codes = generateRecoveryCodes();
-      await replaceRecoveryCodes(deps.db, accountId, codes.map((code) => hashRecoveryCode(deps.keys.recoveryCodeKey, code)));
+      await replaceRecoveryCodes(
+        deps.db,
+        accountId,
+        codes.map((code) => hashRecoveryCode(deps.keys.recoveryCodeKey, code)),
+      );
       return codes;
     },
   };

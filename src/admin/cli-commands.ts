@@ -8,8 +8,24 @@ import { RESOURCE_COMMANDS } from './cli/resource-commands.ts';
 import { USER_COMMANDS } from './cli/user-commands.ts';
 import { USER_SESSION_COMMANDS } from './cli/user-session-commands.ts';
 
-export { flagForField, type CommandContext, type CommandSpec, type FlagSpec, type FlagValues, type InputSources } from './cli/command-spec.ts';
+export {
+  flagForField,
+  type CommandContext,
+  type CommandSpec,
+  type FlagSpec,
+  type FlagValues,
+  type InputSources,
+} from './cli/command-spec.ts';
 
 const [migrate, ...adminCommands] = ADMIN_COMMANDS;
 
-export const COMMANDS: readonly CommandSpec[] = [migrate!, ...CLIENT_COMMANDS, ...RESOURCE_COMMANDS, ...USER_COMMANDS, ...USER_SESSION_COMMANDS, ...KEY_COMMANDS, ...AUDIT_COMMANDS, ...adminCommands];
+export const COMMANDS: readonly CommandSpec[] = [
+  migrate!,
+  ...CLIENT_COMMANDS,
+  ...RESOURCE_COMMANDS,
+  ...USER_COMMANDS,
+  ...USER_SESSION_COMMANDS,
+  ...KEY_COMMANDS,
+  ...AUDIT_COMMANDS,
+  ...adminCommands,
+];

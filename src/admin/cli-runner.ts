@@ -36,7 +36,9 @@ export async function runCommand(config: Config, name: string, input: unknown, o
 
 async function runOnPostgres(config: Config, databaseUrl: string, name: string, input: unknown): Promise<unknown> {
   if (name !== 'migrate' && !config.secretKey) {
-    throw new CliError('SECRET_KEY is required with DATABASE_URL: set the same SECRET_KEY as the server (it encrypts the signing keys and keys the client-secret hashes)');
+    throw new CliError(
+      'SECRET_KEY is required with DATABASE_URL: set the same SECRET_KEY as the server (it encrypts the signing keys and keys the client-secret hashes)',
+    );
   }
   const [{ openPostgres }, { migrate }] = await Promise.all([import('../storage/postgres.ts'), import('../storage/migrate.ts')]);
   const db = openPostgres({ connectionString: databaseUrl, max: 2 });
@@ -44,7 +46,8 @@ async function runOnPostgres(config: Config, databaseUrl: string, name: string, 
     if (name === 'migrate') return { applied: await migrate(db) };
     return await runDirect(db, withSecretKey(config, config.secretKey!), name, input);
   } catch (error) {
-    if (sqlState(error) === '42P01') throw new CliError('the database has no Portcullis schema yet: run `portcullis migrate` (or start the server) first');
+    if (sqlState(error) === '42P01')
+      throw new CliError('the database has no Portcullis schema yet: run `portcullis migrate` (or start the server) first');
     throw error;
   } finally {
     await db.close();
@@ -56,7 +59,11 @@ async function runEmbedded(config: Config, name: string, input: unknown, options
   const deadline = Date.now() + (options.busyWaitMs ?? 10_000);
   for (;;) {
     // 1. A server holds DATA_DIR and answers: it runs the operation in its process.
-    const call: ControlCall = await callControlServer(socketPath, name === 'migrate' ? PROBE_OPERATION : name, name === 'migrate' ? {} : input);
+    const call: ControlCall = await callControlServer(
+      socketPath,
+      name === 'migrate' ? PROBE_OPERATION : name,
+      name === 'migrate' ? {} : input,
+    );
     if (call.reached) return name === 'migrate' ? { applied: [], serverRunning: true } : call.result;
     // 2. Nobody holds it: open the files ourselves, under the lock.
     const lock = acquireDataDirLock(config.dataDir);

@@ -94,7 +94,9 @@ const seconds = (min: number, max: number) =>
  */
 const clientFields = {
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  grantTypes: z.array(z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` })).min(1, 'at least one grant type is needed'),
+  grantTypes: z
+    .array(z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` }))
+    .min(1, 'at least one grant type is needed'),
   redirectUris: uriList,
   postLogoutRedirectUris: uriList,
   backchannelLogoutUri: z.string(),
@@ -204,14 +206,22 @@ export interface ClientPlan {
  * these and keeps any other key a client's stored metadata carries.
  */
 export const PLANNED_METADATA_KEYS: readonly string[] = [
-  'client_name', 'application_type', 'grant_types', 'response_types', 'redirect_uris', 'post_logout_redirect_uris',
-  'backchannel_logout_uri', 'token_endpoint_auth_method', 'jwks_uri', DPOP_BOUND_ACCESS_TOKENS, 'id_token_signed_response_alg',
+  'client_name',
+  'application_type',
+  'grant_types',
+  'response_types',
+  'redirect_uris',
+  'post_logout_redirect_uris',
+  'backchannel_logout_uri',
+  'token_endpoint_auth_method',
+  'jwks_uri',
+  DPOP_BOUND_ACCESS_TOKENS,
+  'id_token_signed_response_alg',
   EXTRA_CLIENT_PROPERTIES.pkceOptional,
 ];
 
 /** The plan of everything but the resources (an update that leaves them alone keeps them as stored). */
 export type ClientSettingsPlan = Omit<ClientPlan, 'resources'>;
-
 
 export const unique = <T>(values: readonly T[]) => [...new Set(values)];
 
@@ -235,11 +245,19 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
   // §2.1.1): a public client has none, and PKCE matters only to the code flow. An update is planned
   // through here too, so an optional client cannot become public or code-less either.
   if (input.pkce === 'optional') {
-    if (input.authMethod === 'none') throw invalidInput('pkce', 'optional only for a confidential client: a public client (auth method none) must always use PKCE');
-    if (!code) throw invalidInput('pkce', 'optional only for a client with the authorization_code grant (PKCE protects its codes; there is nothing to make optional without it)');
+    if (input.authMethod === 'none')
+      throw invalidInput('pkce', 'optional only for a confidential client: a public client (auth method none) must always use PKCE');
+    if (!code)
+      throw invalidInput(
+        'pkce',
+        'optional only for a client with the authorization_code grant (PKCE protects its codes; there is nothing to make optional without it)',
+      );
   }
 
-  for (const [field, uris] of [['redirectUris', redirectUris], ['postLogoutRedirectUris', postLogoutRedirectUris]] as const) {
+  for (const [field, uris] of [
+    ['redirectUris', redirectUris],
+    ['postLogoutRedirectUris', postLogoutRedirectUris],
+  ] as const) {
     for (const uri of uris) {
       const problem = redirectUriProblem(uri);
       if (problem) throw invalidInput(field, `"${uri}" ${problem}`);
@@ -250,30 +268,40 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
   // A native app cannot keep a secret (RFC 8252 §8.5): another app claiming its scheme takes the code
   // and redeems it with the secret from the app's package; only PKCE stops that (RFC 7636 §1).
   if (input.pkce === 'optional' && native) {
-    throw invalidInput('pkce', 'optional only for a confidential client: a native app (private-use redirect scheme) cannot keep its secret and must always use PKCE');
+    throw invalidInput(
+      'pkce',
+      'optional only for a confidential client: a native app (private-use redirect scheme) cannot keep its secret and must always use PKCE',
+    );
   }
   if (native) {
-    for (const [field, uris] of [['redirectUris', redirectUris], ['postLogoutRedirectUris', postLogoutRedirectUris]] as const) {
+    for (const [field, uris] of [
+      ['redirectUris', redirectUris],
+      ['postLogoutRedirectUris', postLogoutRedirectUris],
+    ] as const) {
       const loopbackHttps = uris.find((uri) => {
         const url = URL.parse(uri);
         return url?.protocol === 'https:' && isLoopbackHost(url.hostname);
       });
-      if (loopbackHttps) throw invalidInput(field, `"${loopbackHttps}": a native app (private-use scheme) must use http, not https, on a loopback host`);
+      if (loopbackHttps)
+        throw invalidInput(field, `"${loopbackHttps}": a native app (private-use scheme) must use http, not https, on a loopback host`);
     }
   }
 
   if (code && redirectUris.length === 0) throw invalidInput('redirectUris', 'the authorization_code grant needs at least one redirect URI');
   if (!code) {
     if (redirectUris.length > 0) throw invalidInput('redirectUris', 'redirect URIs are only used with the authorization_code grant');
-    if (postLogoutRedirectUris.length > 0) throw invalidInput('postLogoutRedirectUris', 'post-logout redirect URIs are only used with the authorization_code grant');
-    if (input.backchannelLogoutUri !== undefined) throw invalidInput('backchannelLogoutUri', 'back-channel logout is only used with the authorization_code grant');
-    if (grantTypes.includes('refresh_token')) throw invalidInput('grantTypes', 'refresh_token is only issued with the authorization_code grant');
+    if (postLogoutRedirectUris.length > 0)
+      throw invalidInput('postLogoutRedirectUris', 'post-logout redirect URIs are only used with the authorization_code grant');
+    if (input.backchannelLogoutUri !== undefined)
+      throw invalidInput('backchannelLogoutUri', 'back-channel logout is only used with the authorization_code grant');
+    if (grantTypes.includes('refresh_token'))
+      throw invalidInput('grantTypes', 'refresh_token is only issued with the authorization_code grant');
   }
   if (input.authMethod === 'none' && grantTypes.includes('client_credentials')) {
     throw invalidInput('grantTypes', 'a public client (auth method none) cannot use client_credentials');
   }
   if (input.authMethod === 'private_key_jwt') {
-    if (input.jwksUri === undefined) throw invalidInput('jwksUri', 'private_key_jwt needs the URL of the client\'s JWKS');
+    if (input.jwksUri === undefined) throw invalidInput('jwksUri', "private_key_jwt needs the URL of the client's JWKS");
     const problem = serverUriProblem(input.jwksUri);
     if (problem) throw invalidInput('jwksUri', `"${input.jwksUri}" ${problem}`);
     if (!input.jwksUri.startsWith('https:')) throw invalidInput('jwksUri', `"${input.jwksUri}" must be an https URL`);
@@ -286,7 +314,10 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
   }
 
   if (limits && input.refreshTokenTtl != null && input.refreshTokenTtl > limits.maxRefreshTokenTtl) {
-    throw invalidInput('refreshTokenTtl', `must be at most ${limits.maxRefreshTokenTtl} seconds, the server's REFRESH_TOKEN_TTL (a client's refresh tokens may be held shorter, not longer)`);
+    throw invalidInput(
+      'refreshTokenTtl',
+      `must be at most ${limits.maxRefreshTokenTtl} seconds, the server's REFRESH_TOKEN_TTL (a client's refresh tokens may be held shorter, not longer)`,
+    );
   }
 
   const metadata: ClientMetadata = {
@@ -314,7 +345,11 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
 }
 
 /** Which scopes of which resource server the client may request: each scope on the resources defining it. */
-export function planResources(resources: readonly string[], scopes: readonly string[], servers: readonly ResourceServer[]): Record<string, string[]> {
+export function planResources(
+  resources: readonly string[],
+  scopes: readonly string[],
+  servers: readonly ResourceServer[],
+): Record<string, string[]> {
   const byIdentifier = new Map(servers.map((server) => [server.identifier, server]));
   const plan: Record<string, string[]> = {};
   for (const identifier of resources) {
@@ -328,7 +363,8 @@ export function planResources(resources: readonly string[], scopes: readonly str
       throw invalidInput('scopes', `"${scope}" is an OpenID Connect scope, available to every client; list only API scopes`);
     }
     if (!Object.values(plan).some((granted) => granted.includes(scope))) {
-      const where = resources.length > 0 ? `by any of the given resources (${resources.join(', ')})` : 'by any resource (no resource was given)';
+      const where =
+        resources.length > 0 ? `by any of the given resources (${resources.join(', ')})` : 'by any resource (no resource was given)';
       throw invalidInput('scopes', `unknown scope "${scope}": not defined ${where}`);
     }
   }

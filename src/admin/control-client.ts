@@ -12,7 +12,12 @@ const NO_SERVER_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 
  * no server listens there (no socket file, or a stale one); rejects with an AppError when the server
  * refused the operation, and with an Error for anything else.
  */
-export function callControlServer(socketPath: string, name: string, input: unknown, options: { timeoutMs?: number } = {}): Promise<ControlCall> {
+export function callControlServer(
+  socketPath: string,
+  name: string,
+  input: unknown,
+  options: { timeoutMs?: number } = {},
+): Promise<ControlCall> {
   const body = JSON.stringify(input ?? {});
   return new Promise<ControlCall>((resolve, reject) => {
     const req = request(
@@ -20,7 +25,11 @@ export function callControlServer(socketPath: string, name: string, input: unkno
         socketPath,
         path: `/operations/${name}`,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-portcullis-actor': userInfo().username },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-portcullis-actor': userInfo().username,
+        },
         timeout: options.timeoutMs ?? 60_000,
       },
       (res) => {

@@ -49,7 +49,11 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+    'cache-control': 'no-store',
+  });
   res.end(json);
 }
 
@@ -66,14 +70,22 @@ export async function startControlServer({ config, db, logger, audit }: ControlS
     const match = /^\/operations\/([a-z]+\.[a-z]+)$/.exec(req.url ?? '');
     const name = match?.[1];
     try {
-      if (!name || !OPERATIONS.has(name)) throw new AppError('unknown_operation', `unknown operation ${JSON.stringify(req.url ?? '')}`, 404);
+      if (!name || !OPERATIONS.has(name))
+        throw new AppError('unknown_operation', `unknown operation ${JSON.stringify(req.url ?? '')}`, 404);
       if (req.method !== 'POST') throw new AppError('method_not_allowed', 'use POST', 405);
       const input = await readJsonBody(req);
       const started = performance.now();
       // The socket is reachable by its owner only (the operator, who also holds the database and
       // SECRET_KEY), so the CLI's word for who runs it is trusted, and it holds every admin scope.
       const actorHeader = req.headers['x-portcullis-actor'];
-      const ctx: OperationContext = { db, config, keys, audit, actor: cliActor(typeof actorHeader === 'string' ? actorHeader : undefined), scopes: EVERY_ADMIN_SCOPE };
+      const ctx: OperationContext = {
+        db,
+        config,
+        keys,
+        audit,
+        actor: cliActor(typeof actorHeader === 'string' ? actorHeader : undefined),
+        scopes: EVERY_ADMIN_SCOPE,
+      };
       const result = await runOperation(ctx, name, input);
       // reads (audit tail --follow polls every second) at debug; changes at info
       const level = /\.(list|show|export|verify)$/.test(name) ? 'debug' : 'info';

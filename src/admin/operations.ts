@@ -15,7 +15,17 @@ import { userSessionOperations } from './operations/user-sessions.ts';
 
 export type { Operation, OperationContext } from './operations/define.ts';
 
-const ALL: readonly Operation[] = [...clientOperations, ...resourceOperations, ...userOperations, ...userLockoutOperations, ...userMfaOperations, ...userSessionOperations, ...keyOperations, ...auditOperations, ...adminOperations];
+const ALL: readonly Operation[] = [
+  ...clientOperations,
+  ...resourceOperations,
+  ...userOperations,
+  ...userLockoutOperations,
+  ...userMfaOperations,
+  ...userSessionOperations,
+  ...keyOperations,
+  ...auditOperations,
+  ...adminOperations,
+];
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(ALL.map((operation) => [operation.name, operation]));
 

@@ -56,7 +56,11 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\u0080-\u009f]/;
 const LINE_BREAK = /[\n\t]/;
 
 const freeText = (max: number) =>
-  z.string().trim().max(max, `must be at most ${max} characters`).refine((value) => !CONTROL.test(value), 'must not contain control characters');
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL.test(value), 'must not contain control characters');
 const oneLine = (max: number) => freeText(max).refine((value) => !LINE_BREAK.test(value), 'must be one line');
 
 const name = oneLine(200).pipe(z.string().min(1, 'must not be empty'));

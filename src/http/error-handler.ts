@@ -16,11 +16,12 @@ export function errorHandler(render: RenderView, isPage: (path: string) => boole
       // oidc-provider answers store outages itself (503 temporarily_unavailable): add the hint
       if (ctx.status === 503) ctx.set('Retry-After', '5');
     } catch (caught) {
-      const error = caught instanceof AppError
-        ? caught
-        : isStoreUnavailable(caught)
-          ? new AppError('temporarily_unavailable', 'A data store is unavailable. Please retry in a moment.', 503, true)
-          : undefined;
+      const error =
+        caught instanceof AppError
+          ? caught
+          : isStoreUnavailable(caught)
+            ? new AppError('temporarily_unavailable', 'A data store is unavailable. Please retry in a moment.', 503, true)
+            : undefined;
       if (error?.status === 503) ctx.set('Retry-After', '5');
       const status = error?.status ?? ((caught as { status?: number }).status === 413 ? 413 : 500);
       const code = error?.code ?? (status === 413 ? 'payload_too_large' : 'server_error');

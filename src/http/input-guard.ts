@@ -17,8 +17,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const refuse = (where: string, status = 400) =>
   new AppError('invalid_request', `${where} contains a NUL character or text that is not valid UTF-8`, status);
 
-
-
 /** Percent-decodes like URLSearchParams (a stray `%` stays as it is), to bytes, then reads them as strict UTF-8. */
 function decodeComponent(component: string, plusIsSpace: boolean): string | undefined {
   const text = plusIsSpace ? component.replaceAll('+', ' ') : component;
@@ -117,7 +115,8 @@ async function checkBody(ctx: Context, bodyLimit: InputGuardOptions['bodyLimit']
     throw new AppError('invalid_request', 'a form or JSON body needs a Content-Length', 411);
   }
   // the endpoint's limit, on the declared length: nothing past it is read, by us or by the endpoint
-  if (ctx.request.length > Math.min(bodyLimit(ctx.path, form), PEEK_LIMIT_BYTES)) throw new AppError('payload_too_large', 'the request body is too large', 413);
+  if (ctx.request.length > Math.min(bodyLimit(ctx.path, form), PEEK_LIMIT_BYTES))
+    throw new AppError('payload_too_large', 'the request body is too large', 413);
   const bytes = await peekBody(ctx.req);
   if (bytes === undefined) return; // the stream is already being read by someone else: nothing to add
   let text: string;

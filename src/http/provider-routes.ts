@@ -28,7 +28,10 @@ export const PROVIDER_ROUTE_NAMES = [
 export type ProviderRouteName = (typeof PROVIDER_ROUTE_NAMES)[number] | 'discovery' | 'resume' | 'device_resume';
 
 /** The provider's routes with one dynamic segment: `<parent path>/:uid`. */
-const DYNAMIC_ROUTES: Partial<Record<ProviderRouteName, ProviderRouteName>> = { authorization: 'resume', code_verification: 'device_resume' };
+const DYNAMIC_ROUTES: Partial<Record<ProviderRouteName, ProviderRouteName>> = {
+  authorization: 'resume',
+  code_verification: 'device_resume',
+};
 
 /**
  * The provider's pages: where a browser is sent (authorization and its resumption, logout, the
@@ -39,7 +42,13 @@ const DYNAMIC_ROUTES: Partial<Record<ProviderRouteName, ProviderRouteName>> = { 
  * which providerRouteMatcher also returns.
  */
 const PAGE_ROUTES: ReadonlySet<string> = new Set([
-  'authorization', 'resume', 'end_session', 'end_session_confirm', 'end_session_success', 'code_verification', 'device_resume',
+  'authorization',
+  'resume',
+  'end_session',
+  'end_session_confirm',
+  'end_session_success',
+  'code_verification',
+  'device_resume',
 ]);
 
 /** Whether a provider route (its name, as ctx.oidc.route or providerRouteMatcher give it) is a page. */

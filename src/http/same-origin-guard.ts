@@ -23,7 +23,11 @@ export function refuseCrossSite(issuer: string): Middleware {
     const site = ctx.get('Sec-Fetch-Site');
     const origin = ctx.get('Origin');
     if ((site && site !== 'same-origin') || (origin && origin !== issuerOrigin)) {
-      throw new AppError('cross_site_request', 'This form was submitted from another site, so it was not accepted. Go back to the page you started on and try again.', 403);
+      throw new AppError(
+        'cross_site_request',
+        'This form was submitted from another site, so it was not accepted. Go back to the page you started on and try again.',
+        403,
+      );
     }
     return next();
   };

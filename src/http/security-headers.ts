@@ -2,16 +2,17 @@
 // no framing, no sniffing, no referrer beyond our own origin, nothing cached; HSTS when served over https.
 import type { Context, Middleware } from 'koa';
 
-const directives = (formAction: string) => [
-  "default-src 'none'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "script-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  `form-action ${formAction}`,
-  "frame-ancestors 'none'",
-].join('; ');
+const directives = (formAction: string) =>
+  [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "script-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    `form-action ${formAction}`,
+    "frame-ancestors 'none'",
+  ].join('; ');
 
 const CSP = directives("'self'");
 
@@ -41,8 +42,12 @@ export function allowFormRedirect(ctx: Context, uri: unknown): void {
   if (!source) return;
   const current = ctx.response.get('Content-Security-Policy');
   // keep anything else already added to the header (oidc-provider adds inline-script hashes)
-  ctx.set('Content-Security-Policy', current.replace(/form-action ([^;]*)/, (directive, sources: string) =>
-    sources.split(/\s+/).includes(source) ? directive : `form-action ${sources} ${source}`));
+  ctx.set(
+    'Content-Security-Policy',
+    current.replace(/form-action ([^;]*)/, (directive, sources: string) =>
+      sources.split(/\s+/).includes(source) ? directive : `form-action ${sources} ${source}`,
+    ),
+  );
 }
 
 interface ProviderRequest {

@@ -19,15 +19,24 @@ export interface InteractionKit {
   clientName(clientId: string): Promise<string>;
 }
 
-export function createInteractionKit(deps: { provider: () => Provider; render: RenderView; issuer: string; cache: RegistryCache }): InteractionKit {
+export function createInteractionKit(deps: {
+  provider: () => Provider;
+  render: RenderView;
+  issuer: string;
+  cache: RegistryCache;
+}): InteractionKit {
   return {
     async load(ctx) {
-      const details = await deps.provider().interactionDetails(ctx.req, ctx.res).catch((error: unknown) => {
-        // a store outage is not an expired sign-in: it fails closed with a 503 the user can retry
-        if (isStoreUnavailable(error)) throw error;
-        throw new AppError('interaction_expired', 'This sign-in attempt has expired. Return to the application and start again.', 400);
-      });
-      if (details.uid !== ctx.params.uid) throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
+      const details = await deps
+        .provider()
+        .interactionDetails(ctx.req, ctx.res)
+        .catch((error: unknown) => {
+          // a store outage is not an expired sign-in: it fails closed with a 503 the user can retry
+          if (isStoreUnavailable(error)) throw error;
+          throw new AppError('interaction_expired', 'This sign-in attempt has expired. Return to the application and start again.', 400);
+        });
+      if (details.uid !== ctx.params.uid)
+        throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
       // this page's forms end, after the provider's redirects, at the client's (checked) redirect_uri
       allowFormRedirect(ctx, details.params.redirect_uri);
       return details;

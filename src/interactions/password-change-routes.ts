@@ -56,8 +56,14 @@ const facts = (ctx: Context, details: Interaction, accountId: string) => ({
 export function createSignInFinisher(kit: InteractionKit, deps: InteractionDeps): SignInFinisher {
   async function finishNow(ctx: Context, details: Interaction, accountId: string, login: ProvenLogin, passwordChanged = false) {
     deps.audit.record({
-      ...facts(ctx, details, accountId), type: 'login.succeeded', outcome: 'success',
-      details: { amr: login.amr, ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}), ...(passwordChanged ? { credentialChanged: true } : {}) },
+      ...facts(ctx, details, accountId),
+      type: 'login.succeeded',
+      outcome: 'success',
+      details: {
+        amr: login.amr,
+        ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}),
+        ...(passwordChanged ? { credentialChanged: true } : {}),
+      },
     });
     await kit.finish(ctx, details, { login: { accountId, amr: login.amr, acr: login.acr } });
     // this browser completed a sign-in to the account: a known browser from now on (lockout.ts), until
@@ -73,9 +79,18 @@ export function createSignInFinisher(kit: InteractionKit, deps: InteractionDeps)
       ctx.status = 303;
       return ctx.redirect(`/interaction/${details.uid}`);
     }
-    deps.audit.record({ ...facts(ctx, details, account.id), type: 'login.password_change_due', outcome: 'success', details: { amr: login.amr } });
+    deps.audit.record({
+      ...facts(ctx, details, account.id),
+      type: 'login.password_change_due',
+      outcome: 'success',
+      details: { amr: login.amr },
+    });
     deps.signInStates.write(ctx, {
-      uid: details.uid, accountId: account.id, amr: login.amr, epoch: login.epoch, passwordProven: true,
+      uid: details.uid,
+      accountId: account.id,
+      amr: login.amr,
+      epoch: login.epoch,
+      passwordProven: true,
       passwordChange: { acr: login.acr, ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}) },
     });
     ctx.status = 303;
@@ -90,12 +105,20 @@ export function createSignInFinisher(kit: InteractionKit, deps: InteractionDeps)
  * own: only the password typed in this sign-in, at the account's current epoch, with every factor
  * proven (sign-in-step.ts), leads to it; anything else goes back to the start.
  */
-export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps, { finishNow }: SignInFinisher): void {
+export function registerPasswordChangeRoutes(
+  router: Router,
+  kit: InteractionKit,
+  deps: InteractionDeps,
+  { finishNow }: SignInFinisher,
+): void {
   router.use('/change-password', requirePasswordChangeDue(deps.signInStates));
 
   const loginOf = (state: PasswordChangeStep['state']): ProvenLogin => ({
-    amr: state.amr, acr: state.passwordChange.acr, ...(state.passwordChange.secondFactor ? { secondFactor: state.passwordChange.secondFactor } : {}),
-    epoch: state.epoch, passwordProven: state.passwordProven,
+    amr: state.amr,
+    acr: state.passwordChange.acr,
+    ...(state.passwordChange.secondFactor ? { secondFactor: state.passwordChange.secondFactor } : {}),
+    epoch: state.epoch,
+    passwordProven: state.passwordProven,
   });
 
   /** A user with a second factor may have the shorter minimum, as wherever a password is set. */
@@ -105,18 +128,33 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
   }
 
   async function render(ctx: Context, details: Interaction, account: Account, withSecondFactor: boolean, error?: string, status = 200) {
-    kit.html(ctx, 'change-password', {
-      uid: details.uid, clientName: await kit.clientName(String(details.params.client_id)), email: account.email,
-      minLength: withSecondFactor ? deps.passwords.minLengthWithMfa : deps.passwords.minLength, error,
-    }, status);
+    kit.html(
+      ctx,
+      'change-password',
+      {
+        uid: details.uid,
+        clientName: await kit.clientName(String(details.params.client_id)),
+        email: account.email,
+        minLength: withSecondFactor ? deps.passwords.minLengthWithMfa : deps.passwords.minLength,
+        error,
+      },
+      status,
+    );
   }
 
   /** Why the new password cannot be set, as the page says it; undefined when it can. Cheapest checks first. */
-  async function refusalOf(account: AccountWithCredentials, hasSecondFactor: boolean, password: string, confirmation: string): Promise<string | undefined> {
+  async function refusalOf(
+    account: AccountWithCredentials,
+    hasSecondFactor: boolean,
+    password: string,
+    confirmation: string,
+  ): Promise<string | undefined> {
     if (password === '') return 'Enter a new password.';
     if (normalizePassword(password) !== normalizePassword(confirmation)) return PASSWORDS_DIFFER;
     const problem = checkPassword(password, {
-      settings: deps.passwords, hasSecondFactor, context: { email: account.email, name: account.name, serviceNames: serviceNamesFor(deps.issuer) },
+      settings: deps.passwords,
+      hasSecondFactor,
+      context: { email: account.email, name: account.name, serviceNames: serviceNamesFor(deps.issuer) },
     });
     if (problem) return describeProblem(problem);
     if (account.passwordHash && (await verifyPassword(account.passwordHash, password))) return SAME_PASSWORD;
@@ -157,7 +195,13 @@ export function registerPasswordChangeRoutes(router: Router, kit: InteractionKit
       ctx.status = 303;
       return ctx.redirect(`/interaction/${details.uid}`);
     }
-    await deps.audit.recordDurable({ ...facts(ctx, details, account.id), type: 'user.password_changed', outcome: 'success', target: { type: 'user', id: account.id }, details: { required: true } });
+    await deps.audit.recordDurable({
+      ...facts(ctx, details, account.id),
+      type: 'user.password_changed',
+      outcome: 'success',
+      target: { type: 'user', id: account.id },
+      details: { required: true },
+    });
     await finishNow(ctx, details, account.id, loginOf(state), true);
   });
 }

@@ -34,22 +34,42 @@ export async function answerRefusedPassword(
   const client = context.clientId === undefined ? {} : { clientId: context.clientId };
   const extra = context.details ?? {};
   if (result.reason === 'ip_blocked') {
-    setRateLimitHeaders(ctx, { policy: 'login-ip-failures', limit: result.limit, windowSeconds: result.windowSeconds, remaining: 0, resetSeconds: result.retryAfterSeconds });
-    throw new AppError('too_many_attempts', `Too many failed sign-ins from your network. Try again in ${describeWait(result.retryAfterSeconds)}.`, 429);
+    setRateLimitHeaders(ctx, {
+      policy: 'login-ip-failures',
+      limit: result.limit,
+      windowSeconds: result.windowSeconds,
+      remaining: 0,
+      resetSeconds: result.retryAfterSeconds,
+    });
+    throw new AppError(
+      'too_many_attempts',
+      `Too many failed sign-ins from your network. Try again in ${describeWait(result.retryAfterSeconds)}.`,
+      429,
+    );
   }
   const facts = failureFacts(result, email, extra);
   audit.record({ ...requestFacts(ctx), type: 'login.failed', outcome: 'failure', ...client, ...facts });
   if (result.reason === 'invalid_credentials' && result.lock.lockedUntil) {
     // durable before the answer: a lock is what an investigation of a brute-force attack starts from
     await audit.recordDurable({
-      ...requestFacts(ctx), type: 'account.locked', outcome: 'success', ...client, ...facts,
+      ...requestFacts(ctx),
+      type: 'account.locked',
+      outcome: 'success',
+      ...client,
+      ...facts,
       details: { email: email.slice(0, 254), ...extra, failures: result.lock.failures, lockedUntil: result.lock.lockedUntil.toISOString() },
     });
   }
   if (result.reason === 'invalid_credentials' && result.lock.ipBlockStarted) {
     // one event when an address's block starts, not one per refused request: a flood must not flood the trail
     const { limit, windowSeconds } = result.lock.ipBlockStarted;
-    audit.record({ ...requestFacts(ctx), type: 'rate_limit.exceeded', outcome: 'failure', ...client, details: { limit: 'login-ip-failures', max: limit, windowSeconds, ...extra } });
+    audit.record({
+      ...requestFacts(ctx),
+      type: 'rate_limit.exceeded',
+      outcome: 'failure',
+      ...client,
+      details: { limit: 'login-ip-failures', max: limit, windowSeconds, ...extra },
+    });
   }
   return result.reason === 'account_disabled' ? ACCOUNT_DISABLED : LOGIN_FAILED;
 }

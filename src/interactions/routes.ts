@@ -42,9 +42,19 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       const stepUp = details.session?.accountId && details.prompt.reasons.length === 1 && details.prompt.reasons[0] === 'second_factor';
       const sessionAccount = stepUp ? await findAccountById(deps.db, details.session!.accountId) : undefined;
       if (sessionAccount && !sessionAccount.disabled && !sessionAccount.passwordChangeRequired) {
-        const step = await deps.mfa.stepFor(sessionAccount, String(details.params.client_id), requestedAcrs(details.params, details.params.claims));
+        const step = await deps.mfa.stepFor(
+          sessionAccount,
+          String(details.params.client_id),
+          requestedAcrs(details.params, details.params.claims),
+        );
         if (step === 'verify') {
-          deps.signInStates.write(ctx, { uid: details.uid, accountId: sessionAccount.id, amr: ['pwd'], epoch: sessionAccount.credentialEpoch, passwordProven: false });
+          deps.signInStates.write(ctx, {
+            uid: details.uid,
+            accountId: sessionAccount.id,
+            amr: ['pwd'],
+            epoch: sessionAccount.credentialEpoch,
+            passwordProven: false,
+          });
           return ctx.redirect(`/interaction/${details.uid}/second-factor`);
         }
       }
@@ -69,12 +79,24 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     deps.onLoginAttempt(result.ok ? 'success' : 'failure');
     const clientId = String(details.params.client_id);
     if (result.ok) {
-      const step = await deps.mfa.stepFor(result.account, clientId, requestedAcrs(details.params, details.params.claims), result.hasSecondFactor);
+      const step = await deps.mfa.stepFor(
+        result.account,
+        clientId,
+        requestedAcrs(details.params, details.params.claims),
+        result.hasSecondFactor,
+      );
       // the epoch of the row whose password was just checked: a reset from now on voids this sign-in
       const proof = { epoch: result.account.credentialEpoch, passwordProven: true };
       if (step !== 'none') {
         // the password is proven; the session is only created once the second factor is too
-        deps.audit.record({ ...requestFacts(ctx), type: 'login.password_verified', outcome: 'success', actor: { type: 'user', id: result.account.id }, clientId, details: { next: step } });
+        deps.audit.record({
+          ...requestFacts(ctx),
+          type: 'login.password_verified',
+          outcome: 'success',
+          actor: { type: 'user', id: result.account.id },
+          clientId,
+          details: { next: step },
+        });
         deps.signInStates.write(ctx, { uid: details.uid, accountId: result.account.id, amr: ['pwd'], ...proof });
         ctx.status = 303;
         return ctx.redirect(`/interaction/${details.uid}/second-factor`);
@@ -82,7 +104,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD, ...proof });
     }
     const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
-    return html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
+    return html(
+      ctx,
+      'login',
+      { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message },
+      401,
+    );
   });
 
   router.post('/confirm', async (ctx) => {
@@ -94,13 +121,23 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const clientId = String(details.params.client_id);
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId });
     if (!grant) throw new AppError('grant_missing', 'The consent being updated no longer exists.', 400);
-    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const missing = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(resource, scopes.join(' '));
     const grantId = await grant.save();
     deps.audit.record({
-      ...requestFacts(ctx), type: 'consent.granted', outcome: 'success', actor: { type: 'user', id: accountId }, clientId, target: { type: 'grant', id: grantId },
+      ...requestFacts(ctx),
+      type: 'consent.granted',
+      outcome: 'success',
+      actor: { type: 'user', id: accountId },
+      clientId,
+      target: { type: 'grant', id: grantId },
       details: { scopes: missing.missingOIDCScope ?? [], resourceScopes: missing.missingResourceScopes ?? {} },
     });
     await kit.finish(ctx, details, { consent: { grantId } });
@@ -111,8 +148,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await readForm(ctx).catch(() => ({}));
     const accountId = details.session?.accountId;
     deps.audit.record({
-      ...requestFacts(ctx), type: details.prompt.name === 'consent' ? 'consent.denied' : 'login.cancelled', outcome: 'failure',
-      clientId: String(details.params.client_id), ...(accountId ? { actor: { type: 'user' as const, id: accountId } } : {}),
+      ...requestFacts(ctx),
+      type: details.prompt.name === 'consent' ? 'consent.denied' : 'login.cancelled',
+      outcome: 'failure',
+      clientId: String(details.params.client_id),
+      ...(accountId ? { actor: { type: 'user' as const, id: accountId } } : {}),
     });
     await kit.finish(ctx, details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });

@@ -25,7 +25,12 @@ import type { SignInFinisher } from './password-change-routes.ts';
 import type { SignInState } from './sign-in-state.ts';
 import { restartSignIn, signInStepOf } from './sign-in-step.ts';
 
-export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, deps: InteractionDeps, finishSignIn: SignInFinisher['finishSignIn']): void {
+export function registerSecondFactorRoutes(
+  router: Router,
+  kit: InteractionKit,
+  deps: InteractionDeps,
+  finishSignIn: SignInFinisher['finishSignIn'],
+): void {
   const checks = createSecondFactorChecks(deps);
 
   // Every route here is registered behind the sign-in-state middleware (routes.ts, sign-in-step.ts):
@@ -56,7 +61,13 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   async function complete(ctx: Context, details: Interaction, state: SignInState, account: Account, factor: string, method: string) {
     deps.signInStates.clear(ctx);
     const amr = [...new Set([...state.amr, factor])];
-    await finishSignIn(ctx, details, account, { amr, acr: ACR_MFA, secondFactor: method, epoch: state.epoch, passwordProven: state.passwordProven });
+    await finishSignIn(ctx, details, account, {
+      amr,
+      acr: ACR_MFA,
+      secondFactor: method,
+      epoch: state.epoch,
+      passwordProven: state.passwordProven,
+    });
   }
 
   /** The step this sign-in is at: a factor the account has, enrolment when it may enrol, else the start. */
@@ -69,10 +80,20 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     const passkey = factors.passkeys > 0 ? await checks.passkeyChallenge(account) : undefined;
     // an enrolment's key and registration challenge are dropped: this sign-in proves, it does not add
     deps.signInStates.write(ctx, { ...state, challenge: passkey?.challenge, registrationChallenge: undefined, pendingTotp: undefined });
-    kit.html(ctx, 'second-factor', {
-      uid: details.uid, clientName: await kit.clientName(String(details.params.client_id)), email: account.email,
-      totp: factors.totp, passkeyOptions: passkey && passkeyOptionsJson(passkey), recoveryCodesLeft: factors.recoveryCodesLeft, error,
-    }, status);
+    kit.html(
+      ctx,
+      'second-factor',
+      {
+        uid: details.uid,
+        clientName: await kit.clientName(String(details.params.client_id)),
+        email: account.email,
+        totp: factors.totp,
+        passkeyOptions: passkey && passkeyOptionsJson(passkey),
+        recoveryCodesLeft: factors.recoveryCodesLeft,
+        error,
+      },
+      status,
+    );
   }
 
   /** The enrolment page (callers checked `mayEnrol`): this sign-in's own key, kept in its state until confirmed. */
@@ -80,9 +101,19 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     const totp = await checks.totpEnrolment(account, state.pendingTotp);
     const passkey = await checks.passkeyRegistration(account);
     deps.signInStates.write(ctx, { ...state, challenge: undefined, registrationChallenge: passkey.challenge, pendingTotp: totp.key });
-    kit.html(ctx, 'second-factor-enrol', {
-      uid: details.uid, email: account.email, qrSvg: totp.qrSvg, secret: totp.display, passkeyOptions: passkeyOptionsJson(passkey), error,
-    }, status);
+    kit.html(
+      ctx,
+      'second-factor-enrol',
+      {
+        uid: details.uid,
+        email: account.email,
+        qrSvg: totp.qrSvg,
+        secret: totp.display,
+        passkeyOptions: passkeyOptionsJson(passkey),
+        error,
+      },
+      status,
+    );
   }
 
   /** Recovery codes for a user who just enrolled their first factor: shown once, stored hashed. */
@@ -113,7 +144,8 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
   router.post('/second-factor/recovery', async (ctx) => {
     const { interaction: details, state, account } = signInStepOf(ctx);
     const outcome = await checks.recoveryCode(account, codeOf(await readForm(ctx)), facts(ctx, details, account));
-    if (outcome !== 'ok') return kit.html(ctx, 'recovery-code', { uid: details.uid, error: codeRefusal(outcome, WRONG_RECOVERY_CODE) }, 401);
+    if (outcome !== 'ok')
+      return kit.html(ctx, 'recovery-code', { uid: details.uid, error: codeRefusal(outcome, WRONG_RECOVERY_CODE) }, 401);
     // a recovery code is a one-time password (RFC 8176 `otp`)
     await complete(ctx, details, state, account, 'otp', 'recovery_code');
   });
@@ -122,7 +154,8 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     const { interaction: details, state, account } = signInStepOf(ctx);
     const form = await readForm(ctx);
     const credential = await checks.passkey(account, form.credential, state.challenge, facts(ctx, details, account));
-    if (!credential) return renderChallenge(ctx, details, state, account, 'The passkey could not be verified. Try again, or use another way.', 401);
+    if (!credential)
+      return renderChallenge(ctx, details, state, account, 'The passkey could not be verified. Try again, or use another way.', 401);
     await complete(ctx, details, state, account, amrForCredential(credential), 'passkey');
   });
 
@@ -140,8 +173,23 @@ export function registerSecondFactorRoutes(router: Router, kit: InteractionKit, 
     const { interaction: details, state, account } = signInStepOf(ctx);
     const form = await readForm(ctx);
     if (!(await mayEnrol(details, state, account))) return toCurrentStep(ctx, details);
-    const stored = await checks.registerPasskey(account, form.credential, state.registrationChallenge, form.name, facts(ctx, details, account), 'first');
-    if (!stored) return renderEnrolment(ctx, details, state, account, 'The passkey could not be registered. Try again, or use an authenticator app.', 400);
+    const stored = await checks.registerPasskey(
+      account,
+      form.credential,
+      state.registrationChallenge,
+      form.name,
+      facts(ctx, details, account),
+      'first',
+    );
+    if (!stored)
+      return renderEnrolment(
+        ctx,
+        details,
+        state,
+        account,
+        'The passkey could not be registered. Try again, or use an authenticator app.',
+        400,
+      );
     await issueRecoveryCodes(ctx, details, state, account, amrForCredential(stored));
   });
 

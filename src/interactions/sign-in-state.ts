@@ -53,7 +53,15 @@ export interface SignInStates {
 export function createSignInStates(key: Buffer, now: () => number = Date.now): SignInStates {
   // __Host- binds the cookie to this exact origin (only possible on https)
   const nameFor = (ctx: Context) => (ctx.secure ? '__Host-portcullis-signin' : 'portcullis-signin');
-  const options = (ctx: Context, maxAge: number) => ({ httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: '/', signed: false, overwrite: true, maxAge });
+  const options = (ctx: Context, maxAge: number) => ({
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: ctx.secure,
+    path: '/',
+    signed: false,
+    overwrite: true,
+    maxAge,
+  });
 
   return {
     read(ctx, uid) {
@@ -68,7 +76,11 @@ export function createSignInStates(key: Buffer, now: () => number = Date.now): S
     },
     write(ctx, state) {
       const full: SignInState = { ...state, expiresAt: state.expiresAt ?? now() + TTL_MS };
-      ctx.cookies.set(nameFor(ctx), encrypt(key, JSON.stringify(full), `sign-in:${state.uid}`), options(ctx, Math.max(0, full.expiresAt - now())));
+      ctx.cookies.set(
+        nameFor(ctx),
+        encrypt(key, JSON.stringify(full), `sign-in:${state.uid}`),
+        options(ctx, Math.max(0, full.expiresAt - now())),
+      );
     },
     clear(ctx) {
       ctx.cookies.set(nameFor(ctx), '', options(ctx, 0));

@@ -41,7 +41,8 @@ export const signInStepOf = (ctx: Context): SignInStep => loaded(ctx, STEP, 'the
 /** The new-password step (requirePasswordChangeDue). */
 export function passwordChangeStepOf(ctx: Context): PasswordChangeStep {
   const step = signInStepOf(ctx);
-  if (!step.state.passwordChange) throw new Error(`the new-password step read by a route its middleware does not guard (${ctx.method} ${ctx.path})`);
+  if (!step.state.passwordChange)
+    throw new Error(`the new-password step read by a route its middleware does not guard (${ctx.method} ${ctx.path})`);
   return step as PasswordChangeStep;
 }
 

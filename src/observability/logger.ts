@@ -5,8 +5,22 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 const SECRET_FIELDS = [
-  'password', 'client_secret', 'secret', 'code', 'code_verifier', 'token', 'access_token', 'refresh_token',
-  'id_token', 'assertion', 'client_assertion', 'authorization', 'cookie', 'set-cookie', 'secretKey', 'SECRET_KEY',
+  'password',
+  'client_secret',
+  'secret',
+  'code',
+  'code_verifier',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'assertion',
+  'client_assertion',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'secretKey',
+  'SECRET_KEY',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -8,7 +8,11 @@ import type { Registry } from 'prom-client';
  * /metrics on the main app for callers presenting the token. `sameToken` compares without leaking
  * through timing (the app passes security/constant-time.ts: observability sits below security).
  */
-export function metricsRoute(registry: Registry, token: string | undefined, sameToken: (presented: string, token: string) => boolean): Middleware {
+export function metricsRoute(
+  registry: Registry,
+  token: string | undefined,
+  sameToken: (presented: string, token: string) => boolean,
+): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== '/metrics' || !token) return next();
     const presented = /^Bearer (.+)$/i.exec(ctx.get('Authorization'))?.[1] ?? '';

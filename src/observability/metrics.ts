@@ -18,12 +18,22 @@ export interface Metrics {
   httpMiddleware(): Middleware;
 }
 
-const KNOWN_GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
+const KNOWN_GRANT_TYPES = new Set([
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:device_code',
+]);
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'portcullis_' });
-  const requests = new Counter({ name: 'portcullis_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'portcullis_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'portcullis_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',
@@ -31,8 +41,18 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const tokens = new Counter({ name: 'portcullis_tokens_issued_total', help: 'Successful token endpoint responses by grant type', labelNames: ['grant_type'], registers: [registry] });
-  const logins = new Counter({ name: 'portcullis_logins_total', help: 'Password login attempts by outcome', labelNames: ['outcome'], registers: [registry] });
+  const tokens = new Counter({
+    name: 'portcullis_tokens_issued_total',
+    help: 'Successful token endpoint responses by grant type',
+    labelNames: ['grant_type'],
+    registers: [registry],
+  });
+  const logins = new Counter({
+    name: 'portcullis_logins_total',
+    help: 'Password login attempts by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const storeLatency = new Histogram({
     name: 'portcullis_store_operation_duration_seconds',
     help: 'Latency of database operations',
@@ -40,8 +60,18 @@ export function createMetrics(): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
     registers: [registry],
   });
-  const storeErrors = new Counter({ name: 'portcullis_store_errors_total', help: 'Failed store operations', labelNames: ['store'], registers: [registry] });
-  const rateLimited = new Counter({ name: 'portcullis_rate_limited_total', help: 'Requests refused by a rate limit, by limit', labelNames: ['limit'], registers: [registry] });
+  const storeErrors = new Counter({
+    name: 'portcullis_store_errors_total',
+    help: 'Failed store operations',
+    labelNames: ['store'],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'portcullis_rate_limited_total',
+    help: 'Requests refused by a rate limit, by limit',
+    labelNames: ['limit'],
+    registers: [registry],
+  });
 
   return {
     registry,

@@ -25,7 +25,8 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      const oidc = (ctx as { oidc?: { client?: { clientId?: string }; route?: string; entities?: { Account?: { accountId?: string } } } }).oidc;
+      const oidc = (ctx as { oidc?: { client?: { clientId?: string }; route?: string; entities?: { Account?: { accountId?: string } } } })
+        .oidc;
       requestLog.info(
         {
           requestId,

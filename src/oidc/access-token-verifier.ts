@@ -81,7 +81,9 @@ export interface AccessTokenVerifierDeps {
 const DROPPED_MEMBERS = new Set([...PRIVATE_JWK_MEMBERS, 'key_ops']);
 
 export function createAccessTokenVerifier(deps: AccessTokenVerifierDeps): AccessTokenVerifier {
-  const publicKeys = deps.jwks.keys.map((key) => Object.fromEntries(Object.entries(key).filter(([name]) => !DROPPED_MEMBERS.has(name))) as JWK);
+  const publicKeys = deps.jwks.keys.map(
+    (key) => Object.fromEntries(Object.entries(key).filter(([name]) => !DROPPED_MEMBERS.has(name))) as JWK,
+  );
   const keySet = createLocalJWKSet({ keys: publicKeys });
   const now = deps.now ?? (() => new Date());
 
@@ -123,10 +125,19 @@ export function createAccessTokenVerifier(deps: AccessTokenVerifierDeps): Access
       const jkt = dpopThumbprint(claims);
       if (!jkt) {
         // RFC 9449 §7.1: the DPoP scheme announces a binding the token does not have.
-        return presented.scheme === 'Bearer' ? { ok: true } : { ok: false, description: 'the access token is not DPoP-bound: send it as a Bearer token' };
+        return presented.scheme === 'Bearer'
+          ? { ok: true }
+          : { ok: false, description: 'the access token is not DPoP-bound: send it as a Bearer token' };
       }
-      if (presented.scheme !== 'DPoP') return { ok: false, description: 'the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof' };
-      return deps.dpopProofs.verify({ proof: presented.proof, method: presented.method, url: presented.url, accessToken: presented.token, jkt });
+      if (presented.scheme !== 'DPoP')
+        return { ok: false, description: 'the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof' };
+      return deps.dpopProofs.verify({
+        proof: presented.proof,
+        method: presented.method,
+        url: presented.url,
+        accessToken: presented.token,
+        jkt,
+      });
     },
   };
 }

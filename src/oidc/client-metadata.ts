@@ -51,7 +51,10 @@ function convert(client: StoredClient): Record<string, unknown> {
     ...(client.secretHash ? { client_secret: client.secretHash } : {}),
     [extra.firstParty]: client.firstParty,
     ...(client.secretHash && client.previousSecretHash && client.previousSecretExpiresAt
-      ? { [extra.previousSecretHash]: client.previousSecretHash, [extra.previousSecretExpiresAt]: Date.parse(client.previousSecretExpiresAt) }
+      ? {
+          [extra.previousSecretHash]: client.previousSecretHash,
+          [extra.previousSecretExpiresAt]: Date.parse(client.previousSecretExpiresAt),
+        }
       : {}),
     ...(client.idTokenTtl !== null ? { [extra.idTokenTtl]: client.idTokenTtl } : {}),
     ...(client.refreshTokenTtl !== null ? { [extra.refreshTokenTtl]: client.refreshTokenTtl } : {}),

@@ -104,7 +104,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraClientMetadata: { properties: Object.values(EXTRA_CLIENT_PROPERTIES) },
     cookies: {
       keys: deps.cookieSigner,
-      names: { session: https ? '__Host-portcullis.session' : 'portcullis.session', interaction: 'portcullis.interaction', resume: 'portcullis.resume' },
+      names: {
+        session: https ? '__Host-portcullis.session' : 'portcullis.session',
+        interaction: 'portcullis.interaction',
+        resume: 'portcullis.resume',
+      },
       // signed with `keys` (Keygrip's format, cookie-signer.ts); Secure is added automatically on https
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
@@ -116,7 +120,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspection: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) =>
-          deps.introspection(client.clientId, { clientId: token.clientId, kind: providerTokenKind(token.kind), audience: (token as { aud?: unknown }).aud }),
+          deps.introspection(client.clientId, {
+            clientId: token.clientId,
+            kind: providerTokenKind(token.kind),
+            audience: (token as { aud?: unknown }).aud,
+          }),
       },
       // DPoP (RFC 9449) stays on: a client sending a proof at the token endpoint gets a bound token;
       // `dpop_bound_access_tokens` (client-metadata.ts) makes a client unable to get any other.
@@ -165,7 +173,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       Interaction: 3600,
       Session: config.sessionTtl,
       Grant: config.refreshTokenTtl,
-      RefreshToken: (_ctx, _token, client) => Math.min(clientTtl(client, EXTRA_CLIENT_PROPERTIES.refreshTokenTtl) ?? config.refreshTokenTtl, config.refreshTokenTtl),
+      RefreshToken: (_ctx, _token, client) =>
+        Math.min(clientTtl(client, EXTRA_CLIENT_PROPERTIES.refreshTokenTtl) ?? config.refreshTokenTtl, config.refreshTokenTtl),
       BackchannelAuthenticationRequest: 600,
       DeviceCode: 600,
     },
@@ -199,7 +208,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     const previous = clientProperty(this, EXTRA_CLIENT_PROPERTIES.previousSecretHash);
     const previousExpiresAt = clientProperty(this, EXTRA_CLIENT_PROPERTIES.previousSecretExpiresAt);
     const previousActive = typeof previous === 'string' && typeof previousExpiresAt === 'number' && now().getTime() < previousExpiresAt;
-    return Promise.resolve(verifyAnyClientSecret(secretKey, presented, previousActive ? [this.clientSecret, previous] : [this.clientSecret]));
+    return Promise.resolve(
+      verifyAnyClientSecret(secretKey, presented, previousActive ? [this.clientSecret, previous] : [this.clientSecret]),
+    );
   };
 
   // oidc-provider builds a Client from adapter metadata and caches it under a hash of the JSON it
@@ -222,7 +233,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   // The library's replay check reads, then writes: two copies of a DPoP proof (or client assertion)
   // at two processes at once would both pass. Ours is one atomic write in the shared store.
   const replay = deps.jwtReplay;
-  provider.ReplayDetection.unique = async (iss: string, jti: string, exp: number) => guardStore(() => replay.firstUse(`provider:${iss}`, jti, new Date(exp * 1000)));
+  provider.ReplayDetection.unique = async (iss: string, jti: string, exp: number) =>
+    guardStore(() => replay.firstUse(`provider:${iss}`, jti, new Date(exp * 1000)));
 
   // Registered first, so it sees the answer after every other provider middleware wrote it.
   provider.use(pragmaNoCache());

@@ -21,7 +21,8 @@ export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'EdDSA', 'Ed25519'] a
 export const DPOP_PROOF_WINDOW_SECONDS = 300;
 
 /** Whether a proof issued at `iat` (seconds) is recent at `now`: within the window either side. */
-export const isRecentProof = (iat: number, now: Date): boolean => Math.abs(Math.floor(now.getTime() / 1000) - iat) <= DPOP_PROOF_WINDOW_SECONDS;
+export const isRecentProof = (iat: number, now: Date): boolean =>
+  Math.abs(Math.floor(now.getTime() / 1000) - iat) <= DPOP_PROOF_WINDOW_SECONDS;
 
 /**
  * The instant from which a proof issued at `iat` is never recent again: its jti must be remembered
@@ -73,7 +74,8 @@ export function createDpopProofVerifier(deps: { replay: JwtReplayStore; now: () 
       } catch {
         return refuse('the DPoP proof is malformed');
       }
-      if (!jwk || PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) return refuse('the DPoP proof must carry a public key (jwk), and no private key');
+      if (!jwk || PRIVATE_JWK_MEMBERS.some((member) => member in jwk))
+        return refuse('the DPoP proof must carry a public key (jwk), and no private key');
 
       let payload: Record<string, unknown>;
       try {
@@ -82,16 +84,20 @@ export function createDpopProofVerifier(deps: { replay: JwtReplayStore; now: () 
         return refuse(`the DPoP proof must be a dpop+jwt signed by its jwk with one of ${DPOP_ALGORITHMS.join(', ')}`);
       }
 
-      if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > MAX_JTI_LENGTH) return refuse('the DPoP proof needs a jti');
+      if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > MAX_JTI_LENGTH)
+        return refuse('the DPoP proof needs a jti');
       if (payload.htm !== method) return refuse('the DPoP proof is for another HTTP method (htm)');
       if (!sameResource(payload.htu, url)) return refuse('the DPoP proof is for another URL (htu)');
       if (typeof payload.iat !== 'number' || !isRecentProof(payload.iat, deps.now())) return refuse('the DPoP proof is not recent (iat)');
-      if (payload.ath !== createHash('sha256').update(accessToken).digest('base64url')) return refuse('the DPoP proof is for another access token (ath)');
-      if ((await calculateJwkThumbprint(jwk)) !== jkt) return refuse('the DPoP proof is signed by another key than the one the access token is bound to');
+      if (payload.ath !== createHash('sha256').update(accessToken).digest('base64url'))
+        return refuse('the DPoP proof is for another access token (ath)');
+      if ((await calculateJwkThumbprint(jwk)) !== jkt)
+        return refuse('the DPoP proof is signed by another key than the one the access token is bound to');
 
       // Last: a proof refused above is not worth remembering, and an attacker cannot burn the jti of
       // a proof they could not have made valid.
-      if (!(await deps.replay.firstUse(`dpop:${jkt}`, payload.jti, proofRecentUntil(payload.iat)))) return refuse('the DPoP proof was used before (jti)');
+      if (!(await deps.replay.firstUse(`dpop:${jkt}`, payload.jti, proofRecentUntil(payload.iat))))
+        return refuse('the DPoP proof was used before (jti)');
       return { ok: true };
     },
   };

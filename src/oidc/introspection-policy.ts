@@ -19,7 +19,8 @@ export interface IntrospectedToken {
 
 export type IntrospectionPolicy = (callerId: string, token: IntrospectedToken) => Promise<boolean>;
 
-const audiences = (aud: unknown): string[] => (typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((item): item is string => typeof item === 'string') : []);
+const audiences = (aud: unknown): string[] =>
+  typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((item): item is string => typeof item === 'string') : [];
 
 export function createIntrospectionPolicy(cache: Pick<RegistryCache, 'resourceServer'>): IntrospectionPolicy {
   return async (callerId, token) => {

@@ -29,8 +29,17 @@ export interface JwtAccessTokenDeps {
 function introspectionAnswer(claims: AccessTokenClaims): Record<string, unknown> {
   const jkt = dpopThumbprint(claims);
   return {
-    active: true, token_type: jkt ? 'DPoP' : 'Bearer', iss: claims.iss, sub: claims.sub, aud: claims.aud, client_id: claims.client_id, scope: claims.scope,
-    exp: claims.exp, iat: claims.iat, jti: claims.jti, ...(jkt ? { cnf: { jkt } } : {}),
+    active: true,
+    token_type: jkt ? 'DPoP' : 'Bearer',
+    iss: claims.iss,
+    sub: claims.sub,
+    aud: claims.aud,
+    client_id: claims.client_id,
+    scope: claims.scope,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    ...(jkt ? { cnf: { jkt } } : {}),
   };
 }
 
@@ -54,7 +63,9 @@ export function jwtAccessTokenEndpoints(deps: JwtAccessTokenDeps): Middleware<Ko
       const token = ctx.oidc.params?.token;
       const claims = typeof token === 'string' ? await verify(token) : undefined;
       if (route === 'introspection') {
-        const allowed = claims !== undefined && (await deps.introspection(client.clientId, { clientId: claims.client_id, kind: 'access_token', audience: claims.aud }));
+        const allowed =
+          claims !== undefined &&
+          (await deps.introspection(client.clientId, { clientId: claims.client_id, kind: 'access_token', audience: claims.aud }));
         ctx.status = 200;
         ctx.body = claims && allowed && (await accessTokens.isActive(claims)) ? introspectionAnswer(claims) : { active: false };
         return;
@@ -64,8 +75,13 @@ export function jwtAccessTokenEndpoints(deps: JwtAccessTokenDeps): Middleware<Ko
         await revokeAccessToken(deps.db, claims.jti, claims.exp ?? Math.floor(Date.now() / 1000) + 86_400);
         if (claims.gid) await deps.revokeGrant(claims.gid);
         deps.audit.record({
-          ...requestFacts(ctx), type: 'token.revoked', outcome: 'success', actor: { type: 'client', id: client.clientId }, clientId: client.clientId,
-          target: { type: 'token', id: claims.jti }, details: { tokenType: 'access_token', ...(claims.gid ? { grantRevoked: true } : {}) },
+          ...requestFacts(ctx),
+          type: 'token.revoked',
+          outcome: 'success',
+          actor: { type: 'client', id: client.clientId },
+          clientId: client.clientId,
+          target: { type: 'token', id: claims.jti },
+          details: { tokenType: 'access_token', ...(claims.gid ? { grantRevoked: true } : {}) },
         });
       }
       ctx.status = 200;

@@ -32,10 +32,14 @@ export async function checkLegacyClientNonce(ctx: KoaContextWithOIDC, nonce: unk
   if (!pkceOptional(client)) return;
   // whitespace only is no nonce: the same for every sign-in (a blank variable), it binds the code to no session
   if (typeof nonce !== 'string' || nonce.trim().length === 0) {
-    throw new errors.InvalidRequest('nonce is required of this client (not empty, not whitespace only): it is registered without PKCE (pkce optional), and the nonce is what protects its authorization codes');
+    throw new errors.InvalidRequest(
+      'nonce is required of this client (not empty, not whitespace only): it is registered without PKCE (pkce optional), and the nonce is what protects its authorization codes',
+    );
   }
   const scope = ctx.oidc.params?.scope;
   if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) {
-    throw new errors.InvalidRequest('the openid scope is required of this client: it is registered without PKCE (pkce optional), and its nonce comes back only in an ID token');
+    throw new errors.InvalidRequest(
+      'the openid scope is required of this client: it is registered without PKCE (pkce optional), and its nonce comes back only in an ID token',
+    );
   }
 }

@@ -34,7 +34,17 @@ const KINDS: ReadonlyArray<readonly [AddressKind, BlockList]> = [
   [
     'special',
     ranges(
-      ['0.0.0.0/8', '192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4'],
+      [
+        '0.0.0.0/8',
+        '192.0.0.0/24',
+        '192.0.2.0/24',
+        '192.88.99.0/24',
+        '198.18.0.0/15',
+        '198.51.100.0/24',
+        '203.0.113.0/24',
+        '224.0.0.0/4',
+        '240.0.0.0/4',
+      ],
       ['::/96', '64:ff9b::/96', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32', '2002::/16', '3fff::/20', 'ff00::/8'],
     ),
   ],
@@ -130,7 +140,8 @@ export function createOutboundFetch(policy: OutboundPolicy, deps: { lookup?: Add
       const target = await checkedAddress(url, signal);
       const response = await requestOnce(url, target, { method, headers, signal }, body);
       const location = response.headers.get('location');
-      if (!REDIRECT_STATUSES.has(response.status) || !location || init.redirect === 'manual' || (method !== 'GET' && method !== 'HEAD')) return response;
+      if (!REDIRECT_STATUSES.has(response.status) || !location || init.redirect === 'manual' || (method !== 'GET' && method !== 'HEAD'))
+        return response;
       await response.body?.cancel();
       if (init.redirect === 'error') throw new TypeError(`redirect from ${url.href} refused (redirect: error)`);
       if (hop >= MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${String(input)}`);
@@ -160,11 +171,17 @@ function bodyOf(body: RequestInit['body'], headers: Record<string, string>): str
 }
 
 /** One HTTP exchange with the checked address; the answer as a fetch Response (body capped). */
-function requestOnce(url: URL, target: { address: string; family: number }, options: RequestOptions & { signal: AbortSignal }, body: string | undefined): Promise<Response> {
+function requestOnce(
+  url: URL,
+  target: { address: string; family: number },
+  options: RequestOptions & { signal: AbortSignal },
+  body: string | undefined,
+): Promise<Response> {
   // Connect to the address that was checked, never to a fresh resolution of the name (DNS rebinding).
   // The URL keeps its host name, so TLS still verifies the certificate for that name.
   const pinned: LookupFunction = (_hostname, lookupOptions, callback) => {
-    if (lookupOptions.all) (callback as unknown as (error: null, addresses: Array<{ address: string; family: number }>) => void)(null, [target]);
+    if (lookupOptions.all)
+      (callback as unknown as (error: null, addresses: Array<{ address: string; family: number }>) => void)(null, [target]);
     else callback(null, target.address, target.family);
   };
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

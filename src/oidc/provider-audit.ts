@@ -42,12 +42,22 @@ export function attachProviderAudit(provider: Provider, audit: AuditTrail): void
       ...base(ctx),
       type: replay ? 'token.reuse_detected' : 'token.refused',
       outcome: 'failure',
-      details: { grantType: String(ctx.oidc.params?.grant_type ?? 'unknown'), error: error.error ?? 'server_error', ...(replay ? { reason: error.error_detail } : {}) },
+      details: {
+        grantType: String(ctx.oidc.params?.grant_type ?? 'unknown'),
+        error: error.error ?? 'server_error',
+        ...(replay ? { reason: error.error_detail } : {}),
+      },
     });
   });
 
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
-    audit.record({ ...base(ctx), type: 'grant.revoked', outcome: 'success', target: { type: 'grant', id: grantId }, details: { route: ctx.oidc.route } });
+    audit.record({
+      ...base(ctx),
+      type: 'grant.revoked',
+      outcome: 'success',
+      target: { type: 'grant', id: grantId },
+      details: { route: ctx.oidc.route },
+    });
   });
 
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {

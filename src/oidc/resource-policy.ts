@@ -14,7 +14,8 @@ import { OIDC_SCOPES } from './oidc-scopes.ts';
 import type { SigningAlgorithm } from '../security/signing-algorithms.ts';
 
 const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter(Boolean) : []);
-const list = (value: unknown): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+const list = (value: unknown): string[] =>
+  typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 
 export const requestedApiScopes = (scope: unknown): string[] => words(scope).filter((name) => !OIDC_SCOPES.has(name));
 
@@ -63,7 +64,10 @@ export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourceP
     if (ctx.oidc.params?.grant_type === 'client_credentials') {
       const userScopes = requested.filter((name) => OIDC_SCOPES.has(name));
       if (userScopes.length > 0) {
-        throw new errors.InvalidScope(`client credentials act for no user: ${userScopes.join(' ')} cannot be granted`, userScopes.join(' '));
+        throw new errors.InvalidScope(
+          `client credentials act for no user: ${userScopes.join(' ')} cannot be granted`,
+          userScopes.join(' '),
+        );
       }
     }
     const apiScopes = requestedApiScopes(ctx.oidc.params?.scope);
@@ -87,7 +91,11 @@ export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourceP
     permittedScopes,
 
     /** Services using client credentials with exactly one API get it without naming it. */
-    async defaultResource(ctx: KoaContextWithOIDC, client: ScopeClient, oneOf?: readonly string[]): Promise<string | readonly string[] | undefined> {
+    async defaultResource(
+      ctx: KoaContextWithOIDC,
+      client: ScopeClient,
+      oneOf?: readonly string[],
+    ): Promise<string | readonly string[] | undefined> {
       if (oneOf) return oneOf;
       let resource: string | undefined;
       if (ctx.oidc.params?.grant_type === 'client_credentials') {

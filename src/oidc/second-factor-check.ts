@@ -17,7 +17,11 @@ export function interactionPolicyWithSecondFactor(needsSecondFactor: NeedsSecond
       const accountId = oidc.session?.accountId;
       if (!accountId || !oidc.client) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // other checks ask for a login
       if (oidc.session?.acr === ACR_MFA) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const needed = await needsSecondFactor(accountId, oidc.client.clientId, requestedAcrs(oidc.params as Record<string, unknown>, oidc.claims));
+      const needed = await needsSecondFactor(
+        accountId,
+        oidc.client.clientId,
+        requestedAcrs(oidc.params as Record<string, unknown>, oidc.claims),
+      );
       return needed ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
     }),
   );

@@ -35,7 +35,11 @@ const STATE_ORDER: Record<KeyState, number> = { current: 0, next: 1, retired: 2 
 async function insertKey(tx: Queryable, encryptionKey: Buffer, alg: SigningAlgorithm, state: KeyState): Promise<string> {
   const rsa = alg === 'RS256' || alg === 'PS256';
   // RSA keys of 2048 bits (RFC 7518 §3.3's minimum, what verifiers expect); EdDSA keys are Ed25519
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(rsa ? { modulusLength: 2048 } : {}), ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const { privateKey, publicKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(rsa ? { modulusLength: 2048 } : {}),
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+  });
   const kid = randomUUID();
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
@@ -69,7 +73,12 @@ export async function ensureSigningKeys(db: Database, encryptionKey: Buffer): Pr
  * Staged rotation, per algorithm: current -> retired (kept until `maxTokenLifetime` seconds after
  * `now`, the server's clock), next (already published) -> current, and a fresh next key is published.
  */
-export async function rotateSigningKeys(db: Queryable | Database, encryptionKey: Buffer, maxTokenLifetime: number, now: Date = new Date()): Promise<SigningKeySummary[]> {
+export async function rotateSigningKeys(
+  db: Queryable | Database,
+  encryptionKey: Buffer,
+  maxTokenLifetime: number,
+  now: Date = new Date(),
+): Promise<SigningKeySummary[]> {
   // in the caller's transaction when `db` is one (the admin change and its audit event commit together)
   await inTransaction(db, async (tx) => {
     await lockSigningKeys(tx);

@@ -46,7 +46,8 @@ export interface AccountRow {
   updated_at: Date | string;
 }
 
-const COLUMNS = 'id, email, name, email_verified, password_hash, disabled_at, mfa_required, is_admin, password_change_required, credential_epoch, created_at, updated_at';
+const COLUMNS =
+  'id, email, name, email_verified, password_hash, disabled_at, mfa_required, is_admin, password_change_required, credential_epoch, created_at, updated_at';
 
 export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   id: row.id,
@@ -63,7 +64,8 @@ export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   credentialEpoch: Number(row.credential_epoch ?? 0),
 });
 
-export const withoutCredentials = ({ passwordHash: _hidden, credentialEpoch: _epoch, ...account }: AccountWithCredentials): Account => account;
+export const withoutCredentials = ({ passwordHash: _hidden, credentialEpoch: _epoch, ...account }: AccountWithCredentials): Account =>
+  account;
 
 export async function insertAccount(
   db: Queryable,
@@ -71,7 +73,16 @@ export async function insertAccount(
 ): Promise<Account> {
   const { rows } = await db.query<AccountRow>(
     `INSERT INTO accounts (id, email, email_key, name, password_hash, email_verified, mfa_required, is_admin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-    [randomUUID(), input.email, canonicalEmail(input.email), input.name, input.passwordHash, input.emailVerified ?? false, input.mfaRequired ?? false, input.isAdmin ?? false],
+    [
+      randomUUID(),
+      input.email,
+      canonicalEmail(input.email),
+      input.name,
+      input.passwordHash,
+      input.emailVerified ?? false,
+      input.mfaRequired ?? false,
+      input.isAdmin ?? false,
+    ],
   );
   return withoutCredentials(toAccount(rows[0]!));
 }
@@ -115,10 +126,12 @@ export async function searchAccounts(db: Queryable, search: AccountSearch): Prom
   }
   values.push(search.limit);
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts ${where} ORDER BY lower(email), id::text LIMIT $${values.length}`, values);
+  const { rows } = await db.query<AccountRow>(
+    `SELECT ${COLUMNS} FROM accounts ${where} ORDER BY lower(email), id::text LIMIT $${values.length}`,
+    values,
+  );
   return rows.map((row) => withoutCredentials(toAccount(row)));
 }
-
 
 /** Disabling also moves the credential epoch: what was proven before must not come back with an enable. */
 export async function setAccountDisabled(db: Queryable, id: string, disabled: boolean): Promise<boolean> {
@@ -153,7 +166,13 @@ export interface AccountChanges {
 
 /** Applies `changes` (at least one) to the account; a duplicate email (in any spelling) fails with SQLSTATE 23505. */
 export async function updateAccount(tx: Queryable, id: string, changes: AccountChanges): Promise<void> {
-  const columns: Record<keyof AccountChanges, string> = { email: 'email', name: 'name', emailVerified: 'email_verified', mfaRequired: 'mfa_required', isAdmin: 'is_admin' };
+  const columns: Record<keyof AccountChanges, string> = {
+    email: 'email',
+    name: 'name',
+    emailVerified: 'email_verified',
+    mfaRequired: 'mfa_required',
+    isAdmin: 'is_admin',
+  };
   const assignments: string[] = [];
   const values: unknown[] = [id];
   for (const [field, column] of Object.entries(columns) as Array<[keyof AccountChanges, string]>) {

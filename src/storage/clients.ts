@@ -145,12 +145,26 @@ export async function findClientForUpdate(tx: Queryable, clientId: string): Prom
 }
 
 /** Replaces the client's settings (within the caller's transaction, the row locked) and announces the change. */
-export async function updateClientSettings(tx: Queryable, clientId: string, settings: ClientSettings, options: { resourcesChanged: boolean }): Promise<void> {
+export async function updateClientSettings(
+  tx: Queryable,
+  clientId: string,
+  settings: ClientSettings,
+  options: { resourcesChanged: boolean },
+): Promise<void> {
   await tx.query(
     `UPDATE clients SET name = $2, metadata = $3::jsonb, first_party = $4, require_mfa = $5, rate_limit_per_minute = $6,
        id_token_ttl = $7, refresh_token_ttl = $8, updated_at = now()
      WHERE client_id = $1`,
-    [clientId, settings.name, JSON.stringify(settings.metadata), settings.firstParty, settings.requireMfa, settings.rateLimitPerMinute, settings.idTokenTtl, settings.refreshTokenTtl],
+    [
+      clientId,
+      settings.name,
+      JSON.stringify(settings.metadata),
+      settings.firstParty,
+      settings.requireMfa,
+      settings.rateLimitPerMinute,
+      settings.idTokenTtl,
+      settings.refreshTokenTtl,
+    ],
   );
   if (options.resourcesChanged) {
     await tx.query('DELETE FROM client_resources WHERE client_id = $1', [clientId]);
@@ -164,7 +178,12 @@ export async function updateClientSettings(tx: Queryable, clientId: string, sett
  * (null: it ends now); an older previous secret still active is dropped, so a client never holds
  * more than two.
  */
-export async function rotateClientSecret(tx: Queryable, clientId: string, secretHash: string, previousExpiresAt: Date | null): Promise<void> {
+export async function rotateClientSecret(
+  tx: Queryable,
+  clientId: string,
+  secretHash: string,
+  previousExpiresAt: Date | null,
+): Promise<void> {
   await tx.query(
     `UPDATE clients SET
        previous_secret_hash = CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE secret_hash END,
@@ -178,14 +197,24 @@ export async function rotateClientSecret(tx: Queryable, clientId: string, secret
 
 /** Ends the previous secret now. */
 export async function clearPreviousClientSecret(tx: Queryable, clientId: string): Promise<void> {
-  await tx.query('UPDATE clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL, updated_at = now() WHERE client_id = $1', [clientId]);
+  await tx.query(
+    'UPDATE clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL, updated_at = now() WHERE client_id = $1',
+    [clientId],
+  );
   await notifyChange(tx, 'client', clientId);
 }
 
 /** Up to `limit` clients in (name, client_id) order, after the given position. */
-export async function listClients(db: Queryable, page: { after?: readonly [name: string, clientId: string] | undefined; limit: number }): Promise<StoredClient[]> {
+export async function listClients(
+  db: Queryable,
+  page: { after?: readonly [name: string, clientId: string] | undefined; limit: number },
+): Promise<StoredClient[]> {
   const { rows } = page.after
-    ? await db.query<Row>(`${SELECT} WHERE (c.name, c.client_id) > ($1, $2) ORDER BY c.name, c.client_id LIMIT $3`, [page.after[0], page.after[1], page.limit])
+    ? await db.query<Row>(`${SELECT} WHERE (c.name, c.client_id) > ($1, $2) ORDER BY c.name, c.client_id LIMIT $3`, [
+        page.after[0],
+        page.after[1],
+        page.limit,
+      ])
     : await db.query<Row>(`${SELECT} ORDER BY c.name, c.client_id LIMIT $1`, [page.limit]);
   return rows.map(toClient);
 }

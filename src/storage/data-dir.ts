@@ -22,7 +22,9 @@ export function ensureDataDir(dataDir: string): void {
   try {
     chmodSync(path, 0o700);
   } catch (error) {
-    throw new Error(`DATA_DIR ${path} is open to other users and could not be made private (${(error as NodeJS.ErrnoException).code ?? String(error)}): run "chmod 700 ${path}" as its owner, or choose another DATA_DIR`);
+    throw new Error(
+      `DATA_DIR ${path} is open to other users and could not be made private (${(error as NodeJS.ErrnoException).code ?? String(error)}): run "chmod 700 ${path}" as its owner, or choose another DATA_DIR`,
+    );
   }
 }
 
@@ -40,7 +42,8 @@ export function loadOrCreateSecretKey(dataDir: string): { secretKey: string; cre
     return { secretKey, created: true };
   } catch (error) {
     // Another process created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { secretKey: readFileSync(secretPath(dataDir), 'utf8').trim(), created: false };
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return { secretKey: readFileSync(secretPath(dataDir), 'utf8').trim(), created: false };
     throw error;
   }
 }

@@ -34,7 +34,10 @@ export function createJwtReplayStore(deps: JwtReplayDeps): JwtReplayStore {
         const ttlMs = Math.max(1000, expiresAt.getTime() - deps.now().getTime());
         return (await redis.set(`${deps.redisPrefix}jti:${id}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
       }
-      const { rows } = await db.query('INSERT INTO seen_jwt_ids (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [id, expiresAt]);
+      const { rows } = await db.query(
+        'INSERT INTO seen_jwt_ids (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id',
+        [id, expiresAt],
+      );
       return rows.length === 1;
     },
   };

@@ -20,7 +20,15 @@ export type Reservation =
    * attempt started a lock. `account` is the account of that email, if there is one. `knownDevice`:
    * it was counted on the device cookie's budget, not the identifier's (which was not even read).
    */
-  | { admitted: true; knownDevice: boolean; failures: number; lockedUntil: Date | undefined; epoch: number; account: AccountWithCredentials | undefined; hasSecondFactor: boolean };
+  | {
+      admitted: true;
+      knownDevice: boolean;
+      failures: number;
+      lockedUntil: Date | undefined;
+      epoch: number;
+      account: AccountWithCredentials | undefined;
+      hasSecondFactor: boolean;
+    };
 
 /** A device cookie presented with the attempt: its counter's key, the account it names, its budget. */
 export interface DeviceAttempt {
@@ -52,7 +60,9 @@ interface AdmittedRow extends ReservationRow {
 // $1 identifier key, $2 now, $3-$6 the lock policy, $7 the email's canonical form, $8-$11 the device
 // cookie (key, account, budget, how long a spent one is kept; NULL without one), $12 the credential
 // epoch the cookie was issued at.
-const RESERVE_SQL = preparedStatement('portcullis_reserve_login_attempt', `WITH account AS (
+const RESERVE_SQL = preparedStatement(
+  'portcullis_reserve_login_attempt',
+  `WITH account AS (
        SELECT * FROM accounts WHERE email_key = $7
      ),
      device AS (
@@ -88,7 +98,8 @@ const RESERVE_SQL = preparedStatement('portcullis_reserve_login_attempt', `WITH 
      FROM (SELECT true AS known_device, failures, NULL::timestamptz AS locked_until, 0 AS epoch FROM device
            UNION ALL
            SELECT false, failures, locked_until, epoch FROM attempt) AS counted
-     LEFT JOIN account ON true`);
+     LEFT JOIN account ON true`,
+);
 
 /**
  * Counts an attempt before its password is verified, in one atomic statement: unless the identifier
@@ -113,8 +124,18 @@ export async function reserveLoginAttempt(
 ): Promise<Reservation> {
   const { device } = attempt;
   const { rows } = await db.query<AdmittedRow>(RESERVE_SQL, [
-    attempt.subjectKey, now.toISOString(), policy.threshold, policy.delaySeconds, policy.maxDelaySeconds, policy.resetSeconds, canonicalEmail(attempt.email),
-    device?.subjectKey ?? null, device?.accountId ?? null, device?.budget ?? 0, device?.spentForSeconds ?? 0, device?.credentialEpoch ?? null,
+    attempt.subjectKey,
+    now.toISOString(),
+    policy.threshold,
+    policy.delaySeconds,
+    policy.maxDelaySeconds,
+    policy.resetSeconds,
+    canonicalEmail(attempt.email),
+    device?.subjectKey ?? null,
+    device?.accountId ?? null,
+    device?.budget ?? 0,
+    device?.spentForSeconds ?? 0,
+    device?.credentialEpoch ?? null,
   ]);
   const row = rows[0];
   if (!row) return { admitted: false };
@@ -133,9 +154,12 @@ export async function reserveLoginAttempt(
 // statement's transaction only). The clear is the one write of a login that may be lost in a crash
 // of PostgreSQL: the count then stays one success too high, which errs towards locking. It saves a
 // disk flush per login (~0.3 ms of host CPU in bench:login) on the path where the CPU goes to argon2.
-const CLEAR_SQL = preparedStatement('portcullis_clear_login_failures', `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
+const CLEAR_SQL = preparedStatement(
+  'portcullis_clear_login_failures',
+  `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
      UPDATE login_failures SET failures = 0, locked_until = NULL FROM relaxed
-     WHERE subject_key = ANY($1::text[]) AND (failures > 0 OR locked_until IS NOT NULL)`);
+     WHERE subject_key = ANY($1::text[]) AND (failures > 0 OR locked_until IS NOT NULL)`,
+);
 
 /** A successful login: the counts and any locks of these keys are cleared (the epoch stays). */
 export async function clearLoginFailures(db: Queryable, ...subjectKeys: string[]): Promise<void> {
@@ -148,7 +172,9 @@ export interface LockState {
 }
 
 export async function findLoginFailures(db: Queryable, subjectKey: string): Promise<LockState | undefined> {
-  const { rows } = await db.query<ReservationRow>('SELECT failures, locked_until, epoch FROM login_failures WHERE subject_key = $1', [subjectKey]);
+  const { rows } = await db.query<ReservationRow>('SELECT failures, locked_until, epoch FROM login_failures WHERE subject_key = $1', [
+    subjectKey,
+  ]);
   const row = rows[0];
   return row && { failures: row.failures, lockedUntil: row.locked_until === null ? undefined : new Date(row.locked_until) };
 }
@@ -173,7 +199,11 @@ export async function unlockLoginSubject(db: Queryable, subjectKey: string): Pro
  * `unlockLoginSubject` for each of an account's counters (its email's and its second factor's):
  * whether a lock was in force at `now` on any of them, and the failures they held together.
  */
-export async function unlockLoginSubjects(db: Queryable, subjectKeys: string[], now: Date): Promise<{ wasLocked: boolean; failures: number }> {
+export async function unlockLoginSubjects(
+  db: Queryable,
+  subjectKeys: string[],
+  now: Date,
+): Promise<{ wasLocked: boolean; failures: number }> {
   let wasLocked = false;
   let failures = 0;
   for (const subjectKey of subjectKeys) {
@@ -191,5 +221,7 @@ export async function deleteLoginFailures(db: Queryable, subjectKey: string): Pr
 
 /** Rows whose count has long been forgotten (the longest reset window is 30 days) and that hold no lock. */
 export async function pruneLoginFailures(db: Queryable): Promise<void> {
-  await db.query(`DELETE FROM login_failures WHERE last_failure_at < now() - interval '30 days' AND (locked_until IS NULL OR locked_until < now())`);
+  await db.query(
+    `DELETE FROM login_failures WHERE last_failure_at < now() - interval '30 days' AND (locked_until IS NULL OR locked_until < now())`,
+  );
 }

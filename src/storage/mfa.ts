@@ -9,7 +9,11 @@ import { inTransaction, type Database, type Queryable } from './database.ts';
  * adds a factor under a condition on the factors already there (a sign-in enrols only a first one)
  * decides and writes while no other addition or removal can slip in between.
  */
-export async function withFactorsLocked<T>(db: Queryable | Database, accountId: string, work: (tx: Queryable, factors: FactorSummary) => Promise<T>): Promise<T> {
+export async function withFactorsLocked<T>(
+  db: Queryable | Database,
+  accountId: string,
+  work: (tx: Queryable, factors: FactorSummary) => Promise<T>,
+): Promise<T> {
   return inTransaction(db, async (tx) => {
     await tx.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [accountId]);
     return work(tx, await describeFactors(tx, accountId));

@@ -39,7 +39,12 @@ const LOOKUPS = {
 } as const;
 
 /** The payload of the unexpired record of `kind` whose `by` is `value`. */
-export async function findOidcModel<Payload>(db: Queryable, kind: string, by: keyof typeof LOOKUPS, value: string): Promise<Payload | undefined> {
+export async function findOidcModel<Payload>(
+  db: Queryable,
+  kind: string,
+  by: keyof typeof LOOKUPS,
+  value: string,
+): Promise<Payload | undefined> {
   const { rows } = await db.query<{ payload: Payload }>(LOOKUPS[by], [kind, value]);
   return rows[0]?.payload;
 }

@@ -28,7 +28,10 @@ export function openPostgres(options: PostgresOptions): Database {
   let retryTimer: NodeJS.Timeout | undefined;
 
   async function connectListener(): Promise<void> {
-    const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000 });
+    const client = new pg.Client({
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+    });
     client.on('notification', (message) => {
       for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? '');
     });
@@ -72,7 +75,11 @@ export function openPostgres(options: PostgresOptions): Database {
     kind: 'postgres',
     async query<Row>(sql: string, params: readonly unknown[] = []) {
       const name = preparedName(sql);
-      return toResult<Row>(await pool.query(name === undefined ? { text: sql, values: params as unknown[] } : { name, text: sql, values: params as unknown[] }));
+      return toResult<Row>(
+        await pool.query(
+          name === undefined ? { text: sql, values: params as unknown[] } : { name, text: sql, values: params as unknown[] },
+        ),
+      );
     },
     async execScript(sql: string) {
       await pool.query(sql);
@@ -82,8 +89,7 @@ export function openPostgres(options: PostgresOptions): Database {
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          query: async <Row>(sql: string, params: readonly unknown[] = []) =>
-            toResult<Row>(await client.query(sql, params as unknown[])),
+          query: async <Row>(sql: string, params: readonly unknown[] = []) => toResult<Row>(await client.query(sql, params as unknown[])),
           execScript: async (sql: string) => {
             await client.query(sql);
           },

@@ -111,10 +111,25 @@ export async function insertResourceServer(db: Queryable | Database, input: NewR
     await tx.query(
       `INSERT INTO resource_servers (identifier, name, token_ttl, description, owner, purpose, classification, live_date, next_review_date, token_alg)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, coalesce($9::date, current_date + 365), coalesce($10, 'ES256'))`,
-      [input.identifier, input.name, input.tokenTtl, input.description ?? '', input.owner ?? null, input.purpose ?? '', input.classification ?? null, input.liveDate ?? null, input.nextReviewDate ?? null, input.tokenAlg ?? null],
+      [
+        input.identifier,
+        input.name,
+        input.tokenTtl,
+        input.description ?? '',
+        input.owner ?? null,
+        input.purpose ?? '',
+        input.classification ?? null,
+        input.liveDate ?? null,
+        input.nextReviewDate ?? null,
+        input.tokenAlg ?? null,
+      ],
     );
     for (const scope of input.scopes) {
-      await tx.query('INSERT INTO resource_scopes (resource, name, description) VALUES ($1, $2, $3)', [input.identifier, scope.name, scope.description]);
+      await tx.query('INSERT INTO resource_scopes (resource, name, description) VALUES ($1, $2, $3)', [
+        input.identifier,
+        scope.name,
+        scope.description,
+      ]);
     }
     await replaceIntrospectingClients(tx, input.identifier, input.introspectingClients ?? []);
     await notifyChange(tx, 'resource', input.identifier);
@@ -180,14 +195,28 @@ export async function updateResourceServerSettings(tx: Queryable, identifier: st
     `UPDATE resource_servers SET name = $2, token_ttl = $3, description = $4, owner = $5, purpose = $6, classification = $7,
        live_date = $8::date, next_review_date = $9::date, token_alg = $10, updated_at = now()
      WHERE identifier = $1`,
-    [identifier, settings.name, settings.tokenTtl, settings.description, settings.owner, settings.purpose, settings.classification, settings.liveDate, settings.nextReviewDate, settings.tokenAlg],
+    [
+      identifier,
+      settings.name,
+      settings.tokenTtl,
+      settings.description,
+      settings.owner,
+      settings.purpose,
+      settings.classification,
+      settings.liveDate,
+      settings.nextReviewDate,
+      settings.tokenAlg,
+    ],
   );
   await notifyChange(tx, 'resource', identifier);
 }
 
 /** Replaces the scopes the API defines with `scopes` (descriptions included). */
 export async function replaceResourceScopes(tx: Queryable, identifier: string, scopes: readonly ResourceScope[]): Promise<void> {
-  await tx.query('DELETE FROM resource_scopes WHERE resource = $1 AND NOT (name = ANY($2::text[]))', [identifier, scopes.map((scope) => scope.name)]);
+  await tx.query('DELETE FROM resource_scopes WHERE resource = $1 AND NOT (name = ANY($2::text[]))', [
+    identifier,
+    scopes.map((scope) => scope.name),
+  ]);
   for (const scope of scopes) {
     await tx.query(
       `INSERT INTO resource_scopes (resource, name, description) VALUES ($1, $2, $3)
@@ -204,7 +233,10 @@ export async function replaceResourceScopes(tx: Queryable, identifier: string, s
  * key (SQLSTATE 23503).
  */
 export async function replaceIntrospectingClients(tx: Queryable, identifier: string, clientIds: readonly string[]): Promise<void> {
-  await tx.query('DELETE FROM resource_introspecting_clients WHERE resource = $1 AND NOT (client_id = ANY($2::text[]))', [identifier, clientIds]);
+  await tx.query('DELETE FROM resource_introspecting_clients WHERE resource = $1 AND NOT (client_id = ANY($2::text[]))', [
+    identifier,
+    clientIds,
+  ]);
   await tx.query(
     'INSERT INTO resource_introspecting_clients (resource, client_id) SELECT $1, c FROM unnest($2::text[]) AS c ON CONFLICT DO NOTHING',
     [identifier, clientIds],
@@ -223,7 +255,11 @@ export interface RevokedClientScopes {
  * scope of the same name defined again later would silently come back to those clients. A client
  * keeps its permission on the API itself (with the scopes it has left).
  */
-export async function revokeScopesFromClients(tx: Queryable, identifier: string, removed: readonly string[]): Promise<RevokedClientScopes[]> {
+export async function revokeScopesFromClients(
+  tx: Queryable,
+  identifier: string,
+  removed: readonly string[],
+): Promise<RevokedClientScopes[]> {
   if (removed.length === 0) return [];
   const { rows } = await tx.query<{ client_id: string; revoked: string[] }>(
     `SELECT client_id, array(SELECT s FROM unnest(scopes) AS s WHERE s = ANY($2::text[]) ORDER BY s) AS revoked
@@ -242,19 +278,24 @@ export async function revokeScopesFromClients(tx: Queryable, identifier: string,
 }
 
 /** Records a review at `reviewedAt` and the date of the next one (inside the locking transaction). */
-export async function recordResourceReview(tx: Queryable, identifier: string, review: { reviewedAt: Date; nextReviewDate: string }): Promise<void> {
-  await tx.query('UPDATE resource_servers SET last_reviewed_at = $2, next_review_date = $3::date, updated_at = now() WHERE identifier = $1', [
-    identifier,
-    review.reviewedAt,
-    review.nextReviewDate,
-  ]);
+export async function recordResourceReview(
+  tx: Queryable,
+  identifier: string,
+  review: { reviewedAt: Date; nextReviewDate: string },
+): Promise<void> {
+  await tx.query(
+    'UPDATE resource_servers SET last_reviewed_at = $2, next_review_date = $3::date, updated_at = now() WHERE identifier = $1',
+    [identifier, review.reviewedAt, review.nextReviewDate],
+  );
   await notifyChange(tx, 'resource', identifier);
 }
 
 /** Deletes the resource server; clients lose their permissions on it (cascade). In the caller's transaction when `db` is one. */
 export async function deleteResourceServer(db: Queryable | Database, identifier: string): Promise<boolean> {
   return inTransaction(db, async (tx) => {
-    const { rows: clients } = await tx.query<{ client_id: string }>('SELECT client_id FROM client_resources WHERE resource = $1', [identifier]);
+    const { rows: clients } = await tx.query<{ client_id: string }>('SELECT client_id FROM client_resources WHERE resource = $1', [
+      identifier,
+    ]);
     const { rowCount } = await tx.query('DELETE FROM resource_servers WHERE identifier = $1', [identifier]);
     if (rowCount > 0) {
       await notifyChange(tx, 'resource', identifier);

@@ -4,7 +4,10 @@ import type { Queryable } from './database.ts';
 
 /** Marks `jti` revoked until `expiresAt` (epoch seconds); revoking it again changes nothing. */
 export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: number): Promise<void> {
-  await db.query('INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, to_timestamp($2)) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
+  await db.query('INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, to_timestamp($2)) ON CONFLICT (jti) DO NOTHING', [
+    jti,
+    expiresAt,
+  ]);
 }
 
 export async function isAccessTokenRevoked(db: Queryable, jti: string): Promise<boolean> {

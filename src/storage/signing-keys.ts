@@ -22,7 +22,9 @@ export async function lockSigningKeys(tx: Queryable): Promise<void> {
 
 /** The algorithm and state of every key that signs now or will next. */
 export async function findUpcomingKeys(tx: Queryable): Promise<{ alg: string; state: KeyState }[]> {
-  const { rows } = await tx.query<{ alg: string; state: KeyState }>(`SELECT alg, state FROM signing_keys WHERE state IN ('current', 'next')`);
+  const { rows } = await tx.query<{ alg: string; state: KeyState }>(
+    `SELECT alg, state FROM signing_keys WHERE state IN ('current', 'next')`,
+  );
   return rows;
 }
 
@@ -46,7 +48,10 @@ export async function insertSigningKey(tx: Queryable, key: NewSigningKey): Promi
 
 /** The oldest next key of `alg`, if any. */
 export async function findNextKid(tx: Queryable, alg: string): Promise<string | undefined> {
-  const { rows } = await tx.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next' ORDER BY created_at LIMIT 1`, [alg]);
+  const { rows } = await tx.query<{ kid: string }>(
+    `SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next' ORDER BY created_at LIMIT 1`,
+    [alg],
+  );
   return rows[0]?.kid;
 }
 
@@ -80,6 +85,8 @@ export async function deleteExpiredSigningKeys(db: Queryable, now: Date): Promis
 
 /** Every key's state and encrypted private JWK. */
 export async function listEncryptedPrivateKeys(db: Queryable): Promise<{ kid: string; state: KeyState; private_jwk: string }[]> {
-  const { rows } = await db.query<{ kid: string; state: KeyState; private_jwk: string }>(`SELECT kid, state, private_jwk FROM signing_keys`);
+  const { rows } = await db.query<{ kid: string; state: KeyState; private_jwk: string }>(
+    `SELECT kid, state, private_jwk FROM signing_keys`,
+  );
   return rows;
 }

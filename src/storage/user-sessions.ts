@@ -54,7 +54,11 @@ const iso = (value: Date | string | null): string | null => (value === null ? nu
 export type ListingPosition = readonly [seconds: string, id: string];
 
 /** The user's unexpired sessions, most recent sign-in first. */
-export async function listUserSessions(db: Queryable, accountId: string, page: { after: ListingPosition | undefined; limit: number }): Promise<StoredSession[]> {
+export async function listUserSessions(
+  db: Queryable,
+  accountId: string,
+  page: { after: ListingPosition | undefined; limit: number },
+): Promise<StoredSession[]> {
   const values: unknown[] = [accountId];
   let resume = '';
   if (page.after) {
@@ -94,7 +98,12 @@ export async function deleteSessionByUid(tx: Queryable, uid: string): Promise<vo
 }
 
 /** Which of these grant ids are grants of the user (`live`: unexpired ones only). */
-export async function grantIdsOf(db: Queryable, accountId: string, grantIds: readonly string[], options: { live: boolean }): Promise<Set<string>> {
+export async function grantIdsOf(
+  db: Queryable,
+  accountId: string,
+  grantIds: readonly string[],
+  options: { live: boolean },
+): Promise<Set<string>> {
   if (grantIds.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM oidc_models WHERE kind = 'Grant' AND id = ANY($1::text[]) AND payload->>'accountId' = $2${options.live ? ` AND ${NOT_EXPIRED}` : ''}`,
@@ -105,10 +114,19 @@ export async function grantIdsOf(db: Queryable, accountId: string, grantIds: rea
 
 const GRANT_COLUMNS = `g.id, g.payload, g.expires_at, c.name AS client_name`;
 type GrantRow = { id: string; payload: GrantPayload; expires_at: Date | string | null; client_name: string | null };
-const toStoredGrant = (row: GrantRow): StoredGrant => ({ id: row.id, payload: row.payload, clientName: row.client_name, expiresAt: iso(row.expires_at) });
+const toStoredGrant = (row: GrantRow): StoredGrant => ({
+  id: row.id,
+  payload: row.payload,
+  clientName: row.client_name,
+  expiresAt: iso(row.expires_at),
+});
 
 /** The user's unexpired grants, newest first. */
-export async function listUserGrants(db: Queryable, accountId: string, page: { after: ListingPosition | undefined; limit: number }): Promise<StoredGrant[]> {
+export async function listUserGrants(
+  db: Queryable,
+  accountId: string,
+  page: { after: ListingPosition | undefined; limit: number },
+): Promise<StoredGrant[]> {
   const values: unknown[] = [accountId];
   let resume = '';
   if (page.after) {
@@ -142,7 +160,10 @@ export async function lockUserGrant(tx: Queryable, accountId: string, grantId: s
 /** Client names by id (clients that are gone are left out). */
 export async function clientNames(db: Queryable, clientIds: readonly string[]): Promise<Map<string, string>> {
   if (clientIds.length === 0) return new Map();
-  const { rows } = await db.query<{ client_id: string; name: string }>('SELECT client_id, name FROM clients WHERE client_id = ANY($1::text[])', [[...clientIds]]);
+  const { rows } = await db.query<{ client_id: string; name: string }>(
+    'SELECT client_id, name FROM clients WHERE client_id = ANY($1::text[])',
+    [[...clientIds]],
+  );
   return new Map(rows.map((row) => [row.client_id, row.name]));
 }
 
@@ -168,7 +189,11 @@ export async function endEverythingOfUser(tx: Queryable, accountId: string): Pro
       RETURNING kind, CASE kind WHEN 'Grant' THEN id WHEN 'Session' THEN uid END AS handle`,
     [accountId],
   );
-  const handles = (kind: string) => rows.filter((row) => row.kind === kind && row.handle !== null).map((row) => row.handle!).sort();
+  const handles = (kind: string) =>
+    rows
+      .filter((row) => row.kind === kind && row.handle !== null)
+      .map((row) => row.handle!)
+      .sort();
   const others = rows.filter((row) => row.kind !== 'Session' && row.kind !== 'Grant').length;
   return { sessionIds: handles('Session'), grantIds: handles('Grant'), others, total: rows.length };
 }

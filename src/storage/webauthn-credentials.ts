@@ -95,7 +95,10 @@ export async function insertCredential(db: Queryable, credential: NewCredential)
 /** The account's credentials, oldest first. */
 export async function listCredentials(db: Queryable, accountId: string): Promise<StoredCredential[]> {
   if (!isUuid(accountId)) return [];
-  const { rows } = await db.query<CredentialRow>(`SELECT ${COLUMNS} FROM webauthn_credentials WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
+  const { rows } = await db.query<CredentialRow>(
+    `SELECT ${COLUMNS} FROM webauthn_credentials WHERE account_id = $1 ORDER BY created_at, id`,
+    [accountId],
+  );
   return rows.map(toCredential);
 }
 

@@ -73,7 +73,9 @@ async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
 
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(PASSWORD);
-  const consentNavigation = page.waitForResponse((response) => /\/interaction\/[^/]+$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET');
+  const consentNavigation = page.waitForResponse(
+    (response) => /\/interaction\/[^/]+$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET',
+  );
   await page.getByRole('button', { name: 'Sign in' }).click();
   const consentResponse = await consentNavigation;
   await t.notThrowsAsync(page.getByRole('button', { name: 'Allow' }).waitFor(), 'the consent page is shown');
@@ -153,9 +155,13 @@ async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
 
   // --- the audit trail tells the same story, with the right actor, client and IP ------------------
   await server.portcullis.audit.flush();
-  const { rows } = await server.db.query<{ type: string; actor_id: string | null; client_id: string | null; ip: string | null; details: Record<string, unknown> }>(
-    'SELECT type, actor_id, client_id, ip, details FROM audit_events ORDER BY seq',
-  );
+  const { rows } = await server.db.query<{
+    type: string;
+    actor_id: string | null;
+    client_id: string | null;
+    ip: string | null;
+    details: Record<string, unknown>;
+  }>('SELECT type, actor_id, client_id, ip, details FROM audit_events ORDER BY seq');
   const story = ['login.failed', 'login.succeeded', 'consent.granted', 'token.issued', 'token.issued', 'logout'];
   let next = 0;
   for (const row of rows) if (row.type === story[next]) next++;
@@ -164,7 +170,10 @@ async function browserLoginFlow(t: ExecutionContext, backend: BackendSetup) {
   t.is(succeeded.actor_id, user.id);
   t.is(succeeded.client_id, clientId);
   t.regex(succeeded.ip ?? '', /127\.0\.0\.1/);
-  t.deepEqual(rows.filter((row) => row.type === 'token.issued').map((row) => row.details.grantType), ['authorization_code', 'refresh_token']);
+  t.deepEqual(
+    rows.filter((row) => row.type === 'token.issued').map((row) => row.details.grantType),
+    ['authorization_code', 'refresh_token'],
+  );
 }
 
 /** Cancelling at the login page or denying at the consent page sends access_denied back to the RP. */
@@ -189,7 +198,9 @@ async function browserRefusalFlow(t: ExecutionContext, backend: BackendSetup) {
     const callbackUrl = new URL(page.url());
     t.is(callbackUrl.searchParams.get('error'), 'access_denied', label);
     t.is(callbackUrl.searchParams.get('code'), null, label);
-    const error = await t.throwsAsync(oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: checks.verifier, expectedState: checks.state }));
+    const error = await t.throwsAsync(
+      oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: checks.verifier, expectedState: checks.state }),
+    );
     t.is((error as { error?: string } | undefined)?.error, 'access_denied', `${label}: openid-client reports access_denied`);
   };
 

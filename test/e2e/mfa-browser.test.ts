@@ -24,7 +24,10 @@ test.after.always(async () => {
 
 /** A server reached as `localhost` (a passkey's relying party must be a host name), a user who must use MFA, a first-party client. */
 async function setUp(t: ExecutionContext) {
-  const server = await startTestServer(BACKENDS.find((backend) => backend.redis)!, { publicHost: 'localhost' });
+  const server = await startTestServer(
+    BACKENDS.find((backend) => backend.redis)!,
+    { publicHost: 'localhost' },
+  );
   const opened = await openRelyingPartyBrowser(t, browser!, server, { firstParty: true });
   const user = await createUser(server.db);
   await server.db.query('UPDATE accounts SET mfa_required = true WHERE id = $1', [user.id]);
@@ -36,13 +39,18 @@ async function signInWithPassword(page: Page, config: oidc.Configuration, callba
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: callback, scope: 'openid email', state,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    redirect_uri: callback,
+    scope: 'openid email',
+    state,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
   });
   await page.goto(url.href);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  const next = page.waitForResponse((response) => /\/second-factor$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET');
+  const next = page.waitForResponse(
+    (response) => /\/second-factor$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET',
+  );
   await page.getByRole('button', { name: 'Sign in' }).click();
   return { verifier, state, response: await next };
 }
@@ -102,7 +110,14 @@ test.serial('a passkey is registered and used through the virtual authenticator 
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
 
   const first = await signInWithPassword(page, config, rp.callback, user.email);
@@ -124,7 +139,10 @@ test.serial('a passkey is registered and used through the virtual authenticator 
 });
 
 test.serial('the sign-in security page: re-authenticate with a code, add a passkey, re-authenticate with it, remove it', async (t) => {
-  const server = await startTestServer(BACKENDS.find((backend) => backend.redis)!, { publicHost: 'localhost' });
+  const server = await startTestServer(
+    BACKENDS.find((backend) => backend.redis)!,
+    { publicHost: 'localhost' },
+  );
   const context = await browser!.newContext();
   t.teardown(async () => {
     await context.close();
@@ -136,14 +154,23 @@ test.serial('the sign-in security page: re-authenticate with a code, add a passk
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   const user = await createUser(server.db);
   const secret = generateTotpSecret();
   await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-    user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
+    user.id,
+    encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
   ]);
-  const securityPage = () => page.waitForResponse((response) => new URL(response.url()).pathname === '/account/security' && response.request().method() === 'GET');
+  const securityPage = () =>
+    page.waitForResponse((response) => new URL(response.url()).pathname === '/account/security' && response.request().method() === 'GET');
   const signIn = async () => {
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(PASSWORD);
@@ -160,7 +187,10 @@ test.serial('the sign-in security page: re-authenticate with a code, add a passk
 
   await page.getByLabel('Name of the new passkey').fill('Laptop');
   await page.getByRole('button', { name: 'Add a passkey' }).click();
-  await t.notThrowsAsync(page.getByRole('heading', { name: 'Your new recovery codes' }).waitFor(), 'no codes yet: the new passkey comes with a set');
+  await t.notThrowsAsync(
+    page.getByRole('heading', { name: 'Your new recovery codes' }).waitFor(),
+    'no codes yet: the new passkey comes with a set',
+  );
   t.is(await page.locator('#recovery-codes code').count(), 10);
   await page.getByRole('link', { name: /back to sign-in security/ }).click();
   await t.notThrowsAsync(page.getByText('Laptop').waitFor());

@@ -29,7 +29,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/stores.ts';
 import { launchChromium } from '../helpers/browser.ts';
 
 // What the lead's pages get (src/http/security-headers.ts), plus form-action: no inline script at all.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const BUNDLE = new URL('../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js', import.meta.url);
 const PASSKEY_JS = new URL('../../views/static/passkey.js', import.meta.url);
 
@@ -80,7 +81,12 @@ class CeremonyServer {
   }
 
   private send(response: ServerResponse, status: number, type: string, body: string | Buffer) {
-    response.writeHead(status, { 'content-type': type, 'content-security-policy': CSP, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    response.writeHead(status, {
+      'content-type': type,
+      'content-security-policy': CSP,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
     response.end(body);
   }
 
@@ -105,7 +111,8 @@ class CeremonyServer {
   private async handle(request: IncomingMessage, response: ServerResponse) {
     const path = new URL(request.url ?? '/', this.url).pathname;
     const key = `${request.method} ${path}`;
-    if (key === 'GET /static/simplewebauthn-browser.js') return this.send(response, 200, 'text/javascript; charset=utf-8', await readFile(BUNDLE));
+    if (key === 'GET /static/simplewebauthn-browser.js')
+      return this.send(response, 200, 'text/javascript; charset=utf-8', await readFile(BUNDLE));
     if (key === 'GET /static/passkey.js') return this.send(response, 200, 'text/javascript; charset=utf-8', await readFile(PASSKEY_JS));
 
     if (key === 'GET /register') {
@@ -147,7 +154,12 @@ class CeremonyServer {
       const name = normalizeCredentialName(fields.name);
       const stored = verified && name ? await insertCredential(this.db, { ...verified, accountId: this.account.id, name }) : undefined;
       record(fields, stored ? 'registered' : 'refused');
-      return this.page(response, stored ? 'Passkey added' : 'Passkey refused', `<p id="outcome">${stored ? 'registered' : 'refused'}</p>`, stored ? 200 : 400);
+      return this.page(
+        response,
+        stored ? 'Passkey added' : 'Passkey refused',
+        `<p id="outcome">${stored ? 'registered' : 'refused'}</p>`,
+        stored ? 200 : 400,
+      );
     }
     if (key === 'POST /authenticate') {
       const fields = await this.readForm(request);
@@ -172,10 +184,7 @@ let browser: Browser | undefined;
 let database: TestDatabase | undefined;
 
 test.before(async () => {
-  [browser, database] = await Promise.all([
-    launchChromium(),
-    createTestDatabase('pglite'),
-  ]);
+  [browser, database] = await Promise.all([launchChromium(), createTestDatabase('pglite')]);
 });
 
 test.after.always(async () => {
@@ -222,7 +231,11 @@ async function submitAndWait(page: Page, button: string, path: string) {
 const base64ToBase64url = (value: string) => Buffer.from(value, 'base64').toString('base64url');
 
 /** A ceremony server for a new account, a browser page on it with a virtual authenticator; closed after the test. */
-async function openCeremony(t: ExecutionContext, person: { email: string; name: string | null }, authenticatorOptions?: Parameters<typeof virtualAuthenticator>[2]) {
+async function openCeremony(
+  t: ExecutionContext,
+  person: { email: string; name: string | null },
+  authenticatorOptions?: Parameters<typeof virtualAuthenticator>[2],
+) {
   const db = database!.db;
   const account = await insertAccount(db, { ...person, passwordHash: 'not-used' });
   const server = new CeremonyServer(db, account);

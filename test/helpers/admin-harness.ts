@@ -22,7 +22,11 @@ export interface Harness {
   /** Moves the servers' clock (token expiry) forward. */
   advance(seconds: number): void;
   /** Calls the admin API; every answer is checked against the OpenAPI document. */
-  call(method: string, path: string, options?: { token?: string; json?: unknown; body?: string; headers?: Record<string, string>; on?: TestServer }): Promise<Answer>;
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string; json?: unknown; body?: string; headers?: Record<string, string>; on?: TestServer },
+  ): Promise<Answer>;
   /** A client-credentials token for the admin API. */
   token(client: TestClient, scope?: string): Promise<string>;
   /** The admin client `admin bootstrap` creates (through the operation, as the CLI runs it). */
@@ -31,7 +35,11 @@ export interface Harness {
 }
 
 /** One test per deployment, each with a fresh server whose clock the test can move. */
-export function adminTest(title: string, body: (t: ExecutionContext, harness: Harness) => Promise<void>, options: { only?: BackendSetup['name'] } = {}) {
+export function adminTest(
+  title: string,
+  body: (t: ExecutionContext, harness: Harness) => Promise<void>,
+  options: { only?: BackendSetup['name'] } = {},
+) {
   for (const backend of BACKENDS) {
     if (options.only && backend.name !== options.only) continue;
     test.serial(`[${backend.name}] ${title}`, async (t) => {
@@ -45,7 +53,10 @@ export function adminTest(title: string, body: (t: ExecutionContext, harness: Ha
         conformance,
         advance: (seconds) => void (offsetMs += seconds * 1000),
         async call(method, path, options = {}) {
-          const headers: Record<string, string> = { accept: 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
+          const headers: Record<string, string> = {
+            accept: 'application/json',
+            ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          };
           const init: RequestInit = { method, headers };
           if (options.json !== undefined) {
             headers['content-type'] = 'application/json';
@@ -59,7 +70,11 @@ export function adminTest(title: string, body: (t: ExecutionContext, harness: Ha
           return answer;
         },
         async token(client, scope = ALL_SCOPES) {
-          const answer = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope }, client);
+          const answer = await postForm(
+            `${server.url}/token`,
+            { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope },
+            client,
+          );
           if (answer.status !== 200) throw new Error(`token: ${JSON.stringify(answer.body)}`);
           return answer.body.access_token as string;
         },
@@ -82,4 +97,3 @@ export async function auditEvents(server: TestServer) {
   );
   return rows;
 }
-

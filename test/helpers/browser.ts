@@ -11,7 +11,8 @@ import * as oidc from 'openid-client';
 import type { TestServer } from './server.ts';
 
 /** Debian's Chromium, headless (never a downloaded browser: downloads fail here). */
-export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+export const launchChromium = (): Promise<Browser> =>
+  chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -48,7 +49,12 @@ export async function startRelyingPartyPages() {
 }
 
 /** A confidential web-app client (client_secret_basic) whose URIs point at our RP pages. */
-export async function registerWebClient(server: TestServer, redirectUri: string, postLogoutRedirectUri: string, options: { firstParty?: boolean } = {}) {
+export async function registerWebClient(
+  server: TestServer,
+  redirectUri: string,
+  postLogoutRedirectUri: string,
+  options: { firstParty?: boolean } = {},
+) {
   const clientId = `e2e-${randomBytes(6).toString('hex')}`;
   const clientSecret = generateClientSecret();
   await insertClient(server.db, {
@@ -108,13 +114,17 @@ export function watchPageProblems(page: Page): string[] {
   return problems;
 }
 
-
 /**
  * A browser context with a page, the relying party's pages and a registered web client whose
  * openid-client configuration is discovered from `server`; all of it (and the server) closed when
  * the test ends.
  */
-export async function openRelyingPartyBrowser(t: ExecutionContext, browser: Browser, server: TestServer, options: { firstParty?: boolean } = {}) {
+export async function openRelyingPartyBrowser(
+  t: ExecutionContext,
+  browser: Browser,
+  server: TestServer,
+  options: { firstParty?: boolean } = {},
+) {
   const rp = await startRelyingPartyPages();
   const context = await browser.newContext();
   t.teardown(async () => {
@@ -125,6 +135,8 @@ export async function openRelyingPartyBrowser(t: ExecutionContext, browser: Brow
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut, options);
-  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), { execute: [oidc.allowInsecureRequests] });
+  const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), {
+    execute: [oidc.allowInsecureRequests],
+  });
   return { rp, context, page, clientId, config };
 }

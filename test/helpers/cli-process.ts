@@ -19,7 +19,11 @@ export function runCli(env: Record<string, string>, args: string[], stdin = ''):
 }
 
 /** Runs a command to its end, collecting what it printed. */
-export function runProcess(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string }): Promise<CliRun> {
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

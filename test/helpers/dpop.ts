@@ -8,7 +8,9 @@ import type { TestServer } from './server.ts';
 
 /** openid-client configured for `client` against the test server (plain http, secret in the Basic header). */
 export async function relyingParty(server: TestServer, client: TestClient): Promise<oidc.Configuration> {
-  return oidc.discovery(new URL(server.url), client.clientId, undefined, oidc.ClientSecretBasic(client.clientSecret), { execute: [oidc.allowInsecureRequests] });
+  return oidc.discovery(new URL(server.url), client.clientId, undefined, oidc.ClientSecretBasic(client.clientSecret), {
+    execute: [oidc.allowInsecureRequests],
+  });
 }
 
 /** A client's DPoP key pair, with what a proof names of it. */
@@ -58,14 +60,25 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 
 /** An unsecured proof (`alg: none`, empty signature) naming the key anyway. */
 export function unsignedProof(key: DpopKey, claims: ProofClaims): string {
-  const payload = { htm: claims.htm, htu: claims.htu, jti: randomBytes(12).toString('base64url'), iat: Math.floor(Date.now() / 1000), ...(claims.accessToken ? { ath: accessTokenHash(claims.accessToken) } : {}) };
+  const payload = {
+    htm: claims.htm,
+    htu: claims.htu,
+    jti: randomBytes(12).toString('base64url'),
+    iat: Math.floor(Date.now() / 1000),
+    ...(claims.accessToken ? { ath: accessTokenHash(claims.accessToken) } : {}),
+  };
   return `${b64({ alg: 'none', typ: 'dpop+jwt', jwk: key.publicJwk })}.${b64(payload)}.`;
 }
 
 /** The classic key-confusion forgery: HS256 keyed with the public key everyone can read. */
 export async function hmacWithPublicKeyProof(key: DpopKey, claims: ProofClaims): Promise<string> {
   const secret = new TextEncoder().encode(JSON.stringify(key.publicJwk));
-  return new SignJWT({ htm: claims.htm, htu: claims.htu, jti: randomBytes(12).toString('base64url'), ...(claims.accessToken ? { ath: accessTokenHash(claims.accessToken) } : {}) })
+  return new SignJWT({
+    htm: claims.htm,
+    htu: claims.htu,
+    jti: randomBytes(12).toString('base64url'),
+    ...(claims.accessToken ? { ath: accessTokenHash(claims.accessToken) } : {}),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: key.publicJwk })
     .setIssuedAt()
     .sign(secret);

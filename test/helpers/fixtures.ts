@@ -13,7 +13,12 @@ export const REDIRECT_URI = 'http://127.0.0.1:8080/callback';
 export const PASSWORD = 'correct horse battery staple';
 
 export async function createResource(db: Database, identifier: string, scopes: string[], tokenTtl: number | null = null) {
-  return insertResourceServer(db, { identifier, name: `API ${identifier}`, scopes: scopes.map((name) => ({ name, description: `Can ${name}` })), tokenTtl });
+  return insertResourceServer(db, {
+    identifier,
+    name: `API ${identifier}`,
+    scopes: scopes.map((name) => ({ name, description: `Can ${name}` })),
+    tokenTtl,
+  });
 }
 
 export interface TestClient {
@@ -48,7 +53,9 @@ export async function createTestClient(
       redirect_uris: hasCode ? (options.redirectUris ?? [REDIRECT_URI]) : [],
       post_logout_redirect_uris: hasCode ? ['http://127.0.0.1:8080/logged-out'] : [],
       token_endpoint_auth_method: authMethod,
-      ...(options.backchannelLogoutUri ? { backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+      ...(options.backchannelLogoutUri
+        ? { backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true }
+        : {}),
     },
     secretHash: clientSecret ? hashClientSecret(server.portcullis.keys.clientSecretKey, clientSecret) : null,
     firstParty: options.firstParty ?? false,
@@ -69,7 +76,11 @@ export const basicAuth = (client: TestClient) =>
 export async function postForm(url: string, form: Record<string, string>, client?: TestClient, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(client?.clientSecret ? { authorization: basicAuth(client) } : {}), ...headers },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(client?.clientSecret ? { authorization: basicAuth(client) } : {}),
+      ...headers,
+    },
     body: new URLSearchParams(client && !client.clientSecret ? { client_id: client.clientId, ...form } : form),
   });
   const text = await response.text();
@@ -85,7 +96,8 @@ export async function postForm(url: string, form: Record<string, string>, client
 /** Gives a user a confirmed authenticator app (as if enrolled); returns its secret, to compute codes. */
 export async function giveAuthenticatorApp(server: TestServer, accountId: string, secret = generateTotpSecret()): Promise<string> {
   await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-    accountId, encryptTotpSecret(server.portcullis.keys.encryptionKey, accountId, secret),
+    accountId,
+    encryptTotpSecret(server.portcullis.keys.encryptionKey, accountId, secret),
   ]);
   return secret;
 }

@@ -23,10 +23,22 @@ export interface LoginForm {
  * `options.agent` (a browser that keeps its cookies between sign-ins; `prompt: 'login'` then asks
  * for the password although it holds a session).
  */
-export async function openLoginForm(server: TestServer, clientId?: string, options: { agent?: UserAgent; params?: Record<string, string> } = {}): Promise<LoginForm> {
+export async function openLoginForm(
+  server: TestServer,
+  clientId?: string,
+  options: { agent?: UserAgent; params?: Record<string, string> } = {},
+): Promise<LoginForm> {
   const id = clientId ?? (await createTestClient(server)).clientId;
   const agent = options.agent ?? new UserAgent();
-  const query = new URLSearchParams({ client_id: id, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...options.params });
+  const query = new URLSearchParams({
+    client_id: id,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+    ...options.params,
+  });
   const { response, url } = await agent.follow(`${server.url}/auth?${query}`);
   const html = await response.text();
   const action = /<form method="post" action="([^"]+\/login)"/.exec(html)?.[1];

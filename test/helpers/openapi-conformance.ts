@@ -5,7 +5,9 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats is CommonJS: its plugin is the module's default export's `default`.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv2020,
+) => void;
 
 type Json = Record<string, any>;
 
@@ -67,7 +69,8 @@ export class OpenApiConformance {
     const operation = template && this.#document.paths[template][answer.method.toLowerCase()];
     if (!operation) return void this.problems.push(`${where}: no such operation in the document`);
     const response = operation.responses[String(answer.status)];
-    if (!response) return void this.problems.push(`${where}: status not documented (documented: ${Object.keys(operation.responses).join(', ')})`);
+    if (!response)
+      return void this.problems.push(`${where}: status not documented (documented: ${Object.keys(operation.responses).join(', ')})`);
     for (const header of Object.keys(response.headers ?? {})) {
       if (header === 'WWW-Authenticate' && !answer.headers.get(header)) this.problems.push(`${where}: no ${header} header`);
     }
@@ -80,6 +83,7 @@ export class OpenApiConformance {
       validate = this.#ajv.compile({ $ref: ref });
       this.#validators.set(key, validate);
     }
-    if (!validate(answer.body)) this.problems.push(`${where}: ${this.#ajv.errorsText(validate.errors)} in ${JSON.stringify(answer.body).slice(0, 300)}`);
+    if (!validate(answer.body))
+      this.problems.push(`${where}: ${this.#ajv.errorsText(validate.errors)} in ${JSON.stringify(answer.body).slice(0, 300)}`);
   }
 }

@@ -6,4 +6,15 @@ import { cliActor } from '../../src/admin/operations/define.ts';
 import type { TestServer } from './server.ts';
 
 export const runAsOperator = (server: TestServer, name: string, input: unknown): Promise<unknown> =>
-  runOperation({ db: server.db, keys: server.portcullis.keys, config: server.config, audit: server.portcullis.audit, actor: cliActor('operator'), scopes: EVERY_ADMIN_SCOPE }, name, input);
+  runOperation(
+    {
+      db: server.db,
+      keys: server.portcullis.keys,
+      config: server.config,
+      audit: server.portcullis.audit,
+      actor: cliActor('operator'),
+      scopes: EVERY_ADMIN_SCOPE,
+    },
+    name,
+    input,
+  );

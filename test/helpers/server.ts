@@ -52,16 +52,36 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
 };
 
 /** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
-const NO_AUDIT: AuditTrail = { record() {}, recordDurable: async () => {}, recordWithin: async () => {}, flush: async () => {}, close: async () => {} };
+const NO_AUDIT: AuditTrail = {
+  record() {},
+  recordDurable: async () => {},
+  recordWithin: async () => {},
+  flush: async () => {},
+  close: async () => {},
+};
 
-async function serve(stores: Stores, env: Record<string, string>, logLevel: string, auditOff = false, now?: () => Date, publicHost = '127.0.0.1', issuer?: string): Promise<Omit<TestServer, 'startSibling'>> {
+async function serve(
+  stores: Stores,
+  env: Record<string, string>,
+  logLevel: string,
+  auditOff = false,
+  now?: () => Date,
+  publicHost = '127.0.0.1',
+  issuer?: string,
+): Promise<Omit<TestServer, 'startSibling'>> {
   const http = createServer();
   const port = await listen(http);
   const url = `http://${publicHost}:${port}`;
   const parsed = parseConfig({ ...env, ISSUER: issuer ?? url, LOG_LEVEL: logLevel });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const config = parsed.config;
-  const portcullis = await createPortcullis({ config, stores, logger: createLogger(logLevel), ...(auditOff ? { audit: NO_AUDIT } : {}), ...(now ? { now } : {}) });
+  const portcullis = await createPortcullis({
+    config,
+    stores,
+    logger: createLogger(logLevel),
+    ...(auditOff ? { audit: NO_AUDIT } : {}),
+    ...(now ? { now } : {}),
+  });
   http.on('request', portcullis.app.callback());
   return {
     url,
@@ -79,7 +99,16 @@ async function serve(stores: Stores, env: Record<string, string>, logLevel: stri
   };
 }
 
-export async function startTestServer(backend: BackendSetup, options: { env?: Record<string, string>; logLevel?: string; auditOff?: boolean; /** the server's clock (lock expiries) */ now?: () => Date; /** the issuer's host name (passkeys need `localhost`: browsers refuse an IP as relying party) */ publicHost?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  backend: BackendSetup,
+  options: {
+    env?: Record<string, string>;
+    logLevel?: string;
+    auditOff?: boolean;
+    /** the server's clock (lock expiries) */ now?: () => Date;
+    /** the issuer's host name (passkeys need `localhost`: browsers refuse an IP as relying party) */ publicHost?: string;
+  } = {},
+): Promise<TestServer> {
   const database = await createTestDatabase(backend.database);
   const redis = backend.redis ? await createTestRedis() : undefined;
   const env = {
@@ -110,7 +139,15 @@ export async function startTestServer(backend: BackendSetup, options: { env?: Re
           await siblingDb.close();
         },
       };
-      const sibling = await serve(siblingStores, env, logLevel, false, options.now, undefined, siblingOptions.sharedIssuer ? primary.url : undefined);
+      const sibling = await serve(
+        siblingStores,
+        env,
+        logLevel,
+        false,
+        options.now,
+        undefined,
+        siblingOptions.sharedIssuer ? primary.url : undefined,
+      );
       const close = async () => {
         await sibling.close();
         await siblingStores.close();

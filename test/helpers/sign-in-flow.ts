@@ -32,8 +32,14 @@ export class SignIn {
     const pkce = pkcePair();
     Object.assign(flow, { verifier: pkce.verifier });
     const query = new URLSearchParams({
-      client_id: clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid',
-      code_challenge: pkce.challenge, code_challenge_method: 'S256', state: randomBytes(6).toString('hex'), ...extra,
+      client_id: clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+      state: randomBytes(6).toString('hex'),
+      ...extra,
     });
     await flow.go(`${issuer}/auth?${query}`);
     return flow;
@@ -63,7 +69,9 @@ export class SignIn {
 
   /** The absolute URL of the page's form whose action ends with `actionEnd`. */
   action(actionEnd: string): string {
-    const actions = [...this.page.html.matchAll(/<form method="post" action="([^"]+)"/g)].map((match) => match[1]!.replaceAll('&amp;', '&'));
+    const actions = [...this.page.html.matchAll(/<form method="post" action="([^"]+)"/g)].map((match) =>
+      match[1]!.replaceAll('&amp;', '&'),
+    );
     const action = actions.find((candidate) => candidate.endsWith(actionEnd));
     if (!action) throw new Error(`no form ending in ${actionEnd} on ${this.page.url} (forms: ${actions.join(', ')})`);
     return new URL(action, this.issuer).toString();

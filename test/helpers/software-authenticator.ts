@@ -44,8 +44,22 @@ export function newSoftwareAuthenticator(options: { synced?: boolean; counter?: 
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   // COSE_Key (RFC 9053): kty EC2, alg ES256, crv P-256, x, y
-  const coseKey = cbor(new Map<Cbor, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x!, 'base64url')], [-3, Buffer.from(jwk.y!, 'base64url')]]));
-  return { credentialId: randomBytes(32), privateKey, coseKey, counter: options.counter ?? 0, flags: FLAG_UP | FLAG_UV | (options.synced ? FLAG_BE | FLAG_BS : 0) };
+  const coseKey = cbor(
+    new Map<Cbor, Cbor>([
+      [1, 2],
+      [3, -7],
+      [-1, 1],
+      [-2, Buffer.from(jwk.x!, 'base64url')],
+      [-3, Buffer.from(jwk.y!, 'base64url')],
+    ]),
+  );
+  return {
+    credentialId: randomBytes(32),
+    privateKey,
+    coseKey,
+    counter: options.counter ?? 0,
+    flags: FLAG_UP | FLAG_UV | (options.synced ? FLAG_BE | FLAG_BS : 0),
+  };
 }
 
 /** The relying party: its RP ID and its origin (Portcullis: the issuer's hostname and origin). */
@@ -68,12 +82,24 @@ export function authenticatorData(rpId: string, flags: number, counter: number, 
   return Buffer.concat([header, Buffer.alloc(16), length, attested.credentialId, attested.coseKey]);
 }
 
-const clientData = (type: string, challenge: string, origin: string) => b64u(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
+const clientData = (type: string, challenge: string, origin: string) =>
+  b64u(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
 
 /** A registration response (attestation "none") for `challenge`, as @simplewebauthn/browser serialises it. */
-export function registrationResponse(authenticator: SoftwareAuthenticator, challenge: string, rp: RelyingPartyLike, change: { origin?: string; rpId?: string; type?: string } = {}) {
+export function registrationResponse(
+  authenticator: SoftwareAuthenticator,
+  challenge: string,
+  rp: RelyingPartyLike,
+  change: { origin?: string; rpId?: string; type?: string } = {},
+) {
   const authData = authenticatorData(change.rpId ?? rp.id, authenticator.flags | FLAG_AT, authenticator.counter, authenticator);
-  const attestationObject = cbor(new Map<Cbor, Cbor>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
+  const attestationObject = cbor(
+    new Map<Cbor, Cbor>([
+      ['fmt', 'none'],
+      ['attStmt', new Map()],
+      ['authData', authData],
+    ]),
+  );
   const id = b64u(authenticator.credentialId);
   return {
     id,
@@ -109,7 +135,12 @@ export function assertionResponse(
     rawId: id,
     type: 'public-key',
     clientExtensionResults: {},
-    response: { clientDataJSON, authenticatorData: b64u(authData), signature: b64u(signature), ...(change.userHandle === undefined ? {} : { userHandle: change.userHandle }) },
+    response: {
+      clientDataJSON,
+      authenticatorData: b64u(authData),
+      signature: b64u(signature),
+      ...(change.userHandle === undefined ? {} : { userHandle: change.userHandle }),
+    },
   };
 }
 

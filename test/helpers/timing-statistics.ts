@@ -60,7 +60,13 @@ export function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? value : 2 - value;
 }
@@ -70,11 +76,13 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): { u: n
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) throw new Error('Mann-Whitney U needs two non-empty samples');
-  const pooled = [...a.map((value) => ({ value, fromA: true })), ...b.map((value) => ({ value, fromA: false }))].sort((x, y) => x.value - y.value);
+  const pooled = [...a.map((value) => ({ value, fromA: true })), ...b.map((value) => ({ value, fromA: false }))].sort(
+    (x, y) => x.value - y.value,
+  );
   const n = pooled.length;
   let rankSumA = 0;
   let tieTerm = 0; // Σ (t³ - t) over groups of tied values
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start;
     while (end + 1 < n && pooled[end + 1]!.value === pooled[start]!.value) end++;
     const averageRank = (start + end) / 2 + 1; // ranks are 1-based

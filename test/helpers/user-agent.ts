@@ -14,7 +14,11 @@ export class UserAgent {
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const cookie = this.#jar.header;
-    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+    });
     this.#jar.store(response.headers.getSetCookie());
     return response;
   }
@@ -34,7 +38,11 @@ export class UserAgent {
   }
 
   async submit(url: string, form: Record<string, string>, origin: string) {
-    return this.follow(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: new URLSearchParams(form) });
+    return this.follow(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+      body: new URLSearchParams(form),
+    });
   }
 }
 
@@ -84,7 +92,11 @@ export async function authorize(options: AuthorizeOptions) {
     if (!action) break;
     const target = new URL(action.replaceAll('&amp;', '&'), options.issuer).toString();
     if (action.endsWith('/login')) {
-      ({ response, url } = await agent.submit(target, { email: options.email, password: options.password ?? PASSWORD }, options.origin ?? options.issuer));
+      ({ response, url } = await agent.submit(
+        target,
+        { email: options.email, password: options.password ?? PASSWORD },
+        options.origin ?? options.issuer,
+      ));
     } else if (action.endsWith('/confirm')) {
       if (options.consent === false) {
         ({ response, url } = await agent.submit(target.replace('/confirm', '/abort'), {}, options.origin ?? options.issuer));

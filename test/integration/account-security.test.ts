@@ -23,18 +23,29 @@ async function userWithTotp(server: TestServer, options: { mfaRequired?: boolean
   if (options.mfaRequired) await server.db.query('UPDATE accounts SET mfa_required = true WHERE id = $1', [user.id]);
   const secret = generateTotpSecret();
   await server.db.query('INSERT INTO mfa_totp (account_id, secret_encrypted, confirmed_at) VALUES ($1, $2, now())', [
-    user.id, encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
+    user.id,
+    encryptTotpSecret(server.portcullis.keys.encryptionKey, user.id, secret),
   ]);
   const recoveryCodes = ['aaaa-bbbb-cccc', 'dddd-eeee-ffff'];
-  await replaceRecoveryCodes(server.db, user.id, recoveryCodes.map((code) => hashRecoveryCode(server.portcullis.keys.recoveryCodeKey, code)));
+  await replaceRecoveryCodes(
+    server.db,
+    user.id,
+    recoveryCodes.map((code) => hashRecoveryCode(server.portcullis.keys.recoveryCodeKey, code)),
+  );
   return { user, secret, recoveryCodes };
 }
 
 /** A passkey row for `account` (never used in a ceremony here: only listed and removed). */
 const addPasskey = (server: TestServer, account: Account, name: string) =>
   insertCredential(server.db, {
-    id: randomBytes(16).toString('base64url'), accountId: account.id, name, publicKey: randomBytes(77).toString('base64url'),
-    signCount: 0, transports: ['internal'], deviceType: 'singleDevice', backedUp: false,
+    id: randomBytes(16).toString('base64url'),
+    accountId: account.id,
+    name,
+    publicKey: randomBytes(77).toString('base64url'),
+    signCount: 0,
+    transports: ['internal'],
+    deviceType: 'singleDevice',
+    backedUp: false,
   }).then((credential) => credential!);
 
 /** A browser (cookies kept, redirects followed, forms found by action) on the security page. */
@@ -55,7 +66,9 @@ async function reauthenticate(server: TestServer, email: string, secret?: string
 /** A change POST sent as is (no redirects followed): its status and where it points. */
 async function post(browser: SignIn, path: string, fields: Record<string, string> = {}, origin = browser.issuer) {
   const response = await browser.agent.request(`${browser.issuer}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: new URLSearchParams(fields),
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    body: new URLSearchParams(fields),
   });
   return { status: response.status, location: response.headers.get('location'), html: await response.text() };
 }
@@ -71,7 +84,10 @@ async function auditEvents(server: TestServer, type: string) {
 
 /** What the account has, straight from the database. */
 async function factorsOf(server: TestServer, account: Account) {
-  return { ...(await describeFactors(server.db, account.id)), passkeyNames: (await listCredentials(server.db, account.id)).map((credential) => credential.name) };
+  return {
+    ...(await describeFactors(server.db, account.id)),
+    passkeyNames: (await listCredentials(server.db, account.id)).map((credential) => credential.name),
+  };
 }
 
 /** Every change the page offers, as a form post. */
@@ -83,7 +99,14 @@ const CHANGES = (passkeyId: string): Array<[string, Record<string, string>]> => 
   [`${PAGE}/passkeys/add`, { credential: '{}', name: 'Mine' }],
 ];
 
-async function assertEveryChangeRefused(t: ExecutionContext, server: TestServer, browser: SignIn, user: Account, passkeyId: string, label: string) {
+async function assertEveryChangeRefused(
+  t: ExecutionContext,
+  server: TestServer,
+  browser: SignIn,
+  user: Account,
+  passkeyId: string,
+  label: string,
+) {
   const before = await factorsOf(server, user);
   for (const [path, fields] of CHANGES(passkeyId)) {
     const answer = await post(browser, path, fields);
@@ -99,7 +122,10 @@ testEachBackend('without re-authentication the page shows only the sign-in form,
   const browser = await openPage(server);
   t.is(browser.page.status, 200);
   t.regex(browser.page.html, /To see or change how you sign in, confirm it is you/);
-  t.deepEqual([...browser.page.html.matchAll(/<form method="post" action="([^"]+)"/g)].map((match) => match[1]), [`${PAGE}/sign-in`]);
+  t.deepEqual(
+    [...browser.page.html.matchAll(/<form method="post" action="([^"]+)"/g)].map((match) => match[1]),
+    [`${PAGE}/sign-in`],
+  );
   t.notRegex(browser.page.html, /Laptop|Authenticator app|<script>/);
   await assertEveryChangeRefused(t, server, browser, user, passkey.id, 'no session');
 
@@ -112,23 +138,26 @@ testEachBackend('without re-authentication the page shows only the sign-in form,
   t.deepEqual(await auditEvents(server, 'mfa.removed'), []);
 });
 
-testEachBackend('a wrong password or an unknown email gets the sign-in page’s generic answer, and is counted and audited', async (t, server) => {
-  const { user } = await userWithTotp(server);
-  const browser = await openPage(server);
-  await browser.submit(`${PAGE}/sign-in`, { email: user.email, password: 'not the password' });
-  t.is(browser.page.status, 401);
-  const generic = /Incorrect email or password\. After repeated failures, signing in to an account pauses for a while\./;
-  t.regex(browser.page.html, generic);
-  await browser.submit(`${PAGE}/sign-in`, { email: 'nobody@example.com', password: 'not the password' });
-  t.is(browser.page.status, 401);
-  t.regex(browser.page.html, generic);
-  const failures = await auditEvents(server, 'login.failed');
-  t.is(failures.length, 2);
-  t.like(failures[0]!.details, { reason: 'invalid_credentials', page: 'account_security' });
-  t.is(failures[0]!.target_id, user.id);
-  const { rows } = await server.db.query<{ failures: number }>('SELECT sum(failures)::int AS failures FROM login_failures');
-  t.is(rows[0]!.failures, 2, 'the same lockout counts as on the sign-in page');
-});
+testEachBackend(
+  'a wrong password or an unknown email gets the sign-in page’s generic answer, and is counted and audited',
+  async (t, server) => {
+    const { user } = await userWithTotp(server);
+    const browser = await openPage(server);
+    await browser.submit(`${PAGE}/sign-in`, { email: user.email, password: 'not the password' });
+    t.is(browser.page.status, 401);
+    const generic = /Incorrect email or password\. After repeated failures, signing in to an account pauses for a while\./;
+    t.regex(browser.page.html, generic);
+    await browser.submit(`${PAGE}/sign-in`, { email: 'nobody@example.com', password: 'not the password' });
+    t.is(browser.page.status, 401);
+    t.regex(browser.page.html, generic);
+    const failures = await auditEvents(server, 'login.failed');
+    t.is(failures.length, 2);
+    t.like(failures[0]!.details, { reason: 'invalid_credentials', page: 'account_security' });
+    t.is(failures[0]!.target_id, user.id);
+    const { rows } = await server.db.query<{ failures: number }>('SELECT sum(failures)::int AS failures FROM login_failures');
+    t.is(rows[0]!.failures, 2, 'the same lockout counts as on the sign-in page');
+  },
+);
 
 testEachBackend('password + TOTP code shows the factors; a wrong code does not; a recovery code works too', async (t, server) => {
   const { user, secret, recoveryCodes } = await userWithTotp(server);
@@ -161,33 +190,36 @@ testEachBackend('password + TOTP code shows the factors; a wrong code does not; 
   t.is((await auditEvents(server, 'mfa.recovery_code_used')).length, 1);
 });
 
-testEachBackend('removing a passkey and the authenticator app works, and each removal is audited with the user as actor', async (t, server) => {
-  const { user, secret } = await userWithTotp(server);
-  const laptop = await addPasskey(server, user, 'Laptop');
-  await addPasskey(server, user, 'Phone');
-  const browser = await reauthenticate(server, user.email, secret);
+testEachBackend(
+  'removing a passkey and the authenticator app works, and each removal is audited with the user as actor',
+  async (t, server) => {
+    const { user, secret } = await userWithTotp(server);
+    const laptop = await addPasskey(server, user, 'Laptop');
+    await addPasskey(server, user, 'Phone');
+    const browser = await reauthenticate(server, user.email, secret);
 
-  await browser.submit(`${PAGE}/passkeys/remove`, { id: laptop.id });
-  t.regex(browser.page.html, /Your passkey was removed/);
-  t.notRegex(browser.page.html, /Laptop/);
-  t.regex(browser.page.html, /Phone/);
-  await browser.submit(`${PAGE}/totp/remove`, {});
-  t.regex(browser.page.html, /Your authenticator app was removed/);
-  t.regex(browser.page.html, /<p id="totp-state">Off<\/p>/);
-  t.like(await factorsOf(server, user), { totp: false, passkeys: 1, passkeyNames: ['Phone'], recoveryCodesLeft: 2 });
+    await browser.submit(`${PAGE}/passkeys/remove`, { id: laptop.id });
+    t.regex(browser.page.html, /Your passkey was removed/);
+    t.notRegex(browser.page.html, /Laptop/);
+    t.regex(browser.page.html, /Phone/);
+    await browser.submit(`${PAGE}/totp/remove`, {});
+    t.regex(browser.page.html, /Your authenticator app was removed/);
+    t.regex(browser.page.html, /<p id="totp-state">Off<\/p>/);
+    t.like(await factorsOf(server, user), { totp: false, passkeys: 1, passkeyNames: ['Phone'], recoveryCodesLeft: 2 });
 
-  const removed = await auditEvents(server, 'mfa.removed');
-  t.is(removed.length, 2);
-  t.like(removed[0], { actor_type: 'user', actor_id: user.id, target_id: user.id, details: { factor: 'passkey', name: 'Laptop' } });
-  t.like(removed[1], { actor_type: 'user', actor_id: user.id, details: { factor: 'totp' } });
+    const removed = await auditEvents(server, 'mfa.removed');
+    t.is(removed.length, 2);
+    t.like(removed[0], { actor_type: 'user', actor_id: user.id, target_id: user.id, details: { factor: 'passkey', name: 'Laptop' } });
+    t.like(removed[1], { actor_type: 'user', actor_id: user.id, details: { factor: 'totp' } });
 
-  // a user who need not have a factor may remove the last one; the recovery codes go with it
-  const phone = (await listCredentials(server.db, user.id))[0]!;
-  await browser.submit(`${PAGE}/passkeys/remove`, { id: phone.id });
-  t.like(await factorsOf(server, user), { totp: false, passkeys: 0, recoveryCodesLeft: 0 });
-  t.like((await auditEvents(server, 'mfa.removed'))[2], { details: { factor: 'passkey', name: 'Phone', recoveryCodesWithdrawn: 2 } });
-  t.regex(browser.page.html, /You get recovery codes with your first second factor/);
-});
+    // a user who need not have a factor may remove the last one; the recovery codes go with it
+    const phone = (await listCredentials(server.db, user.id))[0]!;
+    await browser.submit(`${PAGE}/passkeys/remove`, { id: phone.id });
+    t.like(await factorsOf(server, user), { totp: false, passkeys: 0, recoveryCodesLeft: 0 });
+    t.like((await auditEvents(server, 'mfa.removed'))[2], { details: { factor: 'passkey', name: 'Phone', recoveryCodesWithdrawn: 2 } });
+    t.regex(browser.page.html, /You get recovery codes with your first second factor/);
+  },
+);
 
 testEachBackend('new recovery codes: 10 shown once, the old ones stop working, the new ones work once', async (t, server) => {
   const { user, secret, recoveryCodes } = await userWithTotp(server);
@@ -215,28 +247,31 @@ testEachBackend('new recovery codes: 10 shown once, the old ones stop working, t
   t.deepEqual(replaced[0]!.details, { count: 10 }, 'a count, never a code');
 });
 
-testEachBackend('adding an authenticator app: only a correct code turns it on; a first factor comes with recovery codes', async (t, server) => {
-  const user = await createUser(server.db);
-  const browser = await openPage(server);
-  await browser.submit(`${PAGE}/sign-in`, { email: user.email, password: PASSWORD });
-  t.regex(browser.page.html, /<p id="totp-state">Off<\/p>/, 'no factor: the password is the whole proof');
-  t.notRegex(browser.page.html, /Create new codes/);
+testEachBackend(
+  'adding an authenticator app: only a correct code turns it on; a first factor comes with recovery codes',
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const browser = await openPage(server);
+    await browser.submit(`${PAGE}/sign-in`, { email: user.email, password: PASSWORD });
+    t.regex(browser.page.html, /<p id="totp-state">Off<\/p>/, 'no factor: the password is the whole proof');
+    t.notRegex(browser.page.html, /Create new codes/);
 
-  await browser.go(`${server.url}${PAGE}/totp/add`);
-  t.regex(browser.page.html, /<svg/, 'a QR code');
-  const secret = browser.enrolmentSecret();
-  await browser.submit(`${PAGE}/totp/add`, { code: totpCode(secret) === '000000' ? '111111' : '000000' });
-  t.is(browser.page.status, 401);
-  t.false((await describeFactors(server.db, user.id)).totp, 'a wrong code does not turn it on');
-  t.is(browser.enrolmentSecret(), secret, 'the same key until it is confirmed');
+    await browser.go(`${server.url}${PAGE}/totp/add`);
+    t.regex(browser.page.html, /<svg/, 'a QR code');
+    const secret = browser.enrolmentSecret();
+    await browser.submit(`${PAGE}/totp/add`, { code: totpCode(secret) === '000000' ? '111111' : '000000' });
+    t.is(browser.page.status, 401);
+    t.false((await describeFactors(server.db, user.id)).totp, 'a wrong code does not turn it on');
+    t.is(browser.enrolmentSecret(), secret, 'the same key until it is confirmed');
 
-  await browser.submit(`${PAGE}/totp/add`, { code: totpCode(secret) });
-  t.regex(browser.page.html, /Your authenticator app is on/);
-  t.is(browser.recoveryCodes().length, 10);
-  t.like(await factorsOf(server, user), { totp: true, recoveryCodesLeft: 10 });
-  t.like((await auditEvents(server, 'mfa.enrolled'))[0], { actor_id: user.id, details: { factor: 'totp' } });
-  t.is((await auditEvents(server, 'mfa.recovery_codes_replaced')).length, 1);
-});
+    await browser.submit(`${PAGE}/totp/add`, { code: totpCode(secret) });
+    t.regex(browser.page.html, /Your authenticator app is on/);
+    t.is(browser.recoveryCodes().length, 10);
+    t.like(await factorsOf(server, user), { totp: true, recoveryCodesLeft: 10 });
+    t.like((await auditEvents(server, 'mfa.enrolled'))[0], { actor_id: user.id, details: { factor: 'totp' } });
+    t.is((await auditEvents(server, 'mfa.recovery_codes_replaced')).length, 1);
+  },
+);
 
 testEachBackend('a user who must have a second factor cannot remove the last one (but may remove one of two)', async (t, server) => {
   const { user, secret } = await userWithTotp(server, { mfaRequired: true });
@@ -262,7 +297,10 @@ testEachBackend('another user’s passkey cannot be removed by naming its id', a
   const answer = await post(browser, `${PAGE}/passkeys/remove`, { id: theirs.id });
   t.is(answer.status, 404);
   t.regex(answer.html, /There is no such second factor on your account/);
-  t.deepEqual((await listCredentials(server.db, other.id)).map((credential) => credential.name), ['Theirs']);
+  t.deepEqual(
+    (await listCredentials(server.db, other.id)).map((credential) => credential.name),
+    ['Theirs'],
+  );
   t.is((await listCredentials(server.db, user.id)).length, 1);
   t.deepEqual(await auditEvents(server, 'mfa.removed'), []);
 });
@@ -277,7 +315,11 @@ testEachBackend('a form from another origin is refused; sign-out ends the sessio
   }
   t.is((await post(browser, `${PAGE}/sign-in`, { email: user.email, password: 'x' }, 'https://evil.example')).status, 403);
   t.deepEqual(await factorsOf(server, user), before);
-  t.is((await post(browser, `${PAGE}/totp/remove`, {}, 'null')).status, 403, 'Origin: null (a sandboxed frame, a data: page) is another site');
+  t.is(
+    (await post(browser, `${PAGE}/totp/remove`, {}, 'null')).status,
+    403,
+    'Origin: null (a sandboxed frame, a data: page) is another site',
+  );
   t.true((await describeFactors(server.db, user.id)).totp);
   t.is((await post(browser, `${PAGE}/totp/remove`, {})).status, 303, 'our own page sends its origin (Referrer-Policy: same-origin)');
   t.false((await describeFactors(server.db, user.id)).totp);

@@ -49,14 +49,16 @@ async function open(t: ExecutionContext, backend: Backend): Promise<Harness> {
   if (backend === 'redis') {
     const store = await createTestRedis();
     t.teardown(() => store.dispose());
-    const adaptersOver = (redis: Redis): AdapterFor => (model) =>
-      new RedisAdapter(redis, model, {
-        prefix: store.prefix,
-        revokeGrant: async (grantId) => {
-          revoked.push(grantId);
-          await revokeRedisGrant(redis, store.prefix, grantId);
-        },
-      });
+    const adaptersOver =
+      (redis: Redis): AdapterFor =>
+      (model) =>
+        new RedisAdapter(redis, model, {
+          prefix: store.prefix,
+          revokeGrant: async (grantId) => {
+            revoked.push(grantId);
+            await revokeRedisGrant(redis, store.prefix, grantId);
+          },
+        });
     const key = (model: string, id: string) => `${store.prefix}${model}:${id}`;
     return {
       adapter: adaptersOver(store.redis),
@@ -75,13 +77,15 @@ async function open(t: ExecutionContext, backend: Backend): Promise<Harness> {
   }
 
   const store = await createDatabase(t, backend);
-  const adaptersOver = (db: Database): AdapterFor => (model) =>
-    new SqlAdapter(db, model, {
-      revokeGrant: async (grantId) => {
-        revoked.push(grantId);
-        await deleteGrantRecords(db, grantId);
-      },
-    });
+  const adaptersOver =
+    (db: Database): AdapterFor =>
+    (model) =>
+      new SqlAdapter(db, model, {
+        revokeGrant: async (grantId) => {
+          revoked.push(grantId);
+          await deleteGrantRecords(db, grantId);
+        },
+      });
   return {
     adapter: adaptersOver(store.db),
     async secondConnection() {
@@ -257,7 +261,10 @@ for (const backend of ['pglite', 'postgres', 'redis'] as const) {
     await adapter('AccessToken').upsert('at1', token('at1', { grantId: 'g1' }), 60);
     await adapter('AccessToken').upsert('at2', token('at2', { grantId: 'g2' }), 60);
 
-    await assertOneWinner(t, Array.from({ length: 20 }, () => codes.consume('c1')));
+    await assertOneWinner(
+      t,
+      Array.from({ length: 20 }, () => codes.consume('c1')),
+    );
     t.true(revoked.length >= 1 && revoked.every((grantId) => grantId === 'g1'), `revoked ${revoked.join()}`);
     t.is(await codes.find('c1'), undefined, 'the replayed code went with its grant');
     t.is(await adapter('AccessToken').find('at1'), undefined, 'tokens of the grant are revoked');
@@ -301,7 +308,10 @@ test('[postgres+redis] factory keeps short-lived models in Redis and the rest in
   t.is(await stores.redis?.exists(`${stores.redisPrefix}Interaction:i1`), 1);
   t.is(await stores.redis?.exists(`${stores.redisPrefix}AuthorizationCode:${storageId('c1')}`), 1);
   const { rows } = await stores.db.query<{ kind: string }>('SELECT kind FROM oidc_models ORDER BY kind');
-  t.deepEqual(rows.map((row) => row.kind), ['AccessToken', 'Session']);
+  t.deepEqual(
+    rows.map((row) => row.kind),
+    ['AccessToken', 'Session'],
+  );
 });
 
 test.serial('[pglite] factory without Redis keeps every model in SQL', async (t) => {
@@ -311,7 +321,10 @@ test.serial('[pglite] factory without Redis keeps every model in SQL', async (t)
   await adapterFor('PushedAuthorizationRequest').upsert('p1', { clientId: 'c' }, 60);
   await adapterFor('AuthorizationCode').upsert('c1', token('c1'), 60);
   const { rows } = await stores.db.query<{ kind: string }>('SELECT kind FROM oidc_models ORDER BY kind');
-  t.deepEqual(rows.map((row) => row.kind), ['AuthorizationCode', 'Interaction', 'PushedAuthorizationRequest']);
+  t.deepEqual(
+    rows.map((row) => row.kind),
+    ['AuthorizationCode', 'Interaction', 'PushedAuthorizationRequest'],
+  );
 });
 
 for (const backend of ['pglite', 'redis'] as const) {
@@ -326,7 +339,8 @@ for (const backend of ['pglite', 'redis'] as const) {
     t.is(found?.jti, value, 'oidc-provider sees the token as before');
     t.is(found?.grantId, 'g1');
     const dump = stores.redis
-      ? JSON.stringify(await stores.redis.hgetall(`${stores.redisPrefix}${model}:${storageId(value)}`)) + (await stores.redis.keys(`${stores.redisPrefix}*`)).join(' ')
+      ? JSON.stringify(await stores.redis.hgetall(`${stores.redisPrefix}${model}:${storageId(value)}`)) +
+        (await stores.redis.keys(`${stores.redisPrefix}*`)).join(' ')
       : JSON.stringify((await stores.db.query('SELECT * FROM oidc_models')).rows);
     t.true(dump.includes(storageId(value)));
     t.false(dump.includes(value), 'the stored record does not contain the token');
@@ -338,9 +352,12 @@ for (const backend of ['pglite', 'redis'] as const) {
 }
 
 test('[factory] the Client adapter reads through findClient and refuses writes', async (t) => {
-  const adapterFor = createAdapterFactory({ db: undefined as unknown as Database }, {
-    findClient: async (id) => (id === 'app' ? { client_id: 'app', redirect_uris: ['https://app.example/cb'] } : undefined),
-  });
+  const adapterFor = createAdapterFactory(
+    { db: undefined as unknown as Database },
+    {
+      findClient: async (id) => (id === 'app' ? { client_id: 'app', redirect_uris: ['https://app.example/cb'] } : undefined),
+    },
+  );
   const clients = adapterFor('Client');
   t.like(await clients.find('app'), { client_id: 'app' });
   t.is(await clients.find('other'), undefined);
@@ -361,7 +378,13 @@ test('[postgres+redis] revokeGrantEverywhere deletes the grant from SQL and Redi
   }
 
   await revokeGrantEverywhere(stores, 'g1');
-  for (const [model, id] of [['Grant', ''], ['AuthorizationCode', 'c-'], ['Interaction', 'i-'], ['AccessToken', 'at-'], ['RefreshToken', 'rt-']] as const) {
+  for (const [model, id] of [
+    ['Grant', ''],
+    ['AuthorizationCode', 'c-'],
+    ['Interaction', 'i-'],
+    ['AccessToken', 'at-'],
+    ['RefreshToken', 'rt-'],
+  ] as const) {
     t.is(await adapterFor(model).find(`${id}g1`), undefined, `${model} of g1 revoked`);
     t.truthy(await adapterFor(model).find(`${id}g2`), `${model} of g2 kept`);
   }
@@ -377,7 +400,10 @@ test('[postgres+redis] a replayed authorization code (Redis) revokes the grant a
   await adapterFor('RefreshToken').upsert('rt2', token('rt2', { grantId: 'g2' }), 600);
 
   const codes = adapterFor('AuthorizationCode');
-  await assertOneWinner(t, Array.from({ length: 20 }, () => codes.consume('c1')));
+  await assertOneWinner(
+    t,
+    Array.from({ length: 20 }, () => codes.consume('c1')),
+  );
   t.is(await adapterFor('Grant').find('g1'), undefined);
   t.is(await adapterFor('RefreshToken').find('rt1'), undefined);
   t.truthy(await adapterFor('RefreshToken').find('rt2'));
@@ -393,7 +419,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
     await adapterFor('Grant').upsert('forever', { accountId: 'a1' });
     t.is(await pruneExpiredModels(stores.db), 2);
     const { rows } = await stores.db.query<{ id: string }>('SELECT id FROM oidc_models ORDER BY id');
-    t.deepEqual(rows.map((row) => row.id), ['forever', storageId('live')]);
+    t.deepEqual(
+      rows.map((row) => row.id),
+      ['forever', storageId('live')],
+    );
     t.is(await pruneExpiredModels(stores.db), 0);
   });
 }

@@ -22,7 +22,10 @@ test('admin bootstrap creates the admin client once, printing its secret once; a
   t.truthy(secret);
   t.is(first.stdout.split(secret!).length - 1, 1, 'the secret appears once');
   t.regex(first.stderr, /shown only this once/);
-  const { rows } = await db.query<{ client_id: string; scopes: string[] }>('SELECT client_id, scopes FROM client_resources WHERE resource = $1', [ADMIN_AUDIENCE]);
+  const { rows } = await db.query<{ client_id: string; scopes: string[] }>(
+    'SELECT client_id, scopes FROM client_resources WHERE resource = $1',
+    [ADMIN_AUDIENCE],
+  );
   t.is(rows.length, 1);
   t.deepEqual([...rows[0]!.scopes].sort(), ['admin:read', 'admin:users', 'admin:write']);
 
@@ -38,7 +41,11 @@ test('admin bootstrap --email also creates an administrator user (password from 
   const weak = await runCli(env, ['admin', 'bootstrap', '--email', 'root@example.com'], 'password');
   t.is(weak.code, 1);
   t.regex(weak.stderr, /password/);
-  t.is((await db.query('SELECT 1 FROM client_resources WHERE resource = $1', [ADMIN_AUDIENCE])).rows.length, 0, 'a refused user leaves no client behind');
+  t.is(
+    (await db.query('SELECT 1 FROM client_resources WHERE resource = $1', [ADMIN_AUDIENCE])).rows.length,
+    0,
+    'a refused user leaves no client behind',
+  );
 
   const run = await runCli(env, ['admin', 'bootstrap', '--email', 'root@example.com', '--name', 'Root', '--json'], PASSWORD);
   t.is(run.code, 0, run.stderr);

@@ -15,7 +15,6 @@ import type { Database } from '../../src/storage/database.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
 import { childEnv, CLI, runCli, type CliRun } from '../helpers/cli-process.ts';
 
-
 type Run = CliRun;
 const cli = runCli;
 
@@ -103,7 +102,15 @@ test.serial('audit export: JSON lines of a period, in chain order, with dates ch
     march.map((each) => each.seq),
     Array.from({ length: 10 }, (_, i) => 10 + i),
   );
-  t.like(march[0], { seq: 10, occurredAt: '2025-03-10T00:00:00.000Z', type: 'login.failed', outcome: 'failure', actor: { type: 'user', id: 'user-1' }, clientId: 'web', details: { reasonCode: 'bad_password' } });
+  t.like(march[0], {
+    seq: 10,
+    occurredAt: '2025-03-10T00:00:00.000Z',
+    type: 'login.failed',
+    outcome: 'failure',
+    actor: { type: 'user', id: 'user-1' },
+    clientId: 'web',
+    details: { reasonCode: 'bad_password' },
+  });
   t.regex(march[0]!.hash, /^[0-9a-f]{64}$/);
   t.is(march[1]!.prevHash, march[0]!.hash);
 
@@ -115,12 +122,16 @@ test.serial('audit export: JSON lines of a period, in chain order, with dates ch
   t.regex(await refused(t, env, ['audit', 'export', '--since', 'yesterday']), /--since: must be an ISO 8601 date/);
   t.regex(await refused(t, env, ['audit', 'export', '--since', '2025-02-30']), /--since: must be an ISO 8601 date/);
   t.regex(await refused(t, env, ['audit', 'export', '--until', '2025-03-01T10:00:00']), /--until: must be an ISO 8601 date/);
-  t.regex(await refused(t, env, ['audit', 'export', '--since', '2025-03-10', '--until', '2025-03-01']), /--until: must be later than since/);
+  t.regex(
+    await refused(t, env, ['audit', 'export', '--since', '2025-03-10', '--until', '2025-03-01']),
+    /--until: must be later than since/,
+  );
 });
 
 test.serial('audit tail: the latest events, filtered by type, user and client', async (t) => {
   const { env } = await seeded(t, 30);
-  const seqs = async (...args: string[]) => jsonLines((await ok(t, env, ['audit', 'tail', '--json', ...args])).stdout).map((each) => each.seq);
+  const seqs = async (...args: string[]) =>
+    jsonLines((await ok(t, env, ['audit', 'tail', '--json', ...args])).stdout).map((each) => each.seq);
 
   t.deepEqual(await seqs('--limit', '5'), [26, 27, 28, 29, 30]);
   t.is((await seqs()).length, 30);
@@ -130,7 +141,10 @@ test.serial('audit tail: the latest events, filtered by type, user and client', 
   t.deepEqual(await seqs('--user', 'nobody'), []);
 
   const human = await ok(t, env, ['audit', 'tail', '--limit', '2']);
-  t.regex(human.stdout, /^#29 {2}2025-03-29 00:00:00Z {2}login\.succeeded {2}success {2}actor=user:user-2 {2}client=mobile {2}ip=198\.51\.100\.4 {2}request=req-29/m);
+  t.regex(
+    human.stdout,
+    /^#29 {2}2025-03-29 00:00:00Z {2}login\.succeeded {2}success {2}actor=user:user-2 {2}client=mobile {2}ip=198\.51\.100\.4 {2}request=req-29/m,
+  );
   t.regex(human.stdout, /^#30 .*login\.failed {2}failure .*\{"reasonCode":"bad_password"\}$/m);
 
   t.regex(await refused(t, env, ['audit', 'tail', '--limit', '0']), /--limit: must be at least 1/);
@@ -140,7 +154,10 @@ test.serial('audit tail: the latest events, filtered by type, user and client', 
 
 test.serial('audit tail --follow prints new events as they are written, until Ctrl-C', async (t) => {
   const { env, record } = await seeded(t, 3);
-  const child = spawn(process.execPath, [CLI, 'audit', 'tail', '--follow', '--json', '--type', 'login.failed'], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'audit', 'tail', '--follow', '--json', '--type', 'login.failed'], {
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -163,7 +180,10 @@ test.serial('audit tail --follow prints new events as they are written, until Ct
   await waitForLines(2);
   await record(13, 15);
   await waitForLines(3);
-  t.deepEqual(jsonLines(stdout).map((each) => each.seq), [5, 10, 15]);
+  t.deepEqual(
+    jsonLines(stdout).map((each) => each.seq),
+    [5, 10, 15],
+  );
 
   child.kill('SIGINT');
   t.is(await exited, 0, stderr);

@@ -116,12 +116,18 @@ function flakyDatabase(db: Database, plan: { failBefore?: number; failAfterCommi
 }
 
 async function seqsAndNs(db: Queryable): Promise<Array<{ seq: number; n: number }>> {
-  const { rows } = await db.query<{ seq: string | number; n: number }>("SELECT seq, (details->>'n')::int AS n FROM audit_events ORDER BY seq");
+  const { rows } = await db.query<{ seq: string | number; n: number }>(
+    "SELECT seq, (details->>'n')::int AS n FROM audit_events ORDER BY seq",
+  );
   return rows.map((row) => ({ seq: Number(row.seq), n: row.n }));
 }
 
 /** The verification failed at `brokenSeq` (and after `checked` good events), for a reason matching `reason`. */
-function assertBroken(t: ExecutionContext, result: AuditVerification, expected: { brokenSeq: number; checked?: number; reason: RegExp }): void {
+function assertBroken(
+  t: ExecutionContext,
+  result: AuditVerification,
+  expected: { brokenSeq: number; checked?: number; reason: RegExp },
+): void {
   if (result.ok) {
     t.fail(`the chain verified (${result.checked} events) but should break at seq ${expected.brokenSeq}`);
     return;
@@ -134,7 +140,7 @@ function assertBroken(t: ExecutionContext, result: AuditVerification, expected: 
 for (const backend of BACKENDS) {
   const title = (text: string) => `[${backend}] ${text}`;
 
-  test.serial(title('events are written in batches, in the order recorded, off the caller\'s path'), async (t) => {
+  test.serial(title("events are written in batches, in the order recorded, off the caller's path"), async (t) => {
     const { db } = await database(t, backend);
     const audit = trail(t, db, newKey(), { batchSize: 10, flushIntervalMs: 60_000 });
 
@@ -148,7 +154,10 @@ for (const backend of BACKENDS) {
     await audit.flush();
     t.is(await count(db), 25);
     t.is(audit.pending(), 0);
-    t.deepEqual(await seqsAndNs(db), Array.from({ length: 25 }, (_, i) => ({ seq: i + 1, n: i + 1 })));
+    t.deepEqual(
+      await seqsAndNs(db),
+      Array.from({ length: 25 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    );
 
     // the interval flushes what is below the batch size
     const timed = trail(t, db, newKey(), { batchSize: 100, flushIntervalMs: 30 });
@@ -162,10 +171,20 @@ for (const backend of BACKENDS) {
     const audit = trail(t, db, newKey(), { flushIntervalMs: 60_000 });
     for (let n = 1; n <= 3; n++) audit.record(loginEvent(n));
     await audit.recordDurable(loginEvent(4, { type: 'account.locked', outcome: 'failure' }));
-    t.deepEqual(await seqsAndNs(db), [1, 2, 3, 4].map((n) => ({ seq: n, n })));
+    t.deepEqual(
+      await seqsAndNs(db),
+      [1, 2, 3, 4].map((n) => ({ seq: n, n })),
+    );
     const { events } = await listAuditEvents(db, { type: 'account' });
     t.is(events.length, 1);
-    t.like(events[0], { seq: 4, type: 'account.locked', outcome: 'failure', actor: { type: 'user', id: 'user-1' }, clientId: 'client-0', requestId: 'req-4' });
+    t.like(events[0], {
+      seq: 4,
+      type: 'account.locked',
+      outcome: 'failure',
+      actor: { type: 'user', id: 'user-1' },
+      clientId: 'client-0',
+      requestId: 'req-4',
+    });
   });
 
   test.serial(title('a clean chain verifies, and the stored fields are what was recorded'), async (t) => {
@@ -206,13 +225,16 @@ for (const backend of BACKENDS) {
     t.true((await verifyAuditChain(db, key)).ok);
 
     await disableGuards(db);
-    await db.query("UPDATE audit_events SET details = jsonb_set(details, '{amr}', '[\"pwd\",\"otp\"]') WHERE seq = 5");
+    await db.query('UPDATE audit_events SET details = jsonb_set(details, \'{amr}\', \'["pwd","otp"]\') WHERE seq = 5');
     assertBroken(t, await verifyAuditChain(db, key), { checked: 4, brokenSeq: 5, reason: /does not match its content/ });
 
     // restoring the content but "fixing" the hash without the key: still detected
     await db.query("UPDATE audit_events SET details = jsonb_set(details, '{amr}', '[\"pwd\"]') WHERE seq = 5");
     t.true((await verifyAuditChain(db, key)).ok, 'the original content verifies again');
-    await db.query('UPDATE audit_events SET ip = $1, hash = $2 WHERE seq = 7', ['198.51.100.1', createHash('sha256').update('forged').digest('hex')]);
+    await db.query('UPDATE audit_events SET ip = $1, hash = $2 WHERE seq = 7', [
+      '198.51.100.1',
+      createHash('sha256').update('forged').digest('hex'),
+    ]);
     t.like(await verifyAuditChain(db, key), { ok: false, brokenSeq: 7 });
   });
 
@@ -270,52 +292,61 @@ for (const backend of BACKENDS) {
     assertBroken(t, await verifyAuditChain(other.db, key), { checked: 0, brokenSeq: 0, reason: /unexpected event/ });
   });
 
-  test.serial(title('pruning moves the anchor, the rest still verifies and the writers continue; a forged anchor is detected'), async (t) => {
-    const { db } = await database(t, backend);
-    const key = newKey();
-    let clock = new Date('2025-01-01T00:00:00Z');
-    const audit = trail(t, db, key, { now: () => clock, batchSize: 4 });
-    for (let n = 1; n <= 10; n++) audit.record(loginEvent(n));
-    await audit.flush();
-    clock = new Date('2025-01-10T00:00:00Z');
-    for (let n = 11; n <= 20; n++) audit.record(loginEvent(n));
-    await audit.flush();
+  test.serial(
+    title('pruning moves the anchor, the rest still verifies and the writers continue; a forged anchor is detected'),
+    async (t) => {
+      const { db } = await database(t, backend);
+      const key = newKey();
+      let clock = new Date('2025-01-01T00:00:00Z');
+      const audit = trail(t, db, key, { now: () => clock, batchSize: 4 });
+      for (let n = 1; n <= 10; n++) audit.record(loginEvent(n));
+      await audit.flush();
+      clock = new Date('2025-01-10T00:00:00Z');
+      for (let n = 11; n <= 20; n++) audit.record(loginEvent(n));
+      await audit.flush();
 
-    t.deepEqual(await pruneAuditEvents(db, key, new Date('2024-12-01T00:00:00Z')), { pruned: 0, anchor: null });
-    const result = await pruneAuditEvents(db, key, new Date('2025-01-05T00:00:00Z'), { chunkSize: 3, now: () => new Date('2025-02-01T00:00:00Z') });
-    t.is(result.pruned, 10);
-    t.like(result.anchor, { seq: 10, prunedAt: '2025-02-01T00:00:00.000Z' });
-    t.is(await count(db), 11, 'ten kept, plus the audit.pruned event');
-    const verified = await verifyAuditChain(db, key);
-    t.like(verified, { ok: true, checked: 11, firstSeq: 11, lastSeq: 21, anchorSeq: 10 });
-    const pruned = (await listAuditEvents(db, { type: 'audit.pruned' })).events;
-    t.like(pruned[0], { seq: 21, actor: { type: 'system', id: 'retention' }, details: { pruned: 10, anchorSeq: 10 } });
+      t.deepEqual(await pruneAuditEvents(db, key, new Date('2024-12-01T00:00:00Z')), { pruned: 0, anchor: null });
+      const result = await pruneAuditEvents(db, key, new Date('2025-01-05T00:00:00Z'), {
+        chunkSize: 3,
+        now: () => new Date('2025-02-01T00:00:00Z'),
+      });
+      t.is(result.pruned, 10);
+      t.like(result.anchor, { seq: 10, prunedAt: '2025-02-01T00:00:00.000Z' });
+      t.is(await count(db), 11, 'ten kept, plus the audit.pruned event');
+      const verified = await verifyAuditChain(db, key);
+      t.like(verified, { ok: true, checked: 11, firstSeq: 11, lastSeq: 21, anchorSeq: 10 });
+      const pruned = (await listAuditEvents(db, { type: 'audit.pruned' })).events;
+      t.like(pruned[0], { seq: 21, actor: { type: 'system', id: 'retention' }, details: { pruned: 10, anchorSeq: 10 } });
 
-    for (let n = 21; n <= 24; n++) audit.record(loginEvent(n));
-    await audit.flush();
-    t.like(await verifyAuditChain(db, key), { ok: true, checked: 15, firstSeq: 11, lastSeq: 25 });
+      for (let n = 21; n <= 24; n++) audit.record(loginEvent(n));
+      await audit.flush();
+      t.like(await verifyAuditChain(db, key), { ok: true, checked: 15, firstSeq: 11, lastSeq: 25 });
 
-    // pruning everything: the writer continues from the anchor
-    // (the audit.pruned event above occurred on 2025-02-01, at the prune's clock)
-    await pruneAuditEvents(db, key, new Date('2025-03-01T00:00:00Z'));
-    t.is(await count(db), 1, 'only the audit.pruned event');
-    audit.record(loginEvent(99));
-    await audit.flush();
-    t.like(await verifyAuditChain(db, key), { ok: true, checked: 2, firstSeq: 26, lastSeq: 27, anchorSeq: 25 });
+      // pruning everything: the writer continues from the anchor
+      // (the audit.pruned event above occurred on 2025-02-01, at the prune's clock)
+      await pruneAuditEvents(db, key, new Date('2025-03-01T00:00:00Z'));
+      t.is(await count(db), 1, 'only the audit.pruned event');
+      audit.record(loginEvent(99));
+      await audit.flush();
+      t.like(await verifyAuditChain(db, key), { ok: true, checked: 2, firstSeq: 26, lastSeq: 27, anchorSeq: 25 });
 
-    // the anchor table is written by the prune only
-    await t.throwsAsync(db.query('UPDATE audit_chain_anchor SET seq = seq + 1'), { message: /reserved to the audit retention prune/ });
-    // moving the anchor forward to hide an event (without the key): detected
-    await disableGuards(db);
-    const { rows } = await db.query<{ hash: string }>('SELECT hash FROM audit_events WHERE seq = 26');
-    await db.query('DELETE FROM audit_events WHERE seq = 26');
-    await db.query('UPDATE audit_chain_anchor SET seq = 26, hash = $1', [rows[0]!.hash]);
-    assertBroken(t, await verifyAuditChain(db, key), { checked: 0, brokenSeq: 26, reason: /anchor/ });
-    // with a MAC made under another key: still detected
-    const forged = { seq: 26, hash: rows[0]!.hash, prunedAt: new Date() };
-    await db.query('UPDATE audit_chain_anchor SET pruned_at = $1, mac = $2', [forged.prunedAt.toISOString(), anchorMac(newKey(), forged)]);
-    assertBroken(t, await verifyAuditChain(db, key), { brokenSeq: 26, reason: /anchor/ });
-  });
+      // the anchor table is written by the prune only
+      await t.throwsAsync(db.query('UPDATE audit_chain_anchor SET seq = seq + 1'), { message: /reserved to the audit retention prune/ });
+      // moving the anchor forward to hide an event (without the key): detected
+      await disableGuards(db);
+      const { rows } = await db.query<{ hash: string }>('SELECT hash FROM audit_events WHERE seq = 26');
+      await db.query('DELETE FROM audit_events WHERE seq = 26');
+      await db.query('UPDATE audit_chain_anchor SET seq = 26, hash = $1', [rows[0]!.hash]);
+      assertBroken(t, await verifyAuditChain(db, key), { checked: 0, brokenSeq: 26, reason: /anchor/ });
+      // with a MAC made under another key: still detected
+      const forged = { seq: 26, hash: rows[0]!.hash, prunedAt: new Date() };
+      await db.query('UPDATE audit_chain_anchor SET pruned_at = $1, mac = $2', [
+        forged.prunedAt.toISOString(),
+        anchorMac(newKey(), forged),
+      ]);
+      assertBroken(t, await verifyAuditChain(db, key), { brokenSeq: 26, reason: /anchor/ });
+    },
+  );
 
   test.serial(title('a broken chain is not pruned: the evidence stays'), async (t) => {
     const { db } = await database(t, backend);
@@ -338,7 +369,10 @@ for (const backend of BACKENDS) {
     const audit = trail(t, flaky, key, { batchSize: 10, flushIntervalMs: 10, retryBaseMs: 10, retryMaxMs: 50 });
     for (let n = 1; n <= 35; n++) audit.record(loginEvent(n));
     await waitFor(async () => (await count(db)) === 35, 'the retried events');
-    t.deepEqual(await seqsAndNs(db), Array.from({ length: 35 }, (_, i) => ({ seq: i + 1, n: i + 1 })));
+    t.deepEqual(
+      await seqsAndNs(db),
+      Array.from({ length: 35 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    );
     t.true(audit.logger.entries.some((entry) => entry.level === 'warn' && /store unavailable/.test(entry.msg)));
     t.true(audit.logger.entries.some((entry) => entry.level === 'info' && /reachable again/.test(entry.msg)));
     t.true((await verifyAuditChain(db, key)).ok);
@@ -348,7 +382,10 @@ for (const backend of BACKENDS) {
     const again = trail(t, lost, key, { batchSize: 5, flushIntervalMs: 10, retryBaseMs: 10 });
     for (let n = 36; n <= 50; n++) again.record(loginEvent(n));
     await waitFor(async () => again.pending() === 0, 'the ambiguous batches');
-    t.deepEqual(await seqsAndNs(db), Array.from({ length: 50 }, (_, i) => ({ seq: i + 1, n: i + 1 })));
+    t.deepEqual(
+      await seqsAndNs(db),
+      Array.from({ length: 50 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    );
     t.like(await verifyAuditChain(db, key), { ok: true, checked: 50 });
   });
 
@@ -362,7 +399,11 @@ for (const backend of BACKENDS) {
     await waitFor(async () => (await count(db)) === 1, 'the batched event, retried');
     await audit.flush(); // writes anything still queued: the refused event must not be among it
     const events = (await listAuditEvents(db)).events;
-    t.deepEqual(events.map((event) => event.type), ['login.succeeded'], 'the refused durable event is not written later');
+    t.deepEqual(
+      events.map((event) => event.type),
+      ['login.succeeded'],
+      'the refused durable event is not written later',
+    );
     await audit.recordDurable(loginEvent(3, { type: 'account.locked' }));
     t.is(await count(db), 2);
   });
@@ -385,7 +426,13 @@ for (const backend of BACKENDS) {
   test.serial(title('close() with the store down gives up after its retries and says how many events were lost'), async (t) => {
     const { db } = await database(t, backend);
     const logger = capturingLogger();
-    const audit = createAuditTrail({ db: flakyDatabase(db, { failBefore: 1_000 }), key: newKey(), logger, retryBaseMs: 5, closeAttempts: 3 });
+    const audit = createAuditTrail({
+      db: flakyDatabase(db, { failBefore: 1_000 }),
+      key: newKey(),
+      logger,
+      retryBaseMs: 5,
+      closeAttempts: 3,
+    });
     for (let n = 1; n <= 7; n++) audit.record(loginEvent(n));
     await audit.close();
     const error = logger.entries.find((entry) => entry.level === 'error');
@@ -412,27 +459,59 @@ for (const backend of BACKENDS) {
       clock = new Date(Date.UTC(2025, 4, n));
       audit.record(loginEvent(n));
     }
-    audit.record({ type: 'user.disabled', outcome: 'success', actor: { type: 'admin', id: 'ops' }, target: { type: 'user', id: 'user-1' } });
-    audit.record({ type: 'login.failed', outcome: 'failure', actor: { type: 'user', id: 'user-2' }, details: { reasonCode: 'bad_password' } });
+    audit.record({
+      type: 'user.disabled',
+      outcome: 'success',
+      actor: { type: 'admin', id: 'ops' },
+      target: { type: 'user', id: 'user-1' },
+    });
+    audit.record({
+      type: 'login.failed',
+      outcome: 'failure',
+      actor: { type: 'user', id: 'user-2' },
+      details: { reasonCode: 'bad_password' },
+    });
     await audit.flush();
 
     const latest = await listAuditEvents(db, { limit: 3 });
-    t.deepEqual(latest.events.map((event) => event.seq), [9, 10, 11]);
+    t.deepEqual(
+      latest.events.map((event) => event.seq),
+      [9, 10, 11],
+    );
     t.is(latest.cursor, 11);
     t.deepEqual((await listAuditEvents(db, { type: 'login' })).events.length, 10);
-    t.deepEqual((await listAuditEvents(db, { type: 'login.failed' })).events.map((event) => event.seq), [11]);
+    t.deepEqual(
+      (await listAuditEvents(db, { type: 'login.failed' })).events.map((event) => event.seq),
+      [11],
+    );
     t.deepEqual((await listAuditEvents(db, { type: 'login.*' })).events.length, 10);
     t.deepEqual((await listAuditEvents(db, { type: 'log' })).events.length, 0, 'a type prefix is a whole segment');
-    t.deepEqual((await listAuditEvents(db, { userId: 'user-1' })).events.map((event) => event.seq), [1, 4, 7, 10], 'actor or target');
-    t.deepEqual((await listAuditEvents(db, { clientId: 'client-1', userId: 'user-1' })).events.map((event) => event.seq), [1, 7]);
+    t.deepEqual(
+      (await listAuditEvents(db, { userId: 'user-1' })).events.map((event) => event.seq),
+      [1, 4, 7, 10],
+      'actor or target',
+    );
+    t.deepEqual(
+      (await listAuditEvents(db, { clientId: 'client-1', userId: 'user-1' })).events.map((event) => event.seq),
+      [1, 7],
+    );
     const window = { since: new Date('2025-05-03T00:00:00Z'), until: new Date('2025-05-05T00:00:00Z') };
-    t.deepEqual((await listAuditEvents(db, window)).events.map((event) => event.seq), [3, 4]);
+    t.deepEqual(
+      (await listAuditEvents(db, window)).events.map((event) => event.seq),
+      [3, 4],
+    );
 
     const after = await listAuditEvents(db, { afterSeq: 4, limit: 3 });
-    t.deepEqual(after.events.map((event) => event.seq), [5, 6, 7]);
+    t.deepEqual(
+      after.events.map((event) => event.seq),
+      [5, 6, 7],
+    );
     t.is(after.cursor, 7);
     const rest = await listAuditEvents(db, { afterSeq: after.cursor, limit: 3, type: 'user' });
-    t.deepEqual(rest.events.map((event) => event.seq), [10]);
+    t.deepEqual(
+      rest.events.map((event) => event.seq),
+      [10],
+    );
     t.is(rest.cursor, 11, 'the cursor moves past non-matching events');
     t.deepEqual((await listAuditEvents(db, { afterSeq: 11 })).events, []);
 
@@ -466,34 +545,45 @@ test.serial('[postgres] two writers (two processes) append to one chain: all eve
 
   t.is(await count(created.db), 2 * 20 * 31);
   t.like(await verifyAuditChain(created.db, key), { ok: true, checked: 1240, firstSeq: 1, lastSeq: 1240 });
-  const { rows } = await created.db.query<{ writer: string; n: number }>('SELECT request_id AS writer, count(*)::int AS n FROM audit_events GROUP BY 1 ORDER BY 1');
+  const { rows } = await created.db.query<{ writer: string; n: number }>(
+    'SELECT request_id AS writer, count(*)::int AS n FROM audit_events GROUP BY 1 ORDER BY 1',
+  );
   t.deepEqual(rows, [
     { writer: 'first', n: 620 },
     { writer: 'second', n: 620 },
   ]);
   // each writer's events keep their own order in the shared chain
-  const order = await created.db.query<{ writer: string; n: number }>("SELECT request_id AS writer, (details->>'n')::int AS n FROM audit_events WHERE type = 'login.succeeded' ORDER BY seq");
+  const order = await created.db.query<{ writer: string; n: number }>(
+    "SELECT request_id AS writer, (details->>'n')::int AS n FROM audit_events WHERE type = 'login.succeeded' ORDER BY seq",
+  );
   for (const writer of ['first', 'second']) {
     const ns = order.rows.filter((row) => row.writer === writer).map((row) => row.n);
-    t.deepEqual(ns, [...ns].sort((a, b) => a - b), writer);
+    t.deepEqual(
+      ns,
+      [...ns].sort((a, b) => a - b),
+      writer,
+    );
   }
 });
 
-test.serial('[postgres] two processes running the retention prune at once: together they prune each event once, the chain verifies', async (t) => {
-  const created = await database(t, 'postgres');
-  const key = newKey();
-  const other = openPostgres({ connectionString: created.url!, max: 3 });
-  t.teardown(() => other.close());
-  const audit = createAuditTrail({ db: created.db, key, logger: capturingLogger(), now: () => new Date('2025-01-01T00:00:00Z') });
-  for (let n = 1; n <= 500; n++) audit.record(loginEvent(n));
-  await audit.close();
+test.serial(
+  '[postgres] two processes running the retention prune at once: together they prune each event once, the chain verifies',
+  async (t) => {
+    const created = await database(t, 'postgres');
+    const key = newKey();
+    const other = openPostgres({ connectionString: created.url!, max: 3 });
+    t.teardown(() => other.close());
+    const audit = createAuditTrail({ db: created.db, key, logger: capturingLogger(), now: () => new Date('2025-01-01T00:00:00Z') });
+    for (let n = 1; n <= 500; n++) audit.record(loginEvent(n));
+    await audit.close();
 
-  const olderThan = new Date('2025-02-01T00:00:00Z');
-  const results = await Promise.all([
-    pruneAuditEvents(created.db, key, olderThan, { chunkSize: 50 }),
-    pruneAuditEvents(other, key, olderThan, { chunkSize: 50 }),
-  ]);
-  t.is(results[0].pruned + results[1].pruned, 500);
-  t.is(await count(created.db), 1, 'one audit.pruned event');
-  t.like(await verifyAuditChain(created.db, key), { ok: true, checked: 1, firstSeq: 501, anchorSeq: 500 });
-});
+    const olderThan = new Date('2025-02-01T00:00:00Z');
+    const results = await Promise.all([
+      pruneAuditEvents(created.db, key, olderThan, { chunkSize: 50 }),
+      pruneAuditEvents(other, key, olderThan, { chunkSize: 50 }),
+    ]);
+    t.is(results[0].pruned + results[1].pruned, 500);
+    t.is(await count(created.db), 1, 'one audit.pruned event');
+    t.like(await verifyAuditChain(created.db, key), { ok: true, checked: 1, firstSeq: 501, anchorSeq: 500 });
+  },
+);

@@ -38,24 +38,60 @@ async function refused(t: ExecutionContext, env: Record<string, string>, args: s
 }
 
 const REGISTRY_FLAGS = [
-  '--identifier', API, '--name', 'Orders API', '--description', 'Takes customer orders', '--owner', 'Orders team <orders@example.com>',
-  '--purpose', 'Order intake for the shop', '--classification', 'confidential', '--live-date', '2025-03-01', '--next-review-date', '2099-03-01',
-  '--scope', 'read=Read orders', '--scope', 'write=Place orders', '--token-ttl', '600',
+  '--identifier',
+  API,
+  '--name',
+  'Orders API',
+  '--description',
+  'Takes customer orders',
+  '--owner',
+  'Orders team <orders@example.com>',
+  '--purpose',
+  'Order intake for the shop',
+  '--classification',
+  'confidential',
+  '--live-date',
+  '2025-03-01',
+  '--next-review-date',
+  '2099-03-01',
+  '--scope',
+  'read=Read orders',
+  '--scope',
+  'write=Place orders',
+  '--token-ttl',
+  '600',
 ];
 
 test.serial('resources create, show and list carry the registry entry', async (t) => {
   const { env } = await postgresEnv(t);
   const created = await json(t, env, ['resources', 'create', ...REGISTRY_FLAGS]);
   t.like(created, {
-    identifier: API, name: 'Orders API', description: 'Takes customer orders', owner: 'Orders team <orders@example.com>', purpose: 'Order intake for the shop',
-    classification: 'confidential', liveDate: '2025-03-01', nextReviewDate: '2099-03-01', reviewOverdue: false, lastReviewedAt: null, tokenTtl: 600,
+    identifier: API,
+    name: 'Orders API',
+    description: 'Takes customer orders',
+    owner: 'Orders team <orders@example.com>',
+    purpose: 'Order intake for the shop',
+    classification: 'confidential',
+    liveDate: '2025-03-01',
+    nextReviewDate: '2099-03-01',
+    reviewOverdue: false,
+    lastReviewedAt: null,
+    tokenTtl: 600,
   });
-  t.deepEqual(created.scopes, [{ name: 'read', description: 'Read orders' }, { name: 'write', description: 'Place orders' }]);
+  t.deepEqual(created.scopes, [
+    { name: 'read', description: 'Read orders' },
+    { name: 'write', description: 'Place orders' },
+  ]);
 
   const shown = await human(t, env, ['resources', 'show', API]);
   for (const line of [
-    /^owner\s+Orders team <orders@example\.com>$/m, /^purpose\s+Order intake for the shop$/m, /^classification\s+confidential$/m,
-    /^live date\s+2025-03-01$/m, /^next review\s+2099-03-01$/m, /^last reviewed\s+never$/m, /^description\s+Takes customer orders$/m,
+    /^owner\s+Orders team <orders@example\.com>$/m,
+    /^purpose\s+Order intake for the shop$/m,
+    /^classification\s+confidential$/m,
+    /^live date\s+2025-03-01$/m,
+    /^next review\s+2099-03-01$/m,
+    /^last reviewed\s+never$/m,
+    /^description\s+Takes customer orders$/m,
     /^etag\s+"[\w-]{27}"$/m,
   ]) {
     t.regex(shown, line);
@@ -67,9 +103,19 @@ test.serial('resources create, show and list carry the registry entry', async (t
 
   const listed = await human(t, env, ['resources', 'list']);
   t.regex(listed, /^IDENTIFIER\s+NAME\s+SCOPES\s+TOKEN TTL\s+CLASSIFICATION\s+OWNER\s+NEXT REVIEW\s+OVERDUE$/m);
-  t.regex(listed, /^https:\/\/api\.example\.com\s+Orders API\s+read write\s+600 s\s+confidential\s+Orders team <orders@example\.com>\s+2099-03-01$/m);
+  t.regex(
+    listed,
+    /^https:\/\/api\.example\.com\s+Orders API\s+read write\s+600 s\s+confidential\s+Orders team <orders@example\.com>\s+2099-03-01$/m,
+  );
   t.regex(listed, /^urn:portcullis:admin\s+Portcullis admin API\s+.*restricted/m, 'the admin API registered itself');
-  t.false(listed.trimEnd().split('\n').slice(1).some((line) => line.endsWith('OVERDUE')), 'nothing is overdue');
+  t.false(
+    listed
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .some((line) => line.endsWith('OVERDUE')),
+    'nothing is overdue',
+  );
 });
 
 test.serial('resources update: only the flags given, with --if-match; stale tags and bad values are refused by flag', async (t) => {
@@ -77,13 +123,43 @@ test.serial('resources update: only the flags given, with --if-match; stale tags
   await json(t, env, ['resources', 'create', ...REGISTRY_FLAGS]);
   const etag = /^etag\s+(\S+)$/m.exec(await human(t, env, ['resources', 'show', API]))![1]!;
 
-  const updated = await json(t, env, ['resources', 'update', API, '--owner', 'Platform team', '--classification', 'restricted', '--token-ttl', 'default', '--live-date', 'none', '--if-match', etag]);
-  t.like(updated, { owner: 'Platform team', classification: 'restricted', tokenTtl: null, liveDate: null, name: 'Orders API', purpose: 'Order intake for the shop' });
+  const updated = await json(t, env, [
+    'resources',
+    'update',
+    API,
+    '--owner',
+    'Platform team',
+    '--classification',
+    'restricted',
+    '--token-ttl',
+    'default',
+    '--live-date',
+    'none',
+    '--if-match',
+    etag,
+  ]);
+  t.like(updated, {
+    owner: 'Platform team',
+    classification: 'restricted',
+    tokenTtl: null,
+    liveDate: null,
+    name: 'Orders API',
+    purpose: 'Order intake for the shop',
+  });
   t.is(updated.scopes.length, 2, 'scopes not given: unchanged');
 
-  t.regex(await refused(t, env, ['resources', 'update', API, '--owner', 'Someone else', '--if-match', etag]), /--if-match: .*changed since it was read/);
-  t.regex(await refused(t, env, ['resources', 'update', API, '--classification', 'secret']), /--classification: must be one of public, internal, confidential, restricted/);
-  t.regex(await refused(t, env, ['resources', 'update', API, '--next-review-date', '2025-02-30']), /--next-review-date: is not a real date/);
+  t.regex(
+    await refused(t, env, ['resources', 'update', API, '--owner', 'Someone else', '--if-match', etag]),
+    /--if-match: .*changed since it was read/,
+  );
+  t.regex(
+    await refused(t, env, ['resources', 'update', API, '--classification', 'secret']),
+    /--classification: must be one of public, internal, confidential, restricted/,
+  );
+  t.regex(
+    await refused(t, env, ['resources', 'update', API, '--next-review-date', '2025-02-30']),
+    /--next-review-date: is not a real date/,
+  );
   t.regex(await refused(t, env, ['resources', 'update', API, '--token-ttl', 'soon']), /--token-ttl: /);
   t.regex(await refused(t, env, ['resources', 'update', 'urn:portcullis:admin', '--scope', 'admin:read']), /--scope: .*cannot be changed/);
   t.regex(await refused(t, env, ['resources', 'update', 'https://nowhere.example.com', '--owner', 'X']), /no resource server/);
@@ -100,13 +176,27 @@ test.serial('resources update: only the flags given, with --if-match; stale tags
 test.serial('resources list marks overdue reviews and --overdue lists only them; resources review clears the mark', async (t) => {
   const { env } = await postgresEnv(t);
   // registered already late for its review (the CLI runs on the real clock)
-  await json(t, env, ['resources', 'create', '--identifier', API, '--owner', 'Orders team', '--live-date', day(-400), '--next-review-date', day(-3)]);
+  await json(t, env, [
+    'resources',
+    'create',
+    '--identifier',
+    API,
+    '--owner',
+    'Orders team',
+    '--live-date',
+    day(-400),
+    '--next-review-date',
+    day(-3),
+  ]);
   await json(t, env, ['resources', 'create', '--identifier', 'https://billing.example.com', '--owner', 'Billing team']);
 
   const listed = await human(t, env, ['resources', 'list']);
   t.regex(listed, new RegExp(`^https://api\\.example\\.com\\s+.*${day(-3)}\\s+OVERDUE$`, 'm'));
   t.regex(listed, /^https:\/\/billing\.example\.com\s+(?!.*OVERDUE).*$/m);
-  t.deepEqual((await json<Array<{ identifier: string }>>(t, env, ['resources', 'list', '--overdue'])).map((server) => server.identifier), [API]);
+  t.deepEqual(
+    (await json<Array<{ identifier: string }>>(t, env, ['resources', 'list', '--overdue'])).map((server) => server.identifier),
+    [API],
+  );
   t.regex(await human(t, env, ['resources', 'show', API]), new RegExp(`^next review\\s+${day(-3)}  OVERDUE$`, 'm'));
 
   t.regex(await refused(t, env, ['resources', 'review', API, '--next-review-date', day(-1)]), /--next-review-date: must be in the future/);
@@ -123,7 +213,10 @@ test.serial('resources list marks overdue reviews and --overdue lists only them;
 test.serial('resources create and update name the introspecting clients; an unknown client is refused by flag', async (t) => {
   const { env } = await postgresEnv(t);
   const gateway = await json(t, env, ['clients', 'create', '--name', 'Gateway', '--grant-type', 'client_credentials']);
-  t.regex(await refused(t, env, ['resources', 'create', '--identifier', API, '--introspecting-client', 'no-such-client']), /--introspecting-client: no client is registered as "no-such-client"/);
+  t.regex(
+    await refused(t, env, ['resources', 'create', '--identifier', API, '--introspecting-client', 'no-such-client']),
+    /--introspecting-client: no client is registered as "no-such-client"/,
+  );
   const created = await json(t, env, ['resources', 'create', '--identifier', API, '--introspecting-client', gateway.clientId]);
   t.deepEqual(created.introspectingClients, [gateway.clientId]);
   t.regex(await human(t, env, ['resources', 'show', API]), new RegExp(`^introspected by\\s+${gateway.clientId}$`, 'm'));

@@ -12,17 +12,27 @@ async function run(t: ExecutionContext, env: Record<string, string>, args: strin
   return result.stdout;
 }
 
-const shown = (stdout: string, label: string) => stdout.split('\n').find((line) => line.startsWith(`${label}  `))?.slice(label.length).trim();
+const shown = (stdout: string, label: string) =>
+  stdout
+    .split('\n')
+    .find((line) => line.startsWith(`${label}  `))
+    ?.slice(label.length)
+    .trim();
 
 test('postgres: an admin chooses the ID token and access token algorithms; help lists them; a bad one is refused naming the flag', async (t) => {
   const database = await createTestDatabase('postgres');
   t.teardown(() => database.dispose());
   const env = { DATABASE_URL: database.url!, SECRET_KEY: randomBytes(32).toString('hex') };
 
-  t.is(shown(await run(t, env, ['resources', 'create', '--identifier', API, '--scope', 'read', '--token-alg', 'RS256']), 'token algorithm'), 'RS256');
+  t.is(
+    shown(await run(t, env, ['resources', 'create', '--identifier', API, '--scope', 'read', '--token-alg', 'RS256']), 'token algorithm'),
+    'RS256',
+  );
   t.is(shown(await run(t, env, ['resources', 'update', API, '--token-alg', 'PS256']), 'token algorithm'), 'PS256');
 
-  const created = JSON.parse(await run(t, env, ['clients', 'create', '--name', 'Web', '--redirect-uri', 'https://app.example.com/cb', '--json'])) as { clientId: string; idTokenAlg: string };
+  const created = JSON.parse(
+    await run(t, env, ['clients', 'create', '--name', 'Web', '--redirect-uri', 'https://app.example.com/cb', '--json']),
+  ) as { clientId: string; idTokenAlg: string };
   t.is(created.idTokenAlg, 'RS256', 'the default');
   t.is(shown(await run(t, env, ['clients', 'update', created.clientId, '--id-token-alg', 'ES256']), 'ID tokens signed'), 'ES256');
   t.is(shown(await run(t, env, ['clients', 'show', created.clientId]), 'ID tokens signed'), 'ES256');

@@ -71,7 +71,14 @@ test.serial('usage: help exits 0, unknown commands and flags exit 2', async (t) 
   t.is(commandHelp.code, 0);
   t.regex(commandHelp.stdout, /--redirect-uri <uri>/);
 
-  for (const args of [[], ['frobnicate'], ['clients', 'frobnicate'], ['clients', 'list', '--bogus'], ['clients', 'show'], ['keys', 'list', 'extra']]) {
+  for (const args of [
+    [],
+    ['frobnicate'],
+    ['clients', 'frobnicate'],
+    ['clients', 'list', '--bogus'],
+    ['clients', 'show'],
+    ['keys', 'list', 'extra'],
+  ]) {
     const run = await cli({}, args);
     t.is(run.code, 2, args.join(' '));
     t.regex(run.stderr, /^portcullis: /, args.join(' '));
@@ -90,14 +97,33 @@ test.serial('postgres: SECRET_KEY is required, with a clear message', async (t) 
 
 test.serial('postgres: resources create, list, show, delete', async (t) => {
   const env = await postgresEnv(t);
-  const created = await json(t, env, ['resources', 'create', '--identifier', API, '--name', 'Example API', '--scope', 'read', '--scope', 'write=Change things', '--token-ttl', '600']);
+  const created = await json(t, env, [
+    'resources',
+    'create',
+    '--identifier',
+    API,
+    '--name',
+    'Example API',
+    '--scope',
+    'read',
+    '--scope',
+    'write=Change things',
+    '--token-ttl',
+    '600',
+  ]);
   t.like(created, { identifier: API, name: 'Example API', tokenTtl: 600 });
-  t.deepEqual(created.scopes, [{ name: 'read', description: '' }, { name: 'write', description: 'Change things' }]);
+  t.deepEqual(created.scopes, [
+    { name: 'read', description: '' },
+    { name: 'write', description: 'Change things' },
+  ]);
 
   await json(t, env, ['resources', 'create', '--identifier', 'urn:example:reports']);
   const list = await json<Array<{ identifier: string }>>(t, env, ['resources', 'list']);
   // the admin API is registered like every other API (migration 0005)
-  t.deepEqual(list.map((server) => server.identifier), [API, 'urn:example:reports', 'urn:portcullis:admin']);
+  t.deepEqual(
+    list.map((server) => server.identifier),
+    [API, 'urn:example:reports', 'urn:portcullis:admin'],
+  );
   t.like(await json(t, env, ['resources', 'show', API]), { identifier: API, tokenTtl: 600 });
 
   const human = await cli(env, ['resources', 'list']);
@@ -109,7 +135,10 @@ test.serial('postgres: resources create, list, show, delete', async (t) => {
   t.regex(await refused(t, env, ['resources', 'create', '--identifier', 'api.example.com']), /--identifier: .*absolute URI/);
   t.regex(await refused(t, env, ['resources', 'create', '--identifier', 'https://x.example/#a']), /--identifier: .*fragment/);
   t.regex(await refused(t, env, ['resources', 'create', '--identifier', 'https://x.example', '--scope', 'openid']), /--scope: "openid"/);
-  t.regex(await refused(t, env, ['resources', 'create', '--identifier', 'https://x.example', '--token-ttl', '10']), /--token-ttl: must be at least 30/);
+  t.regex(
+    await refused(t, env, ['resources', 'create', '--identifier', 'https://x.example', '--token-ttl', '10']),
+    /--token-ttl: must be at least 30/,
+  );
   t.regex(await refused(t, env, ['resources', 'create', '--identifier', 'https://x.example', '--token-ttl', 'soon']), /--token-ttl: /);
   t.regex(await refused(t, env, ['resources', 'create']), /--identifier: is required/);
 
@@ -124,11 +153,28 @@ test.serial('postgres: clients create shows the secret once; list and show never
   await json(t, env, ['resources', 'create', '--identifier', 'https://billing.example.com', '--scope', 'read', '--scope', 'invoices']);
 
   const web = await json(t, env, [
-    'clients', 'create', '--name', 'My app',
-    '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
-    '--redirect-uri', 'http://localhost:8080/callback', '--redirect-uri', 'https://app.example.com/cb',
-    '--post-logout-redirect-uri', 'https://app.example.com/',
-    '--resource', API, '--resource', 'https://billing.example.com', '--scope', 'read', '--scope', 'invoices',
+    'clients',
+    'create',
+    '--name',
+    'My app',
+    '--grant-type',
+    'authorization_code',
+    '--grant-type',
+    'refresh_token',
+    '--redirect-uri',
+    'http://localhost:8080/callback',
+    '--redirect-uri',
+    'https://app.example.com/cb',
+    '--post-logout-redirect-uri',
+    'https://app.example.com/',
+    '--resource',
+    API,
+    '--resource',
+    'https://billing.example.com',
+    '--scope',
+    'read',
+    '--scope',
+    'invoices',
     '--first-party',
   ]);
   t.regex(web.clientId, /^[\w-]{22}$/);
@@ -145,23 +191,69 @@ test.serial('postgres: clients create shows the secret once; list and show never
     t.false(run.stdout.includes(web.clientSecret), 'the secret is never shown again');
     t.false(/secret_?hash|hmac-sha256/i.test(run.stdout), 'nor its hash');
   }
-  t.like(JSON.parse(shown.stdout), { clientId: web.clientId, redirectUris: ['http://localhost:8080/callback', 'https://app.example.com/cb'] });
+  t.like(JSON.parse(shown.stdout), {
+    clientId: web.clientId,
+    redirectUris: ['http://localhost:8080/callback', 'https://app.example.com/cb'],
+  });
   t.false('clientSecret' in JSON.parse(shown.stdout));
-  t.deepEqual((JSON.parse(listed.stdout) as Array<{ clientId: string }>).map((client) => client.clientId), [web.clientId]);
+  t.deepEqual(
+    (JSON.parse(listed.stdout) as Array<{ clientId: string }>).map((client) => client.clientId),
+    [web.clientId],
+  );
   t.regex(humanShow.stdout, /client_id\s+\S+/);
 
   // Human output of create: the secret once, with a warning.
-  const service = await cli(env, ['clients', 'create', '--name', 'Worker', '--grant-type', 'client_credentials', '--resource', API, '--scope', 'write']);
+  const service = await cli(env, [
+    'clients',
+    'create',
+    '--name',
+    'Worker',
+    '--grant-type',
+    'client_credentials',
+    '--resource',
+    API,
+    '--scope',
+    'write',
+  ]);
   t.is(service.code, 0, service.stderr);
   t.regex(service.stdout, /client_secret\s+[\w-]{43}/);
   t.regex(service.stderr, /shown only this once/);
 
-  const pub = await json(t, env, ['clients', 'create', '--name', 'SPA', '--auth-method', 'none', '--redirect-uri', 'https://spa.example.com/cb']);
+  const pub = await json(t, env, [
+    'clients',
+    'create',
+    '--name',
+    'SPA',
+    '--auth-method',
+    'none',
+    '--redirect-uri',
+    'https://spa.example.com/cb',
+  ]);
   t.false('clientSecret' in pub);
   t.is(pub.authMethod, 'none');
-  const native = await json(t, env, ['clients', 'create', '--name', 'Phone', '--auth-method', 'none', '--redirect-uri', 'com.example.app:/cb']);
+  const native = await json(t, env, [
+    'clients',
+    'create',
+    '--name',
+    'Phone',
+    '--auth-method',
+    'none',
+    '--redirect-uri',
+    'com.example.app:/cb',
+  ]);
   t.is(native.applicationType, 'native');
-  const pkjwt = await json(t, env, ['clients', 'create', '--name', 'Signed', '--grant-type', 'client_credentials', '--auth-method', 'private_key_jwt', '--jwks-uri', 'https://keys.example.com/jwks']);
+  const pkjwt = await json(t, env, [
+    'clients',
+    'create',
+    '--name',
+    'Signed',
+    '--grant-type',
+    'client_credentials',
+    '--auth-method',
+    'private_key_jwt',
+    '--jwks-uri',
+    'https://keys.example.com/jwks',
+  ]);
   t.false('clientSecret' in pkjwt);
   t.is(pkjwt.jwksUri, 'https://keys.example.com/jwks');
 
@@ -185,8 +277,14 @@ test.serial('postgres: bad client input exits 1 with a message naming the flag',
   t.regex(await create('--grant-type', 'client_credentials', '--auth-method', 'none'), /--grant-type: .*public client/);
   t.regex(await create('--grant-type', 'client_credentials', '--auth-method', 'magic'), /--auth-method: must be one of/);
   t.regex(await create('--grant-type', 'client_credentials', '--auth-method', 'private_key_jwt'), /--jwks-uri: /);
-  t.regex(await create('--grant-type', 'client_credentials', '--auth-method', 'private_key_jwt', '--jwks-uri', 'http://k.example/jwks'), /--jwks-uri: .*https/);
-  t.regex(await create('--grant-type', 'client_credentials', '--resource', 'https://nope.example.com'), /--resource: .*"https:\/\/nope\.example\.com"/);
+  t.regex(
+    await create('--grant-type', 'client_credentials', '--auth-method', 'private_key_jwt', '--jwks-uri', 'http://k.example/jwks'),
+    /--jwks-uri: .*https/,
+  );
+  t.regex(
+    await create('--grant-type', 'client_credentials', '--resource', 'https://nope.example.com'),
+    /--resource: .*"https:\/\/nope\.example\.com"/,
+  );
   t.regex(await create('--grant-type', 'client_credentials', '--resource', API, '--scope', 'delete'), /--scope: unknown scope "delete"/);
   t.regex(await create('--grant-type', 'client_credentials', '--scope', 'read'), /--scope: unknown scope "read"/);
   t.deepEqual(await json(t, env, ['clients', 'list']), [], 'nothing was written');
@@ -206,13 +304,21 @@ test.serial('postgres: users create, list, show, disable, enable; duplicates and
   t.regex(await refused(t, env, ['users', 'create'], PASSWORD), /--email: is required/);
 
   const list = await json<Array<{ email: string }>>(t, env, ['users', 'list']);
-  t.deepEqual(list.map((user) => user.email), ['ada@example.com', 'Bob@Example.com']);
+  t.deepEqual(
+    list.map((user) => user.email),
+    ['ada@example.com', 'Bob@Example.com'],
+  );
   t.like(await json(t, env, ['users', 'show', created.id]), { email: 'ada@example.com' });
   t.like(await json(t, env, ['users', 'show', 'ADA@EXAMPLE.COM']), { id: created.id });
   t.like(await json(t, env, ['users', 'show', '--email', 'ada@example.com']), { id: created.id });
 
   // Disabling ends the user's sessions, grants and refresh tokens, and nobody else's.
-  for (const [kind, id, accountId] of [['Session', 's1', created.id], ['Grant', 'g1', created.id], ['RefreshToken', 'r1', created.id], ['Session', 's2', viaFlag.id]]) {
+  for (const [kind, id, accountId] of [
+    ['Session', 's1', created.id],
+    ['Grant', 'g1', created.id],
+    ['RefreshToken', 'r1', created.id],
+    ['Session', 's2', viaFlag.id],
+  ]) {
     await db.query('INSERT INTO oidc_models (kind, id, payload) VALUES ($1, $2, $3::jsonb)', [kind, id, JSON.stringify({ accountId })]);
   }
   t.like(await json(t, env, ['users', 'disable', 'ada@example.com']), { id: created.id, disabled: true, revoked: 3 });
@@ -251,14 +357,28 @@ test.serial('embedded without a server: the CLI opens DATA_DIR itself under the 
   const dir = await tempDataDir(t);
   const env = { DATA_DIR: dir };
   await json(t, env, ['resources', 'create', '--identifier', API, '--scope', 'read']);
-  const client = await json(t, env, ['clients', 'create', '--name', 'Worker', '--grant-type', 'client_credentials', '--resource', API, '--scope', 'read']);
+  const client = await json(t, env, [
+    'clients',
+    'create',
+    '--name',
+    'Worker',
+    '--grant-type',
+    'client_credentials',
+    '--resource',
+    API,
+    '--scope',
+    'read',
+  ]);
   t.regex(client.clientSecret, /^[\w-]{43}$/);
   const user = await json(t, env, ['users', 'create', '--email', 'ada@example.com'], PASSWORD);
   t.is(user.email, 'ada@example.com');
 
   // Everything persisted across processes, and each process let go of the data directory.
   const clients = await json<Array<{ clientId: string; resources: Record<string, string[]> }>>(t, env, ['clients', 'list']);
-  t.deepEqual(clients.map((item) => item.clientId), [client.clientId]);
+  t.deepEqual(
+    clients.map((item) => item.clientId),
+    [client.clientId],
+  );
   t.false(JSON.stringify(clients).includes(client.clientSecret));
   t.true(existsSync(join(dir, 'pgdata')));
   t.true(existsSync(join(dir, 'secret.key')), 'the generated secret, as the server would use it');
@@ -283,13 +403,19 @@ test.serial('embedded: a live process holding DATA_DIR without answering is repo
 
 // ---------------------------------------------------------------- the control socket itself
 
-function rawRequest(socketPath: string, options: { method?: string; path: string; type?: string; body?: string | Buffer }): Promise<{ status: number; body: any }> {
+function rawRequest(
+  socketPath: string,
+  options: { method?: string; path: string; type?: string; body?: string | Buffer },
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: options.path, method: options.method ?? 'POST', headers: options.type ? { 'content-type': options.type } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
+    const req = request(
+      { socketPath, path: options.path, method: options.method ?? 'POST', headers: options.type ? { 'content-type': options.type } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -311,14 +437,28 @@ test.serial('control socket: owner-only, JSON in and out, 4xx for bad requests a
   t.is(statSync(socketPath).mode & 0o777, 0o600);
 
   const json = 'application/json';
-  const ok = await rawRequest(socketPath, { path: '/operations/resources.create', type: json, body: JSON.stringify({ identifier: API, scopes: [{ name: 'read' }] }) });
+  const ok = await rawRequest(socketPath, {
+    path: '/operations/resources.create',
+    type: json,
+    body: JSON.stringify({ identifier: API, scopes: [{ name: 'read' }] }),
+  });
   t.is(ok.status, 200);
   t.like(ok.body, { ok: true, result: { identifier: API } });
-  t.like(await callControlServer(socketPath, 'resources.list', {}), { reached: true, result: { items: [{ identifier: API }], nextCursor: null } });
+  t.like(await callControlServer(socketPath, 'resources.list', {}), {
+    reached: true,
+    result: { items: [{ identifier: API }], nextCursor: null },
+  });
 
-  const refusedCall = await rawRequest(socketPath, { path: '/operations/resources.create', type: json, body: JSON.stringify({ identifier: API }) });
+  const refusedCall = await rawRequest(socketPath, {
+    path: '/operations/resources.create',
+    type: json,
+    body: JSON.stringify({ identifier: API }),
+  });
   t.is(refusedCall.status, 409);
-  t.deepEqual(refusedCall.body, { ok: false, error: { code: 'conflict', message: `identifier: a resource server "${API}" already exists` } });
+  t.deepEqual(refusedCall.body, {
+    ok: false,
+    error: { code: 'conflict', message: `identifier: a resource server "${API}" already exists` },
+  });
   const invalid = await rawRequest(socketPath, { path: '/operations/clients.create', type: json, body: '{}' });
   t.is(invalid.status, 400);
   t.like(invalid.body, { ok: false, error: { code: 'invalid_input', message: 'name: is required' } });
@@ -330,7 +470,11 @@ test.serial('control socket: owner-only, JSON in and out, 4xx for bad requests a
   t.is((await rawRequest(socketPath, { path: '/operations/clients.list', type: 'text/plain', body: '{}' })).status, 415);
   t.is((await rawRequest(socketPath, { path: '/operations/clients.list', type: json, body: '{"a":' })).status, 400);
   t.is((await rawRequest(socketPath, { path: '/operations/clients.list', type: json, body: Buffer.from([0x7b, 0xff, 0x7d]) })).status, 400);
-  const huge = await rawRequest(socketPath, { path: '/operations/clients.create', type: json, body: JSON.stringify({ name: 'x'.repeat(70 * 1024) }) });
+  const huge = await rawRequest(socketPath, {
+    path: '/operations/clients.create',
+    type: json,
+    body: JSON.stringify({ name: 'x'.repeat(70 * 1024) }),
+  });
   t.is(huge.status, 413);
   t.like(huge.body, { ok: false, error: { code: 'payload_too_large' } });
 
@@ -349,7 +493,14 @@ interface RunningServer {
 
 function startServer(t: ExecutionContext, dataDir: string): RunningServer {
   const child = spawn(process.execPath, [MAIN], {
-    env: childEnv({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ISSUER: 'http://127.0.0.1', LOG_LEVEL: 'info', PORTCULLIS_BANNER: 'off' }),
+    env: childEnv({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ISSUER: 'http://127.0.0.1',
+      LOG_LEVEL: 'info',
+      PORTCULLIS_BANNER: 'off',
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -387,7 +538,18 @@ test.serial('embedded while the server runs: the CLI goes through its control so
 
   const resource = await json(t, env, ['resources', 'create', '--identifier', API, '--scope', 'read']);
   t.is(resource.identifier, API);
-  const client = await json(t, env, ['clients', 'create', '--name', 'Worker', '--grant-type', 'client_credentials', '--resource', API, '--scope', 'read']);
+  const client = await json(t, env, [
+    'clients',
+    'create',
+    '--name',
+    'Worker',
+    '--grant-type',
+    'client_credentials',
+    '--resource',
+    API,
+    '--scope',
+    'read',
+  ]);
   t.regex(client.clientSecret, /^[\w-]{43}$/);
   const refusal = await refused(t, env, ['clients', 'create', '--name', 'Bad', '--redirect-uri', 'http://evil.example/cb']);
   t.regex(refusal, /--redirect-uri: .*must use https/);
@@ -420,5 +582,8 @@ test.serial('embedded while the server runs: the CLI goes through its control so
   t.false(existsSync(join(dir, 'portcullis.sock')));
 
   // With the server gone, the CLI opens the data directory itself and sees the same data.
-  t.deepEqual((await json<Array<{ identifier: string }>>(t, env, ['resources', 'list'])).map((item) => item.identifier), [API, 'urn:portcullis:admin']);
+  t.deepEqual(
+    (await json<Array<{ identifier: string }>>(t, env, ['resources', 'list'])).map((item) => item.identifier),
+    [API, 'urn:portcullis:admin'],
+  );
 });

@@ -8,7 +8,10 @@ const API_B = 'https://b.example.com';
 testEachBackend('client credentials: a JWT for one resource with only allowed scopes', async (t, server) => {
   await createResource(server.db, API_A, ['read', 'write']);
   await createResource(server.db, API_B, ['read']);
-  const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API_A]: ['read'], [API_B]: ['read'] } });
+  const service = await createTestClient(server, {
+    grantTypes: ['client_credentials'],
+    resources: { [API_A]: ['read'], [API_B]: ['read'] },
+  });
 
   const token = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read', resource: API_A }, service);
   t.is(token.status, 200, JSON.stringify(token.body));
@@ -18,20 +21,30 @@ testEachBackend('client credentials: a JWT for one resource with only allowed sc
   t.is(payload.client_id, service.clientId);
 
   // a verifier for resource B refuses the token issued for A
-  await t.throwsAsync(jwtVerify(token.body.access_token as string, jwks, { issuer: server.url, audience: API_B, typ: 'at+jwt' }), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+  await t.throwsAsync(jwtVerify(token.body.access_token as string, jwks, { issuer: server.url, audience: API_B, typ: 'at+jwt' }), {
+    code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+  });
 
   const refused = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'write', resource: API_A }, service);
   t.is(refused.status, 400);
   t.is(refused.body.error, 'invalid_scope');
 
-  const unknownResource = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read', resource: 'https://c.example.com' }, service);
+  const unknownResource = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'client_credentials', scope: 'read', resource: 'https://c.example.com' },
+    service,
+  );
   t.is(unknownResource.body.error, 'invalid_target');
 });
 
 testEachBackend('client credentials: wrong secret, unknown client, public client and disallowed grant are refused', async (t, server) => {
   await createResource(server.db, API_A, ['read']);
   const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API_A]: ['read'] } });
-  const wrong = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, { clientId: service.clientId, clientSecret: 'x'.repeat(43) });
+  const wrong = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'client_credentials', scope: 'read' },
+    { clientId: service.clientId, clientSecret: 'x'.repeat(43) },
+  );
   t.is(wrong.status, 401);
   t.is(wrong.body.error, 'invalid_client');
   const unknown = await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, { clientId: 'nobody', clientSecret: 'x' });
@@ -62,7 +75,12 @@ testEachBackend(
   'a client deleted through one process is refused at once by another process (cache invalidated everywhere)',
   async (t, server) => {
     const { startServerProcess } = await import('../helpers/server-process.ts');
-    const other = await startServerProcess({ ISSUER: server.url, DATABASE_URL: server.config.databaseUrl!, REDIS_URL: server.config.redisUrl!, SECRET_KEY: server.config.secretKey! });
+    const other = await startServerProcess({
+      ISSUER: server.url,
+      DATABASE_URL: server.config.databaseUrl!,
+      REDIS_URL: server.config.redisUrl!,
+      SECRET_KEY: server.config.secretKey!,
+    });
     t.teardown(async () => void (await other.stop()));
     await createResource(server.db, API_A, ['read']);
     const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API_A]: ['read'] } });

@@ -14,9 +14,15 @@ const PROFILE_AND_EMAIL = ['email', 'email_verified', 'name'];
 async function signIn(t: ExecutionContext, server: TestServer, client: TestClient, options: Omit<AuthorizeOptions, 'issuer' | 'clientId'>) {
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, ...options });
   t.truthy(flow.code, `${flow.callback} ${flow.pages.at(-1)}`);
-  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
+  const token = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
+    client,
+  );
   t.is(token.status, 200, JSON.stringify(token.body));
-  const userinfo = (await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token}` } })).json()) as Record<string, unknown>;
+  const userinfo = (await (
+    await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token}` } })
+  ).json()) as Record<string, unknown>;
   return { idToken: decodeJwt(token.body.id_token as string), userinfo, agent: flow.agent };
 }
 
@@ -49,17 +55,26 @@ testEachBackend('a scope granted earlier but not requested now yields no claims;
   t.deepEqual(present(again.userinfo), []);
 
   const claimsParameter = JSON.stringify({ id_token: { email: { essential: true }, name: null }, userinfo: { email: null } });
-  const asked = await signIn(t, server, client, { email: user.email, scope: 'openid', agent: first.agent, extra: { claims: claimsParameter } });
+  const asked = await signIn(t, server, client, {
+    email: user.email,
+    scope: 'openid',
+    agent: first.agent,
+    extra: { claims: claimsParameter },
+  });
   t.deepEqual(present(asked.idToken), [], 'the claims parameter does not reach past the requested scopes');
   t.deepEqual(present(asked.userinfo), []);
 });
 
-testEachBackend('ID_TOKEN_CLAIMS=minimal: the ID token has no profile or email claims, userinfo has them', async (t, server) => {
-  t.is(server.config.idTokenClaims, 'minimal');
-  const user = await createUser(server.db);
-  const client = await createTestClient(server);
-  const { idToken, userinfo } = await signIn(t, server, client, { email: user.email, scope: 'openid email profile' });
-  t.is(idToken.sub, user.id);
-  t.deepEqual(present(idToken), []);
-  t.like(userinfo, { sub: user.id, email: user.email, email_verified: true, name: 'Test User' });
-}, { env: { ID_TOKEN_CLAIMS: 'minimal' } });
+testEachBackend(
+  'ID_TOKEN_CLAIMS=minimal: the ID token has no profile or email claims, userinfo has them',
+  async (t, server) => {
+    t.is(server.config.idTokenClaims, 'minimal');
+    const user = await createUser(server.db);
+    const client = await createTestClient(server);
+    const { idToken, userinfo } = await signIn(t, server, client, { email: user.email, scope: 'openid email profile' });
+    t.is(idToken.sub, user.id);
+    t.deepEqual(present(idToken), []);
+    t.like(userinfo, { sub: user.id, email: user.email, email_verified: true, name: 'Test User' });
+  },
+  { env: { ID_TOKEN_CLAIMS: 'minimal' } },
+);

@@ -8,13 +8,24 @@ const API = 'https://api.example.com';
 
 async function userTokens(server: TestServer, client: TestClient) {
   const user = await createUser(server.db);
-  const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access read', resource: API });
-  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: API }, client);
+  const flow = await authorize({
+    issuer: server.url,
+    clientId: client.clientId,
+    email: user.email,
+    scope: 'openid offline_access read',
+    resource: API,
+  });
+  const token = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: API },
+    client,
+  );
   if (token.status !== 200) throw new Error(JSON.stringify(token.body));
   return { user, accessToken: token.body.access_token as string, refreshToken: token.body.refresh_token as string };
 }
 
-const introspect = (server: TestServer, client: TestClient, token: string) => postForm(`${server.url}/token/introspection`, { token }, client);
+const introspect = (server: TestServer, client: TestClient, token: string) =>
+  postForm(`${server.url}/token/introspection`, { token }, client);
 
 testEachBackend('a JWT access token introspects active, then inactive after its revocation', async (t, server) => {
   await createResource(server.db, API, ['read']);
@@ -57,12 +68,14 @@ testEachBackend('a disabled user or a deleted client makes every token inactive'
   t.is(refresh.body.error, 'invalid_grant');
 
   const other = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API]: ['read'] } });
-  const serviceToken = (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, other)).body.access_token as string;
+  const serviceToken = (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, other)).body
+    .access_token as string;
   t.is((await introspect(server, resourceServer, serviceToken)).body.active, true);
   const { deleteClient } = await import('../../src/storage/clients.ts');
   await deleteClient(server.db, other.clientId);
   let active = true;
-  for (let attempt = 0; attempt < 50 && active; attempt++) active = (await introspect(server, resourceServer, serviceToken)).body.active === true;
+  for (let attempt = 0; attempt < 50 && active; attempt++)
+    active = (await introspect(server, resourceServer, serviceToken)).body.active === true;
   t.false(active);
 });
 

@@ -42,7 +42,11 @@ testEachBackend(
     const answers: LoginAttempt[] = [];
     for (let batch = 0; batch < 10; batch++) {
       // ten at once: parallel guesses must not slip past the count
-      answers.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => forms[i % 2]!.submit(user.email, WRONG, from(address(batch * 10 + i)))))));
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 10 }, (_, i) => forms[i % 2]!.submit(user.email, WRONG, from(address(batch * 10 + i)))),
+        )),
+      );
     }
     t.true(answers.every((answer) => answer.status === 401 && !loggedIn(answer)));
     t.is(new Set(answers.map((answer) => answer.message)).size, 1, 'a locked account answers exactly like a wrong password');
@@ -62,31 +66,34 @@ testEachBackend(
 );
 
 for (const backend of BACKENDS) {
-  test.serial(`[${backend.name}] the lock doubles with each failure after the threshold, expires, and a success resets the count`, async (t) => {
-    const { server, advance } = await serverWithClock(t, backend);
-    const user = await createUser(server.db);
-    const form = await openLoginForm(server);
-    const ip = from('198.51.100.7');
+  test.serial(
+    `[${backend.name}] the lock doubles with each failure after the threshold, expires, and a success resets the count`,
+    async (t) => {
+      const { server, advance } = await serverWithClock(t, backend);
+      const user = await createUser(server.db);
+      const form = await openLoginForm(server);
+      const ip = from('198.51.100.7');
 
-    for (let i = 0; i < 5; i++) t.is((await form.submit(user.email, WRONG, ip)).status, 401);
-    t.false(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'locked for 30 s');
-    advance(29);
-    t.false(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'still locked after 29 s');
-    advance(2);
-    t.is((await form.submit(user.email, WRONG, ip)).status, 401, 'a sixth failure: locked again, now for 60 s');
-    advance(31);
-    t.false(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'the second lock is longer than the first');
-    advance(30);
-    t.true(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'the lock expired: the user gets in');
+      for (let i = 0; i < 5; i++) t.is((await form.submit(user.email, WRONG, ip)).status, 401);
+      t.false(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'locked for 30 s');
+      advance(29);
+      t.false(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'still locked after 29 s');
+      advance(2);
+      t.is((await form.submit(user.email, WRONG, ip)).status, 401, 'a sixth failure: locked again, now for 60 s');
+      advance(31);
+      t.false(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'the second lock is longer than the first');
+      advance(30);
+      t.true(loggedIn(await form.submit(user.email, PASSWORD, ip)), 'the lock expired: the user gets in');
 
-    // the success reset the count: four failures later there is still no lock (from another address:
-    // this one has spent its hourly budget of failures for this account)
-    const again = await openLoginForm(server);
-    const elsewhere = from('198.51.100.8');
-    for (let i = 0; i < 4; i++) await again.submit(user.email, WRONG, elsewhere);
-    t.true(loggedIn(await again.submit(user.email, PASSWORD, elsewhere)));
-    t.is((await auditEvents(server, 'account.locked')).length, 2);
-  });
+      // the success reset the count: four failures later there is still no lock (from another address:
+      // this one has spent its hourly budget of failures for this account)
+      const again = await openLoginForm(server);
+      const elsewhere = from('198.51.100.8');
+      for (let i = 0; i < 4; i++) await again.submit(user.email, WRONG, elsewhere);
+      t.true(loggedIn(await again.submit(user.email, PASSWORD, elsewhere)));
+      t.is((await auditEvents(server, 'account.locked')).length, 2);
+    },
+  );
 
   test.serial(`[${backend.name}] an unknown email is counted and locked like an account, so the lock reveals nothing`, async (t) => {
     const { server } = await serverWithClock(t, backend);
@@ -98,7 +105,10 @@ for (const backend of BACKENDS) {
       real.push(await form.submit(user.email, WRONG, from(address(i))));
       ghost.push(await form.submit('nobody-here@example.com', WRONG, from(address(100 + i))));
     }
-    t.deepEqual(real.map((answer) => [answer.status, answer.message]), ghost.map((answer) => [answer.status, answer.message]));
+    t.deepEqual(
+      real.map((answer) => [answer.status, answer.message]),
+      ghost.map((answer) => [answer.status, answer.message]),
+    );
     const locks = await auditEvents(server, 'account.locked');
     t.is(locks.length, 2, 'both identifiers locked at the fifth failure');
     t.deepEqual(locks.map((event) => event.details.email).sort(), [user.email, 'nobody-here@example.com'].sort());
@@ -126,39 +136,46 @@ for (const backend of BACKENDS) {
     // even the right password is not checked from the throttled address; elsewhere it works
     t.is((await form.submit(users[0]!.email, PASSWORD, sprayer)).status, 429);
     t.true(loggedIn(await (await openLoginForm(server)).submit(users[0]!.email, PASSWORD, from('203.0.113.67'))));
-    t.is((await auditEvents(server, 'rate_limit.exceeded')).filter((event) => event.details.limit === 'login-ip-failures').length, 1, 'one event for the whole flood');
+    t.is(
+      (await auditEvents(server, 'rate_limit.exceeded')).filter((event) => event.details.limit === 'login-ip-failures').length,
+      1,
+      'one event for the whole flood',
+    );
   });
 }
 
-test.serial('[postgres] an attacker address is blocked for the account while its owner elsewhere gets in; `portcullis users unlock` clears lock and blocks', async (t) => {
-  const backend = BACKENDS.find((candidate) => candidate.name === 'postgres+redis')!;
-  const { server } = await serverWithClock(t, backend, { LOGIN_PAIR_FAILURES_PER_HOUR: '3' });
-  const user = await createUser(server.db);
-  const form = await openLoginForm(server);
-  const attacker = from('192.0.2.10');
+test.serial(
+  '[postgres] an attacker address is blocked for the account while its owner elsewhere gets in; `portcullis users unlock` clears lock and blocks',
+  async (t) => {
+    const backend = BACKENDS.find((candidate) => candidate.name === 'postgres+redis')!;
+    const { server } = await serverWithClock(t, backend, { LOGIN_PAIR_FAILURES_PER_HOUR: '3' });
+    const user = await createUser(server.db);
+    const form = await openLoginForm(server);
+    const attacker = from('192.0.2.10');
 
-  for (let i = 0; i < 3; i++) await form.submit(user.email, WRONG, attacker);
-  t.false(loggedIn(await form.submit(user.email, PASSWORD, attacker)), 'the attacker address is blocked for this account');
-  t.true(loggedIn(await (await openLoginForm(server)).submit(user.email, PASSWORD, from('198.51.100.1'))), 'the owner from home is not');
+    for (let i = 0; i < 3; i++) await form.submit(user.email, WRONG, attacker);
+    t.false(loggedIn(await form.submit(user.email, PASSWORD, attacker)), 'the attacker address is blocked for this account');
+    t.true(loggedIn(await (await openLoginForm(server)).submit(user.email, PASSWORD, from('198.51.100.1'))), 'the owner from home is not');
 
-  const locked = await openLoginForm(server);
-  for (let i = 0; i < 5; i++) await locked.submit(user.email, WRONG, from(address(i)));
-  t.false(loggedIn(await locked.submit(user.email, PASSWORD, from('198.51.100.1'))), 'five failures from anywhere lock the account');
+    const locked = await openLoginForm(server);
+    for (let i = 0; i < 5; i++) await locked.submit(user.email, WRONG, from(address(i)));
+    t.false(loggedIn(await locked.submit(user.email, PASSWORD, from('198.51.100.1'))), 'five failures from anywhere lock the account');
 
-  const env = { DATABASE_URL: server.config.databaseUrl!, SECRET_KEY: server.config.secretKey! };
-  const run = await runCli(env, ['users', 'unlock', user.email, '--json']);
-  t.is(run.code, 0, run.stderr);
-  t.like(JSON.parse(run.stdout), { id: user.id, email: user.email, wasLocked: true });
-  const human = await runCli(env, ['users', 'unlock', user.email]);
-  t.regex(human.stdout, /was not locked, 0 failed login\(s\) cleared/);
+    const env = { DATABASE_URL: server.config.databaseUrl!, SECRET_KEY: server.config.secretKey! };
+    const run = await runCli(env, ['users', 'unlock', user.email, '--json']);
+    t.is(run.code, 0, run.stderr);
+    t.like(JSON.parse(run.stdout), { id: user.id, email: user.email, wasLocked: true });
+    const human = await runCli(env, ['users', 'unlock', user.email]);
+    t.regex(human.stdout, /was not locked, 0 failed login\(s\) cleared/);
 
-  t.true(loggedIn(await (await openLoginForm(server)).submit(user.email, PASSWORD, from('198.51.100.1'))), 'unlocked: the owner gets in');
-  t.true(loggedIn(await (await openLoginForm(server)).submit(user.email, PASSWORD, attacker)), 'and the address block is gone too');
-  const unlocked = await auditEvents(server, 'account.unlocked');
-  t.is(unlocked.length, 2);
-  t.like(unlocked[0]!.details, { wasLocked: true });
-  t.regex((await runCli(env, ['users', 'unlock', 'nobody@example.com'])).stderr, /no account with id or email "nobody@example.com"/);
-});
+    t.true(loggedIn(await (await openLoginForm(server)).submit(user.email, PASSWORD, from('198.51.100.1'))), 'unlocked: the owner gets in');
+    t.true(loggedIn(await (await openLoginForm(server)).submit(user.email, PASSWORD, attacker)), 'and the address block is gone too');
+    const unlocked = await auditEvents(server, 'account.unlocked');
+    t.is(unlocked.length, 2);
+    t.like(unlocked[0]!.details, { wasLocked: true });
+    t.regex((await runCli(env, ['users', 'unlock', 'nobody@example.com'])).stderr, /no account with id or email "nobody@example.com"/);
+  },
+);
 
 test.serial('[postgres+redis] the failure count and lock survive losing everything in Redis', async (t) => {
   const backend = BACKENDS.find((candidate) => candidate.name === 'postgres+redis')!;

@@ -27,7 +27,10 @@ for (const backend of ['pglite', 'postgres'] as BackendName[]) {
 
     // every later transaction, on any connection of the pool, commits synchronously again
     const later = await Promise.all(Array.from({ length: 5 }, () => db.query<{ synchronous_commit: string }>('SHOW synchronous_commit')));
-    t.deepEqual(later.map(({ rows }) => rows[0]!.synchronous_commit), Array(5).fill('on'));
+    t.deepEqual(
+      later.map(({ rows }) => rows[0]!.synchronous_commit),
+      Array(5).fill('on'),
+    );
   });
 
   test(`[${backend}] a device cookie's budget is spent exactly by parallel attempts; then, or for another account, the identifier counts`, async (t) => {
@@ -36,16 +39,28 @@ for (const backend of ['pglite', 'postgres'] as BackendName[]) {
     const account = await insertAccount(db, { email: SUBJECT.email, name: null, passwordHash: 'not a real hash' });
     const device = { subjectKey: 'hmac-of-a-device-nonce', accountId: account.id, budget: 5, spentForSeconds: 86_400, credentialEpoch: 0 };
     const lenient = { ...POLICY, threshold: 100 };
-    const attempts = await Promise.all(Array.from({ length: 12 }, () => reserveLoginAttempt(db, { ...SUBJECT, device }, new Date(), lenient)));
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, () => reserveLoginAttempt(db, { ...SUBJECT, device }, new Date(), lenient)),
+    );
     const known = attempts.filter((attempt) => attempt.admitted && attempt.knownDevice);
     t.is(known.length, 5, 'the budget, no more');
-    t.is((await findLoginFailures(db, SUBJECT.subjectKey))?.failures, 7, 'the rest were the identifier\'s');
+    t.is((await findLoginFailures(db, SUBJECT.subjectKey))?.failures, 7, "the rest were the identifier's");
     t.truthy((await findLoginFailures(db, device.subjectKey))?.lockedUntil, 'a spent budget is kept (no prune gives it back)');
 
-    const otherAccount = await reserveLoginAttempt(db, { ...SUBJECT, device: { ...device, subjectKey: 'another-nonce', accountId: randomUUID() } }, new Date(), lenient);
+    const otherAccount = await reserveLoginAttempt(
+      db,
+      { ...SUBJECT, device: { ...device, subjectKey: 'another-nonce', accountId: randomUUID() } },
+      new Date(),
+      lenient,
+    );
     t.like(otherAccount, { admitted: true, knownDevice: false });
     t.is(await findLoginFailures(db, 'another-nonce'), undefined, 'a cookie of another account is not even counted');
-    const beforeReset = await reserveLoginAttempt(db, { ...SUBJECT, device: { ...device, subjectKey: 'older-epoch', credentialEpoch: 1 } }, new Date(), lenient);
+    const beforeReset = await reserveLoginAttempt(
+      db,
+      { ...SUBJECT, device: { ...device, subjectKey: 'older-epoch', credentialEpoch: 1 } },
+      new Date(),
+      lenient,
+    );
     t.like(beforeReset, { admitted: true, knownDevice: false });
     t.is(await findLoginFailures(db, 'older-epoch'), undefined, 'a cookie of another credential epoch is not even counted');
 

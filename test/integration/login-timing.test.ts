@@ -33,7 +33,8 @@ testEachBackend(
   async (t, server) => {
     t.timeout(60_000);
     const users: Account[] = [];
-    for (let index = 0; index < USERS; index++) users.push(await createUser(server.db, `timing-${index}-${randomBytes(3).toString('hex')}@example.com`));
+    for (let index = 0; index < USERS; index++)
+      users.push(await createUser(server.db, `timing-${index}-${randomBytes(3).toString('hex')}@example.com`));
     const client = await createTestClient(server);
 
     const agent = new UserAgent();
@@ -66,7 +67,8 @@ testEachBackend(
     };
     let failures = 0;
     const wrongPassword = () => attempt(users[failures++ % USERS]!.email, `wrong password ${randomBytes(6).toString('hex')}`);
-    const unknownEmail = () => attempt(`nobody-${randomBytes(6).toString('hex')}@example.com`, `some password ${randomBytes(6).toString('hex')}`);
+    const unknownEmail = () =>
+      attempt(`nobody-${randomBytes(6).toString('hex')}@example.com`, `some password ${randomBytes(6).toString('hex')}`);
 
     // warm-up: JIT, connection pools, and the dummy hash (made on the first unknown email)
     for (let pair = 0; pair < WARMUP_PAIRS; pair++) {
@@ -93,7 +95,10 @@ testEachBackend(
 
     const verdict = compareTimings(wrong, unknown);
     t.log(`wrong password vs unknown email: ${verdict.summary}`);
-    t.true(verdict.mediansClose, `the medians differ by ${verdict.medianDifference.toFixed(2)} ms, more than ${verdict.margin.toFixed(2)} ms`);
+    t.true(
+      verdict.mediansClose,
+      `the medians differ by ${verdict.medianDifference.toFixed(2)} ms, more than ${verdict.margin.toFixed(2)} ms`,
+    );
     t.true(verdict.mannWhitneyAccepts, `the Mann-Whitney test tells the samples apart (p = ${verdict.p.toPrecision(3)})`);
   },
   { env },

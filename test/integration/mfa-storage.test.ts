@@ -58,7 +58,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
     t.true(await insertConfirmedTotp(db, accountId, 'sealed-1', STEP));
     t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-1', confirmed: true, lastUsedStep: STEP });
     t.false(await insertConfirmedTotp(db, accountId, 'sealed-2', STEP + 1), 'already confirmed');
-    t.deepEqual(await findTotp(db, accountId), { secretEncrypted: 'sealed-1', confirmed: true, lastUsedStep: STEP }, 'the confirmed authenticator is untouched');
+    t.deepEqual(
+      await findTotp(db, accountId),
+      { secretEncrypted: 'sealed-1', confirmed: true, lastUsedStep: STEP },
+      'the confirmed authenticator is untouched',
+    );
     t.false(await useTotpStep(db, accountId, STEP), 'the confirming code cannot sign in again');
     t.true(await useTotpStep(db, accountId, STEP + 1));
 
@@ -92,7 +96,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
     t.is(await remainingRecoveryCodes(db, accountId), 0);
 
     const first = generateRecoveryCodes();
-    await replaceRecoveryCodes(db, accountId, first.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+    await replaceRecoveryCodes(
+      db,
+      accountId,
+      first.map((code) => hashRecoveryCode(RECOVERY_KEY, code)),
+    );
     t.is(await remainingRecoveryCodes(db, accountId), 10);
 
     const typed = first[0]!.toUpperCase().replaceAll('-', ' ');
@@ -103,7 +111,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
     t.is(await remainingRecoveryCodes(db, accountId), 9);
 
     const second = generateRecoveryCodes();
-    await replaceRecoveryCodes(db, accountId, second.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+    await replaceRecoveryCodes(
+      db,
+      accountId,
+      second.map((code) => hashRecoveryCode(RECOVERY_KEY, code)),
+    );
     t.is(await remainingRecoveryCodes(db, accountId), 10, 'the used code of the old set is gone too');
     for (const code of first) t.false(await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, code)), 'old set void');
     t.true(await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, second[3]!)));
@@ -122,7 +134,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
     await t.throwsAsync(
       db.transaction(async (tx) => {
-        await replaceRecoveryCodes(tx, accountId, generateRecoveryCodes().map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+        await replaceRecoveryCodes(
+          tx,
+          accountId,
+          generateRecoveryCodes().map((code) => hashRecoveryCode(RECOVERY_KEY, code)),
+        );
         throw new Error('the caller fails after replacing');
       }),
       { message: /caller fails/ },
@@ -138,7 +154,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
     await insertConfirmedTotp(db, accountId, 'sealed', STEP);
     const codes = generateRecoveryCodes();
-    await replaceRecoveryCodes(db, accountId, codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+    await replaceRecoveryCodes(
+      db,
+      accountId,
+      codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)),
+    );
     await useRecoveryCode(db, accountId, hashRecoveryCode(RECOVERY_KEY, codes[0]!));
     await addPasskey(db, accountId, 'Laptop');
     await addPasskey(db, accountId, 'Phone');
@@ -147,7 +167,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
     t.deepEqual(await describeFactors(db, accountId), { totp: true, recoveryCodesLeft: 9, passkeys: 2 });
 
     const epoch = (await findAccountById(db, accountId))!.credentialEpoch;
-    t.deepEqual(await deleteSecondFactors(db, accountId), { totp: 1, recoveryCodes: 10, passkeys: 2 }, 'used codes count as removed rows too');
+    t.deepEqual(
+      await deleteSecondFactors(db, accountId),
+      { totp: 1, recoveryCodes: 10, passkeys: 2 },
+      'used codes count as removed rows too',
+    );
     t.is((await findAccountById(db, accountId))!.credentialEpoch, epoch + 1, 'the reset voids what was proven before it');
     t.deepEqual(await describeFactors(db, accountId), { totp: false, recoveryCodesLeft: 0, passkeys: 0 });
     t.is(await findTotp(db, accountId), undefined);
@@ -188,9 +212,7 @@ test('[postgres] two connections racing on the same step: exactly one wins', asy
   // Several rounds, each a fresh step claimed by 4 callers on each connection at the same moment.
   for (let round = 1; round <= 10; round++) {
     const step = STEP + round;
-    const outcomes = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => useTotpStep(i % 2 === 0 ? db : second, accountId, step)),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => useTotpStep(i % 2 === 0 ? db : second, accountId, step)));
     t.is(outcomes.filter(Boolean).length, 1, `round ${round}: ${JSON.stringify(outcomes)}`);
   }
   t.is((await findTotp(second, accountId))?.lastUsedStep, STEP + 10);
@@ -208,13 +230,17 @@ test('[postgres] two connections racing to confirm, to add a first factor, and t
   const second = openPostgres({ connectionString: url!, max: 5 });
   t.teardown(() => second.close());
   const accountId = await newAccount(db);
-  const confirmations = await Promise.all(Array.from({ length: 6 }, (_, i) => insertConfirmedTotp(i % 2 ? db : second, accountId, `sealed-${i}`, STEP + i)));
+  const confirmations = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => insertConfirmedTotp(i % 2 ? db : second, accountId, `sealed-${i}`, STEP + i)),
+  );
   t.is(confirmations.filter(Boolean).length, 1);
 
   // "only a first factor": an authenticator app and a passkey added at once under the account's lock
   const bare = await newAccount(db);
   const firsts = await Promise.all([
-    withFactorsLocked(db, bare, async (tx, factors) => (factors.totp || factors.passkeys > 0 ? false : insertConfirmedTotp(tx, bare, 'sealed', STEP))),
+    withFactorsLocked(db, bare, async (tx, factors) =>
+      factors.totp || factors.passkeys > 0 ? false : insertConfirmedTotp(tx, bare, 'sealed', STEP),
+    ),
     withFactorsLocked(second, bare, async (tx, factors) => {
       if (factors.totp || factors.passkeys > 0) return false;
       await addPasskey(tx as Database, bare, 'Key');
@@ -226,7 +252,11 @@ test('[postgres] two connections racing to confirm, to add a first factor, and t
   t.is(Number(added.totp) + added.passkeys, 1);
 
   const codes = generateRecoveryCodes();
-  await replaceRecoveryCodes(db, accountId, codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)));
+  await replaceRecoveryCodes(
+    db,
+    accountId,
+    codes.map((code) => hashRecoveryCode(RECOVERY_KEY, code)),
+  );
   const hash = hashRecoveryCode(RECOVERY_KEY, codes[5]!);
   const spends = await Promise.all(Array.from({ length: 6 }, (_, i) => useRecoveryCode(i % 2 ? db : second, accountId, hash)));
   t.is(spends.filter(Boolean).length, 1);
@@ -234,6 +264,14 @@ test('[postgres] two connections racing to confirm, to add a first factor, and t
 
   // Two replacements at once leave exactly one set, not both.
   const sets = [generateRecoveryCodes(), generateRecoveryCodes()];
-  await Promise.all(sets.map((set, i) => replaceRecoveryCodes(i ? db : second, accountId, set.map((code) => hashRecoveryCode(RECOVERY_KEY, code)))));
+  await Promise.all(
+    sets.map((set, i) =>
+      replaceRecoveryCodes(
+        i ? db : second,
+        accountId,
+        set.map((code) => hashRecoveryCode(RECOVERY_KEY, code)),
+      ),
+    ),
+  );
   t.is(await remainingRecoveryCodes(db, accountId), 10);
 });

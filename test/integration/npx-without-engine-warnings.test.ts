@@ -10,7 +10,10 @@ import { runProcess } from '../helpers/cli-process.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The PATH a user's shell has: without the node_modules/.bin that npm puts first for npm scripts. */
-const userPath = (process.env.PATH ?? '').split(':').filter((entry) => !entry.includes('node_modules')).join(':');
+const userPath = (process.env.PATH ?? '')
+  .split(':')
+  .filter((entry) => !entry.includes('node_modules'))
+  .join(':');
 
 const run = (home: string, command: string, args: string[]) =>
   runProcess(command, args, { cwd: ROOT, env: { PATH: userPath, HOME: home, npm_config_update_notifier: 'false' } });

@@ -18,7 +18,8 @@ async function postgres(t: ExecutionContext) {
   return { db: database.db, env: { DATABASE_URL: database.url!, SECRET_KEY: randomBytes(32).toString('hex') } };
 }
 
-const createUser = (env: Record<string, string>, email: string, password: string) => runCli(env, ['users', 'create', '--email', email, '--json'], password);
+const createUser = (env: Record<string, string>, email: string, password: string) =>
+  runCli(env, ['users', 'create', '--email', email, '--json'], password);
 
 test.serial('users create refuses a common, a personal and a short password, each saying why, and accepts a good one', async (t) => {
   const { db, env } = await postgres(t);

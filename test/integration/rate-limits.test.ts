@@ -30,11 +30,15 @@ function rateLimitItems(header: string | null): Array<{ policy: string; params: 
   if (!header) return [];
   return header.split(',').map((item) => {
     const [name, ...params] = item.trim().split(';');
-    return { policy: JSON.parse(name!) as string, params: Object.fromEntries(params.map((param) => param.split('=')).map(([key, value]) => [key!, Number(value)])) };
+    return {
+      policy: JSON.parse(name!) as string,
+      params: Object.fromEntries(params.map((param) => param.split('=')).map(([key, value]) => [key!, Number(value)])),
+    };
   });
 }
 
-const remaining = (headers: Headers, policy: string) => rateLimitItems(headers.get('ratelimit')).find((item) => item.policy === policy)?.params.r;
+const remaining = (headers: Headers, policy: string) =>
+  rateLimitItems(headers.get('ratelimit')).find((item) => item.policy === policy)?.params.r;
 
 /** The refusal as the draft's fields and Retry-After describe it, asserted well-formed. */
 function assertRefusal(t: ExecutionContext, headers: Headers, policy: string, limit: number): void {
@@ -74,18 +78,24 @@ testEachBackend(
     t.regex(String(refused.body.error_description), /^rate limit exceeded; retry in \d+ seconds$/);
     t.is(refused.body.access_token, undefined);
     for (let index = 0; index < 4; index++) t.is((await tokenRequest(server, service)).status, 429);
-    t.is(await refusedCount(server, 'client') - refusedBefore, 5, 'every refusal is counted in the metrics');
+    t.is((await refusedCount(server, 'client')) - refusedBefore, 5, 'every refusal is counted in the metrics');
 
     const events = await rateLimitEvents(server, 'client');
     t.is(events.length, 1, 'one audit event for the whole flood of refusals in this window');
-    t.like(events[0], { type: 'rate_limit.exceeded', outcome: 'failure', clientId: service.clientId, target: { type: 'client', id: service.clientId } });
+    t.like(events[0], {
+      type: 'rate_limit.exceeded',
+      outcome: 'failure',
+      clientId: service.clientId,
+      target: { type: 'client', id: service.clientId },
+    });
     t.like(events[0]!.details, { max: 3, windowSeconds: 60, path: '/token' });
     t.false(JSON.stringify(events[0]).includes(service.clientSecret!), 'no secret in the audit trail');
 
     t.is((await tokenRequest(server, other)).status, 200, 'another client keeps its own quota');
 
     const busy = await withQuota(server, await createTestClient(server, { grantTypes: ['client_credentials'] }), 5);
-    for (let index = 0; index < 5; index++) t.is((await tokenRequest(server, busy)).status, 200, `request ${index + 1} within the client's own quota`);
+    for (let index = 0; index < 5; index++)
+      t.is((await tokenRequest(server, busy)).status, 200, `request ${index + 1} within the client's own quota`);
     const overOwn = await tokenRequest(server, busy);
     t.is(overOwn.status, 429);
     assertRefusal(t, overOwn.headers, 'client', 5);
@@ -106,9 +116,15 @@ testEachBackend(
     // a client secret in the body, and an (unusable) attestation naming the victim: still not the victim
     const attestation = `e30.${Buffer.from(JSON.stringify({ sub: victim.clientId })).toString('base64url')}.sig`;
     for (let index = 0; index < 5; index++) {
-      const posted = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', client_id: victim.clientId, client_secret: 'nope' });
+      const posted = await postForm(`${server.url}/token`, {
+        grant_type: 'client_credentials',
+        client_id: victim.clientId,
+        client_secret: 'nope',
+      });
       t.true(posted.status === 400 || posted.status === 401, `${posted.status} ${JSON.stringify(posted.body)}`);
-      const attested = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', client_id: victim.clientId }, undefined, { 'oauth-client-attestation': attestation });
+      const attested = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', client_id: victim.clientId }, undefined, {
+        'oauth-client-attestation': attestation,
+      });
       t.true(attested.status === 400 || attested.status === 401, `${attested.status} ${JSON.stringify(attested.body)}`);
     }
     for (let index = 0; index < 3; index++) t.is((await tokenRequest(server, victim)).status, 200, 'the victim still has its whole quota');
@@ -118,7 +134,12 @@ testEachBackend(
 
     // client_secret_post: the client is found in the (peeked) body, and the provider still reads it
     const poster = await createTestClient(server, { grantTypes: ['client_credentials'], authMethod: 'client_secret_post' });
-    const post = () => postForm(`${server.url}/token`, { grant_type: 'client_credentials', client_id: poster.clientId, client_secret: poster.clientSecret! });
+    const post = () =>
+      postForm(`${server.url}/token`, {
+        grant_type: 'client_credentials',
+        client_id: poster.clientId,
+        client_secret: poster.clientSecret!,
+      });
     for (let index = 0; index < 3; index++) {
       const granted = await post();
       t.is(granted.status, 200, JSON.stringify(granted.body));
@@ -145,8 +166,11 @@ testEachBackend(
   async (t, server) => {
     const spa = await createTestClient(server, { authMethod: 'none' });
     const refresh = (address: string) =>
-      postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token' }, spa, { 'x-forwarded-for': address });
-    for (let index = 0; index < 3; index++) t.is((await refresh('203.0.113.7')).body.error, 'invalid_grant', 'authenticated (a public client needs nothing more), so counted');
+      postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token' }, spa, {
+        'x-forwarded-for': address,
+      });
+    for (let index = 0; index < 3; index++)
+      t.is((await refresh('203.0.113.7')).body.error, 'invalid_grant', 'authenticated (a public client needs nothing more), so counted');
     const refused = await refresh('203.0.113.7');
     t.is(refused.status, 429);
     t.is((await refresh('203.0.113.8')).body.error, 'invalid_grant', 'another address still has its quota for this client');
@@ -180,7 +204,7 @@ testEachBackend(
     t.regex(await page.text(), /Too many requests from your network\. Try again in \d+ seconds\./);
 
     for (const probe of ['/healthz', '/readyz']) t.is((await fetch(`${server.url}${probe}`)).status, 200, `${probe} is never limited`);
-    t.is(await refusedCount(server, 'ip') - refusedBefore, 3);
+    t.is((await refusedCount(server, 'ip')) - refusedBefore, 3);
     const events = await rateLimitEvents(server, 'ip');
     t.is(events.length, 1, 'one event for the window, not one per refused request');
     t.like(events[0], { type: 'rate_limit.exceeded', ip: '127.0.0.1' });
@@ -221,7 +245,14 @@ testEachBackend(
   async (t, server) => {
     const client = await createTestClient(server);
     const agent = new UserAgent();
-    const query = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    const query = new URLSearchParams({
+      client_id: client.clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+    });
     const { response, url } = await agent.follow(`${server.url}/auth?${query}`);
     t.is(response.status, 200);
     await response.text();
@@ -254,7 +285,8 @@ testEachBackend(
     const service = await createTestClient(server, { grantTypes: ['client_credentials'] });
     for (let index = 0; index < 8; index++) t.is((await tokenRequest(server, service)).status, 200, `authenticated request ${index + 1}`);
     const wrong = { ...service, clientSecret: 'not-the-secret' };
-    for (let index = 0; index < 5; index++) t.is((await tokenRequest(server, wrong)).status, 401, `failed request ${index + 1} is answered`);
+    for (let index = 0; index < 5; index++)
+      t.is((await tokenRequest(server, wrong)).status, 401, `failed request ${index + 1} is answered`);
     const refused = await tokenRequest(server, wrong);
     t.is(refused.status, 429, 'the address spent its budget on failures');
     assertRefusal(t, refused.headers, 'ip', 5);
@@ -332,10 +364,20 @@ testEachBackend(
 );
 
 testEachBackend(
-  'clients create --rate-limit sets the client\'s own quota, shown by clients show, and the running server applies it',
+  "clients create --rate-limit sets the client's own quota, shown by clients show, and the running server applies it",
   async (t, server) => {
     const env = { DATABASE_URL: server.config.databaseUrl!, SECRET_KEY: server.config.secretKey! };
-    const created = await runCli(env, ['clients', 'create', '--name', 'Batch', '--grant-type', 'client_credentials', '--rate-limit', '2', '--json']);
+    const created = await runCli(env, [
+      'clients',
+      'create',
+      '--name',
+      'Batch',
+      '--grant-type',
+      'client_credentials',
+      '--rate-limit',
+      '2',
+      '--json',
+    ]);
     t.is(created.code, 0, created.stderr);
     const client = JSON.parse(created.stdout) as { clientId: string; clientSecret: string; rateLimitPerMinute: number | null };
     t.is(client.rateLimitPerMinute, 2);

@@ -12,9 +12,14 @@ async function codeFor(server: TestServer, client: TestClient) {
 }
 
 const redeem = (url: string, client: TestClient, flow: { code?: string; verifier: string }) =>
-  postForm(`${url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
+  postForm(
+    `${url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
+    client,
+  );
 
-const refresh = (url: string, client: TestClient, refreshToken: string) => postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
+const refresh = (url: string, client: TestClient, refreshToken: string) =>
+  postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
 
 // Rotation for public clients and reuse detection (the grant revoked): test/security/replay.test.ts
 
@@ -26,7 +31,11 @@ testEachBackend('confidential clients keep their refresh token and get fresh acc
   t.is(again.body.refresh_token, tokens.body.refresh_token);
   t.not(again.body.access_token, tokens.body.access_token);
   const stranger = await createTestClient(server);
-  t.is((await refresh(server.url, stranger, tokens.body.refresh_token as string)).body.error, 'invalid_grant', 'another client cannot use it');
+  t.is(
+    (await refresh(server.url, stranger, tokens.body.refresh_token as string)).body.error,
+    'invalid_grant',
+    'another client cannot use it',
+  );
 });
 
 testEachBackend('parallel redemption of one code in one process: exactly one 200, then the grant is revoked', async (t, server) => {
@@ -42,7 +51,12 @@ testEachBackend('parallel redemption of one code in one process: exactly one 200
 testEachBackend(
   'parallel redemption of one code across two server processes: one 200, grant revoked',
   async (t, server) => {
-    const sibling = await startServerProcess({ ISSUER: server.url, DATABASE_URL: server.config.databaseUrl!, REDIS_URL: server.config.redisUrl!, SECRET_KEY: server.config.secretKey! });
+    const sibling = await startServerProcess({
+      ISSUER: server.url,
+      DATABASE_URL: server.config.databaseUrl!,
+      REDIS_URL: server.config.redisUrl!,
+      SECRET_KEY: server.config.secretKey!,
+    });
     t.teardown(async () => void (await sibling.stop()));
     const client = await createTestClient(server);
     const flow = await codeFor(server, client);
@@ -58,7 +72,12 @@ testEachBackend(
 testEachBackend(
   'parallel use of one rotating refresh token across two server processes: one 200, grant revoked',
   async (t, server) => {
-    const sibling = await startServerProcess({ ISSUER: server.url, DATABASE_URL: server.config.databaseUrl!, REDIS_URL: server.config.redisUrl!, SECRET_KEY: server.config.secretKey! });
+    const sibling = await startServerProcess({
+      ISSUER: server.url,
+      DATABASE_URL: server.config.databaseUrl!,
+      REDIS_URL: server.config.redisUrl!,
+      SECRET_KEY: server.config.secretKey!,
+    });
     t.teardown(async () => void (await sibling.stop()));
     const client = await createTestClient(server, { authMethod: 'none' });
     const tokens = await redeem(server.url, client, await codeFor(server, client));
@@ -67,7 +86,11 @@ testEachBackend(
     t.is(results.filter((result) => result.status === 200).length, 1, JSON.stringify(results.map((result) => result.body)));
     t.true(results.every((result) => result.status < 500));
     const winner = results.find((result) => result.status === 200)!;
-    t.is((await refresh(server.url, client, winner.body.refresh_token as string)).body.error, 'invalid_grant', 'the loser revoked the grant');
+    t.is(
+      (await refresh(server.url, client, winner.body.refresh_token as string)).body.error,
+      'invalid_grant',
+      'the loser revoked the grant',
+    );
   },
   { only: ['postgres+redis'] },
 );

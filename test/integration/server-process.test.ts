@@ -15,32 +15,36 @@ const tempDataDir = (t: { teardown: (fn: () => void) => void }) => {
   return dir;
 };
 
-const kidsOf = async (url: string) => ((await (await fetch(`${url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
+const kidsOf = async (url: string) =>
+  ((await (await fetch(`${url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
 
-test.serial('embedded: starts with no database, generates its secret once, keeps keys across restarts, one process per DATA_DIR', async (t) => {
-  const dataDir = tempDataDir(t);
-  const first = await startServerProcess({ DATA_DIR: dataDir, PORTCULLIS_BANNER: 'on' }, { timeoutMs: 90_000 });
-  t.teardown(() => void first.stop());
-  const discovery = (await (await fetch(`${first.url}/.well-known/openid-configuration`)).json()) as { issuer: string };
-  t.regex(discovery.issuer, /^http:\/\/localhost:\d+$/);
-  t.regex(first.output(), /SECRET_KEY is not set/);
-  t.regex(first.output(), /npx portcullis clients create/, 'prints the next steps');
-  const secret = readFileSync(join(dataDir, 'secret.key'), 'utf8');
-  const kids = await kidsOf(first.url);
+test.serial(
+  'embedded: starts with no database, generates its secret once, keeps keys across restarts, one process per DATA_DIR',
+  async (t) => {
+    const dataDir = tempDataDir(t);
+    const first = await startServerProcess({ DATA_DIR: dataDir, PORTCULLIS_BANNER: 'on' }, { timeoutMs: 90_000 });
+    t.teardown(() => void first.stop());
+    const discovery = (await (await fetch(`${first.url}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    t.regex(discovery.issuer, /^http:\/\/localhost:\d+$/);
+    t.regex(first.output(), /SECRET_KEY is not set/);
+    t.regex(first.output(), /npx portcullis clients create/, 'prints the next steps');
+    const secret = readFileSync(join(dataDir, 'secret.key'), 'utf8');
+    const kids = await kidsOf(first.url);
 
-  const rival = await startServerProcess({ DATA_DIR: dataDir }).then(
-    (started) => started.stop().then(() => 'started'),
-    (error: Error) => error.message,
-  );
-  t.regex(rival, /in use by another Portcullis process/);
+    const rival = await startServerProcess({ DATA_DIR: dataDir }).then(
+      (started) => started.stop().then(() => 'started'),
+      (error: Error) => error.message,
+    );
+    t.regex(rival, /in use by another Portcullis process/);
 
-  t.is(await first.stop(), 0);
-  const second = await startServerProcess({ DATA_DIR: dataDir }, { timeoutMs: 90_000 });
-  t.teardown(() => void second.stop());
-  t.deepEqual(await kidsOf(second.url), kids, 'same signing keys after a restart');
-  t.is(readFileSync(join(dataDir, 'secret.key'), 'utf8'), secret);
-  t.is(await second.stop(), 0);
-});
+    t.is(await first.stop(), 0);
+    const second = await startServerProcess({ DATA_DIR: dataDir }, { timeoutMs: 90_000 });
+    t.teardown(() => void second.stop());
+    t.deepEqual(await kidsOf(second.url), kids, 'same signing keys after a restart');
+    t.is(readFileSync(join(dataDir, 'secret.key'), 'utf8'), secret);
+    t.is(await second.stop(), 0);
+  },
+);
 
 test.serial('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
   const dataDir = tempDataDir(t);
@@ -60,7 +64,9 @@ test.serial('SIGTERM lets an in-flight request finish, then exits 0', async (t) 
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const body = 'grant_type=client_credentials&client_id=nobody&client_secret=x';
   // Expect: 100-continue makes the server confirm it is handling the request before the body.
-  socket.write(`POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+  socket.write(
+    `POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+  );
   await continued;
   const exited = server.stop();
   // the request is still open while the server drains: complete it now
@@ -79,18 +85,43 @@ test.serial('debug logs, stores and the audit trail never contain a password, se
   // the process is its own issuer (every URL it publishes is built from ISSUER), on the primary's stores
   const port = await freePort();
   const server = await startServerProcess({
-    PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: primary.config.databaseUrl!, REDIS_URL: primary.config.redisUrl!, SECRET_KEY: primary.config.secretKey!, LOG_LEVEL: 'debug',
+    PORT: String(port),
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATABASE_URL: primary.config.databaseUrl!,
+    REDIS_URL: primary.config.redisUrl!,
+    SECRET_KEY: primary.config.secretKey!,
+    LOG_LEVEL: 'debug',
   });
   t.teardown(() => void server.stop());
   const url = server.url;
   await createResource(primary.db, 'https://api.example.com', ['read']);
   const client = await createTestClient(primary, { resources: { 'https://api.example.com': ['read'] } });
   const user = await createUser(primary.db);
-  const flow = await authorize({ issuer: url, clientId: client.clientId, email: user.email, scope: 'openid offline_access read', resource: 'https://api.example.com' });
+  const flow = await authorize({
+    issuer: url,
+    clientId: client.clientId,
+    email: user.email,
+    scope: 'openid offline_access read',
+    resource: 'https://api.example.com',
+  });
   t.truthy(flow.code, flow.pages.at(-1));
-  const tokens = await postForm(`${url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: 'https://api.example.com' }, client);
+  const tokens = await postForm(
+    `${url}/token`,
+    {
+      grant_type: 'authorization_code',
+      code: flow.code!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: flow.verifier,
+      resource: 'https://api.example.com',
+    },
+    client,
+  );
   t.is(tokens.status, 200);
-  const refreshed = await postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string }, client);
+  const refreshed = await postForm(
+    `${url}/token`,
+    { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string },
+    client,
+  );
   await postForm(`${url}/token/introspection`, { token: tokens.body.access_token as string }, client);
   t.is(refreshed.status, 200);
   await server.stop();
@@ -113,8 +144,12 @@ test.serial('debug logs, stores and the audit trail never contain a password, se
   );
   t.is(rows[0]?.tokens, 1);
   const redisKeys = await primary.stores.redis!.keys(`${primary.stores.redisPrefix}*`);
-  const redisValues = await Promise.all(redisKeys.map(async (key) => `${key} ${JSON.stringify(await primary.stores.redis!.hgetall(key).catch(() => ({})))}`));
-  const audit = await primary.db.query<{ dump: string; events: number }>(`SELECT string_agg(a::text, ' ') AS dump, count(*)::int AS events FROM audit_events a`);
+  const redisValues = await Promise.all(
+    redisKeys.map(async (key) => `${key} ${JSON.stringify(await primary.stores.redis!.hgetall(key).catch(() => ({})))}`),
+  );
+  const audit = await primary.db.query<{ dump: string; events: number }>(
+    `SELECT string_agg(a::text, ' ') AS dump, count(*)::int AS events FROM audit_events a`,
+  );
   t.true((audit.rows[0]?.events ?? 0) >= 4, 'the process recorded its audit events and flushed them on shutdown');
   const stored = `${rows[0]?.dump ?? ''} ${redisValues.join(' ')} ${audit.rows[0]?.dump ?? ''}`;
   for (const [name, value] of Object.entries(secrets)) {

@@ -19,12 +19,21 @@ interface CreatedClient {
 const jwksOf = async (server: TestServer) => createLocalJWKSet((await (await fetch(`${server.url}/jwks`)).json()) as { keys: [] });
 
 const webClient = (server: TestServer, fields: Record<string, unknown> = {}) =>
-  runAsOperator(server, 'clients.create', { name: 'Web app', grantTypes: ['authorization_code'], redirectUris: [REDIRECT_URI], ...fields }) as Promise<CreatedClient>;
+  runAsOperator(server, 'clients.create', {
+    name: 'Web app',
+    grantTypes: ['authorization_code'],
+    redirectUris: [REDIRECT_URI],
+    ...fields,
+  }) as Promise<CreatedClient>;
 
 async function signInForIdToken(server: TestServer, client: CreatedClient): Promise<string> {
   const user = await createUser(server.db);
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid email' });
-  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
+  const token = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
+    client,
+  );
   return token.body.id_token as string;
 }
 
@@ -46,7 +55,7 @@ testEachBackend('each ID token algorithm a client may choose signs its ID tokens
   }
 });
 
-testEachBackend('changing a client\'s ID token algorithm takes effect on its next sign-in and is audited', async (t, server) => {
+testEachBackend("changing a client's ID token algorithm takes effect on its next sign-in and is audited", async (t, server) => {
   const client = await webClient(server, { idTokenAlg: 'EdDSA' });
   t.is(decodeProtectedHeader(await signInForIdToken(server, client)).alg, 'EdDSA');
   const updated = (await runAsOperator(server, 'clients.update', { clientId: client.clientId, idTokenAlg: 'PS256' })) as CreatedClient;
@@ -56,20 +65,35 @@ testEachBackend('changing a client\'s ID token algorithm takes effect on its nex
     `SELECT details FROM audit_events WHERE type = 'client.updated' AND target_id = $1`,
     [client.clientId],
   );
-  t.deepEqual(rows.map((row) => row.details.changed), [['idTokenAlg']]);
+  t.deepEqual(
+    rows.map((row) => row.details.changed),
+    [['idTokenAlg']],
+  );
 });
 
 testEachBackend('each access token algorithm an API may choose signs its tokens, and introspection accepts them', async (t, server) => {
   const jwks = await jwksOf(server);
   for (const alg of SIGNING_ALGORITHMS) {
     const api = `https://api-${alg.toLowerCase()}.example.com`;
-    const created = (await runAsOperator(server, 'resources.create', { identifier: api, scopes: [{ name: 'read' }], tokenAlg: alg })) as { tokenAlg: string };
+    const created = (await runAsOperator(server, 'resources.create', { identifier: api, scopes: [{ name: 'read' }], tokenAlg: alg })) as {
+      tokenAlg: string;
+    };
     t.is(created.tokenAlg, alg);
-    const service = (await runAsOperator(server, 'clients.create', { name: `Service ${alg}`, grantTypes: ['client_credentials'], resources: [api], scopes: ['read'] })) as CreatedClient;
+    const service = (await runAsOperator(server, 'clients.create', {
+      name: `Service ${alg}`,
+      grantTypes: ['client_credentials'],
+      resources: [api],
+      scopes: ['read'],
+    })) as CreatedClient;
     const token = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service);
     t.is(token.status, 200, JSON.stringify(token.body));
     const accessToken = token.body.access_token as string;
-    const { protectedHeader, payload } = await jwtVerify(accessToken, jwks, { issuer: server.url, audience: api, typ: 'at+jwt', algorithms: [alg] });
+    const { protectedHeader, payload } = await jwtVerify(accessToken, jwks, {
+      issuer: server.url,
+      audience: api,
+      typ: 'at+jwt',
+      algorithms: [alg],
+    });
     t.is(protectedHeader.alg, alg);
     t.is(payload.scope, 'read');
     const introspection = await postForm(`${server.url}/token/introspection`, { token: accessToken }, service);
@@ -79,10 +103,20 @@ testEachBackend('each access token algorithm an API may choose signs its tokens,
 
 testEachBackend('an API registered without a choice keeps ES256 access tokens; an update switches it to RS256', async (t, server) => {
   const api = 'https://api.example.com';
-  const created = (await runAsOperator(server, 'resources.create', { identifier: api, scopes: [{ name: 'read' }] })) as { tokenAlg: string };
+  const created = (await runAsOperator(server, 'resources.create', { identifier: api, scopes: [{ name: 'read' }] })) as {
+    tokenAlg: string;
+  };
   t.is(created.tokenAlg, 'ES256');
-  const service = (await runAsOperator(server, 'clients.create', { name: 'Service', grantTypes: ['client_credentials'], resources: [api], scopes: ['read'] })) as CreatedClient;
-  const tokenAlg = async () => decodeProtectedHeader((await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service)).body.access_token as string).alg;
+  const service = (await runAsOperator(server, 'clients.create', {
+    name: 'Service',
+    grantTypes: ['client_credentials'],
+    resources: [api],
+    scopes: ['read'],
+  })) as CreatedClient;
+  const tokenAlg = async () =>
+    decodeProtectedHeader(
+      (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service)).body.access_token as string,
+    ).alg;
   t.is(await tokenAlg(), 'ES256');
   await runAsOperator(server, 'resources.update', { identifier: api, tokenAlg: 'RS256' });
   t.is(await tokenAlg(), 'RS256', 'every process follows the change at once (the registry cache is told)');

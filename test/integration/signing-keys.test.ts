@@ -19,14 +19,18 @@ testEachBackend('private keys are encrypted at rest', async (t, server) => {
 testEachBackend('staged rotation: the published next key signs, the old key stays published until its tokens expire', async (t, server) => {
   await createResource(server.db, API, ['read']);
   const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API]: ['read'] } });
-  const issue = async () => (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service)).body.access_token as string;
+  const issue = async () =>
+    (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service)).body.access_token as string;
 
   const before = await listSigningKeys(server.db);
   const currentEs = before.find((key) => key.alg === 'ES256' && key.state === 'current')!;
   const nextEs = before.find((key) => key.alg === 'ES256' && key.state === 'next')!;
   const oldToken = await issue();
   t.is(decodeProtectedHeader(oldToken).kid, currentEs.kid);
-  t.true((await jwksOf(server.url)).some((key) => key.kid === nextEs.kid), 'the next key is published before it signs');
+  t.true(
+    (await jwksOf(server.url)).some((key) => key.kid === nextEs.kid),
+    'the next key is published before it signs',
+  );
 
   await rotateSigningKeys(server.db, server.portcullis.keys.encryptionKey, 900);
   // the running server hears the change and reloads its keys
@@ -35,7 +39,10 @@ testEachBackend('staged rotation: the published next key signs, the old key stay
   t.is(decodeProtectedHeader(newToken).kid, nextEs.kid);
 
   const published = await jwksOf(server.url);
-  t.true(published.some((key) => key.kid === currentEs.kid), 'the retired key is still published');
+  t.true(
+    published.some((key) => key.kid === currentEs.kid),
+    'the retired key is still published',
+  );
   const jwks = createLocalJWKSet({ keys: published } as never);
   await t.notThrowsAsync(jwtVerify(oldToken, jwks, { issuer: server.url, audience: API }));
   await t.notThrowsAsync(jwtVerify(newToken, jwks, { issuer: server.url, audience: API }));

@@ -51,7 +51,10 @@ testEachBackend(
       if (response.status === 503) t.is(response.body.error, 'temporarily_unavailable');
       if (response.status === 200) break;
     }
-    t.true(statuses.every((status) => status === 200 || status === 503), statuses.join(','));
+    t.true(
+      statuses.every((status) => status === 200 || status === 503),
+      statuses.join(','),
+    );
     t.is(statuses.at(-1), 200, 'recovered without a restart');
   },
   { only: ['postgres+redis'] },
@@ -67,7 +70,12 @@ testEachBackend(
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const deadPort = (probe.address() as { port: number }).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const started = await startServerProcess({ ISSUER: server.url, DATABASE_URL: server.config.databaseUrl!, REDIS_URL: `redis://127.0.0.1:${deadPort}`, SECRET_KEY: server.config.secretKey! });
+    const started = await startServerProcess({
+      ISSUER: server.url,
+      DATABASE_URL: server.config.databaseUrl!,
+      REDIS_URL: `redis://127.0.0.1:${deadPort}`,
+      SECRET_KEY: server.config.secretKey!,
+    });
     t.teardown(async () => void (await started.stop()));
     const ready = await fetch(`${started.url}/readyz`);
     t.is(ready.status, 503);

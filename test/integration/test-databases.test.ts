@@ -8,7 +8,9 @@ import { createTestDatabase, type BackendName, type TestDatabase } from '../help
 
 // Only the rows this test writes: the migrations seed rows of their own.
 const resourceNames = async (db: Database) =>
-  (await db.query<{ name: string }>("SELECT name FROM resource_servers WHERE name LIKE 'isolation-%' ORDER BY name")).rows.map((row) => row.name);
+  (await db.query<{ name: string }>("SELECT name FROM resource_servers WHERE name LIKE 'isolation-%' ORDER BY name")).rows.map(
+    (row) => row.name,
+  );
 
 const addResource = (db: Database, name: string) =>
   db.query('INSERT INTO resource_servers (identifier, name) VALUES ($1, $2)', [`https://${name}.example.com`, name]);
@@ -25,7 +27,10 @@ for (const backend of ['pglite', 'postgres'] as const satisfies readonly Backend
     const expected = (await loadMigrations()).map((migration) => migration.version);
     for (const { db } of [first, second]) {
       const applied = await db.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
-      t.deepEqual(applied.rows.map((row) => row.version), expected);
+      t.deepEqual(
+        applied.rows.map((row) => row.version),
+        expected,
+      );
       t.deepEqual(await migrate(db), [], 'nothing is left to apply');
     }
 

@@ -29,7 +29,8 @@ test.after.always(async () => {
 
 async function setUp(backend: BackendName) {
   const { db } = await databaseFor(backend);
-  const account = (name: string) => insertAccount(db, { email: `${name}-${randomBytes(6).toString('hex')}@example.com`, name: null, passwordHash: 'not-used' });
+  const account = (name: string) =>
+    insertAccount(db, { email: `${name}-${randomBytes(6).toString('hex')}@example.com`, name: null, passwordHash: 'not-used' });
   return { db, alice: await account('alice'), bob: await account('bob') };
 }
 

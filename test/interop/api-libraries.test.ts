@@ -32,7 +32,11 @@ interface Deployment {
   rs256: Promise<Tokens>;
 }
 
-async function clientCredentials(portcullis: InteropPortcullis, client: { clientId: string; clientSecret: string | undefined }, form: Record<string, string>) {
+async function clientCredentials(
+  portcullis: InteropPortcullis,
+  client: { clientId: string; clientSecret: string | undefined },
+  form: Record<string, string>,
+) {
   const answer = await postForm(`${portcullis.url}/token`, { grant_type: 'client_credentials', ...form }, client);
   if (answer.status !== 200) throw new Error(`client_credentials ${JSON.stringify(form)}: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body.access_token as string;
@@ -47,7 +51,9 @@ async function deploy(backend: BackendSetup): Promise<Deployment> {
   await cli('npx portcullis resources create --identifier https://other.example.com --scope read');
   await cli('npx portcullis resources create --identifier https://short.example.com --scope read --token-ttl 30');
   const tester = createdClient(
-    await cli(`npx portcullis clients create --name Tester --grant-type client_credentials --resource ${API} --resource https://other.example.com --resource https://short.example.com --scope read --scope write`),
+    await cli(
+      `npx portcullis clients create --name Tester --grant-type client_credentials --resource ${API} --resource https://other.example.com --resource https://short.example.com --scope read --scope write`,
+    ),
   );
   const es256: Tokens = {
     audience: API,
@@ -63,7 +69,9 @@ async function deploy(backend: BackendSetup): Promise<Deployment> {
     await cli('npx portcullis resources create --identifier https://rs256.example.com --scope read --scope write --token-alg RS256');
     await cli('npx portcullis resources create --identifier https://short-rs256.example.com --scope read --token-ttl 30 --token-alg RS256');
     const rsTester = createdClient(
-      await cli('npx portcullis clients create --name "RS256 tester" --grant-type client_credentials --resource https://rs256.example.com --resource https://short-rs256.example.com --scope read --scope write'),
+      await cli(
+        'npx portcullis clients create --name "RS256 tester" --grant-type client_credentials --resource https://rs256.example.com --resource https://short-rs256.example.com --scope read --scope write',
+      ),
     );
     return {
       audience: 'https://rs256.example.com',
@@ -113,7 +121,11 @@ async function apiChecks(t: ExecutionContext, backend: BackendSetup, library: ke
   t.like(header, { alg: algorithm, typ: 'at+jwt' }, 'the token is what the resource server says it signs');
 
   const jwks = (await (await fetch(`${portcullis.url}/jwks`)).json()) as { keys: Array<{ kty: string }> };
-  t.deepEqual([...new Set(jwks.keys.map((key) => key.kty))].sort(), ['EC', 'OKP', 'RSA'], 'the libraries read a JWKS of EC, RSA and OKP (Ed25519) keys');
+  t.deepEqual(
+    [...new Set(jwks.keys.map((key) => key.kty))].sort(),
+    ['EC', 'OKP', 'RSA'],
+    'the libraries read a JWKS of EC, RSA and OKP (Ed25519) keys',
+  );
 
   const base = { issuer: portcullis.url, algorithm: tokens.algorithm };
   const api = await startApi(t, library, { ...base, audience: tokens.audience });
@@ -137,7 +149,13 @@ async function apiChecks(t: ExecutionContext, backend: BackendSetup, library: ke
 for (const backend of BACKENDS) {
   for (const library of Object.keys(API_LIBRARIES) as Array<keyof typeof API_LIBRARIES>) {
     for (const algorithm of ['ES256', 'RS256'] as const) {
-      test(`${library} accepts right ${algorithm} access tokens and refuses another API's, expired and scopeless ones (${backend.name})`, apiChecks, backend, library, algorithm);
+      test(
+        `${library} accepts right ${algorithm} access tokens and refuses another API's, expired and scopeless ones (${backend.name})`,
+        apiChecks,
+        backend,
+        library,
+        algorithm,
+      );
     }
   }
 }

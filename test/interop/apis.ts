@@ -20,7 +20,8 @@ export interface ApiOptions {
 }
 
 const bearer = (request: Request) => /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-const hasScope = (payload: Record<string, unknown>, scope: string) => typeof payload.scope === 'string' && payload.scope.split(' ').includes(scope);
+const hasScope = (payload: Record<string, unknown>, scope: string) =>
+  typeof payload.scope === 'string' && payload.scope.split(' ').includes(scope);
 
 /** Auth0's express-oauth2-jwt-bearer: auth({ issuerBaseURL, audience }) and requiredScopes. */
 export function expressOauth2JwtBearerApi(options: ApiOptions) {
@@ -53,7 +54,12 @@ export function jsonwebtokenApi(options: ApiOptions) {
     jwt.verify(
       token,
       getKey,
-      { issuer: options.issuer, audience: options.audience, algorithms: [options.algorithm], ...(clockTimestamp ? { clockTimestamp } : {}) },
+      {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: [options.algorithm],
+        ...(clockTimestamp ? { clockTimestamp } : {}),
+      },
       (error, payload) => {
         if (error) return void response.status(401).json({ error: error.message });
         const claims = payload as JwtPayload;

@@ -73,7 +73,8 @@ export function passportOpenidconnectApp(options: RelyingPartyOptions) {
         // the library takes a boolean since 0.1; @types/passport-openidconnect still says string
         nonce: true as unknown as string,
       },
-      (_issuer: string, profile: passport.Profile, done: (error: null, user: Express.User) => void) => done(null, { email: profile.emails?.[0]?.value }),
+      (_issuer: string, profile: passport.Profile, done: (error: null, user: Express.User) => void) =>
+        done(null, { email: profile.emails?.[0]?.value }),
     ),
   );
   authenticator.serializeUser((user, done) => done(null, user));
@@ -113,7 +114,9 @@ export async function openidClientApp(options: RelyingPartyOptions) {
     response.redirect(url.href);
   });
   app.get('/callback', async (request, response) => {
-    const tokens = await client.authorizationCodeGrant(config, new URL(request.originalUrl, options.app), { pkceCodeVerifier: request.session.codeVerifier! });
+    const tokens = await client.authorizationCodeGrant(config, new URL(request.originalUrl, options.app), {
+      pkceCodeVerifier: request.session.codeVerifier!,
+    });
     // the email is in the ID token; the access token is for the API named by `resource`, not userinfo
     const claims = tokens.claims()!;
     let shown = `Signed in as ${claims.email}`;
@@ -129,11 +132,19 @@ export async function openidClientApp(options: RelyingPartyOptions) {
   return app;
 }
 
-const OIDC_CLIENT_TS = readFileSync(fileURLToPath(import.meta.resolve('oidc-client-ts').replace(/dist\/esm\/.*$/, 'dist/browser/oidc-client-ts.min.js')), 'utf8');
+const OIDC_CLIENT_TS = readFileSync(
+  fileURLToPath(import.meta.resolve('oidc-client-ts').replace(/dist\/esm\/.*$/, 'dist/browser/oidc-client-ts.min.js')),
+  'utf8',
+);
 
 /** oidc-client-ts in the browser: a single-page app, public client, PKCE. */
 export function oidcClientTsApp(options: RelyingPartyOptions) {
-  const settings = { authority: options.issuer, client_id: options.clientId, redirect_uri: `${options.app}/callback`, scope: 'openid email' };
+  const settings = {
+    authority: options.issuer,
+    client_id: options.clientId,
+    redirect_uri: `${options.app}/callback`,
+    scope: 'openid email',
+  };
   const page = `<!doctype html><title>SPA</title><p id="out">Loading</p>
 <script src="/oidc-client-ts.js"></script>
 <script>

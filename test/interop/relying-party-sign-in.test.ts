@@ -4,11 +4,24 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Browser } from 'playwright-core';
 import { launchChromium, watchPageProblems } from '../helpers/browser.ts';
-import { createdClient, createUserWithCli, listenForApp, signInAndConsent, startPortcullis, type InteropPortcullis } from '../helpers/interop.ts';
+import {
+  createdClient,
+  createUserWithCli,
+  listenForApp,
+  signInAndConsent,
+  startPortcullis,
+  type InteropPortcullis,
+} from '../helpers/interop.ts';
 import { BACKENDS, type BackendSetup } from '../helpers/server.ts';
 import { joseApi } from './apis.ts';
 import { README_COMMANDS } from './readme-commands.ts';
-import { expressOpenidConnectApp, oidcClientTsApp, openidClientApp, passportOpenidconnectApp, type RelyingPartyOptions } from './relying-parties.ts';
+import {
+  expressOpenidConnectApp,
+  oidcClientTsApp,
+  openidClientApp,
+  passportOpenidconnectApp,
+  type RelyingPartyOptions,
+} from './relying-parties.ts';
 
 let browser: Browser | undefined;
 test.before(async () => {
@@ -35,9 +48,19 @@ test.after.always(async () => {
   for (const pending of deployments.values()) await (await pending.catch(() => undefined))?.close();
 });
 
-type AppFactory = (options: RelyingPartyOptions) => Parameters<Awaited<ReturnType<typeof listenForApp>>['serve']>[0] | Promise<Parameters<Awaited<ReturnType<typeof listenForApp>>['serve']>[0]>;
+type AppFactory = (
+  options: RelyingPartyOptions,
+) =>
+  | Parameters<Awaited<ReturnType<typeof listenForApp>>['serve']>[0]
+  | Promise<Parameters<Awaited<ReturnType<typeof listenForApp>>['serve']>[0]>;
 
-async function signIn(t: ExecutionContext, backend: BackendSetup, command: string, makeApp: AppFactory, expected: (email: string) => string) {
+async function signIn(
+  t: ExecutionContext,
+  backend: BackendSetup,
+  command: string,
+  makeApp: AppFactory,
+  expected: (email: string) => string,
+) {
   const portcullis = await deployment(backend);
   const app = await listenForApp();
   t.teardown(() => app.close());
@@ -69,7 +92,11 @@ async function signIn(t: ExecutionContext, backend: BackendSetup, command: strin
 
 const LIBRARIES: Array<{ name: string; command: string; app: AppFactory; expected?: (email: string) => string }> = [
   { name: 'express-openid-connect', command: README_COMMANDS.expressOpenidConnect, app: expressOpenidConnectApp },
-  { name: 'passport-openidconnect (--pkce optional, nonce)', command: README_COMMANDS.passportOpenidconnect, app: passportOpenidconnectApp },
+  {
+    name: 'passport-openidconnect (--pkce optional, nonce)',
+    command: README_COMMANDS.passportOpenidconnect,
+    app: passportOpenidconnectApp,
+  },
   {
     name: 'openid-client (then its access token at an API)',
     command: README_COMMANDS.openidClient,
@@ -81,6 +108,13 @@ const LIBRARIES: Array<{ name: string; command: string; app: AppFactory; expecte
 
 for (const backend of BACKENDS) {
   for (const library of LIBRARIES) {
-    test(`${library.name} signs a user in and shows their email (${backend.name})`, signIn, backend, library.command, library.app, library.expected ?? ((email) => `Signed in as ${email}`));
+    test(
+      `${library.name} signs a user in and shows their email (${backend.name})`,
+      signIn,
+      backend,
+      library.command,
+      library.app,
+      library.expected ?? ((email) => `Signed in as ${email}`),
+    );
   }
 }

@@ -11,7 +11,8 @@ const { read, write, users } = ADMIN_SCOPES;
 const SCOPE_SETS: AdminScope[][] = [[read], [write], [users], [read, write], [read, users], [write, users], [read, write, users]];
 
 /** The route's path with made-up parameters (an email for a user, so the lookup is well-formed). */
-const concretePath = (route: AdminRoute) => route.path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'user' ? 'nobody%40example.com' : `nobody-${name}`));
+const concretePath = (route: AdminRoute) =>
+  route.path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'user' ? 'nobody%40example.com' : `nobody-${name}`));
 
 test('the route table asks the scopes the policy says: reads need admin:read, changes admin:write, anything about users admin:users', (t) => {
   for (const route of ADMIN_ROUTES) {
@@ -20,37 +21,46 @@ test('the route table asks the scopes the policy says: reads need admin:read, ch
   }
 });
 
-adminTest('every admin route refuses every token lacking one of its scopes with 403 insufficient_scope, and lets the others through', async (t, harness) => {
-  const { call, bootstrap, token } = harness;
-  const admin = await bootstrap();
-  const tokens = new Map<AdminScope[], string>();
-  for (const scopes of SCOPE_SETS) tokens.set(scopes, await token(admin, scopes.join(' ')));
-  let refusals = 0;
-  for (const route of ADMIN_ROUTES) {
-    for (const [scopes, bearer] of tokens) {
-      const body = route.body === 'json' ? { json: {} } : {};
-      const answer = await call(route.method, concretePath(route), { token: bearer, ...body, headers: { 'if-match': '"made-up"' } });
-      const label = `${route.method} ${route.path} with ${scopes.join(' ')}`;
-      if (route.scopes.every((scope) => scopes.includes(scope))) {
-        t.not(answer.status, 403, `${label}: ${JSON.stringify(answer.body)}`);
-        t.true(answer.status < 500, label);
-        continue;
+adminTest(
+  'every admin route refuses every token lacking one of its scopes with 403 insufficient_scope, and lets the others through',
+  async (t, harness) => {
+    const { call, bootstrap, token } = harness;
+    const admin = await bootstrap();
+    const tokens = new Map<AdminScope[], string>();
+    for (const scopes of SCOPE_SETS) tokens.set(scopes, await token(admin, scopes.join(' ')));
+    let refusals = 0;
+    for (const route of ADMIN_ROUTES) {
+      for (const [scopes, bearer] of tokens) {
+        const body = route.body === 'json' ? { json: {} } : {};
+        const answer = await call(route.method, concretePath(route), { token: bearer, ...body, headers: { 'if-match': '"made-up"' } });
+        const label = `${route.method} ${route.path} with ${scopes.join(' ')}`;
+        if (route.scopes.every((scope) => scopes.includes(scope))) {
+          t.not(answer.status, 403, `${label}: ${JSON.stringify(answer.body)}`);
+          t.true(answer.status < 500, label);
+          continue;
+        }
+        refusals += 1;
+        t.is(answer.status, 403, label);
+        t.is(answer.body?.error, 'insufficient_scope', label);
+        t.regex(answer.headers.get('www-authenticate') ?? '', /^Bearer .*error="insufficient_scope"/, label);
       }
-      refusals += 1;
-      t.is(answer.status, 403, label);
-      t.is(answer.body?.error, 'insufficient_scope', label);
-      t.regex(answer.headers.get('www-authenticate') ?? '', /^Bearer .*error="insufficient_scope"/, label);
     }
-  }
-  t.true(refusals > ADMIN_ROUTES.length, 'the matrix refused many calls');
-});
+    t.true(refusals > ADMIN_ROUTES.length, 'the matrix refused many calls');
+  },
+);
 
 adminTest('If-Match: * does not skip the lost-update guard: an update must name the entity tag it read (428)', async (t, harness) => {
   const { call, bootstrap, token, server } = harness;
   const bearer = await token(await bootstrap());
   await createResource(server.db, API, ['read']);
-  const client = await call('POST', '/clients', { token: bearer, json: { name: 'App', grantTypes: ['client_credentials'], resources: [API], scopes: ['read'] } });
-  const user = await call('POST', '/users', { token: bearer, json: { email: 'alice@example.com', password: 'correct horse battery staple' } });
+  const client = await call('POST', '/clients', {
+    token: bearer,
+    json: { name: 'App', grantTypes: ['client_credentials'], resources: [API], scopes: ['read'] },
+  });
+  const user = await call('POST', '/users', {
+    token: bearer,
+    json: { email: 'alice@example.com', password: 'correct horse battery staple' },
+  });
   const targets = [
     { path: `/clients/${client.body.clientId}`, json: { name: 'Overwritten' } },
     { path: `/resources/${encodeURIComponent(API)}`, json: { owner: 'Overwritten' } },

@@ -17,34 +17,51 @@ async function auditedAddresses(server: TestServer, type: string) {
   return rows.map((row) => row.ip);
 }
 
-testEachBackend('sixty failed logins, each with a different forged leftmost X-Forwarded-For entry, are limited by the real address', async (t, server) => {
-  const form = await openLoginForm(server);
-  const attacker = '203.0.113.66';
-  const answers: LoginAttempt[] = [];
-  for (let i = 0; i < 60; i++) {
-    answers.push(await form.submit(`victim-${randomBytes(3).toString('hex')}@example.com`, 'Summer2026!', forwarded(spoofed(i), attacker)));
-  }
-  const throttled = answers.findIndex((answer) => answer.status === 429);
-  t.is(throttled, 30, 'LOGIN_IP_FAILURES_PER_HOUR (30) failures from the real address, then 429');
-  t.true(answers.slice(throttled).every((answer) => answer.status === 429));
+testEachBackend(
+  'sixty failed logins, each with a different forged leftmost X-Forwarded-For entry, are limited by the real address',
+  async (t, server) => {
+    const form = await openLoginForm(server);
+    const attacker = '203.0.113.66';
+    const answers: LoginAttempt[] = [];
+    for (let i = 0; i < 60; i++) {
+      answers.push(
+        await form.submit(`victim-${randomBytes(3).toString('hex')}@example.com`, 'Summer2026!', forwarded(spoofed(i), attacker)),
+      );
+    }
+    const throttled = answers.findIndex((answer) => answer.status === 429);
+    t.is(throttled, 30, 'LOGIN_IP_FAILURES_PER_HOUR (30) failures from the real address, then 429');
+    t.true(answers.slice(throttled).every((answer) => answer.status === 429));
 
-  // the audit trail names the address the proxy saw, never the forged one
-  const addresses = await auditedAddresses(server, 'login.failed');
-  t.true(addresses.length >= 30);
-  t.true(addresses.every((ip) => ip === attacker), addresses.slice(0, 3).join(', '));
-}, { env: { TRUST_PROXY: 'true' } });
+    // the audit trail names the address the proxy saw, never the forged one
+    const addresses = await auditedAddresses(server, 'login.failed');
+    t.true(addresses.length >= 30);
+    t.true(
+      addresses.every((ip) => ip === attacker),
+      addresses.slice(0, 3).join(', '),
+    );
+  },
+  { env: { TRUST_PROXY: 'true' } },
+);
 
-testEachBackend('the per-address ceiling counts the address the trusted proxy added, whatever the client prepends', async (t, server) => {
-  const jwks = (headers: Record<string, string>) => fetch(`${server.url}/jwks`, { headers });
-  for (let i = 0; i < 5; i++) t.is((await jwks(forwarded(spoofed(i), '198.51.100.1'))).status, 200);
-  t.is((await jwks(forwarded(spoofed(99), '198.51.100.1'))).status, 429, 'a fresh forged entry buys no fresh budget');
-  t.is((await jwks(forwarded(spoofed(100), '198.51.100.2'))).status, 200, 'another real address has its own');
-}, { env: { ...GENEROUS_RATE_LIMITS, RATE_LIMIT_IP_PER_MINUTE: '5', TRUST_PROXY: 'true' } });
+testEachBackend(
+  'the per-address ceiling counts the address the trusted proxy added, whatever the client prepends',
+  async (t, server) => {
+    const jwks = (headers: Record<string, string>) => fetch(`${server.url}/jwks`, { headers });
+    for (let i = 0; i < 5; i++) t.is((await jwks(forwarded(spoofed(i), '198.51.100.1'))).status, 200);
+    t.is((await jwks(forwarded(spoofed(99), '198.51.100.1'))).status, 429, 'a fresh forged entry buys no fresh budget');
+    t.is((await jwks(forwarded(spoofed(100), '198.51.100.2'))).status, 200, 'another real address has its own');
+  },
+  { env: { ...GENEROUS_RATE_LIMITS, RATE_LIMIT_IP_PER_MINUTE: '5', TRUST_PROXY: 'true' } },
+);
 
-testEachBackend('TRUST_PROXY=2: the client address is the entry the outer of two trusted proxies added', async (t, server) => {
-  const jwks = (header: string) => fetch(`${server.url}/jwks`, { headers: { 'x-forwarded-for': header } });
-  // client-written entry, then what the edge proxy saw (the client), then what the inner proxy saw (the edge)
-  for (let i = 0; i < 5; i++) t.is((await jwks(`${spoofed(i)}, 198.51.100.7, 10.0.0.2`)).status, 200);
-  t.is((await jwks(`${spoofed(50)}, 198.51.100.7, 10.0.0.2`)).status, 429);
-  t.is((await jwks(`198.51.100.7, 198.51.100.8, 10.0.0.2`)).status, 200, 'a different client behind the same edge proxy');
-}, { env: { ...GENEROUS_RATE_LIMITS, RATE_LIMIT_IP_PER_MINUTE: '5', TRUST_PROXY: '2' } });
+testEachBackend(
+  'TRUST_PROXY=2: the client address is the entry the outer of two trusted proxies added',
+  async (t, server) => {
+    const jwks = (header: string) => fetch(`${server.url}/jwks`, { headers: { 'x-forwarded-for': header } });
+    // client-written entry, then what the edge proxy saw (the client), then what the inner proxy saw (the edge)
+    for (let i = 0; i < 5; i++) t.is((await jwks(`${spoofed(i)}, 198.51.100.7, 10.0.0.2`)).status, 200);
+    t.is((await jwks(`${spoofed(50)}, 198.51.100.7, 10.0.0.2`)).status, 429);
+    t.is((await jwks(`198.51.100.7, 198.51.100.8, 10.0.0.2`)).status, 200, 'a different client behind the same edge proxy');
+  },
+  { env: { ...GENEROUS_RATE_LIMITS, RATE_LIMIT_IP_PER_MINUTE: '5', TRUST_PROXY: '2' } },
+);

@@ -15,22 +15,28 @@ const SECOND_TEMPORARY = 'cobalt meadow lantern spire';
 const ATTACKERS = 'velvet thunder mosaic lantern';
 const PAGE = '/account/security';
 
-const admin = (server: TestServer, name: string, input: unknown) =>
-  runAsOperator(server, name, input);
+const admin = (server: TestServer, name: string, input: unknown) => runAsOperator(server, name, input);
 
 /** What an administrator does to take an account back: each must void what began before it. */
 const RESETS: Array<[string, (server: TestServer, userId: string) => Promise<unknown>]> = [
   ['set-password', (server, userId) => admin(server, 'users.set-password', { user: userId, password: SECOND_TEMPORARY, mustChange: true })],
   ['sign-out-everywhere', (server, userId) => admin(server, 'users.sign-out-everywhere', { user: userId })],
-  ['disable (then enable)', async (server, userId) => {
-    await admin(server, 'users.disable', { user: userId });
-    await admin(server, 'users.enable', { user: userId });
-  }],
+  [
+    'disable (then enable)',
+    async (server, userId) => {
+      await admin(server, 'users.disable', { user: userId });
+      await admin(server, 'users.enable', { user: userId });
+    },
+  ],
   ['reset-mfa', (server, userId) => admin(server, 'users.reset-mfa', { user: userId })],
 ];
 
 const post = (flow: SignIn, path: string, fields: Record<string, string>) =>
-  flow.go(`${flow.issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: flow.issuer }, body: new URLSearchParams(fields) });
+  flow.go(`${flow.issuer}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: flow.issuer },
+    body: new URLSearchParams(fields),
+  });
 
 testEachBackend('a half-finished sign-in does not overwrite the password an administrator set after it began', async (t, server) => {
   const client = await createTestClient(server, { firstParty: true });
@@ -99,7 +105,9 @@ for (const [reset, run] of RESETS) {
     const addPage = await browser.agent.request(`${server.url}${PAGE}/totp/add`);
     t.is(addPage.status, 303);
     const added = await browser.agent.request(`${server.url}${PAGE}/totp/add`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url }, body: new URLSearchParams({ code: '123456' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+      body: new URLSearchParams({ code: '123456' }),
     });
     t.is(added.status, 303);
     t.is(added.headers.get('location'), `${PAGE}?notice=confirm`);

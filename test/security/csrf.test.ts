@@ -17,7 +17,7 @@ const crossSite = (issuer: string): Array<[string, Record<string, string>]> => [
   ['Origin: null alone', { origin: 'null' }],
   ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site' }],
   ['Sec-Fetch-Site: none on a POST (nothing the user typed posts a form)', { 'sec-fetch-site': 'none' }],
-  ['Sec-Fetch-Site: cross-site with the issuer\'s Origin', { 'sec-fetch-site': 'cross-site', origin: issuer }],
+  ["Sec-Fetch-Site: cross-site with the issuer's Origin", { 'sec-fetch-site': 'cross-site', origin: issuer }],
 ];
 /** What our own pages send from a current browser. */
 const sameOrigin = (issuer: string) => ({ origin: issuer, 'sec-fetch-site': 'same-origin' });
@@ -45,27 +45,49 @@ testEachBackend('a sign-in POST from another site is refused, the same form from
     assertRefused(t, await postFrom(flow, login, { email: user.email, password: PASSWORD }, headers), label);
   }
   // the route aliases the router answers are guarded the same way
-  assertRefused(t, await postFrom(flow, login.replace(/\/login$/, '/LOGIN'), { email: user.email, password: PASSWORD }, { origin: 'null' }), 'upper-case alias');
-  assertRefused(t, await postFrom(flow, `${login}/`, { email: user.email, password: PASSWORD }, { origin: 'null' }), 'trailing-slash alias');
+  assertRefused(
+    t,
+    await postFrom(flow, login.replace(/\/login$/, '/LOGIN'), { email: user.email, password: PASSWORD }, { origin: 'null' }),
+    'upper-case alias',
+  );
+  assertRefused(
+    t,
+    await postFrom(flow, `${login}/`, { email: user.email, password: PASSWORD }, { origin: 'null' }),
+    'trailing-slash alias',
+  );
 
   const mine = await postFrom(flow, login, { email: user.email, password: PASSWORD }, sameOrigin(server.url));
   t.is(mine.status, 303, 'the sign-in itself was never touched');
 });
 
-testEachBackend('every sign-in step (second factor, enrolment, consent, abort, password change) refuses a cross-site POST', async (t, server) => {
-  await createUser(server.db);
-  const client = await createTestClient(server);
-  const flow = await SignIn.start(server.url, client.clientId);
-  const base = flow.action('/login').replace(/\/login$/, '');
-  const steps = ['/login', '/confirm', '/abort', '/second-factor/totp', '/second-factor/recovery', '/second-factor/passkey',
-    '/second-factor/totp/enrol', '/second-factor/passkey/register', '/second-factor/done', '/change-password'];
-  for (const step of steps) {
-    for (const [label, headers] of crossSite(server.url)) assertRefused(t, await postFrom(flow, `${base}${step}`, { code: '123456' }, headers), `${step}: ${label}`);
-  }
-  // the abort never reached the provider: the sign-in still shows its form
-  await flow.go(base);
-  t.regex(flow.page.html, /action="[^"]*\/login"/);
-});
+testEachBackend(
+  'every sign-in step (second factor, enrolment, consent, abort, password change) refuses a cross-site POST',
+  async (t, server) => {
+    await createUser(server.db);
+    const client = await createTestClient(server);
+    const flow = await SignIn.start(server.url, client.clientId);
+    const base = flow.action('/login').replace(/\/login$/, '');
+    const steps = [
+      '/login',
+      '/confirm',
+      '/abort',
+      '/second-factor/totp',
+      '/second-factor/recovery',
+      '/second-factor/passkey',
+      '/second-factor/totp/enrol',
+      '/second-factor/passkey/register',
+      '/second-factor/done',
+      '/change-password',
+    ];
+    for (const step of steps) {
+      for (const [label, headers] of crossSite(server.url))
+        assertRefused(t, await postFrom(flow, `${base}${step}`, { code: '123456' }, headers), `${step}: ${label}`);
+    }
+    // the abort never reached the provider: the sign-in still shows its form
+    await flow.go(base);
+    t.regex(flow.page.html, /action="[^"]*\/login"/);
+  },
+);
 
 async function provenAccountPage(server: TestServer) {
   const user = await createUser(server.db);
@@ -78,10 +100,30 @@ async function provenAccountPage(server: TestServer) {
 testEachBackend('every account-page change refuses a cross-site POST', async (t, server) => {
   const { browser } = await provenAccountPage(server);
   t.regex(browser.page.html, /action="\/account\/security\/sign-out"/, 'the page is open and proven');
-  const paths = ['/sign-in', '/totp', '/recovery', '/passkey', '/sign-out', '/totp/remove', '/passkeys/remove', '/recovery-codes', '/totp/add', '/passkeys/add'];
+  const paths = [
+    '/sign-in',
+    '/totp',
+    '/recovery',
+    '/passkey',
+    '/sign-out',
+    '/totp/remove',
+    '/passkeys/remove',
+    '/recovery-codes',
+    '/totp/add',
+    '/passkeys/add',
+  ];
   for (const path of paths) {
     for (const [label, headers] of crossSite(server.url)) {
-      assertRefused(t, await postFrom(browser, `${server.url}/account/security${path}`, { email: 'x@example.com', password: 'x', code: '123456' }, headers), `${path}: ${label}`);
+      assertRefused(
+        t,
+        await postFrom(
+          browser,
+          `${server.url}/account/security${path}`,
+          { email: 'x@example.com', password: 'x', code: '123456' },
+          headers,
+        ),
+        `${path}: ${label}`,
+      );
     }
   }
   // the cross-site sign-out did nothing: the page is still open
@@ -101,8 +143,19 @@ testEachBackend('the logout confirmation posted from another site is refused; th
   for (const [label, headers] of crossSite(server.url)) {
     assertRefused(t, await postFrom(browser, `${server.url}/session/end/confirm`, { xsrf: xsrf!, logout: 'yes' }, headers), label);
   }
-  assertRefused(t, await postFrom(browser, `${server.url}/SESSION/END/CONFIRM/`, { xsrf: xsrf!, logout: 'yes' }, { origin: 'null' }), 'an alias of the route');
-  const silent = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid', agent: flow.agent, extra: { prompt: 'none' } });
+  assertRefused(
+    t,
+    await postFrom(browser, `${server.url}/SESSION/END/CONFIRM/`, { xsrf: xsrf!, logout: 'yes' }, { origin: 'null' }),
+    'an alias of the route',
+  );
+  const silent = await authorize({
+    issuer: server.url,
+    clientId: client.clientId,
+    email: user.email,
+    scope: 'openid',
+    agent: flow.agent,
+    extra: { prompt: 'none' },
+  });
   t.truthy(silent.code, 'still signed in');
 });
 
@@ -128,20 +181,26 @@ testEachBackend('clickjacking: every HTML page forbids framing and limits where 
   }
 });
 
-testEachBackend('form-action: pages may post only to us, and to the redirect URI the provider checked for this sign-in', async (t, server) => {
-  const user = await createUser(server.db);
-  const client = await createTestClient(server, { firstParty: true });
-  const flow = await SignIn.start(server.url, client.clientId, { response_mode: 'form_post' });
-  const loginCsp = (await flow.agent.request(flow.page.url)).headers.get('content-security-policy') ?? '';
-  t.regex(loginCsp, /form-action 'self' http:\/\/127\.0\.0\.1:8080(;|$)/, 'the sign-in ends at the client\'s redirect URI');
-  // response_mode=form_post: the provider's page posts the code to the redirect URI it validated
-  const answer = await postFrom(flow, flow.action('/login'), { email: user.email, password: PASSWORD }, sameOrigin(server.url));
-  const formPost = await flow.agent.follow(new URL(answer.location!, server.url).toString());
-  const html = await formPost.response.text();
-  t.regex(html, /<form method="post" action="http:\/\/127\.0\.0\.1:8080\/callback">/);
-  t.regex(formPost.response.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/127\.0\.0\.1:8080(;|$)/);
-  // an error page about an unregistered redirect URI allows nothing more than 'self'
-  const refused = await fetch(`${server.url}/auth?client_id=${client.clientId}&response_type=code&redirect_uri=https://evil.example/cb&scope=openid`, { headers: { accept: 'text/html' } });
-  t.is(refused.status, 400);
-  t.regex(refused.headers.get('content-security-policy') ?? '', /form-action 'self';/);
-});
+testEachBackend(
+  'form-action: pages may post only to us, and to the redirect URI the provider checked for this sign-in',
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const client = await createTestClient(server, { firstParty: true });
+    const flow = await SignIn.start(server.url, client.clientId, { response_mode: 'form_post' });
+    const loginCsp = (await flow.agent.request(flow.page.url)).headers.get('content-security-policy') ?? '';
+    t.regex(loginCsp, /form-action 'self' http:\/\/127\.0\.0\.1:8080(;|$)/, "the sign-in ends at the client's redirect URI");
+    // response_mode=form_post: the provider's page posts the code to the redirect URI it validated
+    const answer = await postFrom(flow, flow.action('/login'), { email: user.email, password: PASSWORD }, sameOrigin(server.url));
+    const formPost = await flow.agent.follow(new URL(answer.location!, server.url).toString());
+    const html = await formPost.response.text();
+    t.regex(html, /<form method="post" action="http:\/\/127\.0\.0\.1:8080\/callback">/);
+    t.regex(formPost.response.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/127\.0\.0\.1:8080(;|$)/);
+    // an error page about an unregistered redirect URI allows nothing more than 'self'
+    const refused = await fetch(
+      `${server.url}/auth?client_id=${client.clientId}&response_type=code&redirect_uri=https://evil.example/cb&scope=openid`,
+      { headers: { accept: 'text/html' } },
+    );
+    t.is(refused.status, 400);
+    t.regex(refused.headers.get('content-security-policy') ?? '', /form-action 'self';/);
+  },
+);

@@ -62,14 +62,27 @@ testEachBackend('a DPoP-bound admin token replayed as a bearer token is refused'
 testEachBackend('a bearer admin token is refused under the DPoP scheme, and two proofs are refused', async (t, server) => {
   const client = await adminClient(server);
   const key = await dpopKey();
-  const bearer = (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope: ADMIN_SCOPE }, client)).body.access_token as string;
+  const bearer = (
+    await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope: ADMIN_SCOPE }, client)
+  ).body.access_token as string;
   t.is((await callAdmin(server, { authorization: `Bearer ${bearer}` })).status, 200, 'an unbound token works as a bearer token');
   const withProof = await proof(key, { htm: 'GET', htu: adminUrl(server), accessToken: bearer });
-  assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${bearer}`, dpop: withProof }), 'an unbound token under the DPoP scheme');
+  assertDpopRefusal(
+    t,
+    await callAdmin(server, { authorization: `DPoP ${bearer}`, dpop: withProof }),
+    'an unbound token under the DPoP scheme',
+  );
 
   const { token } = await boundAdminToken(server, client, key);
-  const [first, second] = [await proof(key, { htm: 'GET', htu: adminUrl(server), accessToken: token }), await proof(key, { htm: 'GET', htu: adminUrl(server), accessToken: token })];
-  assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${token}`, dpop: `${first}, ${second}` }), 'two proofs in one request');
+  const [first, second] = [
+    await proof(key, { htm: 'GET', htu: adminUrl(server), accessToken: token }),
+    await proof(key, { htm: 'GET', htu: adminUrl(server), accessToken: token }),
+  ];
+  assertDpopRefusal(
+    t,
+    await callAdmin(server, { authorization: `DPoP ${token}`, dpop: `${first}, ${second}` }),
+    'two proofs in one request',
+  );
 });
 
 testEachBackend('DPoP proofs for another method, another URL, another token, or from another time are refused', async (t, server) => {
@@ -87,24 +100,36 @@ testEachBackend('DPoP proofs for another method, another URL, another token, or 
     ['iat in the future (10 minutes on)', proof(key, { htm: 'GET', htu, accessToken: token, iat: now + 600 })],
     ['wrong typ', proof(key, { htm: 'GET', htu, accessToken: token }, { typ: 'JWT' })],
   ];
-  for (const [label, made] of forged) assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${token}`, dpop: await made }), label);
+  for (const [label, made] of forged)
+    assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${token}`, dpop: await made }), label);
   // The same request with a correct proof is served: the refusals above were about the proofs.
   const good = await proof(key, { htm: 'GET', htu, accessToken: token, iat: now });
   t.is((await callAdmin(server, { authorization: `DPoP ${token}`, dpop: good })).status, 200);
 });
 
-testEachBackend('DPoP proofs signed with alg none, with HS256 keyed by the public key, or carrying a private key are refused', async (t, server) => {
-  const key = await dpopKey();
-  const { token } = await boundAdminToken(server, await adminClient(server), key);
-  const claims = { htm: 'GET', htu: adminUrl(server), accessToken: token };
-  assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${token}`, dpop: unsignedProof(key, claims) }), 'alg none');
-  assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${token}`, dpop: await hmacWithPublicKeyProof(key, claims) }), 'HS256 keyed with the public key');
-  const { exportJWK } = await import('jose');
-  const extractable = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  const privateJwk = await exportJWK(extractable.privateKey);
-  const leaky = { ...key, pair: extractable };
-  assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${token}`, dpop: await proof(leaky, claims, { jwk: privateJwk }) }), 'a private key in the header');
-});
+testEachBackend(
+  'DPoP proofs signed with alg none, with HS256 keyed by the public key, or carrying a private key are refused',
+  async (t, server) => {
+    const key = await dpopKey();
+    const { token } = await boundAdminToken(server, await adminClient(server), key);
+    const claims = { htm: 'GET', htu: adminUrl(server), accessToken: token };
+    assertDpopRefusal(t, await callAdmin(server, { authorization: `DPoP ${token}`, dpop: unsignedProof(key, claims) }), 'alg none');
+    assertDpopRefusal(
+      t,
+      await callAdmin(server, { authorization: `DPoP ${token}`, dpop: await hmacWithPublicKeyProof(key, claims) }),
+      'HS256 keyed with the public key',
+    );
+    const { exportJWK } = await import('jose');
+    const extractable = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const privateJwk = await exportJWK(extractable.privateKey);
+    const leaky = { ...key, pair: extractable };
+    assertDpopRefusal(
+      t,
+      await callAdmin(server, { authorization: `DPoP ${token}`, dpop: await proof(leaky, claims, { jwk: privateJwk }) }),
+      'a private key in the header',
+    );
+  },
+);
 
 testEachBackend('a DPoP proof is accepted once, by any server process', async (t, server, backend) => {
   const key = await dpopKey();
@@ -117,14 +142,19 @@ testEachBackend('a DPoP proof is accepted once, by any server process', async (t
   // Another server process behind the same load balancer (same ISSUER, so the same public URL, and
   // the same stores): a proof used at one is refused at the other, even when both arrive at once.
   const other = await server.startSibling({ sharedIssuer: true });
-  const atOther = (dpop: string) => fetch(`${other.url}/admin/v1/clients`, { headers: { accept: 'application/json', authorization: `DPoP ${token}`, dpop } });
+  const atOther = (dpop: string) =>
+    fetch(`${other.url}/admin/v1/clients`, { headers: { accept: 'application/json', authorization: `DPoP ${token}`, dpop } });
   const fresh = await proof(key, { htm: 'GET', htu: adminUrl(server), accessToken: token });
   t.is((await atOther(fresh)).status, 200, 'the other process serves a fresh proof');
   const usedThere = await callAdmin(server, { authorization: `DPoP ${token}`, dpop: fresh });
   t.is(usedThere.status, 401, 'a proof used at the other process is refused here');
 
   const raced = await proof(key, { htm: 'GET', htu: adminUrl(server), accessToken: token });
-  const statuses = await Promise.all([0, 1, 2, 3].map(async (index) => (index % 2 === 0 ? (await atOther(raced)).status : (await callAdmin(server, { authorization: `DPoP ${token}`, dpop: raced })).status)));
+  const statuses = await Promise.all(
+    [0, 1, 2, 3].map(async (index) =>
+      index % 2 === 0 ? (await atOther(raced)).status : (await callAdmin(server, { authorization: `DPoP ${token}`, dpop: raced })).status,
+    ),
+  );
   t.is(statuses.filter((status) => status === 200).length, 1, `one of four simultaneous uses is served (${statuses.join(', ')})`);
 });
 
@@ -143,7 +173,12 @@ async function boundUserTokens(server: TestServer, client: TestClient, key: Dpop
   const user = await createUser(server.db);
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid email' });
   const dpop = await proof(key, { htm: 'POST', htu: `${server.url}/token` });
-  const answer = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client, { dpop });
+  const answer = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
+    client,
+    { dpop },
+  );
   if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
   return answer.body.access_token as string;
 }
@@ -154,14 +189,20 @@ testEachBackend('a DPoP-bound access token replayed as a bearer token is refused
   const token = await boundUserTokens(server, client, key);
   const bearer = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token}` } });
   t.is(bearer.status, 401, 'as a bearer token');
-  const proven = await fetch(`${server.url}/me`, { headers: { authorization: `DPoP ${token}`, dpop: await proof(key, { htm: 'GET', htu: `${server.url}/me`, accessToken: token }) } });
+  const proven = await fetch(`${server.url}/me`, {
+    headers: { authorization: `DPoP ${token}`, dpop: await proof(key, { htm: 'GET', htu: `${server.url}/me`, accessToken: token }) },
+  });
   t.is(proven.status, 200, 'with its proof');
 });
 
 testEachBackend('a client that requires DPoP is refused a bearer token', async (t, server) => {
   await createResource(server.db, 'https://api.example.com', ['read']);
   const created = (await runAsOperator(server, 'clients.create', {
-    name: 'Bound service', grantTypes: ['client_credentials'], resources: ['https://api.example.com'], scopes: ['read'], requireDpop: true,
+    name: 'Bound service',
+    grantTypes: ['client_credentials'],
+    resources: ['https://api.example.com'],
+    scopes: ['read'],
+    requireDpop: true,
   })) as { clientId: string; clientSecret: string; requireDpop: boolean };
   t.true(created.requireDpop);
   const client = { clientId: created.clientId, clientSecret: created.clientSecret };
@@ -170,7 +211,9 @@ testEachBackend('a client that requires DPoP is refused a bearer token', async (
   t.is(plain.body.access_token, undefined);
 
   const key = await dpopKey();
-  const bound = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, client, { dpop: await proof(key, { htm: 'POST', htu: `${server.url}/token` }) });
+  const bound = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, client, {
+    dpop: await proof(key, { htm: 'POST', htu: `${server.url}/token` }),
+  });
   t.is(bound.status, 200);
   t.is(bound.body.token_type, 'DPoP');
 

@@ -18,29 +18,43 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 20_000);
 
 for (const backend of BACKENDS) {
-  test.serial(`[${backend.name}] generated requests to every endpoint get an answer of its documented shape, never a 5xx, a dropped connection or an unhandled rejection`, async (t) => {
-    const target = await startFuzzTarget(backend);
-    t.teardown(() => target.close());
-    const rejections = watchUnhandledRejections();
-    t.teardown(() => rejections.stop());
-    let runs = 0;
-    const statuses = new Map<string, number>();
+  test.serial(
+    `[${backend.name}] generated requests to every endpoint get an answer of its documented shape, never a 5xx, a dropped connection or an unhandled rejection`,
+    async (t) => {
+      const target = await startFuzzTarget(backend);
+      t.teardown(() => target.close());
+      const rejections = watchUnhandledRejections();
+      t.teardown(() => rejections.stop());
+      let runs = 0;
+      const statuses = new Map<string, number>();
 
-    const property = fc.asyncProperty(requestArbitrary(target.endpoints), async (request) => {
-      runs++;
-      const outcome = await exercise(target, request, rejections);
-      const key = String(outcome.status ?? 'none');
-      statuses.set(key, (statuses.get(key) ?? 0) + 1);
-      if (outcome.problems.length > 0) throw new Error(describeFailure(target, request, outcome));
-    });
-    const result = await fc.check(property, {
-      seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false,
-      ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
-    });
-    t.log(`${runs} requests (seed ${SEED}); statuses: ${[...statuses].sort().map(([status, count]) => `${status}×${count}`).join(' ')}`);
-    // fast-check's report (seed, path, shrunk counterexample) and the request as it was sent, with its problems
-    if (result.failed) t.fail(`${fc.defaultReportMessage(result) ?? 'the fuzzer failed'}\n\n${(result.errorInstance as Error | undefined)?.message ?? ''}`);
-    t.true(runs >= Math.min(RUNS, 50), 'the fuzzer ran (a time limit may cut a slow run short, never to nothing)');
-    t.true(await stillAlive(target), 'the server still answers /healthz');
-  });
+      const property = fc.asyncProperty(requestArbitrary(target.endpoints), async (request) => {
+        runs++;
+        const outcome = await exercise(target, request, rejections);
+        const key = String(outcome.status ?? 'none');
+        statuses.set(key, (statuses.get(key) ?? 0) + 1);
+        if (outcome.problems.length > 0) throw new Error(describeFailure(target, request, outcome));
+      });
+      const result = await fc.check(property, {
+        seed: SEED,
+        numRuns: RUNS,
+        interruptAfterTimeLimit: TIME_LIMIT_MS,
+        markInterruptAsFailure: false,
+        ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
+      });
+      t.log(
+        `${runs} requests (seed ${SEED}); statuses: ${[...statuses]
+          .sort()
+          .map(([status, count]) => `${status}×${count}`)
+          .join(' ')}`,
+      );
+      // fast-check's report (seed, path, shrunk counterexample) and the request as it was sent, with its problems
+      if (result.failed)
+        t.fail(
+          `${fc.defaultReportMessage(result) ?? 'the fuzzer failed'}\n\n${(result.errorInstance as Error | undefined)?.message ?? ''}`,
+        );
+      t.true(runs >= Math.min(RUNS, 50), 'the fuzzer ran (a time limit may cut a slow run short, never to nothing)');
+      t.true(await stillAlive(target), 'the server still answers /healthz');
+    },
+  );
 }

@@ -20,19 +20,25 @@ function assertAllFromIssuer(t: ExecutionContext, issuer: string, document: Reco
   t.truthy(document.jwks_uri);
 }
 
-testEachBackend('discovery with a forged Host header still publishes the issuer\'s endpoints', async (t, server) => {
+testEachBackend("discovery with a forged Host header still publishes the issuer's endpoints", async (t, server) => {
   const answer = await rawRequest(`${server.url}/.well-known/openid-configuration`, { headers: { host: EVIL } });
   t.is(answer.status, 200);
-  t.false(answer.body.includes(EVIL), 'no URL on the attacker\'s host');
+  t.false(answer.body.includes(EVIL), "no URL on the attacker's host");
   assertAllFromIssuer(t, server.url, JSON.parse(answer.body) as Record<string, unknown>);
 });
 
-testEachBackend('behind a trusted proxy, forged X-Forwarded-Host and X-Forwarded-Proto change no published URL', async (t, server) => {
-  const answer = await rawRequest(`${server.url}/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': EVIL, 'x-forwarded-proto': 'https' } });
-  t.is(answer.status, 200);
-  t.false(answer.body.includes(EVIL));
-  assertAllFromIssuer(t, server.url, JSON.parse(answer.body) as Record<string, unknown>);
-}, { env: { TRUST_PROXY: 'true' } });
+testEachBackend(
+  'behind a trusted proxy, forged X-Forwarded-Host and X-Forwarded-Proto change no published URL',
+  async (t, server) => {
+    const answer = await rawRequest(`${server.url}/.well-known/openid-configuration`, {
+      headers: { 'x-forwarded-host': EVIL, 'x-forwarded-proto': 'https' },
+    });
+    t.is(answer.status, 200);
+    t.false(answer.body.includes(EVIL));
+    assertAllFromIssuer(t, server.url, JSON.parse(answer.body) as Record<string, unknown>);
+  },
+  { env: { TRUST_PROXY: 'true' } },
+);
 
 testEachBackend('an absolute-form request target naming another host changes no published URL', async (t, server) => {
   const answer = await rawRequest(server.url, { path: `http://${EVIL}/.well-known/openid-configuration` });
@@ -41,30 +47,41 @@ testEachBackend('an absolute-form request target naming another host changes no 
   if (answer.status === 200) assertAllFromIssuer(t, server.url, JSON.parse(answer.body) as Record<string, unknown>);
 });
 
-testEachBackend('a sign-in started with a forged Host header sends the browser back to the issuer, not to the attacker\'s host', async (t, server) => {
-  const user = await createUser(server.db);
-  const client = await createTestClient(server);
-  const query = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
-  const started = await rawRequest(`${server.url}/auth?${query}`, { headers: { host: EVIL } });
-  t.is(started.status, 303);
-  const interaction = String(started.headers.location);
-  t.false(interaction.includes(EVIL), interaction);
-  const cookie = ((started.headers['set-cookie'] ?? []) as string[]).map((header) => header.split(';')[0]).join('; ');
+testEachBackend(
+  "a sign-in started with a forged Host header sends the browser back to the issuer, not to the attacker's host",
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const client = await createTestClient(server);
+    const query = new URLSearchParams({
+      client_id: client.clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+    });
+    const started = await rawRequest(`${server.url}/auth?${query}`, { headers: { host: EVIL } });
+    t.is(started.status, 303);
+    const interaction = String(started.headers.location);
+    t.false(interaction.includes(EVIL), interaction);
+    const cookie = ((started.headers['set-cookie'] ?? []) as string[]).map((header) => header.split(';')[0]).join('; ');
 
-  const page = await rawRequest(new URL(interaction, server.url).toString(), { headers: { host: EVIL, cookie } });
-  t.is(page.status, 200);
-  t.false(page.body.includes(EVIL), 'the login form posts to the issuer');
+    const page = await rawRequest(new URL(interaction, server.url).toString(), { headers: { host: EVIL, cookie } });
+    t.is(page.status, 200);
+    t.false(page.body.includes(EVIL), 'the login form posts to the issuer');
 
-  const action = /<form method="post" action="([^"]+\/login)"/.exec(page.body)![1]!.replaceAll('&amp;', '&');
-  const login = await fetch(new URL(action, server.url), {
-    method: 'POST', redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url, cookie },
-    body: new URLSearchParams({ email: user.email, password: PASSWORD }),
-  });
-  t.is(login.status, 303);
-  const resume = login.headers.get('location')!;
-  t.true(resume.startsWith('/') || resume.startsWith(`${server.url}/`), `after the login: ${resume}`);
-});
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.body)![1]!.replaceAll('&amp;', '&');
+    const login = await fetch(new URL(action, server.url), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url, cookie },
+      body: new URLSearchParams({ email: user.email, password: PASSWORD }),
+    });
+    t.is(login.status, 303);
+    const resume = login.headers.get('location')!;
+    t.true(resume.startsWith('/') || resume.startsWith(`${server.url}/`), `after the login: ${resume}`);
+  },
+);
 
 testEachBackend('the logout confirmation with a forged Host header posts to the issuer', async (t, server) => {
   const page = await rawRequest(`${server.url}/session/end`, { headers: { host: EVIL } });

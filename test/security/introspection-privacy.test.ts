@@ -16,13 +16,30 @@ const OTHER_API = 'https://other-api.example.com';
 async function userTokens(server: TestServer, client: TestClient, resource: string | null = API) {
   const user = await createUser(server.db);
   const scope = resource ? 'openid offline_access read' : 'openid email';
-  const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope, ...(resource ? { resource } : {}) });
-  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, ...(resource ? { resource } : {}) }, client);
+  const flow = await authorize({
+    issuer: server.url,
+    clientId: client.clientId,
+    email: user.email,
+    scope,
+    ...(resource ? { resource } : {}),
+  });
+  const token = await postForm(
+    `${server.url}/token`,
+    {
+      grant_type: 'authorization_code',
+      code: flow.code!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: flow.verifier,
+      ...(resource ? { resource } : {}),
+    },
+    client,
+  );
   if (token.status !== 200) throw new Error(JSON.stringify(token.body));
   return { user, accessToken: token.body.access_token as string, refreshToken: token.body.refresh_token as string | undefined };
 }
 
-const introspect = (server: TestServer, client: TestClient, token: string) => postForm(`${server.url}/token/introspection`, { token }, client);
+const introspect = (server: TestServer, client: TestClient, token: string) =>
+  postForm(`${server.url}/token/introspection`, { token }, client);
 
 async function setUp(server: TestServer) {
   await createResource(server.db, API, ['read']);
@@ -51,7 +68,8 @@ testEachBackend('a client cannot introspect another client’s tokens', async (t
   }
   // A service's client-credentials token is as private as a user's.
   const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API]: ['read'] } });
-  const serviceToken = (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read', resource: API }, service)).body.access_token as string;
+  const serviceToken = (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read', resource: API }, service))
+    .body.access_token as string;
   t.deepEqual((await introspect(server, intruder, serviceToken)).body, { active: false });
   t.is((await introspect(server, service, serviceToken)).body.active, true);
 });
@@ -70,36 +88,54 @@ testEachBackend('an API’s introspecting client cannot read another API’s tok
   t.deepEqual((await introspect(server, api, tokens.refreshToken!)).body, { active: false }, 'a refresh token whose grant covers the API');
 });
 
-adminTest('an API names its introspecting clients through the admin API, and they read its tokens', async (t, { server, bootstrap, token, call }) => {
-  const admin = await token(await bootstrap(), 'admin:read admin:write');
-  await createResource(server.db, API, ['read']);
-  const app = await createTestClient(server, { resources: { [API]: ['read'] } });
-  const gateway = await createTestClient(server, { grantTypes: ['client_credentials'] });
-  const { accessToken } = await userTokens(server, app);
-  t.deepEqual((await introspect(server, gateway, accessToken)).body, { active: false }, 'not yet named');
+adminTest(
+  'an API names its introspecting clients through the admin API, and they read its tokens',
+  async (t, { server, bootstrap, token, call }) => {
+    const admin = await token(await bootstrap(), 'admin:read admin:write');
+    await createResource(server.db, API, ['read']);
+    const app = await createTestClient(server, { resources: { [API]: ['read'] } });
+    const gateway = await createTestClient(server, { grantTypes: ['client_credentials'] });
+    const { accessToken } = await userTokens(server, app);
+    t.deepEqual((await introspect(server, gateway, accessToken)).body, { active: false }, 'not yet named');
 
-  const shown = await call('GET', `/resources/${encodeURIComponent(API)}`, { token: admin });
-  t.deepEqual(shown.body.introspectingClients, []);
-  const unknown = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: ['no-such-client'] }, headers: { 'if-match': shown.headers.get('etag')! } });
-  t.is(unknown.status, 400);
-  t.regex(unknown.body.error_description, /introspectingClients/);
-  const named = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: [gateway.clientId] }, headers: { 'if-match': shown.headers.get('etag')! } });
-  t.is(named.status, 200);
-  t.deepEqual(named.body.introspectingClients, [gateway.clientId]);
+    const shown = await call('GET', `/resources/${encodeURIComponent(API)}`, { token: admin });
+    t.deepEqual(shown.body.introspectingClients, []);
+    const unknown = await call('PATCH', `/resources/${encodeURIComponent(API)}`, {
+      token: admin,
+      json: { introspectingClients: ['no-such-client'] },
+      headers: { 'if-match': shown.headers.get('etag')! },
+    });
+    t.is(unknown.status, 400);
+    t.regex(unknown.body.error_description, /introspectingClients/);
+    const named = await call('PATCH', `/resources/${encodeURIComponent(API)}`, {
+      token: admin,
+      json: { introspectingClients: [gateway.clientId] },
+      headers: { 'if-match': shown.headers.get('etag')! },
+    });
+    t.is(named.status, 200);
+    t.deepEqual(named.body.introspectingClients, [gateway.clientId]);
 
-  const answer = await introspect(server, gateway, accessToken);
-  t.is(answer.body.active, true);
-  t.is(answer.body.client_id, app.clientId);
+    const answer = await introspect(server, gateway, accessToken);
+    t.is(answer.body.active, true);
+    t.is(answer.body.client_id, app.clientId);
 
-  // The admin API's own tokens are not for this gateway.
-  const adminToken = await introspect(server, gateway, admin);
-  t.deepEqual(adminToken.body, { active: false }, `${ADMIN_AUDIENCE} does not name the gateway`);
+    // The admin API's own tokens are not for this gateway.
+    const adminToken = await introspect(server, gateway, admin);
+    t.deepEqual(adminToken.body, { active: false }, `${ADMIN_AUDIENCE} does not name the gateway`);
 
-  const cleared = await call('PATCH', `/resources/${encodeURIComponent(API)}`, { token: admin, json: { introspectingClients: [] }, headers: { 'if-match': named.headers.get('etag')! } });
-  t.deepEqual(cleared.body.introspectingClients, []);
-  t.deepEqual((await introspect(server, gateway, accessToken)).body, { active: false }, 'no longer named');
+    const cleared = await call('PATCH', `/resources/${encodeURIComponent(API)}`, {
+      token: admin,
+      json: { introspectingClients: [] },
+      headers: { 'if-match': named.headers.get('etag')! },
+    });
+    t.deepEqual(cleared.body.introspectingClients, []);
+    t.deepEqual((await introspect(server, gateway, accessToken)).body, { active: false }, 'no longer named');
 
-  const created = await call('POST', '/resources', { token: admin, json: { identifier: OTHER_API, scopes: [{ name: 'read' }], introspectingClients: [gateway.clientId] } });
-  t.is(created.status, 201);
-  t.deepEqual(created.body.introspectingClients, [gateway.clientId]);
-});
+    const created = await call('POST', '/resources', {
+      token: admin,
+      json: { identifier: OTHER_API, scopes: [{ name: 'read' }], introspectingClients: [gateway.clientId] },
+    });
+    t.is(created.status, 201);
+    t.deepEqual(created.body.introspectingClients, [gateway.clientId]);
+  },
+);

@@ -29,7 +29,14 @@ async function createSigningClient(server: TestServer): Promise<SigningClient> {
   await insertClient(server.db, {
     clientId,
     name: 'Signing service',
-    metadata: { client_name: 'Signing service', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk] } },
+    metadata: {
+      client_name: 'Signing service',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [publicJwk] },
+    },
     secretHash: null,
     firstParty: false,
     requireMfa: false,
@@ -42,18 +49,27 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The claims of an honest assertion, which each attack then bends. */
 const honestClaims = (server: TestServer, client: SigningClient): JWTPayload => ({
-  iss: client.clientId, sub: client.clientId, aud: server.url, jti: randomUUID(), iat: nowSeconds(), exp: nowSeconds() + 60,
+  iss: client.clientId,
+  sub: client.clientId,
+  aud: server.url,
+  jti: randomUUID(),
+  iat: nowSeconds(),
+  exp: nowSeconds() + 60,
 });
 
-const sign = (client: SigningClient, claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'client-key' }).sign(client.privateKey);
+const sign = (client: SigningClient, claims: JWTPayload) =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'client-key' }).sign(client.privateKey);
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** A client-credentials token request authenticated by `assertion` alone. */
 const tokenWith = (server: TestServer, client: SigningClient, assertion: string) =>
   postForm(`${server.url}/token`, {
-    grant_type: 'client_credentials', scope: 'read', client_id: client.clientId,
-    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion,
+    grant_type: 'client_credentials',
+    scope: 'read',
+    client_id: client.clientId,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
   });
 
 async function assertRefused(t: import('ava').ExecutionContext, answer: Awaited<ReturnType<typeof tokenWith>>, what: string) {
@@ -71,25 +87,34 @@ testEachBackend('an honest private_key_jwt assertion gets a token; the same asse
   await assertRefused(t, await tokenWith(server, client, assertion), 'a reused jti');
 });
 
-testEachBackend('an assertion with alg none, or HS256 keyed with the client\'s public key, is refused', async (t, server) => {
+testEachBackend("an assertion with alg none, or HS256 keyed with the client's public key, is refused", async (t, server) => {
   const client = await createSigningClient(server);
   const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(honestClaims(server, client))}.`;
   await assertRefused(t, await tokenWith(server, client, unsigned), 'alg none');
-  for (const [name, secret] of [['PEM', client.publicPem], ['JWK', client.publicJwkJson]] as const) {
-    const hmac = await new SignJWT(honestClaims(server, client)).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+  for (const [name, secret] of [
+    ['PEM', client.publicPem],
+    ['JWK', client.publicJwkJson],
+  ] as const) {
+    const hmac = await new SignJWT(honestClaims(server, client))
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(secret));
     await assertRefused(t, await tokenWith(server, client, hmac), `HS256 keyed with the public key as ${name}`);
   }
 });
 
-testEachBackend('an assertion for another audience, an audience list, or the token endpoint URL is refused: aud is the issuer alone', async (t, server) => {
-  const client = await createSigningClient(server);
-  const withAud = async (aud: string | string[]) => tokenWith(server, client, await sign(client, { ...honestClaims(server, client), aud }));
-  await assertRefused(t, await withAud('https://other-issuer.example.com'), 'another issuer');
-  await assertRefused(t, await withAud([server.url, 'https://other-issuer.example.com']), 'a list naming the issuer and another server');
-  await assertRefused(t, await withAud([server.url]), 'a one-element list (RFC 7523bis: a single string)');
-  await assertRefused(t, await withAud(`${server.url}/token`), 'the token endpoint URL (a mix-up-prone audience)');
-  t.is((await withAud(server.url)).status, 200, 'the issuer identifier itself is accepted');
-});
+testEachBackend(
+  'an assertion for another audience, an audience list, or the token endpoint URL is refused: aud is the issuer alone',
+  async (t, server) => {
+    const client = await createSigningClient(server);
+    const withAud = async (aud: string | string[]) =>
+      tokenWith(server, client, await sign(client, { ...honestClaims(server, client), aud }));
+    await assertRefused(t, await withAud('https://other-issuer.example.com'), 'another issuer');
+    await assertRefused(t, await withAud([server.url, 'https://other-issuer.example.com']), 'a list naming the issuer and another server');
+    await assertRefused(t, await withAud([server.url]), 'a one-element list (RFC 7523bis: a single string)');
+    await assertRefused(t, await withAud(`${server.url}/token`), 'the token endpoint URL (a mix-up-prone audience)');
+    t.is((await withAud(server.url)).status, 200, 'the issuer identifier itself is accepted');
+  },
+);
 
 testEachBackend('an expired assertion, a long-lived one, or one without iat living long is refused', async (t, server) => {
   const client = await createSigningClient(server);

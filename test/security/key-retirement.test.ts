@@ -30,7 +30,11 @@ adminTest('a retired key stays in the JWKS while a 24-hour ID token it signed is
 
   const user = await createUser(server.db);
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid' });
-  const tokens = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
+  const tokens = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
+    client,
+  );
   t.is(tokens.status, 200, JSON.stringify(tokens.body));
   const idToken = tokens.body.id_token as string;
   const { exp, iat } = decodeJwt(idToken);
@@ -41,20 +45,32 @@ adminTest('a retired key stays in the JWKS while a 24-hour ID token it signed is
   t.is(rotated.status, 200, JSON.stringify(rotated.body));
   const retired = (rotated.body as Array<{ kid: string; state: string; removeAfter: string | null }>).find((key) => key.kid === kid);
   t.is(retired?.state, 'retired');
-  t.true(Date.parse(retired!.removeAfter!) / 1000 >= exp!, `the key is kept until ${retired?.removeAfter}; the ID token it signed expires ${new Date(exp! * 1000).toISOString()}`);
+  t.true(
+    Date.parse(retired!.removeAfter!) / 1000 >= exp!,
+    `the key is kept until ${retired?.removeAfter}; the ID token it signed expires ${new Date(exp! * 1000).toISOString()}`,
+  );
 
   // 23 hours later the ID token is still valid: its key must still be published
   harness.advance(23 * 3600);
   await reloadKeys(harness);
   const later = await publishedJwks(server.url);
-  t.true(later.keys.some((key) => key.kid === kid), 'the retired key is still in the JWKS');
+  t.true(
+    later.keys.some((key) => key.kid === kid),
+    'the retired key is still in the JWKS',
+  );
   const currentDate = new Date((iat! + 23 * 3600) * 1000);
-  await t.notThrowsAsync(jwtVerify(idToken, createLocalJWKSet(later), { issuer: server.url, audience: client.clientId, currentDate }), 'a relying party still verifies the ID token');
+  await t.notThrowsAsync(
+    jwtVerify(idToken, createLocalJWKSet(later), { issuer: server.url, audience: client.clientId, currentDate }),
+    'a relying party still verifies the ID token',
+  );
 
   // once the token has expired, the key leaves the JWKS (and the store)
   harness.advance(2 * 3600);
   await reloadKeys(harness);
-  t.false((await publishedJwks(server.url)).keys.some((key) => key.kid === kid), 'the retired key left the JWKS');
+  t.false(
+    (await publishedJwks(server.url)).keys.some((key) => key.kid === kid),
+    'the retired key left the JWKS',
+  );
   const { rows } = await server.db.query('SELECT 1 FROM signing_keys WHERE kid = $1', [kid]);
   t.is(rows.length, 0);
 });

@@ -33,14 +33,16 @@ async function knownBrowser(server: TestServer, clientId: string, email: string,
     /** The device cookie's value ('' when the sign-in set none). */
     cookie: cookie ? valueOf(cookie) : '',
     /** A new sign-in from this browser (it holds a session: `prompt=login` asks for the password). */
-    attempt: async (password: string, address = ip) => (await openLoginForm(server, clientId, { agent, params: { prompt: 'login' } })).submit(email, password, from(address)),
+    attempt: async (password: string, address = ip) =>
+      (await openLoginForm(server, clientId, { agent, params: { prompt: 'login' } })).submit(email, password, from(address)),
   };
 }
 
 /** What an attacker does from unknown browsers and many addresses: fails until the account locks. */
 async function lockAccount(server: TestServer, clientId: string, email: string, attempts = 10) {
   const answers: LoginAttempt[] = [];
-  for (let i = 0; i < attempts; i++) answers.push(await (await openLoginForm(server, clientId)).submit(email, WRONG, from(`203.0.113.${i + 1}`)));
+  for (let i = 0; i < attempts; i++)
+    answers.push(await (await openLoginForm(server, clientId)).submit(email, WRONG, from(`203.0.113.${i + 1}`)));
   return answers;
 }
 
@@ -70,7 +72,10 @@ testEachBackend(
     t.true(loggedIn(await owner.attempt(PASSWORD)), 'the owner signs in from the browser that signed in before');
     // and again, from another address (a phone on the move): the cookie, not the address, is known
     t.true(loggedIn(await owner.attempt(PASSWORD, '192.0.2.77')));
-    t.false(loggedIn(await (await openLoginForm(server, clientId)).submit(user.email, PASSWORD, from('198.51.100.1'))), 'the owner in a new browser meets the lock');
+    t.false(
+      loggedIn(await (await openLoginForm(server, clientId)).submit(user.email, PASSWORD, from('198.51.100.1'))),
+      'the owner in a new browser meets the lock',
+    );
   },
   { env },
 );
@@ -106,7 +111,10 @@ testEachBackend(
     const victimBrowser = await knownBrowser(server, clientId, victim.email);
     // the attacker signs in to their own account: a genuine device cookie, of another account
     const attackerBrowser = await knownBrowser(server, clientId, mallory.email, '203.0.113.50');
-    t.false(attackerBrowser.cookie.includes(mallory.email) || attackerBrowser.cookie.includes(encodeURIComponent(mallory.email)), 'no email in the cookie');
+    t.false(
+      attackerBrowser.cookie.includes(mallory.email) || attackerBrowser.cookie.includes(encodeURIComponent(mallory.email)),
+      'no email in the cookie',
+    );
 
     const attack = await lockAccount(server, clientId, victim.email);
     const refusal = attack[0]!;
@@ -118,7 +126,7 @@ testEachBackend(
       'another account\u2019s cookie naming the victim': swap(attackerBrowser.cookie, mallory.id, victim.id),
       'the victim\u2019s cookie with a changed signature': flipped,
       'a cookie made up': `${victim.id}.${'0'.repeat(32)}.${'A'.repeat(43)}`,
-      'garbage': 'not-a-device-cookie',
+      garbage: 'not-a-device-cookie',
     };
     for (const [name, cookie] of Object.entries(forgeries)) {
       const attempt = await (await browserWithCookie(server, clientId, cookie)).submit(victim.email, PASSWORD, from('203.0.113.60'));
@@ -127,7 +135,9 @@ testEachBackend(
       t.is(attempt.message, refusal.message, name);
     }
     // the attacker's own browser, holding its own account's cookie, the victim's right password
-    const own = await (await openLoginForm(server, clientId, { agent: attackerBrowser.agent, params: { prompt: 'login' } })).submit(victim.email, PASSWORD, from('203.0.113.50'));
+    const own = await (
+      await openLoginForm(server, clientId, { agent: attackerBrowser.agent, params: { prompt: 'login' } })
+    ).submit(victim.email, PASSWORD, from('203.0.113.50'));
     t.false(loggedIn(own));
     t.true(loggedIn(await victimBrowser.attempt(PASSWORD)), 'the victim\u2019s own browser still gets in');
   },
@@ -160,7 +170,11 @@ testEachBackend(
     const { rows } = await server.db.query<{ reason: string }>(
       `SELECT details->>'reason' AS reason FROM audit_events WHERE type = 'login.failed' AND ip = '203.0.113.70' ORDER BY seq`,
     );
-    t.deepEqual(rows.map((row) => row.reason), [...Array(5).fill('invalid_credentials'), 'account_locked'], 'five guesses were checked, no more');
+    t.deepEqual(
+      rows.map((row) => row.reason),
+      [...Array(5).fill('invalid_credentials'), 'account_locked'],
+      'five guesses were checked, no more',
+    );
   },
   { env },
 );
@@ -223,7 +237,10 @@ testEachBackend(
     const redis = server.stores.redis!;
     const keys = await redis.keys(`${server.stores.redisPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
-    t.false(loggedIn(await (await openLoginForm(server, clientId, { agent: owner.agent })).submit(user.email, PASSWORD, from('198.51.100.1'))), 'still spent');
+    t.false(
+      loggedIn(await (await openLoginForm(server, clientId, { agent: owner.agent })).submit(user.email, PASSWORD, from('198.51.100.1'))),
+      'still spent',
+    );
   },
   { env, only: ['postgres+redis'] },
 );

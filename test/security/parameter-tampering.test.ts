@@ -16,13 +16,18 @@ adminTest('a user search with LIKE metacharacters matches them literally, never 
     t.deepEqual(answer.body.items, [], `${JSON.stringify(query)} matches no user`);
   }
   const literal = await call('GET', `/users?query=${encodeURIComponent('alice@')}`, { token: bearer });
-  t.deepEqual(literal.body.items.map((user: { email: string }) => user.email), ['alice@example.com'], 'an ordinary search still finds');
+  t.deepEqual(
+    literal.body.items.map((user: { email: string }) => user.email),
+    ['alice@example.com'],
+    'an ordinary search still finds',
+  );
 });
 
 adminTest('__proto__ and constructor keys in a JSON body neither change the object made nor crash the server', async (t, harness) => {
   const { server, call } = harness;
   const bearer = await harness.token(await harness.bootstrap());
-  const body = '{"email":"proto@example.com","password":"correct horse battery staple","__proto__":{"isAdmin":true},"constructor":{"prototype":{"isAdmin":true}}}';
+  const body =
+    '{"email":"proto@example.com","password":"correct horse battery staple","__proto__":{"isAdmin":true},"constructor":{"prototype":{"isAdmin":true}}}';
   const answer = await call('POST', '/users', { token: bearer, body, headers: { 'content-type': 'application/json' } });
   t.true(answer.status === 400 || answer.status === 201, `status ${answer.status}`);
   if (answer.status === 201) t.false(answer.body.isAdmin, 'no administrator made through the prototype');

@@ -16,66 +16,97 @@ const API_B = 'https://b.api.example.com';
 const redeem = (server: TestServer, client: TestClient, form: Record<string, string>) =>
   postForm(`${server.url}/token`, { grant_type: 'authorization_code', redirect_uri: REDIRECT_URI, ...form }, client);
 
-testEachBackend('PKCE downgrade at /auth: no code_challenge, `plain`, an unknown method or a malformed challenge is refused', async (t, server) => {
-  for (const authMethod of ['client_secret_basic', 'none'] as const) {
-    const client = await createTestClient(server, { authMethod });
-    const agent = new UserAgent();
-    const base = { client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st' };
-    const attempts: Record<string, Record<string, string>> = {
-      'no code_challenge': {},
-      'a method but no challenge': { code_challenge_method: 'S256' },
-      plain: { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' },
-      'no method (plain by default)': { code_challenge: pkcePair().challenge },
-      'an unknown method': { code_challenge: pkcePair().challenge, code_challenge_method: 'S512' },
-      'a challenge too short': { code_challenge: 'abc', code_challenge_method: 'S256' },
-      'a challenge with invalid characters': { code_challenge: `${'a'.repeat(42)}+`, code_challenge_method: 'S256' },
-    };
-    for (const [name, extra] of Object.entries(attempts)) {
-      const { url } = await agent.follow(`${server.url}/auth?${new URLSearchParams({ ...base, ...extra })}`);
-      const callback = new URL(url);
-      t.is(callback.searchParams.get('error'), 'invalid_request', `${authMethod}, ${name}: ${url}`);
-      t.is(callback.searchParams.get('code'), null);
+testEachBackend(
+  'PKCE downgrade at /auth: no code_challenge, `plain`, an unknown method or a malformed challenge is refused',
+  async (t, server) => {
+    for (const authMethod of ['client_secret_basic', 'none'] as const) {
+      const client = await createTestClient(server, { authMethod });
+      const agent = new UserAgent();
+      const base = { client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st' };
+      const attempts: Record<string, Record<string, string>> = {
+        'no code_challenge': {},
+        'a method but no challenge': { code_challenge_method: 'S256' },
+        plain: { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' },
+        'no method (plain by default)': { code_challenge: pkcePair().challenge },
+        'an unknown method': { code_challenge: pkcePair().challenge, code_challenge_method: 'S512' },
+        'a challenge too short': { code_challenge: 'abc', code_challenge_method: 'S256' },
+        'a challenge with invalid characters': { code_challenge: `${'a'.repeat(42)}+`, code_challenge_method: 'S256' },
+      };
+      for (const [name, extra] of Object.entries(attempts)) {
+        const { url } = await agent.follow(`${server.url}/auth?${new URLSearchParams({ ...base, ...extra })}`);
+        const callback = new URL(url);
+        t.is(callback.searchParams.get('error'), 'invalid_request', `${authMethod}, ${name}: ${url}`);
+        t.is(callback.searchParams.get('code'), null);
+      }
     }
-  }
-  const implicit = await new UserAgent().follow(`${server.url}/auth?${new URLSearchParams({
-    client_id: (await createTestClient(server)).clientId, response_type: 'token', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256',
-  })}`);
-  t.regex(implicit.url, /error=unsupported_response_type/, 'no implicit flow to fall back to');
-  t.notRegex(implicit.url, /access_token=/);
-});
+    const implicit = await new UserAgent().follow(
+      `${server.url}/auth?${new URLSearchParams({
+        client_id: (await createTestClient(server)).clientId,
+        response_type: 'token',
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      })}`,
+    );
+    t.regex(implicit.url, /error=unsupported_response_type/, 'no implicit flow to fall back to');
+    t.notRegex(implicit.url, /access_token=/);
+  },
+);
 
-testEachBackend('PKCE downgrade at /token: a stolen code without its verifier, with a wrong one or with the challenge itself is refused', async (t, server) => {
-  const user = await createUser(server.db);
-  for (const authMethod of ['client_secret_basic', 'none'] as const) {
-    const client = await createTestClient(server, { authMethod });
-    const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid' });
-    const challenge = createHash('sha256').update(flow.verifier).digest('base64url');
-    const attempts: Record<string, Record<string, string>> = {
-      'no code_verifier': {},
-      'an empty code_verifier': { code_verifier: '' },
-      'another verifier': { code_verifier: pkcePair().verifier },
-      'the challenge as verifier (plain)': { code_verifier: challenge },
-      'a verifier too short': { code_verifier: flow.verifier.slice(0, 42) },
-      'the verifier with a character changed': { code_verifier: `${flow.verifier.slice(0, -1)}${flow.verifier.endsWith('A') ? 'B' : 'A'}` },
-    };
-    for (const [name, extra] of Object.entries(attempts)) {
-      const answer = await redeem(server, client, { code: flow.code!, ...extra });
-      t.true(['invalid_grant', 'invalid_request'].includes(answer.body.error as string), `${authMethod}, ${name}: ${JSON.stringify(answer.body)}`);
-      t.is(answer.body.access_token, undefined);
+testEachBackend(
+  'PKCE downgrade at /token: a stolen code without its verifier, with a wrong one or with the challenge itself is refused',
+  async (t, server) => {
+    const user = await createUser(server.db);
+    for (const authMethod of ['client_secret_basic', 'none'] as const) {
+      const client = await createTestClient(server, { authMethod });
+      const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid' });
+      const challenge = createHash('sha256').update(flow.verifier).digest('base64url');
+      const attempts: Record<string, Record<string, string>> = {
+        'no code_verifier': {},
+        'an empty code_verifier': { code_verifier: '' },
+        'another verifier': { code_verifier: pkcePair().verifier },
+        'the challenge as verifier (plain)': { code_verifier: challenge },
+        'a verifier too short': { code_verifier: flow.verifier.slice(0, 42) },
+        'the verifier with a character changed': {
+          code_verifier: `${flow.verifier.slice(0, -1)}${flow.verifier.endsWith('A') ? 'B' : 'A'}`,
+        },
+      };
+      for (const [name, extra] of Object.entries(attempts)) {
+        const answer = await redeem(server, client, { code: flow.code!, ...extra });
+        t.true(
+          ['invalid_grant', 'invalid_request'].includes(answer.body.error as string),
+          `${authMethod}, ${name}: ${JSON.stringify(answer.body)}`,
+        );
+        t.is(answer.body.access_token, undefined);
+      }
     }
-  }
-});
+  },
+);
 
-testEachBackend('code injection: a victim’s code redeemed with the verifier of the attacker’s own request is refused', async (t, server) => {
-  const client = await createTestClient(server, { authMethod: 'none' });
-  const victim = await authorize({ issuer: server.url, clientId: client.clientId, email: (await createUser(server.db)).email, scope: 'openid' });
-  const attacker = await authorize({ issuer: server.url, clientId: client.clientId, email: (await createUser(server.db)).email, scope: 'openid' });
-  const injected = await redeem(server, client, { code: victim.code!, code_verifier: attacker.verifier });
-  t.is(injected.body.error, 'invalid_grant');
-  t.is(injected.body.access_token, undefined);
-  // and the attacker's own code does not take the victim's verifier either
-  t.is((await redeem(server, client, { code: attacker.code!, code_verifier: victim.verifier })).body.error, 'invalid_grant');
-});
+testEachBackend(
+  'code injection: a victim’s code redeemed with the verifier of the attacker’s own request is refused',
+  async (t, server) => {
+    const client = await createTestClient(server, { authMethod: 'none' });
+    const victim = await authorize({
+      issuer: server.url,
+      clientId: client.clientId,
+      email: (await createUser(server.db)).email,
+      scope: 'openid',
+    });
+    const attacker = await authorize({
+      issuer: server.url,
+      clientId: client.clientId,
+      email: (await createUser(server.db)).email,
+      scope: 'openid',
+    });
+    const injected = await redeem(server, client, { code: victim.code!, code_verifier: attacker.verifier });
+    t.is(injected.body.error, 'invalid_grant');
+    t.is(injected.body.access_token, undefined);
+    // and the attacker's own code does not take the victim's verifier either
+    t.is((await redeem(server, client, { code: attacker.code!, code_verifier: victim.verifier })).body.error, 'invalid_grant');
+  },
+);
 
 testEachBackend('tampering between /auth and /token: another client_id, another registered redirect_uri', async (t, server) => {
   const user = await createUser(server.db);
@@ -96,7 +127,8 @@ testEachBackend('tampering between /auth and /token: another resource or a wider
   await createResource(server.db, API_B, ['read', 'write']);
   const user = await createUser(server.db);
   const client = await createTestClient(server, { resources: { [API_A]: ['read', 'write'], [API_B]: ['read', 'write'] } });
-  const authorized = () => authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid read', resource: API_A });
+  const authorized = () =>
+    authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid read', resource: API_A });
 
   const first = await authorized();
   const otherResource = await redeem(server, client, { code: first.code!, code_verifier: first.verifier, resource: API_B });
@@ -104,7 +136,12 @@ testEachBackend('tampering between /auth and /token: another resource or a wider
   t.is(otherResource.body.access_token, undefined);
 
   const second = await authorized();
-  const wider = await redeem(server, client, { code: second.code!, code_verifier: second.verifier, resource: API_A, scope: 'openid read write' });
+  const wider = await redeem(server, client, {
+    code: second.code!,
+    code_verifier: second.verifier,
+    resource: API_A,
+    scope: 'openid read write',
+  });
   if (wider.status === 200) {
     t.is(decodeJwt(wider.body.access_token as string).scope, 'read', 'only the authorized scope, never write');
     t.is(decodeJwt(wider.body.access_token as string).aud, API_A);
@@ -113,34 +150,55 @@ testEachBackend('tampering between /auth and /token: another resource or a wider
   }
 });
 
-testEachBackend('a pushed authorization request: no PKCE is refused, its request_uri is bound to its client, parameters added at /auth do not override it', async (t, server) => {
-  const user = await createUser(server.db);
-  const client = await createTestClient(server, { firstParty: true });
-  const other = await createTestClient(server, { firstParty: true });
-  const base = { client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid' };
-  const withoutPkce = await postForm(`${server.url}/request`, base, client);
-  t.is(withoutPkce.status, 400);
-  t.is(withoutPkce.body.error, 'invalid_request');
-  const plain = await postForm(`${server.url}/request`, { ...base, code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }, client);
-  t.is(plain.status, 400);
+testEachBackend(
+  'a pushed authorization request: no PKCE is refused, its request_uri is bound to its client, parameters added at /auth do not override it',
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const client = await createTestClient(server, { firstParty: true });
+    const other = await createTestClient(server, { firstParty: true });
+    const base = { client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid' };
+    const withoutPkce = await postForm(`${server.url}/request`, base, client);
+    t.is(withoutPkce.status, 400);
+    t.is(withoutPkce.body.error, 'invalid_request');
+    const plain = await postForm(
+      `${server.url}/request`,
+      { ...base, code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' },
+      client,
+    );
+    t.is(plain.status, 400);
 
-  const pkce = pkcePair();
-  const pushed = await postForm(`${server.url}/request`, { ...base, code_challenge: pkce.challenge, code_challenge_method: 'S256' }, client);
-  const requestUri = pushed.body.request_uri as string;
-  const byOther = await new UserAgent().request(`${server.url}/auth?${new URLSearchParams({ client_id: other.clientId, request_uri: requestUri })}`);
-  t.is(byOther.status, 400, 'another client cannot use the pushed request');
-  t.is(byOther.headers.get('location'), null);
+    const pkce = pkcePair();
+    const pushed = await postForm(
+      `${server.url}/request`,
+      { ...base, code_challenge: pkce.challenge, code_challenge_method: 'S256' },
+      client,
+    );
+    const requestUri = pushed.body.request_uri as string;
+    const byOther = await new UserAgent().request(
+      `${server.url}/auth?${new URLSearchParams({ client_id: other.clientId, request_uri: requestUri })}`,
+    );
+    t.is(byOther.status, 400, 'another client cannot use the pushed request');
+    t.is(byOther.headers.get('location'), null);
 
-  // an attacker appends their own redirect_uri, challenge and scope to the victim's request_uri
-  const attackerPkce = pkcePair();
-  const tampered = await authorize({
-    issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid',
-    extra: { request_uri: requestUri, redirect_uri: 'https://evil.example/cb', code_challenge: attackerPkce.challenge, scope: 'openid email' },
-  });
-  t.truthy(tampered.code, 'the pushed request is what was authorized: the code goes to the registered redirect URI');
-  const withAttackerVerifier = await redeem(server, client, { code: tampered.code!, code_verifier: attackerPkce.verifier });
-  t.is(withAttackerVerifier.body.error, 'invalid_grant', 'the challenge added at /auth is not the one bound to the code');
-  const genuine = await redeem(server, client, { code: tampered.code!, code_verifier: pkce.verifier });
-  t.is(genuine.status, 200);
-  t.is(decodeJwt(genuine.body.id_token as string).email, undefined, 'the scope added at /auth was not granted');
-});
+    // an attacker appends their own redirect_uri, challenge and scope to the victim's request_uri
+    const attackerPkce = pkcePair();
+    const tampered = await authorize({
+      issuer: server.url,
+      clientId: client.clientId,
+      email: user.email,
+      scope: 'openid',
+      extra: {
+        request_uri: requestUri,
+        redirect_uri: 'https://evil.example/cb',
+        code_challenge: attackerPkce.challenge,
+        scope: 'openid email',
+      },
+    });
+    t.truthy(tampered.code, 'the pushed request is what was authorized: the code goes to the registered redirect URI');
+    const withAttackerVerifier = await redeem(server, client, { code: tampered.code!, code_verifier: attackerPkce.verifier });
+    t.is(withAttackerVerifier.body.error, 'invalid_grant', 'the challenge added at /auth is not the one bound to the code');
+    const genuine = await redeem(server, client, { code: tampered.code!, code_verifier: pkce.verifier });
+    t.is(genuine.status, 200);
+    t.is(decodeJwt(genuine.body.id_token as string).email, undefined, 'the scope added at /auth was not granted');
+  },
+);

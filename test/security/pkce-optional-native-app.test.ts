@@ -27,18 +27,29 @@ async function refusal(run: () => Promise<unknown>): Promise<AppError | undefine
 }
 
 testEachBackend('pkce optional is refused for a native app (private-use redirect scheme), on create and on update', async (t, server) => {
-  const created = await refusal(() => runAsOperator(server, 'clients.create', { name: 'Mobile app', redirectUris: [APP_SCHEME_URI], pkce: 'optional' }));
+  const created = await refusal(() =>
+    runAsOperator(server, 'clients.create', { name: 'Mobile app', redirectUris: [APP_SCHEME_URI], pkce: 'optional' }),
+  );
   t.is(created?.status, 400, 'create');
   t.regex(created?.message ?? '', /^pkce: .*native/);
 
-  const mobile = (await runAsOperator(server, 'clients.create', { name: 'Mobile app', redirectUris: [APP_SCHEME_URI] })) as { clientId: string; pkce: string };
+  const mobile = (await runAsOperator(server, 'clients.create', { name: 'Mobile app', redirectUris: [APP_SCHEME_URI] })) as {
+    clientId: string;
+    pkce: string;
+  };
   t.is(mobile.pkce, 'required');
   const switched = await refusal(() => runAsOperator(server, 'clients.update', { clientId: mobile.clientId, pkce: 'optional' }));
   t.is(switched?.status, 400, 'update of a native app to optional');
   t.regex(switched?.message ?? '', /^pkce: /);
 
-  const legacy = (await runAsOperator(server, 'clients.create', { name: 'Legacy web app', redirectUris: ['https://app.example.com/cb'], pkce: 'optional' })) as { clientId: string };
-  const becameNative = await refusal(() => runAsOperator(server, 'clients.update', { clientId: legacy.clientId, redirectUris: ['https://app.example.com/cb', APP_SCHEME_URI] }));
+  const legacy = (await runAsOperator(server, 'clients.create', {
+    name: 'Legacy web app',
+    redirectUris: ['https://app.example.com/cb'],
+    pkce: 'optional',
+  })) as { clientId: string };
+  const becameNative = await refusal(() =>
+    runAsOperator(server, 'clients.update', { clientId: legacy.clientId, redirectUris: ['https://app.example.com/cb', APP_SCHEME_URI] }),
+  );
   t.is(becameNative?.status, 400, 'an optional client cannot gain a private-use redirect URI');
   t.regex(becameNative?.message ?? '', /^pkce: /);
   const after = (await runAsOperator(server, 'clients.show', { clientId: legacy.clientId })) as { redirectUris: string[]; pkce: string };
@@ -53,8 +64,13 @@ testEachBackend('a native app whose stored metadata carries the pkce-optional fl
     clientId,
     name: 'Mobile app',
     metadata: {
-      client_name: 'Mobile app', application_type: 'native', grant_types: ['authorization_code'], response_types: ['code'],
-      redirect_uris: [APP_SCHEME_URI, REDIRECT_URI], token_endpoint_auth_method: 'client_secret_basic', portcullis_pkce_optional: true,
+      client_name: 'Mobile app',
+      application_type: 'native',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: [APP_SCHEME_URI, REDIRECT_URI],
+      token_endpoint_auth_method: 'client_secret_basic',
+      portcullis_pkce_optional: true,
     },
     secretHash: hashClientSecret(server.portcullis.keys.clientSecretKey, clientSecret),
     firstParty: false,
@@ -62,7 +78,14 @@ testEachBackend('a native app whose stored metadata carries the pkce-optional fl
     resources: {},
   });
 
-  const flow = await authorize({ issuer: server.url, clientId, email: user.email, scope: 'openid', pkce: false, extra: { nonce: 'n-0S6_WzA2Mj' } });
+  const flow = await authorize({
+    issuer: server.url,
+    clientId,
+    email: user.email,
+    scope: 'openid',
+    pkce: false,
+    extra: { nonce: 'n-0S6_WzA2Mj' },
+  });
   t.is(flow.code, undefined, `${flow.callback} ${flow.pages.at(-1)}`);
   t.is(flow.error, 'invalid_request');
   t.regex(flow.callback?.searchParams.get('error_description') ?? '', /PKCE/);
@@ -70,6 +93,10 @@ testEachBackend('a native app whose stored metadata carries the pkce-optional fl
   // with PKCE it signs in, and the code needs the verifier besides the secret
   const withPkce = await authorize({ issuer: server.url, clientId, email: user.email, scope: 'openid', extra: { nonce: 'n-0S6_WzA2Mk' } });
   t.truthy(withPkce.code, `${withPkce.callback} ${withPkce.pages.at(-1)}`);
-  const stolen = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: withPkce.code!, redirect_uri: REDIRECT_URI }, { clientId, clientSecret });
+  const stolen = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: withPkce.code!, redirect_uri: REDIRECT_URI },
+    { clientId, clientSecret },
+  );
   t.is(stolen.body.error, 'invalid_grant', JSON.stringify(stolen.body));
 });

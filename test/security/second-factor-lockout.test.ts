@@ -37,9 +37,13 @@ testEachBackend(
     const secret = await giveAuthenticatorApp(server, user.id);
     const { clientId } = await createTestClient(server, { firstParty: true });
     // the attacker knows only the victim's sub: no cookies, a new address each time
-    const wrongPassword = await (await openLoginForm(server, clientId)).submit('nobody@example.com', 'x', { 'x-forwarded-for': '198.51.100.9' });
+    const wrongPassword = await (
+      await openLoginForm(server, clientId)
+    ).submit('nobody@example.com', 'x', { 'x-forwarded-for': '198.51.100.9' });
     for (let i = 0; i < 7; i++) {
-      const answer = await (await openLoginForm(server, clientId)).submit(`second-factor:${user.id}`, 'x', { 'x-forwarded-for': `203.0.113.${i + 1}` });
+      const answer = await (
+        await openLoginForm(server, clientId)
+      ).submit(`second-factor:${user.id}`, 'x', { 'x-forwarded-for': `203.0.113.${i + 1}` });
       t.is(answer.status, 401, 'an ordinary failed sign-in');
       t.is(answer.message, wrongPassword.message, 'with the answer of a wrong password');
     }
@@ -47,7 +51,11 @@ testEachBackend(
     for (let i = 0; i < 3; i++) {
       const page = new SignIn(server.url, new UserAgent());
       await page.go(`${server.url}/account/security`);
-      await page.submit('/account/security/sign-in', { email: `second-factor:${user.id}`, password: 'x' }, { 'x-forwarded-for': `203.0.113.${i + 50}` });
+      await page.submit(
+        '/account/security/sign-in',
+        { email: `second-factor:${user.id}`, password: 'x' },
+        { 'x-forwarded-for': `203.0.113.${i + 50}` },
+      );
       t.is(page.page.status, 401);
     }
     const page = await ownerSignsIn(server, clientId, user.email, secret);
@@ -58,7 +66,10 @@ testEachBackend(
 
 for (const [way, run] of [
   ['users unlock', (server: TestServer, id: string) => runAsOperator(server, 'users.unlock', { user: id })],
-  ['users set-password', (server: TestServer, id: string) => runAsOperator(server, 'users.set-password', { user: id, password: NEW_PASSWORD })],
+  [
+    'users set-password',
+    (server: TestServer, id: string) => runAsOperator(server, 'users.set-password', { user: id, password: NEW_PASSWORD }),
+  ],
 ] as const) {
   testEachBackend(
     `${way} clears a second-factor lock`,
@@ -67,7 +78,10 @@ for (const [way, run] of [
       const secret = await giveAuthenticatorApp(server, user.id);
       const { clientId } = await createTestClient(server, { firstParty: true });
       await lockSecondFactor(server, clientId, user.email);
-      t.falsy((await ownerSignsIn(server, clientId, user.email, secret)).code, 'the second factor is locked: even the right code is refused');
+      t.falsy(
+        (await ownerSignsIn(server, clientId, user.email, secret)).code,
+        'the second factor is locked: even the right code is refused',
+      );
       await run(server, user.id);
       const page = await ownerSignsIn(server, clientId, user.email, secret, way === 'users set-password' ? NEW_PASSWORD : PASSWORD);
       t.truthy(page.code, `after ${way} the owner signs in (got ${page.status} ${page.url})`);

@@ -10,7 +10,20 @@ import { runAsOperator } from '../helpers/operator.ts';
 import { AppError } from '../../src/http/app-error.ts';
 import type { TestServer } from '../helpers/server.ts';
 
-const HOSTILE_ALGORITHMS: unknown[] = ['none', 'HS256', 'HS512', 'rs256', 'RS256 ', 'Ed25519', 'RS256\u0000', '', ['RS256'], { alg: 'RS256' }, null, 256];
+const HOSTILE_ALGORITHMS: unknown[] = [
+  'none',
+  'HS256',
+  'HS512',
+  'rs256',
+  'RS256 ',
+  'Ed25519',
+  'RS256\u0000',
+  '',
+  ['RS256'],
+  { alg: 'RS256' },
+  null,
+  256,
+];
 
 async function refusal(t: { fail: (message: string) => void }, run: () => Promise<unknown>): Promise<AppError | undefined> {
   try {
@@ -26,13 +39,23 @@ async function refusal(t: { fail: (message: string) => void }, run: () => Promis
 testEachBackend('an admin cannot give a client or an API the none, an HMAC or a misspelt signing algorithm', async (t, server) => {
   const api = 'https://api.example.com';
   await runAsOperator(server, 'resources.create', { identifier: api, scopes: [{ name: 'read' }] });
-  const client = (await runAsOperator(server, 'clients.create', { name: 'App', redirectUris: ['https://app.example.com/cb'] })) as { clientId: string };
+  const client = (await runAsOperator(server, 'clients.create', { name: 'App', redirectUris: ['https://app.example.com/cb'] })) as {
+    clientId: string;
+  };
   for (const alg of HOSTILE_ALGORITHMS) {
     const label = JSON.stringify(alg);
     const attempts: Array<[string, string, () => Promise<unknown>]> = [
-      ['clients.create', 'idTokenAlg', () => runAsOperator(server, 'clients.create', { name: 'Evil', redirectUris: ['https://app.example.com/cb'], idTokenAlg: alg })],
+      [
+        'clients.create',
+        'idTokenAlg',
+        () => runAsOperator(server, 'clients.create', { name: 'Evil', redirectUris: ['https://app.example.com/cb'], idTokenAlg: alg }),
+      ],
       ['clients.update', 'idTokenAlg', () => runAsOperator(server, 'clients.update', { clientId: client.clientId, idTokenAlg: alg })],
-      ['resources.create', 'tokenAlg', () => runAsOperator(server, 'resources.create', { identifier: 'https://evil.example.com', tokenAlg: alg })],
+      [
+        'resources.create',
+        'tokenAlg',
+        () => runAsOperator(server, 'resources.create', { identifier: 'https://evil.example.com', tokenAlg: alg }),
+      ],
       ['resources.update', 'tokenAlg', () => runAsOperator(server, 'resources.update', { identifier: api, tokenAlg: alg })],
     ];
     for (const [operation, field, attempt] of attempts) {
@@ -53,13 +76,19 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 async function tokenSignedWith(server: TestServer, alg: string) {
   const api = `https://api-${alg.toLowerCase()}.example.com`;
   await runAsOperator(server, 'resources.create', { identifier: api, scopes: [{ name: 'read' }], tokenAlg: alg });
-  const service = (await runAsOperator(server, 'clients.create', { name: 'Service', grantTypes: ['client_credentials'], resources: [api], scopes: ['read'] })) as { clientId: string; clientSecret: string };
-  const token = (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service)).body.access_token as string;
+  const service = (await runAsOperator(server, 'clients.create', {
+    name: 'Service',
+    grantTypes: ['client_credentials'],
+    resources: [api],
+    scopes: ['read'],
+  })) as { clientId: string; clientSecret: string };
+  const token = (await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service)).body
+    .access_token as string;
   if (decodeProtectedHeader(token).alg !== alg) throw new Error(`expected a ${alg} token`);
   return { service, token };
 }
 
-testEachBackend('a token re-labelled to another algorithm, or MAC\'d with a published public key, is not accepted', async (t, server) => {
+testEachBackend("a token re-labelled to another algorithm, or MAC'd with a published public key, is not accepted", async (t, server) => {
   const introspect = async (service: { clientId: string; clientSecret: string }, token: string) =>
     (await postForm(`${server.url}/token/introspection`, { token }, service)).body.active;
 

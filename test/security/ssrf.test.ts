@@ -36,7 +36,14 @@ async function privateKeyJwtClient(server: TestServer, jwksUri: string) {
   await insertClient(server.db, {
     clientId,
     name: clientId,
-    metadata: { client_name: clientId, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksUri },
+    metadata: {
+      client_name: clientId,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: jwksUri,
+    },
     secretHash: null,
     firstParty: false,
     resources: {},
@@ -68,14 +75,17 @@ for (const [label, uri] of [
   ['another loopback address (127.0.0.0/8)', (port: number) => `http://127.1.2.3:${port}/jwks`],
   ['a name that resolves to loopback (localhost)', (port: number) => `https://localhost:${port}/jwks`],
 ] as const) {
-  testEachBackend(`a jwks_uri on ${label} is refused when fetched: no connection is made, the client is not authenticated`, async (t, server) => {
-    const target = await connectionCounter(t, label.startsWith('another') ? '127.1.2.3' : '127.0.0.1');
-    const client = await privateKeyJwtClient(server, uri(target.port));
-    const answer = await tokenWithAssertion(server, client.clientId, await client.assertion());
-    t.is(answer.status, 401, JSON.stringify(answer.body));
-    t.is(answer.body.error, 'invalid_client');
-    t.is(target.connections(), 0, 'the server never opened a connection to the internal address');
-  });
+  testEachBackend(
+    `a jwks_uri on ${label} is refused when fetched: no connection is made, the client is not authenticated`,
+    async (t, server) => {
+      const target = await connectionCounter(t, label.startsWith('another') ? '127.1.2.3' : '127.0.0.1');
+      const client = await privateKeyJwtClient(server, uri(target.port));
+      const answer = await tokenWithAssertion(server, client.clientId, await client.assertion());
+      t.is(answer.status, 401, JSON.stringify(answer.body));
+      t.is(answer.body.error, 'invalid_client');
+      t.is(target.connections(), 0, 'the server never opened a connection to the internal address');
+    },
+  );
 }
 
 testEachBackend('a jwks_uri on the IPv6 loopback ([::1]) is refused when fetched: no connection is made', async (t, server) => {
@@ -91,13 +101,24 @@ testEachBackend('a backchannel_logout_uri on a loopback address is never called 
   const user = await createUser(server.db);
   const client = await createTestClient(server, { firstParty: true, backchannelLogoutUri: `http://127.0.0.1:${target.port}/backchannel` });
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid' });
-  const tokens = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
-  const query = new URLSearchParams({ id_token_hint: tokens.body.id_token as string, post_logout_redirect_uri: 'http://127.0.0.1:8080/logged-out' });
+  const tokens = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
+    client,
+  );
+  const query = new URLSearchParams({
+    id_token_hint: tokens.body.id_token as string,
+    post_logout_redirect_uri: 'http://127.0.0.1:8080/logged-out',
+  });
   const confirm = await flow.agent.follow(`${server.url}/session/end?${query}`);
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(await confirm.response.text())?.[1];
   const done = await flow.agent.follow(
     `${server.url}/session/end/confirm`,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url }, body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }) },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+      body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }),
+    },
     'http://127.0.0.1:8080/logged-out',
   );
   t.is(done.url, 'http://127.0.0.1:8080/logged-out', 'the logout itself still completes');
@@ -173,34 +194,61 @@ test('the address classifier: loopback, private, link-local (cloud metadata), sp
 
 // --- the outbound fetch, with resolved names (DNS injected) ------------------------------------------
 
-const resolvingTo = (table: Record<string, string[]>): AddressLookup => async (hostname) => {
-  const addresses = table[hostname];
-  if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-  return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-};
+const resolvingTo =
+  (table: Record<string, string[]>): AddressLookup =>
+  async (hostname) => {
+    const addresses = table[hostname];
+    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
 
 test('names that resolve to internal addresses are refused when fetched, before connecting', async (t) => {
-  const outbound = createOutboundFetch({ allowPrivate: false }, {
-    lookup: resolvingTo({
-      'metadata.attacker.example': ['169.254.169.254'],
-      'intranet.attacker.example': ['10.0.0.5'],
-      'mixed.attacker.example': ['93.184.215.14', '192.168.1.10'],
-      'v6.attacker.example': ['fd00::1'],
-      'mapped.attacker.example': ['::ffff:127.0.0.1'],
-    }),
-  });
-  for (const host of ['metadata.attacker.example', 'intranet.attacker.example', 'mixed.attacker.example', 'v6.attacker.example', 'mapped.attacker.example']) {
+  const outbound = createOutboundFetch(
+    { allowPrivate: false },
+    {
+      lookup: resolvingTo({
+        'metadata.attacker.example': ['169.254.169.254'],
+        'intranet.attacker.example': ['10.0.0.5'],
+        'mixed.attacker.example': ['93.184.215.14', '192.168.1.10'],
+        'v6.attacker.example': ['fd00::1'],
+        'mapped.attacker.example': ['::ffff:127.0.0.1'],
+      }),
+    },
+  );
+  for (const host of [
+    'metadata.attacker.example',
+    'intranet.attacker.example',
+    'mixed.attacker.example',
+    'v6.attacker.example',
+    'mapped.attacker.example',
+  ]) {
     await t.throwsAsync(outbound(`https://${host}/jwks`, { method: 'GET' }), { instanceOf: OutboundRequestRefused }, host);
   }
-  for (const literal of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/', 'http://10.1.2.3/', 'http://[::ffff:a9fe:a9fe]/', 'http://0.0.0.0/', 'http://2130706433/']) {
+  for (const literal of [
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[fe80::1]/',
+    'http://10.1.2.3/',
+    'http://[::ffff:a9fe:a9fe]/',
+    'http://0.0.0.0/',
+    'http://2130706433/',
+  ]) {
     await t.throwsAsync(outbound(literal, { method: 'GET' }), { instanceOf: OutboundRequestRefused }, literal);
   }
   await t.throwsAsync(outbound('file:///etc/passwd', { method: 'GET' }), { instanceOf: OutboundRequestRefused });
 });
 
 test('the escape hatch (loopback and private admitted) never admits link-local (cloud metadata) or special-use addresses', async (t) => {
-  const outbound = createOutboundFetch({ allowPrivate: true }, { lookup: resolvingTo({ 'metadata.attacker.example': ['169.254.169.254'] }) });
-  for (const uri of ['http://169.254.169.254/latest/meta-data/', 'https://metadata.attacker.example/', 'http://[fe80::1]/', 'http://0.0.0.0/', 'http://[fd00:ec2::254]/']) {
+  const outbound = createOutboundFetch(
+    { allowPrivate: true },
+    { lookup: resolvingTo({ 'metadata.attacker.example': ['169.254.169.254'] }) },
+  );
+  for (const uri of [
+    'http://169.254.169.254/latest/meta-data/',
+    'https://metadata.attacker.example/',
+    'http://[fe80::1]/',
+    'http://0.0.0.0/',
+    'http://[fd00:ec2::254]/',
+  ]) {
     await t.throwsAsync(outbound(uri, { method: 'GET' }), { instanceOf: OutboundRequestRefused }, uri);
   }
 });
@@ -216,7 +264,9 @@ test('a redirect from an allowed address to an internal one is refused at the re
   await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
   t.teardown(() => redirector.close());
   const outbound = createOutboundFetch({ allowPrivate: true });
-  await t.throwsAsync(outbound(`http://127.0.0.1:${(redirector.address() as AddressInfo).port}/jwks`, { method: 'GET' }), { instanceOf: OutboundRequestRefused });
+  await t.throwsAsync(outbound(`http://127.0.0.1:${(redirector.address() as AddressInfo).port}/jwks`, { method: 'GET' }), {
+    instanceOf: OutboundRequestRefused,
+  });
   t.deepEqual(hops, ['/jwks'], 'the first hop was made, the redirect to the metadata address was not followed');
 });
 
@@ -246,7 +296,13 @@ test('an allowed fetch returns the answer (status, headers, body); an oversized 
 });
 
 test('registering a jwks_uri or backchannel_logout_uri on a link-local (metadata) or special-use address is refused', (t) => {
-  for (const uri of ['https://169.254.169.254/latest/meta-data/', 'https://[fe80::1]/jwks', 'https://[fd00:ec2::254]/', 'https://0.0.0.0/jwks', 'https://[::ffff:a9fe:a9fe]/']) {
+  for (const uri of [
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[fe80::1]/jwks',
+    'https://[fd00:ec2::254]/',
+    'https://0.0.0.0/jwks',
+    'https://[::ffff:a9fe:a9fe]/',
+  ]) {
     t.regex(serverUriProblem(uri) ?? 'accepted', /must not name a (link-local|special) address/, uri);
   }
   // a name, or a loopback / private address, is judged when fetched (where ALLOW_PRIVATE_OUTBOUND applies)

@@ -17,9 +17,19 @@ async function tokensForApiA(server: TestServer) {
   await createResource(server.db, API_B, ['read']);
   const client = await createTestClient(server, { resources: { [API_A]: ['read'], [API_B]: ['read'] } });
   const user = await createUser(server.db);
-  const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access read', resource: API_A });
+  const flow = await authorize({
+    issuer: server.url,
+    clientId: client.clientId,
+    email: user.email,
+    scope: 'openid offline_access read',
+    resource: API_A,
+  });
   if (!flow.code) throw new Error(flow.pages.at(-1));
-  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: API_A }, client);
+  const token = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: API_A },
+    client,
+  );
   if (token.status !== 200) throw new Error(JSON.stringify(token.body));
   return {
     client,
@@ -32,12 +42,14 @@ async function tokensForApiA(server: TestServer) {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const userinfo = (server: TestServer, token: string) => fetch(`${server.url}/me`, { headers: bearer(token) });
-const adminApi = (server: TestServer, token: string) => fetch(`${server.url}/admin/v1/clients`, { headers: { ...bearer(token), accept: 'application/json' } });
+const adminApi = (server: TestServer, token: string) =>
+  fetch(`${server.url}/admin/v1/clients`, { headers: { ...bearer(token), accept: 'application/json' } });
 const introspect = (server: TestServer, client: TestClient, token: string, hint?: string) =>
   postForm(`${server.url}/token/introspection`, { token, ...(hint ? { token_type_hint: hint } : {}) }, client);
 
 /** The client API B checks its callers' tokens with (by introspection): a confidential service client. */
-const apiBIntrospector = (server: TestServer) => createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API_B]: ['read'] } });
+const apiBIntrospector = (server: TestServer) =>
+  createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API_B]: ['read'] } });
 
 testEachBackend('an access token for API A presented to API B’s introspection is inactive there', async (t, server) => {
   const { accessToken } = await tokensForApiA(server);
@@ -65,24 +77,35 @@ testEachBackend('an ID token used as an access token is refused at userinfo, the
   t.regex(info.headers.get('www-authenticate') ?? '', /invalid_token/);
   const admin = await adminApi(server, idToken);
   t.is(admin.status, 401, 'an ID token (typ JWT, aud the client) is not an at+jwt for the admin API');
-  t.deepEqual((await introspect(server, client, idToken, 'access_token')).body, { active: false }, 'not even to the client it was issued to');
+  t.deepEqual(
+    (await introspect(server, client, idToken, 'access_token')).body,
+    { active: false },
+    'not even to the client it was issued to',
+  );
   t.deepEqual((await introspect(server, await apiBIntrospector(server), idToken)).body, { active: false });
 });
 
-testEachBackend('a refresh token used as an access token is refused at userinfo, the admin API and a resource server’s introspection', async (t, server) => {
-  const { refreshToken } = await tokensForApiA(server);
-  const info = await userinfo(server, refreshToken);
-  t.is(info.status, 401);
-  t.false('sub' in ((await info.json()) as Record<string, unknown>));
-  t.is((await adminApi(server, refreshToken)).status, 401);
-  // Known defect owned by attack 5: a resource server must not learn that another client's refresh token is active.
-  t.deepEqual((await introspect(server, await apiBIntrospector(server), refreshToken, 'access_token')).body, { active: false });
-});
+testEachBackend(
+  'a refresh token used as an access token is refused at userinfo, the admin API and a resource server’s introspection',
+  async (t, server) => {
+    const { refreshToken } = await tokensForApiA(server);
+    const info = await userinfo(server, refreshToken);
+    t.is(info.status, 401);
+    t.false('sub' in ((await info.json()) as Record<string, unknown>));
+    t.is((await adminApi(server, refreshToken)).status, 401);
+    // Known defect owned by attack 5: a resource server must not learn that another client's refresh token is active.
+    t.deepEqual((await introspect(server, await apiBIntrospector(server), refreshToken, 'access_token')).body, { active: false });
+  },
+);
 
 testEachBackend('a refresh token granted for API A does not mint an access token for API B', async (t, server) => {
   // The user granted API A only; the client may use API B, but this grant does not reach it.
   const { client, refreshToken } = await tokensForApiA(server);
-  const refreshed = await postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, resource: API_B }, client);
+  const refreshed = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'refresh_token', refresh_token: refreshToken, resource: API_B },
+    client,
+  );
   t.not(refreshed.status, 200, JSON.stringify(refreshed.body));
   t.is(refreshed.body.access_token, undefined);
   t.regex(String(refreshed.body.error), /invalid_target|invalid_grant|invalid_scope/);

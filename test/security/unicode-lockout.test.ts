@@ -43,15 +43,21 @@ testEachBackend(
     const { email, spellings } = addressWithSpellings();
     const user = await createUser(server.db, email);
     const client = await createTestClient(server);
-    for (let i = 0; i < 5; i++) t.is((await (await openLoginForm(server, client.clientId)).submit(email, WRONG, from(`192.0.2.${i + 1}`))).status, 401);
+    for (let i = 0; i < 5; i++)
+      t.is((await (await openLoginForm(server, client.clientId)).submit(email, WRONG, from(`192.0.2.${i + 1}`))).status, 401);
 
     for (const [index, spelling] of spellings.entries()) {
       const attempt = await (await openLoginForm(server, client.clientId)).submit(spelling, PASSWORD, from(`198.51.100.${index + 1}`));
       t.false(loggedIn(attempt), `${JSON.stringify(spelling)} got past the lock of ${email}`);
       t.is(attempt.status, 401);
     }
-    const refusals = (await lockedOutEvents(server)).filter((event) => event.target_id === user.id || event.details.reason === 'account_locked');
-    t.true(refusals.slice(5).every((event) => event.details.reason === 'account_locked'), 'every spelling was refused by the lock, unverified');
+    const refusals = (await lockedOutEvents(server)).filter(
+      (event) => event.target_id === user.id || event.details.reason === 'account_locked',
+    );
+    t.true(
+      refusals.slice(5).every((event) => event.details.reason === 'account_locked'),
+      'every spelling was refused by the lock, unverified',
+    );
   },
   { env: { TRUST_PROXY: 'true' } },
 );
@@ -78,21 +84,28 @@ testEachBackend('every Unicode spelling of an email signs in to its one account'
   const user = await createUser(server.db, email);
   const client = await createTestClient(server);
   for (const spelling of spellings) {
-    t.true(loggedIn(await (await openLoginForm(server, client.clientId)).submit(spelling, PASSWORD)), `${JSON.stringify(spelling)} is ${email}`);
+    t.true(
+      loggedIn(await (await openLoginForm(server, client.clientId)).submit(spelling, PASSWORD)),
+      `${JSON.stringify(spelling)} is ${email}`,
+    );
   }
   await server.portcullis.audit.flush();
   const { rows } = await server.db.query<{ actor_id: string }>(`SELECT actor_id FROM audit_events WHERE type = 'login.succeeded'`);
-  t.deepEqual(rows.map((row) => row.actor_id), spellings.map(() => user.id));
+  t.deepEqual(
+    rows.map((row) => row.actor_id),
+    spellings.map(() => user.id),
+  );
 });
 
 testEachBackend('an administrator cannot create or rename an account to another spelling of an existing email', async (t, server) => {
   const { email } = addressWithSpellings();
-  const run = (name: string, input: unknown) =>
-    runAsOperator(server, name, input);
+  const run = (name: string, input: unknown) => runAsOperator(server, name, input);
   await run('users.create', { email, password: 'a long enough password for the policy 2026' });
   const other = await createUser(server.db);
 
-  const created = await t.throwsAsync(run('users.create', { email: email.toUpperCase(), password: 'a long enough password for the policy 2026' }));
+  const created = await t.throwsAsync(
+    run('users.create', { email: email.toUpperCase(), password: 'a long enough password for the policy 2026' }),
+  );
   t.regex(created.message, /already exists/);
   const renamed = await t.throwsAsync(run('users.update', { user: other.id, email: email.replace('alice', 'ALICE') }));
   t.regex(renamed.message, /already exists/);

@@ -52,10 +52,22 @@ test('the rules catch a planted upward import, file cycle and folder cycle', asy
   }
   const found = await violations(planted, ['src']);
   const rules = (name: string) => found.filter((line) => line.startsWith(`${name}:`));
-  t.true(rules('no-file-cycle').some((line) => line.includes('src/storage/a.ts')), found.join('\n'));
-  t.true(rules('platform-imports-up').some((line) => line === 'platform-imports-up: src/storage/a.ts -> src/accounts/b.ts'), found.join('\n'));
-  t.true(rules('no-folder-cycle').some((line) => line.includes('src/storage') && line.includes('src/accounts')), found.join('\n'));
-  t.true(rules('no-folder-cycle').some((line) => line.includes('src/observability') && line.includes('src/security')), found.join('\n'));
+  t.true(
+    rules('no-file-cycle').some((line) => line.includes('src/storage/a.ts')),
+    found.join('\n'),
+  );
+  t.true(
+    rules('platform-imports-up').some((line) => line === 'platform-imports-up: src/storage/a.ts -> src/accounts/b.ts'),
+    found.join('\n'),
+  );
+  t.true(
+    rules('no-folder-cycle').some((line) => line.includes('src/storage') && line.includes('src/accounts')),
+    found.join('\n'),
+  );
+  t.true(
+    rules('no-folder-cycle').some((line) => line.includes('src/observability') && line.includes('src/security')),
+    found.join('\n'),
+  );
   t.deepEqual(rules('features-import-app'), ['features-import-app: src/admin/tool.ts -> src/app.ts']);
   t.deepEqual(rules('src-outside-layers'), ['src-outside-layers: src/misc/thing.ts -> src/app.ts']);
 });

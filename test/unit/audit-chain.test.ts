@@ -10,7 +10,13 @@ import {
   GENESIS_HASH,
   type AuditEventFields,
 } from '../../src/security/audit/audit-chain.ts';
-import { AuditInputError, isCredentialKey, MAX_STRING, normalizeAuditEvent, sanitizeDetails } from '../../src/security/audit/audit-input.ts';
+import {
+  AuditInputError,
+  isCredentialKey,
+  MAX_STRING,
+  normalizeAuditEvent,
+  sanitizeDetails,
+} from '../../src/security/audit/audit-input.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
 
 const key = createSecretKey(randomBytes(32));
@@ -49,12 +55,17 @@ test('the canonical event has a fixed field order, the seq and an ISO time with 
   t.is(parsed[4], 'login.succeeded');
   t.is(parsed.at(-1), '{"amr":"pwd","mfa":["totp"]}');
   // details keys in another order: the same canonical form
-  t.is(canonicalEvent(7, event({ details: { mfa: ['totp'], amr: 'pwd' } })), canonicalEvent(7, event({ details: { amr: 'pwd', mfa: ['totp'] } })));
+  t.is(
+    canonicalEvent(7, event({ details: { mfa: ['totp'], amr: 'pwd' } })),
+    canonicalEvent(7, event({ details: { amr: 'pwd', mfa: ['totp'] } })),
+  );
   t.throws(() => canonicalEvent(0, event()), { instanceOf: RangeError });
 });
 
 test('hash = HMAC-SHA-256(key, prev_hash || canonical)', (t) => {
-  const expected = createHmac('sha256', key).update(GENESIS_HASH + canonicalEvent(1, event())).digest('hex');
+  const expected = createHmac('sha256', key)
+    .update(GENESIS_HASH + canonicalEvent(1, event()))
+    .digest('hex');
   t.is(chainHash(key, GENESIS_HASH, 1, event()), expected);
   t.regex(expected, /^[0-9a-f]{64}$/);
   t.is(GENESIS_HASH, '0'.repeat(64));
@@ -84,13 +95,19 @@ test('every field, the seq, the previous hash and the key change the hash', (t) 
   t.not(chainHash(key, 'f'.repeat(64), 1, event()), base);
   t.not(chainHash(createSecretKey(randomBytes(32)), GENESIS_HASH, 1, event()), base);
   // a field's value cannot slide into its neighbour
-  t.not(chainHash(key, GENESIS_HASH, 1, event({ actorId: 'ab', targetId: null })), chainHash(key, GENESIS_HASH, 1, event({ actorId: 'a', targetId: 'b' })));
+  t.not(
+    chainHash(key, GENESIS_HASH, 1, event({ actorId: 'ab', targetId: null })),
+    chainHash(key, GENESIS_HASH, 1, event({ actorId: 'a', targetId: 'b' })),
+  );
 });
 
 test('chainEvents links each event to the one before, continuing after a given head', (t) => {
   const events = [event(), event({ type: 'token.issued' }), event({ type: 'logout' })];
   const chained = chainEvents(key, 0, GENESIS_HASH, events);
-  t.deepEqual(chained.map((each) => each.seq), [1, 2, 3]);
+  t.deepEqual(
+    chained.map((each) => each.seq),
+    [1, 2, 3],
+  );
   t.is(chained[0]!.prevHash, GENESIS_HASH);
   t.is(chained[1]!.prevHash, chained[0]!.hash);
   t.is(chained[2]!.prevHash, chained[1]!.hash);
@@ -122,15 +139,51 @@ test('the audit key is derived from SECRET_KEY and differs from its siblings', (
 
 test('credential-like details keys are refused at any depth, in any spelling', (t) => {
   for (const name of [
-    'password', 'Password', 'newPassword', 'secret', 'client_secret', 'clientSecret', 'token', 'access_token', 'accessToken',
-    'refresh_token', 'id_token', 'IdToken', 'code', 'CODE', 'code_verifier', 'codeVerifier', 'otp', 'totp', 'assertion',
-    'client_assertion', 'userCode', 'recovery_code', 'authorization', 'cookie',
+    'password',
+    'Password',
+    'newPassword',
+    'secret',
+    'client_secret',
+    'clientSecret',
+    'token',
+    'access_token',
+    'accessToken',
+    'refresh_token',
+    'id_token',
+    'IdToken',
+    'code',
+    'CODE',
+    'code_verifier',
+    'codeVerifier',
+    'otp',
+    'totp',
+    'assertion',
+    'client_assertion',
+    'userCode',
+    'recovery_code',
+    'authorization',
+    'cookie',
   ]) {
     t.true(isCredentialKey(name), name);
     t.throws(() => sanitizeDetails({ [name]: 'x' }), { instanceOf: AuditInputError }, name);
-    t.throws(() => sanitizeDetails({ outer: { list: [{ [name]: 'x' }] } }), { instanceOf: AuditInputError, message: /outer\.list\[0\]\./ }, name);
+    t.throws(
+      () => sanitizeDetails({ outer: { list: [{ [name]: 'x' }] } }),
+      { instanceOf: AuditInputError, message: /outer\.list\[0\]\./ },
+      name,
+    );
   }
-  for (const name of ['reasonCode', 'reason_code', 'errorCode', 'tokenType', 'grantType', 'scopes', 'mfaMethod', 'clientId', 'amr', 'credentialChanged']) {
+  for (const name of [
+    'reasonCode',
+    'reason_code',
+    'errorCode',
+    'tokenType',
+    'grantType',
+    'scopes',
+    'mfaMethod',
+    'clientId',
+    'amr',
+    'credentialChanged',
+  ]) {
     t.false(isCredentialKey(name), name);
   }
   t.deepEqual(sanitizeDetails({ reasonCode: 'bad_password', grantType: 'refresh_token', tokenType: 'refresh_token' }), {
@@ -141,7 +194,14 @@ test('credential-like details keys are refused at any depth, in any spelling', (
 });
 
 test('details strings are capped, NUL removed, broken surrogates replaced; dates become ISO strings', (t) => {
-  const details = sanitizeDetails({ long: 'x'.repeat(5000), nul: 'a\u0000b', broken: 'a\ud800b', when: at, list: Array.from({ length: 500 }, (_, i) => i), skip: undefined })!;
+  const details = sanitizeDetails({
+    long: 'x'.repeat(5000),
+    nul: 'a\u0000b',
+    broken: 'a\ud800b',
+    when: at,
+    list: Array.from({ length: 500 }, (_, i) => i),
+    skip: undefined,
+  })!;
   t.is((details.long as string).length, MAX_STRING);
   t.is(details.nul, 'ab');
   t.is(details.broken, 'a\ufffdb');
@@ -157,18 +217,37 @@ test('details must be plain JSON data', (t) => {
   t.throws(() => sanitizeDetails({ error: new Error('x') }), { instanceOf: AuditInputError });
   t.throws(() => sanitizeDetails({ map: new Map() }), { instanceOf: AuditInputError });
   t.throws(() => sanitizeDetails(['a']), { instanceOf: AuditInputError });
-  t.throws(() => sanitizeDetails({ a: { b: { c: { d: { e: { f: { g: { h: 1 } } } } } } } }), { instanceOf: AuditInputError, message: /deeper/ });
+  t.throws(() => sanitizeDetails({ a: { b: { c: { d: { e: { f: { g: { h: 1 } } } } } } } }), {
+    instanceOf: AuditInputError,
+    message: /deeper/,
+  });
   t.is(sanitizeDetails(undefined), null);
 });
 
 test('an event is checked: type, outcome, actor and target kinds; outside strings are made storable', (t) => {
   const id = '4b0f1c1e-0000-4000-8000-000000000001';
   const ok = normalizeAuditEvent(
-    { type: 'login.failed', outcome: 'failure', actor: { type: 'user', id: 'u1' }, ip: '::1', userAgent: `UA${'\u0000'}${'y'.repeat(600)}`, details: { reasonCode: 'bad_password' } },
+    {
+      type: 'login.failed',
+      outcome: 'failure',
+      actor: { type: 'user', id: 'u1' },
+      ip: '::1',
+      userAgent: `UA${'\u0000'}${'y'.repeat(600)}`,
+      details: { reasonCode: 'bad_password' },
+    },
     id,
     at,
   );
-  t.like(ok, { id, type: 'login.failed', outcome: 'failure', actorType: 'user', actorId: 'u1', targetType: null, clientId: null, ip: '::1' });
+  t.like(ok, {
+    id,
+    type: 'login.failed',
+    outcome: 'failure',
+    actorType: 'user',
+    actorId: 'u1',
+    targetType: null,
+    clientId: null,
+    ip: '::1',
+  });
   t.is(ok.userAgent!.length, MAX_STRING);
   t.false(ok.userAgent!.includes('\u0000'));
   const bad = [
@@ -181,5 +260,6 @@ test('an event is checked: type, outcome, actor and target kinds; outside string
     { type: 'login.failed', outcome: 'failure', clientId: 42 },
     { type: 'login.failed', outcome: 'failure', details: { password: 'hunter2' } },
   ];
-  for (const input of bad) t.throws(() => normalizeAuditEvent(input as never, id, at), { instanceOf: AuditInputError }, JSON.stringify(input));
+  for (const input of bad)
+    t.throws(() => normalizeAuditEvent(input as never, id, at), { instanceOf: AuditInputError }, JSON.stringify(input));
 });

@@ -21,8 +21,14 @@ test('a small budget syncs on every request: the refusal comes exactly after the
   const budgets = createBatchedBudgets(limiter, 5, 60);
   const answers = [];
   for (let index = 0; index < 7; index++) answers.push(await budgets.spend('10.0.0.1'));
-  t.deepEqual(answers.map((answer) => answer.allowed), [true, true, true, true, true, false, false]);
-  t.deepEqual(answers.map((answer) => answer.remaining), [4, 3, 2, 1, 0, 0, 0]);
+  t.deepEqual(
+    answers.map((answer) => answer.allowed),
+    [true, true, true, true, true, false, false],
+  );
+  t.deepEqual(
+    answers.map((answer) => answer.remaining),
+    [4, 3, 2, 1, 0, 0, 0],
+  );
   t.is(syncs(), 7);
 });
 

@@ -84,7 +84,10 @@ test('planClient builds oidc-provider metadata for a web app with authorization_
 });
 
 test('planClient: defaults to authorization_code, which needs a redirect URI', (t) => {
-  t.regex(refusal(t, () => planClient(input({}), [])), /^redirectUris: .*at least one redirect URI/);
+  t.regex(
+    refusal(t, () => planClient(input({}), [])),
+    /^redirectUris: .*at least one redirect URI/,
+  );
 });
 
 test('planClient: client_credentials has no response types, no redirect URIs and a secret', (t) => {
@@ -93,8 +96,14 @@ test('planClient: client_credentials has no response types, no redirect URIs and
   t.deepEqual(plan.metadata.redirect_uris, []);
   t.deepEqual(plan.resources, { 'https://api.example.com': [] });
   t.true(plan.issueSecret);
-  t.regex(refusal(t, () => planClient(input({ grantTypes: ['client_credentials'], redirectUris: ['https://a.example/cb'] }), [])), /^redirectUris: /);
-  t.regex(refusal(t, () => planClient(input({ grantTypes: ['client_credentials', 'refresh_token'] }), [])), /^grantTypes: refresh_token/);
+  t.regex(
+    refusal(t, () => planClient(input({ grantTypes: ['client_credentials'], redirectUris: ['https://a.example/cb'] }), [])),
+    /^redirectUris: /,
+  );
+  t.regex(
+    refusal(t, () => planClient(input({ grantTypes: ['client_credentials', 'refresh_token'] }), [])),
+    /^grantTypes: refresh_token/,
+  );
 });
 
 test('planClient: grant types are limited to authorization_code, refresh_token and client_credentials', (t) => {
@@ -107,10 +116,16 @@ test('planClient: grant types are limited to authorization_code, refresh_token a
 });
 
 test('planClient: a public client gets no secret and cannot use client_credentials', (t) => {
-  const plan = planClient(input({ authMethod: 'none', redirectUris: ['http://127.0.0.1:7000/cb'], grantTypes: ['authorization_code', 'refresh_token'] }), []);
+  const plan = planClient(
+    input({ authMethod: 'none', redirectUris: ['http://127.0.0.1:7000/cb'], grantTypes: ['authorization_code', 'refresh_token'] }),
+    [],
+  );
   t.false(plan.issueSecret);
   t.is(plan.metadata.token_endpoint_auth_method, 'none');
-  t.regex(refusal(t, () => planClient(input({ authMethod: 'none', grantTypes: ['client_credentials'] }), [])), /^grantTypes: .*public client/);
+  t.regex(
+    refusal(t, () => planClient(input({ authMethod: 'none', grantTypes: ['client_credentials'] }), [])),
+    /^grantTypes: .*public client/,
+  );
 });
 
 test('planClient: client_secret_post also gets a secret', (t) => {
@@ -119,14 +134,29 @@ test('planClient: client_secret_post also gets a secret', (t) => {
 
 test('planClient: private_key_jwt needs an https jwks_uri and gets no secret', (t) => {
   const base = { authMethod: 'private_key_jwt', grantTypes: ['client_credentials'] };
-  t.regex(refusal(t, () => planClient(input(base), [])), /^jwksUri: /);
-  t.regex(refusal(t, () => planClient(input({ ...base, jwksUri: 'http://keys.example.com/jwks' }), [])), /^jwksUri: .*https/);
-  t.regex(refusal(t, () => planClient(input({ ...base, jwksUri: 'http://localhost/jwks' }), [])), /^jwksUri: .*https/);
-  t.regex(refusal(t, () => planClient(input({ ...base, jwksUri: 'https://keys.example.com/jwks#x' }), [])), /^jwksUri: .*fragment/);
+  t.regex(
+    refusal(t, () => planClient(input(base), [])),
+    /^jwksUri: /,
+  );
+  t.regex(
+    refusal(t, () => planClient(input({ ...base, jwksUri: 'http://keys.example.com/jwks' }), [])),
+    /^jwksUri: .*https/,
+  );
+  t.regex(
+    refusal(t, () => planClient(input({ ...base, jwksUri: 'http://localhost/jwks' }), [])),
+    /^jwksUri: .*https/,
+  );
+  t.regex(
+    refusal(t, () => planClient(input({ ...base, jwksUri: 'https://keys.example.com/jwks#x' }), [])),
+    /^jwksUri: .*fragment/,
+  );
   const plan = planClient(input({ ...base, jwksUri: 'https://keys.example.com/jwks' }), []);
   t.false(plan.issueSecret);
   t.is(plan.metadata.jwks_uri, 'https://keys.example.com/jwks');
-  t.regex(refusal(t, () => planClient(input({ grantTypes: ['client_credentials'], jwksUri: 'https://keys.example.com/jwks' }), [])), /^jwksUri: .*private_key_jwt/);
+  t.regex(
+    refusal(t, () => planClient(input({ grantTypes: ['client_credentials'], jwksUri: 'https://keys.example.com/jwks' }), [])),
+    /^jwksUri: .*private_key_jwt/,
+  );
 });
 
 test('planClient: a private-use scheme makes a native app, which may not use https on loopback', (t) => {
@@ -162,10 +192,22 @@ test('planResources: each scope goes to the named resources that define it', (t)
 });
 
 test('planResources: unknown resources and scopes are refused by name', (t) => {
-  t.regex(refusal(t, () => planResources(['https://nope.example.com'], [], [API])), /^resources: .*"https:\/\/nope\.example\.com"/);
-  t.regex(refusal(t, () => planResources(['https://api.example.com'], ['invoices'], [API, BILLING])), /^scopes: unknown scope "invoices"/);
-  t.regex(refusal(t, () => planResources([], ['read'], [API])), /^scopes: unknown scope "read"/);
-  t.regex(refusal(t, () => planResources(['https://api.example.com'], ['openid'], [API])), /^scopes: "openid" is an OpenID Connect scope/);
+  t.regex(
+    refusal(t, () => planResources(['https://nope.example.com'], [], [API])),
+    /^resources: .*"https:\/\/nope\.example\.com"/,
+  );
+  t.regex(
+    refusal(t, () => planResources(['https://api.example.com'], ['invoices'], [API, BILLING])),
+    /^scopes: unknown scope "invoices"/,
+  );
+  t.regex(
+    refusal(t, () => planResources([], ['read'], [API])),
+    /^scopes: unknown scope "read"/,
+  );
+  t.regex(
+    refusal(t, () => planResources(['https://api.example.com'], ['openid'], [API])),
+    /^scopes: "openid" is an OpenID Connect scope/,
+  );
 });
 
 test('resource identifiers are absolute URIs without a fragment', (t) => {
@@ -183,7 +225,8 @@ test('scope names: RFC 6749 characters, not the OpenID Connect scopes', (t) => {
 });
 
 test('resource input: token TTL between 30 and 86400 whole seconds, unique scopes', (t) => {
-  const parse = (overrides: Record<string, unknown>) => resourceCreateInput.safeParse({ identifier: 'https://api.example.com', ...overrides });
+  const parse = (overrides: Record<string, unknown>) =>
+    resourceCreateInput.safeParse({ identifier: 'https://api.example.com', ...overrides });
   t.is(parse({}).data?.tokenTtl, null);
   t.is(parse({ tokenTtl: 30 }).data?.tokenTtl, 30);
   t.is(parse({ tokenTtl: 86_400 }).data?.tokenTtl, 86_400);
@@ -202,7 +245,9 @@ test('operations refuse invalid input before touching the database, naming each 
   const noDatabase = {} as Parameters<typeof runOperation>[0];
   const missing = await t.throwsAsync(runOperation(noDatabase, 'clients.create', {}), { instanceOf: AppError });
   t.is(missing?.message, 'name: is required');
-  const wrong = await t.throwsAsync(runOperation(noDatabase, 'clients.create', { name: 3, redirectUris: 'x', extra: true }), { instanceOf: AppError });
+  const wrong = await t.throwsAsync(runOperation(noDatabase, 'clients.create', { name: 3, redirectUris: 'x', extra: true }), {
+    instanceOf: AppError,
+  });
   t.regex(wrong?.message ?? '', /input: unknown field\(s\) "extra"/);
   t.regex(wrong?.message ?? '', /name: must be a string/);
   t.regex(wrong?.message ?? '', /redirectUris: must be an array/);

@@ -18,12 +18,27 @@ test('either active secret is accepted; anything else is not', (t) => {
   t.false(verifyAnyClientSecret(clientSecretKey, '', []));
 });
 
-test('the provider metadata carries the previous secret\'s hash and expiry only with a current secret, never the secret', (t) => {
+test("the provider metadata carries the previous secret's hash and expiry only with a current secret, never the secret", (t) => {
   const client: StoredClient = {
-    clientId: 'c1', name: 'W', metadata: { client_name: 'W', grant_types: ['client_credentials'], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' },
-    secretHash: 'hmac-sha256:new', previousSecretHash: 'hmac-sha256:old', previousSecretExpiresAt: '2030-01-01T00:00:00.000Z',
-    firstParty: false, resources: {}, rateLimitPerMinute: null, requireMfa: false, idTokenTtl: 300, refreshTokenTtl: null,
-    createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z',
+    clientId: 'c1',
+    name: 'W',
+    metadata: {
+      client_name: 'W',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    secretHash: 'hmac-sha256:new',
+    previousSecretHash: 'hmac-sha256:old',
+    previousSecretExpiresAt: '2030-01-01T00:00:00.000Z',
+    firstParty: false,
+    resources: {},
+    rateLimitPerMinute: null,
+    requireMfa: false,
+    idTokenTtl: 300,
+    refreshTokenTtl: null,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    updatedAt: '2025-01-01T00:00:00.000Z',
   };
   t.like(toProviderClientMetadata(client), {
     client_secret: 'hmac-sha256:new',

@@ -46,9 +46,17 @@ test('production requires an https issuer, SECRET_KEY and DATABASE_URL', (t) => 
   t.true(result.problems.some((line) => line.startsWith('ISSUER: must use https')));
   t.true(result.problems.some((line) => line.startsWith('SECRET_KEY: is required')));
   t.true(result.problems.some((line) => line.startsWith('DATABASE_URL: is required')));
-  const good = ok({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', SECRET_KEY: 'k'.repeat(32), DATABASE_URL: 'postgres://db/portcullis' });
+  const good = ok({
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.example.com',
+    SECRET_KEY: 'k'.repeat(32),
+    DATABASE_URL: 'postgres://db/portcullis',
+  });
   t.true(good.production);
-  t.true(ok({ NODE_ENV: 'production', ISSUER: 'http://localhost:3000', SECRET_KEY: 'k'.repeat(32), DATABASE_URL: 'postgres://db/p' }).production, 'localhost is excepted');
+  t.true(
+    ok({ NODE_ENV: 'production', ISSUER: 'http://localhost:3000', SECRET_KEY: 'k'.repeat(32), DATABASE_URL: 'postgres://db/p' }).production,
+    'localhost is excepted',
+  );
 });
 
 test('a short SECRET_KEY is refused without echoing it', (t) => {

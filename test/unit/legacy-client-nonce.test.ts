@@ -6,7 +6,10 @@ test('pkce optional only for a confidential client carrying the flag; never for 
   t.true(pkceOptional({ clientAuthMethod: 'client_secret_basic', portcullis_pkce_optional: true } as never));
   t.true(pkceOptional({ clientAuthMethod: 'private_key_jwt', portcullis_pkce_optional: true } as never));
   t.false(pkceOptional({ clientAuthMethod: 'none', portcullis_pkce_optional: true } as never), 'a public client must always use PKCE');
-  t.false(pkceOptional({ clientAuthMethod: 'client_secret_basic', applicationType: 'native', portcullis_pkce_optional: true } as never), 'nor a native app: its secret ships inside it');
+  t.false(
+    pkceOptional({ clientAuthMethod: 'client_secret_basic', applicationType: 'native', portcullis_pkce_optional: true } as never),
+    'nor a native app: its secret ships inside it',
+  );
   t.false(pkceOptional({ clientAuthMethod: 'client_secret_basic' }));
   t.false(pkceOptional({ clientAuthMethod: 'client_secret_basic', portcullis_pkce_optional: 'true' } as never), 'only the boolean true');
   t.false(pkceOptional(undefined));

@@ -19,7 +19,14 @@ import {
 } from '../../src/accounts/passkeys.ts';
 import type { StoredCredential } from '../../src/storage/webauthn-credentials.ts';
 import {
-  assertionResponse, b64u, cbor, FLAG_UP, newSoftwareAuthenticator, registrationResponse, type Cbor, type SoftwareAuthenticator,
+  assertionResponse,
+  b64u,
+  cbor,
+  FLAG_UP,
+  newSoftwareAuthenticator,
+  registrationResponse,
+  type Cbor,
+  type SoftwareAuthenticator,
 } from '../helpers/software-authenticator.ts';
 
 const ISSUER = 'https://login.example.com/tenant';
@@ -28,14 +35,24 @@ const account = { id: randomUUID(), email: 'ada@example.com', name: 'Ada Lovelac
 
 // The software authenticator (test/helpers/software-authenticator.ts) against this test's relying party.
 const newAuthenticator = newSoftwareAuthenticator;
-const register = (authenticator: SoftwareAuthenticator, challenge: string, change: { origin?: string; rpId?: string; type?: string } = {}) =>
-  registrationResponse(authenticator, challenge, rp, change);
+const register = (
+  authenticator: SoftwareAuthenticator,
+  challenge: string,
+  change: { origin?: string; rpId?: string; type?: string } = {},
+) => registrationResponse(authenticator, challenge, rp, change);
 /** An assertion with the account's user handle, unless `userHandle` says another (or null: none). */
 const assert = (
   authenticator: SoftwareAuthenticator,
   challenge: string,
-  { userHandle, ...change }: { origin?: string; rpId?: string; type?: string; counter?: number; userHandle?: string | null; flags?: number } = {},
-) => assertionResponse(authenticator, challenge, rp, { ...change, ...(userHandle === null ? {} : { userHandle: userHandle ?? userHandleFor(account.id) }) });
+  {
+    userHandle,
+    ...change
+  }: { origin?: string; rpId?: string; type?: string; counter?: number; userHandle?: string | null; flags?: number } = {},
+) =>
+  assertionResponse(authenticator, challenge, rp, {
+    ...change,
+    ...(userHandle === null ? {} : { userHandle: userHandle ?? userHandleFor(account.id) }),
+  });
 
 /** Registers `authenticator` and returns the credential as the store would give it back. */
 async function registered(authenticator: SoftwareAuthenticator): Promise<StoredCredential> {
@@ -48,8 +65,16 @@ async function registered(authenticator: SoftwareAuthenticator): Promise<StoredC
 // --- Relying party and options ----------------------------------------------------------------------
 
 test('relyingPartyFor: the issuer hostname is the RP ID, its origin the only origin', (t) => {
-  t.deepEqual(relyingPartyFor('https://login.example.com/tenant/'), { id: 'login.example.com', name: 'Portcullis', origin: 'https://login.example.com' });
-  t.deepEqual(relyingPartyFor('https://Login.Example.COM:8443'), { id: 'login.example.com', name: 'Portcullis', origin: 'https://login.example.com:8443' });
+  t.deepEqual(relyingPartyFor('https://login.example.com/tenant/'), {
+    id: 'login.example.com',
+    name: 'Portcullis',
+    origin: 'https://login.example.com',
+  });
+  t.deepEqual(relyingPartyFor('https://Login.Example.COM:8443'), {
+    id: 'login.example.com',
+    name: 'Portcullis',
+    origin: 'https://login.example.com:8443',
+  });
   t.deepEqual(relyingPartyFor('http://localhost:3000'), { id: 'localhost', name: 'Portcullis', origin: 'http://localhost:3000' });
   t.throws(() => relyingPartyFor('not a url'));
   t.throws(() => relyingPartyFor('ftp://example.com'), { instanceOf: TypeError });
@@ -106,7 +131,12 @@ test('authentication options: RP ID and the account’s credentials only', async
 });
 
 test('options JSON for the page cannot end the script element', (t) => {
-  const text = passkeyOptionsJson({ challenge: 'abc', rpId: 'x', allowCredentials: [], extensions: { appid: '</script><script>alert(1)</script>&\u2028' } });
+  const text = passkeyOptionsJson({
+    challenge: 'abc',
+    rpId: 'x',
+    allowCredentials: [],
+    extensions: { appid: '</script><script>alert(1)</script>&\u2028' },
+  });
   t.false(/[<>&\u2028]/.test(text));
   t.deepEqual(JSON.parse(text).extensions, { appid: '</script><script>alert(1)</script>&\u2028' });
 });
@@ -141,10 +171,31 @@ test('a registration for another challenge, origin, RP ID or ceremony is refused
   const reasons: string[] = [];
   const log = (reason: string) => reasons.push(reason);
   t.is(await verifyRegistration(rp, register(authenticator, other.challenge), options.challenge, log), undefined, 'challenge');
-  t.is(await verifyRegistration(rp, register(authenticator, options.challenge, { origin: 'https://evil.example' }), options.challenge, log), undefined, 'origin');
-  t.is(await verifyRegistration(rp, register(authenticator, options.challenge, { origin: 'http://login.example.com' }), options.challenge, log), undefined, 'http origin');
-  t.is(await verifyRegistration(rp, register(authenticator, options.challenge, { rpId: 'example.com' }), options.challenge, log), undefined, 'RP ID');
-  t.is(await verifyRegistration(rp, register(authenticator, options.challenge, { type: 'webauthn.get' }), options.challenge, log), undefined, 'type');
+  t.is(
+    await verifyRegistration(rp, register(authenticator, options.challenge, { origin: 'https://evil.example' }), options.challenge, log),
+    undefined,
+    'origin',
+  );
+  t.is(
+    await verifyRegistration(
+      rp,
+      register(authenticator, options.challenge, { origin: 'http://login.example.com' }),
+      options.challenge,
+      log,
+    ),
+    undefined,
+    'http origin',
+  );
+  t.is(
+    await verifyRegistration(rp, register(authenticator, options.challenge, { rpId: 'example.com' }), options.challenge, log),
+    undefined,
+    'RP ID',
+  );
+  t.is(
+    await verifyRegistration(rp, register(authenticator, options.challenge, { type: 'webauthn.get' }), options.challenge, log),
+    undefined,
+    'type',
+  );
   t.is(await verifyRegistration(rp, register(authenticator, options.challenge), '', log), undefined, 'no expected challenge');
   const renamed = { ...register(authenticator, options.challenge), id: 'c29tZXRoaW5nLWVsc2U', rawId: 'c29tZXRoaW5nLWVsc2U' };
   t.is(await verifyRegistration(rp, renamed, options.challenge, log), undefined, 'id other than the authenticator data’s');
@@ -171,34 +222,106 @@ const GARBAGE: unknown[] = [
   { id: 'AAAA', rawId: 'AAAA', type: 'public-key' },
   { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: null },
   { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: 'x' },
-  { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } },
-  { id: 'AAAA', rawId: 'BBBB', type: 'public-key', response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } },
-  { id: 'AAAA', rawId: 'AAAA', type: 'password', response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } },
-  { id: 'AA AA', rawId: 'AA AA', type: 'public-key', response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } },
-  { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: b64u('{"type":"webauthn.create"}'), attestationObject: 'oA', authenticatorData: 'AAAA', signature: 'AAAA' } },
-  { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: b64u('"just a string"'), attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } },
-  { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: { nested: true }, attestationObject: ['x'], authenticatorData: 1, signature: null } },
+  {
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'public-key',
+    response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  },
+  {
+    id: 'AAAA',
+    rawId: 'BBBB',
+    type: 'public-key',
+    response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  },
+  {
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'password',
+    response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  },
+  {
+    id: 'AA AA',
+    rawId: 'AA AA',
+    type: 'public-key',
+    response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  },
+  {
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'public-key',
+    response: { clientDataJSON: b64u('{"type":"webauthn.create"}'), attestationObject: 'oA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  },
+  {
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'public-key',
+    response: { clientDataJSON: b64u('"just a string"'), attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  },
+  {
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'public-key',
+    response: { clientDataJSON: { nested: true }, attestationObject: ['x'], authenticatorData: 1, signature: null },
+  },
   { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', transports: 'usb' } },
   JSON.parse('{"__proto__":{"polluted":true},"id":"AAAA","rawId":"AAAA","type":"public-key"}'),
   'A'.repeat(200_000),
-  { id: 'A'.repeat(5000), rawId: 'A'.repeat(5000), type: 'public-key', response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } },
+  {
+    id: 'A'.repeat(5000),
+    rawId: 'A'.repeat(5000),
+    type: 'public-key',
+    response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  },
 ];
 
 test('registration: garbage is refused without throwing', async (t) => {
   const options = await registrationOptions(rp, account, []);
   for (const [index, input] of GARBAGE.entries()) {
     t.is(await verifyRegistration(rp, input, options.challenge), undefined, `garbage #${index}`);
-    t.is(await verifyRegistration(rp, typeof input === 'string' ? input : JSON.stringify(input) ?? 'undefined', options.challenge), undefined, `garbage #${index} as a string`);
+    t.is(
+      await verifyRegistration(rp, typeof input === 'string' ? input : (JSON.stringify(input) ?? 'undefined'), options.challenge),
+      undefined,
+      `garbage #${index} as a string`,
+    );
   }
   // Well-formed base64url, but the decoded parts are not what they claim to be.
   const valid = register(newAuthenticator(), options.challenge);
   const broken = [
     { ...valid, response: { ...valid.response, attestationObject: b64u('not cbor at all') } },
-    { ...valid, response: { ...valid.response, attestationObject: b64u(cbor(new Map<Cbor, Cbor>([['fmt', 'none'], ['attStmt', new Map()], ['authData', Buffer.alloc(10)]]))) } },
-    { ...valid, response: { ...valid.response, attestationObject: b64u(cbor(new Map<Cbor, Cbor>([['fmt', 'packed'], ['attStmt', new Map()]]))) } },
+    {
+      ...valid,
+      response: {
+        ...valid.response,
+        attestationObject: b64u(
+          cbor(
+            new Map<Cbor, Cbor>([
+              ['fmt', 'none'],
+              ['attStmt', new Map()],
+              ['authData', Buffer.alloc(10)],
+            ]),
+          ),
+        ),
+      },
+    },
+    {
+      ...valid,
+      response: {
+        ...valid.response,
+        attestationObject: b64u(
+          cbor(
+            new Map<Cbor, Cbor>([
+              ['fmt', 'packed'],
+              ['attStmt', new Map()],
+            ]),
+          ),
+        ),
+      },
+    },
     { ...valid, response: { ...valid.response, clientDataJSON: b64u('{"type":') } },
   ];
-  for (const [index, input] of broken.entries()) t.is(await verifyRegistration(rp, input, options.challenge), undefined, `broken #${index}`);
+  for (const [index, input] of broken.entries())
+    t.is(await verifyRegistration(rp, input, options.challenge), undefined, `broken #${index}`);
   t.is(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
 });
 
@@ -212,7 +335,11 @@ test('a valid assertion yields the new counter and the UV flag', async (t) => {
   const response = assert(authenticator, options.challenge);
   t.is(credentialIdOf(response), credential.id);
   t.deepEqual(await verifyAuthentication(rp, response, options.challenge, credential), { newSignCount: 8, userVerified: true });
-  t.deepEqual(await verifyAuthentication(rp, JSON.stringify(response), options.challenge, credential), { newSignCount: 8, userVerified: true }, 'as the form string');
+  t.deepEqual(
+    await verifyAuthentication(rp, JSON.stringify(response), options.challenge, credential),
+    { newSignCount: 8, userVerified: true },
+    'as the form string',
+  );
 
   // Presence without verification (a security key without PIN) is accepted, and reported.
   const unverified = assert(authenticator, options.challenge, { flags: FLAG_UP, counter: 9 });
@@ -220,7 +347,15 @@ test('a valid assertion yields the new counter and the UV flag', async (t) => {
   // Without a user handle (a non-discoverable credential) is fine too.
   t.truthy(await verifyAuthentication(rp, assert(authenticator, options.challenge, { userHandle: null }), options.challenge, credential));
   const nullHandle = assert(authenticator, options.challenge, { userHandle: null });
-  t.truthy(await verifyAuthentication(rp, { ...nullHandle, response: { ...nullHandle.response, userHandle: null } }, options.challenge, credential), 'userHandle: null');
+  t.truthy(
+    await verifyAuthentication(
+      rp,
+      { ...nullHandle, response: { ...nullHandle.response, userHandle: null } },
+      options.challenge,
+      credential,
+    ),
+    'userHandle: null',
+  );
 });
 
 test('an assertion for another challenge, origin, RP ID, ceremony, credential or account is refused', async (t) => {
@@ -259,12 +394,30 @@ test('an assertion whose counter does not advance is refused (cloned authenticat
   const authenticator = newAuthenticator({ counter: 41 });
   const credential = await registered(authenticator);
   const { challenge } = await authenticationOptions(rp, [credential]);
-  t.deepEqual(await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 42 }), challenge, { ...credential, signCount: 41 }), { newSignCount: 42, userVerified: true });
-  t.is(await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 42 }), challenge, { ...credential, signCount: 42 }), undefined, 'equal');
-  t.is(await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 10 }), challenge, { ...credential, signCount: 42 }), undefined, 'lower');
-  t.is(await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 0 }), challenge, { ...credential, signCount: 42 }), undefined, 'back to zero');
+  t.deepEqual(
+    await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 42 }), challenge, { ...credential, signCount: 41 }),
+    { newSignCount: 42, userVerified: true },
+  );
+  t.is(
+    await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 42 }), challenge, { ...credential, signCount: 42 }),
+    undefined,
+    'equal',
+  );
+  t.is(
+    await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 10 }), challenge, { ...credential, signCount: 42 }),
+    undefined,
+    'lower',
+  );
+  t.is(
+    await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 0 }), challenge, { ...credential, signCount: 42 }),
+    undefined,
+    'back to zero',
+  );
   // Authenticators without a counter always report 0.
-  t.deepEqual(await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 0 }), challenge, { ...credential, signCount: 0 }), { newSignCount: 0, userVerified: true });
+  t.deepEqual(
+    await verifyAuthentication(rp, assert(authenticator, challenge, { counter: 0 }), challenge, { ...credential, signCount: 0 }),
+    { newSignCount: 0, userVerified: true },
+  );
 });
 
 test('authentication: garbage is refused without throwing', async (t) => {
@@ -273,7 +426,8 @@ test('authentication: garbage is refused without throwing', async (t) => {
   const { challenge } = await authenticationOptions(rp, [credential]);
   for (const [index, input] of GARBAGE.entries()) {
     t.is(await verifyAuthentication(rp, input, challenge, credential), undefined, `garbage #${index}`);
-    const sameId = input && typeof input === 'object' && !Array.isArray(input) ? { ...input, id: credential.id, rawId: credential.id } : input;
+    const sameId =
+      input && typeof input === 'object' && !Array.isArray(input) ? { ...input, id: credential.id, rawId: credential.id } : input;
     t.is(await verifyAuthentication(rp, sameId, challenge, credential), undefined, `garbage #${index} naming the credential`);
   }
   t.is(credentialIdOf('garbage'), undefined);

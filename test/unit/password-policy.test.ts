@@ -115,8 +115,10 @@ test("the user's email is refused in any case and with padding", (t) => {
   for (const password of ['alice.smith@example.com2024!', 'ALICE.SMITH@EXAMPLE.COM', 'SmithSmithSmith2024!', 'example.example.2024!']) {
     t.is(codeOf(password, { context: ALICE }), 'password_contains_personal_info', password);
   }
-  t.is(check('alice.smith@example.com2024!', { context: { email: 'alice.smith@example.com', serviceNames: [] } })?.message,
-    'password is mostly made of your email address; choose one that does not rely on it');
+  t.is(
+    check('alice.smith@example.com2024!', { context: { email: 'alice.smith@example.com', serviceNames: [] } })?.message,
+    'password is mostly made of your email address; choose one that does not rely on it',
+  );
 });
 
 test("the user's name is refused", (t) => {
@@ -136,8 +138,10 @@ test("the service's name and the issuer's host are refused", (t) => {
 });
 
 test('every source the password draws on is named', (t) => {
-  t.is(check('alice portcullis 2024', { context: ALICE })?.message,
-    "password is mostly made of your email address, your name and this service's name; choose one that does not rely on it");
+  t.is(
+    check('alice portcullis 2024', { context: ALICE })?.message,
+    "password is mostly made of your email address, your name and this service's name; choose one that does not rely on it",
+  );
 });
 
 test('longer context words are removed before the words inside them', (t) => {
@@ -188,7 +192,7 @@ test("the user's words count against strength too", (t) => {
   // No context word appears as such (so the context rule passes it), but zxcvbn, given the name as
   // user input, sees it spelled in l33t.
   const context = { name: 'Zephyrine Lindqvist', serviceNames: [] };
-  t.is(codeOf('z3phyr1n3l1ndqv1st'), undefined, 'a stranger\'s name is as good as random letters');
+  t.is(codeOf('z3phyr1n3l1ndqv1st'), undefined, "a stranger's name is as good as random letters");
   t.is(codeOf('z3phyr1n3l1ndqv1st', { context }), 'password_too_weak');
 });
 
@@ -228,7 +232,11 @@ test('a 1024-character password full of l33t characters is scored in well under 
 
 test('zxcvbn scores the first 128 characters; the other checks read the whole password', (t) => {
   const strong = pseudoRandom(SCORED_PREFIX_LENGTH, ASCII);
-  t.is(codeOf(`${strong}${'a'.repeat(MAX_PASSWORD_LENGTH - SCORED_PREFIX_LENGTH)}`), undefined, 'what follows a strong prefix is not scored');
+  t.is(
+    codeOf(`${strong}${'a'.repeat(MAX_PASSWORD_LENGTH - SCORED_PREFIX_LENGTH)}`),
+    undefined,
+    'what follows a strong prefix is not scored',
+  );
   t.is(codeOf(`${'a'.repeat(SCORED_PREFIX_LENGTH)}${strong}`), 'password_too_weak', 'a guessable prefix is refused, whatever follows');
   // the personal-information rule reads past the prefix: the user's name, 145 characters of it
   const padded = `${'AliceSmith'.repeat(14)}2024!`;
@@ -237,7 +245,8 @@ test('zxcvbn scores the first 128 characters; the other checks read the whole pa
 });
 
 test('l33t spellings are still seen with the bounded number of readings', (t) => {
-  for (const password of ['p4ssw0rdp4ssw0rd', 'l3tm31nl3tm31n!!', 'pa55w0rdpa55w0rd']) t.is(codeOf(password), 'password_too_weak', password);
+  for (const password of ['p4ssw0rdp4ssw0rd', 'l3tm31nl3tm31n!!', 'pa55w0rdpa55w0rd'])
+    t.is(codeOf(password), 'password_too_weak', password);
 });
 
 // ---------------------------------------------------------------- Unicode

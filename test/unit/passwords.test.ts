@@ -25,7 +25,11 @@ test('weaker parameters are flagged for rehash', async (t) => {
 });
 
 test('password policy: a minimum length, a generous maximum, no composition rules', (t) => {
-  const policy = { settings: { minLength: 15, minLengthWithMfa: 8, minScore: 3 }, hasSecondFactor: false, context: { serviceNames: ['portcullis'] } };
+  const policy = {
+    settings: { minLength: 15, minLengthWithMfa: 8, minScore: 3 },
+    hasSecondFactor: false,
+    context: { serviceNames: ['portcullis'] },
+  };
   t.is(checkPassword('short', policy)?.code, 'password_too_short');
   t.is(checkPassword('all lowercase words ok', policy), undefined);
   t.is(checkPassword('ça déménage près du lac gelé, où les hérons rêvent encore de l’été passé', policy), undefined);

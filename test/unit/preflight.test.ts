@@ -4,7 +4,13 @@ import test from 'ava';
 import { plan, type Facts } from '../../scripts/preflight.ts';
 
 const ready: Facts = {
-  postgresAnswers: true, postgresVersions: ['15'], redisAnswers: true, redisInstalled: true, chromiumInstalled: true, aptAvailable: true, root: true,
+  postgresAnswers: true,
+  postgresVersions: ['15'],
+  redisAnswers: true,
+  redisInstalled: true,
+  chromiumInstalled: true,
+  aptAvailable: true,
+  root: true,
 };
 
 test('nothing to do when everything answers', (t) => {
@@ -13,10 +19,13 @@ test('nothing to do when everything answers', (t) => {
 
 test('installed but stopped: PostgreSQL and Redis are started', (t) => {
   const steps = plan({ ...ready, postgresAnswers: false, redisAnswers: false, postgresVersions: ['16', '15'] });
-  t.deepEqual(steps.map((step) => step.kind === 'run' && step.command.slice(0, 4)), [
-    ['pg_ctlcluster', '--skip-systemctl-redirect', '16', 'main'],
-    ['redis-server', '--daemonize', 'yes', '--bind'],
-  ]);
+  t.deepEqual(
+    steps.map((step) => step.kind === 'run' && step.command.slice(0, 4)),
+    [
+      ['pg_ctlcluster', '--skip-systemctl-redirect', '16', 'main'],
+      ['redis-server', '--daemonize', 'yes', '--bind'],
+    ],
+  );
 });
 
 test('Chromium: installed with apt-get as root; otherwise the user is told the command', (t) => {
@@ -26,6 +35,9 @@ test('Chromium: installed with apt-get as root; otherwise the user is told the c
 
 test('not installed at all: one line each, naming the fix', (t) => {
   const steps = plan({ ...ready, postgresAnswers: false, postgresVersions: [], redisAnswers: false, redisInstalled: false });
-  t.deepEqual(steps.map((step) => step.kind), ['missing', 'missing']);
+  t.deepEqual(
+    steps.map((step) => step.kind),
+    ['missing', 'missing'],
+  );
   t.regex(JSON.stringify(steps), /apt-get install -y postgresql.*apt-get install -y redis-server/);
 });

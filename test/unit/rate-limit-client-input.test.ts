@@ -4,7 +4,11 @@ import { clientCreateInput, planClient } from '../../src/admin/client-input.ts';
 import { COMMANDS, flagForField } from '../../src/admin/cli-commands.ts';
 
 const parse = (rateLimitPerMinute: unknown) =>
-  clientCreateInput.safeParse({ name: 'Worker', grantTypes: ['client_credentials'], ...(rateLimitPerMinute === undefined ? {} : { rateLimitPerMinute }) });
+  clientCreateInput.safeParse({
+    name: 'Worker',
+    grantTypes: ['client_credentials'],
+    ...(rateLimitPerMinute === undefined ? {} : { rateLimitPerMinute }),
+  });
 
 test('optional; a positive whole number up to 10,000,000', (t) => {
   t.is(planClient(parse(undefined).data!, []).rateLimitPerMinute, null, 'absent: the server default');
@@ -29,6 +33,10 @@ test('clients create --rate-limit fills it; a refusal names the flag', (t) => {
   const sources = { readPassword: async () => '' };
   t.like(spec.input({ name: 'Worker', 'rate-limit': '1200' }, undefined, sources), { rateLimitPerMinute: 1200 });
   t.is((spec.input({ name: 'Worker' }, undefined, sources) as Record<string, unknown>).rateLimitPerMinute, undefined);
-  t.is((spec.input({ name: 'Worker', 'rate-limit': 'lots' }, undefined, sources) as Record<string, unknown>).rateLimitPerMinute, 'lots', 'passed on, for the schema to refuse');
+  t.is(
+    (spec.input({ name: 'Worker', 'rate-limit': 'lots' }, undefined, sources) as Record<string, unknown>).rateLimitPerMinute,
+    'lots',
+    'passed on, for the schema to refuse',
+  );
   t.is(flagForField(spec, 'rateLimitPerMinute'), '--rate-limit');
 });

@@ -9,18 +9,33 @@ import { createLimiterFactory } from '../../src/security/rate-limit/limiter-fact
 function silentRedis(status = 'ready') {
   const calls: string[] = [];
   const never = () => new Promise<never>(() => {});
-  const multi = { get: () => multi, pttl: () => multi, set: () => multi, exec: () => { calls.push('exec'); return never(); } };
+  const multi = {
+    get: () => multi,
+    pttl: () => multi,
+    set: () => multi,
+    exec: () => {
+      calls.push('exec');
+      return never();
+    },
+  };
   const client = {
     status,
     defineCommand() {},
-    rlflxIncr: () => { calls.push('incr'); return never(); },
+    rlflxIncr: () => {
+      calls.push('incr');
+      return never();
+    },
     multi: () => multi,
   };
   return { client: client as unknown as Redis, calls };
 }
 
 /** The refusal of a consume (rate-limiter-flexible rejects with a RateLimiterRes, not an Error). */
-const refusal = (work: Promise<unknown>) => work.then(() => undefined, (error: unknown) => error);
+const refusal = (work: Promise<unknown>) =>
+  work.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 const elapsed = async <T>(work: Promise<T>) => {
   const started = performance.now();

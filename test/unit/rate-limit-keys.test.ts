@@ -14,7 +14,13 @@ test('IPv4 addresses count one by one; IPv4-mapped IPv6 is its IPv4 address', (t
 
 test('IPv6 addresses count by their /64, however they are written', (t) => {
   const key = '2001:db8:1:2::/64';
-  for (const ip of ['2001:db8:1:2::1', '2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:DB8:1:2:0:0:0:9', '2001:db8:1:2::192.0.2.1', '2001:db8:1:2::1%eth0']) {
+  for (const ip of [
+    '2001:db8:1:2::1',
+    '2001:0db8:0001:0002:ffff:ffff:ffff:ffff',
+    '2001:DB8:1:2:0:0:0:9',
+    '2001:db8:1:2::192.0.2.1',
+    '2001:db8:1:2::1%eth0',
+  ]) {
     t.is(addressKey(ip), key, ip);
   }
   t.not(addressKey('2001:db8:1:3::1'), key);
@@ -27,7 +33,8 @@ test('whatever is not an IP address is its own key (never throws)', (t) => {
   t.is(addressKey('unknown'), 'unknown');
 });
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 test('the client id of a Basic header is read; the secret is not returned', (t) => {
   t.is(basicClientId(basic('service-1', 's3cret')), 'service-1');
@@ -43,7 +50,9 @@ test('the client id of a Basic header is read; the secret is not returned', (t) 
 
 test('the client of a form: client_id, else the (unverified) subject of its client assertion', (t) => {
   t.is(formClientId(new URLSearchParams({ client_id: 'abc', client_secret: 'x' })), 'abc');
-  const assertion = ['e30', Buffer.from(JSON.stringify({ sub: 'signed-client', iss: 'signed-client' })).toString('base64url'), 'sig'].join('.');
+  const assertion = ['e30', Buffer.from(JSON.stringify({ sub: 'signed-client', iss: 'signed-client' })).toString('base64url'), 'sig'].join(
+    '.',
+  );
   t.is(formClientId(new URLSearchParams({ client_assertion: assertion })), 'signed-client');
   t.is(formClientId(new URLSearchParams({ client_assertion: 'not.a-jwt.!' })), undefined);
   t.is(formClientId(new URLSearchParams({ client_assertion: `e30.${Buffer.from('{"sub":42}').toString('base64url')}.x` })), undefined);
@@ -51,10 +60,34 @@ test('the client of a form: client_id, else the (unverified) subject of its clie
 });
 
 test('provider JSON endpoints get OAuth errors, under every spelling the provider routes; interaction uids stay out of audit events', (t) => {
-  const provider = new Provider('http://localhost:3000', { features: { introspection: { enabled: true }, revocation: { enabled: true }, devInteractions: { enabled: false } } });
+  const provider = new Provider('http://localhost:3000', {
+    features: { introspection: { enabled: true }, revocation: { enabled: true }, devInteractions: { enabled: false } },
+  });
   const endpoints = classifyEndpoints(providerRouteMatcher(provider));
-  for (const path of ['/token', '/TOKEN', '/token/', '/Token/Introspection/', '/token/revocation', '/request', '/jwks', '/me', '/.well-known/openid-configuration']) t.true(endpoints.oauthJson(path), path);
-  for (const path of ['/auth', '/interaction/abc/login', '/session/end', '/static/portcullis.css', '/metrics', '/tokens', '/token//', '/tok%65n', '/toKen\u0131']) t.false(endpoints.oauthJson(path), path);
+  for (const path of [
+    '/token',
+    '/TOKEN',
+    '/token/',
+    '/Token/Introspection/',
+    '/token/revocation',
+    '/request',
+    '/jwks',
+    '/me',
+    '/.well-known/openid-configuration',
+  ])
+    t.true(endpoints.oauthJson(path), path);
+  for (const path of [
+    '/auth',
+    '/interaction/abc/login',
+    '/session/end',
+    '/static/portcullis.css',
+    '/metrics',
+    '/tokens',
+    '/token//',
+    '/tok%65n',
+    '/toKen\u0131',
+  ])
+    t.false(endpoints.oauthJson(path), path);
   t.true(endpoints.clientQuota('POST', '/TOKEN/INTROSPECTION/'));
   t.false(endpoints.clientQuota('GET', '/token'));
   t.is(auditedPath('/interaction/Xyz123/login'), '/interaction/:uid/login');

@@ -77,7 +77,7 @@ test('an empty body is empty both times', async (t) => {
   t.is(seen.reread, '');
 });
 
-test('without a Content-Length (chunked), or beyond the provider\'s limit, nothing is peeked and the body is untouched', async (t) => {
+test("without a Content-Length (chunked), or beyond the provider's limit, nothing is peeked and the body is untouched", async (t) => {
   const chunked = await exchange([form.slice(0, 20), form.slice(20)], { 'content-type': type, 'transfer-encoding': 'chunked' });
   t.is(chunked.peeked, undefined);
   t.is(chunked.reread, form);

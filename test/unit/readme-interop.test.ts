@@ -33,10 +33,16 @@ test('"Use it from your app" has a client command for each relying party and the
 });
 
 test('every command of "Use it from your app" is one the interop suite runs', (t) => {
-  t.deepEqual(commandsIn(section('Use it from your app')).filter((command) => !listed.includes(command)), []);
+  t.deepEqual(
+    commandsIn(section('Use it from your app')).filter((command) => !listed.includes(command)),
+    [],
+  );
 });
 
-test('every command the interop suite runs as the README\'s is in the README', (t) => {
+test("every command the interop suite runs as the README's is in the README", (t) => {
   const everywhere = commandsIn(readme);
-  t.deepEqual(listed.filter((command) => !everywhere.includes(command)), []);
+  t.deepEqual(
+    listed.filter((command) => !everywhere.includes(command)),
+    [],
+  );
 });

@@ -5,7 +5,14 @@ import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
 import { runOperation } from '../../src/admin/operations.ts';
 import { planResourceUpdate } from '../../src/admin/operations/resources-update.ts';
 import { toResourceView } from '../../src/admin/operations/resources-view.ts';
-import { addYears, calendarDay, overdueFilter, resourceCreateInput, resourceReviewInput, resourceUpdateInput } from '../../src/admin/resource-input.ts';
+import {
+  addYears,
+  calendarDay,
+  overdueFilter,
+  resourceCreateInput,
+  resourceReviewInput,
+  resourceUpdateInput,
+} from '../../src/admin/resource-input.ts';
 import { AppError } from '../../src/http/app-error.ts';
 import type { ResourceServerRecord } from '../../src/storage/resource-servers.ts';
 
@@ -21,7 +28,10 @@ const stored = (overrides: Partial<ResourceServerRecord> = {}): ResourceServerRe
   liveDate: '2025-01-10',
   nextReviewDate: '2026-01-10',
   lastReviewedAt: null,
-  scopes: [{ name: 'read', description: 'Read' }, { name: 'write', description: 'Write' }],
+  scopes: [
+    { name: 'read', description: 'Read' },
+    { name: 'write', description: 'Write' },
+  ],
   tokenTtl: null,
   tokenAlg: 'ES256',
   introspectingClients: [],
@@ -59,7 +69,10 @@ test('dates are real calendar dates written YYYY-MM-DD', (t) => {
 
 test('the next review may not come before the live date', (t) => {
   t.is(issue(create({ liveDate: '2025-06-01', nextReviewDate: '2025-06-01' })), 'accepted');
-  t.regex(issue(create({ liveDate: '2025-06-01', nextReviewDate: '2025-05-31' })), /^nextReviewDate: must not be before the live date \(2025-06-01\)/);
+  t.regex(
+    issue(create({ liveDate: '2025-06-01', nextReviewDate: '2025-05-31' })),
+    /^nextReviewDate: must not be before the live date \(2025-06-01\)/,
+  );
 });
 
 test('classification is one of the four levels; owner, name and the texts are bounded and printable', (t) => {
@@ -75,7 +88,11 @@ test('classification is one of the four levels; owner, name and the texts are bo
   t.regex(issue(create({ purpose: 'x'.repeat(1001) })), /^purpose: must be at most 1000 characters/);
   t.is(create({ owner: '  Ops team  ' }).data?.owner, 'Ops team');
   const defaults = create({}).data!;
-  t.deepEqual([defaults.description, defaults.purpose, defaults.owner, defaults.classification], ['', '', undefined, undefined], 'nothing is made up');
+  t.deepEqual(
+    [defaults.description, defaults.purpose, defaults.owner, defaults.classification],
+    ['', '', undefined, undefined],
+    'nothing is made up',
+  );
 });
 
 test('a PATCH is strict: unknown fields and wrong types are refused by name', (t) => {
@@ -101,8 +118,17 @@ test('listing and review input are refused by field before the database is touch
   t.is(listing?.message, 'overdue: must be true or false');
   const review = await t.throwsAsync(runOperation(noDatabase, 'resources.review', { identifier: API }), { instanceOf: AppError });
   t.is(review?.message, 'nextReviewDate: is required');
-  t.regex(issue(resourceReviewInput.safeParse({ identifier: API, nextReviewDate: '2030-01-01', note: 'x'.repeat(501) })), /^note: must be at most 500/);
-  const past = await t.throwsAsync(runOperation({ now: () => new Date('2025-06-01T12:00:00Z') } as Parameters<typeof runOperation>[0], 'resources.review', { identifier: API, nextReviewDate: '2025-06-01' }), { instanceOf: AppError });
+  t.regex(
+    issue(resourceReviewInput.safeParse({ identifier: API, nextReviewDate: '2030-01-01', note: 'x'.repeat(501) })),
+    /^note: must be at most 500/,
+  );
+  const past = await t.throwsAsync(
+    runOperation({ now: () => new Date('2025-06-01T12:00:00Z') } as Parameters<typeof runOperation>[0], 'resources.review', {
+      identifier: API,
+      nextReviewDate: '2025-06-01',
+    }),
+    { instanceOf: AppError },
+  );
   t.is(past?.message, 'nextReviewDate: must be in the future (after 2025-06-01)');
 });
 
@@ -120,7 +146,14 @@ test('the view says whether the review is overdue on the given day', (t) => {
 test('a patch changes only what it names and lists the changed fields', (t) => {
   const plan = planResourceUpdate(stored(), patch({ owner: 'Platform team', classification: 'restricted', name: 'Example API' }));
   t.deepEqual(plan.changed, ['owner', 'classification']);
-  t.like(plan.settings, { owner: 'Platform team', classification: 'restricted', name: 'Example API', description: 'Orders', liveDate: '2025-01-10', tokenTtl: null });
+  t.like(plan.settings, {
+    owner: 'Platform team',
+    classification: 'restricted',
+    name: 'Example API',
+    description: 'Orders',
+    liveDate: '2025-01-10',
+    tokenTtl: null,
+  });
   t.is(plan.scopes, undefined);
   t.deepEqual(plan.removedScopes, []);
   t.deepEqual(planResourceUpdate(stored(), patch({})).changed, []);
@@ -134,24 +167,106 @@ test('null puts the token lifetime back to the default and the live date to unkn
 });
 
 test('scopes: the list is the whole new one; the removed ones are named; the same list in another order changes nothing', (t) => {
-  const plan = planResourceUpdate(stored(), patch({ scopes: [{ name: 'read', description: 'Read' }, { name: 'admin', description: 'Administer' }] }));
+  const plan = planResourceUpdate(
+    stored(),
+    patch({
+      scopes: [
+        { name: 'read', description: 'Read' },
+        { name: 'admin', description: 'Administer' },
+      ],
+    }),
+  );
   t.deepEqual(plan.changed, ['scopes']);
   t.deepEqual(plan.removedScopes, ['write']);
-  t.deepEqual(plan.scopes, [{ name: 'admin', description: 'Administer' }, { name: 'read', description: 'Read' }]);
-  t.deepEqual(planResourceUpdate(stored(), patch({ scopes: [{ name: 'write', description: 'Write' }, { name: 'read', description: 'Read' }] })).changed, []);
-  const described = planResourceUpdate(stored(), patch({ scopes: [{ name: 'read', description: 'Read all' }, { name: 'write', description: 'Write' }] }));
+  t.deepEqual(plan.scopes, [
+    { name: 'admin', description: 'Administer' },
+    { name: 'read', description: 'Read' },
+  ]);
+  t.deepEqual(
+    planResourceUpdate(
+      stored(),
+      patch({
+        scopes: [
+          { name: 'write', description: 'Write' },
+          { name: 'read', description: 'Read' },
+        ],
+      }),
+    ).changed,
+    [],
+  );
+  const described = planResourceUpdate(
+    stored(),
+    patch({
+      scopes: [
+        { name: 'read', description: 'Read all' },
+        { name: 'write', description: 'Write' },
+      ],
+    }),
+  );
   t.deepEqual([described.changed, described.removedScopes], [['scopes'], []], 'a new description removes nothing');
 });
 
 test('the dates must still agree after the patch, refused naming the field sent', (t) => {
-  t.regex(refused(t, () => planResourceUpdate(stored(), patch({ nextReviewDate: '2025-01-09' })), 'invalid_input', 'nextReviewDate'), /live date \(2025-01-10\)/);
-  t.regex(refused(t, () => planResourceUpdate(stored(), patch({ liveDate: '2026-02-01' })), 'invalid_input', 'liveDate'), /next review date \(2026-01-10\)/);
-  t.deepEqual(planResourceUpdate(stored(), patch({ liveDate: '2026-02-01', nextReviewDate: '2027-02-01' })).changed, ['liveDate', 'nextReviewDate']);
+  t.regex(
+    refused(t, () => planResourceUpdate(stored(), patch({ nextReviewDate: '2025-01-09' })), 'invalid_input', 'nextReviewDate'),
+    /live date \(2025-01-10\)/,
+  );
+  t.regex(
+    refused(t, () => planResourceUpdate(stored(), patch({ liveDate: '2026-02-01' })), 'invalid_input', 'liveDate'),
+    /next review date \(2026-01-10\)/,
+  );
+  t.deepEqual(planResourceUpdate(stored(), patch({ liveDate: '2026-02-01', nextReviewDate: '2027-02-01' })).changed, [
+    'liveDate',
+    'nextReviewDate',
+  ]);
 });
 
-test('the admin API\'s own scopes cannot be changed; its registry entry can', (t) => {
-  const admin = stored({ identifier: ADMIN_AUDIENCE, scopes: [{ name: 'admin:read', description: 'R' }, { name: 'admin:write', description: 'W' }] });
-  refused(t, () => planResourceUpdate(admin, resourceUpdateInput.parse({ identifier: ADMIN_AUDIENCE, scopes: [{ name: 'admin:read', description: 'R' }] })), 'conflict', 'scopes');
-  refused(t, () => planResourceUpdate(admin, resourceUpdateInput.parse({ identifier: ADMIN_AUDIENCE, scopes: [{ name: 'admin:read', description: 'R' }, { name: 'admin:write', description: 'other' }] })), 'conflict', 'scopes');
-  t.deepEqual(planResourceUpdate(admin, resourceUpdateInput.parse({ identifier: ADMIN_AUDIENCE, owner: 'SRE', scopes: [{ name: 'admin:write', description: 'W' }, { name: 'admin:read', description: 'R' }] })).changed, ['owner']);
+test("the admin API's own scopes cannot be changed; its registry entry can", (t) => {
+  const admin = stored({
+    identifier: ADMIN_AUDIENCE,
+    scopes: [
+      { name: 'admin:read', description: 'R' },
+      { name: 'admin:write', description: 'W' },
+    ],
+  });
+  refused(
+    t,
+    () =>
+      planResourceUpdate(
+        admin,
+        resourceUpdateInput.parse({ identifier: ADMIN_AUDIENCE, scopes: [{ name: 'admin:read', description: 'R' }] }),
+      ),
+    'conflict',
+    'scopes',
+  );
+  refused(
+    t,
+    () =>
+      planResourceUpdate(
+        admin,
+        resourceUpdateInput.parse({
+          identifier: ADMIN_AUDIENCE,
+          scopes: [
+            { name: 'admin:read', description: 'R' },
+            { name: 'admin:write', description: 'other' },
+          ],
+        }),
+      ),
+    'conflict',
+    'scopes',
+  );
+  t.deepEqual(
+    planResourceUpdate(
+      admin,
+      resourceUpdateInput.parse({
+        identifier: ADMIN_AUDIENCE,
+        owner: 'SRE',
+        scopes: [
+          { name: 'admin:write', description: 'W' },
+          { name: 'admin:read', description: 'R' },
+        ],
+      }),
+    ).changed,
+    ['owner'],
+  );
 });

@@ -9,7 +9,10 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const document = readFileSync(`${root}SECURITY.md`, 'utf8');
 
 /** `test/…/name.test.ts` and, when a title follows it as `test/x.test.ts` › "title", that title. */
-const references = [...document.matchAll(/`(test\/[\w./-]+\.test\.ts)`(?:\s*›\s*"([^"]+)")?/g)].map((match) => ({ file: match[1]!, title: match[2] }));
+const references = [...document.matchAll(/`(test\/[\w./-]+\.test\.ts)`(?:\s*›\s*"([^"]+)")?/g)].map((match) => ({
+  file: match[1]!,
+  title: match[2],
+}));
 
 test('SECURITY.md names the tests that prove its controls', (t) => {
   t.true(references.length >= 20, `only ${references.length} test references found`);

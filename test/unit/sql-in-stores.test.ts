@@ -36,7 +36,11 @@ function findings(path: string, text = readFileSync(path, 'utf8')): string[] {
     } else if (ts.isTemplateExpression(node)) {
       const text = [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join('${}');
       if (SQL.test(text)) at(node, `SQL in a template: ${JSON.stringify(text.slice(0, 60))}`);
-    } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && DATABASE_CALLS.has(node.expression.name.text)) {
+    } else if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      DATABASE_CALLS.has(node.expression.name.text)
+    ) {
       at(node, `.${node.expression.name.text}(...) outside a store`);
     }
     ts.forEachChild(node, visit);
@@ -48,7 +52,10 @@ function findings(path: string, text = readFileSync(path, 'utf8')): string[] {
 test('no SQL outside src/storage/: every statement lives in a store file', (t) => {
   const outside = sourceFiles(src).filter((path) => !path.startsWith(STORES));
   t.true(outside.length > 50, 'the scan sees the source tree');
-  t.deepEqual(outside.flatMap((path) => findings(path)), []);
+  t.deepEqual(
+    outside.flatMap((path) => findings(path)),
+    [],
+  );
 });
 
 test('the scan finds SQL in literals and database calls, not in comments', (t) => {

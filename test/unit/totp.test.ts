@@ -145,7 +145,16 @@ test('spaces are ignored; anything but six digits is refused', (t) => {
   const code = codeAt(RFC_SECRET, STEP);
   t.is(totpStepOf(RFC_SECRET, ` ${code.slice(0, 3)} ${code.slice(3)} `, NOW_MS), STEP);
   t.is(totpStepOf(RFC_SECRET, `${code}\n`, NOW_MS), STEP);
-  for (const bad of ['', '12345', `${code}0`, `0${code}`, code.replace(/./, 'a'), `${code.slice(0, 5)}-`, '１２３４５６', `+${code.slice(1)}`]) {
+  for (const bad of [
+    '',
+    '12345',
+    `${code}0`,
+    `0${code}`,
+    code.replace(/./, 'a'),
+    `${code.slice(0, 5)}-`,
+    '１２３４５６',
+    `+${code.slice(1)}`,
+  ]) {
     t.is(totpStepOf(RFC_SECRET, bad, NOW_MS), undefined, JSON.stringify(bad));
   }
   // A 7-digit code whose last six digits are the right code is still refused.

@@ -25,7 +25,9 @@ export class AdminAuthError extends AppError {
     super(code, message, status);
     this.name = 'AdminAuthError';
     const dpop = scheme === 'DPoP' ? { algs: DPOP_ALGORITHMS.join(' ') } : {};
-    const attributes = Object.entries({ realm: ADMIN_REALM, ...challenge, ...dpop }).map(([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`);
+    const attributes = Object.entries({ realm: ADMIN_REALM, ...challenge, ...dpop }).map(
+      ([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`,
+    );
     this.challenge = `${scheme} ${attributes.join(', ')}`;
   }
 }
@@ -77,7 +79,11 @@ export function adminAuthenticator(deps: AdminAuthDeps) {
       throw invalidToken('the access token was revoked, or its client, user or grant no longer exists', scheme);
     }
     const binding = await verifier.checkSenderConstraint(claims, {
-      scheme: presentedScheme, token, proof: ctx.get('dpop') || undefined, method: ctx.method, url: `${deps.issuer}${ctx.path}`,
+      scheme: presentedScheme,
+      token,
+      proof: ctx.get('dpop') || undefined,
+      method: ctx.method,
+      url: `${deps.issuer}${ctx.path}`,
     });
     if (!binding.ok) throw invalidToken(binding.description, scheme);
 
@@ -86,17 +92,35 @@ export function adminAuthenticator(deps: AdminAuthDeps) {
     if (isUser) {
       const account = await findAccountById(deps.db, claims.sub!);
       if (!account?.isAdmin) {
-        throw new AdminAuthError('insufficient_scope', 'the user is not an administrator', 403, { error: 'insufficient_scope', error_description: 'the user is not an administrator' }, scheme);
+        throw new AdminAuthError(
+          'insufficient_scope',
+          'the user is not an administrator',
+          403,
+          { error: 'insufficient_scope', error_description: 'the user is not an administrator' },
+          scheme,
+        );
       }
       if (claims.acr !== ACR_MFA) {
         const description = 'administrators must sign in with a second factor';
-        throw new AdminAuthError('insufficient_user_authentication', description, 401, { error: 'insufficient_user_authentication', error_description: description, acr_values: ACR_MFA }, scheme);
+        throw new AdminAuthError(
+          'insufficient_user_authentication',
+          description,
+          401,
+          { error: 'insufficient_user_authentication', error_description: description, acr_values: ACR_MFA },
+          scheme,
+        );
       }
     }
     const missing = required.filter((scope) => !scopes.has(scope));
     if (missing.length > 0) {
       const description = `the access token lacks the scope(s) ${missing.join(' ')}`;
-      throw new AdminAuthError('insufficient_scope', description, 403, { error: 'insufficient_scope', error_description: description, scope: required.join(' ') }, scheme);
+      throw new AdminAuthError(
+        'insufficient_scope',
+        description,
+        403,
+        { error: 'insufficient_scope', error_description: description, scope: required.join(' ') },
+        scheme,
+      );
     }
     return { actor: { type: 'admin', id: isUser ? `user:${claims.sub}` : `client:${claims.client_id}` }, scopes };
   };

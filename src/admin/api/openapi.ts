@@ -13,7 +13,11 @@ type Schema = Record<string, unknown>;
 function inputSchema(route: AdminRoute): Schema {
   const operation = OPERATIONS.get(route.operation);
   if (!operation) throw new Error(`admin route ${route.method} ${route.path}: no operation "${route.operation}"`);
-  const { $schema: _dialect, ...schema } = z.toJSONSchema(operation.input, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Schema;
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(operation.input, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Schema;
   return schema;
 }
 
@@ -26,15 +30,26 @@ const errorResponse = (description: string, headers?: Schema) => ({
 const RETRY_AFTER = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } } };
 const RATE_LIMIT_HEADERS = {
   ...RETRY_AFTER,
-  RateLimit: { description: 'IETF RateLimit header fields draft: the policy that refused, with remaining=0 and t (seconds to reset)', schema: { type: 'string' } },
+  RateLimit: {
+    description: 'IETF RateLimit header fields draft: the policy that refused, with remaining=0 and t (seconds to reset)',
+    schema: { type: 'string' },
+  },
   'RateLimit-Policy': { description: 'the quota that refused: limit and window (w, seconds)', schema: { type: 'string' } },
 };
 
-const CHALLENGE = { 'WWW-Authenticate': { description: 'RFC 6750 challenge: realm, error, error_description, scope (403) or acr_values (RFC 9470)', schema: { type: 'string' } } };
+const CHALLENGE = {
+  'WWW-Authenticate': {
+    description: 'RFC 6750 challenge: realm, error, error_description, scope (403) or acr_values (RFC 9470)',
+    schema: { type: 'string' },
+  },
+};
 
 const ERRORS: Record<number, Schema> = {
   400: errorResponse('invalid_input: the description names the field at fault ("field: message")'),
-  401: errorResponse('no token, or an invalid, expired, revoked or wrong-audience token (invalid_token); a user token without a second factor (insufficient_user_authentication)', CHALLENGE),
+  401: errorResponse(
+    'no token, or an invalid, expired, revoked or wrong-audience token (invalid_token); a user token without a second factor (insufficient_user_authentication)',
+    CHALLENGE,
+  ),
   403: errorResponse('insufficient_scope: the token lacks a scope the route needs, or its user is not an administrator', CHALLENGE),
   404: errorResponse('not_found: no such object'),
   409: errorResponse('conflict: the object exists already, or the change is not allowed in the current state'),
@@ -52,7 +67,9 @@ const COMMON_ERRORS = [400, 401, 403, 429, 500, 503] as const;
 
 /** The request body's schema: the input without the fields that come from the path or headers. */
 function bodySchema(input: Schema, exclude: readonly string[]): Schema {
-  const properties = Object.fromEntries(Object.entries((input.properties ?? {}) as Record<string, Schema>).filter(([name]) => !exclude.includes(name)));
+  const properties = Object.fromEntries(
+    Object.entries((input.properties ?? {}) as Record<string, Schema>).filter(([name]) => !exclude.includes(name)),
+  );
   const { required: allRequired, ...rest } = input;
   const required = ((allRequired ?? []) as string[]).filter((name) => !exclude.includes(name));
   return { ...rest, properties, ...(required.length > 0 ? { required } : {}) };
@@ -66,18 +83,30 @@ function operationObject(route: AdminRoute): Schema {
   const headers = route.headers ?? [];
   const parameters = [
     ...names.map((name) => ({ name, in: 'path', required: true, schema: properties[name] ?? { type: 'string' } })),
-    ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: { type: 'string' } })),
+    ...headers.map((header) => ({
+      name: header.name,
+      in: 'header',
+      required: header.required,
+      description: header.description,
+      schema: { type: 'string' },
+    })),
     ...(route.query
-      ? Object.entries(properties).filter(([name]) => !names.includes(name)).map(([name, schema]) => ({
-          name, in: 'query', required: required.has(name),
-          schema: route.query!.numbers.includes(name) ? { ...schema, type: 'integer' } : schema,
-        }))
+      ? Object.entries(properties)
+          .filter(([name]) => !names.includes(name))
+          .map(([name, schema]) => ({
+            name,
+            in: 'query',
+            required: required.has(name),
+            schema: route.query!.numbers.includes(name) ? { ...schema, type: 'integer' } : schema,
+          }))
       : []),
   ];
   const statuses = [...COMMON_ERRORS, ...route.errors].sort((a, b) => a - b);
   const answerHeaders = {
     ...(route.location ? { Location: { description: 'the URL of the created object', schema: { type: 'string' } } } : {}),
-    ...(route.etag ? { ETag: { description: 'the entity tag of the object: send it as If-Match to change it', schema: { type: 'string' } } } : {}),
+    ...(route.etag
+      ? { ETag: { description: 'the entity tag of the object: send it as If-Match to change it', schema: { type: 'string' } } }
+      : {}),
   };
   return {
     operationId: route.operation.replace(/[.-](\w)/g, (_, letter: string) => letter.toUpperCase()),
@@ -86,7 +115,14 @@ function operationObject(route: AdminRoute): Schema {
     description: `Runs the \`${route.operation}\` operation (as \`portcullis ${route.operation.replace('.', ' ')}\` does). Scopes: ${route.scopes.join(', ')}.`,
     security: [{ adminToken: [...route.scopes] }],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body !== 'none' ? { requestBody: { required: route.body === 'json', content: { 'application/json': { schema: bodySchema(input, [...names, ...headers.map((header) => header.field)]) } } } } : {}),
+    ...(route.body !== 'none'
+      ? {
+          requestBody: {
+            required: route.body === 'json',
+            content: { 'application/json': { schema: bodySchema(input, [...names, ...headers.map((header) => header.field)]) } },
+          },
+        }
+      : {}),
     responses: {
       [route.status]: {
         description: route.status === 201 ? 'created' : 'OK',

@@ -46,7 +46,8 @@ export const IF_MATCH: HeaderInput = {
   name: 'If-Match',
   field: 'ifMatch',
   required: true,
-  description: 'the ETag of the object as last read (GET, or the answer to the last change); 412 when it has changed since, 428 when missing or `*` (which names no version)',
+  description:
+    'the ETag of the object as last read (GET, or the answer to the last change); 412 when it has changed since, 428 when missing or `*` (which names no version)',
 };
 
 /** The errors of an update with `If-Match`. */

@@ -58,7 +58,8 @@ async function readInputBody(ctx: Context, route: AdminRoute): Promise<Record<st
   } catch {
     throw new AppError('invalid_input', 'input: the body is not valid JSON', 400);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AppError('invalid_input', 'input: must be a JSON object', 400);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new AppError('invalid_input', 'input: must be a JSON object', 400);
   return parsed as Record<string, unknown>;
 }
 
@@ -86,7 +87,11 @@ function headerInput(ctx: Context, route: AdminRoute): Record<string, unknown> {
     const value = ctx.get(header.name);
     if (value !== '') input[header.field] = value;
     else if (header.required) {
-      throw new AppError('precondition_required', `${header.field}: send the ${header.name} header with the ETag of the object as last read (RFC 9110), so no change made meanwhile is overwritten`, 428);
+      throw new AppError(
+        'precondition_required',
+        `${header.field}: send the ${header.name} header with the ETag of the object as last read (RFC 9110), so no change made meanwhile is overwritten`,
+        428,
+      );
     }
   }
   return input;
@@ -95,7 +100,8 @@ function headerInput(ctx: Context, route: AdminRoute): Record<string, unknown> {
 /** The RFC 6750 challenge of a refusal: admin-auth's own, or an operation's insufficient_scope (authority.ts). */
 function challengeOf(error: AppError): string | undefined {
   if (error instanceof AdminAuthError) return error.challenge;
-  if (error.code === 'insufficient_scope') return new AdminAuthError(error.code, error.message, 403, { error: error.code, error_description: error.message }).challenge;
+  if (error.code === 'insufficient_scope')
+    return new AdminAuthError(error.code, error.message, 403, { error: error.code, error_description: error.message }).challenge;
   return undefined;
 }
 
@@ -136,7 +142,19 @@ export function adminApi(deps: AdminApiDeps): Middleware {
       const params = Object.fromEntries(parameters.map((name, index) => [name, decodeSegment(segments[index]!, name)]));
       // Path and header fields win over the body: the body cannot retarget the request.
       const input = { ...queryInput(ctx, route), ...(await readInputBody(ctx, route)), ...headerInput(ctx, route), ...params };
-      const result = await runOperation({ db: deps.db, keys: deps.keys, config: deps.config, audit: deps.audit, actor: principal.actor, scopes: principal.scopes, now: deps.now }, route.operation, input);
+      const result = await runOperation(
+        {
+          db: deps.db,
+          keys: deps.keys,
+          config: deps.config,
+          audit: deps.audit,
+          actor: principal.actor,
+          scopes: principal.scopes,
+          now: deps.now,
+        },
+        route.operation,
+        input,
+      );
       ctx.status = route.status;
       if (route.location) ctx.set('Location', `${ADMIN_API_PREFIX}${route.location(result as Record<string, unknown>)}`);
       if (route.etag) ctx.set('ETag', route.etag(result as Record<string, unknown>));

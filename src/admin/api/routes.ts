@@ -9,4 +9,11 @@ import { USER_SESSION_ROUTES } from './routes/user-session-routes.ts';
 
 export { ADMIN_API_PREFIX, pathParameters, type AdminRoute } from './route-spec.ts';
 
-export const ADMIN_ROUTES: readonly AdminRoute[] = [...CLIENT_ROUTES, ...RESOURCE_ROUTES, ...USER_ROUTES, ...USER_SESSION_ROUTES, ...KEY_ROUTES, ...AUDIT_ROUTES];
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  ...CLIENT_ROUTES,
+  ...RESOURCE_ROUTES,
+  ...USER_ROUTES,
+  ...USER_SESSION_ROUTES,
+  ...KEY_ROUTES,
+  ...AUDIT_ROUTES,
+];

@@ -4,7 +4,6 @@ import type { Output } from '../cli-output.ts';
 import type { AuditPruneOutput } from '../operations/audit.ts';
 import { date, defined, integer, none, text, type CommandContext, type CommandSpec, type FlagSpec } from './command-spec.ts';
 
-
 /** One line per audit event: seq, time, type, outcome, then whatever the event has. */
 export function formatAuditEvent(event: AuditEvent): string {
   const parts = [`#${event.seq}`, date(event.occurredAt), event.type, event.outcome];
@@ -87,24 +86,35 @@ async function runAuditVerify(context: CommandContext): Promise<number> {
   const result = (await context.call(context.input)) as AuditVerification;
   if (context.json) context.output.out(JSON.stringify(result, null, 2));
   if (!result.ok) {
-    if (!context.json) context.output.err(`error: the audit chain is broken at seq ${result.brokenSeq}: ${result.reason} (${result.checked} event(s) verified before it)`);
+    if (!context.json)
+      context.output.err(
+        `error: the audit chain is broken at seq ${result.brokenSeq}: ${result.reason} (${result.checked} event(s) verified before it)`,
+      );
     return 1;
   }
   if (!context.json) {
-    if (result.checked === 0) context.output.out(`The audit chain is intact: no events${result.anchorSeq === null ? '' : ` after the retention anchor at seq ${result.anchorSeq}`}.`);
+    if (result.checked === 0)
+      context.output.out(
+        `The audit chain is intact: no events${result.anchorSeq === null ? '' : ` after the retention anchor at seq ${result.anchorSeq}`}.`,
+      );
     else {
       context.output.out(`The audit chain is intact: ${result.checked} event(s) verified, seq ${result.firstSeq} to ${result.lastSeq}.`);
-      if (result.anchorSeq !== null) context.output.out(`Events up to seq ${result.anchorSeq} were pruned (the retention anchor verifies).`);
+      if (result.anchorSeq !== null)
+        context.output.out(`Events up to seq ${result.anchorSeq} were pruned (the retention anchor verifies).`);
       context.output.out(`Last hash: ${result.lastHash}`);
     }
   }
   return 0;
 }
 
-
 const auditUserFlag: FlagSpec = { type: 'string', value: 'id', help: 'only events whose actor or target is this user', field: 'userId' };
 const auditClientFlag: FlagSpec = { type: 'string', value: 'client-id', help: 'only events of this client', field: 'clientId' };
-const sinceFlag: FlagSpec = { type: 'string', value: 'iso-date', help: 'events that occurred at or after (2025-01-31 or 2025-01-31T12:00:00Z)', field: 'since' };
+const sinceFlag: FlagSpec = {
+  type: 'string',
+  value: 'iso-date',
+  help: 'events that occurred at or after (2025-01-31 or 2025-01-31T12:00:00Z)',
+  field: 'since',
+};
 const untilFlag: FlagSpec = { type: 'string', value: 'iso-date', help: 'events that occurred before (exclusive)', field: 'until' };
 
 export const AUDIT_COMMANDS: readonly CommandSpec[] = [
@@ -114,11 +124,21 @@ export const AUDIT_COMMANDS: readonly CommandSpec[] = [
     summary: 'show the latest audit events; --follow keeps printing new ones (--json: one event per line)',
     flags: {
       follow: { type: 'boolean', help: 'keep printing new events (checked every second) until Ctrl-C' },
-      type: { type: 'string', value: 'type', help: 'an event type, or a prefix: login matches login.succeeded and login.failed', field: 'type' },
+      type: {
+        type: 'string',
+        value: 'type',
+        help: 'an event type, or a prefix: login matches login.succeeded and login.failed',
+        field: 'type',
+      },
       user: auditUserFlag,
       client: auditClientFlag,
       since: sinceFlag,
-      limit: { type: 'string', value: 'n', help: `how many of the latest events to show first (1..${AUDIT_PAGE}, default 50)`, field: 'limit' },
+      limit: {
+        type: 'string',
+        value: 'n',
+        help: `how many of the latest events to show first (1..${AUDIT_PAGE}, default 50)`,
+        field: 'limit',
+      },
     },
     examples: ['portcullis audit tail --follow --type login', 'portcullis audit tail --user 3f2c… --limit 200 --json'],
     input: (values) =>

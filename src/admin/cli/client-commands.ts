@@ -6,25 +6,52 @@ import { DEFAULT_PREVIOUS_SECRET_TTL } from '../operations/clients-secret.ts';
 import { entityTag } from '../operations/entity-tags.ts';
 import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
 import { DEFAULT_ID_TOKEN_TTL, PKCE_MODES } from '../../oidc/client-metadata.ts';
-import { allPages, date, defined, integer, list, listOrNone, none, numberOrDefault, text, yesOrNo, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
+import {
+  allPages,
+  date,
+  defined,
+  integer,
+  list,
+  listOrNone,
+  none,
+  numberOrDefault,
+  text,
+  yesOrNo,
+  type CommandSpec,
+  type FlagSpec,
+  type FlagValues,
+} from './command-spec.ts';
 
-const rateLimit = (perMinute: number | null) => (perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`);
-const lifetime = (seconds: number | null, serverDefault: string) => (seconds === null ? `server default (${serverDefault})` : `${seconds} s`);
+const rateLimit = (perMinute: number | null) =>
+  perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`;
+const lifetime = (seconds: number | null, serverDefault: string) =>
+  seconds === null ? `server default (${serverDefault})` : `${seconds} s`;
 const STORE_SECRET_WARNING = 'Store the client secret now: it is shown only this once and cannot be retrieved later.';
 
 function printClient(client: ClientView, output: Output): void {
   for (const line of keyValues([
     ['client_id', client.clientId],
     ['name', client.name],
-    ['type', `${client.applicationType}${client.firstParty ? ', first party' : ''}${client.requireMfa ? ', requires MFA' : ''}${client.requireDpop ? ', requires DPoP' : ''}`],
+    [
+      'type',
+      `${client.applicationType}${client.firstParty ? ', first party' : ''}${client.requireMfa ? ', requires MFA' : ''}${client.requireDpop ? ', requires DPoP' : ''}`,
+    ],
     ['auth method', client.authMethod],
-    ['PKCE', client.pkce === 'optional' ? 'optional (without it, every authorization request must carry a nonce and the openid scope)' : 'required'],
+    [
+      'PKCE',
+      client.pkce === 'optional'
+        ? 'optional (without it, every authorization request must carry a nonce and the openid scope)'
+        : 'required',
+    ],
     ['grant types', client.grantTypes],
     ['redirect URIs', client.redirectUris],
     ['post-logout URIs', client.postLogoutRedirectUris],
     ['back-channel logout', orDash(client.backchannelLogoutUri)],
     ...(client.jwksUri ? ([['jwks_uri', client.jwksUri]] as const) : []),
-    ['resources', Object.entries(client.resources).map(([resource, scopes]) => `${resource}  ${scopes.length > 0 ? scopes.join(' ') : '(no scopes)'}`)],
+    [
+      'resources',
+      Object.entries(client.resources).map(([resource, scopes]) => `${resource}  ${scopes.length > 0 ? scopes.join(' ') : '(no scopes)'}`),
+    ],
     ['rate limit', rateLimit(client.rateLimitPerMinute)],
     ['ID tokens signed', client.idTokenAlg],
     ['ID tokens live', lifetime(client.idTokenTtl, `${DEFAULT_ID_TOKEN_TTL} s`)],
@@ -47,20 +74,72 @@ const clientRef = (values: FlagValues, target: string | undefined) => ({ clientI
 const settingFlags: Record<string, FlagSpec> = {
   name: { type: 'string', value: 'name', help: 'display name', field: 'name' },
   'grant-type': { type: 'string', multiple: true, value: 'type', help: `${GRANT_TYPES.join(' | ')} (repeatable)`, field: 'grantTypes' },
-  'redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'exact redirect URI: https, http on localhost/127.0.0.1/[::1], or com.example.app:/path (repeatable)', field: 'redirectUris' },
-  'post-logout-redirect-uri': { type: 'string', multiple: true, value: 'uri', help: 'where to return after logout (repeatable)', field: 'postLogoutRedirectUris' },
-  'backchannel-logout-uri': { type: 'string', value: 'uri', help: 'back-channel logout endpoint of the client', field: 'backchannelLogoutUri' },
-  resource: { type: 'string', multiple: true, value: 'uri', help: 'resource server the client may get tokens for (repeatable)', field: 'resources' },
-  scope: { type: 'string', multiple: true, value: 'name', help: 'scope of those resources the client may request (repeatable)', field: 'scopes' },
-  'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')}`, field: 'authMethod' },
-  'jwks-uri': { type: 'string', value: 'url', help: 'https URL of the client\'s JWKS (private_key_jwt)', field: 'jwksUri' },
-  pkce: { type: 'string', value: PKCE_MODES.join('|'), help: 'optional: a confidential code-flow client may leave PKCE out (for a library that cannot send it), and must then send a nonce and the openid scope; never for a public client or a native app', field: 'pkce' },
-  'rate-limit': { type: 'string', value: 'per-minute', help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)', field: 'rateLimitPerMinute' },
-  'id-token-alg': {
-    type: 'string', value: SIGNING_ALGORITHMS.join('|'), help: `the signing algorithm of its ID tokens, what the app's library verifies (default ${DEFAULT_ID_TOKEN_ALG})`, field: 'idTokenAlg',
+  'redirect-uri': {
+    type: 'string',
+    multiple: true,
+    value: 'uri',
+    help: 'exact redirect URI: https, http on localhost/127.0.0.1/[::1], or com.example.app:/path (repeatable)',
+    field: 'redirectUris',
   },
-  'id-token-ttl': { type: 'string', value: 'seconds', help: `ID token lifetime, 60 to 86400 (default ${DEFAULT_ID_TOKEN_TTL})`, field: 'idTokenTtl' },
-  'refresh-token-ttl': { type: 'string', value: 'seconds', help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL (the default)', field: 'refreshTokenTtl' },
+  'post-logout-redirect-uri': {
+    type: 'string',
+    multiple: true,
+    value: 'uri',
+    help: 'where to return after logout (repeatable)',
+    field: 'postLogoutRedirectUris',
+  },
+  'backchannel-logout-uri': {
+    type: 'string',
+    value: 'uri',
+    help: 'back-channel logout endpoint of the client',
+    field: 'backchannelLogoutUri',
+  },
+  resource: {
+    type: 'string',
+    multiple: true,
+    value: 'uri',
+    help: 'resource server the client may get tokens for (repeatable)',
+    field: 'resources',
+  },
+  scope: {
+    type: 'string',
+    multiple: true,
+    value: 'name',
+    help: 'scope of those resources the client may request (repeatable)',
+    field: 'scopes',
+  },
+  'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')}`, field: 'authMethod' },
+  'jwks-uri': { type: 'string', value: 'url', help: "https URL of the client's JWKS (private_key_jwt)", field: 'jwksUri' },
+  pkce: {
+    type: 'string',
+    value: PKCE_MODES.join('|'),
+    help: 'optional: a confidential code-flow client may leave PKCE out (for a library that cannot send it), and must then send a nonce and the openid scope; never for a public client or a native app',
+    field: 'pkce',
+  },
+  'rate-limit': {
+    type: 'string',
+    value: 'per-minute',
+    help: 'requests per minute to the token, introspection and revocation endpoints (default RATE_LIMIT_CLIENT_PER_MINUTE)',
+    field: 'rateLimitPerMinute',
+  },
+  'id-token-alg': {
+    type: 'string',
+    value: SIGNING_ALGORITHMS.join('|'),
+    help: `the signing algorithm of its ID tokens, what the app's library verifies (default ${DEFAULT_ID_TOKEN_ALG})`,
+    field: 'idTokenAlg',
+  },
+  'id-token-ttl': {
+    type: 'string',
+    value: 'seconds',
+    help: `ID token lifetime, 60 to 86400 (default ${DEFAULT_ID_TOKEN_TTL})`,
+    field: 'idTokenTtl',
+  },
+  'refresh-token-ttl': {
+    type: 'string',
+    value: 'seconds',
+    help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL (the default)',
+    field: 'refreshTokenTtl',
+  },
 };
 
 export const CLIENT_COMMANDS: readonly CommandSpec[] = [
@@ -76,7 +155,11 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       pkce: { ...settingFlags.pkce!, help: `${settingFlags.pkce!.help} (default required)` },
       'first-party': { type: 'boolean', help: 'a first-party app: no consent screen', field: 'firstParty' },
       'require-mfa': { type: 'boolean', help: 'its users must sign in with a second factor', field: 'requireMfa' },
-      'require-dpop': { type: 'boolean', help: 'its access tokens are always DPoP-bound (RFC 9449): no token without a DPoP proof', field: 'requireDpop' },
+      'require-dpop': {
+        type: 'boolean',
+        help: 'its access tokens are always DPoP-bound (RFC 9449): no token without a DPoP proof',
+        field: 'requireDpop',
+      },
     },
     examples: [
       'portcullis clients create --name "My app" --grant-type authorization_code --grant-type refresh_token \\\n      --redirect-uri http://localhost:8080/callback --resource https://api.example.com --scope read',
@@ -115,7 +198,10 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       }
       if (client.clientSecret) output.err(STORE_SECRET_WARNING);
       else if (client.authMethod === 'none') output.err('Public client: no secret; it must use PKCE.');
-      if (client.pkce === 'optional') output.err('PKCE optional: every authorization request of this client must carry a nonce and the openid scope, and its secret alone guards its codes (README: "What --pkce optional costs").');
+      if (client.pkce === 'optional')
+        output.err(
+          'PKCE optional: every authorization request of this client must carry a nonce and the openid scope, and its secret alone guards its codes (README: "What --pkce optional costs").',
+        );
     },
   },
   {
@@ -128,7 +214,13 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     run: allPages((items, output) => {
       const clients = items as ClientView[];
       if (clients.length === 0) return none(output, 'clients');
-      const rows = clients.map((client) => [client.clientId, client.name, client.authMethod, client.grantTypes.join(','), Object.keys(client.resources).join(',') || '-']);
+      const rows = clients.map((client) => [
+        client.clientId,
+        client.name,
+        client.authMethod,
+        client.grantTypes.join(','),
+        Object.keys(client.resources).join(',') || '-',
+      ]);
       for (const line of table(['client id', 'name', 'auth method', 'grant types', 'resources'], rows)) output.out(line);
     }),
   },
@@ -150,18 +242,35 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       'client-id': clientIdFlag,
       ...settingFlags,
       'redirect-uri': { ...settingFlags['redirect-uri']!, help: `${settingFlags['redirect-uri']!.help}; "none" empties the list` },
-      'post-logout-redirect-uri': { ...settingFlags['post-logout-redirect-uri']!, help: `${settingFlags['post-logout-redirect-uri']!.help}; "none" empties the list` },
-      'backchannel-logout-uri': { ...settingFlags['backchannel-logout-uri']!, help: `${settingFlags['backchannel-logout-uri']!.help}; "none" removes it` },
+      'post-logout-redirect-uri': {
+        ...settingFlags['post-logout-redirect-uri']!,
+        help: `${settingFlags['post-logout-redirect-uri']!.help}; "none" empties the list`,
+      },
+      'backchannel-logout-uri': {
+        ...settingFlags['backchannel-logout-uri']!,
+        help: `${settingFlags['backchannel-logout-uri']!.help}; "none" removes it`,
+      },
       resource: { ...settingFlags.resource!, help: `${settingFlags.resource!.help}; "none" (with --scope none) removes every resource` },
       scope: { ...settingFlags.scope!, help: `${settingFlags.scope!.help}; "none" removes every scope` },
       'auth-method': { ...settingFlags['auth-method']!, help: 'client_secret_basic | client_secret_post (only these two can be swapped)' },
-      'rate-limit': { ...settingFlags['rate-limit']!, help: 'requests per minute to the token-family endpoints; "default": RATE_LIMIT_CLIENT_PER_MINUTE' },
+      'rate-limit': {
+        ...settingFlags['rate-limit']!,
+        help: 'requests per minute to the token-family endpoints; "default": RATE_LIMIT_CLIENT_PER_MINUTE',
+      },
       'id-token-ttl': { ...settingFlags['id-token-ttl']!, help: `ID token lifetime, 60 to 86400; "default": ${DEFAULT_ID_TOKEN_TTL}` },
-      'refresh-token-ttl': { ...settingFlags['refresh-token-ttl']!, help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL; "default": REFRESH_TOKEN_TTL' },
+      'refresh-token-ttl': {
+        ...settingFlags['refresh-token-ttl']!,
+        help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL; "default": REFRESH_TOKEN_TTL',
+      },
       'first-party': { type: 'string', value: 'yes|no', help: 'a first-party app (no consent screen)', field: 'firstParty' },
       'require-mfa': { type: 'string', value: 'yes|no', help: 'its users must sign in with a second factor', field: 'requireMfa' },
       'require-dpop': { type: 'string', value: 'yes|no', help: 'its access tokens are always DPoP-bound (RFC 9449)', field: 'requireDpop' },
-      'if-match': { type: 'string', value: 'etag', help: 'change only if the client is unchanged since this ETag was read (clients show, or the admin API)', field: 'ifMatch' },
+      'if-match': {
+        type: 'string',
+        value: 'etag',
+        help: 'change only if the client is unchanged since this ETag was read (clients show, or the admin API)',
+        field: 'ifMatch',
+      },
     },
     examples: [
       'portcullis clients update <client-id> --redirect-uri https://app.example.com/cb --redirect-uri https://app.example.com/cb2',
@@ -203,12 +312,15 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     flags: {
       'client-id': clientIdFlag,
       'previous-secret-ttl': {
-        type: 'string', value: 'seconds', field: 'previousSecretTtl',
+        type: 'string',
+        value: 'seconds',
+        field: 'previousSecretTtl',
         help: `how long the old secret keeps working, 0 to 2592000 (default ${DEFAULT_PREVIOUS_SECRET_TTL}; 0 ends it at once). An older previous secret still active is dropped`,
       },
     },
     examples: ['portcullis clients rotate-secret <client-id> --previous-secret-ttl 3600'],
-    input: (values, target) => defined({ clientId: target ?? text(values['client-id']), previousSecretTtl: integer(text(values['previous-secret-ttl'])) }),
+    input: (values, target) =>
+      defined({ clientId: target ?? text(values['client-id']), previousSecretTtl: integer(text(values['previous-secret-ttl'])) }),
     print(result, output) {
       const client = result as ClientView & { clientSecret: string };
       output.out(`Rotated the secret of client "${client.name}"`);
@@ -229,7 +341,8 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     target: clientIdTarget,
     flags: { 'client-id': clientIdFlag },
     input: clientRef,
-    print: (result, output) => output.out(`Ended the previous secret of client "${(result as ClientView).name}"; only the current secret works now`),
+    print: (result, output) =>
+      output.out(`Ended the previous secret of client "${(result as ClientView).name}"; only the current secret works now`),
   },
   {
     command: 'clients delete',

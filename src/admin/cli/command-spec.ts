@@ -53,10 +53,12 @@ export interface CommandContext {
 export const list = (value: FlagValues[string]): string[] => (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []);
 export const text = (value: FlagValues[string]): string | undefined => (typeof value === 'string' ? value : undefined);
 /** Leaves out undefined values, so the operation's defaults apply. */
-export const defined = (input: Record<string, unknown>) => Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+export const defined = (input: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
 
 /** `--token-ttl 600` -> 600; anything else is passed on for the operation to refuse by name. */
-export const integer = (value: string | undefined): number | string | undefined => (value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : value);
+export const integer = (value: string | undefined): number | string | undefined =>
+  value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : value;
 
 /** `--rate-limit default` (and the lifetimes): back to the server default (null). */
 export const numberOrDefault = (value: FlagValues[string]) => (text(value) === 'default' ? null : integer(text(value)));
@@ -101,7 +103,11 @@ export function allPages(print: (items: unknown[], output: Output) => void): (co
     let cursor: string | null = null;
     do {
       if (context.signal.aborted) return 130;
-      const page = (await context.call({ ...(context.input as object), limit: CLI_PAGE_SIZE, ...(cursor === null ? {} : { cursor }) })) as ListingPage;
+      const page = (await context.call({
+        ...(context.input as object),
+        limit: CLI_PAGE_SIZE,
+        ...(cursor === null ? {} : { cursor }),
+      })) as ListingPage;
       items.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor !== null);

@@ -12,7 +12,6 @@ function printKeys(keys: SigningKeySummary[], output: Output): void {
   for (const line of table(['kid', 'alg', 'state', 'created', 'activated', 'published until'], rows)) output.out(line);
 }
 
-
 export const KEY_COMMANDS: readonly CommandSpec[] = [
   {
     command: 'keys list',
@@ -30,7 +29,12 @@ export const KEY_COMMANDS: readonly CommandSpec[] = [
     input: () => ({}),
     print(result, output) {
       const keys = result as SigningKeySummary[];
-      output.out(`Rotated. Now signing with: ${keys.filter((key) => key.state === 'current').map((key) => `${key.alg} ${key.kid}`).join(', ')}`);
+      output.out(
+        `Rotated. Now signing with: ${keys
+          .filter((key) => key.state === 'current')
+          .map((key) => `${key.alg} ${key.kid}`)
+          .join(', ')}`,
+      );
       printKeys(keys, output);
     },
   },

@@ -4,7 +4,20 @@ import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/sig
 import { keyValues, orDash, table, type Output } from '../cli-output.ts';
 import { entityTag } from '../operations/entity-tags.ts';
 import type { ResourceServerView } from '../operations/resources-view.ts';
-import { allPages, date, defined, integer, list, listOrNone, none, numberOrDefault, text, type CommandSpec, type FlagSpec, type FlagValues } from './command-spec.ts';
+import {
+  allPages,
+  date,
+  defined,
+  integer,
+  list,
+  listOrNone,
+  none,
+  numberOrDefault,
+  text,
+  type CommandSpec,
+  type FlagSpec,
+  type FlagValues,
+} from './command-spec.ts';
 
 /** `--scope read` or `--scope "read=Read the things"`. */
 const scopeFlag = (value: string) => {
@@ -29,7 +42,7 @@ function printResource(server: ResourceServerView, output: Output): void {
     ['last reviewed', server.lastReviewedAt === null ? 'never' : date(server.lastReviewedAt)],
     ['token TTL', tokenTtl(server)],
     ['token algorithm', server.tokenAlg],
-    ['introspected by', server.introspectingClients.length > 0 ? server.introspectingClients : 'only each token\'s own client'],
+    ['introspected by', server.introspectingClients.length > 0 ? server.introspectingClients : "only each token's own client"],
     ['scopes', server.scopes.map((scope) => `${scope.name.padEnd(scopeWidth)}  ${scope.description}`.trimEnd())],
     ['created', date(server.createdAt)],
     ['updated', date(server.updatedAt)],
@@ -41,7 +54,12 @@ function printResource(server: ResourceServerView, output: Output): void {
 }
 
 const resourceTarget = { placeholder: 'identifier', field: 'identifier', flag: 'identifier' };
-const identifierFlag: FlagSpec = { type: 'string', value: 'uri', help: 'the resource server (instead of the positional argument)', field: 'identifier' };
+const identifierFlag: FlagSpec = {
+  type: 'string',
+  value: 'uri',
+  help: 'the resource server (instead of the positional argument)',
+  field: 'identifier',
+};
 const resourceRef = (values: FlagValues, target: string | undefined) => ({ identifier: target ?? text(values.identifier) });
 
 /** The flags of the registry entry, shared by create and update. */
@@ -56,10 +74,17 @@ const registryFlags: Record<string, FlagSpec> = {
   scope: { type: 'string', multiple: true, value: 'name[=description]', help: 'a scope the API defines (repeatable)', field: 'scopes' },
   'token-ttl': { type: 'string', value: 'seconds', help: 'access-token lifetime, 30..86400 (default ACCESS_TOKEN_TTL)', field: 'tokenTtl' },
   'token-alg': {
-    type: 'string', value: SIGNING_ALGORITHMS.join('|'), help: `the signing algorithm of its access tokens, what the API's library verifies (default ${DEFAULT_ACCESS_TOKEN_ALG})`, field: 'tokenAlg',
+    type: 'string',
+    value: SIGNING_ALGORITHMS.join('|'),
+    help: `the signing algorithm of its access tokens, what the API's library verifies (default ${DEFAULT_ACCESS_TOKEN_ALG})`,
+    field: 'tokenAlg',
   },
   'introspecting-client': {
-    type: 'string', multiple: true, value: 'client-id', help: 'a client that may introspect the API\'s access tokens besides each token\'s own client (repeatable)', field: 'introspectingClients',
+    type: 'string',
+    multiple: true,
+    value: 'client-id',
+    help: "a client that may introspect the API's access tokens besides each token's own client (repeatable)",
+    field: 'introspectingClients',
   },
 };
 
@@ -79,7 +104,12 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
     operation: 'resources.create',
     summary: 'register a resource server (an API): its scopes and registry entry',
     flags: {
-      identifier: { type: 'string', value: 'uri', help: 'absolute URI naming the API: the audience of its tokens (required)', field: 'identifier' },
+      identifier: {
+        type: 'string',
+        value: 'uri',
+        help: 'absolute URI naming the API: the audience of its tokens (required)',
+        field: 'identifier',
+      },
       ...registryFlags,
       name: { ...registryFlags.name!, help: 'display name (default: the identifier)' },
       'next-review-date': { ...registryFlags['next-review-date']!, help: 'when the API is next due for review (default: a year on)' },
@@ -109,24 +139,26 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
     flags: { overdue: { type: 'boolean', help: 'only those whose review is overdue', field: 'overdue' } },
     input: (values) => (values.overdue === true ? { overdue: true } : {}),
     print: () => {},
-    run: (context) => allPages((items, output) => {
-      const servers = items as ResourceServerView[];
-      if (servers.length === 0) {
-        if ((context.input as { overdue?: boolean }).overdue) return output.out('No resource server is overdue for review.');
-        return none(output, 'resource servers');
-      }
-      const rows = servers.map((server) => [
-        server.identifier,
-        server.name,
-        server.scopes.map((scope) => scope.name).join(' ') || '-',
-        server.tokenTtl === null ? 'default' : `${server.tokenTtl} s`,
-        server.classification ?? '-',
-        server.owner ?? '-',
-        server.nextReviewDate,
-        server.reviewOverdue ? 'OVERDUE' : '',
-      ]);
-      for (const line of table(['identifier', 'name', 'scopes', 'token ttl', 'classification', 'owner', 'next review', 'overdue'], rows)) output.out(line);
-    })(context),
+    run: (context) =>
+      allPages((items, output) => {
+        const servers = items as ResourceServerView[];
+        if (servers.length === 0) {
+          if ((context.input as { overdue?: boolean }).overdue) return output.out('No resource server is overdue for review.');
+          return none(output, 'resource servers');
+        }
+        const rows = servers.map((server) => [
+          server.identifier,
+          server.name,
+          server.scopes.map((scope) => scope.name).join(' ') || '-',
+          server.tokenTtl === null ? 'default' : `${server.tokenTtl} s`,
+          server.classification ?? '-',
+          server.owner ?? '-',
+          server.nextReviewDate,
+          server.reviewOverdue ? 'OVERDUE' : '',
+        ]);
+        for (const line of table(['identifier', 'name', 'scopes', 'token ttl', 'classification', 'owner', 'next review', 'overdue'], rows))
+          output.out(line);
+      })(context),
   },
   {
     command: 'resources show',
@@ -146,10 +178,21 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
       identifier: identifierFlag,
       ...registryFlags,
       'live-date': { ...registryFlags['live-date']!, help: 'when the API went (or goes) live; "none": not recorded' },
-      scope: { ...registryFlags.scope!, help: 'a scope the API defines (repeatable): the whole new list, descriptions included; "none" removes every scope' },
+      scope: {
+        ...registryFlags.scope!,
+        help: 'a scope the API defines (repeatable): the whole new list, descriptions included; "none" removes every scope',
+      },
       'token-ttl': { ...registryFlags['token-ttl']!, help: 'access-token lifetime, 30..86400; "default": ACCESS_TOKEN_TTL' },
-      'introspecting-client': { ...registryFlags['introspecting-client']!, help: 'a client that may introspect the API\'s access tokens (repeatable): the whole new list; "none" removes every one' },
-      'if-match': { type: 'string', value: 'etag', help: 'change only if the resource server is unchanged since this ETag was read (resources show, or the admin API)', field: 'ifMatch' },
+      'introspecting-client': {
+        ...registryFlags['introspecting-client']!,
+        help: 'a client that may introspect the API\'s access tokens (repeatable): the whole new list; "none" removes every one',
+      },
+      'if-match': {
+        type: 'string',
+        value: 'etag',
+        help: 'change only if the resource server is unchanged since this ETag was read (resources show, or the admin API)',
+        field: 'ifMatch',
+      },
     },
     examples: [
       'portcullis resources update https://api.example.com --owner "Platform team <platform@example.com>" --classification restricted',
@@ -181,11 +224,17 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
     target: resourceTarget,
     flags: {
       identifier: identifierFlag,
-      'next-review-date': { type: 'string', value: 'YYYY-MM-DD', help: 'when the API is next due for review, in the future (required)', field: 'nextReviewDate' },
+      'next-review-date': {
+        type: 'string',
+        value: 'YYYY-MM-DD',
+        help: 'when the API is next due for review, in the future (required)',
+        field: 'nextReviewDate',
+      },
       note: { type: 'string', value: 'text', help: 'what the review found (kept in the audit trail)', field: 'note' },
     },
     examples: ['portcullis resources review https://api.example.com --next-review-date 2026-09-01 --note "scopes and owners checked"'],
-    input: (values, target) => defined({ ...resourceRef(values, target), nextReviewDate: text(values['next-review-date']), note: text(values.note) }),
+    input: (values, target) =>
+      defined({ ...resourceRef(values, target), nextReviewDate: text(values['next-review-date']), note: text(values.note) }),
     print(result, output) {
       const server = result as ResourceServerView;
       output.out(`Recorded the review of ${server.identifier}; next review due ${server.nextReviewDate}`);

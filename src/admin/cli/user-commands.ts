@@ -28,7 +28,6 @@ function printAccount(account: Account, output: Output): void {
   }
 }
 
-
 export const userTarget = { placeholder: 'id-or-email', field: 'user', flag: 'user' };
 export const userFlags: Record<string, FlagSpec> = {
   user: { type: 'string', value: 'id-or-email', help: 'the user (instead of the positional argument)', field: 'user' },
@@ -36,7 +35,9 @@ export const userFlags: Record<string, FlagSpec> = {
   id: { type: 'string', value: 'id', help: 'the user, by id', field: 'user' },
 };
 /** The user a command acts on: the positional argument, or --user / --email / --id. */
-export const userRef = (values: FlagValues, target: string | undefined) => ({ user: target ?? text(values.user) ?? text(values.email) ?? text(values.id) });
+export const userRef = (values: FlagValues, target: string | undefined) => ({
+  user: target ?? text(values.user) ?? text(values.email) ?? text(values.id),
+});
 
 export const USER_COMMANDS: readonly CommandSpec[] = [
   {
@@ -46,14 +47,24 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     flags: {
       email: { type: 'string', value: 'email', help: 'email address (required)', field: 'email' },
       name: { type: 'string', value: 'name', help: 'display name', field: 'name' },
-      password: { type: 'string', value: 'password', help: 'the password (prefer standard input: command lines are visible to other users)' },
+      password: {
+        type: 'string',
+        value: 'password',
+        help: 'the password (prefer standard input: command lines are visible to other users)',
+      },
       'require-mfa': { type: 'boolean', help: 'must sign in with a second factor (enrols one at the first login)', field: 'mfaRequired' },
       admin: { type: 'boolean', help: 'an administrator (always signs in with a second factor)', field: 'isAdmin' },
     },
     examples: ['printf "%s" "$PASSWORD" | portcullis users create --email you@example.com --name "You"'],
     async input(values, _target, sources) {
       const password = text(values.password) ?? (await sources.readPassword());
-      return defined({ email: text(values.email), name: text(values.name), password, mfaRequired: values['require-mfa'] === true, isAdmin: values.admin === true });
+      return defined({
+        email: text(values.email),
+        name: text(values.name),
+        password,
+        mfaRequired: values['require-mfa'] === true,
+        isAdmin: values.admin === true,
+      });
     },
     print(result, output) {
       output.out('Created user');
@@ -74,7 +85,13 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     run: allPages((items, output) => {
       const accounts = items as Account[];
       if (accounts.length === 0) return none(output, 'users');
-      const rows = accounts.map((account) => [account.id, account.email, orDash(account.name), account.disabled ? 'disabled' : 'active', date(account.createdAt)]);
+      const rows = accounts.map((account) => [
+        account.id,
+        account.email,
+        orDash(account.name),
+        account.disabled ? 'disabled' : 'active',
+        date(account.createdAt),
+      ]);
       for (const line of table(['id', 'email', 'name', 'status', 'created'], rows)) output.out(line);
     }),
   },
@@ -96,12 +113,22 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
       // --email is the new address here: the user is named by the argument, --user or --id
       user: userFlags.user!,
       id: userFlags.id!,
-      email: { type: 'string', value: 'email', help: 'new email address (unique in any case); unverified unless --email-verified is given', field: 'email' },
+      email: {
+        type: 'string',
+        value: 'email',
+        help: 'new email address (unique in any case); unverified unless --email-verified is given',
+        field: 'email',
+      },
       name: { type: 'string', value: 'name', help: 'display name; "" removes it', field: 'name' },
       'email-verified': { type: 'string', value: 'yes|no', help: 'whether the email address is verified', field: 'emailVerified' },
       'require-mfa': { type: 'string', value: 'yes|no', help: 'must sign in with a second factor', field: 'mfaRequired' },
       admin: { type: 'string', value: 'yes|no', help: 'an administrator (always signs in with a second factor)', field: 'isAdmin' },
-      'if-match': { type: 'string', value: 'etag', help: 'change only if the user is unchanged since this ETag was read (users show, or the admin API)', field: 'ifMatch' },
+      'if-match': {
+        type: 'string',
+        value: 'etag',
+        help: 'change only if the user is unchanged since this ETag was read (users show, or the admin API)',
+        field: 'ifMatch',
+      },
     },
     examples: [
       'portcullis users update alice@example.com --email alice@corp.example --name "Alice Liddell"',
@@ -129,7 +156,11 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     target: userTarget,
     flags: {
       ...userFlags,
-      'must-change': { type: 'boolean', help: 'a temporary password: they must choose a new one at their next sign-in', field: 'mustChange' },
+      'must-change': {
+        type: 'boolean',
+        help: 'a temporary password: they must choose a new one at their next sign-in',
+        field: 'mustChange',
+      },
     },
     examples: ['printf "%s" "$PASSWORD" | portcullis users set-password alice@example.com --must-change'],
     async input(values, target, sources) {
@@ -138,7 +169,9 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     },
     print(result, output) {
       const set = result as PasswordSet;
-      output.out(`Set the password of ${set.email} (${set.id}); ended ${set.endedSessions} session(s) and ${set.endedGrants} grant(s)${set.wasLocked ? '; cleared a failed-login lock' : ''}`);
+      output.out(
+        `Set the password of ${set.email} (${set.id}); ended ${set.endedSessions} session(s) and ${set.endedGrants} grant(s)${set.wasLocked ? '; cleared a failed-login lock' : ''}`,
+      );
       if (set.passwordChangeRequired) output.out('They must choose a new password at their next sign-in.');
     },
   },
@@ -150,7 +183,8 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     flags: userFlags,
     examples: ['portcullis users require-password-change alice@example.com && portcullis users sign-out-everywhere alice@example.com'],
     input: userRef,
-    print: (result, output) => output.out(`${(result as Account).email} (${(result as Account).id}) must choose a new password at their next sign-in`),
+    print: (result, output) =>
+      output.out(`${(result as Account).email} (${(result as Account).id}) must choose a new password at their next sign-in`),
   },
   {
     command: 'users disable',
@@ -182,7 +216,9 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     input: userRef,
     print(result, output) {
       const reset = result as MfaResetResult;
-      output.out(`Removed the second factors of ${reset.email} (${reset.id}): ${reset.removed.totp} authenticator app(s), ${reset.removed.passkeys} passkey(s), ${reset.removed.recoveryCodes} recovery code(s)`);
+      output.out(
+        `Removed the second factors of ${reset.email} (${reset.id}): ${reset.removed.totp} authenticator app(s), ${reset.removed.passkeys} passkey(s), ${reset.removed.recoveryCodes} recovery code(s)`,
+      );
       if (reset.mustEnrol) output.out('They must set up a new second factor at their next sign-in.');
     },
   },
@@ -217,7 +253,9 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     },
     print(result, output) {
       const deleted = result as DeletedUser;
-      output.out(`Deleted ${deleted.email} (${deleted.id}) with ${deleted.sessionIds.length} session(s), ${deleted.grantIds.length} grant(s) and ${deleted.otherRecords} other token(s) and code(s)`);
+      output.out(
+        `Deleted ${deleted.email} (${deleted.id}) with ${deleted.sessionIds.length} session(s), ${deleted.grantIds.length} grant(s) and ${deleted.otherRecords} other token(s) and code(s)`,
+      );
     },
   },
 ];

@@ -62,14 +62,21 @@ export const USER_SESSION_COMMANDS: readonly CommandSpec[] = [
     operation: 'users.revoke-session',
     summary: 'end one session of a user (and the grants made through it without offline access)',
     target: userTarget,
-    flags: { ...userFlags, session: { type: 'string', value: 'session-id', help: 'the session, as `users sessions` lists it (required)', field: 'sessionId' } },
+    flags: {
+      ...userFlags,
+      session: { type: 'string', value: 'session-id', help: 'the session, as `users sessions` lists it (required)', field: 'sessionId' },
+    },
     examples: ['portcullis users revoke-session alice@example.com --session 6vY1yq8h0k0Wq3ZtP7c2x'],
     input: (values, target) => defined({ ...userRef(values, target), sessionId: text(values.session) }),
     print(result, output) {
       const revoked = result as SessionRevoked;
-      output.out(`Ended session ${revoked.sessionId} of ${revoked.email} (${revoked.userId}); revoked ${revoked.revokedGrantIds.length} grant(s) made through it`);
+      output.out(
+        `Ended session ${revoked.sessionId} of ${revoked.email} (${revoked.userId}); revoked ${revoked.revokedGrantIds.length} grant(s) made through it`,
+      );
       if (revoked.keptGrantIds.length > 0) {
-        output.out(`Kept ${revoked.keptGrantIds.length} grant(s) with offline access: ${revoked.keptGrantIds.join(', ')} (end them with "portcullis users revoke-grant")`);
+        output.out(
+          `Kept ${revoked.keptGrantIds.length} grant(s) with offline access: ${revoked.keptGrantIds.join(', ')} (end them with "portcullis users revoke-grant")`,
+        );
       }
     },
   },
@@ -78,12 +85,17 @@ export const USER_SESSION_COMMANDS: readonly CommandSpec[] = [
     operation: 'users.revoke-grant',
     summary: "revoke one of a user's grants with every code and token issued under it",
     target: userTarget,
-    flags: { ...userFlags, grant: { type: 'string', value: 'grant-id', help: 'the grant, as `users grants` lists it (required)', field: 'grantId' } },
+    flags: {
+      ...userFlags,
+      grant: { type: 'string', value: 'grant-id', help: 'the grant, as `users grants` lists it (required)', field: 'grantId' },
+    },
     examples: ['portcullis users revoke-grant alice@example.com --grant Vb2mX0c9YbS4d1hQe6tLr'],
     input: (values, target) => defined({ ...userRef(values, target), grantId: text(values.grant) }),
     print(result, output) {
       const revoked = result as GrantRevoked;
-      output.out(`Revoked grant ${revoked.grantId} of ${revoked.email} (${revoked.userId}) to client ${revoked.clientId ?? '-'}; removed ${revoked.endedRecords} record(s) (the grant, its codes and tokens)`);
+      output.out(
+        `Revoked grant ${revoked.grantId} of ${revoked.email} (${revoked.userId}) to client ${revoked.clientId ?? '-'}; removed ${revoked.endedRecords} record(s) (the grant, its codes and tokens)`,
+      );
     },
   },
   {
@@ -95,7 +107,9 @@ export const USER_SESSION_COMMANDS: readonly CommandSpec[] = [
     input: userRef,
     print(result, output) {
       const ended = result as SignedOutEverywhere;
-      output.out(`Signed ${ended.email} (${ended.userId}) out everywhere: ended ${ended.sessionIds.length} session(s), ${ended.grantIds.length} grant(s) and ${ended.otherRecords} token(s) or code(s)`);
+      output.out(
+        `Signed ${ended.email} (${ended.userId}) out everywhere: ended ${ended.sessionIds.length} session(s), ${ended.grantIds.length} grant(s) and ${ended.otherRecords} token(s) or code(s)`,
+      );
     },
   },
 ];

@@ -38,19 +38,30 @@ export const bootstrapAdmin = defineOperation({
   async run(ctx, input): Promise<BootstrapResult> {
     const existing = await findAnyAdministrator(ctx.db, ADMIN_AUDIENCE);
     if (existing) {
-      throw conflict(existing === 'client' ? 'clientName' : 'email', `an administrator ${existing} already exists: bootstrap is only for the first one (later admins are made with the admin API or "clients create" / "users create --admin")`);
+      throw conflict(
+        existing === 'client' ? 'clientName' : 'email',
+        `an administrator ${existing} already exists: bootstrap is only for the first one (later admins are made with the admin API or "clients create" / "users create --admin")`,
+      );
     }
-    if (input.email === undefined && input.password !== undefined) throw invalidInput('email', 'is required with a password (the password is for the administrator user)');
+    if (input.email === undefined && input.password !== undefined)
+      throw invalidInput('email', 'is required with a password (the password is for the administrator user)');
     // The user first: their input (email, password policy) is what may be refused, before anything is written.
-    const user = input.email === undefined
-      ? undefined
-      : await createUser.run(ctx, inputFor(createUser, { email: input.email, name: input.name, password: input.password ?? '', isAdmin: true }));
-    const client = await createClient.run(ctx, inputFor(createClient, {
-      name: input.clientName,
-      grantTypes: ['client_credentials'],
-      resources: [ADMIN_AUDIENCE],
-      scopes: Object.values(ADMIN_SCOPES),
-    }));
+    const user =
+      input.email === undefined
+        ? undefined
+        : await createUser.run(
+            ctx,
+            inputFor(createUser, { email: input.email, name: input.name, password: input.password ?? '', isAdmin: true }),
+          );
+    const client = await createClient.run(
+      ctx,
+      inputFor(createClient, {
+        name: input.clientName,
+        grantTypes: ['client_credentials'],
+        resources: [ADMIN_AUDIENCE],
+        scopes: Object.values(ADMIN_SCOPES),
+      }),
+    );
     return { client, ...(user ? { user } : {}) };
   },
 });

@@ -51,7 +51,8 @@ const id = z.string().trim().min(1, 'must not be empty').max(512, 'must be at mo
 
 const range = { since: isoDate.optional(), until: isoDate.optional() };
 const orderedRange = (input: { since?: Date | undefined; until?: Date | undefined }, ctx: z.RefinementCtx) => {
-  if (input.since && input.until && input.until <= input.since) ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
+  if (input.since && input.until && input.until <= input.since)
+    ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
 };
 
 const listInput = z
@@ -60,7 +61,10 @@ const listInput = z
       .string()
       .trim()
       .max(100, 'must be at most 100 characters')
-      .regex(/^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*(?:\.\*)?$/, 'must be an event type or prefix such as login.succeeded, login or login.*')
+      .regex(
+        /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*(?:\.\*)?$/,
+        'must be an event type or prefix such as login.succeeded, login or login.*',
+      )
       .optional(),
     userId: id.optional(),
     clientId: id.optional(),
@@ -122,7 +126,11 @@ export const pruneAudit = defineOperation({
       return { ...result, before: before.toISOString(), retentionDays: days };
     } catch (error) {
       if (error instanceof AuditChainBrokenError) {
-        throw new AppError('audit_chain_broken', `refusing to prune a broken chain (it would delete the evidence): ${error.message}; run "portcullis audit verify"`, 409);
+        throw new AppError(
+          'audit_chain_broken',
+          `refusing to prune a broken chain (it would delete the evidence): ${error.message}; run "portcullis audit verify"`,
+          409,
+        );
       }
       throw error;
     }

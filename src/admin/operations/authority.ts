@@ -21,7 +21,11 @@ export const holdsAll = (held: ReadonlySet<string>, scopes: Iterable<string>): b
 export function assertHolds(held: ReadonlySet<string>, scopes: Iterable<string>, action: string): void {
   const missing = [...new Set(scopes)].filter((scope) => !held.has(scope));
   if (missing.length === 0) return;
-  throw new AppError('insufficient_scope', `${action} needs the admin scope(s) ${missing.join(' ')}, which the caller does not hold: nobody grants what they do not hold`, 403);
+  throw new AppError(
+    'insufficient_scope',
+    `${action} needs the admin scope(s) ${missing.join(' ')}, which the caller does not hold: nobody grants what they do not hold`,
+    403,
+  );
 }
 
 /**

@@ -8,7 +8,13 @@
 // working as the new previous secret. The drop is recorded in the audit event.
 import { z } from 'zod';
 import { generateClientSecret, hashClientSecret } from '../../security/client-secrets.ts';
-import { clearPreviousClientSecret, findClient, findClientForUpdate, rotateClientSecret, type StoredClient } from '../../storage/clients.ts';
+import {
+  clearPreviousClientSecret,
+  findClient,
+  findClientForUpdate,
+  rotateClientSecret,
+  type StoredClient,
+} from '../../storage/clients.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { clientIdField } from '../client-input.ts';
 import { toClientView, type ClientView } from './clients-view.ts';
@@ -39,7 +45,10 @@ async function lockClientWithSecret(ctx: OperationContext, tx: Queryable, client
   if (!client) throw notFound('clientId', `no client "${clientId}"`);
   assertHolds(ctx.scopes, adminScopesOf(client.resources), 'changing the secret of a client that holds admin scopes');
   if (client.secretHash === null) {
-    throw conflict('clientId', `client "${clientId}" authenticates with ${client.metadata.token_endpoint_auth_method}: it has no secret ${action}`);
+    throw conflict(
+      'clientId',
+      `client "${clientId}" authenticates with ${client.metadata.token_endpoint_auth_method}: it has no secret ${action}`,
+    );
   }
   return client;
 }
@@ -60,7 +69,14 @@ export const rotateClientSecretOperation = defineOperation({
       await rotateClientSecret(tx, input.clientId, hashClientSecret(ctx.keys.clientSecretKey, clientSecret), previousExpiresAt);
       const result = toClientView((await findClient(tx, input.clientId))!);
       const droppedOlder = current.previousSecretHash !== null && isActive(ctx, current.previousSecretExpiresAt);
-      return { result, event: { type: 'client.secret_rotated', target: { type: 'client', id: input.clientId }, details: { previousExpiresAt: result.previousSecretExpiresAt, droppedOlder } } };
+      return {
+        result,
+        event: {
+          type: 'client.secret_rotated',
+          target: { type: 'client', id: input.clientId },
+          details: { previousExpiresAt: result.previousSecretExpiresAt, droppedOlder },
+        },
+      };
     });
     return { ...view, clientSecret };
   },
@@ -74,11 +90,17 @@ export const revokePreviousClientSecret = defineOperation({
     return adminChange(ctx, async (tx) => {
       const current = await lockClientWithSecret(ctx, tx, input.clientId, 'and so no previous secret');
       if (current.previousSecretHash === null) {
-        throw notFound('clientId', `client "${input.clientId}" has no previous secret (never rotated, rotated with a previousSecretTtl of 0, or already revoked)`);
+        throw notFound(
+          'clientId',
+          `client "${input.clientId}" has no previous secret (never rotated, rotated with a previousSecretTtl of 0, or already revoked)`,
+        );
       }
       await clearPreviousClientSecret(tx, input.clientId);
       const wasActive = isActive(ctx, current.previousSecretExpiresAt);
-      return { result: toClientView((await findClient(tx, input.clientId))!), event: { type: 'client.previous_secret_revoked', target: { type: 'client', id: input.clientId }, details: { wasActive } } };
+      return {
+        result: toClientView((await findClient(tx, input.clientId))!),
+        event: { type: 'client.previous_secret_revoked', target: { type: 'client', id: input.clientId }, details: { wasActive } },
+      };
     });
   },
 });

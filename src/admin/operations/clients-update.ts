@@ -24,8 +24,23 @@ import { assertIfMatch } from './entity-tags.ts';
 
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
 const UPDATABLE_VIEW_FIELDS = [
-  'name', 'applicationType', 'authMethod', 'grantTypes', 'redirectUris', 'postLogoutRedirectUris', 'backchannelLogoutUri', 'jwksUri',
-  'firstParty', 'requireMfa', 'requireDpop', 'pkce', 'resources', 'rateLimitPerMinute', 'idTokenAlg', 'idTokenTtl', 'refreshTokenTtl',
+  'name',
+  'applicationType',
+  'authMethod',
+  'grantTypes',
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'backchannelLogoutUri',
+  'jwksUri',
+  'firstParty',
+  'requireMfa',
+  'requireDpop',
+  'pkce',
+  'resources',
+  'rateLimitPerMinute',
+  'idTokenAlg',
+  'idTokenTtl',
+  'refreshTokenTtl',
 ] as const satisfies ReadonlyArray<keyof ClientView>;
 
 export interface ClientUpdatePlan {
@@ -45,7 +60,10 @@ export interface ClientUpdatePlan {
 function assertAuthMethodChange(from: string, to: AuthMethod | undefined): void {
   if (to === undefined || to === from) return;
   if (SECRET_AUTH_METHODS.has(from) && SECRET_AUTH_METHODS.has(to)) return;
-  throw conflict('authMethod', `cannot change from ${from} to ${to}: a client's kind of credential is fixed at registration (only client_secret_basic and client_secret_post, which use the same secret, can be swapped); register a new client instead`);
+  throw conflict(
+    'authMethod',
+    `cannot change from ${from} to ${to}: a client's kind of credential is fixed at registration (only client_secret_basic and client_secret_post, which use the same secret, can be swapped); register a new client instead`,
+  );
 }
 
 /** The patch's value when it gives one (null included), else the current one. */
@@ -55,7 +73,12 @@ const patched = <T>(value: T | undefined, current: T): T => (value === undefined
  * Pure: the settings after applying `patch` to `current`, checked as a create would check them.
  * `servers` are the registered resource servers (needed only when the patch names resources or scopes).
  */
-export function planClientUpdate(current: StoredClient, patch: ClientUpdateInput, servers: readonly ResourceServer[], limits?: ClientLimits): ClientUpdatePlan {
+export function planClientUpdate(
+  current: StoredClient,
+  patch: ClientUpdateInput,
+  servers: readonly ResourceServer[],
+  limits?: ClientLimits,
+): ClientUpdatePlan {
   const before = toClientView(current);
   assertAuthMethodChange(before.authMethod, patch.authMethod);
   const backchannelLogoutUri = patched(patch.backchannelLogoutUri, before.backchannelLogoutUri);
@@ -85,7 +108,11 @@ export function planClientUpdate(current: StoredClient, patch: ClientUpdateInput
   // resource server defined since) or refuse an unrelated change (a scope it has since dropped).
   const resourcesChanged = patch.resources !== undefined || patch.scopes !== undefined;
   const resources = resourcesChanged
-    ? planResources(unique(patch.resources ?? Object.keys(current.resources)), unique(patch.scopes ?? Object.values(current.resources).flat()), servers)
+    ? planResources(
+        unique(patch.resources ?? Object.keys(current.resources)),
+        unique(patch.scopes ?? Object.values(current.resources).flat()),
+        servers,
+      )
     : current.resources;
 
   const kept = Object.fromEntries(Object.entries(current.metadata).filter(([key]) => !PLANNED_METADATA_KEYS.includes(key)));
@@ -122,10 +149,21 @@ export const updateClientOperation = defineOperation({
         if (plan.changed.length === 0) return { result: view };
         // A client holding admin scopes is changed only by a caller holding them all (a new redirect
         // URI or key set would hand its scopes over), and so is any change of its admin scopes.
-        assertHolds(ctx.scopes, [...adminScopesOf(current.resources), ...adminScopesOf(plan.settings.resources)], 'changing a client that holds, or would hold, admin scopes');
+        assertHolds(
+          ctx.scopes,
+          [...adminScopesOf(current.resources), ...adminScopesOf(plan.settings.resources)],
+          'changing a client that holds, or would hold, admin scopes',
+        );
         await updateClientSettings(tx, input.clientId, plan.settings, { resourcesChanged: plan.resourcesChanged });
         const result = toClientView((await findClient(tx, input.clientId))!);
-        return { result, event: { type: 'client.updated', target: { type: 'client', id: input.clientId }, details: { changed: plan.changed, ...(plan.changed.includes('pkce') ? { pkce: result.pkce } : {}) } } };
+        return {
+          result,
+          event: {
+            type: 'client.updated',
+            target: { type: 'client', id: input.clientId },
+            details: { changed: plan.changed, ...(plan.changed.includes('pkce') ? { pkce: result.pkce } : {}) },
+          },
+        };
       });
     } catch (error) {
       // A resource server deleted between the check and the write.

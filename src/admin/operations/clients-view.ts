@@ -6,7 +6,17 @@ import type { StoredClient } from '../../storage/clients.ts';
 /** What admins see of the stored client as it is (never a secret or its hash). */
 type StoredSettings = Pick<
   StoredClient,
-  'clientId' | 'name' | 'firstParty' | 'requireMfa' | 'resources' | 'rateLimitPerMinute' | 'idTokenTtl' | 'refreshTokenTtl' | 'previousSecretExpiresAt' | 'createdAt' | 'updatedAt'
+  | 'clientId'
+  | 'name'
+  | 'firstParty'
+  | 'requireMfa'
+  | 'resources'
+  | 'rateLimitPerMinute'
+  | 'idTokenTtl'
+  | 'refreshTokenTtl'
+  | 'previousSecretExpiresAt'
+  | 'createdAt'
+  | 'updatedAt'
 >;
 
 /** The stored client with its RFC 7591 metadata spelled out. */
@@ -26,7 +36,8 @@ export interface ClientView extends StoredSettings {
   pkce: PkceMode;
 }
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 export function toClientView(client: StoredClient): ClientView {

@@ -52,7 +52,12 @@ export const createClient = defineOperation({
           refreshTokenTtl: plan.refreshTokenTtl,
         });
         const details = {
-          name: input.name, grantTypes: plan.metadata.grant_types, authMethod: plan.metadata.token_endpoint_auth_method, firstParty: input.firstParty, requireMfa: input.requireMfa, resources: plan.resources,
+          name: input.name,
+          grantTypes: plan.metadata.grant_types,
+          authMethod: plan.metadata.token_endpoint_auth_method,
+          firstParty: input.firstParty,
+          requireMfa: input.requireMfa,
+          resources: plan.resources,
           ...(input.requireDpop ? { requireDpop: true } : {}),
           ...(input.pkce === 'optional' ? { pkce: 'optional' } : {}),
           ...(plan.rateLimitPerMinute === null ? {} : { rateLimitPerMinute: plan.rateLimitPerMinute }),
@@ -103,9 +108,19 @@ export const deleteClientOperation = defineOperation({
       if (!client) throw notFound('clientId', `no client "${input.clientId}"`);
       assertHolds(ctx.scopes, adminScopesOf(client.resources), 'deleting a client that holds admin scopes');
       await deleteClient(tx, input.clientId);
-      return { result: { clientId: input.clientId, deleted: true as const }, event: { type: 'client.deleted', target: { type: 'client', id: input.clientId } } };
+      return {
+        result: { clientId: input.clientId, deleted: true as const },
+        event: { type: 'client.deleted', target: { type: 'client', id: input.clientId } },
+      };
     });
   },
 });
 
-export const clientOperations = [createClient, listClientsOperation, showClient, updateClientOperation, ...clientSecretOperations, deleteClientOperation];
+export const clientOperations = [
+  createClient,
+  listClientsOperation,
+  showClient,
+  updateClientOperation,
+  ...clientSecretOperations,
+  deleteClientOperation,
+];

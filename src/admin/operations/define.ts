@@ -49,7 +49,13 @@ export function adminChange<T>(ctx: OperationContext, work: (tx: Queryable) => P
   return ctx.db.transaction(async (tx) => {
     const { result, event } = await work(tx);
     if (event) {
-      await ctx.audit.recordWithin(tx, { type: event.type, outcome: 'success', actor: ctx.actor, target: event.target, ...(event.details ? { details: event.details } : {}) });
+      await ctx.audit.recordWithin(tx, {
+        type: event.type,
+        outcome: 'success',
+        actor: ctx.actor,
+        target: event.target,
+        ...(event.details ? { details: event.details } : {}),
+      });
     }
     return result;
   });
@@ -99,7 +105,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
       const path = issue.path
         .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index > 0 ? '.' : ''}${String(segment)}`))
         .join('');
-      if (issue.code === 'unrecognized_keys') return `${path || 'input'}: unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+      if (issue.code === 'unrecognized_keys')
+        return `${path || 'input'}: unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
       return `${path || 'input'}: ${issue.message}`;
     })
     .join('; ');

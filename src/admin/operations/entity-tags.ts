@@ -12,7 +12,10 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -35,8 +38,16 @@ export function assertIfMatch(ifMatch: string | undefined, current: object): voi
   if (ifMatch === undefined) return;
   const tags = ifMatch.split(',').map((tag) => tag.trim());
   if (tags.includes('*')) {
-    throw new AppError('precondition_required', 'ifMatch: "*" does not say which version was read; send the ETag of the object as last read (RFC 9110), so no change made meanwhile is overwritten', 428);
+    throw new AppError(
+      'precondition_required',
+      'ifMatch: "*" does not say which version was read; send the ETag of the object as last read (RFC 9110), so no change made meanwhile is overwritten',
+      428,
+    );
   }
   if (tags.includes(entityTag(current))) return;
-  throw new AppError('precondition_failed', 'ifMatch: the object has changed since it was read; read it again (its ETag) and retry the change', 412);
+  throw new AppError(
+    'precondition_failed',
+    'ifMatch: the object has changed since it was read; read it again (its ETag) and retry the change',
+    412,
+  );
 }

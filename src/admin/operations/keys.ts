@@ -35,7 +35,10 @@ export const rotateKeys = defineOperation({
     return adminChange(ctx, async (tx) => {
       const keys = await rotateSigningKeys(tx, ctx.keys.encryptionKey, retention, ctx.now?.());
       const current = keys.filter((key) => key.state === 'current').map((key) => key.kid);
-      return { result: keys, event: { type: 'keys.rotated', target: { type: 'key', id: current.join(',') }, details: { current, retiredFor: retention } } };
+      return {
+        result: keys,
+        event: { type: 'keys.rotated', target: { type: 'key', id: current.join(',') }, details: { current, retiredFor: retention } },
+      };
     });
   },
 });

@@ -45,7 +45,12 @@ export function decodeCursor(cursor: string | undefined, parts: number): string[
 }
 
 /** A page from `rows`, which the query fetched `limit + 1` of (the extra one says more follow). */
-export function toPage<Row, Item>(rows: readonly Row[], limit: number, keyOf: (row: Row) => readonly string[], view: (row: Row) => Item): Page<Item> {
+export function toPage<Row, Item>(
+  rows: readonly Row[],
+  limit: number,
+  keyOf: (row: Row) => readonly string[],
+  view: (row: Row) => Item,
+): Page<Item> {
   const shown = rows.slice(0, limit);
   const last = shown.at(-1);
   return { items: shown.map(view), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };

@@ -7,7 +7,8 @@ import { conflict, invalidInput } from './define.ts';
 
 export async function assertIntrospectingClientsExist(db: Queryable, clientIds: readonly string[] | undefined): Promise<void> {
   const unknown = await unknownClientIds(db, clientIds ?? []);
-  if (unknown.length > 0) throw invalidInput('introspectingClients', `no client is registered as ${unknown.map((id) => `"${id}"`).join(', ')}`);
+  if (unknown.length > 0)
+    throw invalidInput('introspectingClients', `no client is registered as ${unknown.map((id) => `"${id}"`).join(', ')}`);
 }
 
 /** A named client deleted between the check and the write (the foreign key refused it). */

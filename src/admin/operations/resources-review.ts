@@ -19,8 +19,15 @@ export const reviewResourceOperation = defineOperation({
       const problem = reviewBeforeLiveProblem(current.liveDate, input.nextReviewDate);
       if (problem) throw invalidInput('nextReviewDate', problem);
       await recordResourceReview(tx, input.identifier, { reviewedAt: now, nextReviewDate: input.nextReviewDate });
-      const details = { previousReviewDate: current.nextReviewDate, nextReviewDate: input.nextReviewDate, ...(input.note ? { note: input.note } : {}) };
-      return { result: toResourceView((await findResourceServer(tx, input.identifier))!, day), event: { type: 'resource.reviewed', target: { type: 'resource', id: input.identifier }, details } };
+      const details = {
+        previousReviewDate: current.nextReviewDate,
+        nextReviewDate: input.nextReviewDate,
+        ...(input.note ? { note: input.note } : {}),
+      };
+      return {
+        result: toResourceView((await findResourceServer(tx, input.identifier))!, day),
+        event: { type: 'resource.reviewed', target: { type: 'resource', id: input.identifier }, details },
+      };
     });
   },
 });

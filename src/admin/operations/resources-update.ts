@@ -31,7 +31,17 @@ import { today, toResourceView, type ResourceServerView } from './resources-view
 
 /** The fields a PATCH may change, in view order; `resource.updated` names those that changed. */
 export const UPDATABLE_RESOURCE_FIELDS = [
-  'name', 'description', 'owner', 'purpose', 'classification', 'liveDate', 'nextReviewDate', 'scopes', 'tokenTtl', 'tokenAlg', 'introspectingClients',
+  'name',
+  'description',
+  'owner',
+  'purpose',
+  'classification',
+  'liveDate',
+  'nextReviewDate',
+  'scopes',
+  'tokenTtl',
+  'tokenAlg',
+  'introspectingClients',
 ] as const satisfies ReadonlyArray<keyof ResourceServerView>;
 
 export interface ResourceUpdatePlan {
@@ -49,7 +59,10 @@ export interface ResourceUpdatePlan {
 const byName = (scopes: readonly ResourceScope[]) => [...scopes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** Pure: what applying `patch` to `current` writes, or the refusal. */
-export function planResourceUpdate(current: ResourceServerRecord, patch: Omit<ResourceUpdateInput, 'identifier' | 'ifMatch'>): ResourceUpdatePlan {
+export function planResourceUpdate(
+  current: ResourceServerRecord,
+  patch: Omit<ResourceUpdateInput, 'identifier' | 'ifMatch'>,
+): ResourceUpdatePlan {
   const settings: ResourceServerSettings = {
     name: patch.name ?? current.name,
     description: patch.description ?? current.description,
@@ -90,7 +103,8 @@ export function planResourceUpdate(current: ResourceServerRecord, patch: Omit<Re
 
 export const updateResourceOperation = defineOperation({
   name: 'resources.update',
-  summary: 'change a resource server (any subset of its registry entry, token lifetime and scopes); with ifMatch, only if unchanged since read',
+  summary:
+    'change a resource server (any subset of its registry entry, token lifetime and scopes); with ifMatch, only if unchanged since read',
   input: resourceUpdateInput,
   async run(ctx, input): Promise<ResourceServerView> {
     const day = today(ctx);
@@ -105,7 +119,8 @@ export const updateResourceOperation = defineOperation({
       if (plan.changed.length === 0) return { result: view };
       // The admin API's own entry decides who reads admin tokens and how long they live: changing it
       // hands out power over every admin scope, so it needs them all.
-      if (current.identifier === ADMIN_AUDIENCE) assertHolds(ctx.scopes, EVERY_ADMIN_SCOPE, `changing ${ADMIN_AUDIENCE} (the admin API itself)`);
+      if (current.identifier === ADMIN_AUDIENCE)
+        assertHolds(ctx.scopes, EVERY_ADMIN_SCOPE, `changing ${ADMIN_AUDIENCE} (the admin API itself)`);
       if (plan.introspectingClients) {
         await assertIntrospectingClientsExist(tx, plan.introspectingClients);
         await replaceIntrospectingClients(tx, identifier, plan.introspectingClients);
@@ -121,7 +136,10 @@ export const updateResourceOperation = defineOperation({
         ...(plan.removedScopes.length > 0 ? { removedScopes: plan.removedScopes } : {}),
         ...(revoked.length > 0 ? { clientsLosingScopes: revoked } : {}),
       };
-      return { result: toResourceView((await findResourceServer(tx, identifier))!, day), event: { type: 'resource.updated', target: { type: 'resource', id: identifier }, details } };
+      return {
+        result: toResourceView((await findResourceServer(tx, identifier))!, day),
+        event: { type: 'resource.updated', target: { type: 'resource', id: identifier }, details },
+      };
     });
   },
 });

@@ -73,7 +73,12 @@ export const listResources = defineOperation({
       limit: input.limit + 1,
       overdue: input.overdue === undefined ? undefined : { is: input.overdue, today: day },
     });
-    return toPage(rows, input.limit, (server) => [server.identifier], (server) => toResourceView(server, day));
+    return toPage(
+      rows,
+      input.limit,
+      (server) => [server.identifier],
+      (server) => toResourceView(server, day),
+    );
   },
 });
 
@@ -94,12 +99,23 @@ export const deleteResource = defineOperation({
   input: identifierInput,
   async run(ctx, input): Promise<{ identifier: string; deleted: true }> {
     // Deleting it would take the admin API's own tokens away (and with them the way to undo it).
-    if (input.identifier === ADMIN_AUDIENCE) throw conflict('identifier', `${ADMIN_AUDIENCE} is the admin API itself and cannot be deleted`);
+    if (input.identifier === ADMIN_AUDIENCE)
+      throw conflict('identifier', `${ADMIN_AUDIENCE} is the admin API itself and cannot be deleted`);
     return adminChange(ctx, async (tx) => {
       if (!(await deleteResourceServer(tx, input.identifier))) throw notFound('identifier', `no resource server "${input.identifier}"`);
-      return { result: { identifier: input.identifier, deleted: true as const }, event: { type: 'resource.deleted', target: { type: 'resource', id: input.identifier } } };
+      return {
+        result: { identifier: input.identifier, deleted: true as const },
+        event: { type: 'resource.deleted', target: { type: 'resource', id: input.identifier } },
+      };
     });
   },
 });
 
-export const resourceOperations = [createResource, listResources, showResource, updateResourceOperation, reviewResourceOperation, deleteResource];
+export const resourceOperations = [
+  createResource,
+  listResources,
+  showResource,
+  updateResourceOperation,
+  reviewResourceOperation,
+  deleteResource,
+];

@@ -50,7 +50,14 @@ export const deleteUser = defineOperation({
       await unlockLoginSubject(tx, emailSubject(ctx.keys.loginSubjectKey, account.email));
       await deleteAccount(tx, account.id);
       await notifyChange(tx, 'account', account.id);
-      const result = { id: account.id, email: account.email, deleted: true as const, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };
+      const result = {
+        id: account.id,
+        email: account.email,
+        deleted: true as const,
+        sessionIds: ended.sessionIds,
+        grantIds: ended.grantIds,
+        otherRecords: ended.others,
+      };
       const details = { email: result.email, sessionIds: result.sessionIds, grantIds: result.grantIds, otherRecords: result.otherRecords };
       return { result, event: { type: 'user.deleted', target: { type: 'user', id: result.id }, details } };
     });

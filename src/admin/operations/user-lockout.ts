@@ -23,8 +23,15 @@ export const unlockUser = defineOperation({
   async run(ctx, input): Promise<UnlockResult> {
     return adminChange(ctx, async (tx) => {
       const account: Account = await resolveAccount(tx, input.user);
-      const { wasLocked, failures } = await unlockLoginSubjects(tx, accountSubjects(ctx.keys.loginSubjectKey, account), ctx.now?.() ?? new Date());
-      return { result: { id: account.id, email: account.email, wasLocked, failures }, event: { type: 'account.unlocked', target: { type: 'user', id: account.id }, details: { wasLocked, failures } } };
+      const { wasLocked, failures } = await unlockLoginSubjects(
+        tx,
+        accountSubjects(ctx.keys.loginSubjectKey, account),
+        ctx.now?.() ?? new Date(),
+      );
+      return {
+        result: { id: account.id, email: account.email, wasLocked, failures },
+        event: { type: 'account.unlocked', target: { type: 'user', id: account.id }, details: { wasLocked, failures } },
+      };
     });
   },
 });

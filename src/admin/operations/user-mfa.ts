@@ -28,7 +28,8 @@ export const resetUserMfa = defineOperation({
       const details = { authenticatorApps: removed.totp, passkeys: removed.passkeys, recoveryCodeCount: removed.recoveryCodes };
       return { result: { account, removed }, event: { type: 'mfa.reset', target: { type: 'user', id: account.id }, details } };
     });
-    const mustEnrol = secondFactorStep({ policy: ctx.config.mfaPolicy, account, client: undefined, hasFactor: false, requestedAcrs: [] }) === 'enrol';
+    const mustEnrol =
+      secondFactorStep({ policy: ctx.config.mfaPolicy, account, client: undefined, hasFactor: false, requestedAcrs: [] }) === 'enrol';
     return { id: account.id, email: account.email, removed, mustEnrol };
   },
 });

@@ -15,7 +15,13 @@ import { z } from 'zod';
 import { accountSubjects } from '../../accounts/login-subject.ts';
 import { checkPassword, serviceNamesFor } from '../../accounts/password-policy.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
-import { findAccountById, setAccountPassword, setPasswordChangeRequired, withoutCredentials, type Account } from '../../storage/accounts.ts';
+import {
+  findAccountById,
+  setAccountPassword,
+  setPasswordChangeRequired,
+  withoutCredentials,
+  type Account,
+} from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { unlockLoginSubjects } from '../../storage/login-failures.ts';
 import { describeFactors } from '../../storage/mfa.ts';
@@ -28,7 +34,11 @@ import { lockAccount, resolveAccount, userField, userRefInput } from './user-ref
  * Applies the password policy to a password an administrator sets; the refusal names the password
  * field. A user with a second factor may have the shorter minimum, as at their own sign-in.
  */
-export function refuseUnsuitablePassword(ctx: OperationContext, password: string, user: { email: string; name?: string | null | undefined; hasSecondFactor: boolean }): void {
+export function refuseUnsuitablePassword(
+  ctx: OperationContext,
+  password: string,
+  user: { email: string; name?: string | null | undefined; hasSecondFactor: boolean },
+): void {
   const problem = checkPassword(password, {
     settings: ctx.config.passwords,
     hasSecondFactor: user.hasSecondFactor,
@@ -52,7 +62,8 @@ export interface PasswordSet extends Account {
 
 export const setUserPassword = defineOperation({
   name: 'users.set-password',
-  summary: "set a user's password (ends their sessions and grants, clears a failed-login lock); mustChange: they choose a new one at the next sign-in",
+  summary:
+    "set a user's password (ends their sessions and grants, clears a failed-login lock); mustChange: they choose a new one at the next sign-in",
   input: z.strictObject({
     user: userField,
     password: z.string(),
@@ -81,7 +92,12 @@ export const setUserPassword = defineOperation({
         wasLocked: lock.wasLocked,
       };
       // never the password, nor anything derived from it
-      const details = { mustChange: input.mustChange, endedSessions: result.endedSessions, endedGrants: result.endedGrants, wasLocked: result.wasLocked };
+      const details = {
+        mustChange: input.mustChange,
+        endedSessions: result.endedSessions,
+        endedGrants: result.endedGrants,
+        wasLocked: result.wasLocked,
+      };
       return { result, event: { type: 'user.password_set', target: { type: 'user', id: result.id }, details } };
     });
   },
@@ -98,7 +114,10 @@ export const requirePasswordChange = defineOperation({
       if (locked.passwordChangeRequired) return { result: locked };
       await setPasswordChangeRequired(tx, locked.id, true);
       await notifyChange(tx, 'account', locked.id);
-      return { result: await resolveAccount(tx, locked.id), event: { type: 'user.password_change_required', target: { type: 'user', id: locked.id } } };
+      return {
+        result: await resolveAccount(tx, locked.id),
+        event: { type: 'user.password_change_required', target: { type: 'user', id: locked.id } },
+      };
     });
   },
 });

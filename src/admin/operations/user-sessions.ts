@@ -101,7 +101,8 @@ const handleField = (what: string) =>
 
 const userListingInput = z.strictObject({ user: userRefInput.shape.user, ...pageInput });
 
-const epochIso = (seconds: unknown): string | null => (typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : null);
+const epochIso = (seconds: unknown): string | null =>
+  typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : null;
 const words = (scope: string | undefined): string[] => (scope ? scope.split(' ').filter(Boolean) : []);
 /** `granted` without `rejected` (oidc-provider's Grant subtracts what the user declined the same way). */
 const minus = (granted: string | undefined, rejected: string | undefined, keep: (scope: string) => boolean = () => false) => {
@@ -152,7 +153,9 @@ function toSessionView(session: StoredSession, names: ReadonlyMap<string, string
 }
 
 const grantIdsIn = (sessions: readonly StoredSession[]) =>
-  sessions.flatMap((session) => Object.values(session.payload.authorizations ?? {}).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : [])));
+  sessions.flatMap((session) =>
+    Object.values(session.payload.authorizations ?? {}).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : [])),
+  );
 
 export const listSessions = defineOperation({
   name: 'users.sessions',
@@ -164,7 +167,12 @@ export const listSessions = defineOperation({
     const shown = rows.slice(0, input.limit);
     const names = await clientNames(ctx.db, [...new Set(shown.flatMap((session) => Object.keys(session.payload.authorizations ?? {})))]);
     const liveGrants = await grantIdsOf(ctx.db, account.id, grantIdsIn(shown), { live: true });
-    return toPage(rows, input.limit, (session) => [seconds(session.payload.loginTs), session.uid], (session) => toSessionView(session, names, liveGrants));
+    return toPage(
+      rows,
+      input.limit,
+      (session) => [seconds(session.payload.loginTs), session.uid],
+      (session) => toSessionView(session, names, liveGrants),
+    );
   },
 });
 
@@ -190,8 +198,12 @@ export const revokeSession = defineOperation({
       const session = await lockUserSession(tx, account.id, input.sessionId);
       if (!session) throw notFound('sessionId', `${account.email} has no session "${input.sessionId}"`);
       const authorizations = Object.values(session.payload.authorizations ?? {});
-      const ending = authorizations.filter((authorization) => authorization.grantId && !authorization.persistsLogout).map((authorization) => authorization.grantId!);
-      const keeping = authorizations.filter((authorization) => authorization.grantId && authorization.persistsLogout).map((authorization) => authorization.grantId!);
+      const ending = authorizations
+        .filter((authorization) => authorization.grantId && !authorization.persistsLogout)
+        .map((authorization) => authorization.grantId!);
+      const keeping = authorizations
+        .filter((authorization) => authorization.grantId && authorization.persistsLogout)
+        .map((authorization) => authorization.grantId!);
       // Only the user's own grants are touched, whatever the session record says.
       const revoked = [...(await grantIdsOf(tx, account.id, ending, { live: false }))].sort();
       for (const grantId of revoked) await deleteGrantRecords(tx, grantId);
@@ -199,7 +211,11 @@ export const revokeSession = defineOperation({
       const kept = [...(await grantIdsOf(tx, account.id, keeping, { live: true }))].sort();
       return {
         result: { userId: account.id, email: account.email, sessionId: input.sessionId, revokedGrantIds: revoked, keptGrantIds: kept },
-        event: { type: 'user.session_revoked', target: { type: 'user', id: account.id }, details: { sessionId: input.sessionId, revokedGrantIds: revoked, keptGrantIds: kept } },
+        event: {
+          type: 'user.session_revoked',
+          target: { type: 'user', id: account.id },
+          details: { sessionId: input.sessionId, revokedGrantIds: revoked, keptGrantIds: kept },
+        },
       };
     });
   },
@@ -218,7 +234,11 @@ export const revokeGrant = defineOperation({
       const clientId = grant.payload.clientId ?? null;
       return {
         result: { userId: account.id, email: account.email, grantId: grant.id, clientId, endedRecords },
-        event: { type: 'user.grant_revoked', target: { type: 'user', id: account.id }, details: { grantId: grant.id, clientId, endedRecords } },
+        event: {
+          type: 'user.grant_revoked',
+          target: { type: 'user', id: account.id },
+          details: { grantId: grant.id, clientId, endedRecords },
+        },
       };
     });
   },
@@ -234,7 +254,13 @@ export const signOutEverywhere = defineOperation({
       // sign-ins half-way through and account-page proofs of the user end too (credential epoch)
       await bumpCredentialEpoch(tx, account.id);
       const ended = await endEverythingOfUser(tx, account.id);
-      const result = { userId: account.id, email: account.email, sessionIds: ended.sessionIds, grantIds: ended.grantIds, otherRecords: ended.others };
+      const result = {
+        userId: account.id,
+        email: account.email,
+        sessionIds: ended.sessionIds,
+        grantIds: ended.grantIds,
+        otherRecords: ended.others,
+      };
       const details = { sessionIds: result.sessionIds, grantIds: result.grantIds, otherRecords: result.otherRecords };
       return { result, event: { type: 'user.signed_out_everywhere', target: { type: 'user', id: account.id }, details } };
     });

@@ -44,12 +44,15 @@ export function planUserUpdate(current: Account, patch: UserUpdateInput): Accoun
   };
   const newAddress = wanted.email !== undefined && canonicalEmail(wanted.email) !== canonicalEmail(current.email);
   if (newAddress && wanted.emailVerified === undefined) wanted.emailVerified = false;
-  return Object.fromEntries(UPDATABLE.filter((field) => wanted[field] !== undefined && wanted[field] !== current[field]).map((field) => [field, wanted[field]])) as AccountChanges;
+  return Object.fromEntries(
+    UPDATABLE.filter((field) => wanted[field] !== undefined && wanted[field] !== current[field]).map((field) => [field, wanted[field]]),
+  ) as AccountChanges;
 }
 
 export const updateUser = defineOperation({
   name: 'users.update',
-  summary: "change a user's email, name, email verification, second-factor requirement or administrator role; with ifMatch, only if unchanged since read",
+  summary:
+    "change a user's email, name, email verification, second-factor requirement or administrator role; with ifMatch, only if unchanged since read",
   input: userUpdateInput,
   async run(ctx, input): Promise<Account> {
     const duplicate = (email: string) => conflict('email', `an account with the email "${email}" already exists`);
@@ -75,7 +78,10 @@ export const updateUser = defineOperation({
         await notifyChange(tx, 'account', before.id);
         const account = await resolveAccount(tx, before.id);
         // the field names; of the values only the addresses (who the account answers to), never anything secret
-        const details = { changed: Object.keys(changes), ...(changes.email !== undefined ? { previousEmail: before.email, email: account.email } : {}) };
+        const details = {
+          changed: Object.keys(changes),
+          ...(changes.email !== undefined ? { previousEmail: before.email, email: account.email } : {}),
+        };
         return { result: account, event: { type: 'user.updated', target: { type: 'user', id: account.id }, details } };
       });
     } catch (error) {

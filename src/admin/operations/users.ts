@@ -38,8 +38,21 @@ export const createUser = defineOperation({
     const passwordHash = await hashPassword(input.password, ctx.config.passwords.argon2);
     try {
       return await adminChange(ctx, async (tx) => {
-        const account = await insertAccount(tx, { email: input.email, name: input.name || null, passwordHash, mfaRequired: input.mfaRequired, isAdmin: input.isAdmin });
-        return { result: account, event: { type: 'user.created', target: { type: 'user', id: account.id }, details: { email: account.email, mfaRequired: account.mfaRequired, isAdmin: account.isAdmin } } };
+        const account = await insertAccount(tx, {
+          email: input.email,
+          name: input.name || null,
+          passwordHash,
+          mfaRequired: input.mfaRequired,
+          isAdmin: input.isAdmin,
+        });
+        return {
+          result: account,
+          event: {
+            type: 'user.created',
+            target: { type: 'user', id: account.id },
+            details: { email: account.email, mfaRequired: account.mfaRequired, isAdmin: account.isAdmin },
+          },
+        };
       });
     } catch (error) {
       if (sqlState(error) === '23505') throw duplicate();
@@ -59,7 +72,12 @@ export const listUsers = defineOperation({
   async run(ctx, input): Promise<Page<Account>> {
     const after = decodeCursor(input.cursor, 2) as [string, string] | undefined;
     const rows = await searchAccounts(ctx.db, { query: input.query, status: input.status, after, limit: input.limit + 1 });
-    return toPage(rows, input.limit, (account) => [account.email.toLowerCase(), account.id], (account) => account);
+    return toPage(
+      rows,
+      input.limit,
+      (account) => [account.email.toLowerCase(), account.id],
+      (account) => account,
+    );
   },
 });
 
@@ -82,7 +100,10 @@ export const disableUser = defineOperation({
       const ended = await endEverythingOfUser(tx, account.id);
       await notifyChange(tx, 'account', account.id);
       const result = { ...(await resolveAccount(tx, account.id)), revoked: ended.total };
-      return { result, event: { type: 'user.disabled', target: { type: 'user', id: result.id }, details: { endedRecords: result.revoked } } };
+      return {
+        result,
+        event: { type: 'user.disabled', target: { type: 'user', id: result.id }, details: { endedRecords: result.revoked } },
+      };
     });
   },
 });

@@ -145,7 +145,9 @@ export class RedisAdapter implements Adapter {
     // A non-positive expiresIn means "already expired": the record is simply not kept.
     const ttl = typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? String(Math.ceil(expiresIn * 1000)) : '';
     // Saved already consumed (truthy, normally epoch seconds): consume() must then lose.
-    const consumed = !payload.consumed ? '' : String(typeof payload.consumed === 'number' ? payload.consumed : Math.floor(Date.now() / 1000));
+    const consumed = !payload.consumed
+      ? ''
+      : String(typeof payload.consumed === 'number' ? payload.consumed : Math.floor(Date.now() / 1000));
     const { keys, roles } = this.#indexes(payload);
     await commands(this.#redis).portcullisOidcUpsert(
       1 + keys.length,

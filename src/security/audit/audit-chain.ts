@@ -111,4 +111,3 @@ export function anchorMac(key: KeyObject, anchor: AuditAnchor): string {
     .update(JSON.stringify([ANCHOR_VERSION, String(anchor.seq), anchor.hash, anchor.prunedAt.toISOString()]), 'utf8')
     .digest('hex');
 }
-

@@ -33,7 +33,21 @@ export class AuditInputError extends TypeError {
 // `reasonCode`, `errorCode`, `tokenType`, `grantType`, `scopes`, `mfaMethod`, `credentialChanged`.
 const CONTAINS = ['password', 'passwd', 'passphrase', 'secret', 'assertion', 'codeverifier', 'privatekey'];
 const ENDS_WITH = ['token', 'tokens', 'otp', 'cookie', 'authorization'];
-const CODE_KINDS = ['', 'auth', 'authorization', 'authz', 'user', 'device', 'recovery', 'backup', 'otp', 'totp', 'verification', 'onetime', 'mfa'];
+const CODE_KINDS = [
+  '',
+  'auth',
+  'authorization',
+  'authz',
+  'user',
+  'device',
+  'recovery',
+  'backup',
+  'otp',
+  'totp',
+  'verification',
+  'onetime',
+  'mfa',
+];
 const CODES = new Set(CODE_KINDS.flatMap((kind) => [`${kind}code`, `${kind}codes`]));
 
 /** Whether a details key names a credential (and is therefore refused). */
@@ -66,7 +80,8 @@ function party(value: unknown, field: 'actor' | 'target', types: Set<string>): {
   if (value === undefined || value === null) return { type: null, id: null };
   if (typeof value !== 'object') throw new AuditInputError(`audit event ${field} must be an object { type, id }`);
   const { type, id } = value as { type?: unknown; id?: unknown };
-  if (typeof type !== 'string' || !types.has(type)) throw new AuditInputError(`audit event ${field}.type must be one of ${[...types].join(', ')}`);
+  if (typeof type !== 'string' || !types.has(type))
+    throw new AuditInputError(`audit event ${field}.type must be one of ${[...types].join(', ')}`);
   const cleanId = optionalString(id, `${field}.id`);
   if (cleanId === null) throw new AuditInputError(`audit event ${field}.id must be a non-empty string`);
   return { type, id: cleanId };
@@ -86,10 +101,13 @@ function sanitizeValue(value: unknown, path: string, depth: number): unknown {
   if (typeof value !== 'object') throw new AuditInputError(`audit details ${path}: a ${typeof value} cannot be recorded`);
   if (depth >= MAX_DEPTH) throw new AuditInputError(`audit details nest deeper than ${MAX_DEPTH} levels at ${path}`);
   if (Array.isArray(value)) {
-    return value.slice(0, MAX_ITEMS).map((item, index) => (item === undefined ? null : sanitizeValue(item, `${path}[${index}]`, depth + 1)));
+    return value
+      .slice(0, MAX_ITEMS)
+      .map((item, index) => (item === undefined ? null : sanitizeValue(item, `${path}[${index}]`, depth + 1)));
   }
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) throw new AuditInputError(`audit details ${path} must be a plain object, array or JSON value`);
+  if (proto !== Object.prototype && proto !== null)
+    throw new AuditInputError(`audit details ${path} must be a plain object, array or JSON value`);
   return sanitizeObject(value as Record<string, unknown>, path, depth + 1);
 }
 
@@ -100,7 +118,9 @@ function sanitizeObject(object: Record<string, unknown>, path: string, depth: nu
   for (const key of keys) {
     const where = path === '' ? key : `${path}.${key}`;
     if (isCredentialKey(key)) {
-      throw new AuditInputError(`audit details must never carry credentials: refused the key "${where}" (record a fact about it under another name)`);
+      throw new AuditInputError(
+        `audit details must never carry credentials: refused the key "${where}" (record a fact about it under another name)`,
+      );
     }
     const cleanKey = cleanString(key, MAX_KEY_LENGTH);
     if (cleanKey !== key) throw new AuditInputError(`audit details key "${where}" is too long or not plain text`);
@@ -124,7 +144,9 @@ export function sanitizeDetails(details: unknown): Record<string, unknown> | nul
 export function normalizeAuditEvent(input: AuditEventInput, id: string, occurredAt: Date): AuditEventFields {
   if (input === null || typeof input !== 'object') throw new AuditInputError('an audit event must be an object');
   if (typeof input.type !== 'string' || input.type.length > MAX_TYPE_LENGTH || !TYPE_PATTERN.test(input.type)) {
-    throw new AuditInputError(`audit event type must be a dotted lower-case name such as "login.succeeded", got ${JSON.stringify(input.type)}`);
+    throw new AuditInputError(
+      `audit event type must be a dotted lower-case name such as "login.succeeded", got ${JSON.stringify(input.type)}`,
+    );
   }
   if (input.outcome !== 'success' && input.outcome !== 'failure') {
     throw new AuditInputError(`audit event outcome must be "success" or "failure", got ${JSON.stringify(input.outcome)}`);

@@ -91,7 +91,15 @@ export async function listAuditEvents(db: Queryable, filter: AuditFilter = {}): 
   const after = filter.afterSeq;
   const { type, userId, clientId, since, until } = filter;
   const stored = await selectAuditEvents(db, {
-    type, userId, clientId, since, until, upToSeq: head, afterSeq: after, order: after === undefined ? 'desc' : 'asc', limit,
+    type,
+    userId,
+    clientId,
+    since,
+    until,
+    upToSeq: head,
+    afterSeq: after,
+    order: after === undefined ? 'desc' : 'asc',
+    limit,
   });
   const events = stored.map(toAuditEvent);
   if (after === undefined) {
@@ -119,7 +127,13 @@ export interface AuditExportPage {
 /** One page of the events in [since, until), in chain order. */
 export async function exportAuditEvents(db: Queryable, range: AuditExportRange = {}): Promise<AuditExportPage> {
   const limit = pageLimit(range.limit, MAX_PAGE);
-  const rows = await selectAuditEvents(db, { since: range.since, until: range.until, afterSeq: range.afterSeq, order: 'asc', limit: limit + 1 });
+  const rows = await selectAuditEvents(db, {
+    since: range.since,
+    until: range.until,
+    afterSeq: range.afterSeq,
+    order: 'asc',
+    limit: limit + 1,
+  });
   const events = rows.slice(0, limit).map(toAuditEvent);
   return { events, next: rows.length > limit ? events.at(-1)!.seq : null };
 }
@@ -180,10 +194,22 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
   const pageSize = Math.min(10_000, Math.max(1, Math.floor(options.pageSize ?? 1000)));
   const anchors = await readAuditAnchors(db);
   const anchor = anchors[0];
-  const fail = (checked: number, brokenSeq: number, reason: string): Walk => ({ result: { ok: false, checked, brokenSeq, reason }, anchor });
-  if (anchors.length > 1) return fail(0, Math.min(...anchors.map((each) => each.seq)), 'there is more than one chain anchor (audit_chain_anchor was tampered with)');
+  const fail = (checked: number, brokenSeq: number, reason: string): Walk => ({
+    result: { ok: false, checked, brokenSeq, reason },
+    anchor,
+  });
+  if (anchors.length > 1)
+    return fail(
+      0,
+      Math.min(...anchors.map((each) => each.seq)),
+      'there is more than one chain anchor (audit_chain_anchor was tampered with)',
+    );
   if (anchor && !constantTimeEqual(anchor.mac, anchorMac(key, anchor))) {
-    return fail(0, anchor.seq, `the retention anchor at seq ${anchor.seq} does not carry a valid MAC: it was forged or altered (or SECRET_KEY changed)`);
+    return fail(
+      0,
+      anchor.seq,
+      `the retention anchor at seq ${anchor.seq} does not carry a valid MAC: it was forged or altered (or SECRET_KEY changed)`,
+    );
   }
 
   let expectedSeq = anchor ? anchor.seq + 1 : 1;
@@ -196,7 +222,8 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
     const events = await selectAuditEvents(db, { afterSeq: lastSeen ?? undefined, upToSeq: options.upTo, order: 'asc', limit: pageSize });
     for (const event of events) {
       if (event.seq < expectedSeq) {
-        const where = checked === 0 ? `before the start of the chain (seq ${expectedSeq})` : `out of sequence (after seq ${expectedSeq - 1})`;
+        const where =
+          checked === 0 ? `before the start of the chain (seq ${expectedSeq})` : `out of sequence (after seq ${expectedSeq - 1})`;
         return fail(checked, event.seq, `unexpected event at seq ${event.seq}, ${where}: it was inserted`);
       }
       if (event.seq > expectedSeq) {
@@ -204,10 +231,18 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
         return fail(checked, expectedSeq, `event ${gap} is missing: the chain jumps from ${expectedSeq - 1} to ${event.seq} (deleted)`);
       }
       if (!constantTimeEqual(event.prevHash, prevHash)) {
-        return fail(checked, event.seq, `prev_hash of seq ${event.seq} does not match the hash of the event before it (an event was replaced, removed or inserted)`);
+        return fail(
+          checked,
+          event.seq,
+          `prev_hash of seq ${event.seq} does not match the hash of the event before it (an event was replaced, removed or inserted)`,
+        );
       }
       if (!constantTimeEqual(event.hash, chainHash(key, event.prevHash, event.seq, event))) {
-        return fail(checked, event.seq, `hash of seq ${event.seq} does not match its content (the event was edited, or SECRET_KEY changed)`);
+        return fail(
+          checked,
+          event.seq,
+          `hash of seq ${event.seq} does not match its content (the event was edited, or SECRET_KEY changed)`,
+        );
       }
       options.visit?.(event);
       firstSeq ??= event.seq;
@@ -219,7 +254,14 @@ async function walkChain(db: Queryable, key: KeyObject, options: WalkOptions): P
     if (events.length < pageSize) break;
   }
   return {
-    result: { ok: true, checked, firstSeq, lastSeq: lastSeen, lastHash: lastSeen === null ? null : prevHash, anchorSeq: anchor?.seq ?? null },
+    result: {
+      ok: true,
+      checked,
+      firstSeq,
+      lastSeq: lastSeen,
+      lastHash: lastSeen === null ? null : prevHash,
+      anchorSeq: anchor?.seq ?? null,
+    },
     anchor,
   };
 }
@@ -278,7 +320,12 @@ class ConcurrentPruneError extends Error {
   override readonly name = 'ConcurrentPruneError';
 }
 
-export async function pruneAuditEvents(db: Database, key: KeyObject, olderThan: Date, options: PruneOptions = {}): Promise<AuditPruneResult> {
+export async function pruneAuditEvents(
+  db: Database,
+  key: KeyObject,
+  olderThan: Date,
+  options: PruneOptions = {},
+): Promise<AuditPruneResult> {
   // Every server runs the retention job, so prunes meet; each retry starts from the newer anchor.
   for (let attempt = 1; ; attempt++) {
     try {
@@ -317,7 +364,8 @@ async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options:
     if (anchorKey(moved) !== anchorKey(start)) throw new ConcurrentPruneError('the audit chain was pruned concurrently');
     throw new AuditChainBrokenError(walk.result);
   }
-  if (anchorKey(walk.anchor) !== anchorKey(start) || walk.result.lastSeq !== cut) throw new ConcurrentPruneError('the audit chain changed while pruning');
+  if (anchorKey(walk.anchor) !== anchorKey(start) || walk.result.lastSeq !== cut)
+    throw new ConcurrentPruneError('the audit chain changed while pruning');
 
   let pruned = 0;
   let anchor: StoredAuditAnchor | undefined = start;
@@ -331,7 +379,8 @@ async function pruneFrom(db: Database, key: KeyObject, olderThan: Date, options:
         if (extra.length === 0 && found && found.seq >= seq) return undefined;
         throw new ConcurrentPruneError('the audit chain was pruned concurrently');
       }
-      if ((await findAuditEventHash(tx, seq)) !== hash) throw new Error(`audit event ${seq} changed while pruning: run \`portcullis audit verify\``);
+      if ((await findAuditEventHash(tx, seq)) !== hash)
+        throw new Error(`audit event ${seq} changed while pruning: run \`portcullis audit verify\``);
       const next = { seq, hash, prunedAt: now() };
       const mac = anchorMac(key, next);
       const deleted = await pruneAuditEventsTo(tx, { ...next, mac });

@@ -23,7 +23,11 @@ const redactId = (reference: { type: string; id: string }): { type: string; id: 
 function withoutEmails(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutEmails);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !EMAIL_KEY.test(key)).map(([key, item]) => [key, withoutEmails(item)]));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([key]) => !EMAIL_KEY.test(key))
+      .map(([key, item]) => [key, withoutEmails(item)]),
+  );
 }
 
 /** The event without the fields that identify a person. */

@@ -121,12 +121,23 @@ export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
       await lockAuditChain(tx);
       let items = batch;
       if (batch.some((item) => item.attempted)) {
-        const stored = await existingAuditEventIds(tx, batch.map((item) => item.fields.id));
+        const stored = await existingAuditEventIds(
+          tx,
+          batch.map((item) => item.fields.id),
+        );
         items = batch.filter((item) => !stored.has(item.fields.id));
       }
       if (items.length === 0) return;
       const head = await readAuditHead(tx, GENESIS_HASH);
-      await insertAuditEvents(tx, chainEvents(key, head.seq, head.hash, items.map((item) => item.fields)));
+      await insertAuditEvents(
+        tx,
+        chainEvents(
+          key,
+          head.seq,
+          head.hash,
+          items.map((item) => item.fields),
+        ),
+      );
     });
   }
 
@@ -170,11 +181,13 @@ export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
     const fields = { err: error, pending: queue.length, attempt: failures };
     if (closed) {
       // While closing, close() reports what is left; after it, nothing will retry.
-      if (closeDone) logger.error({ ...fields, unwritten: queue.length }, `audit trail closed: ${queue.length} event(s) could not be written`);
+      if (closeDone)
+        logger.error({ ...fields, unwritten: queue.length }, `audit trail closed: ${queue.length} event(s) could not be written`);
       return;
     }
     const delay = backoff(failures);
-    if (isStoreUnavailable(error)) logger.warn({ ...fields, retryInMs: delay }, 'audit events could not be written (store unavailable); retrying');
+    if (isStoreUnavailable(error))
+      logger.warn({ ...fields, retryInMs: delay }, 'audit events could not be written (store unavailable); retrying');
     else logger.error({ ...fields, retryInMs: delay }, 'audit events could not be written; retrying');
     arm(delay);
   }
@@ -199,7 +212,10 @@ export function createAuditTrail(options: AuditTrailOptions): AuditWriter {
     const fields = normalizeAuditEvent(input, randomUUID(), now());
     queue.push(durable ? { fields, attempted: false, durable } : { fields, attempted: false });
     if (queue.length >= (BACKLOG_ALERTS[backlogAlert] ?? Infinity)) {
-      logger.error({ pending: queue.length, failing: failures > 0 }, 'audit events are piling up in memory: the store is failing or slower than the event rate');
+      logger.error(
+        { pending: queue.length, failing: failures > 0 },
+        'audit events are piling up in memory: the store is failing or slower than the event rate',
+      );
       backlogAlert += 1;
     }
   }

@@ -27,13 +27,22 @@ interface AddressLimitOptions {
 const addressBudgets = (createLimiter: CreateLimiter, name: string, perMinute: number) =>
   createBatchedBudgets(createLimiter({ name, points: perMinute, durationSeconds: WINDOW_SECONDS }), perMinute, WINDOW_SECONDS);
 
-function addressLimit(options: AddressLimitOptions, budgets: BatchedBudgets = addressBudgets(options.createLimiter, options.limit, options.perMinute)): Middleware {
+function addressLimit(
+  options: AddressLimitOptions,
+  budgets: BatchedBudgets = addressBudgets(options.createLimiter, options.limit, options.perMinute),
+): Middleware {
   const { limit, perMinute } = options;
   return async (ctx, next) => {
     if (!options.appliesTo(ctx)) return next();
     const key = addressKey(ctx.ip);
     const budget = await budgets.spend(key);
-    const state = { policy: limit, limit: perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds };
+    const state = {
+      policy: limit,
+      limit: perMinute,
+      windowSeconds: WINDOW_SECONDS,
+      remaining: budget.remaining,
+      resetSeconds: budget.resetSeconds,
+    };
     if (!budget.allowed) {
       await options.report(ctx, { limit, key, max: perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds });
       return refuse(ctx, state, options.message, options.endpoints);
@@ -63,12 +72,16 @@ export interface AddressLimitDeps {
 export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number }): Middleware {
   const budgets = addressBudgets(deps.createLimiter, 'ip', deps.perMinute);
   const message = (wait: string) => `Too many requests from your network. Try again in ${wait}.`;
-  const everywhere = addressLimit({
-    ...deps,
-    limit: 'ip',
-    appliesTo: (ctx) => !deps.endpoints.unlimited(ctx.path) && !(deps.formPerMinute <= deps.perMinute && isFormSubmission(ctx.method, ctx.path)),
-    message,
-  }, budgets);
+  const everywhere = addressLimit(
+    {
+      ...deps,
+      limit: 'ip',
+      appliesTo: (ctx) =>
+        !deps.endpoints.unlimited(ctx.path) && !(deps.formPerMinute <= deps.perMinute && isFormSubmission(ctx.method, ctx.path)),
+      message,
+    },
+    budgets,
+  );
   const spent = new SpentBudgets();
 
   return async (ctx, next) => {
@@ -77,7 +90,12 @@ export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number 
     const wait = spent.secondsLeft(key);
     if (wait > 0) {
       await deps.report(ctx, { limit: 'ip', key, max: deps.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: wait });
-      return refuse(ctx, { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: 0, resetSeconds: wait }, message, deps.endpoints);
+      return refuse(
+        ctx,
+        { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: 0, resetSeconds: wait },
+        message,
+        deps.endpoints,
+      );
     }
     await next();
     if (authenticatedClientId(ctx)) return;
@@ -86,7 +104,14 @@ export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number 
       const budget = await budgets.spend(key);
       spent.note(key, budget);
       // a refusal names only the policy that refused
-      if (ctx.status !== 429) addRateLimitHeaders(ctx, { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds });
+      if (ctx.status !== 429)
+        addRateLimitHeaders(ctx, {
+          policy: 'ip',
+          limit: deps.perMinute,
+          windowSeconds: WINDOW_SECONDS,
+          remaining: budget.remaining,
+          resetSeconds: budget.resetSeconds,
+        });
     } catch (error) {
       requestLogger(ctx)?.warn({ err: error }, 'a request could not be counted against its address');
     }

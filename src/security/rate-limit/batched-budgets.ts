@@ -35,7 +35,12 @@ export interface BatchedBudgets {
   spend(key: string): Promise<BudgetState>;
 }
 
-export function createBatchedBudgets(limiter: RateLimiterAbstract, points: number, windowSeconds: number, now: () => number = Date.now): BatchedBudgets {
+export function createBatchedBudgets(
+  limiter: RateLimiterAbstract,
+  points: number,
+  windowSeconds: number,
+  now: () => number = Date.now,
+): BatchedBudgets {
   const tallies = new Map<string, Tally>();
 
   async function sync(key: string, tally: Tally): Promise<void> {
@@ -56,7 +61,12 @@ export function createBatchedBudgets(limiter: RateLimiterAbstract, points: numbe
 
   const state = (tally: Tally): BudgetState => {
     const consumed = tally.known + tally.pending;
-    return { allowed: consumed <= points, consumed, remaining: Math.max(0, points - consumed), resetSeconds: Math.max(0, tally.resetAt - now()) / 1000 };
+    return {
+      allowed: consumed <= points,
+      consumed,
+      remaining: Math.max(0, points - consumed),
+      resetSeconds: Math.max(0, tally.resetAt - now()) / 1000,
+    };
   };
 
   function sweep(at: number): void {
@@ -88,6 +98,5 @@ export function createBatchedBudgets(limiter: RateLimiterAbstract, points: numbe
       }
       return state(tally);
     },
-
   };
 }

@@ -26,7 +26,6 @@ import { WINDOW_SECONDS, type BudgetState } from './spend.ts';
 import { createBatchedBudgets, type BatchedBudgets } from './batched-budgets.ts';
 import { SpentBudgets } from './spent-budgets.ts';
 
-
 export interface ClientQuotaDeps {
   defaultPerMinute: number;
   createLimiter: CreateLimiter;
@@ -83,8 +82,13 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
     return { clientId, perMinute, key, budgets: budgetsFor(perMinute) };
   }
 
-  const stateOf = (quota: Quota, budget: BudgetState) =>
-    ({ policy: 'client', limit: quota.perMinute, windowSeconds: WINDOW_SECONDS, remaining: budget.remaining, resetSeconds: budget.resetSeconds });
+  const stateOf = (quota: Quota, budget: BudgetState) => ({
+    policy: 'client',
+    limit: quota.perMinute,
+    windowSeconds: WINDOW_SECONDS,
+    remaining: budget.remaining,
+    resetSeconds: budget.resetSeconds,
+  });
 
   return async (ctx, next) => {
     if (!deps.endpoints.clientQuota(ctx.method, ctx.path)) return next();
@@ -94,8 +98,20 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
     const waitSeconds = checked ? exhausted.secondsLeft(checked.key) : 0;
     if (checked && waitSeconds > 0) {
       const budget: BudgetState = { allowed: false, consumed: checked.perMinute, remaining: 0, resetSeconds: waitSeconds };
-      await deps.report(ctx, { limit: 'client', key: checked.key, max: checked.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds, clientId: checked.clientId });
-      return refuse(ctx, stateOf(checked, budget), (wait) => `This client has used up its request quota. Try again in ${wait}.`, deps.endpoints);
+      await deps.report(ctx, {
+        limit: 'client',
+        key: checked.key,
+        max: checked.perMinute,
+        windowSeconds: WINDOW_SECONDS,
+        retryAfterSeconds: budget.resetSeconds,
+        clientId: checked.clientId,
+      });
+      return refuse(
+        ctx,
+        stateOf(checked, budget),
+        (wait) => `This client has used up its request quota. Try again in ${wait}.`,
+        deps.endpoints,
+      );
     }
 
     await next();

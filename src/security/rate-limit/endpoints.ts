@@ -16,7 +16,12 @@ const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
  * pushed authorization requests, device authorization and dynamic registration.
  */
 const CLIENT_QUOTA_ROUTES: ReadonlySet<ProviderRouteName> = new Set([
-  'token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization', 'registration',
+  'token',
+  'introspection',
+  'revocation',
+  'pushed_authorization_request',
+  'device_authorization',
+  'registration',
 ]);
 
 export interface Endpoints {

@@ -24,16 +24,23 @@ export interface Exceeded {
 
 export type ReportExceeded = (ctx: Context, exceeded: Exceeded) => Promise<void>;
 
-export function createExceededReporter(deps: { createLimiter: CreateLimiter; audit: AuditTrail; onRefused: (limit: LimitName) => void }): ReportExceeded {
+export function createExceededReporter(deps: {
+  createLimiter: CreateLimiter;
+  audit: AuditTrail;
+  onRefused: (limit: LimitName) => void;
+}): ReportExceeded {
   // One point per (limit, key), kept for the rest of the refusing window: the refusal that gets it
   // is the window's first (across all processes when the counters are in Redis).
   const firstRefusals = deps.createLimiter({ name: 'refused', points: 1, durationSeconds: 60 });
   return async (ctx, exceeded) => {
     deps.onRefused(exceeded.limit);
     try {
-      await firstRefusals.consume(`${exceeded.limit}:${exceeded.key}`, 1, { customDuration: Math.max(1, Math.ceil(exceeded.retryAfterSeconds)) });
+      await firstRefusals.consume(`${exceeded.limit}:${exceeded.key}`, 1, {
+        customDuration: Math.max(1, Math.ceil(exceeded.retryAfterSeconds)),
+      });
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) requestLogger(ctx)?.warn({ err: error }, 'rate-limit refusal not audited: its first-of-window marker is unavailable');
+      if (!(error instanceof RateLimiterRes))
+        requestLogger(ctx)?.warn({ err: error }, 'rate-limit refusal not audited: its first-of-window marker is unavailable');
       return;
     }
     // an IPv6 address is counted with its /64: name the range that was refused, beside the address

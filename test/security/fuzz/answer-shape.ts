@@ -17,7 +17,8 @@ const isErrorObject = (value: unknown): boolean =>
 const excerpt = (body: Buffer) => JSON.stringify(body.subarray(0, 200).toString('utf8'));
 
 /** Node's own HTTP parser refuses some requests (oversized headers, a malformed request line) with an empty 4xx before any app code. */
-const nodeRefusal = (answer: Answer) => [400, 413, 414, 431].includes(answer.status) && answer.body.length === 0 && !answer.headers['content-type'];
+const nodeRefusal = (answer: Answer) =>
+  [400, 413, 414, 431].includes(answer.status) && answer.body.length === 0 && !answer.headers['content-type'];
 
 /** No route for the path or method: Koa's plain 404 or the router's 405 with Allow. */
 const unrouted = (answer: Answer, type: string) =>
@@ -55,12 +56,16 @@ export function shapeProblems(asked: Asked, answer: Answer): string[] {
   switch (kind) {
     case 'admin':
       if (!isJson) problems.push(`admin API ${status} is ${type || 'untyped'}, not JSON: ${excerpt(answer.body)}`);
-      else if (refusal && !(parsed && isErrorObject(json) && typeof (json as { error_description?: unknown }).error_description === 'string')) {
+      else if (
+        refusal &&
+        !(parsed && isErrorObject(json) && typeof (json as { error_description?: unknown }).error_description === 'string')
+      ) {
         problems.push(`admin API ${status} is not { error, error_description }: ${excerpt(answer.body)}`);
       }
       break;
     case 'oauth':
-      if (refusal && !(isJson && parsed && isErrorObject(json))) problems.push(`OAuth endpoint ${status} is not a JSON error object (${type || 'untyped'}): ${excerpt(answer.body)}`);
+      if (refusal && !(isJson && parsed && isErrorObject(json)))
+        problems.push(`OAuth endpoint ${status} is not a JSON error object (${type || 'untyped'}): ${excerpt(answer.body)}`);
       else if (!refusal && answer.body.length > 0 && !isJson) problems.push(`OAuth endpoint ${status} is ${type || 'untyped'}, not JSON`);
       break;
     case 'metadata':

@@ -56,7 +56,9 @@ export interface CampaignReport {
 export function trigger(request: FuzzRequest, target: FuzzTarget): string {
   const wire = toWire(request, target.values);
   // Basic credentials are looked at decoded: a NUL can hide in them
-  const basic = wire.headers.filter(([name, value]) => name === 'Authorization' && value.startsWith('Basic ')).map(([, value]) => Buffer.from(value.slice(6), 'base64').toString('latin1'));
+  const basic = wire.headers
+    .filter(([name, value]) => name === 'Authorization' && value.startsWith('Basic '))
+    .map(([, value]) => Buffer.from(value.slice(6), 'base64').toString('latin1'));
   const text = [wire.path, ...wire.headers.map(([, value]) => value), ...basic, wire.body?.toString('latin1') ?? ''].join('\n');
   const tags: string[] = [];
   // raw, percent-encoded, or a JSON escape
@@ -91,13 +93,31 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
   const record = (seed: number, index: number, request: FuzzRequest, outcome: Outcome) => {
     requests++;
     if (outcome.unsendable) unsendable++;
-    const key = outcome.unsendable ? 'unsendable' : outcome.oversizedHead ? '431 (reset by Node: head > 16 KiB)' : outcome.oversizedBody ? '413 (reset while uploading a body past the limit)' : outcome.status === undefined ? 'no answer' : String(outcome.status);
+    const key = outcome.unsendable
+      ? 'unsendable'
+      : outcome.oversizedHead
+        ? '431 (reset by Node: head > 16 KiB)'
+        : outcome.oversizedBody
+          ? '413 (reset while uploading a body past the limit)'
+          : outcome.status === undefined
+            ? 'no answer'
+            : String(outcome.status);
     statuses.set(key, (statuses.get(key) ?? 0) + 1);
     if (outcome.problems.length === 0) return;
     const signature = `${request.endpoint} | ${outcome.problems.map(problemKind).join(', ')} | ${trigger(request, target)}`;
     const known = failures.get(signature);
     if (known) known.count++;
-    else failures.set(signature, { signature, count: 1, seed, firstRun: index, problems: outcome.problems, seen: describeRequest(request, target.values), shrunk: undefined, request });
+    else
+      failures.set(signature, {
+        signature,
+        count: 1,
+        seed,
+        firstRun: index,
+        problems: outcome.problems,
+        seen: describeRequest(request, target.values),
+        shrunk: undefined,
+        request,
+      });
   };
 
   let refreshing: Promise<void> | undefined;
@@ -117,7 +137,10 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
         if (refreshing) await refreshing;
         // the harness failing on one request (a bug of ours) is counted, not allowed to end the campaign
         const sent = performance.now();
-        const outcome = await exercise(target, request, rejections).catch((error: unknown): Outcome => ({ status: undefined, problems: [`harness error: ${String(error)}`] }));
+        const outcome = await exercise(target, request, rejections).catch((error: unknown): Outcome => ({
+          status: undefined,
+          problems: [`harness error: ${String(error)}`],
+        }));
         noteDuration(performance.now() - sent, request, outcome.status);
         record(seed, run, request, outcome);
         options.onProgress?.(requests, Date.now() - started);
@@ -126,13 +149,18 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
       { seed, numRuns: runs, interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false },
     );
     // the property never fails: a failed check is the harness itself throwing
-    if (result.failed) throw new Error(`fuzz harness error at seed ${seed} run ${index - 1}: ${String(result.errorInstance)}`, { cause: result.errorInstance });
+    if (result.failed)
+      throw new Error(`fuzz harness error at seed ${seed} run ${index - 1}: ${String(result.errorInstance)}`, {
+        cause: result.errorInstance,
+      });
   };
   const perWorker = Math.ceil(options.runs / options.workers);
-  await Promise.all(Array.from({ length: options.workers }, (_, worker) => {
-    const runs = Math.min(perWorker, options.runs - worker * perWorker);
-    return runs > 0 ? stream(options.seed + worker, runs) : Promise.resolve();
-  }));
+  await Promise.all(
+    Array.from({ length: options.workers }, (_, worker) => {
+      const runs = Math.min(perWorker, options.runs - worker * perWorker);
+      return runs > 0 ? stream(options.seed + worker, runs) : Promise.resolve();
+    }),
+  );
   const elapsedMs = Date.now() - started;
   loopDelay.disable();
   const maxEventLoopStallMs = loopDelay.max / 1e6;
@@ -142,7 +170,9 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
   // on that same signature only, so fast-check shrinks towards the smallest request that still shows it.
   // Failures not known to be fixed elsewhere first (trigger "other"), the most frequent first.
   const shrinkStarted = Date.now();
-  const ordered = [...failures.values()].sort((a, b) => Number(a.signature.endsWith('| other') ? 0 : 1) - Number(b.signature.endsWith('| other') ? 0 : 1) || b.count - a.count);
+  const ordered = [...failures.values()].sort(
+    (a, b) => Number(a.signature.endsWith('| other') ? 0 : 1) - Number(b.signature.endsWith('| other') ? 0 : 1) || b.count - a.count,
+  );
   for (const failure of ordered) {
     const left = options.shrinkBudgetMs - (Date.now() - shrinkStarted);
     if (left <= 0) break;
@@ -152,7 +182,13 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
         const signature = `${request.endpoint} | ${outcome.problems.map(problemKind).join(', ')} | ${trigger(request, target)}`;
         return signature !== failure.signature;
       }),
-      { seed: failure.seed, path: String(failure.firstRun), numRuns: 1, interruptAfterTimeLimit: Math.min(options.shrinkMs, left), markInterruptAsFailure: false },
+      {
+        seed: failure.seed,
+        path: String(failure.firstRun),
+        numRuns: 1,
+        interruptAfterTimeLimit: Math.min(options.shrinkMs, left),
+        markInterruptAsFailure: false,
+      },
     );
     const counterexample = result.counterexample?.[0];
     if (counterexample) {
@@ -162,7 +198,15 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
   }
   rejections.stop();
   return {
-    requests, unsendable, elapsedMs, statuses, aliveAfterwards, livenessFailures, refreshFailures, maxEventLoopStallMs, slowest,
+    requests,
+    unsendable,
+    elapsedMs,
+    statuses,
+    aliveAfterwards,
+    livenessFailures,
+    refreshFailures,
+    maxEventLoopStallMs,
+    slowest,
     failures: [...failures.values()].map(({ request: _request, ...failure }) => failure).sort((a, b) => b.count - a.count),
   };
 }

@@ -37,7 +37,8 @@ const NODE_MAX_HEADER_BYTES = 16 * 1024;
 /** The smallest body limit (our forms, 16 KiB): past it the server may answer 413 and close before the upload ends. */
 const SMALLEST_BODY_LIMIT = 16 * 1024;
 
-const headBytes = (wire: WireRequest) => Buffer.byteLength(wire.path) + wire.headers.reduce((sum, [name, value]) => sum + name.length + Buffer.byteLength(value, 'latin1') + 4, 0);
+const headBytes = (wire: WireRequest) =>
+  Buffer.byteLength(wire.path) + wire.headers.reduce((sum, [name, value]) => sum + name.length + Buffer.byteLength(value, 'latin1') + 4, 0);
 
 export async function exercise(target: FuzzTarget, request: FuzzRequest, rejections: { take(): string[] }): Promise<Outcome> {
   const wire = toWire(request, target.values);
@@ -51,10 +52,13 @@ export async function exercise(target: FuzzTarget, request: FuzzRequest, rejecti
     const answer = await send(target.server.url, wire);
     outcome = { status: answer.status, problems: shapeProblems({ kind: request.kind, method: request.method, path: wire.path }, answer) };
   } catch (error) {
-    if (error instanceof NoAnswer && headBytes(wire) > NODE_MAX_HEADER_BYTES && /ECONNRESET|EPIPE/.test(error.message)) outcome = { status: 431, oversizedHead: true, problems: [] };
-    else if (error instanceof NoAnswer && (wire.body?.length ?? 0) > SMALLEST_BODY_LIMIT && /ECONNRESET|EPIPE/.test(error.message)) outcome = { status: 413, oversizedBody: true, problems: [] };
+    if (error instanceof NoAnswer && headBytes(wire) > NODE_MAX_HEADER_BYTES && /ECONNRESET|EPIPE/.test(error.message))
+      outcome = { status: 431, oversizedHead: true, problems: [] };
+    else if (error instanceof NoAnswer && (wire.body?.length ?? 0) > SMALLEST_BODY_LIMIT && /ECONNRESET|EPIPE/.test(error.message))
+      outcome = { status: 413, oversizedBody: true, problems: [] };
     else if (error instanceof NoAnswer) outcome = { status: undefined, problems: [`no answer: ${error.message}`] };
-    else if (error instanceof TypeError && error.message.startsWith('not sendable')) outcome = { status: undefined, unsendable: true, problems: [] };
+    else if (error instanceof TypeError && error.message.startsWith('not sendable'))
+      outcome = { status: undefined, unsendable: true, problems: [] };
     else throw error;
   }
   // a rejection reported after the answer still belongs to this request: give the event loop a turn
@@ -66,7 +70,12 @@ export async function exercise(target: FuzzTarget, request: FuzzRequest, rejecti
 /** The target still answers its liveness check. */
 export async function stillAlive(target: FuzzTarget): Promise<boolean> {
   try {
-    const answer = await send(target.server.url, { method: 'GET', path: '/healthz', headers: [['Host', target.values.host]], body: undefined });
+    const answer = await send(target.server.url, {
+      method: 'GET',
+      path: '/healthz',
+      headers: [['Host', target.values.host]],
+      body: undefined,
+    });
     return answer.status === 200;
   } catch {
     return false;

@@ -72,9 +72,14 @@ function bodyText(body: FuzzBody, values: FuzzValues | undefined): string {
     case 'form':
       return encodeEntries(fillEntries(body.entries, values), body.raw);
     case 'multipart':
-      return `${fillEntries(body.entries, values).map(([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('')}--${BOUNDARY}--\r\n`;
+      return `${fillEntries(body.entries, values)
+        .map(([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+        .join('')}--${BOUNDARY}--\r\n`;
     case 'json-object':
-      return fillJson(`{${body.entries.map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value) ?? 'null'}`).join(',')}}`, values);
+      return fillJson(
+        `{${body.entries.map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value) ?? 'null'}`).join(',')}}`,
+        values,
+      );
     case 'json-value':
       return fillJson(JSON.stringify(body.value) ?? '', values);
     case 'text':
@@ -114,9 +119,12 @@ const shorten = (text: string, limit = 300) => {
 export function describeRequest(request: FuzzRequest, values?: FuzzValues): string {
   const wire = values ? toWire(request, values) : undefined;
   const lines = [`${request.method} ${shorten(requestTarget(request, values), 400)}   [${request.endpoint}]`];
-  for (const [name, value] of wire?.headers ?? request.headers) lines.push(`  ${name}: ${shorten(JSON.stringify(value).slice(1, -1), 200)}`);
+  for (const [name, value] of wire?.headers ?? request.headers)
+    lines.push(`  ${name}: ${shorten(JSON.stringify(value).slice(1, -1), 200)}`);
   if (request.body) {
-    lines.push(`  body (${request.body.format}, ${request.body.encoding}): ${shorten(JSON.stringify(bodyText(request.body, values)), 600)}`);
+    lines.push(
+      `  body (${request.body.format}, ${request.body.encoding}): ${shorten(JSON.stringify(bodyText(request.body, values)), 600)}`,
+    );
   }
   return lines.join('\n');
 }

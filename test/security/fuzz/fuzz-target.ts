@@ -7,7 +7,16 @@ import { runAsOperator } from '../../helpers/operator.ts';
 import type { BootstrapResult } from '../../../src/admin/operations/admin-bootstrap.ts';
 import { ADMIN_AUDIENCE } from '../../../src/admin/operations/admin-scopes.ts';
 import { CookieJar } from '../../helpers/cookie-jar.ts';
-import { basicAuth, createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../../helpers/fixtures.ts';
+import {
+  basicAuth,
+  createResource,
+  createTestClient,
+  createUser,
+  PASSWORD,
+  postForm,
+  REDIRECT_URI,
+  type TestClient,
+} from '../../helpers/fixtures.ts';
 import { startTestServer, type BackendSetup, type TestServer } from '../../helpers/server.ts';
 import { authorize, pkcePair } from '../../helpers/user-agent.ts';
 import { adminEndpoints } from './admin-endpoints.ts';
@@ -36,14 +45,21 @@ async function token(server: TestServer, client: TestClient, form: Record<string
 async function browserMidSignIn(server: TestServer, clientId: string, email: string): Promise<{ uid: string; cookie: string }> {
   const jar = new CookieJar();
   const query = new URLSearchParams({
-    client_id: clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', state: 'fuzz',
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+    state: 'fuzz',
   });
   const started = await fetch(`${server.url}/auth?${query}`, { redirect: 'manual' });
   jar.store(started.headers.getSetCookie());
   const uid = /\/interaction\/([^/?]+)/.exec(started.headers.get('location') ?? '')?.[1];
   if (!uid) throw new Error(`fuzz target: /auth did not start an interaction (${started.status})`);
   const signedIn = await fetch(`${server.url}/account/security/sign-in`, {
-    method: 'POST', redirect: 'manual',
+    method: 'POST',
+    redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url, cookie: jar.header },
     body: new URLSearchParams({ email, password: PASSWORD }),
   });
@@ -56,7 +72,11 @@ async function fixtures(server: TestServer, admin: TestClient): Promise<FuzzValu
   const suffix = randomBytes(4).toString('hex');
   const api = `https://api-${suffix}.example`;
   await createResource(server.db, api, ['read', 'write']);
-  const client = await createTestClient(server, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], resources: { [api]: ['read', 'write'] }, firstParty: true });
+  const client = await createTestClient(server, {
+    grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+    resources: { [api]: ['read', 'write'] },
+    firstParty: true,
+  });
   const publicClient = await createTestClient(server, { authMethod: 'none' });
   const victimClient = await createTestClient(server);
   const victimResource = `https://victim-${suffix}.example/api`;
@@ -66,7 +86,12 @@ async function fixtures(server: TestServer, admin: TestClient): Promise<FuzzValu
 
   const signedIn = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access' });
   if (!signedIn.code) throw new Error(`fuzz target: no authorization code (${signedIn.error ?? signedIn.response.status})`);
-  const tokens = await token(server, client, { grant_type: 'authorization_code', code: signedIn.code, redirect_uri: REDIRECT_URI, code_verifier: signedIn.verifier });
+  const tokens = await token(server, client, {
+    grant_type: 'authorization_code',
+    code: signedIn.code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: signedIn.verifier,
+  });
   const browser = await browserMidSignIn(server, client.clientId, user.email);
   return {
     issuer: server.url,
@@ -75,8 +100,18 @@ async function fixtures(server: TestServer, admin: TestClient): Promise<FuzzValu
     clientSecret: client.clientSecret!,
     clientBasic: basicAuth(client).slice('Basic '.length),
     publicClientId: publicClient.clientId,
-    adminToken: String((await token(server, admin, { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope: 'admin:read admin:write admin:users' })).access_token),
-    readToken: String((await token(server, admin, { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope: 'admin:read' })).access_token),
+    adminToken: String(
+      (
+        await token(server, admin, {
+          grant_type: 'client_credentials',
+          resource: ADMIN_AUDIENCE,
+          scope: 'admin:read admin:write admin:users',
+        })
+      ).access_token,
+    ),
+    readToken: String(
+      (await token(server, admin, { grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope: 'admin:read' })).access_token,
+    ),
     accessToken: String(tokens.access_token),
     refreshToken: String(tokens.refresh_token),
     idToken: String(tokens.id_token),

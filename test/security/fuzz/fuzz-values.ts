@@ -2,8 +2,27 @@
 // or `{{enc:name}}` percent-encoded for a path segment): a request template stays the same across
 // targets and refreshes, and its reproduction shows both the template and the values it ran with.
 export const VALUE_NAMES = [
-  'issuer', 'host', 'clientId', 'clientSecret', 'clientBasic', 'publicClientId', 'adminToken', 'readToken', 'accessToken', 'refreshToken',
-  'idToken', 'code', 'userId', 'userEmail', 'uid', 'browserCookie', 'api', 'victimClientId', 'victimResource', 'victimUserId', 'victimUserEmail',
+  'issuer',
+  'host',
+  'clientId',
+  'clientSecret',
+  'clientBasic',
+  'publicClientId',
+  'adminToken',
+  'readToken',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'code',
+  'userId',
+  'userEmail',
+  'uid',
+  'browserCookie',
+  'api',
+  'victimClientId',
+  'victimResource',
+  'victimUserId',
+  'victimUserEmail',
 ] as const;
 
 export type ValueName = (typeof VALUE_NAMES)[number];

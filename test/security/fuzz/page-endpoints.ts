@@ -13,7 +13,9 @@ const PASSWORD = 'correct horse battery staple';
 
 /** A dependency whose every member is another such dependency: enough to build a router, never called. */
 const inert = (): unknown => {
-  const proxy: unknown = new Proxy(() => proxy, { get: (_target, name) => (name === 'then' ? undefined : name === 'issuer' ? 'http://127.0.0.1' : proxy) });
+  const proxy: unknown = new Proxy(() => proxy, {
+    get: (_target, name) => (name === 'then' ? undefined : name === 'issuer' ? 'http://127.0.0.1' : proxy),
+  });
   return proxy;
 };
 
@@ -23,7 +25,16 @@ const FORM_FIELDS: Parameter[] = [
   { name: 'password', plausible: fc.constantFrom(PASSWORD, 'wrong password', '') },
   { name: 'confirmation', plausible: fc.constantFrom(PASSWORD, 'another one') },
   { name: 'code', plausible: fc.constantFrom('123456', '000000', '12 34 56', 'ABCD-EFGH-IJKL', '') },
-  { name: 'credential', plausible: fc.constantFrom('{}', '{"id":"x","rawId":"x","type":"public-key","response":{}}', '{"id":"x","response":{"clientDataJSON":"e30","attestationObject":"oA"}}', 'null', '[') },
+  {
+    name: 'credential',
+    plausible: fc.constantFrom(
+      '{}',
+      '{"id":"x","rawId":"x","type":"public-key","response":{}}',
+      '{"id":"x","response":{"clientDataJSON":"e30","attestationObject":"oA"}}',
+      'null',
+      '[',
+    ),
+  },
   { name: 'name', plausible: fc.constantFrom('my key', '') },
   { name: 'id', plausible: fc.constantFrom('abc', '') },
 ];
@@ -55,9 +66,13 @@ export function pageEndpoints(): Endpoint[] {
       methods,
       path: template,
       // the interaction of the target's browser (its cookie is `{{browserCookie}}`), or another
-      pathParameters: template.includes('{uid}') ? { uid: fc.constantFrom(ref('uid'), ref('uid'), 'no-such-interaction', ref('code')) } : {},
+      pathParameters: template.includes('{uid}')
+        ? { uid: fc.constantFrom(ref('uid'), ref('uid'), 'no-such-interaction', ref('code')) }
+        : {},
       body: methods.includes('POST') ? 'form' : 'none',
-      query: methods.includes('GET') ? [{ name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', '__proto__', 'toString') }] : [],
+      query: methods.includes('GET')
+        ? [{ name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', '__proto__', 'toString') }]
+        : [],
       fields: methods.includes('POST') ? FORM_FIELDS : [],
     };
   });
@@ -65,5 +80,12 @@ export function pageEndpoints(): Endpoint[] {
 
 /** Liveness and readiness. */
 export const HEALTH_ENDPOINTS: Endpoint[] = ['/healthz', '/readyz'].map((path) => ({
-  name: `GET ${path}`, kind: 'health', methods: ['GET'], path, pathParameters: {}, body: 'none', query: [], fields: [],
+  name: `GET ${path}`,
+  kind: 'health',
+  methods: ['GET'],
+  path,
+  pathParameters: {},
+  body: 'none',
+  query: [],
+  fields: [],
 }));

@@ -27,7 +27,15 @@ function sendOnce(origin: string, wire: WireRequest, fresh = false): Promise<Ans
   return new Promise((resolve, reject) => {
     let request: ClientRequest;
     try {
-      request = httpRequest({ host: hostname, port, method: wire.method, path: wire.path, headers: wire.headers.flat(), agent: fresh ? freshAgent : agent, maxHeaderSize: CLIENT_MAX_HEADER_BYTES });
+      request = httpRequest({
+        host: hostname,
+        port,
+        method: wire.method,
+        path: wire.path,
+        headers: wire.headers.flat(),
+        agent: fresh ? freshAgent : agent,
+        maxHeaderSize: CLIENT_MAX_HEADER_BYTES,
+      });
     } catch (error) {
       // Node refuses to send it (a header or path no client could send): not a server problem
       reject(new TypeError(`not sendable: ${(error as Error).message}`));
@@ -69,7 +77,15 @@ export async function send(origin: string, wire: WireRequest): Promise<Answer> {
 
 /** The current ETag of an admin API object (for `If-Match: {{etag}}`); a made-up one when it has none. */
 export async function currentEtag(origin: string, path: string, adminToken: string): Promise<string> {
-  const answer = await send(origin, { method: 'GET', path, headers: [['Host', new URL(origin).host], ['Authorization', `Bearer ${adminToken}`]], body: undefined });
+  const answer = await send(origin, {
+    method: 'GET',
+    path,
+    headers: [
+      ['Host', new URL(origin).host],
+      ['Authorization', `Bearer ${adminToken}`],
+    ],
+    body: undefined,
+  });
   const etag = answer.headers.etag;
   return typeof etag === 'string' ? etag : '"none"';
 }

@@ -24,4 +24,7 @@ export const extend = (base: Schema, properties: Record<string, Schema>, optiona
 };
 /** A page of a listing (operations/pagination.ts). */
 export const page = (name: string): Schema =>
-  object({ items: list(name), nextCursor: { ...nullable(string), description: 'pass as cursor for the next page; null on the last page' } });
+  object({
+    items: list(name),
+    nextCursor: { ...nullable(string), description: 'pass as cursor for the next page; null on the last page' },
+  });

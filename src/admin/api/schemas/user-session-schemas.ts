@@ -12,7 +12,11 @@ export const USER_SESSION_SCHEMAS = {
     amr: strings,
     clients: {
       type: 'array',
-      items: object({ clientId: string, name: nullable(string), grantId: { ...nullable(string), description: 'the grant made through this session; null once it has ended' } }),
+      items: object({
+        clientId: string,
+        name: nullable(string),
+        grantId: { ...nullable(string), description: 'the grant made through this session; null once it has ended' },
+      }),
     },
   }),
   UserSessionList: page('UserSession'),
@@ -20,7 +24,11 @@ export const USER_SESSION_SCHEMAS = {
     id: string,
     client: object({ id: string, name: nullable(string) }),
     scopes: ids('OpenID Connect scopes granted'),
-    resources: { type: 'array', items: object({ resource: string, scopes: strings }), description: 'API scopes granted, per resource server' },
+    resources: {
+      type: 'array',
+      items: object({ resource: string, scopes: strings }),
+      description: 'API scopes granted, per resource server',
+    },
     createdAt: nullable(dateTime),
     expiresAt: nullable(dateTime),
   }),
