@@ -57,8 +57,9 @@ export interface AppDeps {
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
 const onlyFor =
   (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware =>
-  (ctx, next) =>
-    matches(ctx.path) ? middleware(ctx, next) : next();
+  async (ctx, next) => {
+    await (matches(ctx.path) ? middleware(ctx, next) : next());
+  };
 
 export function createApp(deps: AppDeps): Koa {
   // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
@@ -149,11 +150,11 @@ export function createApp(deps: AppDeps): Koa {
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();
-  app.use((ctx, next) => {
+  app.use(async (ctx, next) => {
     const provider = deps.host.current();
     let middleware = composed.get(provider);
     if (!middleware) composed.set(provider, (middleware = compose(provider.middleware) as Koa.Middleware));
-    return middleware(ctx, next);
+    await middleware(ctx, next);
   });
   return app;
 }

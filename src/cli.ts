@@ -51,7 +51,7 @@ function usageLine(spec: CommandSpec): string {
 }
 
 function commandHelp(spec: CommandSpec): string {
-  const flags: Array<readonly [string, string]> = [
+  const flags: (readonly [string, string])[] = [
     ...Object.entries(spec.flags).map(
       ([name, flag]) => [`--${name}${flag.type === 'string' ? ` <${flag.value ?? 'value'}>` : ''}`, flag.help] as const,
     ),
@@ -214,7 +214,10 @@ async function untilInterrupted(run: (signal: AbortSignal) => Promise<number>): 
   let force: (code: number) => void = () => {};
   const forced = new Promise<number>((resolve) => (force = resolve));
   const onSigint = () => {
-    if (controller.signal.aborted) return force(130);
+    if (controller.signal.aborted) {
+      force(130);
+      return;
+    }
     controller.abort();
     setTimeout(() => force(130), 2_000).unref();
   };

@@ -13,7 +13,7 @@ const envSchema = z
   .object({
     /** Public base URL of the server; every token's `iss`. Default: http://localhost:<PORT>. */
     ISSUER: z
-      .preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional())
+      .preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
       .refine((value) => {
         if (value === undefined) return true;
         const url = new URL(value);
@@ -25,9 +25,9 @@ const envSchema = z
     /** Interface to bind. */
     HOST: z.string().min(1).default('127.0.0.1'),
     /** PostgreSQL connection string. Unset: embedded PGlite in DATA_DIR. */
-    DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// URL' }).optional()),
+    DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional()),
     /** Redis connection string for short-lived data. Unset: those live in the database. */
-    REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional()),
+    REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional()),
     /** Directory for the embedded database and its generated secret. */
     DATA_DIR: z.string().min(1).default('./data'),
     /** Root secret (>= 32 characters) from which key-encryption, secret-hashing and cookie keys are derived. */

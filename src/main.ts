@@ -55,6 +55,7 @@ async function main(): Promise<void> {
 
   const metricsServer =
     config.metricsPort === undefined ? undefined : await startMetricsServer(portcullis.metrics.registry, config.host, config.metricsPort);
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors (app.onerror)
   const server: Server = createServer(portcullis.app.callback());
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 30_000;

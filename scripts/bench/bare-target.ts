@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import { BENCH_RESOURCE, BENCH_SCOPE, reportReady, stopOnRequest } from './target-ipc.ts';
 
 const http = createServer();
@@ -49,8 +49,9 @@ const provider = new Provider(issuer, {
     },
   },
   ttl: { ClientCredentials: 900 },
-  jwks: { keys: [signingKey] } as Configuration['jwks'],
+  jwks: { keys: [signingKey] },
 });
+// eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors
 http.on('request', provider.callback());
 
 reportReady({ name: 'bare oidc-provider', issuer, tokenEndpoint: `${issuer}/token`, clientId, clientSecret });

@@ -10,7 +10,9 @@ import { once } from 'node:events';
 import type { CpuTimes } from './bench-cpu.ts';
 import type { ParentMessage, TargetMessage } from './target-ipc.ts';
 
-type Message = { type: string };
+interface Message {
+  type: string;
+}
 
 /**
  * A started target. `Info` is what it reported when ready; `Reply` and `Request` are the messages it

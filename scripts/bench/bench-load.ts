@@ -37,7 +37,7 @@ export interface Round<T> {
  * A B | B A | A B …: each round of A sits next to a round of B, so slow drift of the host (thermal,
  * other work) falls on both alike and cancels out of their ratio.
  */
-export function alternatingRounds<T>(requests: number, rounds: number, [a, b]: readonly [T, T]): Array<Round<T>> {
+export function alternatingRounds<T>(requests: number, rounds: number, [a, b]: readonly [T, T]): Round<T>[] {
   return Array.from({ length: rounds }, (_, round) => ({
     round,
     size: Math.floor(requests / rounds) + (round < requests % rounds ? 1 : 0),

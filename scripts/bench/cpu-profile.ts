@@ -65,11 +65,11 @@ export interface ProfileSummary {
   totalMs: number;
   /** Self time of every package / source folder / V8 bucket, not only the top ones. */
   allPackages: Map<string, number>;
-  selfByFunction: Array<{ name: string; ms: number }>;
-  inclusiveByFunction: Array<{ name: string; ms: number }>;
-  selfByPackage: Array<{ name: string; ms: number }>;
+  selfByFunction: { name: string; ms: number }[];
+  inclusiveByFunction: { name: string; ms: number }[];
+  selfByPackage: { name: string; ms: number }[];
   /** Inclusive time of functions in src/ (the part of the stack Portcullis adds). */
-  inclusiveOwnCode: Array<{ name: string; ms: number }>;
+  inclusiveOwnCode: { name: string; ms: number }[];
 }
 
 export function summariseProfile(profile: CpuProfile, { top = 15 }: { top?: number } = {}): ProfileSummary {
@@ -131,7 +131,7 @@ export function summariseProfile(profile: CpuProfile, { top = 15 }: { top?: numb
 
 export function formatSummary(title: string, summary: ProfileSummary, busyMs: number): string {
   const pct = (ms: number) => `${((ms / busyMs) * 100).toFixed(1).padStart(5)}%`;
-  const rows = (list: Array<{ name: string; ms: number }>) =>
+  const rows = (list: { name: string; ms: number }[]) =>
     list.map(({ name, ms }) => `    ${ms.toFixed(0).padStart(7)} ms ${pct(ms)}  ${name}`).join('\n');
   return [
     `${title}: profiled ${summary.totalMs.toFixed(0)} ms wall, ${busyMs.toFixed(0)} ms on CPU (percentages of on-CPU time)`,

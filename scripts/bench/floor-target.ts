@@ -103,7 +103,7 @@ if (!process.send) throw new Error('the floor target is started by scripts/bench
 const database = await createTestDatabase('postgres');
 const redis = await createTestRedis();
 const keys = deriveKeys(randomBytes(32).toString('base64url'));
-const audit = createAuditTrail({ db: database.db, key: keys.auditKey, logger: { info() {}, warn() {}, error() {} } });
+const audit = createAuditTrail({ db: database.db, key: keys.auditKey, logger: { info: () => {}, warn: () => {}, error: () => {} } });
 const defaults = parseConfig({});
 if (!defaults.ok) throw new Error(`the default configuration is refused: ${defaults.problems.join('; ')}`);
 const deps: FloorDeps = {

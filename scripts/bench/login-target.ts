@@ -31,7 +31,11 @@ export interface LoginTargetInfo {
 
 export type LoginTargetMessage =
   { type: 'ready'; target: LoginTargetInfo } | { type: 'verified'; ok: number; failed: number; latenciesMs: number[] };
-export type LoginParentMessage = { type: 'verify'; count: number; concurrency: number };
+export interface LoginParentMessage {
+  type: 'verify';
+  count: number;
+  concurrency: number;
+}
 
 /** Rate limits and failure ceilings the benchmark must never meet (each at most its config maximum). */
 const BENCH_LOGIN_ENV: Record<string, string> = {
@@ -65,6 +69,7 @@ async function argon2Target(): Promise<void> {
   if (!(await verifyPassword(passwordHash, password))) throw new Error('the password does not verify against the hash');
   stopOnRequest(async () => {});
   process.on('message', (message: LoginParentMessage) => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the parent process is not type-checked against this
     if (message.type !== 'verify') return;
     const latenciesMs: number[] = [];
     let ok = 0;

@@ -111,7 +111,7 @@ async function prepareInteraction(client: KeepAliveClient, info: LoginTargetInfo
     code_challenge_method: 'S256',
     state: randomBytes(8).toString('hex'),
   });
-  const authorize = await client.send('GET', new URL(`/auth?${query}`, issuer), {});
+  const authorize = await client.send('GET', new URL(`/auth?${query.toString()}`, issuer), {});
   jar.store(authorize.headers['set-cookie'] ?? []);
   const location = authorize.headers.location;
   if (authorize.status !== 303 && authorize.status !== 302)
@@ -216,7 +216,7 @@ function cpuBreakdown(stats: Summary): string {
   const ms = (micros: number) => micros / 1000;
   const process = ms(stats.cpuPerOperation);
   const generator = ms(stats.generatorCpuPerOperation);
-  const parts: Array<[string, number]> = [
+  const parts: [string, number][] = [
     ['main thread', ms(stats.mainThreadCpuPerOperation)],
     ['other threads', process - ms(stats.mainThreadCpuPerOperation)],
     ['PostgreSQL', stats.postgresBusyPerOperation],

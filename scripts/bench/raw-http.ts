@@ -89,7 +89,10 @@ export class RawConnection {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
-    if (headers['transfer-encoding']) return this.#fail(new Error(`unsupported Transfer-Encoding ${headers['transfer-encoding']}`));
+    if (headers['transfer-encoding']) {
+      this.#fail(new Error(`unsupported Transfer-Encoding ${headers['transfer-encoding']}`));
+      return;
+    }
     const bodyStart = headEnd + HEAD_END.length;
     const bodyLength = Number(headers['content-length'] ?? 0);
     if (this.#buffered.length < bodyStart + bodyLength) return;

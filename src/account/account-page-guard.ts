@@ -24,7 +24,10 @@ export interface Signed {
 const SESSION = Symbol('account session');
 const ADMITTED = Symbol('account session admitted');
 
-type GuardState = { [SESSION]?: Signed | null; [ADMITTED]?: Signed };
+interface GuardState {
+  [SESSION]?: Signed | null;
+  [ADMITTED]?: Signed;
+}
 const stateOf = (ctx: Context) => ctx.state as GuardState;
 
 /**
@@ -49,7 +52,7 @@ export function loadAccountSession(deps: { db: Database; accountSessions: Accoun
   }
   return async (ctx: Context, next: Next) => {
     stateOf(ctx)[SESSION] = (await signed(ctx)) ?? null;
-    return next();
+    await next();
   };
 }
 
@@ -57,7 +60,10 @@ export function loadAccountSession(deps: { db: Database; accountSessions: Accoun
 export function requireAccountStage(stage: AccountSession['stage'], refuse: (ctx: Context) => void): Middleware {
   return (ctx: Context, next: Next) => {
     const current = accountSessionOf(ctx);
-    if (current?.session.stage !== stage) return refuse(ctx);
+    if (current?.session.stage !== stage) {
+      refuse(ctx);
+      return;
+    }
     stateOf(ctx)[ADMITTED] = current;
     return next();
   };

@@ -172,11 +172,15 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const result = await deps.authenticator.authenticate(email, form.password ?? '', ctx.ip, deps.deviceCookies.read(ctx));
     if (!result.ok) {
       const error = await answerRefusedPassword(ctx, deps.audit, result, email, { details: { page: 'account_security' } });
-      return renderSignIn(ctx, { email: email.slice(0, 320), error }, 401);
+      renderSignIn(ctx, { email: email.slice(0, 320), error }, 401);
+      return;
     }
     // an account without a second factor has only its password to prove
     const epoch = result.account.credentialEpoch;
-    if (!result.hasSecondFactor) return reauthenticated(ctx, result.account, ['pwd'], epoch);
+    if (!result.hasSecondFactor) {
+      reauthenticated(ctx, result.account, ['pwd'], epoch);
+      return;
+    }
     sessions.write(ctx, { accountId: result.account.id, stage: 'password', amr: ['pwd'], epoch });
     redirect(ctx);
   });
@@ -192,7 +196,10 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   router.get('/', async (ctx) => {
     const notice = typeof ctx.query.notice === 'string' && Object.hasOwn(NOTICES, ctx.query.notice) ? NOTICES[ctx.query.notice] : undefined;
     const current = accountSessionOf(ctx);
-    if (!current) return renderSignIn(ctx, { notice });
+    if (!current) {
+      renderSignIn(ctx, { notice });
+      return;
+    }
     if (current.session.stage === 'password') return renderSecondFactor(ctx, current);
     await renderPage(ctx, current, { notice });
   });
@@ -203,7 +210,10 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   router.post('/totp', halfWay, async (ctx) => {
     const current = accountSessionAt(ctx, 'password');
     const outcome = await checks.totp(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
-    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
+    if (outcome === 'ok') {
+      reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
+      return;
+    }
     if (outcome === 'not_enrolled') return renderSecondFactor(ctx, current);
     await renderSecondFactor(ctx, current, codeRefusal(outcome), 401);
   });
@@ -211,7 +221,10 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   router.post('/recovery', halfWay, async (ctx) => {
     const current = accountSessionAt(ctx, 'password');
     const outcome = await checks.recoveryCode(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
-    if (outcome === 'ok') return reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
+    if (outcome === 'ok') {
+      reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
+      return;
+    }
     await renderSecondFactor(ctx, current, codeRefusal(outcome, WRONG_RECOVERY_CODE), 401);
   });
 
@@ -219,7 +232,10 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const current = accountSessionAt(ctx, 'password');
     const form = await readForm(ctx);
     const credential = await checks.passkey(current.account, form.credential, current.session.challenge, facts(ctx, current.account));
-    if (credential) return reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)], current.session.epoch);
+    if (credential) {
+      reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)], current.session.epoch);
+      return;
+    }
     await renderSecondFactor(ctx, current, 'The passkey could not be verified. Try again, or use another way.', 401);
   });
 
@@ -293,7 +309,10 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
 
   router.get('/totp/add', async (ctx) => {
     const current = accountSessionAt(ctx, 'proven');
-    if ((await describeFactors(deps.db, current.account.id)).totp) return redirect(ctx);
+    if ((await describeFactors(deps.db, current.account.id)).totp) {
+      redirect(ctx);
+      return;
+    }
     await renderTotpEnrolment(ctx, current);
   });
 
@@ -307,7 +326,10 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
       facts(ctx, account),
       enrolmentScope(session),
     );
-    if (outcome === 'not_pending' || outcome === 'not_allowed') return redirect(ctx);
+    if (outcome === 'not_pending' || outcome === 'not_allowed') {
+      redirect(ctx);
+      return;
+    }
     if (outcome !== 'ok') return renderTotpEnrolment(ctx, current, codeRefusal(outcome), 401);
     withFactorProven(ctx, session, 'otp');
     await afterEnrolment(ctx, account, 'totp_added');

@@ -9,9 +9,9 @@ import { secondFactorStep, type SecondFactorStep } from './mfa-requirement.ts';
 
 export interface MfaDecider {
   /** What the sign-in of `account` to `clientId` needs after its password (`hasFactor` when already known). */
-  stepFor(account: Account, clientId: string, requestedAcrs: readonly string[], hasFactor?: boolean): Promise<SecondFactorStep>;
+  stepFor: (account: Account, clientId: string, requestedAcrs: readonly string[], hasFactor?: boolean) => Promise<SecondFactorStep>;
   /** For the provider's session reuse: whether a password-only session is not enough. */
-  needsSecondFactor(accountId: string, clientId: string, requestedAcrs: string[]): Promise<boolean>;
+  needsSecondFactor: (accountId: string, clientId: string, requestedAcrs: string[]) => Promise<boolean>;
 }
 
 /** `cache.client`: the registry's cached client (oidc/registry-cache.ts; accounts sit below oidc, so only its shape here). */

@@ -16,10 +16,8 @@ import {
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CredentialDeviceType, StoredCredential } from '../storage/webauthn-credentials.ts';
@@ -217,13 +215,19 @@ export async function verifyRegistration(
     onRejected?.(reason);
     return undefined;
   };
-  if (typeof expectedChallenge !== 'string' || expectedChallenge === '') return reject('no expected challenge');
+  if (typeof expectedChallenge !== 'string' || expectedChallenge === '') {
+    reject('no expected challenge');
+    return;
+  }
   const parsed = registrationResponseShape.safeParse(parseJson(response));
-  if (!parsed.success) return reject(`malformed registration response: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) {
+    reject(`malformed registration response: ${z.prettifyError(parsed.error)}`);
+    return;
+  }
   const body = parsed.data;
   try {
     const result = await verifyRegistrationResponse({
-      response: body as RegistrationResponseJSON,
+      response: body,
       expectedChallenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
@@ -232,10 +236,16 @@ export async function verifyRegistration(
       requireUserVerification: false,
       supportedAlgorithmIDs: ALGORITHMS,
     });
-    if (!result.verified) return reject('registration not verified');
+    if (!result.verified) {
+      reject('registration not verified');
+      return;
+    }
     const { credential, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
     // The id the browser reported must be the one the authenticator put in the signed data.
-    if (credential.id !== body.id) return reject('credential id differs from the authenticator data');
+    if (credential.id !== body.id) {
+      reject('credential id differs from the authenticator data');
+      return;
+    }
     return {
       id: credential.id,
       publicKey: Buffer.from(credential.publicKey).toString('base64url'),
@@ -245,7 +255,8 @@ export async function verifyRegistration(
       backedUp: credentialBackedUp,
     };
   } catch (error) {
-    return reject(reasonOf(error));
+    reject(reasonOf(error));
+    return;
   }
 }
 
@@ -267,20 +278,31 @@ export async function verifyAuthentication(
     onRejected?.(reason);
     return undefined;
   };
-  if (typeof expectedChallenge !== 'string' || expectedChallenge === '') return reject('no expected challenge');
+  if (typeof expectedChallenge !== 'string' || expectedChallenge === '') {
+    reject('no expected challenge');
+    return;
+  }
   const parsed = authenticationResponseShape.safeParse(parseJson(response));
-  if (!parsed.success) return reject(`malformed authentication response: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) {
+    reject(`malformed authentication response: ${z.prettifyError(parsed.error)}`);
+    return;
+  }
   const body = parsed.data;
-  if (body.id !== credential.id) return reject('the response is for another credential');
+  if (body.id !== credential.id) {
+    reject('the response is for another credential');
+    return;
+  }
   // WebAuthn §7.2: a user handle, when the authenticator returns one, must be the credential owner's.
-  if (body.response.userHandle && body.response.userHandle !== userHandleFor(credential.accountId))
-    return reject('user handle of another account');
+  if (body.response.userHandle && body.response.userHandle !== userHandleFor(credential.accountId)) {
+    reject('user handle of another account');
+    return;
+  }
   try {
     const result = await verifyAuthenticationResponse({
       response: {
         ...body,
         response: { ...body.response, userHandle: body.response.userHandle ?? undefined },
-      } as AuthenticationResponseJSON,
+      },
       expectedChallenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
@@ -293,10 +315,14 @@ export async function verifyAuthentication(
       },
       requireUserVerification: false,
     });
-    if (!result.verified) return reject('signature not verified');
+    if (!result.verified) {
+      reject('signature not verified');
+      return;
+    }
     return { newSignCount: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
   } catch (error) {
-    return reject(reasonOf(error));
+    reject(reasonOf(error));
+    return;
   }
 }
 

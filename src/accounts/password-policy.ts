@@ -95,6 +95,7 @@ let blocklist: ReadonlySet<string> | undefined;
 function commonPasswords(): ReadonlySet<string> {
   if (blocklist) return blocklist;
   const { dictionary } = requireLazily('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- checked at run time: a missing list must throw, never pass
   const list: unknown = dictionary?.['passwords-common'];
   if (!Array.isArray(list) || list.length < 10_000) throw new Error('the common-password blocklist could not be loaded');
   blocklist = new Set(list.map((entry) => String(entry).toLowerCase()));

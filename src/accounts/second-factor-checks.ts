@@ -227,9 +227,7 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       const credential = credentialId ? await findCredential(deps.db, credentialId) : undefined;
       // found by id alone: it must be this account's own, or it proves nothing about this account
       const verified =
-        credential && credential.accountId === account.id && challenge
-          ? await verifyAuthentication(rp, response, challenge, credential)
-          : undefined;
+        credential?.accountId === account.id && challenge ? await verifyAuthentication(rp, response, challenge, credential) : undefined;
       if (!credential || !verified || !(await recordCredentialUse(deps.db, credential.id, verified.newSignCount))) {
         deps.audit.record({
           ...facts,

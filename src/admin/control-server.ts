@@ -66,6 +66,7 @@ export async function startControlServer({ config, db, logger, audit }: ControlS
   }
   const log = logger.child({ component: 'control' });
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler answers every failure itself (the catch below)
   const server = createServer(async (req, res) => {
     const match = /^\/operations\/([a-z]+\.[a-z]+)$/.exec(req.url ?? '');
     const name = match?.[1];

@@ -33,7 +33,7 @@ export function errorHandler(render: RenderView, isPage: (path: string) => boole
         ctx.type = 'html';
         ctx.body = render('error', { error: code, description: message, requestId: ctx.state.requestId });
       } else {
-        ctx.body = { error: code, error_description: message, request_id: ctx.state.requestId };
+        ctx.body = { error: code, error_description: message, request_id: ctx.state.requestId as string | undefined };
       }
     }
   };

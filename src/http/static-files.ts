@@ -26,7 +26,10 @@ export function staticFiles(viewsDir: string): Middleware {
   ]);
   return async (ctx, next) => {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;
-    if (!file) return next();
+    if (!file) {
+      await next();
+      return;
+    }
     ctx.type = file.type;
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = file.body;

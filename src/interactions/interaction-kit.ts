@@ -12,11 +12,11 @@ import type { RenderView } from '../http/views.ts';
 
 export interface InteractionKit {
   /** The interaction named by the path; it must be the one bound to this browser's cookie. */
-  load(ctx: Context): Promise<Interaction>;
-  html(ctx: Context, view: string, data: Record<string, unknown>, status?: number): void;
+  load: (ctx: Context) => Promise<Interaction>;
+  html: (ctx: Context, view: string, data: Record<string, unknown>, status?: number) => void;
   /** Stores the result and sends the browser back to the provider. */
-  finish(ctx: Context, interaction: Interaction, result: InteractionResults): Promise<void>;
-  clientName(clientId: string): Promise<string>;
+  finish: (ctx: Context, interaction: Interaction, result: InteractionResults) => Promise<void>;
+  clientName: (clientId: string) => Promise<string>;
 }
 
 export function createInteractionKit(deps: {
@@ -35,7 +35,7 @@ export function createInteractionKit(deps: {
           if (isStoreUnavailable(error)) throw error;
           throw new AppError('interaction_expired', 'This sign-in attempt has expired. Return to the application and start again.', 400);
         });
-      if (details.uid !== ctx.params.uid)
+      if (details.uid !== (ctx.params as Record<string, string | undefined>).uid)
         throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
       // this page's forms end, after the provider's redirects, at the client's (checked) redirect_uri
       allowFormRedirect(ctx, details.params.redirect_uri);

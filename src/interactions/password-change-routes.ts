@@ -36,9 +36,9 @@ export interface ProvenLogin {
 
 export interface SignInFinisher {
   /** Finishes the sign-in, or first asks for the new password the account must choose. */
-  finishSignIn(ctx: Context, details: Interaction, account: Account, login: ProvenLogin): Promise<void>;
+  finishSignIn: (ctx: Context, details: Interaction, account: Account, login: ProvenLogin) => Promise<void>;
   /** Finishes the sign-in now (the new password is chosen, or no longer required). */
-  finishNow(ctx: Context, details: Interaction, accountId: string, login: ProvenLogin, passwordChanged?: boolean): Promise<void>;
+  finishNow: (ctx: Context, details: Interaction, accountId: string, login: ProvenLogin, passwordChanged?: boolean) => Promise<void>;
 }
 
 export const PASSWORDS_DIFFER = 'The two passwords do not match. Type the same new password twice.';
@@ -77,7 +77,8 @@ export function createSignInFinisher(kit: InteractionKit, deps: InteractionDeps)
       // a step-up of a session: a new password is chosen only after the current one was typed here
       deps.signInStates.clear(ctx);
       ctx.status = 303;
-      return ctx.redirect(`/interaction/${details.uid}`);
+      ctx.redirect(`/interaction/${details.uid}`);
+      return;
     }
     deps.audit.record({
       ...facts(ctx, details, account.id),
@@ -193,7 +194,8 @@ export function registerPasswordChangeRoutes(
     deps.signInStates.clear(ctx);
     if (!written) {
       ctx.status = 303;
-      return ctx.redirect(`/interaction/${details.uid}`);
+      ctx.redirect(`/interaction/${details.uid}`);
+      return;
     }
     await deps.audit.recordDurable({
       ...facts(ctx, details, account.id),

@@ -8,6 +8,7 @@ export function createProviderPages(render: RenderView): PageRenderer {
   return {
     error(ctx, out) {
       ctx.type = 'html';
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- error pages must render even for a context without state
       ctx.body = render('error', { error: out.error, description: out.error_description, requestId: ctx.state?.requestId });
     },
     logout(ctx, form) {

@@ -3,7 +3,6 @@
 // origin. After the password, a second factor when one is needed (second-factor-routes.ts), then a
 // new password when an administrator required one (password-change-routes.ts).
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { findAccountById } from '../storage/accounts.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
@@ -55,16 +54,19 @@ export function interactionRoutes(deps: InteractionDeps): Router {
             epoch: sessionAccount.credentialEpoch,
             passwordProven: false,
           });
-          return ctx.redirect(`/interaction/${details.uid}/second-factor`);
+          ctx.redirect(`/interaction/${details.uid}/second-factor`);
+          return;
         }
       }
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
-      return html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined });
+      html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined });
+      return;
     }
     if (details.prompt.name === 'consent') {
       const account = details.session?.accountId ? await findAccountById(deps.db, details.session.accountId) : undefined;
       const scopes = await describeConsent(details, deps.cache);
-      return html(ctx, 'consent', { uid: details.uid, clientName: name, email: account?.email, scopes });
+      html(ctx, 'consent', { uid: details.uid, clientName: name, email: account?.email, scopes });
+      return;
     }
     throw new AppError('unsupported_prompt', `unsupported interaction prompt ${details.prompt.name}`, 400);
   });
@@ -99,17 +101,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         });
         deps.signInStates.write(ctx, { uid: details.uid, accountId: result.account.id, amr: ['pwd'], ...proof });
         ctx.status = 303;
-        return ctx.redirect(`/interaction/${details.uid}/second-factor`);
+        ctx.redirect(`/interaction/${details.uid}/second-factor`);
+        return;
       }
       return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD, ...proof });
     }
     const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
-    return html(
-      ctx,
-      'login',
-      { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message },
-      401,
-    );
+    html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
   });
 
   router.post('/confirm', async (ctx) => {

@@ -75,7 +75,8 @@ export function registerSecondFactorRoutes(
     const factors = await describeFactors(deps.db, account.id);
     if (!factors.totp && factors.passkeys === 0) {
       if (await mayEnrol(details, state, account)) return renderEnrolment(ctx, details, state, account, error, status);
-      return restartSignIn(ctx, deps.signInStates, details.uid);
+      restartSignIn(ctx, deps.signInStates, details.uid);
+      return;
     }
     const passkey = factors.passkeys > 0 ? await checks.passkeyChallenge(account) : undefined;
     // an enrolment's key and registration challenge are dropped: this sign-in proves, it does not add
@@ -125,7 +126,10 @@ export function registerSecondFactorRoutes(
 
   router.get('/second-factor', async (ctx) => {
     const { interaction: details, state, account } = signInStepOf(ctx);
-    if (state.enrolled) return kit.html(ctx, 'recovery-codes', { uid: details.uid, codes: undefined });
+    if (state.enrolled) {
+      kit.html(ctx, 'recovery-codes', { uid: details.uid, codes: undefined });
+      return;
+    }
     await renderChallenge(ctx, details, state, account);
   });
 
@@ -144,8 +148,10 @@ export function registerSecondFactorRoutes(
   router.post('/second-factor/recovery', async (ctx) => {
     const { interaction: details, state, account } = signInStepOf(ctx);
     const outcome = await checks.recoveryCode(account, codeOf(await readForm(ctx)), facts(ctx, details, account));
-    if (outcome !== 'ok')
-      return kit.html(ctx, 'recovery-code', { uid: details.uid, error: codeRefusal(outcome, WRONG_RECOVERY_CODE) }, 401);
+    if (outcome !== 'ok') {
+      kit.html(ctx, 'recovery-code', { uid: details.uid, error: codeRefusal(outcome, WRONG_RECOVERY_CODE) }, 401);
+      return;
+    }
     // a recovery code is a one-time password (RFC 8176 `otp`)
     await complete(ctx, details, state, account, 'otp', 'recovery_code');
   });
@@ -162,9 +168,15 @@ export function registerSecondFactorRoutes(
   router.post('/second-factor/totp/enrol', async (ctx) => {
     const { interaction: details, state, account } = signInStepOf(ctx);
     const form = await readForm(ctx);
-    if (!(await mayEnrol(details, state, account))) return toCurrentStep(ctx, details);
+    if (!(await mayEnrol(details, state, account))) {
+      toCurrentStep(ctx, details);
+      return;
+    }
     const outcome = await checks.confirmTotpEnrolment(account, state.pendingTotp, codeOf(form), facts(ctx, details, account), 'first');
-    if (outcome === 'not_pending' || outcome === 'not_allowed') return toCurrentStep(ctx, details);
+    if (outcome === 'not_pending' || outcome === 'not_allowed') {
+      toCurrentStep(ctx, details);
+      return;
+    }
     if (outcome !== 'ok') return renderEnrolment(ctx, details, state, account, codeRefusal(outcome), 401);
     await issueRecoveryCodes(ctx, details, state, account, 'otp');
   });
@@ -172,7 +184,10 @@ export function registerSecondFactorRoutes(
   router.post('/second-factor/passkey/register', async (ctx) => {
     const { interaction: details, state, account } = signInStepOf(ctx);
     const form = await readForm(ctx);
-    if (!(await mayEnrol(details, state, account))) return toCurrentStep(ctx, details);
+    if (!(await mayEnrol(details, state, account))) {
+      toCurrentStep(ctx, details);
+      return;
+    }
     const stored = await checks.registerPasskey(
       account,
       form.credential,

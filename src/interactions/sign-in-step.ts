@@ -28,16 +28,16 @@ export type PasswordChangeStep = SignInStep & { state: SignInState & Required<Pi
 const INTERACTION = Symbol('sign-in interaction');
 const STEP = Symbol('sign-in step');
 
-function loaded<T>(ctx: Context, key: symbol, what: string): T {
-  const value = (ctx.state as Record<symbol, T | undefined>)[key];
+function loaded(ctx: Context, key: symbol, what: string): unknown {
+  const value = (ctx.state as Record<symbol, unknown>)[key];
   if (value === undefined) throw new Error(`${what} read by a route its middleware does not guard (${ctx.method} ${ctx.path})`);
   return value;
 }
 
 /** The interaction of this request (loadInteraction). */
-export const interactionOf = (ctx: Context): Interaction => loaded(ctx, INTERACTION, 'the interaction');
+export const interactionOf = (ctx: Context): Interaction => loaded(ctx, INTERACTION, 'the interaction') as Interaction;
 /** The step after the password this request is at (requireSignInState). */
-export const signInStepOf = (ctx: Context): SignInStep => loaded(ctx, STEP, 'the sign-in state');
+export const signInStepOf = (ctx: Context): SignInStep => loaded(ctx, STEP, 'the sign-in state') as SignInStep;
 /** The new-password step (requirePasswordChangeDue). */
 export function passwordChangeStepOf(ctx: Context): PasswordChangeStep {
   const step = signInStepOf(ctx);
@@ -57,7 +57,7 @@ export function restartSignIn(ctx: Context, signInStates: SignInStates, uid: str
 export function loadInteraction(kit: Pick<InteractionKit, 'load'>): Middleware {
   return async (ctx: Context, next: Next) => {
     (ctx.state as Record<symbol, unknown>)[INTERACTION] = await kit.load(ctx);
-    return next();
+    await next();
   };
 }
 
@@ -71,9 +71,12 @@ export function requireSignInState(deps: { signInStates: SignInStates; db: Datab
     if (interaction.prompt.name !== 'login') throw new AppError('wrong_step', 'This step of the sign-in is already done.', 400);
     const state = deps.signInStates.read(ctx, interaction.uid);
     const account = state && (await findAccountById(deps.db, state.accountId));
-    if (!state || !stillProven(state.epoch, account)) return restartSignIn(ctx, deps.signInStates, interaction.uid);
+    if (!state || !stillProven(state.epoch, account)) {
+      restartSignIn(ctx, deps.signInStates, interaction.uid);
+      return;
+    }
     (ctx.state as Record<symbol, unknown>)[STEP] = { interaction, state, account } satisfies SignInStep;
-    return next();
+    await next();
   };
 }
 
@@ -84,7 +87,10 @@ export function requireSignInState(deps: { signInStates: SignInStates; db: Datab
 export function requirePasswordChangeDue(signInStates: SignInStates): Middleware {
   return (ctx: Context, next: Next) => {
     const { interaction, state } = signInStepOf(ctx);
-    if (!state.passwordChange || !state.passwordProven) return restartSignIn(ctx, signInStates, interaction.uid);
+    if (!state.passwordChange || !state.passwordProven) {
+      restartSignIn(ctx, signInStates, interaction.uid);
+      return;
+    }
     return next();
   };
 }

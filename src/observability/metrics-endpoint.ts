@@ -14,7 +14,10 @@ export function metricsRoute(
   sameToken: (presented: string, token: string) => boolean,
 ): Middleware {
   return async (ctx, next) => {
-    if (ctx.path !== '/metrics' || !token) return next();
+    if (ctx.path !== '/metrics' || !token) {
+      await next();
+      return;
+    }
     const presented = /^Bearer (.+)$/i.exec(ctx.get('Authorization'))?.[1] ?? '';
     if (!sameToken(presented, token)) {
       ctx.status = 401;

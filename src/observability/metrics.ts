@@ -7,15 +7,15 @@ import type { Middleware } from 'koa';
 
 export interface Metrics {
   readonly registry: Registry;
-  tokenIssued(grantType: string): void;
-  loginAttempt(outcome: 'success' | 'failure'): void;
-  storeOperation(store: string, seconds: number, failed: boolean): void;
+  tokenIssued: (grantType: string) => void;
+  loginAttempt: (outcome: 'success' | 'failure') => void;
+  storeOperation: (store: string, seconds: number, failed: boolean) => void;
   /** A store failure observed outside a timed operation (a Redis connection error). */
-  storeFailure(store: string): void;
+  storeFailure: (store: string) => void;
   /** A request refused by a rate limit: `ip` (per-address ceiling), `client` (quota) or `form` (login/MFA forms). */
-  rateLimited(limit: 'ip' | 'client' | 'form'): void;
+  rateLimited: (limit: 'ip' | 'client' | 'form') => void;
   /** Counts and times every request; mount first. */
-  httpMiddleware(): Middleware;
+  httpMiddleware: () => Middleware;
 }
 
 const KNOWN_GRANT_TYPES = new Set([

@@ -53,6 +53,7 @@ export function jwtAccessTokenEndpoints(deps: JwtAccessTokenDeps): Middleware<Ko
 
   return async (ctx, next) => {
     await next();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request oidc-provider did not route has no ctx.oidc
     const route = ctx.oidc?.route;
     if (route !== 'introspection' && route !== 'revocation') return;
     const client = ctx.oidc.client;

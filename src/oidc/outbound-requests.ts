@@ -27,7 +27,7 @@ const ranges = (v4: string[], v6: string[]) => {
 };
 
 /** Checked in this order: the first range an address falls in names its kind. */
-const KINDS: ReadonlyArray<readonly [AddressKind, BlockList]> = [
+const KINDS: readonly (readonly [AddressKind, BlockList])[] = [
   ['loopback', ranges(['127.0.0.0/8'], ['::1/128'])],
   ['link-local', ranges(['169.254.0.0/16'], ['fe80::/10', 'fd00:ec2::254/128'])],
   ['private', ranges(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'], ['fc00::/7', 'fec0::/10'])],
@@ -93,7 +93,7 @@ export class OutboundRequestRefused extends Error {
 }
 
 /** Resolves a host name to all its addresses (dns.lookup; tests inject their own). */
-export type AddressLookup = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
+export type AddressLookup = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
 const systemLookup: AddressLookup = (hostname) => dnsLookup(hostname, { all: true, order: 'verbatim' });
 
@@ -180,8 +180,7 @@ function requestOnce(
   // Connect to the address that was checked, never to a fresh resolution of the name (DNS rebinding).
   // The URL keeps its host name, so TLS still verifies the certificate for that name.
   const pinned: LookupFunction = (_hostname, lookupOptions, callback) => {
-    if (lookupOptions.all)
-      (callback as unknown as (error: null, addresses: Array<{ address: string; family: number }>) => void)(null, [target]);
+    if (lookupOptions.all) (callback as unknown as (error: null, addresses: { address: string; family: number }[]) => void)(null, [target]);
     else callback(null, target.address, target.family);
   };
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -191,7 +190,7 @@ function requestOnce(
         resolve(toResponse(answer, options.method === 'HEAD'));
       } catch (error) {
         answer.destroy();
-        reject(error as Error);
+        reject(error);
       }
     });
     request.on('error', reject);

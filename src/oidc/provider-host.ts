@@ -6,10 +6,10 @@ import type Provider from 'oidc-provider';
 import type { AccessTokenVerifier } from './access-token-verifier.ts';
 
 export interface ProviderHost {
-  current(): Provider;
+  current: () => Provider;
   /** Verifies Portcullis' JWT access tokens with the current provider's keys. */
-  accessTokens(): AccessTokenVerifier;
-  reload(): Promise<void>;
+  accessTokens: () => AccessTokenVerifier;
+  reload: () => Promise<void>;
 }
 
 export interface HostedProvider {

@@ -50,21 +50,21 @@ class TtlCache<T> {
 }
 
 export interface RegistryCache {
-  client(clientId: string): Promise<StoredClient | undefined>;
-  resourceServer(identifier: string): Promise<ResourceServerRecord | undefined>;
+  client: (clientId: string) => Promise<StoredClient | undefined>;
+  resourceServer: (identifier: string) => Promise<ResourceServerRecord | undefined>;
   /** Every scope name some resource server defines (a scope outside it is unknown, and ignored). */
-  apiScopeNames(): Promise<ReadonlySet<string>>;
+  apiScopeNames: () => Promise<ReadonlySet<string>>;
   /** Drops what the change could have made stale; `onChange` listeners run after. */
-  invalidate(topic: string, id: string): void;
-  onChange(listener: (topic: string, id: string) => void): void;
-  clear(): void;
+  invalidate: (topic: string, id: string) => void;
+  onChange: (listener: (topic: string, id: string) => void) => void;
+  clear: () => void;
 }
 
 export function createRegistryCache(db: Database): RegistryCache {
   const clients = new TtlCache((id) => findClient(db, id));
   const resources = new TtlCache((id) => findResourceServer(db, id));
   const scopeNames = new TtlCache<ReadonlySet<string>>(async () => new Set(await listApiScopeNames(db)));
-  const listeners: Array<(topic: string, id: string) => void> = [];
+  const listeners: ((topic: string, id: string) => void)[] = [];
   return {
     client: (id) => clients.get(id),
     resourceServer: (id) => resources.get(id),

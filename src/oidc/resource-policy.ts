@@ -27,7 +27,7 @@ export const requestedApiScopes = (scope: unknown): string[] => words(scope).fil
  */
 function sentScope(ctx: KoaContextWithOIDC): string[] {
   if (ctx.oidc.route === 'token') return words(ctx.oidc.params?.scope);
-  const sent = (ctx.method === 'POST' ? ctx.oidc.body : ctx.query) as Record<string, unknown> | undefined;
+  const sent = ctx.method === 'POST' ? ctx.oidc.body : ctx.query;
   return words(sent?.scope);
 }
 
@@ -91,11 +91,11 @@ export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourceP
     permittedScopes,
 
     /** Services using client credentials with exactly one API get it without naming it. */
-    async defaultResource(
+    defaultResource: async (
       ctx: KoaContextWithOIDC,
       client: ScopeClient,
       oneOf?: readonly string[],
-    ): Promise<string | readonly string[] | undefined> {
+    ): Promise<string | readonly string[] | undefined> => {
       if (oneOf) return oneOf;
       let resource: string | undefined;
       if (ctx.oidc.params?.grant_type === 'client_credentials') {
@@ -108,7 +108,7 @@ export function createResourcePolicy({ cache, defaultAccessTokenTtl }: ResourceP
       return resource;
     },
 
-    async getResourceServerInfo(ctx: KoaContextWithOIDC, resource: string, client: ScopeClient) {
+    getResourceServerInfo: async (ctx: KoaContextWithOIDC, resource: string, client: ScopeClient) => {
       const { server, permitted } = await lookUp(client.clientId, resource);
       if (!server) throw new errors.InvalidTarget('the requested resource is not a registered resource server');
       if (!permitted) throw new errors.InvalidTarget('the client is not allowed to request tokens for this resource');

@@ -61,6 +61,7 @@ export const toAccount = (row: AccountRow): AccountWithCredentials => ({
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
   passwordHash: row.password_hash,
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the row type is written by hand; the database is the authority
   credentialEpoch: Number(row.credential_epoch ?? 0),
 });
 
@@ -175,7 +176,7 @@ export async function updateAccount(tx: Queryable, id: string, changes: AccountC
   };
   const assignments: string[] = [];
   const values: unknown[] = [id];
-  for (const [field, column] of Object.entries(columns) as Array<[keyof AccountChanges, string]>) {
+  for (const [field, column] of Object.entries(columns) as [keyof AccountChanges, string][]) {
     if (changes[field] === undefined) continue;
     values.push(changes[field]);
     assignments.push(`${column} = $${values.length}`);

@@ -24,6 +24,7 @@ export function ensureDataDir(dataDir: string): void {
   } catch (error) {
     throw new Error(
       `DATA_DIR ${path} is open to other users and could not be made private (${(error as NodeJS.ErrnoException).code ?? String(error)}): run "chmod 700 ${path}" as its owner, or choose another DATA_DIR`,
+      { cause: error },
     );
   }
 }

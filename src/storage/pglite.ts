@@ -16,6 +16,7 @@ export function wrapPglite(pglite: PGlite): EmbeddedDatabase {
   const toResult = <Row>(result: { rows: unknown[]; affectedRows?: number }): QueryResult<Row> => ({
     rows: result.rows as Row[],
     // PGlite reports affectedRows 0 for a SELECT: then the rows returned are the count
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- 0 falls back too (above)
     rowCount: result.affectedRows || result.rows.length,
   });
   return {

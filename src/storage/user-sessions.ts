@@ -113,7 +113,12 @@ export async function grantIdsOf(
 }
 
 const GRANT_COLUMNS = `g.id, g.payload, g.expires_at, c.name AS client_name`;
-type GrantRow = { id: string; payload: GrantPayload; expires_at: Date | string | null; client_name: string | null };
+interface GrantRow {
+  id: string;
+  payload: GrantPayload;
+  expires_at: Date | string | null;
+  client_name: string | null;
+}
 const toStoredGrant = (row: GrantRow): StoredGrant => ({
   id: row.id,
   payload: row.payload,

@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { assertPageHardening, launchChromium, openRelyingPartyBrowser, watchPageProblems } from '../helpers/browser.ts';
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
-import { BACKENDS, startTestServer, type BackendSetup, type TestServer } from '../helpers/server.ts';
+import { BACKENDS, startTestServer, type BackendSetup } from '../helpers/server.ts';
 
 let browser: Browser | undefined;
 

@@ -49,7 +49,7 @@ async function signInWithPassword(page: Page, config: oidc.Configuration, callba
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   const next = page.waitForResponse(
-    (response) => /\/second-factor$/.test(new URL(response.url()).pathname) && response.request().method() === 'GET',
+    (response) => new URL(response.url()).pathname.endsWith('/second-factor') && response.request().method() === 'GET',
   );
   await page.getByRole('button', { name: 'Sign in' }).click();
   return { verifier, state, response: await next };

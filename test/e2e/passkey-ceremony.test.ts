@@ -111,14 +111,19 @@ class CeremonyServer {
   private async handle(request: IncomingMessage, response: ServerResponse) {
     const path = new URL(request.url ?? '/', this.url).pathname;
     const key = `${request.method} ${path}`;
-    if (key === 'GET /static/simplewebauthn-browser.js')
-      return this.send(response, 200, 'text/javascript; charset=utf-8', await readFile(BUNDLE));
-    if (key === 'GET /static/passkey.js') return this.send(response, 200, 'text/javascript; charset=utf-8', await readFile(PASSKEY_JS));
+    if (key === 'GET /static/simplewebauthn-browser.js') {
+      this.send(response, 200, 'text/javascript; charset=utf-8', await readFile(BUNDLE));
+      return;
+    }
+    if (key === 'GET /static/passkey.js') {
+      this.send(response, 200, 'text/javascript; charset=utf-8', await readFile(PASSKEY_JS));
+      return;
+    }
 
     if (key === 'GET /register') {
       const options = await registrationOptions(this.rp, this.account, await listCredentials(this.db, this.account.id));
       this.challenges.set('register', options.challenge);
-      return this.page(
+      this.page(
         response,
         'Add a passkey',
         `<script type="application/json" id="passkey-options">${passkeyOptionsJson(options)}</script>` +
@@ -128,11 +133,12 @@ class CeremonyServer {
           `<p data-passkey-error role="alert" hidden></p>` +
           `<button type="submit">Add passkey</button></form>`,
       );
+      return;
     }
     if (key === 'GET /authenticate') {
       const options = await authenticationOptions(this.rp, await listCredentials(this.db, this.account.id));
       this.challenges.set('authenticate', options.challenge);
-      return this.page(
+      this.page(
         response,
         'Use your passkey',
         `<script type="application/json" id="passkey-options">${passkeyOptionsJson(options)}</script>` +
@@ -141,6 +147,7 @@ class CeremonyServer {
           `<p data-passkey-error role="alert" hidden></p>` +
           `<button type="submit">Use passkey</button></form>`,
       );
+      return;
     }
 
     const record = (fields: Record<string, string>, outcome: string) => this.posts.push({ path, fields, outcome });
@@ -154,12 +161,13 @@ class CeremonyServer {
       const name = normalizeCredentialName(fields.name);
       const stored = verified && name ? await insertCredential(this.db, { ...verified, accountId: this.account.id, name }) : undefined;
       record(fields, stored ? 'registered' : 'refused');
-      return this.page(
+      this.page(
         response,
         stored ? 'Passkey added' : 'Passkey refused',
         `<p id="outcome">${stored ? 'registered' : 'refused'}</p>`,
         stored ? 200 : 400,
       );
+      return;
     }
     if (key === 'POST /authenticate') {
       const fields = await this.readForm(request);
@@ -172,10 +180,14 @@ class CeremonyServer {
       const accepted = verified && (await recordCredentialUse(this.db, credential.id, verified.newSignCount));
       const outcome = accepted ? `signed in with ${amrForCredential(credential)}` : 'refused';
       record(fields, outcome);
-      return this.page(response, accepted ? 'Signed in' : 'Sign-in refused', `<p id="outcome">${outcome}</p>`, accepted ? 200 : 400);
+      this.page(response, accepted ? 'Signed in' : 'Sign-in refused', `<p id="outcome">${outcome}</p>`, accepted ? 200 : 400);
+      return;
     }
     // The browser asks for a favicon on its own; answered, so that only real problems are logged.
-    if (key === 'GET /favicon.ico') return this.send(response, 204, 'image/x-icon', '');
+    if (key === 'GET /favicon.ico') {
+      this.send(response, 204, 'image/x-icon', '');
+      return;
+    }
     this.send(response, 404, 'text/plain', 'not found');
   }
 }

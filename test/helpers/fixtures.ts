@@ -84,7 +84,7 @@ export async function postForm(url: string, form: Record<string, string>, client
     body: new URLSearchParams(client && !client.clientSecret ? { client_id: client.clientId, ...form } : form),
   });
   const text = await response.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {

@@ -103,7 +103,10 @@ export interface AppServer {
 export async function listenForApp(): Promise<AppServer> {
   let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   const server: Server = createServer((request, response) => {
-    if (handler) return handler(request, response);
+    if (handler) {
+      handler(request, response);
+      return;
+    }
     response.writeHead(503).end();
   });
   await new Promise<void>((resolve, reject) => {

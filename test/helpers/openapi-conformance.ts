@@ -25,7 +25,7 @@ export class OpenApiConformance {
   readonly #prefix: string;
   readonly #validators = new Map<string, ValidateFunction>();
   readonly #ajv: Ajv2020;
-  readonly #templates: Array<{ template: string; pattern: RegExp }>;
+  readonly #templates: { template: string; pattern: RegExp }[];
   /** What did not conform, one line each. */
   readonly problems: string[] = [];
   checked = 0;

@@ -53,7 +53,7 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
 
 /** An audit trail that records nothing: the baseline of the audit-overhead benchmark. */
 const NO_AUDIT: AuditTrail = {
-  record() {},
+  record: () => {},
   recordDurable: async () => {},
   recordWithin: async () => {},
   flush: async () => {},
@@ -82,6 +82,7 @@ async function serve(
     ...(auditOff ? { audit: NO_AUDIT } : {}),
     ...(now ? { now } : {}),
   });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors (app.onerror)
   http.on('request', portcullis.app.callback());
   return {
     url,
@@ -122,7 +123,7 @@ export async function startTestServer(
   const logLevel = options.logLevel ?? 'silent';
   const stores: Stores = { db: database.db, redis: redis?.redis, redisPrefix: redis?.prefix ?? 'portcullis:', close: async () => {} };
   const primary = await serve(stores, env, logLevel, options.auditOff, options.now, options.publicHost);
-  const siblings: Array<() => Promise<void>> = [];
+  const siblings: (() => Promise<void>)[] = [];
 
   return {
     ...primary,

@@ -64,7 +64,9 @@ async function connectAdmin(): Promise<pg.Client> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL is required for the integration tests (${TEST_DATABASE_URL}): ${(error as Error).message}`);
+    throw new Error(`PostgreSQL is required for the integration tests (${TEST_DATABASE_URL}): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return admin;
 }
@@ -125,7 +127,7 @@ export async function createTestRedis(): Promise<TestRedis> {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`Redis is required for the integration tests (${TEST_REDIS_URL}): ${(error as Error).message}`);
+    throw new Error(`Redis is required for the integration tests (${TEST_REDIS_URL}): ${(error as Error).message}`, { cause: error });
   }
   return {
     redis,

@@ -91,7 +91,7 @@ async function factorsOf(server: TestServer, account: Account) {
 }
 
 /** Every change the page offers, as a form post. */
-const CHANGES = (passkeyId: string): Array<[string, Record<string, string>]> => [
+const CHANGES = (passkeyId: string): [string, Record<string, string>][] => [
   [`${PAGE}/totp/remove`, {}],
   [`${PAGE}/passkeys/remove`, { id: passkeyId }],
   [`${PAGE}/recovery-codes`, {}],

@@ -146,7 +146,7 @@ adminTest(
 
     // the admin API's registry entry can be kept up to date; its scopes cannot be changed
     const builtIn = await call('GET', at(ADMIN_AUDIENCE), { token: bearer });
-    const keptScopes = builtIn.body.scopes as Array<{ name: string; description: string }>;
+    const keptScopes = builtIn.body.scopes as { name: string; description: string }[];
     refusedWith(
       t,
       await call('PATCH', at(ADMIN_AUDIENCE), {

@@ -11,7 +11,6 @@ import type { AuditEventInput } from '../../src/security/audit/audit-event.ts';
 import type { AuditEvent } from '../../src/security/audit/audit-queries.ts';
 import { createAuditTrail } from '../../src/security/audit/audit-writer.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
-import type { Database } from '../../src/storage/database.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
 import { childEnv, CLI, runCli, type CliRun } from '../helpers/cli-process.ts';
 
@@ -57,7 +56,7 @@ async function seeded(t: ExecutionContext, count: number) {
   const writer = createAuditTrail({
     db: database.db,
     key: deriveKeys(secretKey).auditKey,
-    logger: { info() {}, warn() {}, error() {} },
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
     now: () => new Date(Date.UTC(2025, 2, 1 + day)),
   });
   const record = async (from: number, to: number) => {
@@ -69,7 +68,7 @@ async function seeded(t: ExecutionContext, count: number) {
   };
   await record(1, count);
   t.teardown(() => writer.close());
-  return { db: database.db as Database, env, record };
+  return { db: database.db, env, record };
 }
 
 test.serial('audit verify: an intact chain exits 0; a row edited in SQL exits 1 naming its seq', async (t) => {

@@ -30,7 +30,7 @@ testEachBackend('code + PKCE: login, consent, tokens, userinfo with only the gra
   t.is(idToken.name, undefined, 'no profile claim without the profile scope');
 
   const userinfo = (await (
-    await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token}` } })
+    await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token as string}` } })
   ).json()) as Record<string, unknown>;
   t.is(userinfo.sub, user.id);
   t.is(userinfo.email, user.email);

@@ -29,7 +29,7 @@ async function shownValue(t: ExecutionContext, env: Record<string, string>, clie
   t.is(run.code, 0, run.stderr);
   const line = run.stdout.split('\n').find((candidate) => candidate.startsWith(`${label}  `));
   if (!line) t.fail(`no "${label}" line in:\n${run.stdout}`);
-  return line!.slice(label.length).trim();
+  return line.slice(label.length).trim();
 }
 
 test.serial(

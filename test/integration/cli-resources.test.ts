@@ -194,7 +194,7 @@ test.serial('resources list marks overdue reviews and --overdue lists only them;
   t.regex(listed, new RegExp(`^https://api\\.example\\.com\\s+.*${day(-3)}\\s+OVERDUE$`, 'm'));
   t.regex(listed, /^https:\/\/billing\.example\.com\s+(?!.*OVERDUE).*$/m);
   t.deepEqual(
-    (await json<Array<{ identifier: string }>>(t, env, ['resources', 'list', '--overdue'])).map((server) => server.identifier),
+    (await json<{ identifier: string }[]>(t, env, ['resources', 'list', '--overdue'])).map((server) => server.identifier),
     [API],
   );
   t.regex(await human(t, env, ['resources', 'show', API]), new RegExp(`^next review\\s+${day(-3)}  OVERDUE$`, 'm'));

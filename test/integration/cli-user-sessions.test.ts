@@ -50,7 +50,7 @@ test.serial(
     await signIn(server, client, other.email, 'openid');
 
     // listings: for people, and as JSON
-    const sessions = await json<Array<{ id: string; amr: string[]; clients: Array<{ clientId: string; grantId: string }> }>>(t, env, [
+    const sessions = await json<{ id: string; amr: string[]; clients: { clientId: string; grantId: string }[] }[]>(t, env, [
       'users',
       'sessions',
       user.email,
@@ -65,7 +65,7 @@ test.serial(
         shown.stdout,
         new RegExp(`${session.id}\\s+\\d{4}-\\d\\d-\\d\\d .*urn:portcullis:acr:pwd \\(pwd\\)\\s+Test client ${client.clientId}`),
       );
-    const grants = await json<Array<{ id: string; client: { id: string }; scopes: string[] }>>(t, env, [
+    const grants = await json<{ id: string; client: { id: string }; scopes: string[] }[]>(t, env, [
       'users',
       'grants',
       '--email',

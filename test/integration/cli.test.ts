@@ -20,13 +20,12 @@ import { createAuditTrail } from '../../src/security/audit/audit-writer.ts';
 import { deriveKeys } from '../../src/security/derived-keys.ts';
 import { controlSocketPath } from '../../src/storage/data-dir.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
-import { childEnv, CLI, runCli, type CliRun } from '../helpers/cli-process.ts';
+import { childEnv, runCli } from '../helpers/cli-process.ts';
 import { SIGNING_ALGORITHMS } from '../../src/security/signing-algorithms.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const PASSWORD = 'correct horse battery staple';
 
-type Run = CliRun;
 const cli = runCli;
 
 /** Runs a command that must succeed with --json and returns its parsed result. */
@@ -118,7 +117,7 @@ test.serial('postgres: resources create, list, show, delete', async (t) => {
   ]);
 
   await json(t, env, ['resources', 'create', '--identifier', 'urn:example:reports']);
-  const list = await json<Array<{ identifier: string }>>(t, env, ['resources', 'list']);
+  const list = await json<{ identifier: string }[]>(t, env, ['resources', 'list']);
   // the admin API is registered like every other API (migration 0005)
   t.deepEqual(
     list.map((server) => server.identifier),
@@ -197,7 +196,7 @@ test.serial('postgres: clients create shows the secret once; list and show never
   });
   t.false('clientSecret' in JSON.parse(shown.stdout));
   t.deepEqual(
-    (JSON.parse(listed.stdout) as Array<{ clientId: string }>).map((client) => client.clientId),
+    (JSON.parse(listed.stdout) as { clientId: string }[]).map((client) => client.clientId),
     [web.clientId],
   );
   t.regex(humanShow.stdout, /client_id\s+\S+/);
@@ -303,7 +302,7 @@ test.serial('postgres: users create, list, show, disable, enable; duplicates and
   t.regex(await refused(t, env, ['users', 'create', '--email', 'not-an-email'], PASSWORD), /--email: must be a valid email address/);
   t.regex(await refused(t, env, ['users', 'create'], PASSWORD), /--email: is required/);
 
-  const list = await json<Array<{ email: string }>>(t, env, ['users', 'list']);
+  const list = await json<{ email: string }[]>(t, env, ['users', 'list']);
   t.deepEqual(
     list.map((user) => user.email),
     ['ada@example.com', 'Bob@Example.com'],
@@ -330,7 +329,12 @@ test.serial('postgres: users create, list, show, disable, enable; duplicates and
 
 test.serial('postgres: keys rotate changes the current kid and keeps the old one published', async (t) => {
   const env = await postgresEnv(t);
-  type Key = { kid: string; alg: string; state: string; removeAfter: string | null };
+  interface Key {
+    kid: string;
+    alg: string;
+    state: string;
+    removeAfter: string | null;
+  }
   const before = await json<Key[]>(t, env, ['keys', 'list']);
   const current = (keys: Key[], alg: string) => keys.find((key) => key.alg === alg && key.state === 'current')!;
   const next = (keys: Key[], alg: string) => keys.find((key) => key.alg === alg && key.state === 'next')!;
@@ -374,7 +378,7 @@ test.serial('embedded without a server: the CLI opens DATA_DIR itself under the 
   t.is(user.email, 'ada@example.com');
 
   // Everything persisted across processes, and each process let go of the data directory.
-  const clients = await json<Array<{ clientId: string; resources: Record<string, string[]> }>>(t, env, ['clients', 'list']);
+  const clients = await json<{ clientId: string; resources: Record<string, string[]> }[]>(t, env, ['clients', 'list']);
   t.deepEqual(
     clients.map((item) => item.clientId),
     [client.clientId],
@@ -385,7 +389,7 @@ test.serial('embedded without a server: the CLI opens DATA_DIR itself under the 
   t.false(existsSync(join(dir, 'portcullis.lock')), 'the lock is released');
   t.false(existsSync(join(dir, 'portcullis.sock')));
 
-  const keys = await json<Array<{ state: string }>>(t, env, ['keys', 'list']);
+  const keys = await json<{ state: string }[]>(t, env, ['keys', 'list']);
   t.is(keys.filter((key) => key.state === 'current').length, SIGNING_ALGORITHMS.length, 'one current key per algorithm');
   t.deepEqual(await json(t, env, ['migrate']), { applied: [] });
   t.false(existsSync(join(dir, 'portcullis.lock')));
@@ -504,8 +508,8 @@ function startServer(t: ExecutionContext, dataDir: string): RunningServer {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -583,7 +587,7 @@ test.serial('embedded while the server runs: the CLI goes through its control so
 
   // With the server gone, the CLI opens the data directory itself and sees the same data.
   t.deepEqual(
-    (await json<Array<{ identifier: string }>>(t, env, ['resources', 'list'])).map((item) => item.identifier),
+    (await json<{ identifier: string }[]>(t, env, ['resources', 'list'])).map((item) => item.identifier),
     [API, 'urn:portcullis:admin'],
   );
 });

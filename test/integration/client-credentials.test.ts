@@ -81,7 +81,9 @@ testEachBackend(
       REDIS_URL: server.config.redisUrl!,
       SECRET_KEY: server.config.secretKey!,
     });
-    t.teardown(async () => void (await other.stop()));
+    t.teardown(async () => {
+      await other.stop();
+    });
     await createResource(server.db, API_A, ['read']);
     const service = await createTestClient(server, { grantTypes: ['client_credentials'], resources: { [API_A]: ['read'] } });
     const issueAt = (url: string) => postForm(`${url}/token`, { grant_type: 'client_credentials', scope: 'read' }, service);

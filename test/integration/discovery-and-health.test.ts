@@ -11,12 +11,12 @@ testEachBackend('discovery advertises the secure defaults', async (t, server) =>
   t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
   t.false((discovery.grant_types_supported as string[]).includes('implicit'));
   t.false((discovery.grant_types_supported as string[]).includes('password'));
-  t.true(discovery.authorization_response_iss_parameter_supported as boolean);
+  t.true(discovery.authorization_response_iss_parameter_supported);
   t.true((discovery.grant_types_supported as string[]).includes('client_credentials'));
   t.is(discovery.introspection_endpoint, `${server.url}/token/introspection`);
   t.is(discovery.revocation_endpoint, `${server.url}/token/revocation`);
   t.is(discovery.end_session_endpoint, `${server.url}/session/end`);
-  t.true(discovery.backchannel_logout_supported as boolean);
+  t.true(discovery.backchannel_logout_supported);
   t.false((discovery.token_endpoint_auth_methods_supported as string[]).includes('client_secret_jwt'));
 });
 

@@ -21,7 +21,7 @@ async function signIn(t: ExecutionContext, server: TestServer, client: TestClien
   );
   t.is(token.status, 200, JSON.stringify(token.body));
   const userinfo = (await (
-    await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token}` } })
+    await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token as string}` } })
   ).json()) as Record<string, unknown>;
   return { idToken: decodeJwt(token.body.id_token as string), userinfo, agent: flow.agent };
 }

@@ -66,7 +66,7 @@ testEachBackend(
     await flow.go(pageUrl);
 
     // each refusal says why, and keeps the user on the page with nothing changed
-    const refusals: Array<[Record<string, string>, string]> = [
+    const refusals: [Record<string, string>, string][] = [
       [{ password: NEW_PASSWORD, confirmation: 'velvet thunder mosaic lanterns' }, PASSWORDS_DIFFER],
       [{ password: 'Vx7$kQ2p!wZ', confirmation: 'Vx7$kQ2p!wZ' }, 'The new password must be at least 15 characters.'],
       [

@@ -23,7 +23,7 @@ const createUser = (env: Record<string, string>, email: string, password: string
 
 test.serial('users create refuses a common, a personal and a short password, each saying why, and accepts a good one', async (t) => {
   const { db, env } = await postgres(t);
-  const refusals: Array<[string, string, RegExp]> = [
+  const refusals: [string, string, RegExp][] = [
     ['ada@example.com', 'passwordstandard', /^error: password: is on a list of commonly used or breached passwords/m],
     ['marguerite.okafor@example.com', 'Marguerite.Okafor@example.com!!', /^error: password: is mostly made of your email address/m],
     ['ada@example.com', 'PortcullisPortcullis1', /^error: password: is mostly made of this service's name/m],

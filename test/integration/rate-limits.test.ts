@@ -26,7 +26,7 @@ async function withQuota(server: TestServer, client: TestClient, perMinute: numb
 }
 
 /** `"name";r=2;t=60` -> { policy: 'name', r: 2, t: 60 } for each item of a RateLimit field. */
-function rateLimitItems(header: string | null): Array<{ policy: string; params: Record<string, number> }> {
+function rateLimitItems(header: string | null): { policy: string; params: Record<string, number> }[] {
   if (!header) return [];
   return header.split(',').map((item) => {
     const [name, ...params] = item.trim().split(';');
@@ -340,7 +340,7 @@ testEachBackend(
     for (let index = 0; index < 3; index++) t.is((await timed('/jwks')).status, 200);
 
     redis.disconnect();
-    const during: Array<number | undefined> = [];
+    const during: (number | undefined)[] = [];
     for (let index = 0; index < 5; index++) {
       const response = await timed('/jwks');
       t.is(response.status, 200);

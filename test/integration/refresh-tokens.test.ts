@@ -57,7 +57,9 @@ testEachBackend(
       REDIS_URL: server.config.redisUrl!,
       SECRET_KEY: server.config.secretKey!,
     });
-    t.teardown(async () => void (await sibling.stop()));
+    t.teardown(async () => {
+      await sibling.stop();
+    });
     const client = await createTestClient(server);
     const flow = await codeFor(server, client);
     const results = await Promise.all([0, 1, 2, 3].map((index) => redeem(index % 2 ? sibling.url : server.url, client, flow)));
@@ -78,7 +80,9 @@ testEachBackend(
       REDIS_URL: server.config.redisUrl!,
       SECRET_KEY: server.config.secretKey!,
     });
-    t.teardown(async () => void (await sibling.stop()));
+    t.teardown(async () => {
+      await sibling.stop();
+    });
     const client = await createTestClient(server, { authMethod: 'none' });
     const tokens = await redeem(server.url, client, await codeFor(server, client));
     const refreshToken = tokens.body.refresh_token as string;

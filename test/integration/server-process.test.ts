@@ -16,7 +16,7 @@ const tempDataDir = (t: { teardown: (fn: () => void) => void }) => {
 };
 
 const kidsOf = async (url: string) =>
-  ((await (await fetch(`${url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
+  ((await (await fetch(`${url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid).sort();
 
 test.serial(
   'embedded: starts with no database, generates its secret once, keeps keys across restarts, one process per DATA_DIR',
@@ -33,7 +33,7 @@ test.serial(
 
     const rival = await startServerProcess({ DATA_DIR: dataDir }).then(
       (started) => started.stop().then(() => 'started'),
-      (error: Error) => error.message,
+      (error: unknown) => (error as Error).message,
     );
     t.regex(rival, /in use by another Portcullis process/);
 

@@ -5,7 +5,7 @@ import { listSigningKeys, rotateSigningKeys } from '../../src/security/signing-k
 import { SIGNING_ALGORITHMS } from '../../src/security/signing-algorithms.ts';
 
 const API = 'https://api.example.com';
-const jwksOf = async (url: string) => ((await (await fetch(`${url}/jwks`)).json()) as { keys: Array<{ kid: string; alg: string }> }).keys;
+const jwksOf = async (url: string) => ((await (await fetch(`${url}/jwks`)).json()) as { keys: { kid: string; alg: string }[] }).keys;
 
 testEachBackend('private keys are encrypted at rest', async (t, server) => {
   const { rows } = await server.db.query<{ private_jwk: string }>('SELECT private_jwk FROM signing_keys');
@@ -43,7 +43,7 @@ testEachBackend('staged rotation: the published next key signs, the old key stay
     published.some((key) => key.kid === currentEs.kid),
     'the retired key is still published',
   );
-  const jwks = createLocalJWKSet({ keys: published } as never);
+  const jwks = createLocalJWKSet({ keys: published });
   await t.notThrowsAsync(jwtVerify(oldToken, jwks, { issuer: server.url, audience: API }));
   await t.notThrowsAsync(jwtVerify(newToken, jwks, { issuer: server.url, audience: API }));
   const after = await listSigningKeys(server.db);

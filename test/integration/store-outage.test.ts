@@ -76,7 +76,9 @@ testEachBackend(
       REDIS_URL: `redis://127.0.0.1:${deadPort}`,
       SECRET_KEY: server.config.secretKey!,
     });
-    t.teardown(async () => void (await started.stop()));
+    t.teardown(async () => {
+      await started.stop();
+    });
     const ready = await fetch(`${started.url}/readyz`);
     t.is(ready.status, 503);
     const client = await createTestClient(server);

@@ -11,7 +11,10 @@ import { README_COMMANDS } from './readme-commands.ts';
 
 const API = 'https://api.example.com';
 /** What an API library sees in a request: the status and the subject it answered. */
-type Answer = { status: number; sub?: string };
+interface Answer {
+  status: number;
+  sub?: string;
+}
 
 interface Tokens {
   audience: string;
@@ -120,7 +123,7 @@ async function apiChecks(t: ExecutionContext, backend: BackendSetup, library: ke
   const header = JSON.parse(Buffer.from(tokens.right.split('.')[0]!, 'base64url').toString()) as { alg: string; typ: string };
   t.like(header, { alg: algorithm, typ: 'at+jwt' }, 'the token is what the resource server says it signs');
 
-  const jwks = (await (await fetch(`${portcullis.url}/jwks`)).json()) as { keys: Array<{ kty: string }> };
+  const jwks = (await (await fetch(`${portcullis.url}/jwks`)).json()) as { keys: { kty: string }[] };
   t.deepEqual(
     [...new Set(jwks.keys.map((key) => key.kty))].sort(),
     ['EC', 'OKP', 'RSA'],
@@ -147,7 +150,7 @@ async function apiChecks(t: ExecutionContext, backend: BackendSetup, library: ke
 }
 
 for (const backend of BACKENDS) {
-  for (const library of Object.keys(API_LIBRARIES) as Array<keyof typeof API_LIBRARIES>) {
+  for (const library of Object.keys(API_LIBRARIES) as (keyof typeof API_LIBRARIES)[]) {
     for (const algorithm of ['ES256', 'RS256'] as const) {
       test(
         `${library} accepts right ${algorithm} access tokens and refuses another API's, expired and scopeless ones (${backend.name})`,

@@ -90,7 +90,7 @@ async function signIn(
   t.deepEqual(problems, [], 'no script errors in the browser');
 }
 
-const LIBRARIES: Array<{ name: string; command: string; app: AppFactory; expected?: (email: string) => string }> = [
+const LIBRARIES: { name: string; command: string; app: AppFactory; expected?: (email: string) => string }[] = [
   { name: 'express-openid-connect', command: README_COMMANDS.expressOpenidConnect, app: expressOpenidConnectApp },
   {
     name: 'passport-openidconnect (--pkce optional, nonce)',

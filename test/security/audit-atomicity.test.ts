@@ -48,7 +48,7 @@ adminTest(
     await server.portcullis.audit.flush();
     const adminEventsBefore = (await server.db.query(`SELECT 1 FROM audit_events WHERE actor_type = 'admin'`)).rows.length;
     const allow = await refuseAdminEvents(server.db);
-    const attempts: Array<[string, () => Promise<Answer>]> = [
+    const attempts: [string, () => Promise<Answer>][] = [
       [
         'create a client',
         () => call('POST', '/clients', { token: bearer, json: { name: 'Unaudited', grantTypes: ['client_credentials'] } }),
@@ -84,7 +84,7 @@ adminTest(
       t.true(refusedWithError(answer), `${what}: answered ${answer.status} ${JSON.stringify(answer.body)}`);
     }
 
-    const clients = (await call('GET', '/clients?limit=100', { token: bearer })).body.items as Array<{ name: string }>;
+    const clients = (await call('GET', '/clients?limit=100', { token: bearer })).body.items as { name: string }[];
     t.false(
       clients.some((listed) => listed.name === 'Unaudited'),
       'no client was created or renamed',

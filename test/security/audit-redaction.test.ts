@@ -31,14 +31,14 @@ adminTest(
     t.is((await call('GET', '/users', { token: reader })).status, 403, 'refused the user list');
     const page = await call('GET', '/audit/events?limit=200', { token: reader });
     t.is(page.status, 200, JSON.stringify(page.body));
-    const types = (page.body.events as Array<{ type: string }>).map((event) => event.type);
+    const types = (page.body.events as { type: string }[]).map((event) => event.type);
     for (const type of ['user.created', 'login.failed', 'login.succeeded']) t.true(types.includes(type), `the ${type} event is listed`);
     const dump = JSON.stringify(page.body);
     t.false(dump.includes(userId), 'no user id');
     t.false(dump.toLowerCase().includes(EMAIL), 'no email address');
     t.false(dump.includes('127.0.0.1'), 'no IP address');
     t.false(
-      /node|undici|Mozilla/i.test(JSON.stringify((page.body.events as Array<{ userAgent: unknown }>).map((event) => event.userAgent))),
+      /node|undici|Mozilla/i.test(JSON.stringify((page.body.events as { userAgent: unknown }[]).map((event) => event.userAgent))),
       'no user agent',
     );
 

@@ -18,7 +18,7 @@ const PAGE = '/account/security';
 const admin = (server: TestServer, name: string, input: unknown) => runAsOperator(server, name, input);
 
 /** What an administrator does to take an account back: each must void what began before it. */
-const RESETS: Array<[string, (server: TestServer, userId: string) => Promise<unknown>]> = [
+const RESETS: [string, (server: TestServer, userId: string) => Promise<unknown>][] = [
   ['set-password', (server, userId) => admin(server, 'users.set-password', { user: userId, password: SECOND_TEMPORARY, mustChange: true })],
   ['sign-out-everywhere', (server, userId) => admin(server, 'users.sign-out-everywhere', { user: userId })],
   [

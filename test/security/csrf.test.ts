@@ -11,7 +11,7 @@ import { authorize } from '../helpers/user-agent.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 /** The headers a browser sends when another site's page posts a form (or a script submits one). */
-const crossSite = (issuer: string): Array<[string, Record<string, string>]> => [
+const crossSite = (issuer: string): [string, Record<string, string>][] => [
   ['Origin: null and Sec-Fetch-Site: cross-site (a sandboxed frame)', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
   ['Origin of another site, no Fetch Metadata (an older browser)', { origin: 'https://evil.example' }],
   ['Origin: null alone', { origin: 'null' }],
@@ -162,7 +162,7 @@ testEachBackend('the logout confirmation posted from another site is refused; th
 testEachBackend('clickjacking: every HTML page forbids framing and limits where its forms may post', async (t, server) => {
   const user = await createUser(server.db);
   const client = await createTestClient(server);
-  const pages: Array<[string, Response]> = [];
+  const pages: [string, Response][] = [];
   const flow = await SignIn.start(server.url, client.clientId);
   pages.push(['login page', await flow.agent.request(flow.page.url)]);
   const consent = await postFrom(flow, flow.action('/login'), { email: user.email, password: PASSWORD }, sameOrigin(server.url));

@@ -89,7 +89,7 @@ testEachBackend('an admin API body past 64 KiB, sent or only declared, is refuse
   t.is(declared.status, 413);
   const list = await json(await fetch(`${server.url}/admin/v1/clients`, { headers: { authorization: `Bearer ${token}` } }));
   t.false(
-    (list.body.items as Array<{ name: string }>).some((item) => item.name.startsWith('aaaa')),
+    (list.body.items as { name: string }[]).some((item) => item.name.startsWith('aaaa')),
     'nothing was created',
   );
   await stillAnswers(t, server);

@@ -90,7 +90,7 @@ testEachBackend('DPoP proofs for another method, another URL, another token, or 
   const { token } = await boundAdminToken(server, await adminClient(server), key);
   const now = Math.floor(Date.now() / 1000);
   const htu = adminUrl(server);
-  const forged: Array<[string, Promise<string>]> = [
+  const forged: [string, Promise<string>][] = [
     ['wrong htm', proof(key, { htm: 'POST', htu, accessToken: token })],
     ['wrong htu (another route)', proof(key, { htm: 'GET', htu: `${server.url}/admin/v1/resources`, accessToken: token })],
     ['wrong htu (another host)', proof(key, { htm: 'GET', htu: 'https://evil.example/admin/v1/clients', accessToken: token })],

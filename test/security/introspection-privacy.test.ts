@@ -55,7 +55,7 @@ testEachBackend('a client cannot introspect another client’s tokens', async (t
   const plain = await createTestClient(server);
   const userinfo = await userTokens(server, plain, null);
   t.is(userinfo.accessToken.split('.').length, 1, 'an opaque token');
-  const cases: Array<[string, TestClient, string]> = [
+  const cases: [string, TestClient, string][] = [
     ['JWT access token', app, tokens.accessToken],
     ['refresh token', app, tokens.refreshToken!],
     ['opaque userinfo access token', plain, userinfo.accessToken],

@@ -43,7 +43,7 @@ adminTest('a retired key stays in the JWKS while a 24-hour ID token it signed is
 
   const rotated = await call('POST', '/keys/rotate', { token: bearer });
   t.is(rotated.status, 200, JSON.stringify(rotated.body));
-  const retired = (rotated.body as Array<{ kid: string; state: string; removeAfter: string | null }>).find((key) => key.kid === kid);
+  const retired = (rotated.body as { kid: string; state: string; removeAfter: string | null }[]).find((key) => key.kid === kid);
   t.is(retired?.state, 'retired');
   t.true(
     Date.parse(retired!.removeAfter!) / 1000 >= exp!,

@@ -120,7 +120,7 @@ testEachBackend(
     const refusal = attack[0]!;
     const swap = (cookie: string, from: string, to: string) => cookie.replace(from, to);
     const genuine = victimBrowser.cookie;
-    const flipped = genuine.slice(0, -2) + (genuine.at(-2) === 'A' ? 'B' : 'A') + genuine.at(-1);
+    const flipped = genuine.slice(0, -2) + (genuine.at(-2) === 'A' ? 'B' : 'A') + genuine.at(-1)!;
     const forgeries: Record<string, string> = {
       'another account\u2019s cookie': attackerBrowser.cookie,
       'another account\u2019s cookie naming the victim': swap(attackerBrowser.cookie, mallory.id, victim.id),

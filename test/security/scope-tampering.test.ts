@@ -188,9 +188,9 @@ testEachBackend(
       client,
     );
     t.is(tokens.status, 200, JSON.stringify(tokens.body));
-    const userinfo = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } });
+    const userinfo = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token as string}` } });
     await userinfo.arrayBuffer();
-    const answers: Array<[string, { status: number; headers: Headers }]> = [
+    const answers: [string, { status: number; headers: Headers }][] = [
       ['token', tokens],
       [
         'token error',

@@ -44,7 +44,7 @@ testEachBackend('an admin cannot give a client or an API the none, an HMAC or a 
   };
   for (const alg of HOSTILE_ALGORITHMS) {
     const label = JSON.stringify(alg);
-    const attempts: Array<[string, string, () => Promise<unknown>]> = [
+    const attempts: [string, string, () => Promise<unknown>][] = [
       [
         'clients.create',
         'idTokenAlg',
@@ -107,9 +107,9 @@ testEachBackend("a token re-labelled to another algorithm, or MAC'd with a publi
   t.false(await introspect(ed.service, `${encode({ ...edHeaderJson, alg: 'none' })}.${edPayload}.`));
 
   // the classic confusion: HS256 keyed with the RSA public key as the verifier would read it
-  const jwks = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<Record<string, unknown>> };
+  const jwks = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Record<string, unknown>[] };
   const psKey = jwks.keys.find((key) => key.kid === header.kid)!;
-  const pem = createPublicKey({ key: psKey as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+  const pem = createPublicKey({ key: psKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
   for (const secret of [pem, JSON.stringify(psKey), String(psKey.n)]) {
     const forgedHeader = encode({ ...header, alg: 'HS256' });
     const mac = createHmac('sha256', secret).update(`${forgedHeader}.${psPayload}`).digest('base64url');

@@ -132,6 +132,7 @@ testEachBackend(
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(current?.jwks));
     });
+    // eslint-disable-next-line prefer-const -- the JWKS server above reads it; it is set once that server listens
     let current: Awaited<ReturnType<typeof privateKeyJwtClient>> | undefined;
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
     t.teardown(() => jwksServer.close());

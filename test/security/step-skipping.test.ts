@@ -14,7 +14,7 @@ const NEW_PASSWORD = 'velvet thunder mosaic lantern';
 const PAGE = '/account/security';
 
 /** Every route of a sign-in after the password, with a body that would do something. */
-const SIGN_IN_STEPS: Array<[method: 'GET' | 'POST', path: string, fields?: Record<string, string>]> = [
+const SIGN_IN_STEPS: [method: 'GET' | 'POST', path: string, fields?: Record<string, string>][] = [
   ['GET', '/second-factor'],
   ['POST', '/second-factor/totp', { code: '123456' }],
   ['GET', '/second-factor/recovery'],
@@ -143,7 +143,7 @@ testEachBackend('each step done twice, and every step after the sign-in ended, g
 });
 
 /** Every change on the account page, and the steps of its re-authentication. */
-const PAGE_CHANGES: Array<[string, Record<string, string>]> = [
+const PAGE_CHANGES: [string, Record<string, string>][] = [
   [`${PAGE}/totp/remove`, {}],
   [`${PAGE}/passkeys/remove`, { id: 'x' }],
   [`${PAGE}/recovery-codes`, {}],

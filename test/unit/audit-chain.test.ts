@@ -73,7 +73,7 @@ test('hash = HMAC-SHA-256(key, prev_hash || canonical)', (t) => {
 
 test('every field, the seq, the previous hash and the key change the hash', (t) => {
   const base = chainHash(key, GENESIS_HASH, 1, event());
-  const variants: Array<Partial<AuditEventFields>> = [
+  const variants: Partial<AuditEventFields>[] = [
     { id: '4b0f1c1e-0000-4000-8000-000000000002' },
     { occurredAt: new Date(at.getTime() + 1) },
     { type: 'login.failed' },
@@ -232,7 +232,7 @@ test('an event is checked: type, outcome, actor and target kinds; outside string
       outcome: 'failure',
       actor: { type: 'user', id: 'u1' },
       ip: '::1',
-      userAgent: `UA${'\u0000'}${'y'.repeat(600)}`,
+      userAgent: `UA\u0000${'y'.repeat(600)}`,
       details: { reasonCode: 'bad_password' },
     },
     id,

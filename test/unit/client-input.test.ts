@@ -37,7 +37,7 @@ test('redirect URIs: https anywhere, http only on loopback hosts, private-use sc
 });
 
 test('redirect URIs: refused when relative, wildcarded, with a fragment, on plain http or a dotless scheme', (t) => {
-  const cases: Array<[string, RegExp]> = [
+  const cases: [string, RegExp][] = [
     ['/callback', /absolute/],
     ['app.example.com/callback', /absolute/],
     ['https://*.example.com/callback', /wildcard/],

@@ -20,7 +20,7 @@ function silentRedis(status = 'ready') {
   };
   const client = {
     status,
-    defineCommand() {},
+    defineCommand: () => {},
     rlflxIncr: () => {
       calls.push('incr');
       return never();

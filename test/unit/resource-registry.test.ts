@@ -44,7 +44,7 @@ const create = (fields: Record<string, unknown>) => resourceCreateInput.safePars
 const patch = (fields: Record<string, unknown>) => resourceUpdateInput.parse({ identifier: API, ...fields });
 
 /** The first issue's field and message, as the operation would report it. */
-const issue = (result: { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } }) => {
+const issue = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) => {
   const first = result.error?.issues[0];
   return first ? `${first.path.join('.')}: ${first.message}` : 'accepted';
 };

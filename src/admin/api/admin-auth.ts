@@ -24,7 +24,7 @@ export class AdminAuthError extends AppError {
   constructor(code: string, message: string, status: 401 | 403, challenge: Record<string, string> = {}, scheme: AuthScheme = 'Bearer') {
     super(code, message, status);
     this.name = 'AdminAuthError';
-    const dpop = scheme === 'DPoP' ? { algs: DPOP_ALGORITHMS.join(' ') } : {};
+    const dpop: Record<string, string> = scheme === 'DPoP' ? { algs: DPOP_ALGORITHMS.join(' ') } : {};
     const attributes = Object.entries({ realm: ADMIN_REALM, ...challenge, ...dpop }).map(
       ([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`,
     );

@@ -26,7 +26,10 @@ const AUDIT_PAGE = 1_000;
 /** Resolves after `ms`, or false at once when `signal` aborts. */
 const pause = (ms: number, signal: AbortSignal) =>
   new Promise<boolean>((resolve) => {
-    if (signal.aborted) return resolve(false);
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve(true);

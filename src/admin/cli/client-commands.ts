@@ -108,7 +108,7 @@ const settingFlags: Record<string, FlagSpec> = {
     help: 'scope of those resources the client may request (repeatable)',
     field: 'scopes',
   },
-  'auth-method': { type: 'string', value: 'method', help: `${AUTH_METHODS.join(' | ')}`, field: 'authMethod' },
+  'auth-method': { type: 'string', value: 'method', help: AUTH_METHODS.join(' | '), field: 'authMethod' },
   'jwks-uri': { type: 'string', value: 'url', help: "https URL of the client's JWKS (private_key_jwt)", field: 'jwksUri' },
   pkce: {
     type: 'string',
@@ -213,7 +213,10 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
     print: () => {},
     run: allPages((items, output) => {
       const clients = items as ClientView[];
-      if (clients.length === 0) return none(output, 'clients');
+      if (clients.length === 0) {
+        none(output, 'clients');
+        return;
+      }
       const rows = clients.map((client) => [
         client.clientId,
         client.name,

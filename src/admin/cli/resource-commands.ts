@@ -143,8 +143,12 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
       allPages((items, output) => {
         const servers = items as ResourceServerView[];
         if (servers.length === 0) {
-          if ((context.input as { overdue?: boolean }).overdue) return output.out('No resource server is overdue for review.');
-          return none(output, 'resource servers');
+          if ((context.input as { overdue?: boolean }).overdue) {
+            output.out('No resource server is overdue for review.');
+            return;
+          }
+          none(output, 'resource servers');
+          return;
         }
         const rows = servers.map((server) => [
           server.identifier,
@@ -207,7 +211,7 @@ export const RESOURCE_COMMANDS: readonly CommandSpec[] = [
         ifMatch: text(values['if-match']),
         ...registryInput(values),
         liveDate: liveDate === 'none' ? null : liveDate,
-        scopes: scopes && scopes.length === 1 && scopes[0] === 'none' ? [] : scopes?.map(scopeFlag),
+        scopes: scopes?.length === 1 && scopes[0] === 'none' ? [] : scopes?.map(scopeFlag),
         tokenTtl: numberOrDefault(ttl),
         introspectingClients: listOrNone(values['introspecting-client']),
       });

@@ -84,7 +84,10 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     print: () => {},
     run: allPages((items, output) => {
       const accounts = items as Account[];
-      if (accounts.length === 0) return none(output, 'users');
+      if (accounts.length === 0) {
+        none(output, 'users');
+        return;
+      }
       const rows = accounts.map((account) => [
         account.id,
         account.email,

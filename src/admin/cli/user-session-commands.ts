@@ -10,7 +10,10 @@ const joined = (items: readonly string[]) => (items.length > 0 ? items.join(', '
 
 function printSessions(items: unknown[], output: Output): void {
   const sessions = items as SessionView[];
-  if (sessions.length === 0) return output.out('No sessions.');
+  if (sessions.length === 0) {
+    output.out('No sessions.');
+    return;
+  }
   const rows = sessions.map((session) => [
     session.id,
     date(session.signedInAt),
@@ -23,7 +26,10 @@ function printSessions(items: unknown[], output: Output): void {
 
 function printGrants(items: unknown[], output: Output): void {
   const grants = items as GrantView[];
-  if (grants.length === 0) return output.out('No grants.');
+  if (grants.length === 0) {
+    output.out('No grants.');
+    return;
+  }
   const rows = grants.map((grant) => [
     grant.id,
     grant.client.name ?? grant.client.id,

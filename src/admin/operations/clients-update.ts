@@ -41,7 +41,7 @@ const UPDATABLE_VIEW_FIELDS = [
   'idTokenAlg',
   'idTokenTtl',
   'refreshTokenTtl',
-] as const satisfies ReadonlyArray<keyof ClientView>;
+] as const satisfies readonly (keyof ClientView)[];
 
 export interface ClientUpdatePlan {
   settings: ClientSettings;

@@ -41,7 +41,7 @@ export function decodeCursor(cursor: string | undefined, parts: number): string[
   if (!Array.isArray(key) || key.length !== parts || !key.every((part) => typeof part === 'string')) {
     throw invalidInput('cursor', 'is not a cursor this listing returned');
   }
-  return key as string[];
+  return key;
 }
 
 /** A page from `rows`, which the query fetched `limit + 1` of (the extra one says more follow). */

@@ -42,7 +42,7 @@ export const UPDATABLE_RESOURCE_FIELDS = [
   'tokenTtl',
   'tokenAlg',
   'introspectingClients',
-] as const satisfies ReadonlyArray<keyof ResourceServerView>;
+] as const satisfies readonly (keyof ResourceServerView)[];
 
 export interface ResourceUpdatePlan {
   settings: ResourceServerSettings;

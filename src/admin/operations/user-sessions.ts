@@ -57,7 +57,7 @@ export interface GrantView {
   /** OpenID Connect scopes granted (openid, profile, email, offline_access). */
   scopes: string[];
   /** API scopes granted, per resource server. */
-  resources: Array<{ resource: string; scopes: string[] }>;
+  resources: { resource: string; scopes: string[] }[];
   createdAt: string | null;
   expiresAt: string | null;
 }

@@ -27,7 +27,7 @@ export const userUpdateInput = z.strictObject({
 export type UserUpdateInput = z.output<typeof userUpdateInput>;
 
 /** Fields an admin changes; `user.updated` names those that changed. */
-const UPDATABLE = ['email', 'name', 'emailVerified', 'mfaRequired', 'isAdmin'] as const satisfies ReadonlyArray<keyof AccountChanges>;
+const UPDATABLE = ['email', 'name', 'emailVerified', 'mfaRequired', 'isAdmin'] as const satisfies readonly (keyof AccountChanges)[];
 
 /**
  * Pure: what to write for `patch` over `current`, only the fields whose value differs. A new email
@@ -37,6 +37,7 @@ const UPDATABLE = ['email', 'name', 'emailVerified', 'mfaRequired', 'isAdmin'] a
 export function planUserUpdate(current: Account, patch: UserUpdateInput): AccountChanges {
   const wanted: AccountChanges = {
     ...(patch.email !== undefined ? { email: patch.email } : {}),
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty name is no name
     ...(patch.name !== undefined ? { name: patch.name || null } : {}),
     ...(patch.emailVerified !== undefined ? { emailVerified: patch.emailVerified } : {}),
     ...(patch.mfaRequired !== undefined ? { mfaRequired: patch.mfaRequired } : {}),
@@ -46,7 +47,7 @@ export function planUserUpdate(current: Account, patch: UserUpdateInput): Accoun
   if (newAddress && wanted.emailVerified === undefined) wanted.emailVerified = false;
   return Object.fromEntries(
     UPDATABLE.filter((field) => wanted[field] !== undefined && wanted[field] !== current[field]).map((field) => [field, wanted[field]]),
-  ) as AccountChanges;
+  );
 }
 
 export const updateUser = defineOperation({

@@ -40,6 +40,7 @@ export const createUser = defineOperation({
       return await adminChange(ctx, async (tx) => {
         const account = await insertAccount(tx, {
           email: input.email,
+          // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty name is no name
           name: input.name || null,
           passwordHash,
           mfaRequired: input.mfaRequired,

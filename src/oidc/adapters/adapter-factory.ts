@@ -36,7 +36,7 @@ class ClientAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return (await this.#findClient(id)) as AdapterPayload | undefined;
+    return await this.#findClient(id);
   }
 
   upsert(): Promise<void> {

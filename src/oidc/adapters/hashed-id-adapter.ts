@@ -28,7 +28,7 @@ export class HashedIdAdapter implements Adapter {
 
   upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const { jti: _value, ...rest } = payload;
-    return this.#inner.upsert(storageId(id), rest, expiresIn) as Promise<void>;
+    return this.#inner.upsert(storageId(id), rest, expiresIn);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {

@@ -142,12 +142,14 @@ export function sanitizeDetails(details: unknown): Record<string, unknown> | nul
 
 /** Validates `input` and returns the fields to store (without seq and hashes). */
 export function normalizeAuditEvent(input: AuditEventInput, id: string, occurredAt: Date): AuditEventFields {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- checked at run time: events also come from JSON (the control socket)
   if (input === null || typeof input !== 'object') throw new AuditInputError('an audit event must be an object');
   if (typeof input.type !== 'string' || input.type.length > MAX_TYPE_LENGTH || !TYPE_PATTERN.test(input.type)) {
     throw new AuditInputError(
       `audit event type must be a dotted lower-case name such as "login.succeeded", got ${JSON.stringify(input.type)}`,
     );
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- checked at run time, as above
   if (input.outcome !== 'success' && input.outcome !== 'failure') {
     throw new AuditInputError(`audit event outcome must be "success" or "failure", got ${JSON.stringify(input.outcome)}`);
   }

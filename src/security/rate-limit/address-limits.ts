@@ -33,7 +33,10 @@ function addressLimit(
 ): Middleware {
   const { limit, perMinute } = options;
   return async (ctx, next) => {
-    if (!options.appliesTo(ctx)) return next();
+    if (!options.appliesTo(ctx)) {
+      await next();
+      return;
+    }
     const key = addressKey(ctx.ip);
     const budget = await budgets.spend(key);
     const state = {
@@ -45,10 +48,11 @@ function addressLimit(
     };
     if (!budget.allowed) {
       await options.report(ctx, { limit, key, max: perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: budget.resetSeconds });
-      return refuse(ctx, state, options.message, options.endpoints);
+      refuse(ctx, state, options.message, options.endpoints);
+      return;
     }
     addRateLimitHeaders(ctx, state);
-    return next();
+    await next();
   };
 }
 
@@ -85,17 +89,21 @@ export function addressCeiling(deps: AddressLimitDeps & { formPerMinute: number 
   const spent = new SpentBudgets();
 
   return async (ctx, next) => {
-    if (!deps.endpoints.clientQuota(ctx.method, ctx.path)) return everywhere(ctx, next);
+    if (!deps.endpoints.clientQuota(ctx.method, ctx.path)) {
+      await everywhere(ctx, next);
+      return;
+    }
     const key = addressKey(ctx.ip);
     const wait = spent.secondsLeft(key);
     if (wait > 0) {
       await deps.report(ctx, { limit: 'ip', key, max: deps.perMinute, windowSeconds: WINDOW_SECONDS, retryAfterSeconds: wait });
-      return refuse(
+      refuse(
         ctx,
         { policy: 'ip', limit: deps.perMinute, windowSeconds: WINDOW_SECONDS, remaining: 0, resetSeconds: wait },
         message,
         deps.endpoints,
       );
+      return;
     }
     await next();
     if (authenticatedClientId(ctx)) return;

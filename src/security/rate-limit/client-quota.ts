@@ -91,7 +91,10 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
   });
 
   return async (ctx, next) => {
-    if (!deps.endpoints.clientQuota(ctx.method, ctx.path)) return next();
+    if (!deps.endpoints.clientQuota(ctx.method, ctx.path)) {
+      await next();
+      return;
+    }
 
     const claimed = await claimedClientId(ctx);
     const checked = claimed === undefined ? undefined : await quotaOf(ctx, claimed);
@@ -106,12 +109,8 @@ export function clientQuota(deps: ClientQuotaDeps): Middleware {
         retryAfterSeconds: budget.resetSeconds,
         clientId: checked.clientId,
       });
-      return refuse(
-        ctx,
-        stateOf(checked, budget),
-        (wait) => `This client has used up its request quota. Try again in ${wait}.`,
-        deps.endpoints,
-      );
+      refuse(ctx, stateOf(checked, budget), (wait) => `This client has used up its request quota. Try again in ${wait}.`, deps.endpoints);
+      return;
     }
 
     await next();

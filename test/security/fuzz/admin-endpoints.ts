@@ -78,7 +78,7 @@ const asParameter = (name: string, schema: Schema): Parameter => {
 
 /** The admin API's endpoints, from its OpenAPI document. */
 export function adminEndpoints(document: Schema): Endpoint[] {
-  const prefix = new URL((document.servers as Array<{ url: string }>)[0]!.url).pathname;
+  const prefix = new URL((document.servers as { url: string }[])[0]!.url).pathname;
   const endpoints: Endpoint[] = [
     {
       name: `GET ${prefix}/openapi.json`,
@@ -93,7 +93,7 @@ export function adminEndpoints(document: Schema): Endpoint[] {
   ];
   for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, Schema>>)) {
     for (const [method, operation] of Object.entries(operations)) {
-      const parameters = (operation.parameters ?? []) as Array<{ name: string; in: string; schema: Schema }>;
+      const parameters = (operation.parameters ?? []) as { name: string; in: string; schema: Schema }[];
       const body = (operation.requestBody as { content: Record<string, { schema: Schema }> } | undefined)?.content['application/json']
         ?.schema;
       const of = (place: string) => parameters.filter((parameter) => parameter.in === place);

@@ -27,7 +27,7 @@ const unrouted = (answer: Answer, type: string) =>
 export function shapeProblems(asked: Asked, answer: Answer): string[] {
   const problems: string[] = [];
   const { status } = answer;
-  const type = String(answer.headers['content-type'] ?? '');
+  const type = answer.headers['content-type'] ?? '';
   if (status >= 500) return [`server error ${status}: ${excerpt(answer.body)}`];
   if (status < 100 || nodeRefusal(answer)) return problems;
   if (status >= 300 && status < 400) {

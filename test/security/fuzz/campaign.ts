@@ -49,7 +49,7 @@ export interface CampaignReport {
   /** The longest event-loop stall of the process (server and fuzzer share it), in ms: a request that blocks it is a denial of service. */
   maxEventLoopStallMs: number;
   /** The slowest requests, slowest first: where a denial of service would start. */
-  slowest: Array<{ ms: number; status: number | undefined; request: string }>;
+  slowest: { ms: number; status: number | undefined; request: string }[];
 }
 
 /** What the request carries that is known to break the server today (ISSUE-11 attack 9's edge guard). */
@@ -146,6 +146,7 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
         options.onProgress?.(requests, Date.now() - started);
         return true;
       }),
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- moving to fast-check's time-limit plugin is a change of harness, not of lint
       { seed, numRuns: runs, interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false },
     );
     // the property never fails: a failed check is the harness itself throwing
@@ -171,7 +172,7 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
   // Failures not known to be fixed elsewhere first (trigger "other"), the most frequent first.
   const shrinkStarted = Date.now();
   const ordered = [...failures.values()].sort(
-    (a, b) => Number(a.signature.endsWith('| other') ? 0 : 1) - Number(b.signature.endsWith('| other') ? 0 : 1) || b.count - a.count,
+    (a, b) => (a.signature.endsWith('| other') ? 0 : 1) - (b.signature.endsWith('| other') ? 0 : 1) || b.count - a.count,
   );
   for (const failure of ordered) {
     const left = options.shrinkBudgetMs - (Date.now() - shrinkStarted);
@@ -186,7 +187,9 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
         seed: failure.seed,
         path: String(failure.firstRun),
         numRuns: 1,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- moving to fast-check's time-limit plugin is a change of harness, not of lint
         interruptAfterTimeLimit: Math.min(options.shrinkMs, left),
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- as above
         markInterruptAsFailure: false,
       },
     );

@@ -8,10 +8,10 @@ export type BodyEncoding = 'utf8' | 'utf16le' | 'latin1';
 
 export type FuzzBody =
   /** urlencoded (`raw`: values written unencoded, `&`, `=` and `%` included) */
-  | { format: 'form'; entries: Array<[string, string]>; raw: boolean; encoding: BodyEncoding }
-  | { format: 'multipart'; entries: Array<[string, string]>; encoding: BodyEncoding }
+  | { format: 'form'; entries: [string, string][]; raw: boolean; encoding: BodyEncoding }
+  | { format: 'multipart'; entries: [string, string][]; encoding: BodyEncoding }
   /** a JSON object written entry by entry: duplicated and prototype keys survive */
-  | { format: 'json-object'; entries: Array<[string, unknown]>; encoding: BodyEncoding }
+  | { format: 'json-object'; entries: [string, unknown][]; encoding: BodyEncoding }
   | { format: 'json-value'; value: unknown; encoding: BodyEncoding }
   /** anything else: broken or deeply nested JSON, plain text */
   | { format: 'text'; text: string; encoding: BodyEncoding };
@@ -24,9 +24,9 @@ export interface FuzzRequest {
   /** The path, percent-encoded already except for placeholders (`{{enc:name}}` in segments). */
   path: string;
   /** The query string's entries (`raw`: written unencoded), placeholders filled in before encoding. */
-  query: { entries: Array<[string, string]>; raw: boolean };
+  query: { entries: [string, string][]; raw: boolean };
   /** In order; a name may repeat. */
-  headers: Array<[string, string]>;
+  headers: [string, string][];
   body?: FuzzBody;
 }
 
@@ -34,7 +34,7 @@ export interface FuzzRequest {
 export interface WireRequest {
   method: string;
   path: string;
-  headers: Array<[string, string]>;
+  headers: [string, string][];
   body: Buffer | undefined;
 }
 
@@ -57,14 +57,14 @@ export function percentEncode(text: string): string {
 }
 
 /** A query string or urlencoded body; `raw` writes what a URL may carry as it is. */
-export function encodeEntries(entries: Array<[string, string]>, raw = false): string {
+export function encodeEntries(entries: [string, string][], raw = false): string {
   return entries.map(([name, value]) => (raw ? `${name}=${value}` : `${percentEncode(name)}=${percentEncode(value)}`)).join('&');
 }
 
 const BOUNDARY = '----portcullis-fuzz';
 export const MULTIPART_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
 
-const fillEntries = (entries: Array<[string, string]>, values: FuzzValues | undefined): Array<[string, string]> =>
+const fillEntries = (entries: [string, string][], values: FuzzValues | undefined): [string, string][] =>
   values ? entries.map(([name, value]) => [fillIn(name, values), fillIn(value, values)]) : entries;
 
 function bodyText(body: FuzzBody, values: FuzzValues | undefined): string {

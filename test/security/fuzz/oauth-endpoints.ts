@@ -7,6 +7,7 @@ import { ref } from './fuzz-values.ts';
 const REDIRECT = 'http://127.0.0.1:8080/callback';
 const JWT_NONE = 'eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpc3MiOiJ4Iiwic3ViIjoieCIsImF1ZCI6IngiLCJleHAiOjk5OTk5OTk5OTl9.';
 
+// eslint-disable-next-line @typescript-eslint/no-misused-spread -- an ASCII alphabet: one character per code point
 const word = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-._~'), minLength: 1, maxLength: 64 });
 const values = (...options: string[]) => fc.oneof(fc.constantFrom(...options), word);
 

@@ -40,7 +40,7 @@ const FORM_FIELDS: Parameter[] = [
 ];
 
 /** The routes of a router (its router-level middleware, which has no method, left out). */
-export function routesOf(router: Router): Array<{ methods: string[]; path: string }> {
+export function routesOf(router: Router): { methods: string[]; path: string }[] {
   return router.stack
     .filter((layer) => layer.methods.length > 0)
     .map((layer) => ({ methods: layer.methods.filter((method) => method !== 'HEAD'), path: String(layer.path) }));

@@ -62,7 +62,7 @@ const option = <T>(arbitrary: fc.Arbitrary<T>, present = 1, absent = 1): fc.Arbi
   fc.oneof({ withCrossShrink: true }, { weight: absent, arbitrary: fc.constant(undefined) }, { weight: present, arbitrary });
 
 /** Headers: Host, Authorization, Origin, Fetch Metadata, X-Forwarded-For, Cookie, Accept, the endpoint's own, one oversized. */
-function headersFor(endpoint: Endpoint): fc.Arbitrary<Array<[string, string]>> {
+function headersFor(endpoint: Endpoint): fc.Arbitrary<[string, string][]> {
   const own = (endpoint.headers ?? []).map((parameter) =>
     option(
       stringField(parameter.plausible).map((value): [string, string] => [parameter.name, headerSafe(value)]),
@@ -109,7 +109,7 @@ function headersFor(endpoint: Endpoint): fc.Arbitrary<Array<[string, string]>> {
       ...own,
     )
     .map(([host, authorization, origin, site, forwarded, cookie, accept, dpop, extra, ...ownHeaders]) => {
-      const headers: Array<[string, string]> = [['Host', host]];
+      const headers: [string, string][] = [['Host', host]];
       if (authorization !== undefined) headers.push(['Authorization', authorization]);
       if (origin !== undefined) headers.push(['Origin', origin]);
       if (site !== undefined) headers.push(['Sec-Fetch-Site', site]);
@@ -136,7 +136,7 @@ function entry(parameters: readonly Parameter[]): fc.Arbitrary<[string, string]>
 }
 
 /** A set of the endpoint's parameters (so the deep paths that need several are reached), then duplicates and strays. */
-function entries(parameters: readonly Parameter[]): fc.Arbitrary<Array<[string, string]>> {
+function entries(parameters: readonly Parameter[]): fc.Arbitrary<[string, string][]> {
   const chosen = fc
     .subarray([...parameters])
     .chain((subset) =>
@@ -147,7 +147,7 @@ function entries(parameters: readonly Parameter[]): fc.Arbitrary<Array<[string, 
     .map(([set, extra]) => [...set, ...(extra ?? [])]);
 }
 
-function jsonEntries(parameters: readonly Parameter[]): fc.Arbitrary<Array<[string, unknown]>> {
+function jsonEntries(parameters: readonly Parameter[]): fc.Arbitrary<[string, unknown][]> {
   const value = (parameter: Parameter) =>
     fc
       .oneof(
@@ -166,9 +166,7 @@ function jsonEntries(parameters: readonly Parameter[]): fc.Arbitrary<Array<[stri
 }
 
 const TEXT_BODIES = fc.oneof(
-  fc
-    .constantFrom(50, 1_000, 20_000)
-    .chain((depth) => fc.constantFrom('array', 'object').map((kind) => deeplyNestedJson(depth, kind as 'array' | 'object'))),
+  fc.constantFrom(50, 1_000, 20_000).chain((depth) => fc.constantFrom('array', 'object').map((kind) => deeplyNestedJson(depth, kind))),
   fc.constantFrom(
     '',
     '{',
@@ -223,7 +221,7 @@ function bodyFor(endpoint: Endpoint): fc.Arbitrary<{ body: FuzzBody; type: strin
   const withEncoding = <B extends FuzzBody>(type: string | undefined, make: (encoding: BodyEncoding) => fc.Arbitrary<B>) =>
     encoding(/utf-16/i.test(type ?? ''))
       .chain(make)
-      .map((body) => ({ body: body as FuzzBody, type }));
+      .map((body) => ({ body: body, type }));
   const form = typed('form').chain((type) =>
     withEncoding(type, (enc) =>
       fc
@@ -270,7 +268,7 @@ function pathParameter(plausible: fc.Arbitrary<string>): fc.Arbitrary<string> {
 }
 
 /** The same route written another way: trailing slash, case, doubled slash, a dot segment. */
-const ALIASES: Array<(path: string) => string> = [
+const ALIASES: ((path: string) => string)[] = [
   (path) => `${path}/`,
   (path) => path.toUpperCase(),
   (path) => path.replace('/', '//'),
