@@ -4,10 +4,11 @@
 // that must have a factor and has none, and only after the password was typed in this very sign-in
 // (a session cookie alone enrols nothing); a sign-in never adds a factor to an account that has one
 // (that is the account page's, after one of its factors was proven). The authenticator key and the
-// passkey challenge an enrolment page shows live in this sign-in's sealed state alone. The session is created only when this step is done (and a new password an
-// administrator required is chosen), with amr = pwd + the factor and the multi-factor acr. The checks
-// themselves are shared with the account's security page (src/accounts/second-factor-checks.ts);
-// this file is the sign-in's pages around them.
+// passkey challenge an enrolment page shows live in this sign-in's sealed state alone. The session
+// is created only when this step is done (and a new password an administrator required is chosen),
+// with amr = pwd + the factor and the multi-factor acr. The checks themselves are shared with the
+// account's security page (src/accounts/second-factor-checks.ts); this file is the sign-in's pages
+// around them.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
