@@ -51,6 +51,7 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
+      // In an assertion's message, a JSON value, `undefined` (what is missing) and a URL print as meant.
       '@typescript-eslint/restrict-template-expressions': [
         'error',
         {
