@@ -125,13 +125,13 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
       }),
     );
     attachProviderAudit(provider, audit);
-    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a metric/audit label: grant_type is a string once oidc-provider has parsed the request
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- grant_type is a string once oidc-provider parsed it
     provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
     provider.on('backchannel.error', (ctx, error, client) =>
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- error paths: a context whose state is missing must still be logged
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- log even a context without state
       logger.warn({ err: error, clientId: client.clientId, requestId: ctx.state?.requestId }, 'back-channel logout delivery failed'),
     );
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- error paths: a context whose state is missing must still be logged
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- log even a context without state
     provider.on('server_error', (ctx, error) => logger.error({ err: error, requestId: ctx.state?.requestId }, 'provider server error'));
     return { provider, accessTokens };
   });

@@ -149,7 +149,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // gid lets introspection tie a JWT access token back to its grant (revoked grant -> inactive).
       // acr / amr / auth_time (RFC 9068 §2.2.1) tell a resource server how the user signed in (the
       // admin API requires the MFA acr); they come from the code or refresh token being redeemed.
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- oidc-provider's types say it is always there; on some of its paths it is not, and this guard costs nothing
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- typed as always there; not so on every oidc-provider path
       const source = ctx?.oidc?.entities.AuthorizationCode ?? ctx?.oidc?.entities.RefreshToken;
       return {
         gid: token.grantId,

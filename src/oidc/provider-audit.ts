@@ -9,7 +9,7 @@ import { requestFacts } from '../security/audit/request-facts.ts';
 const REPLAY = /already (consumed|used)/;
 
 function actorOf(ctx: KoaContextWithOIDC): AuditEventInput['actor'] {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- oidc-provider's types say it is always there; on some of its paths it is not, and this guard costs nothing
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- typed as always there; not so on every oidc-provider path
   const accountId = ctx.oidc.entities?.Account?.accountId ?? ctx.oidc.entities?.Session?.accountId;
   if (accountId) return { type: 'user', id: accountId };
   const clientId = ctx.oidc.client?.clientId;
@@ -30,7 +30,7 @@ export function attachProviderAudit(provider: Provider, audit: AuditTrail): void
       type: 'token.issued',
       outcome: 'success',
       details: {
-        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a metric/audit label: grant_type is a string once oidc-provider has parsed the request
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- grant_type is a string once oidc-provider parsed it
         grantType: String(ctx.oidc.params?.grant_type ?? 'unknown'),
         ...(typeof body?.scope === 'string' ? { scope: body.scope } : {}),
         ...(typeof ctx.oidc.params?.resource === 'string' ? { resource: ctx.oidc.params.resource } : {}),
@@ -45,7 +45,7 @@ export function attachProviderAudit(provider: Provider, audit: AuditTrail): void
       type: replay ? 'token.reuse_detected' : 'token.refused',
       outcome: 'failure',
       details: {
-        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a metric/audit label: grant_type is a string once oidc-provider has parsed the request
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- grant_type is a string once oidc-provider parsed it
         grantType: String(ctx.oidc.params?.grant_type ?? 'unknown'),
         error: error.error ?? 'server_error',
         ...(replay ? { reason: error.error_detail } : {}),

@@ -16,7 +16,7 @@ export function interactionPolicyWithSecondFactor(needsSecondFactor: NeedsSecond
       const { oidc } = ctx;
       const accountId = oidc.session?.accountId;
       if (!accountId || !oidc.client) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // other checks ask for a login
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- oidc-provider's types say it is always there; on some of its paths it is not, and this guard costs nothing
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- typed as always there; not so on every oidc-provider path
       if (oidc.session?.acr === ACR_MFA) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       const needed = await needsSecondFactor(accountId, oidc.client.clientId, requestedAcrs(oidc.params, oidc.claims));
       return needed ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;

@@ -136,7 +136,7 @@ export async function openRelyingPartyBrowser(
   page.setDefaultTimeout(30_000);
   const { clientId, clientSecret } = await registerWebClient(server, rp.callback, rp.loggedOut, options);
   const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.ClientSecretBasic(clientSecret), {
-    // eslint-disable-next-line @typescript-eslint/no-deprecated -- openid-client marks it so only to make it stand out: the tests run http on localhost
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- marked so to stand out; tests use http on localhost
     execute: [oidc.allowInsecureRequests],
   });
   return { rp, context, page, clientId, config };

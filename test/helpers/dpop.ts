@@ -9,7 +9,7 @@ import type { TestServer } from './server.ts';
 /** openid-client configured for `client` against the test server (plain http, secret in the Basic header). */
 export async function relyingParty(server: TestServer, client: TestClient): Promise<oidc.Configuration> {
   return oidc.discovery(new URL(server.url), client.clientId, undefined, oidc.ClientSecretBasic(client.clientSecret), {
-    // eslint-disable-next-line @typescript-eslint/no-deprecated -- openid-client marks it so only to make it stand out: the tests run http on localhost
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- marked so to stand out; tests use http on localhost
     execute: [oidc.allowInsecureRequests],
   });
 }

@@ -98,7 +98,7 @@ export function passportOpenidconnectApp(options: RelyingPartyOptions) {
 /** openid-client 6: discovery, authorization code + PKCE for the user and an API; then the API with the access token. */
 export async function openidClientApp(options: RelyingPartyOptions) {
   const config = await client.discovery(new URL(options.issuer), options.clientId, options.clientSecret, undefined, {
-    // eslint-disable-next-line @typescript-eslint/no-deprecated -- openid-client marks it so only to make it stand out: the tests run http on localhost
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- marked so to stand out; tests use http on localhost
     execute: [client.allowInsecureRequests], // http on localhost only
   });
   const redirectUri = `${options.app}/callback`;

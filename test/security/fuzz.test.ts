@@ -38,7 +38,7 @@ for (const backend of BACKENDS) {
       const result = await fc.check(property, {
         seed: SEED,
         numRuns: RUNS,
-        // eslint-disable-next-line @typescript-eslint/no-deprecated -- moving to fast-check's time-limit plugin is a change of harness, not of lint
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- its plugin replacement is a harness change
         interruptAfterTimeLimit: TIME_LIMIT_MS,
         // eslint-disable-next-line @typescript-eslint/no-deprecated -- as above
         markInterruptAsFailure: false,

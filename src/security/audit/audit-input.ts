@@ -142,7 +142,7 @@ export function sanitizeDetails(details: unknown): Record<string, unknown> | nul
 
 /** Validates `input` and returns the fields to store (without seq and hashes). */
 export function normalizeAuditEvent(input: AuditEventInput, id: string, occurredAt: Date): AuditEventFields {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- checked at run time: events also come from JSON (the control socket)
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- events also come from JSON
   if (input === null || typeof input !== 'object') throw new AuditInputError('an audit event must be an object');
   if (typeof input.type !== 'string' || input.type.length > MAX_TYPE_LENGTH || !TYPE_PATTERN.test(input.type)) {
     throw new AuditInputError(

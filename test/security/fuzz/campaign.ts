@@ -146,7 +146,7 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
         options.onProgress?.(requests, Date.now() - started);
         return true;
       }),
-      // eslint-disable-next-line @typescript-eslint/no-deprecated -- moving to fast-check's time-limit plugin is a change of harness, not of lint
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- its plugin replacement is a harness change
       { seed, numRuns: runs, interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false },
     );
     // the property never fails: a failed check is the harness itself throwing
@@ -187,7 +187,7 @@ export async function runCampaign(target: FuzzTarget, options: CampaignOptions):
         seed: failure.seed,
         path: String(failure.firstRun),
         numRuns: 1,
-        // eslint-disable-next-line @typescript-eslint/no-deprecated -- moving to fast-check's time-limit plugin is a change of harness, not of lint
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- its plugin replacement is a harness change
         interruptAfterTimeLimit: Math.min(options.shrinkMs, left),
         // eslint-disable-next-line @typescript-eslint/no-deprecated -- as above
         markInterruptAsFailure: false,
