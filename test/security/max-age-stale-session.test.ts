@@ -26,6 +26,7 @@ class SessionAgent extends UserAgent {
     const response = await super.request(url, init);
     for (const cookie of response.headers.getSetCookie()) {
       const match = /^portcullis\.session=([^;]*)/.exec(cookie);
+      // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an emptied cookie is no session
       if (match) this.sessionId = match[1] || undefined;
     }
     return response;
@@ -48,7 +49,11 @@ async function ageSession(t: ExecutionContext, server: TestServer, agent: Sessio
 async function signIn(t: ExecutionContext, server: TestServer, client: TestClient, options: Omit<AuthorizeOptions, 'issuer' | 'clientId'>) {
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, ...options });
   t.truthy(flow.code, `${flow.callback} ${flow.pages.at(-1)?.slice(0, 300)}`);
-  const token = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }, client);
+  const token = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
+    client,
+  );
   t.is(token.status, 200, JSON.stringify(token.body));
   return { flow, token, idToken: decodeJwt(token.body.id_token as string) };
 }
@@ -70,13 +75,25 @@ testEachBackend('max_age: a session older than max_age must sign in again; auth_
   const agedSignIn = await ageSession(t, server, agent, AGE);
 
   // a request that tolerates that age is answered silently, and its ID token says how old the sign-in is
-  const tolerant = await signIn(t, server, client, { email: user.email, scope: 'openid', agent, extra: { max_age: String(AGE * 2), prompt: 'none' } });
+  const tolerant = await signIn(t, server, client, {
+    email: user.email,
+    scope: 'openid',
+    agent,
+    extra: { max_age: String(AGE * 2), prompt: 'none' },
+  });
   t.false(askedForPassword(tolerant.flow.pages));
   t.is(tolerant.idToken.auth_time, agedSignIn, 'auth_time is the time of the sign-in, not of this authorization or token request');
   t.true(tolerant.idToken.iat! - (tolerant.idToken.auth_time as number) >= AGE, 'a relying party can see the sign-in is old');
 
   // one that does not: no code without a new sign-in
-  const silent = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid', agent, extra: { max_age: '60', prompt: 'none' } });
+  const silent = await authorize({
+    issuer: server.url,
+    clientId: client.clientId,
+    email: user.email,
+    scope: 'openid',
+    agent,
+    extra: { max_age: '60', prompt: 'none' },
+  });
   t.is(silent.code, undefined, 'a stale session yields no code silently');
   t.is(silent.error, 'login_required');
 
@@ -99,32 +116,53 @@ testEachBackend('max_age: an ID token issued from a refresh token keeps the orig
   await signIn(t, server, client, { email: user.email, scope: 'openid', agent });
   const agedSignIn = await ageSession(t, server, agent, AGE);
 
-  const { token, idToken } = await signIn(t, server, client, { email: user.email, scope: 'openid offline_access', agent, extra: { max_age: String(AGE * 2) } });
+  const { token, idToken } = await signIn(t, server, client, {
+    email: user.email,
+    scope: 'openid offline_access',
+    agent,
+    extra: { max_age: String(AGE * 2) },
+  });
   t.is(idToken.auth_time, agedSignIn);
   t.truthy(token.body.refresh_token);
 
-  const refreshed = await postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: token.body.refresh_token as string }, client);
+  const refreshed = await postForm(
+    `${server.url}/token`,
+    { grant_type: 'refresh_token', refresh_token: token.body.refresh_token as string },
+    client,
+  );
   t.is(refreshed.status, 200, JSON.stringify(refreshed.body));
   const refreshedIdToken: JWTPayload = decodeJwt(refreshed.body.id_token as string);
   t.is(refreshedIdToken.auth_time, agedSignIn, 'a refresh is no sign-in (OpenID Connect Core §12.2)');
   t.true(refreshedIdToken.iat! - agedSignIn >= AGE);
 });
 
-testEachBackend('max_age: a value that is not a non-negative whole number is refused with invalid_request, never a 500', async (t, server) => {
-  const client = await createTestClient(server, { firstParty: true });
-  const agent = new UserAgent();
-  // (an empty max_age is no max_age: RFC 6749 §3.1, a parameter without a value is as if omitted)
-  for (const maxAge of ['-1', 'abc', '1.5', '1e400']) {
-    const query = new URLSearchParams({
-      client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', state: 's',
-      code_challenge: pkcePair().challenge, code_challenge_method: 'S256', max_age: maxAge,
-    });
-    const answer = await agent.request(`${server.url}/auth?${query}`);
-    t.true(answer.status < 500, `max_age=${maxAge}: ${answer.status}`);
-    const location = answer.headers.get('location') ?? '';
-    t.true(location.startsWith(`${REDIRECT_URI}?`), `max_age=${maxAge}: the error goes back to the client, not to a sign-in (${location})`);
-    const callback = new URL(location, server.url);
-    t.is(callback.searchParams.get('error'), 'invalid_request', `max_age=${maxAge}`);
-    t.regex(callback.searchParams.get('error_description') ?? '', /max_age/, `max_age=${maxAge}: the error names the field`);
-  }
-});
+testEachBackend(
+  'max_age: a value that is not a non-negative whole number is refused with invalid_request, never a 500',
+  async (t, server) => {
+    const client = await createTestClient(server, { firstParty: true });
+    const agent = new UserAgent();
+    // (an empty max_age is no max_age: RFC 6749 §3.1, a parameter without a value is as if omitted)
+    for (const maxAge of ['-1', 'abc', '1.5', '1e400']) {
+      const query = new URLSearchParams({
+        client_id: client.clientId,
+        response_type: 'code',
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        state: 's',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+        max_age: maxAge,
+      });
+      const answer = await agent.request(`${server.url}/auth?${query}`);
+      t.true(answer.status < 500, `max_age=${maxAge}: ${answer.status}`);
+      const location = answer.headers.get('location') ?? '';
+      t.true(
+        location.startsWith(`${REDIRECT_URI}?`),
+        `max_age=${maxAge}: the error goes back to the client, not to a sign-in (${location})`,
+      );
+      const callback = new URL(location, server.url);
+      t.is(callback.searchParams.get('error'), 'invalid_request', `max_age=${maxAge}`);
+      t.regex(callback.searchParams.get('error_description') ?? '', /max_age/, `max_age=${maxAge}: the error names the field`);
+    }
+  },
+);
