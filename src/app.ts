@@ -17,7 +17,7 @@ import { isPageRoute, PROVIDER_BODY_LIMIT_BYTES, providerRouteMatcher } from './
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDeps } from './interactions/interaction-deps.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
-import { accountSecurityRoutes, type AccountSecurityDeps } from './account/security-routes.ts';
+import { accountSecurityRoutes, type AccountSecurityDeps } from './account-page/security-routes.ts';
 import { isStaticPath, staticFiles } from './http/static-files.ts';
 import { VIEWS_DIR, type RenderView } from './http/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';

@@ -8,7 +8,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseConfig } from './config.ts';
 import { AppError } from './http/app-error.ts';
-import { COMMANDS, flagForField, type CommandSpec, type FlagValues } from './admin/cli-commands.ts';
+import { COMMANDS, flagForField, type CommandSpec, type FlagValues } from './admin/cli/commands.ts';
 import { processOutput, type Output } from './admin/cli-output.ts';
 import { CliError, runCommand } from './admin/cli-runner.ts';
 

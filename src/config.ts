@@ -4,7 +4,9 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const isLoopbackHost = (hostname: string) =>
+// A host a developer's own machine answers for (http is fine there); `*.localhost` too (RFC 6761). Not the
+// redirect-URI rule: that one is admin/client-input.ts' isLoopbackRedirectHost (RFC 8252's three spellings).
+const isLocalDevelopmentHost = (hostname: string) =>
   hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname.endsWith('.localhost');
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
@@ -154,7 +156,7 @@ const envSchema = z
     }
     if (env.NODE_ENV !== 'production') return;
     const issuer = new URL(env.ISSUER ?? 'http://localhost');
-    if (issuer.protocol !== 'https:' && !isLoopbackHost(issuer.hostname)) {
+    if (issuer.protocol !== 'https:' && !isLocalDevelopmentHost(issuer.hostname)) {
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https in production' });
     }
     if (!env.SECRET_KEY) issues.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'is required in production' });

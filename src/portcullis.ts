@@ -31,9 +31,9 @@ import { createLimiterFactory } from './security/rate-limit/limiter-factory.ts';
 import { createLoginGuard } from './accounts/lockout.ts';
 import { createDeviceCookies } from './accounts/device-cookie.ts';
 import { createPasswordAuthenticator } from './accounts/authenticate.ts';
-import { createMfaDecider } from './accounts/mfa-decider.ts';
+import { createMfaDecider } from './accounts/second-factor-requirement.ts';
 import { createSignInStates } from './interactions/sign-in-state.ts';
-import { createAccountSessions } from './account/account-session.ts';
+import { createAccountSessions } from './account-page/account-session.ts';
 
 export interface Portcullis {
   app: Koa;

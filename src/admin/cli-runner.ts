@@ -98,7 +98,7 @@ async function runDirect(db: Database, config: Config, name: string, input: unkn
   const [{ deriveKeys }, { ensureSigningKeys }, { runOperation }, { createAuditTrail }, { cliActor }] = await Promise.all([
     import('../security/derived-keys.ts'),
     import('../security/signing-keys.ts'),
-    import('./operations.ts'),
+    import('./operations/registry.ts'),
     import('../security/audit/audit-writer.ts'),
     import('./operations/define.ts'),
   ]);

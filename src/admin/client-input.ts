@@ -22,7 +22,8 @@ export const SECRET_AUTH_METHODS: ReadonlySet<string> = new Set(['client_secret_
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 const MAX_URI_LENGTH = 2048;
 
-export const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname.toLowerCase());
+/** RFC 8252 §7.3 loopback redirect hosts (http allowed); the issuer's own rule is config.ts' isLocalDevelopmentHost. */
+export const isLoopbackRedirectHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname.toLowerCase());
 
 /** A private-use URI scheme (RFC 8252 §7.1) in reverse-domain form, e.g. `com.example.app:`. */
 export const isPrivateUseScheme = (uri: string) => {
@@ -46,7 +47,7 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (url.username || url.password) return 'must not contain credentials';
   if (url.protocol === 'https:') return url.hostname ? undefined : 'must name a host';
   if (url.protocol === 'http:') {
-    return isLoopbackHost(url.hostname) ? undefined : 'must use https (http is allowed only on localhost, 127.0.0.1 and [::1])';
+    return isLoopbackRedirectHost(url.hostname) ? undefined : 'must use https (http is allowed only on localhost, 127.0.0.1 and [::1])';
   }
   if (!url.protocol.slice(0, -1).includes('.')) {
     return 'must use https, http on a loopback host, or a private-use scheme in reverse-domain form (e.g. com.example.app:/callback)';
@@ -65,7 +66,7 @@ export function serverUriProblem(uri: string): string | undefined {
   const kind = classifyAddress(url.hostname);
   if (kind === 'link-local' || kind === 'special') return `must not name a ${kind} address (the server never calls one)`;
   if (url.protocol === 'https:' && url.hostname) return undefined;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
+  if (url.protocol === 'http:' && isLoopbackRedirectHost(url.hostname)) return undefined;
   return 'must be an https URL';
 }
 
@@ -280,7 +281,7 @@ export function planClientSettings(input: Omit<ClientCreateInput, 'resources' | 
     ] as const) {
       const loopbackHttps = uris.find((uri) => {
         const url = URL.parse(uri);
-        return url?.protocol === 'https:' && isLoopbackHost(url.hostname);
+        return url?.protocol === 'https:' && isLoopbackRedirectHost(url.hostname);
       });
       if (loopbackHttps)
         throw invalidInput(field, `"${loopbackHttps}": a native app (private-use scheme) must use http, not https, on a loopback host`);

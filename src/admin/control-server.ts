@@ -14,7 +14,7 @@ import type { Logger } from '../observability/logger.ts';
 import { deriveKeys } from '../security/derived-keys.ts';
 import type { Database } from '../storage/database.ts';
 import { controlSocketPath } from '../storage/data-dir.ts';
-import { OPERATIONS, runOperation, type OperationContext } from './operations.ts';
+import { OPERATIONS, runOperation, type OperationContext } from './operations/registry.ts';
 import { EVERY_ADMIN_SCOPE } from './operations/authority.ts';
 import { cliActor } from './operations/define.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';

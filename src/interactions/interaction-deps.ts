@@ -10,7 +10,7 @@ import type { RegistryCache } from '../oidc/registry-cache.ts';
 import type { RenderView } from '../http/views.ts';
 import type { AuditTrail } from '../security/audit/audit-event.ts';
 import type { LoginGuard } from '../accounts/lockout.ts';
-import type { MfaDecider } from '../accounts/mfa-decider.ts';
+import type { MfaDecider } from '../accounts/second-factor-requirement.ts';
 import type { DerivedKeys } from '../security/derived-keys.ts';
 import type { SignInStates } from './sign-in-state.ts';
 

@@ -10,7 +10,7 @@ import { pageRouter } from '../http/page-router.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import { describeConsent } from './consent-scopes.ts';
 import { answerRefusedPassword } from './password-refusal.ts';
-import { ACR_PASSWORD, requestedAcrs } from '../accounts/mfa-requirement.ts';
+import { ACR_PASSWORD, requestedAcrs } from '../accounts/second-factor-requirement.ts';
 import { createInteractionKit } from './interaction-kit.ts';
 import type { InteractionDeps } from './interaction-deps.ts';
 import { interactionOf, loadInteraction, requireSignInState } from './sign-in-step.ts';

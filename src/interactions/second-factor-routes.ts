@@ -7,14 +7,14 @@
 // passkey challenge an enrolment page shows live in this sign-in's sealed state alone. The session
 // is created only when this step is done (and a new password an administrator required is chosen),
 // with amr = pwd + the factor and the multi-factor acr. The checks themselves are shared with the
-// account's security page (src/accounts/second-factor-checks.ts); this file is the sign-in's pages
+// account's security page (src/accounts/second-factor-verification.ts); this file is the sign-in's pages
 // around them.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
-import { ACR_MFA, requestedAcrs } from '../accounts/mfa-requirement.ts';
+import { ACR_MFA, requestedAcrs } from '../accounts/second-factor-requirement.ts';
 import { amrForCredential, passkeyOptionsJson } from '../accounts/passkeys.ts';
-import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE } from '../accounts/second-factor-checks.ts';
+import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE } from '../accounts/second-factor-verification.ts';
 import { AppError } from '../http/app-error.ts';
 import { readForm } from '../http/form-body.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';

@@ -17,8 +17,8 @@ import { guardStore } from './store-unavailable.ts';
 import { createOutboundFetch } from './outbound-requests.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { createResourcePolicy } from './resource-policy.ts';
-import { interactionPolicyWithSecondFactor, type NeedsSecondFactor } from './second-factor-check.ts';
-import { ACR_VALUES } from '../accounts/mfa-requirement.ts';
+import { interactionPolicyWithSecondFactor, type NeedsSecondFactor } from './session-reuse-policy.ts';
+import { ACR_VALUES } from '../accounts/second-factor-requirement.ts';
 import type { RegistryCache } from './registry-cache.ts';
 import type { JwtReplayStore } from '../storage/jwt-replay.ts';
 import { DPOP_ALGORITHMS } from './dpop-proof.ts';
@@ -44,7 +44,7 @@ export interface ProviderDeps {
   pages: PageRenderer;
   /** The provider metadata of a client (the same object while the client is unchanged). */
   findClientMetadata: (clientId: string) => Promise<Record<string, unknown> | undefined>;
-  /** Whether a session may be reused without a second factor (see second-factor-check.ts). */
+  /** Whether a session may be reused without a second factor (see session-reuse-policy.ts). */
   needsSecondFactor: NeedsSecondFactor;
   /** The clock that ends a rotated-out client secret (tests move it instead of waiting). */
   now?: () => Date;

@@ -7,7 +7,7 @@ import { findAccountById } from '../storage/accounts.ts';
 import { guardStore } from './store-unavailable.ts';
 
 export const CLAIMS_BY_SCOPE = {
-  // How and when the user authenticated (the acr of mfa-requirement.ts, RFC 8176 amr): in every ID
+  // How and when the user authenticated (the acr of accounts/second-factor-requirement.ts, RFC 8176 amr): in every ID
   // token. oidc-provider returns a claim only through a scope (or the claims parameter), so the
   // openid scope carries them; top-level entries make them known claims.
   acr: null,

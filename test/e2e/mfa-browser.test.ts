@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
-import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
+import { ACR_MFA } from '../../src/accounts/second-factor-requirement.ts';
 import { assertPageHardening, launchChromium, openRelyingPartyBrowser, watchPageProblems } from '../helpers/browser.ts';
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';

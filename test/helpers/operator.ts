@@ -1,6 +1,6 @@
 // Runs an admin operation as the CLI's operator would on the server's machine: the trusted root,
 // holding every admin scope (src/admin/operations/authority.ts).
-import { runOperation } from '../../src/admin/operations.ts';
+import { runOperation } from '../../src/admin/operations/registry.ts';
 import { EVERY_ADMIN_SCOPE } from '../../src/admin/operations/authority.ts';
 import { cliActor } from '../../src/admin/operations/define.ts';
 import type { TestServer } from './server.ts';

@@ -3,9 +3,9 @@
 // made it. Every answer the tests receive is checked against the published OpenAPI document.
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
+import { ACR_MFA } from '../../src/accounts/second-factor-requirement.ts';
 import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
-import { ADMIN_ROUTES } from '../../src/admin/api/routes.ts';
+import { ADMIN_ROUTES } from '../../src/admin/api/routes/route-table.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { createResource, createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import { adminTest, ALL_SCOPES, API, auditEvents, type Answer, type Harness } from '../helpers/admin-harness.ts';

@@ -7,7 +7,7 @@ import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts
 import { createTestClient, createUser, giveAuthenticatorApp, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { runCli } from '../helpers/cli-process.ts';
-import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/mfa-requirement.ts';
+import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/second-factor-requirement.ts';
 
 const firstParty = (server: TestServer, options: { requireMfa?: boolean } = {}) =>
   createTestClient(server, { firstParty: true, ...options });

@@ -3,7 +3,7 @@
 // before); the same policy as everywhere, twice, not the current one; then the login completes with
 // what was proven, and the old password is gone.
 import { decodeJwt } from 'jose';
-import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/mfa-requirement.ts';
+import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/second-factor-requirement.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { runAsOperator } from '../helpers/operator.ts';
 import { findAccountById } from '../../src/storage/accounts.ts';

@@ -16,7 +16,7 @@ import { testEachBackend } from '../helpers/backend-test.ts';
 import { createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { authorize, pkcePair, UserAgent, type AuthorizeOptions } from '../helpers/user-agent.ts';
-import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/mfa-requirement.ts';
+import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/second-factor-requirement.ts';
 
 const EMAIL_CLAIMS = ['email', 'email_verified'];
 const PROFILE_CLAIMS = ['name'];

@@ -4,7 +4,7 @@
 // for the victim to confirm, and an SSO session cookie alone adding a factor or setting the password.
 import test from 'ava';
 import { decodeJwt } from 'jose';
-import { ACR_MFA } from '../../src/accounts/mfa-requirement.ts';
+import { ACR_MFA } from '../../src/accounts/second-factor-requirement.ts';
 import { hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
 import { runAsOperator } from '../helpers/operator.ts';
 import { findAccountById, type Account } from '../../src/storage/accounts.ts';

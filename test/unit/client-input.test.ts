@@ -1,7 +1,7 @@
 // Registration rules for clients and resource servers (pure; no I/O).
 import test from 'ava';
 import { AppError } from '../../src/http/app-error.ts';
-import { runOperation } from '../../src/admin/operations.ts';
+import { runOperation } from '../../src/admin/operations/registry.ts';
 import { newClientId } from '../../src/admin/operations/clients.ts';
 import { clientCreateInput, planClient, planResources, redirectUriProblem, type ClientCreateInput } from '../../src/admin/client-input.ts';
 import { resourceCreateInput, resourceIdentifierProblem, scopeNameProblem } from '../../src/admin/resource-input.ts';

@@ -1,7 +1,7 @@
 // A client's own rate limit as admins give it (`clients create --rate-limit`).
 import test from 'ava';
 import { clientCreateInput, planClient } from '../../src/admin/client-input.ts';
-import { COMMANDS, flagForField } from '../../src/admin/cli-commands.ts';
+import { COMMANDS, flagForField } from '../../src/admin/cli/commands.ts';
 
 const parse = (rateLimitPerMinute: unknown) =>
   clientCreateInput.safeParse({

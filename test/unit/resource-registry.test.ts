@@ -2,7 +2,7 @@
 // and what a PATCH of a resource server writes.
 import test, { type ExecutionContext } from 'ava';
 import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
-import { runOperation } from '../../src/admin/operations.ts';
+import { runOperation } from '../../src/admin/operations/registry.ts';
 import { planResourceUpdate } from '../../src/admin/operations/resources-update.ts';
 import { toResourceView } from '../../src/admin/operations/resources-view.ts';
 import {

@@ -4,7 +4,7 @@
 // administrator who signed in with a second factor. Refusals are RFC 6750 answers (RFC 9449 §7.1
 // under the DPoP scheme, RFC 9470 for the missing second factor).
 import type { Context } from 'koa';
-import { ACR_MFA } from '../../accounts/mfa-requirement.ts';
+import { ACR_MFA } from '../../accounts/second-factor-requirement.ts';
 import { AppError } from '../../http/app-error.ts';
 import { dpopThumbprint, type AccessTokenVerifier, type VerificationFailure } from '../../oidc/access-token-verifier.ts';
 import { DPOP_ALGORITHMS } from '../../oidc/dpop-proof.ts';

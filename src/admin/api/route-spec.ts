@@ -1,4 +1,4 @@
-// What an admin API route is: REST onto one operation of the registry (src/admin/operations.ts).
+// What an admin API route is: REST onto one operation of the registry (src/admin/operations/registry.ts).
 // The router (router.ts) and the OpenAPI document (openapi.ts) are both built from the route table
 // (routes.ts), so the document cannot describe a route that does not exist, nor miss one.
 import type { AdminScope } from '../operations/admin-scopes.ts';

@@ -1,6 +1,6 @@
 // `users reset-mfa`: the way back for a user who lost every second factor (and their recovery codes).
 // Their factors are removed; whoever must use a second factor enrols a new one at the next sign-in.
-import { secondFactorStep } from '../../accounts/mfa-requirement.ts';
+import { secondFactorStep } from '../../accounts/second-factor-requirement.ts';
 import { deleteSecondFactors } from '../../storage/mfa.ts';
 import { assertMayManageAccount } from './authority.ts';
 import { adminChange, defineOperation } from './define.ts';

@@ -3,7 +3,7 @@
 // and the health routes. Every form of these pages is urlencoded; the fields are those the handlers read.
 import type Router from '@koa/router';
 import fc from 'fast-check';
-import { accountSecurityRoutes, type AccountSecurityDeps } from '../../../src/account/security-routes.ts';
+import { accountSecurityRoutes, type AccountSecurityDeps } from '../../../src/account-page/security-routes.ts';
 import type { InteractionDeps } from '../../../src/interactions/interaction-deps.ts';
 import { interactionRoutes } from '../../../src/interactions/routes.ts';
 import type { Endpoint, Parameter } from './endpoint.ts';

@@ -3,7 +3,7 @@
 // the policy demands it, or the request asks for the multi-factor acr). The login prompt is then
 // requested again — with prompt=none that is `login_required`, never a code.
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_MFA, requestedAcrs } from '../accounts/mfa-requirement.ts';
+import { ACR_MFA, requestedAcrs } from '../accounts/second-factor-requirement.ts';
 
 /** Whether this account, signing in to this client for a request asking for these acr values, needs a second factor. */
 export type NeedsSecondFactor = (accountId: string, clientId: string, requestedAcrs: string[]) => Promise<boolean>;

@@ -1,7 +1,7 @@
 // Who must sign in with a second factor: the policy, the user's and the client's flags, and the
 // request's acr.
 import test from 'ava';
-import { ACR_MFA, ACR_PASSWORD, requestedAcrs, secondFactorStep, type MfaFacts } from '../../src/accounts/mfa-requirement.ts';
+import { ACR_MFA, ACR_PASSWORD, requestedAcrs, secondFactorStep, type MfaFacts } from '../../src/accounts/second-factor-requirement.ts';
 
 const facts = (overrides: Partial<MfaFacts> = {}): MfaFacts => ({
   policy: 'optional',

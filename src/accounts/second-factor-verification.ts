@@ -1,6 +1,6 @@
 // The checks of a second factor, shared by every page that asks for one: the second step of an
 // OIDC sign-in (src/interactions/second-factor-routes.ts) and the re-authentication of the user's
-// own security page (src/account/security-routes.ts). One implementation, so both places count
+// own security page (src/account-page/security-routes.ts). One implementation, so both places count
 // wrong codes against the same per-account lock, accept a TOTP step once, spend a recovery code once,
 // advance a passkey's counter atomically, and audit the same events; the pages around them differ.
 import type { AuditEventInput, AuditTrail } from '../security/audit/audit-event.ts';

@@ -13,7 +13,13 @@ import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
 import type { LoginGuard } from '../accounts/lockout.ts';
 import type { DeviceCookies } from '../accounts/device-cookie.ts';
 import { amrForCredential, passkeyOptionsJson } from '../accounts/passkeys.ts';
-import { codeOf, codeRefusal, createSecondFactorChecks, WRONG_RECOVERY_CODE, type CheckFacts } from '../accounts/second-factor-checks.ts';
+import {
+  codeOf,
+  codeRefusal,
+  createSecondFactorChecks,
+  WRONG_RECOVERY_CODE,
+  type CheckFacts,
+} from '../accounts/second-factor-verification.ts';
 import { readForm } from '../http/form-body.ts';
 import { pageRouter } from '../http/page-router.ts';
 import type { InteractionKit } from '../interactions/interaction-kit.ts';

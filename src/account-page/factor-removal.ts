@@ -3,7 +3,7 @@
 // locked: two removals sent at once (the app in one tab, the last passkey in another) run one after
 // the other, and the second sees what the first left, so together they cannot remove the last one.
 import type { Config } from '../config.ts';
-import { secondFactorStep } from '../accounts/mfa-requirement.ts';
+import { secondFactorStep } from '../accounts/second-factor-requirement.ts';
 import { findAccountForUpdate } from '../storage/accounts.ts';
 import type { Database } from '../storage/database.ts';
 import { deleteTotp, describeFactors, replaceRecoveryCodes } from '../storage/mfa.ts';
