@@ -7,7 +7,7 @@
 // The HMAC is keyed with a key derived from SECRET_KEY: whoever can write to the database but does
 // not hold SECRET_KEY can neither recompute an edited event's hash nor forge the retention anchor.
 import { createHmac, type KeyObject } from 'node:crypto';
-import type { AuditOutcome } from './audit-event.ts';
+import type { StoredAuditEvent } from '../../storage/audit-events.ts';
 
 /** `prev_hash` of the very first event (seq 1). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -16,29 +16,11 @@ export const GENESIS_HASH = '0'.repeat(64);
 const CANONICAL_VERSION = 'portcullis.audit.v1';
 const ANCHOR_VERSION = 'portcullis.audit.anchor.v1';
 
-/** One event as stored, without its chain fields. Strings are already sanitised (audit-input.ts). */
-export interface AuditEventFields {
-  id: string;
-  occurredAt: Date;
-  type: string;
-  outcome: AuditOutcome;
-  actorType: string | null;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  clientId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  details: Record<string, unknown> | null;
-}
+/** An event with its place in the chain: the row as the store holds it (storage/audit-events.ts). */
+export type ChainedAuditEvent = StoredAuditEvent;
 
-/** An event with its place in the chain. */
-export interface ChainedAuditEvent extends AuditEventFields {
-  seq: number;
-  prevHash: string;
-  hash: string;
-}
+/** One event as stored, without its chain fields. Strings are already sanitised (audit-input.ts). */
+export type AuditEventFields = Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'>;
 
 /** The point the remaining chain starts from after retention pruning. */
 export interface AuditAnchor {

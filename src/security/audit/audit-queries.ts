@@ -15,6 +15,7 @@ import {
   readAuditAnchors,
   readAuditHead,
   selectAuditEvents,
+  type AuditEventSelection,
   type StoredAuditAnchor,
 } from '../../storage/audit-events.ts';
 
@@ -55,16 +56,8 @@ export function toAuditEvent(event: ChainedAuditEvent): AuditEvent {
   };
 }
 
-export interface AuditFilter {
-  /** `login` matches `login` and every `login.…` type; a trailing `.*` is accepted. */
-  type?: string;
-  /** Events whose actor or target is this user. */
-  userId?: string;
-  clientId?: string;
-  /** occurred_at >= since */
-  since?: Date;
-  /** occurred_at < until */
-  until?: Date;
+/** The store's conditions (type, user, client, time range), paged from the newest or after a seq. */
+export interface AuditFilter extends Pick<AuditEventSelection, 'type' | 'userId' | 'clientId' | 'since' | 'until'> {
   /** Only events after this seq, oldest first; without it, the latest `limit` events. */
   afterSeq?: number;
   /** Default 50, at most 1000. */
