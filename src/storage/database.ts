@@ -57,7 +57,10 @@ export async function pingDatabase(db: Queryable): Promise<void> {
 /** Channel on which every durable change that a cache may hold is announced. */
 export const CHANGES_CHANNEL = 'portcullis_changes';
 
+/** The one statement that notifies: a driver that sees it also tells its own process's listeners. */
+export const NOTIFY_SQL = 'SELECT pg_notify($1, $2)';
+
 /** Announces a change (inside the writing transaction, so listeners see committed data only). */
 export async function notifyChange(db: Queryable, topic: string, id: string): Promise<void> {
-  await db.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, JSON.stringify({ topic, id })]);
+  await db.query(NOTIFY_SQL, [CHANGES_CHANNEL, JSON.stringify({ topic, id })]);
 }

@@ -1,6 +1,6 @@
 // PostgreSQL through a `pg` pool, with a dedicated connection for LISTEN that reconnects by itself.
 import pg from 'pg';
-import { preparedName, type Database, type NotificationHandler, type Queryable, type QueryResult } from './database.ts';
+import { NOTIFY_SQL, preparedName, type Database, type NotificationHandler, type Queryable, type QueryResult } from './database.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -66,6 +66,14 @@ export function openPostgres(options: PostgresOptions): Database {
     return connecting;
   }
 
+  // PostgreSQL delivers a NOTIFY to the listening connection some time after the commit; the
+  // process that made the change tells its own listeners itself, at once, so its next request never
+  // sees what it just changed as it was (the later delivery invalidates again, which is harmless).
+  const deliverHere = (params: readonly unknown[]) => {
+    const [channel, payload] = params as [string, string];
+    for (const handler of handlers.get(channel) ?? []) handler(payload);
+  };
+
   const toResult = <Row>(result: pg.QueryResult): QueryResult<Row> => ({
     rows: result.rows as Row[],
     rowCount: result.rowCount ?? 0,
@@ -75,11 +83,13 @@ export function openPostgres(options: PostgresOptions): Database {
     kind: 'postgres',
     async query<Row>(sql: string, params: readonly unknown[] = []) {
       const name = preparedName(sql);
-      return toResult<Row>(
+      const result = toResult<Row>(
         await pool.query(
           name === undefined ? { text: sql, values: params as unknown[] } : { name, text: sql, values: params as unknown[] },
         ),
       );
+      if (sql === NOTIFY_SQL) deliverHere(params);
+      return result;
     },
     async execScript(sql: string) {
       await pool.query(sql);
@@ -88,14 +98,19 @@ export function openPostgres(options: PostgresOptions): Database {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
+        const notified: (readonly unknown[])[] = [];
         const tx: Queryable = {
-          query: async <Row>(sql: string, params: readonly unknown[] = []) => toResult<Row>(await client.query(sql, params as unknown[])),
+          query: async <Row>(sql: string, params: readonly unknown[] = []) => {
+            if (sql === NOTIFY_SQL) notified.push(params);
+            return toResult<Row>(await client.query(sql, params as unknown[]));
+          },
           execScript: async (sql: string) => {
             await client.query(sql);
           },
         };
         const result = await work(tx);
         await client.query('COMMIT');
+        for (const params of notified) deliverHere(params);
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
