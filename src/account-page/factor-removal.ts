@@ -5,7 +5,7 @@
 import type { Config } from '../config.ts';
 import { secondFactorStep } from '../accounts/second-factor-requirement.ts';
 import { findAccountForUpdate } from '../storage/accounts.ts';
-import type { Database } from '../storage/database.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import { deleteTotp, describeFactors, replaceRecoveryCodes } from '../storage/mfa.ts';
 import { deleteCredential, listCredentials } from '../storage/webauthn-credentials.ts';
 
@@ -25,11 +25,13 @@ export type RemovalOutcome =
   | { removed: false; reason: 'not_found' }
   | { removed: false; reason: 'last_factor' };
 
+/** `recordRemoval` runs last in the removing transaction (its audit event): both commit, or neither. */
 export async function removeSecondFactor(
   db: Database,
   accountId: string,
   which: FactorToRemove,
   policy: Config['mfaPolicy'],
+  recordRemoval: (tx: Queryable, removed: Extract<RemovalOutcome, { removed: true }>) => Promise<void>,
 ): Promise<RemovalOutcome> {
   return db.transaction(async (tx) => {
     const account = await findAccountForUpdate(tx, accountId);
@@ -47,10 +49,12 @@ export async function removeSecondFactor(
     // Recovery codes stand in for a lost factor; with no factor left they stand in for nothing, and
     // a later enrolment issues a new set anyway.
     if (left === 0) await replaceRecoveryCodes(tx, accountId, []);
-    return {
-      removed: true,
+    const removed = {
+      removed: true as const,
       ...(passkey ? { name: passkey.name } : {}),
       recoveryCodesWithdrawn: left === 0 ? factors.recoveryCodesLeft : 0,
     };
+    await recordRemoval(tx, removed);
+    return removed;
   });
 }

@@ -3,8 +3,8 @@
 // of this server: whoever opens it proves who they are right here, with the password and then the
 // second factor the account has (the same checks, locks and messages as a sign-in), and gets a
 // sealed cookie worth 10 minutes (account-session.ts), void after any reset of the account. Every
-// change needs that cookie, comes from a form of this origin, and is audited durably before the
-// answer, with the user as actor. A proof of the password alone stands only while the account has no
+// change needs that cookie, comes from a form of this origin, and is audited in the transaction that
+// makes it, with the user as actor. A proof of the password alone stands only while the account has no
 // factor: a factor is added to, or removed from, an account that has one only after one was proven.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -27,7 +27,7 @@ import type { AuditTrail } from '../security/audit/audit-event.ts';
 import { requestFacts } from '../security/audit/request-facts.ts';
 import type { DerivedKeys } from '../security/derived-keys.ts';
 import type { Account } from '../storage/accounts.ts';
-import type { Database } from '../storage/database.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import { listCredentials } from '../storage/webauthn-credentials.ts';
 import { provedAFactor, type AccountSession, type AccountSessions } from './account-session.ts';
@@ -75,8 +75,9 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   const { kit, accountSessions: sessions } = deps;
 
   const facts = (ctx: Context, account: Account): CheckFacts => ({ ...requestFacts(ctx), actor: { type: 'user', id: account.id } });
-  const audited = (ctx: Context, account: Account, type: string, details: Record<string, unknown>) =>
-    deps.audit.recordDurable({ ...facts(ctx, account), type, outcome: 'success', target: { type: 'user', id: account.id }, details });
+  /** Records a change's event inside the change's own transaction `tx`: both commit, or neither. */
+  const auditedWithin = (tx: Queryable, ctx: Context, account: Account, type: string, details: Record<string, unknown>) =>
+    deps.audit.recordWithin(tx, { ...facts(ctx, account), type, outcome: 'success', target: { type: 'user', id: account.id }, details });
 
   function redirect(ctx: Context, notice?: keyof typeof NOTICES) {
     ctx.status = 303;
@@ -145,8 +146,9 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
 
   /** New recovery codes, shown once; the previous set stops working in the same transaction. */
   async function replaceRecoveryCodes(ctx: Context, account: Account, notice?: string) {
-    const codes = await checks.issueRecoveryCodes(account.id);
-    await audited(ctx, account, 'mfa.recovery_codes_replaced', { count: codes.length });
+    const codes = await checks.issueRecoveryCodes(account.id, (tx, count) =>
+      auditedWithin(tx, ctx, account, 'mfa.recovery_codes_replaced', { count }),
+    );
     kit.html(ctx, 'account-security-codes', { codes, notice });
   }
 
@@ -254,7 +256,13 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   router.use(requireAccountStage('proven', (ctx) => redirect(ctx, 'confirm')));
 
   async function remove(ctx: Context, current: Signed, which: FactorToRemove) {
-    const outcome = await removeSecondFactor(deps.db, current.account.id, which, deps.mfaPolicy);
+    const outcome = await removeSecondFactor(deps.db, current.account.id, which, deps.mfaPolicy, (tx, removed) =>
+      auditedWithin(tx, ctx, current.account, 'mfa.removed', {
+        factor: which.factor,
+        ...(removed.name === undefined ? {} : { name: removed.name }),
+        ...(removed.recoveryCodesWithdrawn > 0 ? { recoveryCodesWithdrawn: removed.recoveryCodesWithdrawn } : {}),
+      }),
+    );
     if (!outcome.removed) {
       return renderPage(
         ctx,
@@ -263,11 +271,6 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
         outcome.reason === 'last_factor' ? 409 : 404,
       );
     }
-    await audited(ctx, current.account, 'mfa.removed', {
-      factor: which.factor,
-      ...(outcome.name === undefined ? {} : { name: outcome.name }),
-      ...(outcome.recoveryCodesWithdrawn > 0 ? { recoveryCodesWithdrawn: outcome.recoveryCodesWithdrawn } : {}),
-    });
     redirect(ctx, which.factor === 'totp' ? 'totp_removed' : 'passkey_removed');
   }
 

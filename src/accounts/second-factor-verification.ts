@@ -6,7 +6,7 @@
 import type { AuditEventInput, AuditTrail } from '../security/audit/audit-event.ts';
 import type { DerivedKeys } from '../security/derived-keys.ts';
 import type { Account } from '../storage/accounts.ts';
-import type { Database } from '../storage/database.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import {
   findTotp,
   insertConfirmedTotp,
@@ -89,7 +89,7 @@ export interface SecondFactorChecks {
     facts: CheckFacts,
     scope: EnrolmentScope,
   ): Promise<CodeOutcome | 'not_pending' | 'not_allowed'>;
-  /** Spends one of the account's recovery codes (its use audited durably, with how many are left). */
+  /** Spends one of the account's recovery codes (its use audited in the same transaction, with how many are left). */
   recoveryCode(account: Account, code: string, facts: CheckFacts): Promise<CodeOutcome>;
   /** Options for a passkey assertion by one of the account's passkeys, or undefined when it has none. */
   passkeyChallenge(account: Account): Promise<PublicKeyCredentialRequestOptionsJSON | undefined>;
@@ -111,8 +111,11 @@ export interface SecondFactorChecks {
     facts: CheckFacts,
     scope: EnrolmentScope,
   ): Promise<StoredCredential | undefined>;
-  /** A new set of recovery codes, stored hashed; the previous set stops working. Returned once, for display. */
-  issueRecoveryCodes(accountId: string): Promise<string[]>;
+  /**
+   * A new set of recovery codes, stored hashed; the previous set stops working. Returned once, for
+   * display. `within` runs last in the transaction that replaces them (to record their event there).
+   */
+  issueRecoveryCodes(accountId: string, within?: (tx: Queryable, count: number) => Promise<void>): Promise<string[]>;
 }
 
 export interface SecondFactorCheckDeps {
@@ -186,35 +189,41 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       });
       if (outcome !== 'ok') return outcome;
       const sealed = encryptTotpSecret(deps.keys.encryptionKey, account.id, key);
-      const stored = await withFactorsLocked(deps.db, account.id, async (tx, factors) =>
-        scope === 'first' && hasAnyFactor(factors) ? false : insertConfirmedTotp(tx, account.id, sealed, step!),
-      );
-      if (!stored) return 'not_allowed';
-      await deps.audit.recordDurable({
-        ...facts,
-        type: 'mfa.enrolled',
-        outcome: 'success',
-        target: target(account),
-        details: { factor: 'totp' },
+      const stored = await withFactorsLocked(deps.db, account.id, async (tx, factors) => {
+        if (scope === 'first' && hasAnyFactor(factors)) return false;
+        if (!(await insertConfirmedTotp(tx, account.id, sealed, step!))) return false;
+        // in the transaction that stores it: the factor and its event commit together, or neither
+        await deps.audit.recordWithin(tx, {
+          ...facts,
+          type: 'mfa.enrolled',
+          outcome: 'success',
+          target: target(account),
+          details: { factor: 'totp' },
+        });
+        return true;
       });
-      return 'ok';
+      return stored ? 'ok' : 'not_allowed';
     },
 
     async recoveryCode(account, code, facts) {
-      const outcome = await counted(account, 'recovery_code', facts, () =>
-        useRecoveryCode(deps.db, account.id, hashRecoveryCode(deps.keys.recoveryCodeKey, code)),
+      const hash = hashRecoveryCode(deps.keys.recoveryCodeKey, code);
+      // The use of the code and its event are one transaction: a code is never spent unaudited. Still
+      // spent once: a second use of the same code waits on the row the first one updated, then finds
+      // it used.
+      return counted(account, 'recovery_code', facts, () =>
+        deps.db.transaction(async (tx) => {
+          if (!(await useRecoveryCode(tx, account.id, hash))) return false;
+          const remaining = await remainingRecoveryCodes(tx, account.id);
+          await deps.audit.recordWithin(tx, {
+            ...facts,
+            type: 'mfa.recovery_code_used',
+            outcome: 'success',
+            target: target(account),
+            details: { remaining },
+          });
+          return true;
+        }),
       );
-      if (outcome === 'ok') {
-        const remaining = await remainingRecoveryCodes(deps.db, account.id);
-        await deps.audit.recordDurable({
-          ...facts,
-          type: 'mfa.recovery_code_used',
-          outcome: 'success',
-          target: target(account),
-          details: { remaining },
-        });
-      }
-      return outcome;
     },
 
     async passkeyChallenge(account) {
@@ -257,29 +266,32 @@ export function createSecondFactorChecks(deps: SecondFactorCheckDeps): SecondFac
       const name = normalizeCredentialName(rawName ?? '') ?? 'Passkey';
       const registered = challenge ? await verifyRegistration(rp, response, challenge) : undefined;
       // a credential id already stored (this or another account's) is not registered twice
-      const stored =
+      return (
         registered &&
-        (await withFactorsLocked(deps.db, account.id, async (tx, factors) =>
-          scope === 'first' && hasAnyFactor(factors) ? undefined : insertCredential(tx, { ...registered, accountId: account.id, name }),
-        ));
-      if (stored)
-        await deps.audit.recordDurable({
-          ...facts,
-          type: 'mfa.enrolled',
-          outcome: 'success',
-          target: target(account),
-          details: { factor: 'passkey', name },
-        });
-      return stored;
+        withFactorsLocked(deps.db, account.id, async (tx, factors) => {
+          if (scope === 'first' && hasAnyFactor(factors)) return undefined;
+          const stored = await insertCredential(tx, { ...registered, accountId: account.id, name });
+          // in the transaction that stores it: the passkey and its event commit together, or neither
+          if (stored)
+            await deps.audit.recordWithin(tx, {
+              ...facts,
+              type: 'mfa.enrolled',
+              outcome: 'success',
+              target: target(account),
+              details: { factor: 'passkey', name },
+            });
+          return stored;
+        })
+      );
     },
 
-    async issueRecoveryCodes(accountId) {
+    async issueRecoveryCodes(accountId, within) {
       const codes = generateRecoveryCodes();
-      await replaceRecoveryCodes(
-        deps.db,
-        accountId,
-        codes.map((code) => hashRecoveryCode(deps.keys.recoveryCodeKey, code)),
-      );
+      const hashes = codes.map((code) => hashRecoveryCode(deps.keys.recoveryCodeKey, code));
+      await deps.db.transaction(async (tx) => {
+        await replaceRecoveryCodes(tx, accountId, hashes);
+        await within?.(tx, codes.length);
+      });
       return codes;
     },
   };

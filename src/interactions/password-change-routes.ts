@@ -189,6 +189,14 @@ export function registerPasswordChangeRoutes(
       if (!stillProven(state.epoch, locked)) return false;
       await setAccountPassword(tx, account.id, passwordHash, false);
       await notifyChange(tx, 'account', account.id);
+      // last, in the same transaction: the new password and its event commit together, or neither
+      await deps.audit.recordWithin(tx, {
+        ...facts(ctx, details, account.id),
+        type: 'user.password_changed',
+        outcome: 'success',
+        target: { type: 'user', id: account.id },
+        details: { required: true },
+      });
       return true;
     });
     deps.signInStates.clear(ctx);
@@ -197,13 +205,6 @@ export function registerPasswordChangeRoutes(
       ctx.redirect(`/interaction/${details.uid}`);
       return;
     }
-    await deps.audit.recordDurable({
-      ...facts(ctx, details, account.id),
-      type: 'user.password_changed',
-      outcome: 'success',
-      target: { type: 'user', id: account.id },
-      details: { required: true },
-    });
     await finishNow(ctx, details, account.id, loginOf(state), true);
   });
 }
