@@ -118,9 +118,17 @@ export function registerSecondFactorRoutes(
     );
   }
 
-  /** Recovery codes for a user who just enrolled their first factor: shown once, stored hashed. */
+  /** Recovery codes for a user who just enrolled their first factor: shown once, stored hashed, audited with them. */
   async function issueRecoveryCodes(ctx: Context, details: Interaction, state: SignInState, account: Account, enrolled: string) {
-    const codes = await checks.issueRecoveryCodes(account.id);
+    const codes = await checks.issueRecoveryCodes(account.id, (tx, count) =>
+      deps.audit.recordWithin(tx, {
+        ...facts(ctx, details, account),
+        type: 'mfa.recovery_codes_replaced',
+        outcome: 'success',
+        target: { type: 'user', id: account.id },
+        details: { count },
+      }),
+    );
     deps.signInStates.write(ctx, { ...state, enrolled, challenge: undefined, registrationChallenge: undefined, pendingTotp: undefined });
     kit.html(ctx, 'recovery-codes', { uid: details.uid, codes });
   }

@@ -64,6 +64,7 @@ testEachBackend(
     t.is(idToken.acr, ACR_MFA);
     const types = await auditTypes(server);
     t.true(types.includes('login.password_verified') && types.includes('mfa.enrolled') && types.includes('login.succeeded'));
+    t.true(types.includes('mfa.recovery_codes_replaced'), 'the recovery codes issued with the first factor are audited too');
   },
 );
 
