@@ -3,8 +3,9 @@
 // ACCESS_TOKEN_TTL, because the provider's fixed lifetime overrode the API's.
 import { decodeJwt } from 'jose';
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createResource, createTestClient, createUser, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
+import { createResource, createTestClient, createUser, postForm } from '../helpers/fixtures.ts';
 import { authorize } from '../helpers/user-agent.ts';
+import { redeemCode } from '../helpers/relying-party.ts';
 
 const lifetime = (token: unknown) => {
   const { exp, iat } = decodeJwt(token as string);
@@ -38,11 +39,7 @@ testEachBackend("authorization code and refresh: the API's own token lifetime", 
     scope: 'openid read offline_access',
     resource: api,
   });
-  const tokens = await postForm(
-    `${server.url}/token`,
-    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier, resource: api },
-    client,
-  );
+  const tokens = await redeemCode(server, client, flow, { resource: api });
   t.is(tokens.status, 200, JSON.stringify(tokens.body));
   t.is(lifetime(tokens.body.access_token), 120);
   const refreshed = await postForm(

@@ -1,44 +1,26 @@
 // ID_TOKEN_CLAIMS: by default (`scopes`) the claims of the granted profile and email scopes are also
 // in the ID token, where most relying-party libraries read them; `minimal` keeps them at userinfo
 // only. Either way only the scopes of this request that the user granted yield claims, never more.
-import type { ExecutionContext } from 'ava';
-import { decodeJwt, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
-import type { TestServer } from '../helpers/server.ts';
-import { authorize, type AuthorizeOptions } from '../helpers/user-agent.ts';
+import { createTestClient, createUser } from '../helpers/fixtures.ts';
+import { signInAndRead } from '../helpers/relying-party.ts';
 
 const PROFILE_AND_EMAIL = ['email', 'email_verified', 'name'];
-
-/** Signs in and redeems the code: the ID token's claims and what userinfo answers with its access token. */
-async function signIn(t: ExecutionContext, server: TestServer, client: TestClient, options: Omit<AuthorizeOptions, 'issuer' | 'clientId'>) {
-  const flow = await authorize({ issuer: server.url, clientId: client.clientId, ...options });
-  t.truthy(flow.code, `${flow.callback} ${flow.pages.at(-1)}`);
-  const token = await postForm(
-    `${server.url}/token`,
-    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
-    client,
-  );
-  t.is(token.status, 200, JSON.stringify(token.body));
-  const userinfo = (await (
-    await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token as string}` } })
-  ).json()) as Record<string, unknown>;
-  return { idToken: decodeJwt(token.body.id_token as string), userinfo, agent: flow.agent };
-}
 
 const present = (claims: JWTPayload | Record<string, unknown>) => PROFILE_AND_EMAIL.filter((name) => name in claims);
 
 testEachBackend('by default the ID token carries the claims of the granted profile and email scopes, and only those', async (t, server) => {
   const user = await createUser(server.db);
   const client = await createTestClient(server);
-  const full = await signIn(t, server, client, { email: user.email, scope: 'openid email profile' });
+  const full = await signInAndRead(t, server, client, { email: user.email, scope: 'openid email profile' });
   t.like(full.idToken, { sub: user.id, email: user.email, email_verified: true, name: 'Test User' });
   t.like(full.userinfo, { email: user.email, email_verified: true, name: 'Test User' });
 
-  const emailOnly = await signIn(t, server, client, { email: user.email, scope: 'openid email' });
+  const emailOnly = await signInAndRead(t, server, client, { email: user.email, scope: 'openid email' });
   t.deepEqual(present(emailOnly.idToken), ['email', 'email_verified'], 'no profile claim without the profile scope');
 
-  const bare = await signIn(t, server, client, { email: user.email, scope: 'openid' });
+  const bare = await signInAndRead(t, server, client, { email: user.email, scope: 'openid' });
   t.deepEqual(present(bare.idToken), [], 'openid alone yields no profile or email claim');
   t.deepEqual(present(bare.userinfo), []);
 });
@@ -46,16 +28,16 @@ testEachBackend('by default the ID token carries the claims of the granted profi
 testEachBackend('a scope granted earlier but not requested now yields no claims; the claims parameter adds none', async (t, server) => {
   const user = await createUser(server.db);
   const client = await createTestClient(server);
-  const first = await signIn(t, server, client, { email: user.email, scope: 'openid email profile' });
+  const first = await signInAndRead(t, server, client, { email: user.email, scope: 'openid email profile' });
   t.deepEqual(present(first.idToken), PROFILE_AND_EMAIL);
 
   // the same browser and grant: the user consented to email and profile before, this request asks for openid only
-  const again = await signIn(t, server, client, { email: user.email, scope: 'openid', agent: first.agent });
+  const again = await signInAndRead(t, server, client, { email: user.email, scope: 'openid', agent: first.agent });
   t.deepEqual(present(again.idToken), [], 'only the scopes of this request');
   t.deepEqual(present(again.userinfo), []);
 
   const claimsParameter = JSON.stringify({ id_token: { email: { essential: true }, name: null }, userinfo: { email: null } });
-  const asked = await signIn(t, server, client, {
+  const asked = await signInAndRead(t, server, client, {
     email: user.email,
     scope: 'openid',
     agent: first.agent,
@@ -71,7 +53,7 @@ testEachBackend(
     t.is(server.config.idTokenClaims, 'minimal');
     const user = await createUser(server.db);
     const client = await createTestClient(server);
-    const { idToken, userinfo } = await signIn(t, server, client, { email: user.email, scope: 'openid email profile' });
+    const { idToken, userinfo } = await signInAndRead(t, server, client, { email: user.email, scope: 'openid email profile' });
     t.is(idToken.sub, user.id);
     t.deepEqual(present(idToken), []);
     t.like(userinfo, { sub: user.id, email: user.email, email_verified: true, name: 'Test User' });

@@ -6,6 +6,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createUser, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
 import { runAsOperator } from '../helpers/operator.ts';
+import { redeemCode } from '../helpers/relying-party.ts';
 import { authorize } from '../helpers/user-agent.ts';
 import { SIGNING_ALGORITHMS } from '../../src/security/signing-algorithms.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -29,12 +30,7 @@ const webClient = (server: TestServer, fields: Record<string, unknown> = {}) =>
 async function signInForIdToken(server: TestServer, client: CreatedClient): Promise<string> {
   const user = await createUser(server.db);
   const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid email' });
-  const token = await postForm(
-    `${server.url}/token`,
-    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
-    client,
-  );
-  return token.body.id_token as string;
+  return (await redeemCode(server, client, flow)).body.id_token as string;
 }
 
 testEachBackend('a client registered without a choice gets RS256 ID tokens, as OpenID Connect Core requires', async (t, server) => {

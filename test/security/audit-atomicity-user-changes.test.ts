@@ -7,7 +7,6 @@
 // change goes through, audited, and the hash chain still verifies.
 import { hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
 import { verifyAuditChain } from '../../src/security/audit/audit-queries.ts';
-import type { Database } from '../../src/storage/database.ts';
 import { describeFactors, replaceRecoveryCodes } from '../../src/storage/mfa.ts';
 import { listCredentials } from '../../src/storage/webauthn-credentials.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
@@ -16,25 +15,11 @@ import { runAsOperator } from '../helpers/operator.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { newSoftwareAuthenticator, passkeyChallengeOf, registrationResponse, relyingPartyOf } from '../helpers/software-authenticator.ts';
+import { refuseAuditEvents } from '../helpers/refusing-audit-store.ts';
 
 const PAGE = '/account/security';
 const NEW_PASSWORD = 'velvet thunder mosaic lantern';
 const RECOVERY_CODES = ['aaaa-bbbb-cccc', 'dddd-eeee-ffff'];
-
-/** Makes the audit store refuse every event a user records (a permission error, SQLSTATE 42501). */
-async function refuseUserEvents(db: Database): Promise<() => Promise<void>> {
-  await db.execScript(`
-    CREATE FUNCTION test_refuse_user_events() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.actor_type = 'user' THEN
-        RAISE EXCEPTION 'permission denied for the audit store (test)' USING ERRCODE = '42501';
-      END IF;
-      RETURN NEW;
-    END $$;
-    CREATE TRIGGER test_refuse_user_events BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_user_events();
-  `);
-  return () => db.execScript('DROP TRIGGER test_refuse_user_events ON audit_events; DROP FUNCTION test_refuse_user_events();');
-}
 
 /** A change POST sent as is (no redirects followed): its status. */
 async function post(browser: SignIn, path: string, fields: Record<string, string> = {}) {
@@ -127,7 +112,7 @@ testEachBackend(
     const replacedCodesBefore = await recoveryCodesOf(server, replacing.id);
 
     await server.portcullis.audit.flush();
-    const allow = await refuseUserEvents(server.db);
+    const allow = await refuseAuditEvents(server.db, 'user');
 
     const attempts: [string, () => Promise<{ status: number; html: string }>][] = [
       [

@@ -4,24 +4,9 @@
 // commit together or not at all. Once the store accepts events again, the same change goes through
 // and the hash chain still verifies, gapless.
 import { verifyAuditChain } from '../../src/security/audit/audit-queries.ts';
-import type { Database } from '../../src/storage/database.ts';
 import { adminTest, API, type Answer } from '../helpers/admin-harness.ts';
 import { createResource } from '../helpers/fixtures.ts';
-
-/** Makes the audit store refuse every event an admin records (a permission error, SQLSTATE 42501). */
-async function refuseAdminEvents(db: Database): Promise<() => Promise<void>> {
-  await db.execScript(`
-    CREATE FUNCTION test_refuse_admin_events() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.actor_type = 'admin' THEN
-        RAISE EXCEPTION 'permission denied for the audit store (test)' USING ERRCODE = '42501';
-      END IF;
-      RETURN NEW;
-    END $$;
-    CREATE TRIGGER test_refuse_admin_events BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_admin_events();
-  `);
-  return () => db.execScript('DROP TRIGGER test_refuse_admin_events ON audit_events; DROP FUNCTION test_refuse_admin_events();');
-}
+import { refuseAuditEvents } from '../helpers/refusing-audit-store.ts';
 
 const refusedWithError = (answer: Answer) => answer.status >= 500;
 
@@ -47,7 +32,7 @@ adminTest(
 
     await server.portcullis.audit.flush();
     const adminEventsBefore = (await server.db.query(`SELECT 1 FROM audit_events WHERE actor_type = 'admin'`)).rows.length;
-    const allow = await refuseAdminEvents(server.db);
+    const allow = await refuseAuditEvents(server.db, 'admin');
     const attempts: [string, () => Promise<Answer>][] = [
       [
         'create a client',

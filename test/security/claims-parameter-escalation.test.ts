@@ -10,34 +10,17 @@
 // break anything (if the feature is ever turned on, a malformed value must become invalid_request:
 // this test then fails and says so). The claims parameter with a previously granted scope:
 // test/integration/id-token-claims.test.ts.
-import type { ExecutionContext } from 'ava';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
-import type { TestServer } from '../helpers/server.ts';
-import { authorize, pkcePair, UserAgent, type AuthorizeOptions } from '../helpers/user-agent.ts';
+import { createTestClient, createUser, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
+import { signInAndRead } from '../helpers/relying-party.ts';
+import { authorize, pkcePair, UserAgent } from '../helpers/user-agent.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../../src/accounts/second-factor-requirement.ts';
 
 const EMAIL_CLAIMS = ['email', 'email_verified'];
 const PROFILE_CLAIMS = ['name'];
 /** How the consent page words the email scope (src/interactions/consent-scopes.ts). */
 const SEE_EMAIL = 'See your email address';
-
-/** What the relying party ends up knowing: the ID token's claims and userinfo's answer. */
-async function signIn(t: ExecutionContext, server: TestServer, client: TestClient, options: Omit<AuthorizeOptions, 'issuer' | 'clientId'>) {
-  const flow = await authorize({ issuer: server.url, clientId: client.clientId, ...options });
-  t.truthy(flow.code, `${flow.callback} ${flow.pages.at(-1)?.slice(0, 300)}`);
-  const token = await postForm(
-    `${server.url}/token`,
-    { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
-    client,
-  );
-  t.is(token.status, 200, JSON.stringify(token.body));
-  const userinfo = (await (
-    await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token.body.access_token as string}` } })
-  ).json()) as Record<string, unknown>;
-  return { flow, idToken: decodeJwt(token.body.id_token as string), userinfo };
-}
 
 const present = (claims: JWTPayload | Record<string, unknown>, names: string[]) => names.filter((name) => name in claims);
 
@@ -62,7 +45,7 @@ testEachBackend(
     const user = await createUser(server.db);
     const client = await createTestClient(server);
 
-    const bare = await signIn(t, server, client, { email: user.email, scope: 'openid', extra: { claims: greedy(user.email) } });
+    const bare = await signInAndRead(t, server, client, { email: user.email, scope: 'openid', extra: { claims: greedy(user.email) } });
     t.is(bare.idToken.sub, user.id);
     t.deepEqual(present(bare.idToken, [...EMAIL_CLAIMS, ...PROFILE_CLAIMS]), [], 'no email or profile claim in the ID token');
     t.deepEqual(present(bare.userinfo, [...EMAIL_CLAIMS, ...PROFILE_CLAIMS]), [], 'nor at userinfo');
@@ -76,13 +59,17 @@ testEachBackend(
     );
 
     // profile granted, email not: the profile claims come, the email still does not
-    const profile = await signIn(t, server, client, { email: user.email, scope: 'openid profile', extra: { claims: greedy(user.email) } });
+    const profile = await signInAndRead(t, server, client, {
+      email: user.email,
+      scope: 'openid profile',
+      extra: { claims: greedy(user.email) },
+    });
     t.deepEqual(present(profile.idToken, PROFILE_CLAIMS), PROFILE_CLAIMS);
     t.deepEqual(present(profile.idToken, EMAIL_CLAIMS), [], 'the email scope was not granted');
     t.deepEqual(present(profile.userinfo, EMAIL_CLAIMS), []);
 
     // the control: with the email scope the same user's email is there
-    const email = await signIn(t, server, client, { email: user.email, scope: 'openid email' });
+    const email = await signInAndRead(t, server, client, { email: user.email, scope: 'openid email' });
     t.is(email.idToken.email, user.email);
     t.true(
       email.flow.pages.some((page) => page.includes(SEE_EMAIL)),
@@ -133,7 +120,7 @@ testEachBackend("claims parameter cannot make a password-only sign-in's ID token
   const user = await createUser(server.db);
   const client = await createTestClient(server, { firstParty: true });
   const claims = JSON.stringify({ id_token: { acr: { essential: true, values: [ACR_MFA] } } });
-  const { idToken, flow } = await signIn(t, server, client, { email: user.email, scope: 'openid', extra: { claims } });
+  const { idToken, flow } = await signInAndRead(t, server, client, { email: user.email, scope: 'openid', extra: { claims } });
   t.false(
     flow.pages.some((page) => /one-time code|authenticator/i.test(page)),
     'the claims parameter is no step-up request',
