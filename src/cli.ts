@@ -9,8 +9,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseConfig } from './config.ts';
 import { AppError } from './http/app-error.ts';
 import { COMMANDS, flagForField, type CommandSpec, type FlagValues } from './admin/cli/commands.ts';
-import { processOutput, type Output } from './admin/cli-output.ts';
-import { CliError, runCommand } from './admin/cli-runner.ts';
+import { processOutput, type Output } from './admin/operation/cli-output.ts';
+import { CliError, runCommand } from './admin/cli/cli-runner.ts';
 
 class UsageError extends Error {
   readonly help: string | undefined;

@@ -7,7 +7,7 @@ import { acquireDataDirLock, loadOrCreateSecretKey } from './storage/data-dir.ts
 import { migrate } from './storage/migrate.ts';
 import { pruneExpired } from './storage/prune.ts';
 import { openStores } from './storage/stores.ts';
-import { startControlServer } from './admin/control-server.ts';
+import { startControlServer } from './admin/control/control-server.ts';
 import { startMetricsServer } from './observability/metrics-endpoint.ts';
 import { AuditChainBrokenError, pruneAuditEvents } from './security/audit/audit-queries.ts';
 

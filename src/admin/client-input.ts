@@ -7,8 +7,8 @@ import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
 import { DPOP_BOUND_ACCESS_TOKENS, EXTRA_CLIENT_PROPERTIES, PKCE_MODES } from '../oidc/client-metadata.ts';
 import { classifyAddress } from '../oidc/outbound-requests.ts';
 import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
-import { invalidInput } from './operations/define.ts';
-import { ifMatchInput } from './operations/entity-tags.ts';
+import { invalidInput } from './operation/define.ts';
+import { ifMatchInput } from './operation/entity-tags.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];

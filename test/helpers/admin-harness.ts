@@ -1,7 +1,7 @@
 // The admin API test harness: one test per deployment with a fresh server whose clock the test can
 // move, a caller that checks every answer against the published OpenAPI document, and admin tokens.
 import test, { type ExecutionContext } from 'ava';
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import type { BootstrapResult } from '../../src/admin/operations/admin-bootstrap.ts';
 import { postForm, type TestClient } from './fixtures.ts';
 import { OpenApiConformance } from './openapi-conformance.ts';

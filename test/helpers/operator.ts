@@ -1,8 +1,8 @@
 // Runs an admin operation as the CLI's operator would on the server's machine: the trusted root,
 // holding every admin scope (src/admin/operations/authority.ts).
-import { runOperation } from '../../src/admin/operations/registry.ts';
-import { EVERY_ADMIN_SCOPE } from '../../src/admin/operations/authority.ts';
-import { cliActor } from '../../src/admin/operations/define.ts';
+import { runOperation } from '../../src/admin/registry.ts';
+import { EVERY_ADMIN_SCOPE } from '../../src/admin/operation/authority.ts';
+import { cliActor } from '../../src/admin/operation/define.ts';
 import type { TestServer } from './server.ts';
 
 export const runAsOperator = (server: TestServer, name: string, input: unknown): Promise<unknown> =>

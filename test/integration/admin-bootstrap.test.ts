@@ -2,7 +2,7 @@
 // once) and optionally an administrator user; refused once an administrator exists.
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { runCli } from '../helpers/cli-process.ts';
 import { createTestDatabase } from '../helpers/stores.ts';
 

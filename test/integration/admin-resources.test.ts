@@ -3,7 +3,7 @@
 // dates judged by the server's clock, every change audited with the admin who made it. Every answer
 // is checked against the published OpenAPI document.
 import type { ExecutionContext } from 'ava';
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { createTestClient, postForm, type TestClient } from '../helpers/fixtures.ts';
 import { adminTest, API, type Answer } from '../helpers/admin-harness.ts';
 import type { TestServer } from '../helpers/server.ts';

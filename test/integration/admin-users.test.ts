@@ -5,7 +5,7 @@
 import { decodeJwt } from 'jose';
 import { emailSubject, secondFactorSubject as secondFactorSubjectOf } from '../../src/accounts/login-subject.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { adminTest, ALL_SCOPES, API, auditEvents, type Harness } from '../helpers/admin-harness.ts';
 import { createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';

@@ -108,7 +108,7 @@ testEachBackend('a login flow leaves its events in order, with actor, client, IP
 testEachBackend(
   'admin changes made with the CLI are recorded durably with the admin who made them',
   async (t, server) => {
-    const { runCommand } = await import('../../src/admin/cli-runner.ts');
+    const { runCommand } = await import('../../src/admin/cli/cli-runner.ts');
     const { userInfo } = await import('node:os');
     await runCommand(server.config, 'resources.create', { identifier: 'https://api.example.com', scopes: [{ name: 'read' }] });
     const client = (await runCommand(server.config, 'clients.create', {

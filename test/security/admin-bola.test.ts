@@ -1,7 +1,7 @@
 // Parameter tampering on the admin API: every route of the route table called with every set of
 // admin scopes (the BOLA / broken function-level authorization matrix), and the lost-update guard
 // skipped with `If-Match: *` (attack 20 of issue 11).
-import { ADMIN_SCOPES, type AdminScope } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_SCOPES, type AdminScope } from '../../src/admin/operation/admin-scopes.ts';
 import { ADMIN_ROUTES, type AdminRoute } from '../../src/admin/api/routes/route-table.ts';
 import { adminTest, API } from '../helpers/admin-harness.ts';
 import { createResource } from '../helpers/fixtures.ts';

@@ -4,7 +4,7 @@
 // make a user an administrator, and then ask /token for the scope. Nobody grants what they do not
 // hold: each of these is refused (403) unless the caller holds every admin scope involved.
 import { decodeJwt } from 'jose';
-import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../../src/admin/operation/admin-scopes.ts';
 import { adminTest, ALL_SCOPES, API, type Harness } from '../helpers/admin-harness.ts';
 import { createResource, postForm, type TestClient } from '../helpers/fixtures.ts';
 

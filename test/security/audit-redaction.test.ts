@@ -2,7 +2,7 @@
 // refused /admin/v1/users, so it must not read who the users are from /admin/v1/audit/events either:
 // without admin:users, user ids, email addresses, IP addresses and user agents are redacted, and the
 // trail cannot be filtered by user. With admin:users the same events are shown whole.
-import { ADMIN_SCOPES } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_SCOPES } from '../../src/admin/operation/admin-scopes.ts';
 import { adminTest } from '../helpers/admin-harness.ts';
 import { createTestClient } from '../helpers/fixtures.ts';
 import { authorize } from '../helpers/user-agent.ts';

@@ -6,7 +6,7 @@ import { testEachBackend } from '../helpers/backend-test.ts';
 import { basicAuth, createTestClient, postForm } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { SignIn } from '../helpers/sign-in-flow.ts';
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { runAsOperator } from '../helpers/operator.ts';
 import type { BootstrapResult } from '../../src/admin/operations/admin-bootstrap.ts';
 import { send } from './fuzz/send-request.ts';

@@ -4,7 +4,7 @@
 // a resource server.
 import type { ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { runAsOperator } from '../helpers/operator.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { dpopKey, hmacWithPublicKeyProof, proof, relyingParty, unsignedProof, type DpopKey } from '../helpers/dpop.ts';

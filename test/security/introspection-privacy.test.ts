@@ -1,7 +1,7 @@
 // Attack 5: any client reads any token. Introspection tells whoever asks who the token's user is,
 // what it may do and which client holds it; a client may learn that only of its own tokens, and of
 // access tokens for an API that names it as one of its introspecting clients.
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { runAsOperator } from '../helpers/operator.ts';
 import { adminTest } from '../helpers/admin-harness.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';

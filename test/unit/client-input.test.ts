@@ -1,10 +1,10 @@
 // Registration rules for clients and resource servers (pure; no I/O).
 import test from 'ava';
 import { AppError } from '../../src/http/app-error.ts';
-import { runOperation } from '../../src/admin/operations/registry.ts';
+import { runOperation } from '../../src/admin/registry.ts';
 import { newClientId } from '../../src/admin/operations/clients.ts';
 import { clientCreateInput, planClient, planResources, redirectUriProblem, type ClientCreateInput } from '../../src/admin/client-input.ts';
-import { resourceCreateInput, resourceIdentifierProblem, scopeNameProblem } from '../../src/admin/resource-input.ts';
+import { resourceCreateInput, resourceIdentifierProblem, scopeNameProblem } from '../../src/admin/resources/resource-input.ts';
 import { resourceServer } from '../helpers/resource-server.ts';
 
 const server = resourceServer;

@@ -1,10 +1,10 @@
 // The API registry's rules (pure; no I/O): registry fields, calendar dates, the overdue filter,
 // and what a PATCH of a resource server writes.
 import test, { type ExecutionContext } from 'ava';
-import { ADMIN_AUDIENCE } from '../../src/admin/operations/admin-scopes.ts';
-import { runOperation } from '../../src/admin/operations/registry.ts';
-import { planResourceUpdate } from '../../src/admin/operations/resources-update.ts';
-import { toResourceView } from '../../src/admin/operations/resources-view.ts';
+import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
+import { runOperation } from '../../src/admin/registry.ts';
+import { planResourceUpdate } from '../../src/admin/resources/update-resource.ts';
+import { toResourceView } from '../../src/admin/resources/resource-view.ts';
 import {
   addYears,
   calendarDay,
@@ -12,7 +12,7 @@ import {
   resourceCreateInput,
   resourceReviewInput,
   resourceUpdateInput,
-} from '../../src/admin/resource-input.ts';
+} from '../../src/admin/resources/resource-input.ts';
 import { AppError } from '../../src/http/app-error.ts';
 import type { ResourceServerRecord } from '../../src/storage/resource-servers.ts';
 

@@ -11,7 +11,7 @@ import { DPOP_ALGORITHMS } from '../../oidc/dpop-proof.ts';
 import type { AuditActor } from '../../security/audit/audit-event.ts';
 import { findAccountById } from '../../storage/accounts.ts';
 import type { Queryable } from '../../storage/database.ts';
-import { ADMIN_AUDIENCE, type AdminScope } from '../operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE, type AdminScope } from '../operation/admin-scopes.ts';
 
 export const ADMIN_REALM = 'portcullis-admin';
 

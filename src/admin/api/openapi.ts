@@ -2,8 +2,8 @@
 // query parameters from the operations' zod schemas (their input side), responses from
 // response-schemas.ts, errors and the bearer-token security scheme from admin-auth.ts' rules.
 import { z } from 'zod';
-import { OPERATIONS } from '../operations/registry.ts';
-import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operations/admin-scopes.ts';
+import { OPERATIONS } from '../registry.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { ADMIN_API_PREFIX, ADMIN_ROUTES, pathParameters, type AdminRoute } from './routes/route-table.ts';
 import { RESPONSE_SCHEMAS } from './response-schemas.ts';
 

@@ -1,8 +1,8 @@
 // `portcullis migrate` and `portcullis admin bootstrap`
-import { ADMIN_AUDIENCE } from '../operations/admin-scopes.ts';
-import { keyValues } from '../cli-output.ts';
+import { ADMIN_AUDIENCE } from '../operation/admin-scopes.ts';
+import { keyValues } from '../operation/cli-output.ts';
 import type { BootstrapResult } from '../operations/admin-bootstrap.ts';
-import { defined, text, type CommandSpec } from './command-spec.ts';
+import { defined, text, type CommandSpec } from '../operation/cli-binding.ts';
 
 export const ADMIN_COMMANDS: readonly CommandSpec[] = [
   {

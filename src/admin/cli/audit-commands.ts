@@ -1,8 +1,8 @@
 // `portcullis audit ...`: tail (and follow), export, verify, prune
 import type { AuditEvent, AuditExportPage, AuditPage, AuditVerification } from '../../security/audit/audit-queries.ts';
-import type { Output } from '../cli-output.ts';
+import type { Output } from '../operation/cli-output.ts';
 import type { AuditPruneOutput } from '../operations/audit.ts';
-import { date, defined, integer, none, text, type CommandContext, type CommandSpec, type FlagSpec } from './command-spec.ts';
+import { date, defined, integer, none, text, type CommandContext, type CommandSpec, type FlagSpec } from '../operation/cli-binding.ts';
 
 /** One line per audit event: seq, time, type, outcome, then whatever the event has. */
 export function formatAuditEvent(event: AuditEvent): string {

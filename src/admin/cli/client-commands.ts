@@ -1,9 +1,9 @@
 // `portcullis clients ...`
 import { AUTH_METHODS, GRANT_TYPES } from '../client-input.ts';
-import { keyValues, orDash, table, type Output } from '../cli-output.ts';
+import { keyValues, orDash, table, type Output } from '../operation/cli-output.ts';
 import type { ClientView, ClientViewWithSecret } from '../operations/clients.ts';
 import { DEFAULT_PREVIOUS_SECRET_TTL } from '../operations/clients-secret.ts';
-import { entityTag } from '../operations/entity-tags.ts';
+import { entityTag } from '../operation/entity-tags.ts';
 import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
 import { DEFAULT_ID_TOKEN_TTL, PKCE_MODES } from '../../oidc/client-metadata.ts';
 import {
@@ -20,7 +20,7 @@ import {
   type CommandSpec,
   type FlagSpec,
   type FlagValues,
-} from './command-spec.ts';
+} from '../operation/cli-binding.ts';
 
 const rateLimit = (perMinute: number | null) =>
   perMinute === null ? 'server default (RATE_LIMIT_CLIENT_PER_MINUTE)' : `${perMinute} requests per minute`;

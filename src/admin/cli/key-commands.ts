@@ -1,7 +1,7 @@
 // `portcullis keys ...`
 import type { SigningKeySummary } from '../../security/signing-keys.ts';
-import { table, type Output } from '../cli-output.ts';
-import { date, type CommandSpec } from './command-spec.ts';
+import { table, type Output } from '../operation/cli-output.ts';
+import { date, type CommandSpec } from '../operation/cli-binding.ts';
 
 function printKeys(keys: SigningKeySummary[], output: Output): void {
   if (keys.length === 0) {

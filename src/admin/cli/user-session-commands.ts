@@ -1,9 +1,9 @@
 // `portcullis users sessions | grants | revoke-session | revoke-grant | sign-out-everywhere`
 // The user is the positional argument, as in the other `users` commands; the session or grant is a
 // flag (`--session`, `--grant`): one positional per command keeps `<id-or-email>` unambiguous.
-import { table, type Output } from '../cli-output.ts';
+import { table, type Output } from '../operation/cli-output.ts';
 import type { GrantRevoked, GrantView, SessionRevoked, SessionView, SignedOutEverywhere } from '../operations/user-sessions.ts';
-import { allPages, date, defined, text, type CommandSpec } from './command-spec.ts';
+import { allPages, date, defined, text, type CommandSpec } from '../operation/cli-binding.ts';
 import { userFlags, userRef, userTarget } from './user-commands.ts';
 
 const joined = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : '-');

@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import type { Account } from '../../storage/accounts.ts';
 import { findAnyAdministrator } from '../../storage/administrators.ts';
-import { ADMIN_AUDIENCE, ADMIN_SCOPES } from './admin-scopes.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { AppError } from '../../http/app-error.ts';
 import { createClient, type ClientView } from './clients.ts';
-import { conflict, defineOperation, formatIssues, invalidInput, type Operation } from './define.ts';
+import { conflict, defineOperation, formatIssues, invalidInput, type Operation } from '../operation/define.ts';
 import { createUser } from './users.ts';
 
 const bootstrapInput = z.strictObject({

@@ -14,9 +14,9 @@ import {
   type AuditVerification,
 } from '../../security/audit/audit-queries.ts';
 import { redactPersonalFields } from '../../security/audit/audit-redaction.ts';
-import { ADMIN_SCOPES } from './admin-scopes.ts';
-import { assertHolds } from './authority.ts';
-import { defineOperation } from './define.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { assertHolds } from '../operation/authority.ts';
+import { defineOperation } from '../operation/define.ts';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;

@@ -18,8 +18,8 @@ import {
 import type { Queryable } from '../../storage/database.ts';
 import { clientIdField } from '../client-input.ts';
 import { toClientView, type ClientView } from './clients-view.ts';
-import { adminScopesOf, assertHolds } from './authority.ts';
-import { adminChange, conflict, defineOperation, notFound, type OperationContext } from './define.ts';
+import { adminScopesOf, assertHolds } from '../operation/authority.ts';
+import { adminChange, conflict, defineOperation, notFound, type OperationContext } from '../operation/define.ts';
 
 /** How long the replaced secret keeps working by default: a day to roll the new one out. */
 export const DEFAULT_PREVIOUS_SECRET_TTL = 86_400;

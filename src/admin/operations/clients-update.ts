@@ -18,9 +18,9 @@ import {
   type GrantType,
 } from '../client-input.ts';
 import { toClientView, type ClientView } from './clients-view.ts';
-import { adminScopesOf, assertHolds } from './authority.ts';
-import { adminChange, conflict, defineOperation, notFound, sqlState } from './define.ts';
-import { assertIfMatch } from './entity-tags.ts';
+import { adminScopesOf, assertHolds } from '../operation/authority.ts';
+import { adminChange, conflict, defineOperation, notFound, sqlState } from '../operation/define.ts';
+import { assertIfMatch } from '../operation/entity-tags.ts';
 
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
 const UPDATABLE_VIEW_FIELDS = [

@@ -8,9 +8,9 @@ import { clientCreateInput, clientIdField, planClient } from '../client-input.ts
 import { clientSecretOperations } from './clients-secret.ts';
 import { updateClientOperation } from './clients-update.ts';
 import { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
-import { adminScopesOf, assertHolds } from './authority.ts';
-import { adminChange, conflict, defineOperation, notFound, sqlState } from './define.ts';
-import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
+import { adminScopesOf, assertHolds } from '../operation/authority.ts';
+import { adminChange, conflict, defineOperation, notFound, sqlState } from '../operation/define.ts';
+import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
 
 export { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
 

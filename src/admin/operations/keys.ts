@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../../security/signing-keys.ts';
 import type { Config } from '../../config.ts';
 import { MAX_ID_TOKEN_TTL } from '../client-input.ts';
-import { MAX_TOKEN_TTL } from '../resource-input.ts';
-import { adminChange, defineOperation } from './define.ts';
+import { MAX_TOKEN_TTL } from '../resources/resource-input.ts';
+import { adminChange, defineOperation } from '../operation/define.ts';
 
 /** Margin for clock skew and tokens in flight. */
 const RETIREMENT_MARGIN = 60;

@@ -16,8 +16,8 @@ import { deleteAccount } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { deleteLoginFailures, unlockLoginSubject } from '../../storage/login-failures.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
-import { assertMayManageAccount } from './authority.ts';
-import { adminChange, conflict, defineOperation } from './define.ts';
+import { assertMayManageAccount } from '../operation/authority.ts';
+import { adminChange, conflict, defineOperation } from '../operation/define.ts';
 import { lockAccount, userRefInput } from './user-ref.ts';
 
 export interface DeletedUser {

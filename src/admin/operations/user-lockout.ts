@@ -4,7 +4,7 @@
 import { accountSubjects } from '../../accounts/login-subject.ts';
 import type { Account } from '../../storage/accounts.ts';
 import { unlockLoginSubjects } from '../../storage/login-failures.ts';
-import { adminChange, defineOperation } from './define.ts';
+import { adminChange, defineOperation } from '../operation/define.ts';
 import { resolveAccount, userRefInput } from './users.ts';
 
 export interface UnlockResult {

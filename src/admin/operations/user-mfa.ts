@@ -2,8 +2,8 @@
 // Their factors are removed; whoever must use a second factor enrols a new one at the next sign-in.
 import { secondFactorStep } from '../../accounts/second-factor-requirement.ts';
 import { deleteSecondFactors } from '../../storage/mfa.ts';
-import { assertMayManageAccount } from './authority.ts';
-import { adminChange, defineOperation } from './define.ts';
+import { assertMayManageAccount } from '../operation/authority.ts';
+import { adminChange, defineOperation } from '../operation/define.ts';
 import { lockAccount } from './user-ref.ts';
 import { userRefInput } from './users.ts';
 

@@ -26,8 +26,8 @@ import { notifyChange } from '../../storage/database.ts';
 import { unlockLoginSubjects } from '../../storage/login-failures.ts';
 import { describeFactors } from '../../storage/mfa.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
-import { assertMayManageAccount } from './authority.ts';
-import { adminChange, defineOperation, invalidInput, type OperationContext } from './define.ts';
+import { assertMayManageAccount } from '../operation/authority.ts';
+import { adminChange, defineOperation, invalidInput, type OperationContext } from '../operation/define.ts';
 import { lockAccount, resolveAccount, userField, userRefInput } from './user-ref.ts';
 
 /**

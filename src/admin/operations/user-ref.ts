@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { findAccountByEmail, findAccountById, findAccountForUpdate, withoutCredentials, type Account } from '../../storage/accounts.ts';
 import type { Queryable } from '../../storage/database.ts';
-import { notFound } from './define.ts';
+import { notFound } from '../operation/define.ts';
 
 /** The user field: an account's id or its email. */
 export const userField = z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters');

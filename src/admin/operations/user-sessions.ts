@@ -29,8 +29,8 @@ import {
   type StoredGrant,
   type StoredSession,
 } from '../../storage/user-sessions.ts';
-import { adminChange, defineOperation, invalidInput, notFound } from './define.ts';
-import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
+import { adminChange, defineOperation, invalidInput, notFound } from '../operation/define.ts';
+import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
 import { resolveAccount, userRefInput } from './users.ts';
 
 export interface SessionClient {

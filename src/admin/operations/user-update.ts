@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { canonicalEmail } from '../../storage/canonical-email.ts';
 import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
-import { assertMayManageAccount } from './authority.ts';
-import { adminChange, conflict, defineOperation, sqlState } from './define.ts';
-import { assertIfMatch, ifMatchInput } from './entity-tags.ts';
+import { assertMayManageAccount } from '../operation/authority.ts';
+import { adminChange, conflict, defineOperation, sqlState } from '../operation/define.ts';
+import { assertIfMatch, ifMatchInput } from '../operation/entity-tags.ts';
 import { emailField, lockAccount, resolveAccount, userField, userView } from './user-ref.ts';
 
 export const userUpdateInput = z.strictObject({

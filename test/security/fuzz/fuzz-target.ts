@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { runAsOperator } from '../../helpers/operator.ts';
 import type { BootstrapResult } from '../../../src/admin/operations/admin-bootstrap.ts';
-import { ADMIN_AUDIENCE } from '../../../src/admin/operations/admin-scopes.ts';
+import { ADMIN_AUDIENCE } from '../../../src/admin/operation/admin-scopes.ts';
 import { CookieJar } from '../../helpers/cookie-jar.ts';
 import {
   basicAuth,

@@ -1,8 +1,8 @@
 // The admin API routes of /clients.
-import { entityTag } from '../../operations/entity-tags.ts';
+import { entityTag } from '../../operation/entity-tags.ts';
 import { withoutSecret } from '../../operations/clients-view.ts';
-import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
-import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../route-spec.ts';
+import { ADMIN_SCOPES } from '../../operation/admin-scopes.ts';
+import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../../operation/http-binding.ts';
 
 const { read, write } = ADMIN_SCOPES;
 

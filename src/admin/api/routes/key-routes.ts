@@ -1,6 +1,6 @@
 // The admin API routes of /keys.
-import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
-import { BODY_ERRORS, type AdminRoute } from '../route-spec.ts';
+import { ADMIN_SCOPES } from '../../operation/admin-scopes.ts';
+import { BODY_ERRORS, type AdminRoute } from '../../operation/http-binding.ts';
 
 const { read, write } = ADMIN_SCOPES;
 

@@ -1,10 +1,10 @@
 // The admin API routes of /users: every one also needs admin:users. An answer that describes the
 // user carries its ETag (over the user as GET shows it), for the next PATCH's If-Match.
 import type { Account } from '../../../storage/accounts.ts';
-import { entityTag } from '../../operations/entity-tags.ts';
+import { entityTag } from '../../operation/entity-tags.ts';
 import { userView } from '../../operations/user-ref.ts';
-import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
-import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../route-spec.ts';
+import { ADMIN_SCOPES } from '../../operation/admin-scopes.ts';
+import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../../operation/http-binding.ts';
 
 const { read, write, users } = ADMIN_SCOPES;
 

@@ -1,8 +1,8 @@
 // The admin API routes of a user's sessions and grants: like every /users route, they also need
 // admin:users. A session or grant is looked up among the path's user's own only (another user's id
 // is a 404), so an admin cannot reach user B's session through user A's path.
-import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
-import { BODY_ERRORS, type AdminRoute } from '../route-spec.ts';
+import { ADMIN_SCOPES } from '../../operation/admin-scopes.ts';
+import { BODY_ERRORS, type AdminRoute } from '../../operation/http-binding.ts';
 
 const { read, write, users } = ADMIN_SCOPES;
 

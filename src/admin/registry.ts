@@ -1,19 +1,19 @@
 // The registry of admin operations. The CLI runs them in its own process (PostgreSQL, or the
 // embedded database when no server holds it) or asks a running server to run them through its
 // control socket; later the admin API serves the same registry.
-import { AppError } from '../../http/app-error.ts';
-import { adminOperations } from './admin-bootstrap.ts';
-import { auditOperations } from './audit.ts';
-import { clientOperations } from './clients.ts';
-import { formatIssues, type Operation, type OperationContext } from './define.ts';
-import { keyOperations } from './keys.ts';
-import { resourceOperations } from './resources.ts';
-import { userOperations } from './users.ts';
-import { userLockoutOperations } from './user-lockout.ts';
-import { userMfaOperations } from './user-mfa.ts';
-import { userSessionOperations } from './user-sessions.ts';
+import { AppError } from '../http/app-error.ts';
+import { adminOperations } from './operations/admin-bootstrap.ts';
+import { auditOperations } from './operations/audit.ts';
+import { clientOperations } from './operations/clients.ts';
+import { formatIssues, type Operation, type OperationContext } from './operation/define.ts';
+import { keyOperations } from './operations/keys.ts';
+import { resourceOperations } from './resources/resource-operations.ts';
+import { userOperations } from './operations/users.ts';
+import { userLockoutOperations } from './operations/user-lockout.ts';
+import { userMfaOperations } from './operations/user-mfa.ts';
+import { userSessionOperations } from './operations/user-sessions.ts';
 
-export type { Operation, OperationContext } from './define.ts';
+export type { Operation, OperationContext } from './operation/define.ts';
 
 const ALL: readonly Operation[] = [
   ...clientOperations,

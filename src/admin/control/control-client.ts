@@ -1,7 +1,7 @@
 // The CLI's side of the control socket (see control-server.ts).
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../../http/app-error.ts';
 
 export type ControlCall = { reached: true; result: unknown } | { reached: false; reason: 'no-server' };
 

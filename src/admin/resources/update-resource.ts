@@ -21,13 +21,13 @@ import {
   type ResourceServerSettings,
   type RevokedClientScopes,
 } from '../../storage/resource-servers.ts';
-import { ADMIN_AUDIENCE } from './admin-scopes.ts';
-import { resourceUpdateInput, reviewBeforeLiveProblem, type ResourceUpdateInput } from '../resource-input.ts';
-import { assertHolds, EVERY_ADMIN_SCOPE } from './authority.ts';
-import { adminChange, conflict, defineOperation, invalidInput, notFound } from './define.ts';
-import { assertIfMatch } from './entity-tags.ts';
-import { assertIntrospectingClientsExist } from './resources-introspection.ts';
-import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
+import { ADMIN_AUDIENCE } from '../operation/admin-scopes.ts';
+import { resourceUpdateInput, reviewBeforeLiveProblem, type ResourceUpdateInput } from './resource-input.ts';
+import { assertHolds, EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
+import { adminChange, conflict, defineOperation, invalidInput, notFound } from '../operation/define.ts';
+import { assertIfMatch } from '../operation/entity-tags.ts';
+import { assertIntrospectingClientsExist } from './introspecting-clients.ts';
+import { today, toResourceView, type ResourceServerView } from './resource-view.ts';
 
 /** The fields a PATCH may change, in view order; `resource.updated` names those that changed. */
 export const UPDATABLE_RESOURCE_FIELDS = [

@@ -1,9 +1,9 @@
 // resources.review: an admin records that an API was reviewed (today, by the server's clock) and
 // when it is next due. The note (what the review found) goes to the audit trail with the admin.
 import { findResourceServer, findResourceServerForUpdate, recordResourceReview } from '../../storage/resource-servers.ts';
-import { resourceReviewInput, reviewBeforeLiveProblem } from '../resource-input.ts';
-import { adminChange, defineOperation, invalidInput, notFound } from './define.ts';
-import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
+import { resourceReviewInput, reviewBeforeLiveProblem } from './resource-input.ts';
+import { adminChange, defineOperation, invalidInput, notFound } from '../operation/define.ts';
+import { today, toResourceView, type ResourceServerView } from './resource-view.ts';
 
 export const reviewResourceOperation = defineOperation({
   name: 'resources.review',

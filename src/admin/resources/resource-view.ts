@@ -2,8 +2,8 @@
 // judged by the server's clock on the day asked. The ETag is a hash of this view, so it changes on
 // the day a review falls overdue too (what the admin saw has changed).
 import type { ResourceServerRecord } from '../../storage/resource-servers.ts';
-import { calendarDay } from '../resource-input.ts';
-import type { OperationContext } from './define.ts';
+import { calendarDay } from './resource-input.ts';
+import type { OperationContext } from '../operation/define.ts';
 
 export interface ResourceServerView extends ResourceServerRecord {
   /** The next review date is before today. */

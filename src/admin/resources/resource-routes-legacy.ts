@@ -1,7 +1,7 @@
 // The admin API routes of /resources (the API registry).
-import { entityTag } from '../../operations/entity-tags.ts';
-import { ADMIN_SCOPES } from '../../operations/admin-scopes.ts';
-import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../route-spec.ts';
+import { entityTag } from '../operation/entity-tags.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../operation/http-binding.ts';
 
 const { read, write } = ADMIN_SCOPES;
 

@@ -3,7 +3,7 @@
 // client registered under that id.
 import { unknownClientIds } from '../../storage/clients.ts';
 import type { Queryable } from '../../storage/database.ts';
-import { conflict, invalidInput } from './define.ts';
+import { conflict, invalidInput } from '../operation/define.ts';
 
 export async function assertIntrospectingClientsExist(db: Queryable, clientIds: readonly string[] | undefined): Promise<void> {
   const unknown = await unknownClientIds(db, clientIds ?? []);

@@ -7,17 +7,17 @@
 //   -> 200 { ok: true, result }  |  4xx { ok: false, error: { code, message } }  |  500 generic
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Config } from '../config.ts';
-import { AppError } from '../http/app-error.ts';
-import { readBoundedText } from '../http/read-body.ts';
-import type { Logger } from '../observability/logger.ts';
-import { deriveKeys } from '../security/derived-keys.ts';
-import type { Database } from '../storage/database.ts';
-import { controlSocketPath } from '../storage/data-dir.ts';
-import { OPERATIONS, runOperation, type OperationContext } from './operations/registry.ts';
-import { EVERY_ADMIN_SCOPE } from './operations/authority.ts';
-import { cliActor } from './operations/define.ts';
-import type { AuditTrail } from '../security/audit/audit-event.ts';
+import type { Config } from '../../config.ts';
+import { AppError } from '../../http/app-error.ts';
+import { readBoundedText } from '../../http/read-body.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { deriveKeys } from '../../security/derived-keys.ts';
+import type { Database } from '../../storage/database.ts';
+import { controlSocketPath } from '../../storage/data-dir.ts';
+import { OPERATIONS, runOperation, type OperationContext } from '../registry.ts';
+import { EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
+import { cliActor } from '../operation/define.ts';
+import type { AuditTrail } from '../../security/audit/audit-event.ts';
 
 export const CONTROL_BODY_LIMIT = 64 * 1024;
 /** Unix socket paths are limited to 104 (macOS) or 108 (Linux) bytes, including the terminator. */

@@ -1,8 +1,8 @@
 // What an admin API route is: REST onto one operation of the registry (src/admin/operations/registry.ts).
 // The router (router.ts) and the OpenAPI document (openapi.ts) are both built from the route table
 // (routes.ts), so the document cannot describe a route that does not exist, nor miss one.
-import type { AdminScope } from '../operations/admin-scopes.ts';
-import type { ResponseSchemaName } from './response-schemas.ts';
+import type { AdminScope } from './admin-scopes.ts';
+import type { ResponseSchemaName } from '../api/response-schemas.ts';
 
 export const ADMIN_API_PREFIX = '/admin/v1';
 

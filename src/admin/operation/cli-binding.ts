@@ -1,7 +1,7 @@
 // What a `portcullis` command is: its flags, how flags become an operation's input, and how the
 // operation's result is shown to a person (`--json` prints the result itself). The commands live
 // beside this file, one file per area.
-import type { Output } from '../cli-output.ts';
+import type { Output } from './cli-output.ts';
 
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 

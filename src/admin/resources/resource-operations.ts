@@ -1,16 +1,16 @@
 // resources.create | list | show | delete (update and review: resources-update.ts, resources-review.ts)
 import { z } from 'zod';
 import { deleteResourceServer, findResourceServer, insertResourceServer, pageResourceServers } from '../../storage/resource-servers.ts';
-import { addYears, identifierLookup, overdueFilter, resourceCreateInput } from '../resource-input.ts';
-import { ADMIN_AUDIENCE } from './admin-scopes.ts';
-import { adminChange, conflict, defineOperation, notFound, sqlState } from './define.ts';
-import { decodeCursor, pageInput, toPage, type Page } from './pagination.ts';
-import { assertIntrospectingClientsExist, introspectingClientGone } from './resources-introspection.ts';
-import { reviewResourceOperation } from './resources-review.ts';
-import { updateResourceOperation } from './resources-update.ts';
-import { today, toResourceView, type ResourceServerView } from './resources-view.ts';
+import { addYears, identifierLookup, overdueFilter, resourceCreateInput } from './resource-input.ts';
+import { ADMIN_AUDIENCE } from '../operation/admin-scopes.ts';
+import { adminChange, conflict, defineOperation, notFound, sqlState } from '../operation/define.ts';
+import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
+import { assertIntrospectingClientsExist, introspectingClientGone } from './introspecting-clients.ts';
+import { reviewResourceOperation } from './review-resource.ts';
+import { updateResourceOperation } from './update-resource.ts';
+import { today, toResourceView, type ResourceServerView } from './resource-view.ts';
 
-export type { ResourceServerView } from './resources-view.ts';
+export type { ResourceServerView } from './resource-view.ts';
 
 const identifierInput = z.strictObject({ identifier: identifierLookup });
 

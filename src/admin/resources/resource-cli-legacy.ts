@@ -1,9 +1,9 @@
 // `portcullis resources ...`
 import { CLASSIFICATIONS } from '../../storage/resource-servers.ts';
 import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
-import { keyValues, orDash, table, type Output } from '../cli-output.ts';
-import { entityTag } from '../operations/entity-tags.ts';
-import type { ResourceServerView } from '../operations/resources-view.ts';
+import { keyValues, orDash, table, type Output } from '../operation/cli-output.ts';
+import { entityTag } from '../operation/entity-tags.ts';
+import type { ResourceServerView } from './resource-view.ts';
 import {
   allPages,
   date,
@@ -17,7 +17,7 @@ import {
   type CommandSpec,
   type FlagSpec,
   type FlagValues,
-} from './command-spec.ts';
+} from '../operation/cli-binding.ts';
 
 /** `--scope read` or `--scope "read=Read the things"`. */
 const scopeFlag = (value: string) => {

@@ -9,12 +9,12 @@
 // running server executes starts quickly.
 import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withSecretKey, type Config } from '../config.ts';
-import type { Database } from '../storage/database.ts';
-import { acquireDataDirLock, controlSocketPath, loadOrCreateSecretKey, pgliteDir } from '../storage/data-dir.ts';
-import { callControlServer, type ControlCall } from './control-client.ts';
-import { EVERY_ADMIN_SCOPE } from './operations/authority.ts';
-import { sqlState } from './operations/define.ts';
+import { withSecretKey, type Config } from '../../config.ts';
+import type { Database } from '../../storage/database.ts';
+import { acquireDataDirLock, controlSocketPath, loadOrCreateSecretKey, pgliteDir } from '../../storage/data-dir.ts';
+import { callControlServer, type ControlCall } from '../control/control-client.ts';
+import { EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
+import { sqlState } from '../operation/define.ts';
 
 /** A problem of the environment rather than of the input (shown as is, exit status 1). */
 export class CliError extends Error {
@@ -40,7 +40,7 @@ async function runOnPostgres(config: Config, databaseUrl: string, name: string, 
       'SECRET_KEY is required with DATABASE_URL: set the same SECRET_KEY as the server (it encrypts the signing keys and keys the client-secret hashes)',
     );
   }
-  const [{ openPostgres }, { migrate }] = await Promise.all([import('../storage/postgres.ts'), import('../storage/migrate.ts')]);
+  const [{ openPostgres }, { migrate }] = await Promise.all([import('../../storage/postgres.ts'), import('../../storage/migrate.ts')]);
   const db = openPostgres({ connectionString: databaseUrl, max: 2 });
   try {
     if (name === 'migrate') return { applied: await migrate(db) };
@@ -72,7 +72,7 @@ async function runEmbedded(config: Config, name: string, input: unknown, options
       let db: Database | undefined;
       try {
         const secretKey = config.secretKey ?? loadOrCreateSecretKey(config.dataDir).secretKey;
-        const [{ openPglite }, { migrate }] = await Promise.all([import('../storage/pglite.ts'), import('../storage/migrate.ts')]);
+        const [{ openPglite }, { migrate }] = await Promise.all([import('../../storage/pglite.ts'), import('../../storage/migrate.ts')]);
         db = await openPglite(pgliteDir(config.dataDir));
         const applied = await migrate(db);
         if (name === 'migrate') return { applied };
@@ -96,11 +96,11 @@ async function runEmbedded(config: Config, name: string, input: unknown, options
 
 async function runDirect(db: Database, config: Config, name: string, input: unknown): Promise<unknown> {
   const [{ deriveKeys }, { ensureSigningKeys }, { runOperation }, { createAuditTrail }, { cliActor }] = await Promise.all([
-    import('../security/derived-keys.ts'),
-    import('../security/signing-keys.ts'),
-    import('./operations/registry.ts'),
-    import('../security/audit/audit-writer.ts'),
-    import('./operations/define.ts'),
+    import('../../security/derived-keys.ts'),
+    import('../../security/signing-keys.ts'),
+    import('../registry.ts'),
+    import('../../security/audit/audit-writer.ts'),
+    import('../operation/define.ts'),
   ]);
   const keys = deriveKeys(config.secretKey!);
   if (name.startsWith('keys.')) await ensureSigningKeys(db, keys.encryptionKey);

@@ -1,10 +1,10 @@
 // Pure rules for registering a resource server (an API): identifier, scopes, token lifetime, and
 // its registry entry (owner, purpose, classification, live and review dates).
 import { z } from 'zod';
-import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
-import { CLASSIFICATIONS } from '../storage/resource-servers.ts';
-import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
-import { ifMatchInput } from './operations/entity-tags.ts';
+import { OIDC_SCOPES } from '../../oidc/oidc-scopes.ts';
+import { CLASSIFICATIONS } from '../../storage/resource-servers.ts';
+import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
+import { ifMatchInput } from '../operation/entity-tags.ts';
 
 /** RFC 6749 §3.3 scope-token characters. */
 export const SCOPE_NAME = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
