@@ -2,7 +2,8 @@
 // admin scopes (the BOLA / broken function-level authorization matrix), and the lost-update guard
 // skipped with `If-Match: *` (attack 20 of issue 11).
 import { ADMIN_SCOPES, type AdminScope } from '../../src/admin/operation/admin-scopes.ts';
-import { ADMIN_ROUTES, type AdminRoute } from '../../src/admin/api/routes/route-table.ts';
+import type { AdminRoute } from '../../src/admin/operation/http-binding.ts';
+import { ADMIN_ROUTES } from '../../src/admin/registry.ts';
 import { adminTest, API } from '../helpers/admin-harness.ts';
 import { createResource } from '../helpers/fixtures.ts';
 import test from 'ava';

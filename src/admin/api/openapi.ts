@@ -2,9 +2,10 @@
 // query parameters from the operations' zod schemas (their input side), responses from
 // response-schemas.ts, errors and the bearer-token security scheme from admin-auth.ts' rules.
 import { z } from 'zod';
-import { OPERATIONS } from '../registry.ts';
+import { ADMIN_ROUTES, OPERATIONS } from '../registry.ts';
 import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
-import { ADMIN_API_PREFIX, ADMIN_ROUTES, pathParameters, type AdminRoute } from './routes/route-table.ts';
+import { ADMIN_API_PREFIX, pathParameters, type AdminRoute } from '../operation/http-binding.ts';
+import { answerJsonSchemas } from '../operation/answer-schemas.ts';
 import { RESPONSE_SCHEMAS } from './response-schemas.ts';
 
 type Schema = Record<string, unknown>;
@@ -150,7 +151,7 @@ export function adminOpenApiDocument(issuer: string): Schema {
         'own token must come from a sign-in with a second factor. Every change is recorded in the audit trail with the admin who made it.',
     },
     servers: [{ url: `${issuer}${ADMIN_API_PREFIX}` }],
-    tags: ['clients', 'resources', 'users', 'keys', 'audit'].map((name) => ({ name })),
+    tags: [...new Set(ADMIN_ROUTES.map((route) => route.tag))].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
@@ -163,7 +164,7 @@ export function adminOpenApiDocument(issuer: string): Schema {
             `${ADMIN_SCOPES.read} (read), ${ADMIN_SCOPES.write} (change), ${ADMIN_SCOPES.users} (besides those, for /users).`,
         },
       },
-      schemas: RESPONSE_SCHEMAS,
+      schemas: { ...RESPONSE_SCHEMAS, ...answerJsonSchemas() },
     },
   };
 }

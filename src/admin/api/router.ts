@@ -10,10 +10,10 @@ import type { AccessTokenVerifier } from '../../oidc/access-token-verifier.ts';
 import type { AuditTrail } from '../../security/audit/audit-event.ts';
 import type { DerivedKeys } from '../../security/derived-keys.ts';
 import type { Database } from '../../storage/database.ts';
-import { runOperation } from '../registry.ts';
+import { ADMIN_ROUTES, runOperation } from '../registry.ts';
 import { AdminAuthError, adminAuthenticator } from './admin-auth.ts';
 import { adminOpenApiDocument } from './openapi.ts';
-import { ADMIN_API_PREFIX, ADMIN_ROUTES, pathParameters, type AdminRoute } from './routes/route-table.ts';
+import { ADMIN_API_PREFIX, pathParameters, type AdminRoute } from '../operation/http-binding.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

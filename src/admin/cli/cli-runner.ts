@@ -15,11 +15,9 @@ import { acquireDataDirLock, controlSocketPath, loadOrCreateSecretKey, pgliteDir
 import { callControlServer, type ControlCall } from '../control/control-client.ts';
 import { EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
 import { sqlState } from '../operation/define.ts';
+import { CliError } from '../operation/cli-binding.ts';
 
-/** A problem of the environment rather than of the input (shown as is, exit status 1). */
-export class CliError extends Error {
-  override readonly name = 'CliError';
-}
+export { CliError } from '../operation/cli-binding.ts';
 
 export interface RunOptions {
   /** How long to wait for a server that holds DATA_DIR but does not answer yet (it is starting). */

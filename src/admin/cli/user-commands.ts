@@ -1,14 +1,24 @@
 // `portcullis users ...`
 import type { Account } from '../../storage/accounts.ts';
 import { keyValues, orDash, table, yesNo, type Output } from '../operation/cli-output.ts';
-import { CliError } from './cli-runner.ts';
+import { CliError } from '../operation/cli-binding.ts';
 import { entityTag } from '../operation/entity-tags.ts';
 import type { DeletedUser } from '../operations/user-delete.ts';
 import type { UnlockResult } from '../operations/user-lockout.ts';
 import type { MfaResetResult } from '../operations/user-mfa.ts';
 import type { PasswordSet } from '../operations/user-password.ts';
-import { userView } from '../operations/user-ref.ts';
-import { allPages, date, defined, none, text, yesOrNo, type CommandSpec, type FlagSpec, type FlagValues } from '../operation/cli-binding.ts';
+import { userView } from '../users/user-ref.ts';
+import {
+  allPages,
+  date,
+  defined,
+  none,
+  text,
+  yesOrNo,
+  type CommandSpec,
+  type FlagSpec,
+  type FlagValues,
+} from '../operation/cli-binding.ts';
 
 function printAccount(account: Account, output: Output): void {
   for (const line of keyValues([

@@ -1,7 +1,13 @@
-// What a `portcullis` command is: its flags, how flags become an operation's input, and how the
-// operation's result is shown to a person (`--json` prints the result itself). The commands live
-// beside this file, one file per area.
+// How an operation is run as a `portcullis` command: its name, flags and help, declared in the
+// operation's definition (define.ts). A flag names the input field it fills, so the input is built
+// from the flags (flagInput) and a refusal naming a field names the flag instead. `print` shows the
+// result to a person (`--json` prints the result itself). cli.ts parses and helps from these.
 import type { Output } from './cli-output.ts';
+
+/** A problem of the environment rather than of the input (shown as is, exit status 1). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
 
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -13,11 +19,60 @@ export interface FlagSpec {
   help: string;
   /** The input field this flag fills: refusals naming the field name the flag instead. */
   field?: string;
+  /**
+   * The field's value from the flag's (parseArgs) value, when not the value itself: `integer`,
+   * `numberOrDefault`, `listOrNone`, `yesOrNo` below. A flag not given leaves its field out.
+   */
+  parse?: (value: string | boolean | string[]) => unknown;
 }
 
 export interface InputSources {
   /** The password from standard input (or a prompt without echo on a terminal). */
   readPassword(): Promise<string>;
+}
+
+/** The CLI side of an operation; `Result` is what the operation returns (its output schema's type). */
+export interface CliBinding<Result = unknown> {
+  /** How it is typed, e.g. `clients create`. */
+  command: string;
+  summary: string;
+  /** A positional argument naming what the command acts on; `flag` is an alternative spelling. */
+  target?: { placeholder: string; field: string; flag: string };
+  flags: Record<string, FlagSpec>;
+  examples?: string[];
+  /** The input when it is more than the flags' fields (`fields`, from flagInput): e.g. a password read from standard input. */
+  input?(fields: Record<string, unknown>, sources: InputSources): unknown;
+  /** Shows the result to a person; without it, commands with `run` only. */
+  print?(result: Result, output: Output): void;
+  /**
+   * For commands that call their operation more than once (paging, following) or choose their own
+   * exit status: runs instead of one call + `print`, and returns the exit status.
+   */
+  run?(context: CommandContext): Promise<number>;
+}
+
+/** The input fields the flags (and the positional target) fill; flags not given are left out. */
+export function flagInput(binding: Pick<CliBinding, 'flags' | 'target'>, values: FlagValues, target: string | undefined) {
+  const input: Record<string, unknown> = {};
+  for (const [name, flag] of Object.entries(binding.flags)) {
+    const value = values[name];
+    if (flag.field !== undefined && value !== undefined) input[flag.field] = flag.parse ? flag.parse(value) : value;
+  }
+  if (binding.target && target !== undefined) input[binding.target.field] = target;
+  return input;
+}
+
+/** The command of an operation's CLI binding, as cli.ts runs it. */
+export function commandOf(operation: string, binding: CliBinding): CommandSpec {
+  return {
+    ...binding,
+    operation,
+    input: (values, target, sources) => {
+      const fields = flagInput(binding, values, target);
+      return binding.input ? binding.input(fields, sources) : fields;
+    },
+    print: (result, output) => binding.print?.(result, output),
+  };
 }
 
 export interface CommandSpec {

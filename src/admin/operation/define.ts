@@ -1,7 +1,11 @@
-// What an admin operation is: a name, a zod schema for its input, and `run`, which returns
-// JSON-serialisable output. The same operation runs in the CLI's process (direct mode) or in the
-// server's process (through the control socket), so validation lives here, at the edge of `run`.
-import type { z } from 'zod';
+// What an admin operation is, declared once: its name, its input and output (zod), `run`, its REST
+// route (http-binding.ts) and its CLI command (cli-binding.ts). The registry (../registry.ts) lists
+// them; the admin API's router, its OpenAPI document, the CLI parser and `--help` are all derived
+// from these definitions. The same operation runs in the CLI's process (direct mode), the server's
+// (control socket, admin API), so validation lives here, at the edge of `run`.
+import { z as zod, type z } from 'zod';
+import type { CliBinding } from './cli-binding.ts';
+import type { HttpBinding } from './http-binding.ts';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { DerivedKeys } from '../../security/derived-keys.ts';
@@ -67,17 +71,44 @@ export function cliActor(username: string | undefined): AuditActor {
   return { type: 'admin', id: `cli:${name}` };
 }
 
-export interface Operation<Schema extends z.ZodType = z.ZodType, Output = unknown> {
+export interface Operation<Input extends z.ZodType = z.ZodType, Output extends z.ZodType = z.ZodType> {
+  /** `area.verb`: the area (before the dot) is the OpenAPI tag. */
   readonly name: string;
-  /** One line for help texts. */
+  /** One line: what it does. */
   readonly summary: string;
-  readonly input: Schema;
-  run(ctx: OperationContext, input: z.output<Schema>): Promise<Output>;
+  /** What a caller sends (the API's body, query and path; the CLI's flags), validated before `run`. */
+  readonly input: Input;
+  /** What `run` answers, named with `answer()` (answer-schemas.ts) when the admin API serves it. */
+  readonly output: Output;
+  /** Its REST route; none: not served over the admin API. */
+  readonly http?: HttpBinding<z.output<Output>>;
+  /** Its `portcullis` command; none: not a CLI command. */
+  readonly cli?: CliBinding<z.output<Output>>;
+  run(ctx: OperationContext, input: z.output<Input>): Promise<z.output<Output>>;
 }
 
-export function defineOperation<Schema extends z.ZodType, Output>(operation: Operation<Schema, Output>): Operation<Schema, Output> {
+export function defineOperation<Input extends z.ZodType, Output extends z.ZodType>(
+  operation: Operation<Input, Output>,
+): Operation<Input, Output> {
   return operation;
 }
+
+/** TRANSITION (removed when every area is converted): an operation without an answer schema. */
+export function defineLegacyOperation<Input extends z.ZodType, Result>(
+  operation: LegacyOperation<Input, Result>,
+): LegacyOperation<Input, Result> & Operation<Input> {
+  return { ...operation, output: UNDECLARED };
+}
+interface LegacyOperation<Input extends z.ZodType, Result> {
+  readonly name: string;
+  readonly summary: string;
+  readonly input: Input;
+  run(ctx: OperationContext, input: z.output<Input>): Promise<Result>;
+}
+const UNDECLARED = zod.unknown();
+
+/** The area of an operation: the part of its name before the dot (`resources.create` -> `resources`). */
+export const areaOf = (name: string): string => name.slice(0, name.indexOf('.'));
 
 /** Refuses input; `field` is the input property at fault (the CLI shows it as its flag). */
 export function invalidInput(field: string, message: string): AppError {

@@ -1,8 +1,8 @@
-// What an admin API route is: REST onto one operation of the registry (src/admin/operations/registry.ts).
-// The router (router.ts) and the OpenAPI document (openapi.ts) are both built from the route table
-// (routes.ts), so the document cannot describe a route that does not exist, nor miss one.
+// How an operation is reached over the admin API: its method, path, scopes and ETag behaviour,
+// declared in the operation's own definition (define.ts). The router (api/router.ts) and the
+// OpenAPI document (api/openapi.ts) are both built from the registry's routes (registry.ts), so the
+// document cannot describe a route that does not exist, nor miss one.
 import type { AdminScope } from './admin-scopes.ts';
-import type { ResponseSchemaName } from '../api/response-schemas.ts';
 
 export const ADMIN_API_PREFIX = '/admin/v1';
 
@@ -15,13 +15,12 @@ export interface HeaderInput {
   description: string;
 }
 
-export interface AdminRoute {
+/** The REST side of an operation; `Result` is what the operation returns (its output schema's type). */
+export interface HttpBinding<Result = Record<string, unknown>> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** OpenAPI style, relative to the prefix: `/clients/{clientId}`; each parameter is an input field. */
   path: string;
-  operation: string;
   summary: string;
-  tag: 'clients' | 'resources' | 'users' | 'keys' | 'audit';
   scopes: readonly AdminScope[];
   /** `json`: the JSON body is the operation's input; `optional-json`: the same, or no body at all; `none`: the request takes no body. */
   body: 'json' | 'optional-json' | 'none';
@@ -29,13 +28,21 @@ export interface AdminRoute {
   query?: { numbers: readonly string[] };
   headers?: readonly HeaderInput[];
   status: 200 | 201;
-  response: ResponseSchemaName;
   /** Where the created object now lives (201 answers). */
-  location?: (result: Record<string, unknown>) => string;
+  location?(result: Result): string;
   /** The answer's `ETag`: the entity tag of the object it describes (entity-tags.ts). */
-  etag?: (result: Record<string, unknown>) => string;
+  etag?(result: Result): string;
   /** Answers besides 400, 401, 403, 429, 5xx and 2xx. */
   errors: readonly (404 | 409 | 412 | 413 | 415 | 428)[];
+}
+
+/** A route of the admin API: an operation's binding with the operation's name, OpenAPI tag and answer schema. */
+export interface AdminRoute extends HttpBinding {
+  operation: string;
+  /** The OpenAPI tag: the operation's area (the part of its name before the dot). */
+  tag: string;
+  /** The id of the answer's JSON Schema (a component of the OpenAPI document). */
+  response: string;
 }
 
 /** Answers a route with a JSON body can give besides the common ones. */

@@ -8,7 +8,7 @@ import { findAnyAdministrator } from '../../storage/administrators.ts';
 import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { AppError } from '../../http/app-error.ts';
 import { createClient, type ClientView } from './clients.ts';
-import { conflict, defineOperation, formatIssues, invalidInput, type Operation } from '../operation/define.ts';
+import { conflict, defineLegacyOperation, formatIssues, invalidInput, type Operation } from '../operation/define.ts';
 import { createUser } from './users.ts';
 
 const bootstrapInput = z.strictObject({
@@ -31,7 +31,7 @@ export interface BootstrapResult {
   user?: Account;
 }
 
-export const bootstrapAdmin = defineOperation({
+export const bootstrapAdmin = defineLegacyOperation({
   name: 'admin.bootstrap',
   summary: 'create the first admin client (and, with an email, an administrator user); refused once an administrator exists',
   input: bootstrapInput,

@@ -16,7 +16,7 @@ import {
 import { redactPersonalFields } from '../../security/audit/audit-redaction.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { assertHolds } from '../operation/authority.ts';
-import { defineOperation } from '../operation/define.ts';
+import { defineLegacyOperation } from '../operation/define.ts';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
@@ -74,7 +74,7 @@ const listInput = z
   })
   .superRefine(orderedRange);
 
-export const listAudit = defineOperation({
+export const listAudit = defineLegacyOperation({
   name: 'audit.list',
   summary: 'list audit events: the latest ones, or those after a seq (filters: type, user, client, time)',
   input: listInput,
@@ -88,14 +88,14 @@ export const listAudit = defineOperation({
   },
 });
 
-export const exportAudit = defineOperation({
+export const exportAudit = defineLegacyOperation({
   name: 'audit.export',
   summary: 'one page of the audit events in [since, until), in chain order',
   input: z.strictObject({ ...range, afterSeq: seq.optional(), limit: limit.optional() }).superRefine(orderedRange),
   run: (ctx, input): Promise<AuditExportPage> => exportAuditEvents(ctx.db, input),
 });
 
-export const verifyAudit = defineOperation({
+export const verifyAudit = defineLegacyOperation({
   name: 'audit.verify',
   summary: 'walk the audit hash chain and name the first broken event',
   input: z.strictObject({}),
@@ -110,7 +110,7 @@ export interface AuditPruneOutput extends AuditPruneResult {
 
 const DAY_MS = 86_400_000;
 
-export const pruneAudit = defineOperation({
+export const pruneAudit = defineLegacyOperation({
   name: 'audit.prune',
   summary: 'delete audit events older than the retention period (or --before); the rest stays verifiable',
   input: z.strictObject({ before: isoDate.optional() }),

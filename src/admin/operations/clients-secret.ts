@@ -19,7 +19,7 @@ import type { Queryable } from '../../storage/database.ts';
 import { clientIdField } from '../client-input.ts';
 import { toClientView, type ClientView } from './clients-view.ts';
 import { adminScopesOf, assertHolds } from '../operation/authority.ts';
-import { adminChange, conflict, defineOperation, notFound, type OperationContext } from '../operation/define.ts';
+import { adminChange, conflict, defineLegacyOperation, notFound, type OperationContext } from '../operation/define.ts';
 
 /** How long the replaced secret keeps working by default: a day to roll the new one out. */
 export const DEFAULT_PREVIOUS_SECRET_TTL = 86_400;
@@ -57,7 +57,7 @@ async function lockClientWithSecret(ctx: OperationContext, tx: Queryable, client
 const clock = (ctx: OperationContext) => (ctx.now ?? (() => new Date()))();
 const isActive = (ctx: OperationContext, expiresAt: string | null) => expiresAt !== null && Date.parse(expiresAt) > clock(ctx).getTime();
 
-export const rotateClientSecretOperation = defineOperation({
+export const rotateClientSecretOperation = defineLegacyOperation({
   name: 'clients.rotate-secret',
   summary: 'issue a new client secret (returned once); the old one keeps working for previousSecretTtl seconds',
   input: rotateInput,
@@ -82,7 +82,7 @@ export const rotateClientSecretOperation = defineOperation({
   },
 });
 
-export const revokePreviousClientSecret = defineOperation({
+export const revokePreviousClientSecret = defineLegacyOperation({
   name: 'clients.revoke-previous-secret',
   summary: 'end the previous client secret now (the one the last rotation replaced)',
   input: z.strictObject({ clientId: clientIdField }),

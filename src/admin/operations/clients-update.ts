@@ -19,7 +19,7 @@ import {
 } from '../client-input.ts';
 import { toClientView, type ClientView } from './clients-view.ts';
 import { adminScopesOf, assertHolds } from '../operation/authority.ts';
-import { adminChange, conflict, defineOperation, notFound, sqlState } from '../operation/define.ts';
+import { adminChange, conflict, defineLegacyOperation, notFound, sqlState } from '../operation/define.ts';
 import { assertIfMatch } from '../operation/entity-tags.ts';
 
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
@@ -131,7 +131,7 @@ export function planClientUpdate(
   return { settings, resourcesChanged: resourcesChanged && changed.includes('resources'), changed };
 }
 
-export const updateClientOperation = defineOperation({
+export const updateClientOperation = defineLegacyOperation({
   name: 'clients.update',
   summary: 'change a client (any subset of its settings); with ifMatch, only if unchanged since read',
   input: clientUpdateInput,

@@ -9,7 +9,7 @@ import { clientSecretOperations } from './clients-secret.ts';
 import { updateClientOperation } from './clients-update.ts';
 import { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
 import { adminScopesOf, assertHolds } from '../operation/authority.ts';
-import { adminChange, conflict, defineOperation, notFound, sqlState } from '../operation/define.ts';
+import { adminChange, conflict, defineLegacyOperation, notFound, sqlState } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
 
 export { toClientView, type ClientView, type ClientViewWithSecret } from './clients-view.ts';
@@ -27,7 +27,7 @@ export function newClientId(): string {
   }
 }
 
-export const createClient = defineOperation({
+export const createClient = defineLegacyOperation({
   name: 'clients.create',
   summary: 'register a client; a generated secret is returned once',
   input: clientCreateInput,
@@ -76,7 +76,7 @@ export const createClient = defineOperation({
   },
 });
 
-export const listClientsOperation = defineOperation({
+export const listClientsOperation = defineLegacyOperation({
   name: 'clients.list',
   summary: 'list the registered clients, by name, a page at a time',
   input: z.strictObject(pageInput),
@@ -87,7 +87,7 @@ export const listClientsOperation = defineOperation({
   },
 });
 
-export const showClient = defineOperation({
+export const showClient = defineLegacyOperation({
   name: 'clients.show',
   summary: 'show one client (never its secret)',
   input: clientIdInput,
@@ -98,7 +98,7 @@ export const showClient = defineOperation({
   },
 });
 
-export const deleteClientOperation = defineOperation({
+export const deleteClientOperation = defineLegacyOperation({
   name: 'clients.delete',
   summary: 'delete a client with its grants and tokens',
   input: clientIdInput,

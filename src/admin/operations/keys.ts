@@ -4,7 +4,7 @@ import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../.
 import type { Config } from '../../config.ts';
 import { MAX_ID_TOKEN_TTL } from '../client-input.ts';
 import { MAX_TOKEN_TTL } from '../resources/resource-input.ts';
-import { adminChange, defineOperation } from '../operation/define.ts';
+import { adminChange, defineLegacyOperation } from '../operation/define.ts';
 
 /** Margin for clock skew and tokens in flight. */
 const RETIREMENT_MARGIN = 60;
@@ -18,14 +18,14 @@ const RETIREMENT_MARGIN = 60;
 export const retiredKeyRetention = (config: Pick<Config, 'accessTokenTtl'>): number =>
   Math.max(MAX_ID_TOKEN_TTL, MAX_TOKEN_TTL, config.accessTokenTtl) + RETIREMENT_MARGIN;
 
-export const listKeys = defineOperation({
+export const listKeys = defineLegacyOperation({
   name: 'keys.list',
   summary: 'list the signing keys (next, current, retired)',
   input: z.strictObject({}),
   run: (ctx): Promise<SigningKeySummary[]> => listSigningKeys(ctx.db, ctx.now?.()),
 });
 
-export const rotateKeys = defineOperation({
+export const rotateKeys = defineLegacyOperation({
   name: 'keys.rotate',
   summary: 'rotate the signing keys: next becomes current, current is retired until its tokens expire',
   input: z.strictObject({}),

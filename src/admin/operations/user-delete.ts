@@ -17,8 +17,8 @@ import { notifyChange } from '../../storage/database.ts';
 import { deleteLoginFailures, unlockLoginSubject } from '../../storage/login-failures.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
-import { adminChange, conflict, defineOperation } from '../operation/define.ts';
-import { lockAccount, userRefInput } from './user-ref.ts';
+import { adminChange, conflict, defineLegacyOperation } from '../operation/define.ts';
+import { lockAccount, userRefInput } from '../users/user-ref.ts';
 
 export interface DeletedUser {
   id: string;
@@ -31,7 +31,7 @@ export interface DeletedUser {
   otherRecords: number;
 }
 
-export const deleteUser = defineOperation({
+export const deleteUser = defineLegacyOperation({
   name: 'users.delete',
   summary: 'delete a user with their sessions, grants, tokens and second factors',
   input: userRefInput,

@@ -4,7 +4,7 @@
 import { accountSubjects } from '../../accounts/login-subject.ts';
 import type { Account } from '../../storage/accounts.ts';
 import { unlockLoginSubjects } from '../../storage/login-failures.ts';
-import { adminChange, defineOperation } from '../operation/define.ts';
+import { adminChange, defineLegacyOperation } from '../operation/define.ts';
 import { resolveAccount, userRefInput } from './users.ts';
 
 export interface UnlockResult {
@@ -16,7 +16,7 @@ export interface UnlockResult {
   failures: number;
 }
 
-export const unlockUser = defineOperation({
+export const unlockUser = defineLegacyOperation({
   name: 'users.unlock',
   summary: "clear a user's failed-login count and lock",
   input: userRefInput,

@@ -3,8 +3,8 @@
 import { secondFactorStep } from '../../accounts/second-factor-requirement.ts';
 import { deleteSecondFactors } from '../../storage/mfa.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
-import { adminChange, defineOperation } from '../operation/define.ts';
-import { lockAccount } from './user-ref.ts';
+import { adminChange, defineLegacyOperation } from '../operation/define.ts';
+import { lockAccount } from '../users/user-ref.ts';
 import { userRefInput } from './users.ts';
 
 export interface MfaResetResult {
@@ -15,7 +15,7 @@ export interface MfaResetResult {
   mustEnrol: boolean;
 }
 
-export const resetUserMfa = defineOperation({
+export const resetUserMfa = defineLegacyOperation({
   name: 'users.reset-mfa',
   summary: "remove a user's second factors",
   input: userRefInput,

@@ -27,8 +27,8 @@ import { unlockLoginSubjects } from '../../storage/login-failures.ts';
 import { describeFactors } from '../../storage/mfa.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
-import { adminChange, defineOperation, invalidInput, type OperationContext } from '../operation/define.ts';
-import { lockAccount, resolveAccount, userField, userRefInput } from './user-ref.ts';
+import { adminChange, defineLegacyOperation, invalidInput, type OperationContext } from '../operation/define.ts';
+import { lockAccount, resolveAccount, userField, userRefInput } from '../users/user-ref.ts';
 
 /**
  * Applies the password policy to a password an administrator sets; the refusal names the password
@@ -60,7 +60,7 @@ export interface PasswordSet extends Account {
   wasLocked: boolean;
 }
 
-export const setUserPassword = defineOperation({
+export const setUserPassword = defineLegacyOperation({
   name: 'users.set-password',
   summary:
     "set a user's password (ends their sessions and grants, clears a failed-login lock); mustChange: they choose a new one at the next sign-in",
@@ -103,7 +103,7 @@ export const setUserPassword = defineOperation({
   },
 });
 
-export const requirePasswordChange = defineOperation({
+export const requirePasswordChange = defineLegacyOperation({
   name: 'users.require-password-change',
   summary: 'make a user choose a new password at their next sign-in, before it finishes',
   input: userRefInput,

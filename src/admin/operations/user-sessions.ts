@@ -29,7 +29,7 @@ import {
   type StoredGrant,
   type StoredSession,
 } from '../../storage/user-sessions.ts';
-import { adminChange, defineOperation, invalidInput, notFound } from '../operation/define.ts';
+import { adminChange, defineLegacyOperation, invalidInput, notFound } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
 import { resolveAccount, userRefInput } from './users.ts';
 
@@ -157,7 +157,7 @@ const grantIdsIn = (sessions: readonly StoredSession[]) =>
     Object.values(session.payload.authorizations ?? {}).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : [])),
   );
 
-export const listSessions = defineOperation({
+export const listSessions = defineLegacyOperation({
   name: 'users.sessions',
   summary: "list a user's unexpired sessions (sign-ins), most recent first, a page at a time",
   input: userListingInput,
@@ -176,7 +176,7 @@ export const listSessions = defineOperation({
   },
 });
 
-export const listGrants = defineOperation({
+export const listGrants = defineLegacyOperation({
   name: 'users.grants',
   summary: "list a user's unexpired grants (what each client may do for them), newest first, a page at a time",
   input: userListingInput,
@@ -187,7 +187,7 @@ export const listGrants = defineOperation({
   },
 });
 
-export const revokeSession = defineOperation({
+export const revokeSession = defineLegacyOperation({
   name: 'users.revoke-session',
   summary: "end one of a user's sessions, and the grants made through it that lack offline access",
   input: z.strictObject({ user: userRefInput.shape.user, sessionId: handleField('session') }),
@@ -221,7 +221,7 @@ export const revokeSession = defineOperation({
   },
 });
 
-export const revokeGrant = defineOperation({
+export const revokeGrant = defineLegacyOperation({
   name: 'users.revoke-grant',
   summary: "revoke one of a user's grants with every code and token issued under it",
   input: z.strictObject({ user: userRefInput.shape.user, grantId: handleField('grant') }),
@@ -244,7 +244,7 @@ export const revokeGrant = defineOperation({
   },
 });
 
-export const signOutEverywhere = defineOperation({
+export const signOutEverywhere = defineLegacyOperation({
   name: 'users.sign-out-everywhere',
   summary: "end all of a user's sessions and grants (with their codes and tokens), without disabling them",
   input: userRefInput,

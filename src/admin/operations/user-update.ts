@@ -7,9 +7,9 @@ import { canonicalEmail } from '../../storage/canonical-email.ts';
 import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
-import { adminChange, conflict, defineOperation, sqlState } from '../operation/define.ts';
+import { adminChange, conflict, defineLegacyOperation, sqlState } from '../operation/define.ts';
 import { assertIfMatch, ifMatchInput } from '../operation/entity-tags.ts';
-import { emailField, lockAccount, resolveAccount, userField, userView } from './user-ref.ts';
+import { emailField, lockAccount, resolveAccount, userField, userView } from '../users/user-ref.ts';
 
 export const userUpdateInput = z.strictObject({
   user: userField,
@@ -50,7 +50,7 @@ export function planUserUpdate(current: Account, patch: UserUpdateInput): Accoun
   );
 }
 
-export const updateUser = defineOperation({
+export const updateUser = defineLegacyOperation({
   name: 'users.update',
   summary:
     "change a user's email, name, email verification, second-factor requirement or administrator role; with ifMatch, only if unchanged since read",

@@ -6,15 +6,15 @@ import { findAccountByEmail, insertAccount, searchAccounts, setAccountDisabled, 
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { assertHolds, EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
-import { adminChange, conflict, defineOperation, sqlState } from '../operation/define.ts';
+import { adminChange, conflict, defineLegacyOperation, sqlState } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
 import { deleteUser } from './user-delete.ts';
 import { refuseUnsuitablePassword, userPasswordOperations } from './user-password.ts';
-import { emailField, resolveAccount, userRefInput } from './user-ref.ts';
+import { emailField, resolveAccount, userRefInput } from '../users/user-ref.ts';
 import { updateUser } from './user-update.ts';
 
 // where the other user operations (and user-sessions.ts) import them from
-export { resolveAccount, userRefInput } from './user-ref.ts';
+export { resolveAccount, userRefInput } from '../users/user-ref.ts';
 
 const userCreateInput = z.strictObject({
   email: emailField,
@@ -26,7 +26,7 @@ const userCreateInput = z.strictObject({
   isAdmin: z.boolean().default(false),
 });
 
-export const createUser = defineOperation({
+export const createUser = defineLegacyOperation({
   name: 'users.create',
   summary: 'create a user account with a password',
   input: userCreateInput,
@@ -62,7 +62,7 @@ export const createUser = defineOperation({
   },
 });
 
-export const listUsers = defineOperation({
+export const listUsers = defineLegacyOperation({
   name: 'users.list',
   summary: 'list or search user accounts, by email, a page at a time',
   input: z.strictObject({
@@ -82,14 +82,14 @@ export const listUsers = defineOperation({
   },
 });
 
-export const showUser = defineOperation({
+export const showUser = defineLegacyOperation({
   name: 'users.show',
   summary: 'show one user account (by id or email)',
   input: userRefInput,
   run: (ctx, input): Promise<Account> => resolveAccount(ctx.db, input.user),
 });
 
-export const disableUser = defineOperation({
+export const disableUser = defineLegacyOperation({
   name: 'users.disable',
   summary: 'disable a user and end their sessions, grants and refresh tokens',
   input: userRefInput,
@@ -109,7 +109,7 @@ export const disableUser = defineOperation({
   },
 });
 
-export const enableUser = defineOperation({
+export const enableUser = defineLegacyOperation({
   name: 'users.enable',
   summary: 'enable a disabled user',
   input: userRefInput,

@@ -95,6 +95,9 @@ const introspectingClients = z
 /** The identifier of an existing resource server (a lookup: the URI rules apply at registration). */
 export const identifierLookup = z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters');
 
+/** The input of the operations on one resource server. */
+export const identifierInput = z.strictObject({ identifier: identifierLookup });
+
 /** Refuses bad or repeated scope names, naming the `scopes` field. */
 function checkScopes(list: readonly { name: string }[] | undefined, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();

@@ -1,14 +1,53 @@
-// What an admin sees of a resource server: its registry entry and whether its review is overdue,
-// judged by the server's clock on the day asked. The ETag is a hash of this view, so it changes on
-// the day a review falls overdue too (what the admin saw has changed).
-import type { ResourceServerRecord } from '../../storage/resource-servers.ts';
-import { calendarDay } from './resource-input.ts';
+// What an admin sees of a resource server, declared once: the answer schema (its TypeScript type
+// and the OpenAPI component `ResourceServer` come from it), the view built from a stored record,
+// and how the CLI prints it. The review is judged overdue by the server's clock on the day asked;
+// the ETag is a hash of this view, so it changes on the day a review falls overdue too (what the
+// admin saw has changed).
+import { z } from 'zod';
+import { CLASSIFICATIONS, type ResourceServerRecord } from '../../storage/resource-servers.ts';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../security/signing-algorithms.ts';
+import { answer, dateTime, pageOf } from '../operation/answer-schemas.ts';
+import { date } from '../operation/cli-binding.ts';
+import { keyValues, orDash, type Output } from '../operation/cli-output.ts';
 import type { OperationContext } from '../operation/define.ts';
+import { entityTag } from '../operation/entity-tags.ts';
+import { calendarDay } from './resource-input.ts';
 
-export interface ResourceServerView extends ResourceServerRecord {
-  /** The next review date is before today. */
-  reviewOverdue: boolean;
-}
+const calendarDate = z.iso.date();
+
+export const resourceServerAnswer = answer(
+  'ResourceServer',
+  z.object({
+    identifier: z.string().describe("absolute URI: the audience of the API's access tokens"),
+    name: z.string(),
+    description: z.string(),
+    owner: z
+      .string()
+      .nullable()
+      .describe('the team or person to contact about the API; null: not recorded (registered before the registry)'),
+    purpose: z.string(),
+    classification: z
+      .enum(CLASSIFICATIONS)
+      .nullable()
+      .describe('data classification: public < internal < confidential < restricted; null: not recorded'),
+    liveDate: calendarDate.nullable().describe('when the API went (or goes) live; null: not recorded'),
+    nextReviewDate: calendarDate,
+    reviewOverdue: z.boolean().describe("the next review date is before today (the server's UTC date)"),
+    lastReviewedAt: dateTime.nullable().describe('when the last review was recorded; null: never'),
+    scopes: z.array(z.object({ name: z.string(), description: z.string() })),
+    tokenTtl: z.number().int().nullable().describe('access-token lifetime in seconds; null: the server default (ACCESS_TOKEN_TTL)'),
+    tokenAlg: z.enum(SIGNING_ALGORITHMS).describe("the JWS algorithm of the API's access tokens"),
+    introspectingClients: z
+      .array(z.string())
+      .describe("clients (ids) that may introspect the API's access tokens besides each token's own client"),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  }),
+);
+
+export type ResourceServerView = z.output<typeof resourceServerAnswer>;
+
+export const resourceServerPage = pageOf('ResourceServerList', resourceServerAnswer);
 
 /** Today's date (UTC) by the clock of the process running the operation. */
 export const today = (ctx: Pick<OperationContext, 'now'>): string => calendarDay(ctx.now?.() ?? new Date());
@@ -27,9 +66,43 @@ export function toResourceView(server: ResourceServerRecord, today: string): Res
     lastReviewedAt: server.lastReviewedAt,
     scopes: server.scopes,
     tokenTtl: server.tokenTtl,
-    tokenAlg: server.tokenAlg,
+    // The column's CHECK holds it to SIGNING_ALGORITHMS (migration 0013).
+    tokenAlg: server.tokenAlg as SigningAlgorithm,
     introspectingClients: server.introspectingClients,
     createdAt: server.createdAt,
     updatedAt: server.updatedAt,
   };
+}
+
+/** The answer's ETag and Location, for the routes that answer a resource server. */
+export const resourceServerTag = (server: ResourceServerView) => entityTag(server);
+export const resourceServerLocation = (server: ResourceServerView) => `/resources/${encodeURIComponent(server.identifier)}`;
+
+const tokenTtl = (server: ResourceServerView) => (server.tokenTtl === null ? 'server default (ACCESS_TOKEN_TTL)' : `${server.tokenTtl} s`);
+const nextReview = (server: ResourceServerView) => `${server.nextReviewDate}${server.reviewOverdue ? '  OVERDUE' : ''}`;
+
+/** The CLI's text of a resource server. */
+export function printResourceServer(server: ResourceServerView, output: Output): void {
+  const scopeWidth = Math.max(0, ...server.scopes.map((scope) => scope.name.length));
+  for (const line of keyValues([
+    ['identifier', server.identifier],
+    ['name', server.name],
+    ['description', orDash(server.description)],
+    ['owner', server.owner ?? '- (not recorded)'],
+    ['purpose', orDash(server.purpose)],
+    ['classification', server.classification ?? '- (not recorded)'],
+    ['live date', server.liveDate ?? '- (not recorded)'],
+    ['next review', nextReview(server)],
+    ['last reviewed', server.lastReviewedAt === null ? 'never' : date(server.lastReviewedAt)],
+    ['token TTL', tokenTtl(server)],
+    ['token algorithm', server.tokenAlg],
+    ['introspected by', server.introspectingClients.length > 0 ? server.introspectingClients : "only each token's own client"],
+    ['scopes', server.scopes.map((scope) => `${scope.name.padEnd(scopeWidth)}  ${scope.description}`.trimEnd())],
+    ['created', date(server.createdAt)],
+    ['updated', date(server.updatedAt)],
+    // what `resources update --if-match` takes (the same as the admin API's ETag)
+    ['etag', resourceServerTag(server)],
+  ])) {
+    output.out(line);
+  }
 }

@@ -27,7 +27,18 @@ import { assertHolds, EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
 import { adminChange, conflict, defineOperation, invalidInput, notFound } from '../operation/define.ts';
 import { assertIfMatch } from '../operation/entity-tags.ts';
 import { assertIntrospectingClientsExist } from './introspecting-clients.ts';
-import { today, toResourceView, type ResourceServerView } from './resource-view.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { listOrNone, numberOrDefault, text } from '../operation/cli-binding.ts';
+import { IF_MATCH, UPDATE_ERRORS } from '../operation/http-binding.ts';
+import { identifierFlag, registryFlags, resourceTarget, scopeFlag } from './resource-flags.ts';
+import {
+  printResourceServer,
+  resourceServerAnswer,
+  resourceServerTag,
+  today,
+  toResourceView,
+  type ResourceServerView,
+} from './resource-view.ts';
 
 /** The fields a PATCH may change, in view order; `resource.updated` names those that changed. */
 export const UPDATABLE_RESOURCE_FIELDS = [
@@ -101,11 +112,67 @@ export function planResourceUpdate(
   };
 }
 
-export const updateResourceOperation = defineOperation({
+export const updateResource = defineOperation({
   name: 'resources.update',
   summary:
     'change a resource server (any subset of its registry entry, token lifetime and scopes); with ifMatch, only if unchanged since read',
   input: resourceUpdateInput,
+  output: resourceServerAnswer,
+  http: {
+    method: 'PATCH',
+    path: '/resources/{identifier}',
+    scopes: [ADMIN_SCOPES.write],
+    body: 'json',
+    headers: [IF_MATCH],
+    status: 200,
+    etag: resourceServerTag,
+    summary:
+      "Change any subset of a resource server's registry entry, token lifetime (null: the server default), scopes (the whole new list) and introspecting clients (the whole new list). A scope left out is taken from every client allowed it, at once. The admin API's own scopes cannot be changed (409)",
+    errors: [...UPDATE_ERRORS, 409],
+  },
+  cli: {
+    command: 'resources update',
+    summary: 'change a resource server: only the fields given; --scope given replaces the whole list (clients lose scopes left out)',
+    target: resourceTarget,
+    flags: {
+      identifier: identifierFlag,
+      ...registryFlags,
+      'live-date': {
+        ...registryFlags['live-date'],
+        help: 'when the API went (or goes) live; "none": not recorded',
+        parse: (value) => (text(value) === 'none' ? null : value),
+      },
+      scope: {
+        ...registryFlags.scope,
+        help: 'a scope the API defines (repeatable): the whole new list, descriptions included; "none" removes every scope',
+        parse: (value) => listOrNone(value)?.map(scopeFlag),
+      },
+      'token-ttl': {
+        ...registryFlags['token-ttl'],
+        help: 'access-token lifetime, 30..86400; "default": ACCESS_TOKEN_TTL',
+        parse: numberOrDefault,
+      },
+      'introspecting-client': {
+        ...registryFlags['introspecting-client'],
+        help: 'a client that may introspect the API\'s access tokens (repeatable): the whole new list; "none" removes every one',
+        parse: listOrNone,
+      },
+      'if-match': {
+        type: 'string',
+        value: 'etag',
+        help: 'change only if the resource server is unchanged since this ETag was read (resources show, or the admin API)',
+        field: 'ifMatch',
+      },
+    },
+    examples: [
+      'portcullis resources update https://api.example.com --owner "Platform team <platform@example.com>" --classification restricted',
+      'portcullis resources update https://api.example.com --scope "read=Read the things" --token-ttl default --if-match \'"Zx8…"\'',
+    ],
+    print(server, output) {
+      output.out('Updated resource server');
+      printResourceServer(server, output);
+    },
+  },
   async run(ctx, input): Promise<ResourceServerView> {
     const day = today(ctx);
     const { identifier, ifMatch, ...patch } = input;

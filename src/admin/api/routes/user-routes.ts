@@ -2,7 +2,7 @@
 // user carries its ETag (over the user as GET shows it), for the next PATCH's If-Match.
 import type { Account } from '../../../storage/accounts.ts';
 import { entityTag } from '../../operation/entity-tags.ts';
-import { userView } from '../../operations/user-ref.ts';
+import { userView } from '../../users/user-ref.ts';
 import { ADMIN_SCOPES } from '../../operation/admin-scopes.ts';
 import { BODY_ERRORS, IF_MATCH, UPDATE_ERRORS, type AdminRoute } from '../../operation/http-binding.ts';
 

@@ -1,0 +1,72 @@
+// resources.list: the registry, a page at a time; `overdue` picks those whose review is (not) overdue.
+import { z } from 'zod';
+import { pageResourceServers } from '../../storage/resource-servers.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { allPages } from '../operation/cli-binding.ts';
+import { table } from '../operation/cli-output.ts';
+import { defineOperation } from '../operation/define.ts';
+import { decodeCursor, pageInput, toPage } from '../operation/pagination.ts';
+import { none } from '../operation/cli-binding.ts';
+import { overdueFilter } from './resource-input.ts';
+import { resourceServerPage, today, toResourceView, type ResourceServerView } from './resource-view.ts';
+
+export const listResources = defineOperation({
+  name: 'resources.list',
+  summary: 'list the resource servers, by identifier, a page at a time; overdue: only those whose review is (not) overdue',
+  input: z.strictObject({ ...pageInput, overdue: overdueFilter.optional() }),
+  output: resourceServerPage,
+  http: {
+    method: 'GET',
+    path: '/resources',
+    scopes: [ADMIN_SCOPES.read],
+    body: 'none',
+    query: { numbers: ['limit'] },
+    status: 200,
+    errors: [],
+    summary:
+      'List the resource servers (APIs), a page at a time (limit, cursor); overdue=true lists only those whose review is overdue (false: the others)',
+  },
+  cli: {
+    command: 'resources list',
+    summary: 'list resource servers; overdue reviews are marked OVERDUE',
+    flags: { overdue: { type: 'boolean', help: 'only those whose review is overdue', field: 'overdue' } },
+    run: (context) =>
+      allPages((items, output) => {
+        const servers = items as ResourceServerView[];
+        if (servers.length === 0) {
+          if ((context.input as { overdue?: boolean }).overdue) {
+            output.out('No resource server is overdue for review.');
+            return;
+          }
+          none(output, 'resource servers');
+          return;
+        }
+        const rows = servers.map((server) => [
+          server.identifier,
+          server.name,
+          server.scopes.map((scope) => scope.name).join(' ') || '-',
+          server.tokenTtl === null ? 'default' : `${server.tokenTtl} s`,
+          server.classification ?? '-',
+          server.owner ?? '-',
+          server.nextReviewDate,
+          server.reviewOverdue ? 'OVERDUE' : '',
+        ]);
+        for (const line of table(['identifier', 'name', 'scopes', 'token ttl', 'classification', 'owner', 'next review', 'overdue'], rows))
+          output.out(line);
+      })(context),
+  },
+  async run(ctx, input): Promise<z.output<typeof resourceServerPage>> {
+    const day = today(ctx);
+    const rows = await pageResourceServers(ctx.db, {
+      after: decodeCursor(input.cursor, 1)?.[0],
+      limit: input.limit + 1,
+      overdue: input.overdue === undefined ? undefined : { is: input.overdue, today: day },
+    });
+    return toPage(
+      rows,
+      input.limit,
+      (server) => [server.identifier],
+      (server) => toResourceView(server, day),
+    );
+  },
+});
