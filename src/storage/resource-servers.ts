@@ -1,6 +1,7 @@
 // Queries for resource servers (APIs that accept Portcullis JWT access tokens), their scopes and
 // their registry entry (owner, classification, live and review dates: migration 0006).
 import { inTransaction, notifyChange, type Database, type Queryable } from './database.ts';
+import { LATEST_ASSESSMENT_SQL, type RiskAssessment, type StoredAssessment } from './resource-reviews.ts';
 
 export interface ResourceScope {
   name: string;
@@ -40,6 +41,14 @@ export interface ResourceServerRecord extends ResourceServer, ResourceRegistryFi
   lastReviewedAt: string | null;
   /** Clients besides a token's own that may introspect access tokens for this API (migration 0011), by id. */
   introspectingClients: string[];
+  /** The latest review's risk assessment (migration 0014); null: none recorded yet. */
+  riskAssessment: CurrentRiskAssessment | null;
+}
+
+export interface CurrentRiskAssessment extends RiskAssessment {
+  /** When the review that recorded it was made, and by whom (the audit actor's id). */
+  assessedAt: string;
+  assessedBy: string;
 }
 
 export interface NewResourceServer extends Partial<ResourceRegistryFields> {
@@ -75,6 +84,7 @@ interface Row {
   next_review_date: string;
   last_reviewed_at: Date | null;
   introspecting_clients: string[] | null;
+  risk_assessment: StoredAssessment | null;
 }
 
 // Dates leave the database as text: drivers turn a `date` into a local-midnight Date, which shifts
@@ -84,7 +94,8 @@ const SELECT = `SELECT r.identifier, r.name, r.token_ttl, r.token_alg, r.created
   to_char(r.live_date, 'YYYY-MM-DD') AS live_date, to_char(r.next_review_date, 'YYYY-MM-DD') AS next_review_date, r.last_reviewed_at,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('name', s.name, 'description', s.description) ORDER BY s.name), '[]'::jsonb)
      FROM resource_scopes s WHERE s.resource = r.identifier) AS scopes,
-  array(SELECT i.client_id FROM resource_introspecting_clients i WHERE i.resource = r.identifier ORDER BY i.client_id) AS introspecting_clients
+  array(SELECT i.client_id FROM resource_introspecting_clients i WHERE i.resource = r.identifier ORDER BY i.client_id) AS introspecting_clients,
+  ${LATEST_ASSESSMENT_SQL} AS risk_assessment
   FROM resource_servers r`;
 
 const toResourceServer = (row: Row): ResourceServerRecord => ({
@@ -101,6 +112,10 @@ const toResourceServer = (row: Row): ResourceServerRecord => ({
   nextReviewDate: row.next_review_date,
   lastReviewedAt: row.last_reviewed_at === null ? null : new Date(row.last_reviewed_at).toISOString(),
   introspectingClients: row.introspecting_clients ?? [],
+  riskAssessment: row.risk_assessment && {
+    ...row.risk_assessment,
+    assessedAt: new Date(row.risk_assessment.assessedAt).toISOString(),
+  },
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
 });

@@ -431,7 +431,13 @@ adminTest(
     const next = day(90);
     const reviewed = await call('POST', `${at(overdueSoon[0]!)}/review`, {
       token: bearer,
-      json: { nextReviewDate: next, note: 'scopes and owner checked' },
+      json: {
+        nextReviewDate: next,
+        note: 'scopes and owner checked',
+        riskLevel: 'low',
+        impactedData: ['order history'],
+        treatment: 'accept',
+      },
     });
     t.is(reviewed.status, 200, JSON.stringify(reviewed.body));
     t.like(reviewed.body, { nextReviewDate: next, reviewOverdue: false });
@@ -441,6 +447,18 @@ adminTest(
 
     const [event] = await auditDetails(server, 'resource.reviewed');
     t.like(event, { actor_type: 'admin', actor_id: `client:${admin.clientId}`, target_id: overdueSoon[0] });
-    t.deepEqual(event?.details, { previousReviewDate: soon, nextReviewDate: next, note: 'scopes and owner checked' });
+    t.deepEqual(event?.details, {
+      previousReviewDate: soon,
+      nextReviewDate: next,
+      note: 'scopes and owner checked',
+      riskAssessment: {
+        riskLevel: 'low',
+        impactedSystems: [],
+        impactedData: ['order history'],
+        treatment: 'accept',
+        treatmentPlan: '',
+        controls: [],
+      },
+    });
   },
 );

@@ -102,10 +102,10 @@ test.serial('resources create, show and list carry the registry entry', async (t
   t.regex(await human(t, env, ['resources', 'show', 'urn:example:reports']), /^owner\s+- \(not recorded\)$/m);
 
   const listed = await human(t, env, ['resources', 'list']);
-  t.regex(listed, /^IDENTIFIER\s+NAME\s+SCOPES\s+TOKEN TTL\s+CLASSIFICATION\s+OWNER\s+NEXT REVIEW\s+OVERDUE$/m);
+  t.regex(listed, /^IDENTIFIER\s+NAME\s+SCOPES\s+TOKEN TTL\s+CLASSIFICATION\s+OWNER\s+RISK\s+NEXT REVIEW\s+OVERDUE$/m);
   t.regex(
     listed,
-    /^https:\/\/api\.example\.com\s+Orders API\s+read write\s+600 s\s+confidential\s+Orders team <orders@example\.com>\s+2099-03-01$/m,
+    /^https:\/\/api\.example\.com\s+Orders API\s+read write\s+600 s\s+confidential\s+Orders team <orders@example\.com>\s+not assessed\s+2099-03-01$/m,
   );
   t.regex(listed, /^urn:portcullis:admin\s+Portcullis admin API\s+.*restricted/m, 'the admin API registered itself');
   t.false(
@@ -201,11 +201,24 @@ test.serial('resources list marks overdue reviews and --overdue lists only them;
 
   t.regex(await refused(t, env, ['resources', 'review', API, '--next-review-date', day(-1)]), /--next-review-date: must be in the future/);
   t.regex(await refused(t, env, ['resources', 'review', API]), /--next-review-date: is required/);
-  const reviewed = await human(t, env, ['resources', 'review', API, '--next-review-date', day(180), '--note', 'owners and scopes checked']);
+  t.regex(
+    await refused(t, env, ['resources', 'review', API, '--next-review-date', day(180)]),
+    /--risk-level: is required: a review records the API's risk assessment/,
+  );
+  const reviewed = await human(t, env, [
+    ...['resources', 'review', API, '--next-review-date', day(180), '--note', 'owners and scopes checked'],
+    ...['--risk-level', 'high', '--impacted-system', 'orders db', '--treatment', 'mitigate', '--control', 'mTLS'],
+  ]);
   t.regex(reviewed, new RegExp(`Recorded the review of https://api\\.example\\.com; next review due ${day(180)}`));
   const shown = await json(t, env, ['resources', 'show', API]);
   t.like(shown, { nextReviewDate: day(180), reviewOverdue: false });
   t.true(Math.abs(Date.parse(shown.lastReviewedAt) - Date.now()) < 60_000);
+  t.like(shown.riskAssessment, { riskLevel: 'high', impactedSystems: ['orders db'], treatment: 'mitigate', controls: ['mTLS'] });
+  t.regex(await human(t, env, ['resources', 'show', API]), /^risk\s+high, assessed \S+ \S+ by cli:/m);
+  t.regex(await human(t, env, ['resources', 'list']), /\bhigh\s+\d{4}-\d{2}-\d{2}\s*$/m);
+  const history = await human(t, env, ['resources', 'reviews', API]);
+  t.regex(history, /^REVIEWED\s+BY\s+RISK\s+TREATMENT\s+IMPACT\s+CONTROLS\s+NEXT REVIEW\s+NOTE$/m);
+  t.regex(history, /\bhigh\s+mitigate\s+orders db\s+mTLS\s+\d{4}-\d{2}-\d{2}\s+owners and scopes checked$/m);
   t.deepEqual(await json(t, env, ['resources', 'list', '--overdue']), []);
   t.is(await human(t, env, ['resources', 'list', '--overdue']), 'No resource server is overdue for review.\n');
 });

@@ -28,6 +28,7 @@ const stored = (overrides: Partial<ResourceServerRecord> = {}): ResourceServerRe
   liveDate: '2025-01-10',
   nextReviewDate: '2026-01-10',
   lastReviewedAt: null,
+  riskAssessment: null,
   scopes: [
     { name: 'read', description: 'Read' },
     { name: 'write', description: 'Write' },

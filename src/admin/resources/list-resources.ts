@@ -28,7 +28,7 @@ export const listResources = defineOperation({
   },
   cli: {
     command: 'resources list',
-    summary: 'list resource servers; overdue reviews are marked OVERDUE',
+    summary: 'list resource servers with their risk level; overdue reviews are marked OVERDUE',
     flags: { overdue: { type: 'boolean', help: 'only those whose review is overdue', field: 'overdue' } },
     run: (context) =>
       allPages((items, output) => {
@@ -48,11 +48,12 @@ export const listResources = defineOperation({
           server.tokenTtl === null ? 'default' : `${server.tokenTtl} s`,
           server.classification ?? '-',
           server.owner ?? '-',
+          server.riskAssessment?.riskLevel ?? 'not assessed',
           server.nextReviewDate,
           server.reviewOverdue ? 'OVERDUE' : '',
         ]);
-        for (const line of table(['identifier', 'name', 'scopes', 'token ttl', 'classification', 'owner', 'next review', 'overdue'], rows))
-          output.out(line);
+        const headers = ['identifier', 'name', 'scopes', 'token ttl', 'classification', 'owner', 'risk', 'next review', 'overdue'];
+        for (const line of table(headers, rows)) output.out(line);
       })(context),
   },
   async run(ctx, input): Promise<z.output<typeof resourceServerPage>> {

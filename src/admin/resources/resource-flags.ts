@@ -1,8 +1,9 @@
 // The `portcullis resources ...` flags that more than one command takes: the positional identifier
 // and the registry entry (create and update). Each names the input field it fills.
+import { RISK_LEVELS, RISK_TREATMENTS } from '../../storage/resource-reviews.ts';
 import { CLASSIFICATIONS } from '../../storage/resource-servers.ts';
 import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
-import { integer, list, text, type CliBinding, type FlagSpec } from '../operation/cli-binding.ts';
+import { integer, list, listOrNone, text, type CliBinding, type FlagSpec } from '../operation/cli-binding.ts';
 
 export const resourceTarget: NonNullable<CliBinding['target']> = { placeholder: 'identifier', field: 'identifier', flag: 'identifier' };
 
@@ -55,5 +56,36 @@ export const registryFlags = {
     value: 'client-id',
     help: "a client that may introspect the API's access tokens besides each token's own client (repeatable)",
     field: 'introspectingClients',
+  },
+} satisfies Record<string, FlagSpec>;
+
+/** The risk assessment a review records (`resources review`); a list flag given replaces the list, "none" empties it. */
+export const riskFlags = {
+  'risk-level': { type: 'string', value: RISK_LEVELS.join('|'), help: 'how bad a compromise of the API would be', field: 'riskLevel' },
+  'impacted-system': {
+    type: 'string',
+    multiple: true,
+    value: 'name',
+    help: 'a system a compromise of the API would reach (repeatable: the whole new list; "none" empties it)',
+    field: 'impactedSystems',
+    parse: listOrNone,
+  },
+  'impacted-data': {
+    type: 'string',
+    multiple: true,
+    value: 'kind',
+    help: 'a kind of data a compromise of the API would expose (repeatable: the whole new list; "none" empties it)',
+    field: 'impactedData',
+    parse: listOrNone,
+  },
+  treatment: { type: 'string', value: RISK_TREATMENTS.join('|'), help: 'how the risk is treated (ISO/IEC 27005)', field: 'treatment' },
+  'treatment-plan': { type: 'string', value: 'text', help: 'the plan: what is done, by whom, by when', field: 'treatmentPlan' },
+  control: {
+    type: 'string',
+    multiple: true,
+    value: 'text',
+    help: 'a control that treats the risk (repeatable: the whole new list; "none" empties it); a mitigation needs one',
+    field: 'controls',
+    parse: listOrNone,
   },
 } satisfies Record<string, FlagSpec>;

@@ -2,6 +2,7 @@
 // its registry entry (owner, purpose, classification, live and review dates).
 import { z } from 'zod';
 import { OIDC_SCOPES } from '../../oidc/oidc-scopes.ts';
+import { RISK_LEVELS, RISK_TREATMENTS } from '../../storage/resource-reviews.ts';
 import { CLASSIFICATIONS } from '../../storage/resource-servers.ts';
 import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
 import { ifMatchInput } from '../operation/entity-tags.ts';
@@ -165,12 +166,38 @@ export const resourceUpdateInput = z
 
 export type ResourceUpdateInput = z.output<typeof resourceUpdateInput>;
 
+/** Named systems, kinds of data or controls: one line each, a name listed twice counts once. */
+const namedItems = z
+  .array(oneLine(200).pipe(z.string().min(1, 'must not be empty')))
+  .max(50, 'at most 50 allowed')
+  .transform((items) => [...new Set(items)]);
+
+/**
+ * The risk assessment a review records. Each field left out keeps the value of the assessment in
+ * force (the latest review's); the first review must give them all (the operation checks, as it
+ * knows the current one).
+ */
+export const riskAssessmentInput = {
+  /** How bad a compromise of the API would be. */
+  riskLevel: z.enum(RISK_LEVELS, { error: `must be one of ${RISK_LEVELS.join(', ')}` }).optional(),
+  /** The systems a compromise would reach (the whole new list). */
+  impactedSystems: namedItems.optional(),
+  /** The kinds of data a compromise would expose (the whole new list). */
+  impactedData: namedItems.optional(),
+  /** ISO/IEC 27005's options: mitigate (with controls), accept, transfer, avoid. */
+  treatment: z.enum(RISK_TREATMENTS, { error: `must be one of ${RISK_TREATMENTS.join(', ')}` }).optional(),
+  treatmentPlan: freeText(2000).optional(),
+  /** The controls that treat the risk (the whole new list); a mitigation needs at least one. */
+  controls: namedItems.optional(),
+};
+
 export const resourceReviewInput = z.strictObject({
   identifier: identifierLookup,
   /** Must be after today (the server's UTC date); checked by the operation, which knows the clock. */
   nextReviewDate: calendarDate,
-  /** What the review found; kept in the audit trail (`resource.reviewed`). */
+  /** What the review found; kept with the review and in the audit trail (`resource.reviewed`). */
   note: freeText(MAX_REVIEW_NOTE).optional(),
+  ...riskAssessmentInput,
 });
 
 export type ResourceReviewInput = z.output<typeof resourceReviewInput>;

@@ -4,6 +4,7 @@
 // the ETag is a hash of this view, so it changes on the day a review falls overdue too (what the
 // admin saw has changed).
 import { z } from 'zod';
+import { RISK_LEVELS, RISK_TREATMENTS } from '../../storage/resource-reviews.ts';
 import { CLASSIFICATIONS, type ResourceServerRecord } from '../../storage/resource-servers.ts';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../security/signing-algorithms.ts';
 import { answer, dateTime, pageOf } from '../operation/answer-schemas.ts';
@@ -14,6 +15,25 @@ import { entityTag } from '../operation/entity-tags.ts';
 import { calendarDay } from './resource-input.ts';
 
 const calendarDate = z.iso.date();
+
+/** The risk assessment fields, as a review records them (resource-input.ts' riskAssessmentInput). */
+export const riskAssessmentFields = {
+  riskLevel: z.enum(RISK_LEVELS).describe('how bad a compromise of the API would be'),
+  impactedSystems: z.array(z.string()).describe('the systems a compromise of the API would reach'),
+  impactedData: z.array(z.string()).describe('the kinds of data a compromise of the API would expose'),
+  treatment: z.enum(RISK_TREATMENTS).describe('the risk treatment chosen (ISO/IEC 27005)'),
+  treatmentPlan: z.string().describe('how the risk is treated: the plan, its owner and dates'),
+  controls: z.array(z.string()).describe('the controls that treat the risk'),
+};
+
+export const riskAssessmentAnswer = answer(
+  'RiskAssessment',
+  z.object({
+    ...riskAssessmentFields,
+    assessedAt: dateTime.describe('when the review that recorded it was made'),
+    assessedBy: z.string().describe('the admin who recorded it (audit actor id)'),
+  }),
+);
 
 export const resourceServerAnswer = answer(
   'ResourceServer',
@@ -40,6 +60,7 @@ export const resourceServerAnswer = answer(
     introspectingClients: z
       .array(z.string())
       .describe("clients (ids) that may introspect the API's access tokens besides each token's own client"),
+    riskAssessment: riskAssessmentAnswer.nullable().describe("the latest review's risk assessment; null: not assessed yet"),
     createdAt: dateTime,
     updatedAt: dateTime,
   }),
@@ -69,6 +90,7 @@ export function toResourceView(server: ResourceServerRecord, today: string): Res
     // The column's CHECK holds it to SIGNING_ALGORITHMS (migration 0013).
     tokenAlg: server.tokenAlg as SigningAlgorithm,
     introspectingClients: server.introspectingClients,
+    riskAssessment: server.riskAssessment,
     createdAt: server.createdAt,
     updatedAt: server.updatedAt,
   };
@@ -80,6 +102,18 @@ export const resourceServerLocation = (server: ResourceServerView) => `/resource
 
 const tokenTtl = (server: ResourceServerView) => (server.tokenTtl === null ? 'server default (ACCESS_TOKEN_TTL)' : `${server.tokenTtl} s`);
 const nextReview = (server: ResourceServerView) => `${server.nextReviewDate}${server.reviewOverdue ? '  OVERDUE' : ''}`;
+
+/** The CLI's lines of a risk assessment. */
+export function riskLines(risk: z.output<typeof riskAssessmentAnswer> | null): [string, string | string[]][] {
+  if (risk === null) return [['risk', '- (not assessed: record it with `resources review`)']];
+  return [
+    ['risk', `${risk.riskLevel}, assessed ${date(risk.assessedAt)} by ${risk.assessedBy}`],
+    ['impacted systems', risk.impactedSystems],
+    ['impacted data', risk.impactedData],
+    ['treatment', risk.treatmentPlan === '' ? risk.treatment : `${risk.treatment}: ${risk.treatmentPlan}`],
+    ['controls', risk.controls],
+  ];
+}
 
 /** The CLI's text of a resource server. */
 export function printResourceServer(server: ResourceServerView, output: Output): void {
@@ -97,6 +131,7 @@ export function printResourceServer(server: ResourceServerView, output: Output):
     ['token TTL', tokenTtl(server)],
     ['token algorithm', server.tokenAlg],
     ['introspected by', server.introspectingClients.length > 0 ? server.introspectingClients : "only each token's own client"],
+    ...riskLines(server.riskAssessment),
     ['scopes', server.scopes.map((scope) => `${scope.name.padEnd(scopeWidth)}  ${scope.description}`.trimEnd())],
     ['created', date(server.createdAt)],
     ['updated', date(server.updatedAt)],
