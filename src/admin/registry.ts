@@ -8,6 +8,7 @@ import { answerId } from './operation/answer-schemas.ts';
 import { commandOf, type CommandSpec } from './operation/cli-binding.ts';
 import { areaOf, formatIssues, type Operation, type OperationContext } from './operation/define.ts';
 import { RESOURCE_OPERATIONS } from './resources/resource-operations.ts';
+import { SESSION_OPERATIONS } from './sessions/session-operations.ts';
 // TRANSITION: areas not yet converted to definitions (their routes and commands are listed by hand).
 import { adminOperations } from './operations/admin-bootstrap.ts';
 import { auditOperations } from './operations/audit.ts';
@@ -16,15 +17,12 @@ import { keyOperations } from './operations/keys.ts';
 import { userOperations } from './operations/users.ts';
 import { userLockoutOperations } from './operations/user-lockout.ts';
 import { userMfaOperations } from './operations/user-mfa.ts';
-import { userSessionOperations } from './operations/user-sessions.ts';
 import { CLIENT_ROUTES } from './api/routes/client-routes.ts';
 import { USER_ROUTES } from './api/routes/user-routes.ts';
-import { USER_SESSION_ROUTES } from './api/routes/user-session-routes.ts';
 import { KEY_ROUTES } from './api/routes/key-routes.ts';
 import { AUDIT_ROUTES } from './api/routes/audit-routes.ts';
 import { CLIENT_COMMANDS } from './cli/client-commands.ts';
 import { USER_COMMANDS } from './cli/user-commands.ts';
-import { USER_SESSION_COMMANDS } from './cli/user-session-commands.ts';
 import { KEY_COMMANDS } from './cli/key-commands.ts';
 import { AUDIT_COMMANDS } from './cli/audit-commands.ts';
 import { ADMIN_COMMANDS } from './cli/admin-commands.ts';
@@ -42,7 +40,7 @@ const AREAS: readonly Area[] = [
   { operations: clientOperations, routes: CLIENT_ROUTES, commands: CLIENT_COMMANDS },
   { operations: RESOURCE_OPERATIONS },
   { operations: [...userOperations, ...userLockoutOperations, ...userMfaOperations], routes: USER_ROUTES, commands: USER_COMMANDS },
-  { operations: userSessionOperations, routes: USER_SESSION_ROUTES, commands: USER_SESSION_COMMANDS },
+  { operations: SESSION_OPERATIONS },
   { operations: keyOperations, routes: KEY_ROUTES, commands: KEY_COMMANDS },
   { operations: auditOperations, routes: AUDIT_ROUTES, commands: AUDIT_COMMANDS },
   { operations: adminOperations, commands: ADMIN_COMMANDS.filter((spec) => spec.operation !== 'migrate') },
