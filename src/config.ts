@@ -5,7 +5,7 @@ import { z } from 'zod';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 // A host a developer's own machine answers for (http is fine there); `*.localhost` too (RFC 6761). Not the
-// redirect-URI rule: that one is admin/client-input.ts' isLoopbackRedirectHost (RFC 8252's three spellings).
+// redirect-URI rule: that one is admin/clients/client-input.ts' isLoopbackRedirectHost (RFC 8252's three spellings).
 const isLocalDevelopmentHost = (hostname: string) =>
   hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname.endsWith('.localhost');
 

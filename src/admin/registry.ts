@@ -7,21 +7,19 @@ import type { AdminRoute } from './operation/http-binding.ts';
 import { answerId } from './operation/answer-schemas.ts';
 import { commandOf, type CommandSpec } from './operation/cli-binding.ts';
 import { areaOf, formatIssues, type Operation, type OperationContext } from './operation/define.ts';
+import { CLIENT_OPERATIONS } from './clients/client-operations.ts';
 import { RESOURCE_OPERATIONS } from './resources/resource-operations.ts';
 import { SESSION_OPERATIONS } from './sessions/session-operations.ts';
 // TRANSITION: areas not yet converted to definitions (their routes and commands are listed by hand).
 import { adminOperations } from './operations/admin-bootstrap.ts';
 import { auditOperations } from './operations/audit.ts';
-import { clientOperations } from './operations/clients.ts';
 import { keyOperations } from './operations/keys.ts';
 import { userOperations } from './operations/users.ts';
 import { userLockoutOperations } from './operations/user-lockout.ts';
 import { userMfaOperations } from './operations/user-mfa.ts';
-import { CLIENT_ROUTES } from './api/routes/client-routes.ts';
 import { USER_ROUTES } from './api/routes/user-routes.ts';
 import { KEY_ROUTES } from './api/routes/key-routes.ts';
 import { AUDIT_ROUTES } from './api/routes/audit-routes.ts';
-import { CLIENT_COMMANDS } from './cli/client-commands.ts';
 import { USER_COMMANDS } from './cli/user-commands.ts';
 import { KEY_COMMANDS } from './cli/key-commands.ts';
 import { AUDIT_COMMANDS } from './cli/audit-commands.ts';
@@ -37,7 +35,7 @@ interface Area {
 }
 
 const AREAS: readonly Area[] = [
-  { operations: clientOperations, routes: CLIENT_ROUTES, commands: CLIENT_COMMANDS },
+  { operations: CLIENT_OPERATIONS },
   { operations: RESOURCE_OPERATIONS },
   { operations: [...userOperations, ...userLockoutOperations, ...userMfaOperations], routes: USER_ROUTES, commands: USER_COMMANDS },
   { operations: SESSION_OPERATIONS },

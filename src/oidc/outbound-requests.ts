@@ -4,7 +4,7 @@
 // addresses and the cloud metadata service. The check is made WHEN FETCHED, on the address actually
 // connected to — a name is resolved once, checked, and the connection goes to that checked address
 // (no second resolution an attacker's DNS could answer differently); every redirect hop is checked
-// the same way. Registration-time checks (src/admin/client-input.ts) cannot do this: DNS changes.
+// the same way. Registration-time checks (src/admin/clients/client-input.ts) cannot do this: DNS changes.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';

@@ -6,7 +6,7 @@ import { loadMigrations, migrate } from '../../src/storage/migrate.ts';
 import { openPglite } from '../../src/storage/pglite.ts';
 import { findClient } from '../../src/storage/clients.ts';
 import { findResourceServer } from '../../src/storage/resource-servers.ts';
-import { toClientView } from '../../src/admin/operations/clients-view.ts';
+import { toClientView } from '../../src/admin/clients/client-view.ts';
 
 const UPGRADE = '0013';
 

@@ -14,7 +14,7 @@ import { createTestClient, createUser, postForm, REDIRECT_URI } from '../helpers
 import type { TestServer } from '../helpers/server.ts';
 import { authorize } from '../helpers/user-agent.ts';
 import { insertClient } from '../../src/storage/clients.ts';
-import { serverUriProblem } from '../../src/admin/client-input.ts';
+import { serverUriProblem } from '../../src/admin/clients/client-input.ts';
 import { classifyAddress, createOutboundFetch, OutboundRequestRefused, type AddressLookup } from '../../src/oidc/outbound-requests.ts';
 
 /** A TCP listener on loopback that counts the connections it receives (TLS or not). */

@@ -2,8 +2,14 @@
 import test from 'ava';
 import { AppError } from '../../src/http/app-error.ts';
 import { runOperation } from '../../src/admin/registry.ts';
-import { newClientId } from '../../src/admin/operations/clients.ts';
-import { clientCreateInput, planClient, planResources, redirectUriProblem, type ClientCreateInput } from '../../src/admin/client-input.ts';
+import { newClientId } from '../../src/admin/clients/create-client.ts';
+import {
+  clientCreateInput,
+  planClient,
+  planResources,
+  redirectUriProblem,
+  type ClientCreateInput,
+} from '../../src/admin/clients/client-input.ts';
 import { resourceCreateInput, resourceIdentifierProblem, scopeNameProblem } from '../../src/admin/resources/resource-input.ts';
 import { resourceServer } from '../helpers/resource-server.ts';
 

@@ -1,8 +1,8 @@
 // clients.update's rules (pure): a patch merged onto the stored client, checked as a create is.
 import test, { type ExecutionContext } from 'ava';
 import { AppError } from '../../src/http/app-error.ts';
-import { clientUpdateInput, PLANNED_METADATA_KEYS, planClient, clientCreateInput } from '../../src/admin/client-input.ts';
-import { planClientUpdate } from '../../src/admin/operations/clients-update.ts';
+import { clientUpdateInput, PLANNED_METADATA_KEYS, planClient, clientCreateInput } from '../../src/admin/clients/client-input.ts';
+import { planClientUpdate } from '../../src/admin/clients/update-client.ts';
 import type { StoredClient } from '../../src/storage/clients.ts';
 import { resourceServer } from '../helpers/resource-server.ts';
 

@@ -1,6 +1,6 @@
 // A client's own rate limit as admins give it (`clients create --rate-limit`).
 import test from 'ava';
-import { clientCreateInput, planClient } from '../../src/admin/client-input.ts';
+import { clientCreateInput, planClient } from '../../src/admin/clients/client-input.ts';
 import { COMMANDS, flagForField } from '../../src/admin/cli/commands.ts';
 
 const parse = (rateLimitPerMinute: unknown) =>

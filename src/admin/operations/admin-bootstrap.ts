@@ -7,7 +7,7 @@ import type { Account } from '../../storage/accounts.ts';
 import { findAnyAdministrator } from '../../storage/administrators.ts';
 import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { AppError } from '../../http/app-error.ts';
-import { createClient, type ClientView } from './clients.ts';
+import { createClient, type ClientView } from '../clients/create-client.ts';
 import { conflict, defineLegacyOperation, formatIssues, invalidInput, type Operation } from '../operation/define.ts';
 import { createUser } from './users.ts';
 

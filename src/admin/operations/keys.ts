@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../../security/signing-keys.ts';
 import type { Config } from '../../config.ts';
-import { MAX_ID_TOKEN_TTL } from '../client-input.ts';
+import { MAX_ID_TOKEN_TTL } from '../clients/client-input.ts';
 import { MAX_TOKEN_TTL } from '../resources/resource-input.ts';
 import { adminChange, defineLegacyOperation } from '../operation/define.ts';
 

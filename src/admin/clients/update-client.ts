@@ -5,6 +5,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { findClient, findClientForUpdate, updateClientSettings, type ClientSettings, type StoredClient } from '../../storage/clients.ts';
 import { listResourceServersLocked, type ResourceServer } from '../../storage/resource-servers.ts';
+import { DEFAULT_ID_TOKEN_TTL } from '../../oidc/client-metadata.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { adminScopesOf, assertHolds } from '../operation/authority.ts';
+import { listOrNone, numberOrDefault, text, yesOrNo } from '../operation/cli-binding.ts';
+import { adminChange, conflict, defineOperation, notFound, sqlState } from '../operation/define.ts';
+import { assertIfMatch } from '../operation/entity-tags.ts';
+import { IF_MATCH, UPDATE_ERRORS } from '../operation/http-binding.ts';
+import { clientIdFlag, clientIdTarget, settingFlags } from './client-flags.ts';
 import {
   clientUpdateInput,
   planClientSettings,
@@ -16,11 +24,8 @@ import {
   type ClientLimits,
   type ClientUpdateInput,
   type GrantType,
-} from '../client-input.ts';
-import { toClientView, type ClientView } from './clients-view.ts';
-import { adminScopesOf, assertHolds } from '../operation/authority.ts';
-import { adminChange, conflict, defineLegacyOperation, notFound, sqlState } from '../operation/define.ts';
-import { assertIfMatch } from '../operation/entity-tags.ts';
+} from './client-input.ts';
+import { clientAnswer, clientTag, printClient, toClientView, type ClientView } from './client-view.ts';
 
 /** View fields an admin changes (not the id or the times); `client.updated` names those that changed. */
 const UPDATABLE_VIEW_FIELDS = [
@@ -131,10 +136,104 @@ export function planClientUpdate(
   return { settings, resourcesChanged: resourcesChanged && changed.includes('resources'), changed };
 }
 
-export const updateClientOperation = defineLegacyOperation({
+export const updateClient = defineOperation({
   name: 'clients.update',
   summary: 'change a client (any subset of its settings); with ifMatch, only if unchanged since read',
   input: clientUpdateInput,
+  output: clientAnswer,
+  http: {
+    method: 'PATCH',
+    path: '/clients/{clientId}',
+    scopes: [ADMIN_SCOPES.write],
+    body: 'json',
+    headers: [IF_MATCH],
+    status: 200,
+    etag: clientTag,
+    summary:
+      "Change any subset of a client's settings; null puts an optional one back to the server default. The result must pass the same checks as a registration. The authentication method can only be swapped between client_secret_basic and client_secret_post (409 otherwise)",
+    errors: [...UPDATE_ERRORS, 409],
+  },
+  cli: {
+    command: 'clients update',
+    summary: 'change a client: only the settings given; lists given replace the current ones',
+    target: clientIdTarget,
+    flags: {
+      'client-id': clientIdFlag,
+      ...settingFlags,
+      'redirect-uri': {
+        ...settingFlags['redirect-uri'],
+        help: `${settingFlags['redirect-uri'].help}; "none" empties the list`,
+        parse: listOrNone,
+      },
+      'post-logout-redirect-uri': {
+        ...settingFlags['post-logout-redirect-uri'],
+        help: `${settingFlags['post-logout-redirect-uri'].help}; "none" empties the list`,
+        parse: listOrNone,
+      },
+      'backchannel-logout-uri': {
+        ...settingFlags['backchannel-logout-uri'],
+        help: `${settingFlags['backchannel-logout-uri'].help}; "none" removes it`,
+        parse: (value) => (text(value) === 'none' ? null : text(value)),
+      },
+      resource: {
+        ...settingFlags.resource,
+        help: `${settingFlags.resource.help}; "none" (with --scope none) removes every resource`,
+        parse: listOrNone,
+      },
+      scope: { ...settingFlags.scope, help: `${settingFlags.scope.help}; "none" removes every scope`, parse: listOrNone },
+      'auth-method': { ...settingFlags['auth-method'], help: 'client_secret_basic | client_secret_post (only these two can be swapped)' },
+      'rate-limit': {
+        ...settingFlags['rate-limit'],
+        help: 'requests per minute to the token-family endpoints; "default": RATE_LIMIT_CLIENT_PER_MINUTE',
+        parse: numberOrDefault,
+      },
+      'id-token-ttl': {
+        ...settingFlags['id-token-ttl'],
+        help: `ID token lifetime, 60 to 86400; "default": ${DEFAULT_ID_TOKEN_TTL}`,
+        parse: numberOrDefault,
+      },
+      'refresh-token-ttl': {
+        ...settingFlags['refresh-token-ttl'],
+        help: 'refresh token lifetime, 60 up to REFRESH_TOKEN_TTL; "default": REFRESH_TOKEN_TTL',
+        parse: numberOrDefault,
+      },
+      'first-party': {
+        type: 'string',
+        value: 'yes|no',
+        help: 'a first-party app (no consent screen)',
+        field: 'firstParty',
+        parse: yesOrNo,
+      },
+      'require-mfa': {
+        type: 'string',
+        value: 'yes|no',
+        help: 'its users must sign in with a second factor',
+        field: 'requireMfa',
+        parse: yesOrNo,
+      },
+      'require-dpop': {
+        type: 'string',
+        value: 'yes|no',
+        help: 'its access tokens are always DPoP-bound (RFC 9449)',
+        field: 'requireDpop',
+        parse: yesOrNo,
+      },
+      'if-match': {
+        type: 'string',
+        value: 'etag',
+        help: 'change only if the client is unchanged since this ETag was read (clients show, or the admin API)',
+        field: 'ifMatch',
+      },
+    },
+    examples: [
+      'portcullis clients update <client-id> --redirect-uri https://app.example.com/cb --redirect-uri https://app.example.com/cb2',
+      'portcullis clients update <client-id> --rate-limit default --refresh-token-ttl 86400 --if-match \'"Zx8…"\'',
+    ],
+    print(client, output) {
+      output.out(`Updated client "${client.name}"`);
+      printClient(client, output);
+    },
+  },
   async run(ctx, input): Promise<ClientView> {
     const limits = { maxRefreshTokenTtl: ctx.config.refreshTokenTtl };
     try {

@@ -1,14 +1,14 @@
 // Pure rules for registering a client (no I/O): the input schema, redirect URI rules, and the
 // plan turning validated input plus the registered resource servers into oidc-provider metadata.
 import { z } from 'zod';
-import type { ClientMetadata } from '../storage/clients.ts';
-import type { ResourceServer } from '../storage/resource-servers.ts';
-import { OIDC_SCOPES } from '../oidc/oidc-scopes.ts';
-import { DPOP_BOUND_ACCESS_TOKENS, EXTRA_CLIENT_PROPERTIES, PKCE_MODES } from '../oidc/client-metadata.ts';
-import { classifyAddress } from '../oidc/outbound-requests.ts';
-import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../security/signing-algorithms.ts';
-import { invalidInput } from './operation/define.ts';
-import { ifMatchInput } from './operation/entity-tags.ts';
+import type { ClientMetadata } from '../../storage/clients.ts';
+import type { ResourceServer } from '../../storage/resource-servers.ts';
+import { OIDC_SCOPES } from '../../oidc/oidc-scopes.ts';
+import { DPOP_BOUND_ACCESS_TOKENS, EXTRA_CLIENT_PROPERTIES, PKCE_MODES } from '../../oidc/client-metadata.ts';
+import { classifyAddress } from '../../oidc/outbound-requests.ts';
+import { DEFAULT_ID_TOKEN_ALG, SIGNING_ALGORITHMS } from '../../security/signing-algorithms.ts';
+import { invalidInput } from '../operation/define.ts';
+import { ifMatchInput } from '../operation/entity-tags.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -130,6 +130,9 @@ const clientFields = {
 };
 
 export const clientIdField = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+/** The input of the operations on one client. */
+export const clientIdInput = z.strictObject({ clientId: clientIdField });
 
 export const clientCreateInput = z.strictObject({
   name: clientFields.name,
