@@ -4,7 +4,7 @@
 import { table, type Output } from '../operation/cli-output.ts';
 import type { GrantRevoked, GrantView, SessionRevoked, SessionView, SignedOutEverywhere } from '../operations/user-sessions.ts';
 import { allPages, date, defined, text, type CommandSpec } from '../operation/cli-binding.ts';
-import { userFlags, userRef, userTarget } from './user-commands.ts';
+import { userFlags, userRef, userTarget } from '../users/user-flags.ts';
 
 const joined = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : '-');
 

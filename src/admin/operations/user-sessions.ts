@@ -31,7 +31,7 @@ import {
 } from '../../storage/user-sessions.ts';
 import { adminChange, defineLegacyOperation, invalidInput, notFound } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
-import { resolveAccount, userRefInput } from './users.ts';
+import { resolveAccount, userRefInput } from '../users/user-ref.ts';
 
 export interface SessionClient {
   clientId: string;

@@ -9,7 +9,7 @@ import { notifyChange } from '../../storage/database.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
 import { adminChange, conflict, defineLegacyOperation, sqlState } from '../operation/define.ts';
 import { assertIfMatch, ifMatchInput } from '../operation/entity-tags.ts';
-import { emailField, lockAccount, resolveAccount, userField, userView } from '../users/user-ref.ts';
+import { emailField, lockAccount, resolveAccount, userField, userView } from './user-ref.ts';
 
 export const userUpdateInput = z.strictObject({
   user: userField,

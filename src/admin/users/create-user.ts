@@ -8,13 +8,13 @@ import { notifyChange } from '../../storage/database.ts';
 import { assertHolds, EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
 import { adminChange, conflict, defineLegacyOperation, sqlState } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage, type Page } from '../operation/pagination.ts';
-import { deleteUser } from './user-delete.ts';
-import { refuseUnsuitablePassword, userPasswordOperations } from './user-password.ts';
-import { emailField, resolveAccount, userRefInput } from '../users/user-ref.ts';
-import { updateUser } from './user-update.ts';
+import { deleteUser } from './delete-user.ts';
+import { refuseUnsuitablePassword, userPasswordOperations } from './set-user-password.ts';
+import { emailField, resolveAccount, userRefInput } from './user-ref.ts';
+import { updateUser } from './update-user.ts';
 
 // where the other user operations (and user-sessions.ts) import them from
-export { resolveAccount, userRefInput } from '../users/user-ref.ts';
+export { resolveAccount, userRefInput } from './user-ref.ts';
 
 const userCreateInput = z.strictObject({
   email: emailField,

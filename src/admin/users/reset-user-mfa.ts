@@ -4,8 +4,8 @@ import { secondFactorStep } from '../../accounts/second-factor-requirement.ts';
 import { deleteSecondFactors } from '../../storage/mfa.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
 import { adminChange, defineLegacyOperation } from '../operation/define.ts';
-import { lockAccount } from '../users/user-ref.ts';
-import { userRefInput } from './users.ts';
+import { lockAccount } from './user-ref.ts';
+import { userRefInput } from './create-user.ts';
 
 export interface MfaResetResult {
   id: string;

@@ -5,7 +5,7 @@ import { accountSubjects } from '../../accounts/login-subject.ts';
 import type { Account } from '../../storage/accounts.ts';
 import { unlockLoginSubjects } from '../../storage/login-failures.ts';
 import { adminChange, defineLegacyOperation } from '../operation/define.ts';
-import { resolveAccount, userRefInput } from './users.ts';
+import { resolveAccount, userRefInput } from './create-user.ts';
 
 export interface UnlockResult {
   id: string;

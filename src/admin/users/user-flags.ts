@@ -3,11 +3,11 @@ import type { Account } from '../../storage/accounts.ts';
 import { keyValues, orDash, table, yesNo, type Output } from '../operation/cli-output.ts';
 import { CliError } from '../operation/cli-binding.ts';
 import { entityTag } from '../operation/entity-tags.ts';
-import type { DeletedUser } from '../operations/user-delete.ts';
-import type { UnlockResult } from '../operations/user-lockout.ts';
-import type { MfaResetResult } from '../operations/user-mfa.ts';
-import type { PasswordSet } from '../operations/user-password.ts';
-import { userView } from '../users/user-ref.ts';
+import type { DeletedUser } from './delete-user.ts';
+import type { UnlockResult } from './unlock-user.ts';
+import type { MfaResetResult } from './reset-user-mfa.ts';
+import type { PasswordSet } from './set-user-password.ts';
+import { userView } from './user-ref.ts';
 import {
   allPages,
   date,

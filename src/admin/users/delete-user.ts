@@ -18,7 +18,7 @@ import { deleteLoginFailures, unlockLoginSubject } from '../../storage/login-fai
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
 import { adminChange, conflict, defineLegacyOperation } from '../operation/define.ts';
-import { lockAccount, userRefInput } from '../users/user-ref.ts';
+import { lockAccount, userRefInput } from './user-ref.ts';
 
 export interface DeletedUser {
   id: string;

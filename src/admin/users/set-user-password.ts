@@ -28,7 +28,7 @@ import { describeFactors } from '../../storage/mfa.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
 import { adminChange, defineLegacyOperation, invalidInput, type OperationContext } from '../operation/define.ts';
-import { lockAccount, resolveAccount, userField, userRefInput } from '../users/user-ref.ts';
+import { lockAccount, resolveAccount, userField, userRefInput } from './user-ref.ts';
 
 /**
  * Applies the password policy to a password an administrator sets; the refusal names the password
