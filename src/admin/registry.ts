@@ -8,22 +8,18 @@ import { answerId } from './operation/answer-schemas.ts';
 import { commandOf, type CommandSpec } from './operation/cli-binding.ts';
 import { areaOf, formatIssues, type Operation, type OperationContext } from './operation/define.ts';
 import { RESOURCE_OPERATIONS } from './resources/resource-operations.ts';
+import { USER_OPERATIONS } from './users/user-operations.ts';
 // TRANSITION: areas not yet converted to definitions (their routes and commands are listed by hand).
 import { adminOperations } from './operations/admin-bootstrap.ts';
 import { auditOperations } from './operations/audit.ts';
 import { clientOperations } from './operations/clients.ts';
 import { keyOperations } from './operations/keys.ts';
-import { userOperations } from './users/create-user.ts';
-import { userLockoutOperations } from './users/unlock-user.ts';
-import { userMfaOperations } from './users/reset-user-mfa.ts';
 import { userSessionOperations } from './operations/user-sessions.ts';
 import { CLIENT_ROUTES } from './api/routes/client-routes.ts';
-import { USER_ROUTES } from './api/routes/user-routes.ts';
 import { USER_SESSION_ROUTES } from './api/routes/user-session-routes.ts';
 import { KEY_ROUTES } from './api/routes/key-routes.ts';
 import { AUDIT_ROUTES } from './api/routes/audit-routes.ts';
 import { CLIENT_COMMANDS } from './cli/client-commands.ts';
-import { USER_COMMANDS } from './users/user-flags.ts';
 import { USER_SESSION_COMMANDS } from './cli/user-session-commands.ts';
 import { KEY_COMMANDS } from './cli/key-commands.ts';
 import { AUDIT_COMMANDS } from './cli/audit-commands.ts';
@@ -41,7 +37,7 @@ interface Area {
 const AREAS: readonly Area[] = [
   { operations: clientOperations, routes: CLIENT_ROUTES, commands: CLIENT_COMMANDS },
   { operations: RESOURCE_OPERATIONS },
-  { operations: [...userOperations, ...userLockoutOperations, ...userMfaOperations], routes: USER_ROUTES, commands: USER_COMMANDS },
+  { operations: USER_OPERATIONS },
   { operations: userSessionOperations, routes: USER_SESSION_ROUTES, commands: USER_SESSION_COMMANDS },
   { operations: keyOperations, routes: KEY_ROUTES, commands: KEY_COMMANDS },
   { operations: auditOperations, routes: AUDIT_ROUTES, commands: AUDIT_COMMANDS },

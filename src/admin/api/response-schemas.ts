@@ -6,13 +6,11 @@ import { AUDIT_SCHEMAS } from './schemas/audit-schemas.ts';
 import { CLIENT_SCHEMAS } from './schemas/client-schemas.ts';
 import { object, string, type Schema } from './schemas/json-schema.ts';
 import { KEY_SCHEMAS } from './schemas/key-schemas.ts';
-import { USER_SCHEMAS } from './schemas/user-schemas.ts';
 import { USER_SESSION_SCHEMAS } from './schemas/user-session-schemas.ts';
 
 export const RESPONSE_SCHEMAS = {
   Error: object({ error: string, error_description: string, request_id: string }, ['request_id']),
   ...CLIENT_SCHEMAS,
-  ...USER_SCHEMAS,
   ...USER_SESSION_SCHEMAS,
   ...KEY_SCHEMAS,
   ...AUDIT_SCHEMAS,
