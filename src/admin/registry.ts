@@ -14,13 +14,10 @@ import { SESSION_OPERATIONS } from './sessions/session-operations.ts';
 import { adminOperations } from './operations/admin-bootstrap.ts';
 import { auditOperations } from './operations/audit.ts';
 import { keyOperations } from './operations/keys.ts';
-import { userOperations } from './operations/users.ts';
-import { userLockoutOperations } from './operations/user-lockout.ts';
-import { userMfaOperations } from './operations/user-mfa.ts';
-import { USER_ROUTES } from './api/routes/user-routes.ts';
 import { KEY_ROUTES } from './api/routes/key-routes.ts';
 import { AUDIT_ROUTES } from './api/routes/audit-routes.ts';
-import { USER_COMMANDS } from './cli/user-commands.ts';
+import { CLIENT_ROUTES } from './api/routes/client-routes.ts';
+import { CLIENT_COMMANDS } from './cli/client-commands.ts';
 import { KEY_COMMANDS } from './cli/key-commands.ts';
 import { AUDIT_COMMANDS } from './cli/audit-commands.ts';
 import { ADMIN_COMMANDS } from './cli/admin-commands.ts';
@@ -37,7 +34,6 @@ interface Area {
 const AREAS: readonly Area[] = [
   { operations: CLIENT_OPERATIONS },
   { operations: RESOURCE_OPERATIONS },
-  { operations: [...userOperations, ...userLockoutOperations, ...userMfaOperations], routes: USER_ROUTES, commands: USER_COMMANDS },
   { operations: SESSION_OPERATIONS },
   { operations: keyOperations, routes: KEY_ROUTES, commands: KEY_COMMANDS },
   { operations: auditOperations, routes: AUDIT_ROUTES, commands: AUDIT_COMMANDS },

@@ -5,11 +5,10 @@
 import { AUDIT_SCHEMAS } from './schemas/audit-schemas.ts';
 import { object, string, type Schema } from './schemas/json-schema.ts';
 import { KEY_SCHEMAS } from './schemas/key-schemas.ts';
-import { USER_SCHEMAS } from './schemas/user-schemas.ts';
 
 export const RESPONSE_SCHEMAS = {
   Error: object({ error: string, error_description: string, request_id: string }, ['request_id']),
-  ...USER_SCHEMAS,
+  ...CLIENT_SCHEMAS,
   ...KEY_SCHEMAS,
   ...AUDIT_SCHEMAS,
 } satisfies Record<string, Schema>;

@@ -9,7 +9,7 @@ import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { AppError } from '../../http/app-error.ts';
 import { createClient, type ClientView } from '../clients/create-client.ts';
 import { conflict, defineLegacyOperation, formatIssues, invalidInput, type Operation } from '../operation/define.ts';
-import { createUser } from './users.ts';
+import { createUser } from '../users/create-user.ts';
 
 const bootstrapInput = z.strictObject({
   clientName: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').default('Portcullis admin'),

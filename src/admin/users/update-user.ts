@@ -2,29 +2,19 @@
 // case), name, whether the email is verified, whether the user must use a second factor, and whether
 // they are an administrator. One transaction: lock the row, check If-Match, write, announce the change
 // (every process drops what it cached of the account), answer the new view.
-import { z } from 'zod';
 import { canonicalEmail } from '../../storage/canonical-email.ts';
 import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
-import { adminChange, conflict, defineLegacyOperation, sqlState } from '../operation/define.ts';
-import { assertIfMatch, ifMatchInput } from '../operation/entity-tags.ts';
-import { emailField, lockAccount, resolveAccount, userField, userView } from '../users/user-ref.ts';
-
-export const userUpdateInput = z.strictObject({
-  user: userField,
-  ifMatch: ifMatchInput,
-  email: emailField.optional(),
-  /** null or "" removes the name. */
-  name: z.string().trim().max(200, 'must be at most 200 characters').nullable().optional(),
-  emailVerified: z.boolean().optional(),
-  /** Must sign in with a second factor (enrols one at the next login when they have none). */
-  mfaRequired: z.boolean().optional(),
-  /** An administrator: always signs in with a second factor. */
-  isAdmin: z.boolean().optional(),
-});
-
-export type UserUpdateInput = z.output<typeof userUpdateInput>;
+import { yesOrNo } from '../operation/cli-binding.ts';
+import { adminChange, conflict, defineOperation, sqlState } from '../operation/define.ts';
+import { assertIfMatch } from '../operation/entity-tags.ts';
+import { IF_MATCH, UPDATE_ERRORS } from '../operation/http-binding.ts';
+import { userFlags, userTarget } from './user-flags.ts';
+import { userUpdateInput, type UserUpdateInput } from './user-input.ts';
+import { lockAccount, resolveAccount, userView } from './user-ref.ts';
+import { printUser, userAnswer, userTag, type UserView } from './user-view.ts';
 
 /** Fields an admin changes; `user.updated` names those that changed. */
 const UPDATABLE = ['email', 'name', 'emailVerified', 'mfaRequired', 'isAdmin'] as const satisfies readonly (keyof AccountChanges)[];
@@ -50,12 +40,71 @@ export function planUserUpdate(current: Account, patch: UserUpdateInput): Accoun
   );
 }
 
-export const updateUser = defineLegacyOperation({
+export const updateUser = defineOperation({
   name: 'users.update',
   summary:
     "change a user's email, name, email verification, second-factor requirement or administrator role; with ifMatch, only if unchanged since read",
   input: userUpdateInput,
-  async run(ctx, input): Promise<Account> {
+  output: userAnswer,
+  http: {
+    method: 'PATCH',
+    path: '/users/{user}',
+    scopes: [ADMIN_SCOPES.write, ADMIN_SCOPES.users],
+    body: 'json',
+    headers: [IF_MATCH],
+    status: 200,
+    etag: userTag,
+    summary:
+      'Change any subset of email (unique in any case: 409), name (null removes it), emailVerified, mfaRequired and isAdmin. A new email is unverified unless emailVerified is given. An administrator cannot remove their own administrator role (409)',
+    errors: [...UPDATE_ERRORS, 409],
+  },
+  cli: {
+    command: 'users update',
+    summary: 'change a user: only what is given (email, name, email verified, second factor, administrator)',
+    target: userTarget,
+    flags: {
+      // --email is the new address here: the user is named by the argument, --user or --id
+      user: userFlags.user,
+      id: userFlags.id,
+      email: {
+        type: 'string',
+        value: 'email',
+        help: 'new email address (unique in any case); unverified unless --email-verified is given',
+        field: 'email',
+      },
+      name: { type: 'string', value: 'name', help: 'display name; "" removes it', field: 'name' },
+      'email-verified': {
+        type: 'string',
+        value: 'yes|no',
+        help: 'whether the email address is verified',
+        field: 'emailVerified',
+        parse: yesOrNo,
+      },
+      'require-mfa': { type: 'string', value: 'yes|no', help: 'must sign in with a second factor', field: 'mfaRequired', parse: yesOrNo },
+      admin: {
+        type: 'string',
+        value: 'yes|no',
+        help: 'an administrator (always signs in with a second factor)',
+        field: 'isAdmin',
+        parse: yesOrNo,
+      },
+      'if-match': {
+        type: 'string',
+        value: 'etag',
+        help: 'change only if the user is unchanged since this ETag was read (users show, or the admin API)',
+        field: 'ifMatch',
+      },
+    },
+    examples: [
+      'portcullis users update alice@example.com --email alice@corp.example --name "Alice Liddell"',
+      'portcullis users update alice@corp.example --require-mfa yes --admin no --if-match \'"Zx8…"\'',
+    ],
+    print(user, output) {
+      output.out('Updated user');
+      printUser(user, output);
+    },
+  },
+  async run(ctx, input): Promise<UserView> {
     const duplicate = (email: string) => conflict('email', `an account with the email "${email}" already exists`);
     try {
       return await adminChange(ctx, async (tx) => {

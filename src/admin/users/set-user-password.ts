@@ -1,6 +1,7 @@
-// users.set-password | require-password-change: an administrator gives a user a new password (the
-// way back for a user who lost theirs), or makes them choose a new one at their next sign-in (the
-// sign-in asks for it before it finishes: src/interactions/password-change-routes.ts).
+// users.set-password: an administrator gives a user a new password (the way back for a user who lost
+// theirs); with mustChange, they choose a new one at their next sign-in (the sign-in asks for it
+// before it finishes: src/interactions/password-change-routes.ts). require-password-change.ts asks
+// for that alone.
 //
 // set-password also:
 //   - ends the user's sessions, grants and tokens. A password is reset because the old one was lost
@@ -9,26 +10,22 @@
 //   - clears the failed-login counts and locks of their email and second factor (as `users unlock` does). The lock slows
 //     down guessing of the old password, which no longer works; the user who was locked out must be
 //     able to use the new one at once. Guessing the new one starts from zero, and it passed the policy.
-// require-password-change alone ends nothing: sessions already open stay (end them with
-// `users sign-out-everywhere` to make the change due now).
-import { z } from 'zod';
 import { accountSubjects } from '../../accounts/login-subject.ts';
 import { checkPassword, serviceNamesFor } from '../../accounts/password-policy.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
-import {
-  findAccountById,
-  setAccountPassword,
-  setPasswordChangeRequired,
-  withoutCredentials,
-  type Account,
-} from '../../storage/accounts.ts';
+import { findAccountById, setAccountPassword, withoutCredentials } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { unlockLoginSubjects } from '../../storage/login-failures.ts';
 import { describeFactors } from '../../storage/mfa.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
-import { adminChange, defineLegacyOperation, invalidInput, type OperationContext } from '../operation/define.ts';
-import { lockAccount, resolveAccount, userField, userRefInput } from '../users/user-ref.ts';
+import { adminChange, defineOperation, invalidInput, type OperationContext } from '../operation/define.ts';
+import { BODY_ERRORS } from '../operation/http-binding.ts';
+import { userFlags, userTarget } from './user-flags.ts';
+import { setUserPasswordInput } from './user-input.ts';
+import { lockAccount, resolveAccount } from './user-ref.ts';
+import { passwordSetAnswer, userTag, type PasswordSetView } from './user-view.ts';
 
 /**
  * Applies the password policy to a password an administrator sets; the refusal names the password
@@ -52,25 +49,46 @@ export async function hasSecondFactor(db: OperationContext['db'], accountId: str
   return factors.totp || factors.passkeys > 0;
 }
 
-export interface PasswordSet extends Account {
-  /** What ended with the old password: sessions and grants, and the tokens and codes under them. */
-  endedSessions: number;
-  endedGrants: number;
-  /** Whether a failed-login lock was in force (it is cleared). */
-  wasLocked: boolean;
-}
-
-export const setUserPassword = defineLegacyOperation({
+export const setUserPassword = defineOperation({
   name: 'users.set-password',
   summary:
     "set a user's password (ends their sessions and grants, clears a failed-login lock); mustChange: they choose a new one at the next sign-in",
-  input: z.strictObject({
-    user: userField,
-    password: z.string(),
-    /** The user must replace this password at their next sign-in (a temporary password). */
-    mustChange: z.boolean().default(false),
-  }),
-  async run(ctx, input): Promise<PasswordSet> {
+  input: setUserPasswordInput,
+  output: passwordSetAnswer,
+  http: {
+    method: 'POST',
+    path: '/users/{user}/password',
+    scopes: [ADMIN_SCOPES.write, ADMIN_SCOPES.users],
+    body: 'json',
+    status: 200,
+    etag: userTag,
+    summary:
+      "Set a user's password (the password policy applies: 400 naming password). Ends their sessions, grants and tokens, and clears a failed-login lock. mustChange: they must choose a new password at their next sign-in",
+    errors: [404, ...BODY_ERRORS],
+  },
+  cli: {
+    command: 'users set-password',
+    summary: "set a user's password from standard input; ends their sessions and grants, clears a failed-login lock",
+    target: userTarget,
+    flags: {
+      ...userFlags,
+      'must-change': {
+        type: 'boolean',
+        help: 'a temporary password: they must choose a new one at their next sign-in',
+        field: 'mustChange',
+      },
+    },
+    examples: ['printf "%s" "$PASSWORD" | portcullis users set-password alice@example.com --must-change'],
+    // standard input or a prompt, never a flag: command lines are visible to other users
+    input: async (fields, sources) => ({ ...fields, password: await sources.readPassword() }),
+    print(set, output) {
+      output.out(
+        `Set the password of ${set.email} (${set.id}); ended ${set.endedSessions} session(s) and ${set.endedGrants} grant(s)${set.wasLocked ? '; cleared a failed-login lock' : ''}`,
+      );
+      if (set.passwordChangeRequired) output.out('They must choose a new password at their next sign-in.');
+    },
+  },
+  async run(ctx, input): Promise<PasswordSetView> {
     const account = await resolveAccount(ctx.db, input.user);
     assertMayManageAccount(ctx.scopes, account, 'setting the password');
     // Checked and hashed before the transaction: the scoring and the hash take a fraction of a second
@@ -102,24 +120,3 @@ export const setUserPassword = defineLegacyOperation({
     });
   },
 });
-
-export const requirePasswordChange = defineLegacyOperation({
-  name: 'users.require-password-change',
-  summary: 'make a user choose a new password at their next sign-in, before it finishes',
-  input: userRefInput,
-  async run(ctx, input): Promise<Account> {
-    return adminChange(ctx, async (tx) => {
-      const locked = await lockAccount(tx, input.user);
-      // already required: nothing written, no event, the same ETag
-      if (locked.passwordChangeRequired) return { result: locked };
-      await setPasswordChangeRequired(tx, locked.id, true);
-      await notifyChange(tx, 'account', locked.id);
-      return {
-        result: await resolveAccount(tx, locked.id),
-        event: { type: 'user.password_change_required', target: { type: 'user', id: locked.id } },
-      };
-    });
-  },
-});
-
-export const userPasswordOperations = [setUserPassword, requirePasswordChange];

@@ -11,30 +11,69 @@
 //     block of the old one comes back. (The row itself holds only an HMAC of the address, and goes
 //     with the usual pruning; an unknown email is counted like any other from then on.)
 // The audit trail keeps the events about the account (who did what, when), with its email in this one.
+import { z } from 'zod';
 import { emailSubject, secondFactorSubject } from '../../accounts/login-subject.ts';
 import { deleteAccount } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { deleteLoginFailures, unlockLoginSubject } from '../../storage/login-failures.ts';
 import { endEverythingOfUser } from '../../storage/user-sessions.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { answer } from '../operation/answer-schemas.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
-import { adminChange, conflict, defineLegacyOperation } from '../operation/define.ts';
-import { lockAccount, userRefInput } from '../users/user-ref.ts';
+import { CliError } from '../operation/cli-binding.ts';
+import { adminChange, conflict, defineOperation } from '../operation/define.ts';
+import { userFlags, userTarget } from './user-flags.ts';
+import { lockAccount, userRefInput } from './user-ref.ts';
 
-export interface DeletedUser {
-  id: string;
-  email: string;
-  deleted: true;
-  /** The sessions (uids) and grants that ended with the account. */
-  sessionIds: string[];
-  grantIds: string[];
-  /** Tokens and codes held in SQL deleted besides the sessions and grants. */
-  otherRecords: number;
-}
+const deletedUserAnswer = answer(
+  'DeletedUser',
+  z.object({
+    id: z.string(),
+    email: z.string(),
+    deleted: z.literal(true),
+    sessionIds: z.array(z.string()).describe('the sessions ended (their uids, as users/{user}/sessions listed them)'),
+    grantIds: z.array(z.string()).describe('the grants ended'),
+    otherRecords: z.number().int().describe('tokens and codes deleted besides the sessions and grants'),
+  }),
+);
 
-export const deleteUser = defineLegacyOperation({
+export type DeletedUser = z.output<typeof deletedUserAnswer>;
+
+export const deleteUser = defineOperation({
   name: 'users.delete',
   summary: 'delete a user with their sessions, grants, tokens and second factors',
   input: userRefInput,
+  output: deletedUserAnswer,
+  http: {
+    method: 'DELETE',
+    path: '/users/{user}',
+    scopes: [ADMIN_SCOPES.write, ADMIN_SCOPES.users],
+    body: 'none',
+    status: 200,
+    summary:
+      'Delete a user with their sessions, grants, tokens, second factors and failed-login state, at once in every process. An administrator cannot delete their own account (409)',
+    errors: [404, 409],
+  },
+  cli: {
+    command: 'users delete',
+    summary: 'delete a user with their sessions, grants, tokens and second factors (needs --yes)',
+    target: userTarget,
+    flags: {
+      ...userFlags,
+      // not an input field: the command asks for it (`input` below takes it out)
+      yes: { type: 'boolean', help: 'confirm: the account cannot be restored (required, with --json too)', field: 'yes' },
+    },
+    examples: ['portcullis users delete alice@example.com --yes'],
+    input({ yes, ...fields }) {
+      // Required with --json as well: --json says how to print, not that a script meant to delete.
+      if (yes !== true) throw new CliError(`deleting a user cannot be undone: run it again with --yes to delete "${String(fields.user)}"`);
+      return fields;
+    },
+    print: (deleted, output) =>
+      output.out(
+        `Deleted ${deleted.email} (${deleted.id}) with ${deleted.sessionIds.length} session(s), ${deleted.grantIds.length} grant(s) and ${deleted.otherRecords} other token(s) and code(s)`,
+      ),
+  },
   async run(ctx, input): Promise<DeletedUser> {
     return adminChange(ctx, async (tx) => {
       const account = await lockAccount(tx, input.user);
