@@ -8,11 +8,11 @@ import { answerId } from './operation/answer-schemas.ts';
 import { commandOf, type CommandSpec } from './operation/cli-binding.ts';
 import { areaOf, formatIssues, type Operation, type OperationContext } from './operation/define.ts';
 import { RESOURCE_OPERATIONS } from './resources/resource-operations.ts';
+import { KEY_OPERATIONS } from './keys/key-operations.ts';
+import { AUDIT_OPERATIONS } from './audit/audit-operations.ts';
+import { ADMINISTRATOR_OPERATIONS } from './administrators/administrator-operations.ts';
 // TRANSITION: areas not yet converted to definitions (their routes and commands are listed by hand).
-import { adminOperations } from './operations/admin-bootstrap.ts';
-import { auditOperations } from './operations/audit.ts';
 import { clientOperations } from './operations/clients.ts';
-import { keyOperations } from './operations/keys.ts';
 import { userOperations } from './operations/users.ts';
 import { userLockoutOperations } from './operations/user-lockout.ts';
 import { userMfaOperations } from './operations/user-mfa.ts';
@@ -20,14 +20,9 @@ import { userSessionOperations } from './operations/user-sessions.ts';
 import { CLIENT_ROUTES } from './api/routes/client-routes.ts';
 import { USER_ROUTES } from './api/routes/user-routes.ts';
 import { USER_SESSION_ROUTES } from './api/routes/user-session-routes.ts';
-import { KEY_ROUTES } from './api/routes/key-routes.ts';
-import { AUDIT_ROUTES } from './api/routes/audit-routes.ts';
 import { CLIENT_COMMANDS } from './cli/client-commands.ts';
 import { USER_COMMANDS } from './cli/user-commands.ts';
 import { USER_SESSION_COMMANDS } from './cli/user-session-commands.ts';
-import { KEY_COMMANDS } from './cli/key-commands.ts';
-import { AUDIT_COMMANDS } from './cli/audit-commands.ts';
-import { ADMIN_COMMANDS } from './cli/admin-commands.ts';
 
 export type { Operation, OperationContext } from './operation/define.ts';
 
@@ -43,9 +38,9 @@ const AREAS: readonly Area[] = [
   { operations: RESOURCE_OPERATIONS },
   { operations: [...userOperations, ...userLockoutOperations, ...userMfaOperations], routes: USER_ROUTES, commands: USER_COMMANDS },
   { operations: userSessionOperations, routes: USER_SESSION_ROUTES, commands: USER_SESSION_COMMANDS },
-  { operations: keyOperations, routes: KEY_ROUTES, commands: KEY_COMMANDS },
-  { operations: auditOperations, routes: AUDIT_ROUTES, commands: AUDIT_COMMANDS },
-  { operations: adminOperations, commands: ADMIN_COMMANDS.filter((spec) => spec.operation !== 'migrate') },
+  { operations: KEY_OPERATIONS },
+  { operations: AUDIT_OPERATIONS },
+  { operations: ADMINISTRATOR_OPERATIONS },
 ];
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
