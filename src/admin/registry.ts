@@ -3,62 +3,48 @@
 // OpenAPI document, cli/ parser and help, control/ socket) take the operations from here and know
 // no area themselves.
 import { AppError } from '../http/app-error.ts';
-import type { AdminRoute } from './operation/http-binding.ts';
+import type { AdminRoute, HttpBinding } from './operation/http-binding.ts';
 import { answerId } from './operation/answer-schemas.ts';
 import { commandOf, type CommandSpec } from './operation/cli-binding.ts';
 import { areaOf, formatIssues, type Operation, type OperationContext } from './operation/define.ts';
+import { ADMINISTRATOR_OPERATIONS } from './administrators/administrator-operations.ts';
+import { AUDIT_OPERATIONS } from './audit/audit-operations.ts';
 import { CLIENT_OPERATIONS } from './clients/client-operations.ts';
+import { KEY_OPERATIONS } from './keys/key-operations.ts';
 import { RESOURCE_OPERATIONS } from './resources/resource-operations.ts';
 import { SESSION_OPERATIONS } from './sessions/session-operations.ts';
-// TRANSITION: areas not yet converted to definitions (their routes and commands are listed by hand).
-import { adminOperations } from './operations/admin-bootstrap.ts';
-import { auditOperations } from './operations/audit.ts';
-import { keyOperations } from './operations/keys.ts';
-import { KEY_ROUTES } from './api/routes/key-routes.ts';
-import { AUDIT_ROUTES } from './api/routes/audit-routes.ts';
-import { CLIENT_ROUTES } from './api/routes/client-routes.ts';
-import { CLIENT_COMMANDS } from './cli/client-commands.ts';
-import { KEY_COMMANDS } from './cli/key-commands.ts';
-import { AUDIT_COMMANDS } from './cli/audit-commands.ts';
-import { ADMIN_COMMANDS } from './cli/admin-commands.ts';
+import { USER_OPERATIONS } from './users/user-operations.ts';
 
 export type { Operation, OperationContext } from './operation/define.ts';
 
-/** An area's operations; TRANSITION: with its hand-written routes and commands until converted. */
-interface Area {
-  operations: readonly Operation[];
-  routes?: readonly AdminRoute[];
-  commands?: readonly CommandSpec[];
-}
-
-const AREAS: readonly Area[] = [
-  { operations: CLIENT_OPERATIONS },
-  { operations: RESOURCE_OPERATIONS },
-  { operations: SESSION_OPERATIONS },
-  { operations: keyOperations, routes: KEY_ROUTES, commands: KEY_COMMANDS },
-  { operations: auditOperations, routes: AUDIT_ROUTES, commands: AUDIT_COMMANDS },
-  { operations: adminOperations, commands: ADMIN_COMMANDS.filter((spec) => spec.operation !== 'migrate') },
+/** The areas, in the help's order; each lists its operations in that order too. */
+const AREAS: readonly (readonly Operation[])[] = [
+  CLIENT_OPERATIONS,
+  RESOURCE_OPERATIONS,
+  USER_OPERATIONS,
+  SESSION_OPERATIONS,
+  KEY_OPERATIONS,
+  AUDIT_OPERATIONS,
+  ADMINISTRATOR_OPERATIONS,
 ];
 
-export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
-  AREAS.flatMap((area) => area.operations).map((operation) => [operation.name, operation]),
-);
+export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(AREAS.flat().map((operation) => [operation.name, operation]));
 
 /** The admin API's routes: every operation with an HTTP binding. */
-export const ADMIN_ROUTES: readonly AdminRoute[] = AREAS.flatMap(
-  (area) => area.routes ?? area.operations.flatMap((operation) => (operation.http ? [routeOf(operation)] : [])),
+export const ADMIN_ROUTES: readonly AdminRoute[] = AREAS.flat().flatMap((operation) =>
+  operation.http ? [routeOf(operation, operation.http)] : [],
 );
 
 /** The CLI's commands: every operation with a CLI binding (`migrate`, the CLI's own, is added by cli/commands.ts). */
-export const OPERATION_COMMANDS: readonly CommandSpec[] = AREAS.flatMap(
-  (area) => area.commands ?? area.operations.flatMap((operation) => (operation.cli ? [commandOf(operation.name, operation.cli)] : [])),
+export const OPERATION_COMMANDS: readonly CommandSpec[] = AREAS.flat().flatMap((operation) =>
+  operation.cli ? [commandOf(operation.name, operation.cli)] : [],
 );
 
-function routeOf(operation: Operation): AdminRoute {
+function routeOf(operation: Operation, http: HttpBinding): AdminRoute {
   const response = answerId(operation.output);
   if (!response)
     throw new Error(`operation ${operation.name}: its output schema has no answer() name, which the admin API's document needs`);
-  return { ...(operation.http as AdminRoute), operation: operation.name, tag: areaOf(operation.name), response };
+  return { ...http, operation: operation.name, tag: areaOf(operation.name), response };
 }
 
 /** Validates `input` against the operation's schema and runs it. Refusals are AppErrors naming the field. */

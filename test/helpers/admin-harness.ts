@@ -2,7 +2,7 @@
 // move, a caller that checks every answer against the published OpenAPI document, and admin tokens.
 import test, { type ExecutionContext } from 'ava';
 import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
-import type { BootstrapResult } from '../../src/admin/operations/admin-bootstrap.ts';
+import type { BootstrapResult } from '../../src/admin/administrators/bootstrap-admin.ts';
 import { postForm, type TestClient } from './fixtures.ts';
 import { OpenApiConformance } from './openapi-conformance.ts';
 import { runAsOperator } from './operator.ts';

@@ -8,7 +8,7 @@ import type { TestServer } from '../helpers/server.ts';
 import { SignIn } from '../helpers/sign-in-flow.ts';
 import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { runAsOperator } from '../helpers/operator.ts';
-import type { BootstrapResult } from '../../src/admin/operations/admin-bootstrap.ts';
+import type { BootstrapResult } from '../../src/admin/administrators/bootstrap-admin.ts';
 import { send } from './fuzz/send-request.ts';
 
 const FORM = 'application/x-www-form-urlencoded';

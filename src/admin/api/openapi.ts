@@ -1,12 +1,12 @@
 // The OpenAPI 3.1 document of the admin API, generated from the route table: request bodies and
 // query parameters from the operations' zod schemas (their input side), responses from
-// response-schemas.ts, errors and the bearer-token security scheme from admin-auth.ts' rules.
+// the operations' answer schemas (zod, answer-schemas.ts), errors and the bearer-token security
+// scheme from admin-auth.ts' rules.
 import { z } from 'zod';
 import { ADMIN_ROUTES, OPERATIONS } from '../registry.ts';
 import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { ADMIN_API_PREFIX, pathParameters, type AdminRoute } from '../operation/http-binding.ts';
 import { answerJsonSchemas } from '../operation/answer-schemas.ts';
-import { RESPONSE_SCHEMAS } from './response-schemas.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -21,6 +21,14 @@ function inputSchema(route: AdminRoute): Schema {
   }) as Schema;
   return schema;
 }
+
+/** Every refusal's body (router.ts answerError; the error handler adds request_id). */
+const ERROR_SCHEMA: Schema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, error_description: { type: 'string' }, request_id: { type: 'string' } },
+  required: ['error', 'error_description'],
+  additionalProperties: false,
+};
 
 const errorResponse = (description: string, headers?: Schema) => ({
   description,
@@ -164,7 +172,7 @@ export function adminOpenApiDocument(issuer: string): Schema {
             `${ADMIN_SCOPES.read} (read), ${ADMIN_SCOPES.write} (change), ${ADMIN_SCOPES.users} (besides those, for /users).`,
         },
       },
-      schemas: { ...RESPONSE_SCHEMAS, ...answerJsonSchemas() },
+      schemas: { Error: ERROR_SCHEMA, ...answerJsonSchemas() },
     },
   };
 }

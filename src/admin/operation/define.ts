@@ -3,7 +3,7 @@
 // them; the admin API's router, its OpenAPI document, the CLI parser and `--help` are all derived
 // from these definitions. The same operation runs in the CLI's process (direct mode), the server's
 // (control socket, admin API), so validation lives here, at the edge of `run`.
-import { z as zod, type z } from 'zod';
+import type { z } from 'zod';
 import type { CliBinding } from './cli-binding.ts';
 import type { HttpBinding } from './http-binding.ts';
 import type { Config } from '../../config.ts';
@@ -92,20 +92,6 @@ export function defineOperation<Input extends z.ZodType, Output extends z.ZodTyp
 ): Operation<Input, Output> {
   return operation;
 }
-
-/** TRANSITION (removed when every area is converted): an operation without an answer schema. */
-export function defineLegacyOperation<Input extends z.ZodType, Result>(
-  operation: LegacyOperation<Input, Result>,
-): LegacyOperation<Input, Result> & Operation<Input> {
-  return { ...operation, output: UNDECLARED };
-}
-interface LegacyOperation<Input extends z.ZodType, Result> {
-  readonly name: string;
-  readonly summary: string;
-  readonly input: Input;
-  run(ctx: OperationContext, input: z.output<Input>): Promise<Result>;
-}
-const UNDECLARED = zod.unknown();
 
 /** The area of an operation: the part of its name before the dot (`resources.create` -> `resources`). */
 export const areaOf = (name: string): string => name.slice(0, name.indexOf('.'));

@@ -5,7 +5,7 @@ import { allPages } from '../operation/cli-binding.ts';
 import { defineOperation } from '../operation/define.ts';
 import { toPage } from '../operation/pagination.ts';
 import { resolveAccount } from '../users/user-ref.ts';
-import { userFlags, userTarget } from './session-flags.ts';
+import { userFlags, userTarget } from '../users/user-flags.ts';
 import { listingPosition, seconds, userListingInput } from './session-input.ts';
 import { printSessions, sessionPage, toSessionView, type SessionView } from './session-view.ts';
 

@@ -11,7 +11,7 @@ import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { answer } from '../operation/answer-schemas.ts';
 import { adminChange, defineOperation, notFound } from '../operation/define.ts';
 import { resolveAccount } from '../users/user-ref.ts';
-import { userFlags, userTarget } from './session-flags.ts';
+import { userFlags, userTarget } from '../users/user-flags.ts';
 import { sessionRefInput } from './session-input.ts';
 
 const sessionRevoked = answer(

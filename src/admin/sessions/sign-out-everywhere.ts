@@ -8,7 +8,7 @@ import { answer } from '../operation/answer-schemas.ts';
 import { adminChange, defineOperation } from '../operation/define.ts';
 import { BODY_ERRORS } from '../operation/http-binding.ts';
 import { resolveAccount, userRefInput } from '../users/user-ref.ts';
-import { userFlags, userTarget } from './session-flags.ts';
+import { userFlags, userTarget } from '../users/user-flags.ts';
 
 const signedOutEverywhere = answer(
   'UserSignedOutEverywhere',

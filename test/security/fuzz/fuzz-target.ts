@@ -4,7 +4,7 @@
 // and victims for the admin API to act on. `refresh()` makes them anew when the fuzzer used them up.
 import { randomBytes } from 'node:crypto';
 import { runAsOperator } from '../../helpers/operator.ts';
-import type { BootstrapResult } from '../../../src/admin/operations/admin-bootstrap.ts';
+import type { BootstrapResult } from '../../../src/admin/administrators/bootstrap-admin.ts';
 import { ADMIN_AUDIENCE } from '../../../src/admin/operation/admin-scopes.ts';
 import { CookieJar } from '../../helpers/cookie-jar.ts';
 import {
