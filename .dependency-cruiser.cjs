@@ -66,6 +66,28 @@ module.exports = {
       to: { path: above.features },
     },
     {
+      name: 'admin-transport-knows-no-area',
+      severity: 'error',
+      comment:
+        'The admin transports (api/ router and OpenAPI, cli/ parser and help, control/ socket) take operations from registry.ts and know no area (clients, resources, users, ...).',
+      from: { path: '^src/admin/(api|cli|control)/' },
+      to: { path: '^src/admin/', pathNot: '^src/admin/(api|cli|control|operation)/|^src/admin/registry\\.ts$' },
+    },
+    {
+      name: 'admin-area-knows-no-transport',
+      severity: 'error',
+      comment: 'An admin area declares its operations; it does not reach into a transport or the registry (which lists it).',
+      from: { path: '^src/admin/[^/]+/', pathNot: '^src/admin/(api|cli|control)/' },
+      to: { path: '^src/admin/(api|cli|control)/|^src/admin/registry\\.ts$' },
+    },
+    {
+      name: 'admin-kernel-knows-no-area',
+      severity: 'error',
+      comment: 'src/admin/operation/ is what every area builds on (define.ts, the bindings, answer schemas): it imports no area.',
+      from: { path: '^src/admin/operation/' },
+      to: { path: '^src/admin/', pathNot: '^src/admin/operation/' },
+    },
+    {
       name: 'src-outside-layers',
       severity: 'error',
       comment: 'Every module under src/ belongs to a layer: add a new folder to `layers` in .dependency-cruiser.cjs.',

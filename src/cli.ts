@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `portcullis`: the administration command. It reads the same configuration as the server
 // (DATABASE_URL, DATA_DIR, SECRET_KEY, ...) and works while the server runs, in both deployments
-// (src/admin/cli-runner.ts decides where an operation runs).
+// (src/admin/cli/cli-runner.ts decides where an operation runs).
 //
 //   exit 0  done            exit 1  refused or failed (message on stderr)
 //   exit 2  usage error (unknown command or flag, missing argument)
@@ -258,7 +258,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       const operation = spec.operation;
       const run = spec.run.bind(spec);
       return await untilInterrupted((signal) =>
-        run({ input, json: parsed.json, output, signal, call: (next) => runCommand(config, operation, next) }),
+        run({ input, flags: parsed.values, json: parsed.json, output, signal, call: (next) => runCommand(config, operation, next) }),
       );
     }
     const result = await runCommand(configResult.config, spec.operation, input);

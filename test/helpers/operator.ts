@@ -1,5 +1,5 @@
 // Runs an admin operation as the CLI's operator would on the server's machine: the trusted root,
-// holding every admin scope (src/admin/operations/authority.ts).
+// holding every admin scope (src/admin/operation/authority.ts).
 import { runOperation } from '../../src/admin/registry.ts';
 import { EVERY_ADMIN_SCOPE } from '../../src/admin/operation/authority.ts';
 import { cliActor } from '../../src/admin/operation/define.ts';

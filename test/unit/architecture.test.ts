@@ -43,6 +43,11 @@ test('the rules catch a planted upward import, file cycle and folder cycle', asy
     // a feature importing the app
     'src/admin/tool.ts': "import { app } from '../app.ts';\nexport const tool = app;\n",
     'src/app.ts': 'export const app = 1;\n',
+    // an admin transport reaching into an area, an area into the registry, the kernel into an area
+    'src/admin/api/router.ts': "import { x } from '../clients/create-client.ts';\nexport const router = x;\n",
+    'src/admin/clients/create-client.ts': "import { all } from '../registry.ts';\nexport const x = all;\n",
+    'src/admin/registry.ts': 'export const all = 1;\n',
+    'src/admin/operation/define.ts': "import { x } from '../clients/create-client.ts';\nexport const define = x;\n",
     // a folder no layer names
     'src/misc/thing.ts': "import { app } from '../app.ts';\nexport const thing = app;\n",
   };
@@ -70,4 +75,13 @@ test('the rules catch a planted upward import, file cycle and folder cycle', asy
   );
   t.deepEqual(rules('features-import-app'), ['features-import-app: src/admin/tool.ts -> src/app.ts']);
   t.deepEqual(rules('src-outside-layers'), ['src-outside-layers: src/misc/thing.ts -> src/app.ts']);
+  t.deepEqual(rules('admin-transport-knows-no-area'), [
+    'admin-transport-knows-no-area: src/admin/api/router.ts -> src/admin/clients/create-client.ts',
+  ]);
+  t.deepEqual(rules('admin-area-knows-no-transport'), [
+    'admin-area-knows-no-transport: src/admin/clients/create-client.ts -> src/admin/registry.ts',
+  ]);
+  t.deepEqual(rules('admin-kernel-knows-no-area'), [
+    'admin-kernel-knows-no-area: src/admin/operation/define.ts -> src/admin/clients/create-client.ts',
+  ]);
 });

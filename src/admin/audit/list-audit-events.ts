@@ -82,7 +82,7 @@ export const listAudit = defineOperation({
     summary: 'show the latest audit events; --follow keeps printing new ones (--json: one event per line)',
     flags: {
       // not an input of the operation: the command takes it out before calling (runAuditTail)
-      follow: { type: 'boolean', help: 'keep printing new events (checked every second) until Ctrl-C', field: 'follow' },
+      follow: { type: 'boolean', help: 'keep printing new events (checked every second) until Ctrl-C' },
       type: {
         type: 'string',
         value: 'type',
@@ -101,10 +101,7 @@ export const listAudit = defineOperation({
       },
     },
     examples: ['portcullis audit tail --follow --type login', 'portcullis audit tail --user 3f2c… --limit 200 --json'],
-    run(context) {
-      const { follow, ...input } = context.input as { follow?: boolean };
-      return runAuditTail({ ...context, input }, follow === true);
-    },
+    run: (context) => runAuditTail(context, context.flags.follow === true),
   },
   async run(ctx, input): Promise<AuditPageView> {
     // Who the users are is admin:users' to see, here as at /users: without it the trail cannot be

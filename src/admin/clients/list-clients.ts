@@ -4,6 +4,7 @@ import { listClients as pageClients } from '../../storage/clients.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { allPages, none } from '../operation/cli-binding.ts';
 import { table } from '../operation/cli-output.ts';
+import { LISTING } from '../operation/http-binding.ts';
 import { defineOperation } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage } from '../operation/pagination.ts';
 import { clientPage, toClientView, type ClientView } from './client-view.ts';
@@ -14,13 +15,10 @@ export const listClients = defineOperation({
   input: z.strictObject(pageInput),
   output: clientPage,
   http: {
-    method: 'GET',
+    ...LISTING,
     path: '/clients',
     summary: 'List the clients, a page at a time (limit, cursor)',
     scopes: [ADMIN_SCOPES.read],
-    body: 'none',
-    query: { numbers: ['limit'] },
-    status: 200,
     errors: [],
   },
   cli: {

@@ -7,9 +7,13 @@ import { z } from 'zod';
 export type JsonSchema = Record<string, unknown>;
 
 const ANSWERS = z.registry<{ id: string }>();
+const NAMES = new Set<string>();
 
 /** Names an operation's answer schema: `id` is its component name in the OpenAPI document. */
 export function answer<Schema extends z.ZodType>(id: string, schema: Schema): Schema {
+  // Two answers under one name would make the document describe one of them wrongly.
+  if (NAMES.has(id) || ANSWERS.has(schema)) throw new Error(`answer schema "${id}" is named twice`);
+  NAMES.add(id);
   ANSWERS.add(schema, { id });
   return schema;
 }

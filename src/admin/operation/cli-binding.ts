@@ -40,8 +40,12 @@ export interface CliBinding<Result = unknown> {
   target?: { placeholder: string; field: string; flag: string };
   flags: Record<string, FlagSpec>;
   examples?: string[];
-  /** The input when it is more than the flags' fields (`fields`, from flagInput): e.g. a password read from standard input. */
-  input?(fields: Record<string, unknown>, sources: InputSources): unknown;
+  /**
+   * The input when it is more than the flags' fields (`fields`, from flagInput): e.g. a password read
+   * from standard input. `flags` holds every flag as typed, those that fill no field included (a
+   * confirmation like --yes).
+   */
+  input?(fields: Record<string, unknown>, sources: InputSources, flags: FlagValues): unknown;
   /** Shows the result to a person; without it, commands with `run` only. */
   print?(result: Result, output: Output): void;
   /**
@@ -69,7 +73,7 @@ export function commandOf(operation: string, binding: CliBinding): CommandSpec {
     operation,
     input: (values, target, sources) => {
       const fields = flagInput(binding, values, target);
-      return binding.input ? binding.input(fields, sources) : fields;
+      return binding.input ? binding.input(fields, sources, values) : fields;
     },
     print: (result, output) => binding.print?.(result, output),
   };
@@ -97,6 +101,8 @@ export interface CommandSpec {
 export interface CommandContext {
   /** What `input` returned. */
   input: unknown;
+  /** Every flag as typed, those that fill no input field included (e.g. --follow). */
+  flags: FlagValues;
   json: boolean;
   output: Output;
   /** Runs the command's operation with this input, where the configuration says. */
@@ -140,7 +146,7 @@ export function flagForField(spec: CommandSpec, field: string): string | undefin
   return entry && `--${entry[0]}`;
 }
 
-/** One page of a listing operation (src/admin/operations/pagination.ts). */
+/** One page of a listing operation (src/admin/operation/pagination.ts). */
 interface ListingPage {
   items: unknown[];
   nextCursor: string | null;

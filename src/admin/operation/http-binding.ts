@@ -60,5 +60,8 @@ export const IF_MATCH: HeaderInput = {
 /** The errors of an update with `If-Match`. */
 export const UPDATE_ERRORS = [404, 412, 428, ...BODY_ERRORS] as const;
 
+/** A listing's route: GET, no body, `limit` (and `cursor`) in the query string, a page in a 200. */
+export const LISTING = { method: 'GET', body: 'none', query: { numbers: ['limit'] }, status: 200 } as const satisfies Partial<HttpBinding>;
+
 /** The path's parameter names, in order. */
 export const pathParameters = (path: string): string[] => [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);

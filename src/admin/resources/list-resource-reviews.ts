@@ -7,6 +7,7 @@ import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { answer, dateTime, pageOf } from '../operation/answer-schemas.ts';
 import { allPages, date } from '../operation/cli-binding.ts';
 import { table } from '../operation/cli-output.ts';
+import { LISTING } from '../operation/http-binding.ts';
 import { defineOperation, invalidInput, notFound } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage } from '../operation/pagination.ts';
 import { identifierFlag, resourceTarget } from './resource-flags.ts';
@@ -31,12 +32,9 @@ export const listResourceReviews = defineOperation({
   input: z.strictObject({ identifier: identifierLookup, ...pageInput }),
   output: resourceReviewPage,
   http: {
-    method: 'GET',
+    ...LISTING,
     path: '/resources/{identifier}/reviews',
     scopes: [ADMIN_SCOPES.read],
-    body: 'none',
-    query: { numbers: ['limit'] },
-    status: 200,
     errors: [404],
     summary: "List a resource server's reviews, newest first (limit, cursor), each with the risk assessment it recorded",
   },

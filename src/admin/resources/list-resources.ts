@@ -4,6 +4,7 @@ import { pageResourceServers } from '../../storage/resource-servers.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { allPages } from '../operation/cli-binding.ts';
 import { table } from '../operation/cli-output.ts';
+import { LISTING } from '../operation/http-binding.ts';
 import { defineOperation } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage } from '../operation/pagination.ts';
 import { none } from '../operation/cli-binding.ts';
@@ -16,12 +17,9 @@ export const listResources = defineOperation({
   input: z.strictObject({ ...pageInput, overdue: overdueFilter.optional() }),
   output: resourceServerPage,
   http: {
-    method: 'GET',
+    ...LISTING,
     path: '/resources',
     scopes: [ADMIN_SCOPES.read],
-    body: 'none',
-    query: { numbers: ['limit'] },
-    status: 200,
     errors: [],
     summary:
       'List the resource servers (APIs), a page at a time (limit, cursor); overdue=true lists only those whose review is overdue (false: the others)',

@@ -2,6 +2,7 @@
 import { listUserGrants } from '../../storage/user-sessions.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { allPages } from '../operation/cli-binding.ts';
+import { LISTING } from '../operation/http-binding.ts';
 import { defineOperation } from '../operation/define.ts';
 import { toPage } from '../operation/pagination.ts';
 import { resolveAccount } from '../users/user-ref.ts';
@@ -15,12 +16,9 @@ export const listGrants = defineOperation({
   input: userListingInput,
   output: grantPage,
   http: {
-    method: 'GET',
+    ...LISTING,
     path: '/users/{user}/grants',
     scopes: [ADMIN_SCOPES.read, ADMIN_SCOPES.users],
-    body: 'none',
-    query: { numbers: ['limit'] },
-    status: 200,
     errors: [404],
     summary:
       "List a user's unexpired grants: client, OpenID Connect scopes, API scopes per resource, created and expiry times (a page at a time)",

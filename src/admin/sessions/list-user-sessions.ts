@@ -2,6 +2,7 @@
 import { clientNames, grantIdsOf, listUserSessions, type StoredSession } from '../../storage/user-sessions.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { allPages } from '../operation/cli-binding.ts';
+import { LISTING } from '../operation/http-binding.ts';
 import { defineOperation } from '../operation/define.ts';
 import { toPage } from '../operation/pagination.ts';
 import { resolveAccount } from '../users/user-ref.ts';
@@ -20,12 +21,9 @@ export const listSessions = defineOperation({
   input: userListingInput,
   output: sessionPage,
   http: {
-    method: 'GET',
+    ...LISTING,
     path: '/users/{user}/sessions',
     scopes: [ADMIN_SCOPES.read, ADMIN_SCOPES.users],
-    body: 'none',
-    query: { numbers: ['limit'] },
-    status: 200,
     errors: [404],
     summary:
       "List a user's unexpired sessions, most recent sign-in first: handle, sign-in and expiry times, acr/amr, the clients signed in to (a page at a time)",

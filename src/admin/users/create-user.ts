@@ -35,15 +35,14 @@ export const createUser = defineOperation({
         type: 'string',
         value: 'password',
         help: 'the password (prefer standard input: command lines are visible to other users)',
-        // not `password`: a refusal of the password names the field, wherever it came from
-        field: 'passwordFlag',
+        // fills no field by itself (`input` below): a refusal names `password`, wherever it came from
       },
       'require-mfa': { type: 'boolean', help: 'must sign in with a second factor (enrols one at the first login)', field: 'mfaRequired' },
       admin: { type: 'boolean', help: 'an administrator (always signs in with a second factor)', field: 'isAdmin' },
     },
     examples: ['printf "%s" "$PASSWORD" | portcullis users create --email you@example.com --name "You"'],
-    async input({ passwordFlag, ...fields }, sources) {
-      const password = typeof passwordFlag === 'string' ? passwordFlag : await sources.readPassword();
+    async input(fields, sources, flags) {
+      const password = typeof flags.password === 'string' ? flags.password : await sources.readPassword();
       return { ...fields, password };
     },
     print(user, output) {

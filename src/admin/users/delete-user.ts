@@ -60,13 +60,14 @@ export const deleteUser = defineOperation({
     target: userTarget,
     flags: {
       ...userFlags,
-      // not an input field: the command asks for it (`input` below takes it out)
-      yes: { type: 'boolean', help: 'confirm: the account cannot be restored (required, with --json too)', field: 'yes' },
+      // not an input field: the command asks for it (`input` below)
+      yes: { type: 'boolean', help: 'confirm: the account cannot be restored (required, with --json too)' },
     },
     examples: ['portcullis users delete alice@example.com --yes'],
-    input({ yes, ...fields }) {
+    input(fields, _sources, flags) {
       // Required with --json as well: --json says how to print, not that a script meant to delete.
-      if (yes !== true) throw new CliError(`deleting a user cannot be undone: run it again with --yes to delete "${String(fields.user)}"`);
+      if (flags.yes !== true)
+        throw new CliError(`deleting a user cannot be undone: run it again with --yes to delete "${String(fields.user)}"`);
       return fields;
     },
     print: (deleted, output) =>

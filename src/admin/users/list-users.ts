@@ -4,6 +4,7 @@ import { searchAccounts } from '../../storage/accounts.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { allPages, date, none } from '../operation/cli-binding.ts';
 import { orDash, table } from '../operation/cli-output.ts';
+import { LISTING } from '../operation/http-binding.ts';
 import { defineOperation } from '../operation/define.ts';
 import { decodeCursor, toPage } from '../operation/pagination.ts';
 import { userListInput } from './user-input.ts';
@@ -15,13 +16,10 @@ export const listUsers = defineOperation({
   input: userListInput,
   output: userPage,
   http: {
-    method: 'GET',
+    ...LISTING,
     path: '/users',
     summary: 'List the users; query searches email and name, status filters, a page at a time (limit, cursor)',
     scopes: [ADMIN_SCOPES.read, ADMIN_SCOPES.users],
-    body: 'none',
-    query: { numbers: ['limit'] },
-    status: 200,
     errors: [],
   },
   cli: {
