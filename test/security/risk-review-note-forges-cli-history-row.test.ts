@@ -34,6 +34,7 @@ adminTest(
     const lines: string[] = [];
     const status = await command.run!({
       input: command.input({}, API, { readPassword: async () => '' }),
+      flags: {},
       json: false,
       output: { out: (line) => void lines.push(...line.split('\n')), err: () => {} },
       call: (input) => runAsOperator(server, 'resources.reviews', input),

@@ -140,8 +140,8 @@ test('calendar arithmetic: UTC days, whole years', (t) => {
 });
 
 test('the view says whether the review is overdue on the given day', (t) => {
-  t.false(toResourceView(stored(), '2026-01-10').reviewOverdue, 'due today is not overdue');
-  t.true(toResourceView(stored(), '2026-01-11').reviewOverdue);
+  t.false(toResourceView(stored(), { today: '2026-01-10', seesUsers: true }).reviewOverdue, 'due today is not overdue');
+  t.true(toResourceView(stored(), { today: '2026-01-11', seesUsers: true }).reviewOverdue);
 });
 
 test('a patch changes only what it names and lists the changed fields', (t) => {

@@ -12,11 +12,18 @@ export const processOutput: Output = {
   err: (line) => void process.stderr.write(`${line}\n`),
 };
 
+/**
+ * A stored value on one line: a line break or tab inside a free-text field (a note, a plan) is shown
+ * escaped, so no value can end its row and print one an admin did not record.
+ */
+const oneLine = (text: string) => text.replace(/[\r\n\t]/g, (char) => (char === '\n' ? '\\n' : char === '\r' ? '\\r' : '\\t'));
+
 const width = (text: string) => [...text].length;
 const pad = (text: string, to: number) => text + ' '.repeat(Math.max(0, to - width(text)));
 
 /** Renders rows under upper-case headers, columns separated by two spaces. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
+export function table(headers: readonly string[], values: readonly (readonly string[])[]): string[] {
+  const rows = values.map((row) => row.map(oneLine));
   const widths = headers.map((header, column) => Math.max(width(header), ...rows.map((row) => width(row[column] ?? ''))));
   const line = (cells: readonly string[]) =>
     cells
@@ -31,7 +38,7 @@ export function keyValues(entries: readonly (readonly [string, string | readonly
   const labelWidth = Math.max(...entries.map(([label]) => width(label)));
   const lines: string[] = [];
   for (const [label, value] of entries) {
-    const values = typeof value === 'string' ? [value] : value.length > 0 ? value : ['-'];
+    const values = (typeof value === 'string' ? [value] : value.length > 0 ? value : ['-']).map(oneLine);
     values.forEach((item, index) => lines.push(`${pad(index === 0 ? label : '', labelWidth)}  ${item}`.trimEnd()));
   }
   return lines;

@@ -13,6 +13,7 @@ import {
   resourceServerTag,
   today,
   toResourceView,
+  viewerOf,
   type ResourceServerView,
 } from './resource-view.ts';
 
@@ -91,7 +92,7 @@ export const createResource = defineOperation({
         };
         return { result, event: { type: 'resource.created', target: { type: 'resource', id: input.identifier }, details } };
       });
-      return toResourceView(created, day);
+      return toResourceView(created, viewerOf(ctx));
     } catch (error) {
       if (sqlState(error) === '23505') throw exists();
       if (sqlState(error) === '23503') throw introspectingClientGone();

@@ -12,13 +12,13 @@ import { defineOperation, invalidInput, notFound } from '../operation/define.ts'
 import { decodeCursor, pageInput, toPage } from '../operation/pagination.ts';
 import { identifierFlag, resourceTarget } from './resource-flags.ts';
 import { identifierLookup } from './resource-input.ts';
-import { riskAssessmentFields } from './resource-view.ts';
+import { reviewerAs, riskAssessmentFields, viewerOf } from './resource-view.ts';
 
 const resourceReview = answer(
   'ResourceReview',
   z.object({
     reviewedAt: dateTime,
-    reviewedBy: z.string().describe('the admin who recorded it (audit actor id)'),
+    reviewedBy: z.string().describe("the admin who recorded it (audit actor id; a user's id only with admin:users)"),
     nextReviewDate: z.iso.date().describe('the next review date it set'),
     note: z.string().describe('what the review found'),
     ...riskAssessmentFields,
@@ -65,6 +65,7 @@ export const listResourceReviews = defineOperation({
   },
   async run(ctx, input): Promise<z.output<typeof resourceReviewPage>> {
     if (!(await findResourceServer(ctx.db, input.identifier))) throw notFound('identifier', `no resource server "${input.identifier}"`);
+    const viewer = viewerOf(ctx);
     const after = decodeCursor(input.cursor, 1)?.[0];
     // A review's id is a bigint: anything else did not come from this listing.
     if (after !== undefined && !/^\d{1,18}$/.test(after)) throw invalidInput('cursor', 'is not a cursor this listing returned');
@@ -76,7 +77,7 @@ export const listResourceReviews = defineOperation({
       rows,
       input.limit,
       (review) => [review.id],
-      ({ id: _id, ...review }) => review,
+      ({ id: _id, ...review }) => ({ ...review, reviewedBy: reviewerAs(viewer, review.reviewedBy) }),
     );
   },
 });

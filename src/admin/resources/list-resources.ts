@@ -9,7 +9,7 @@ import { defineOperation } from '../operation/define.ts';
 import { decodeCursor, pageInput, toPage } from '../operation/pagination.ts';
 import { none } from '../operation/cli-binding.ts';
 import { overdueFilter } from './resource-input.ts';
-import { resourceServerPage, today, toResourceView, type ResourceServerView } from './resource-view.ts';
+import { resourceServerPage, toResourceView, viewerOf, type ResourceServerView } from './resource-view.ts';
 
 export const listResources = defineOperation({
   name: 'resources.list',
@@ -55,7 +55,8 @@ export const listResources = defineOperation({
       })(context),
   },
   async run(ctx, input): Promise<z.output<typeof resourceServerPage>> {
-    const day = today(ctx);
+    const viewer = viewerOf(ctx);
+    const day = viewer.today;
     const rows = await pageResourceServers(ctx.db, {
       after: decodeCursor(input.cursor, 1)?.[0],
       limit: input.limit + 1,
@@ -65,7 +66,7 @@ export const listResources = defineOperation({
       rows,
       input.limit,
       (server) => [server.identifier],
-      (server) => toResourceView(server, day),
+      (server) => toResourceView(server, viewer),
     );
   },
 });

@@ -186,7 +186,8 @@ export const riskAssessmentInput = {
   impactedData: namedItems.optional(),
   /** ISO/IEC 27005's options: mitigate (with controls), accept, transfer, avoid. */
   treatment: z.enum(RISK_TREATMENTS, { error: `must be one of ${RISK_TREATMENTS.join(', ')}` }).optional(),
-  treatmentPlan: freeText(2000).optional(),
+  /** Bounded as the note is, within what an audit detail keeps whole (MAX_STRING): the event says all that was recorded. */
+  treatmentPlan: freeText(MAX_REVIEW_NOTE).optional(),
   /** The controls that treat the risk (the whole new list); a mitigation needs at least one. */
   controls: namedItems.optional(),
 };

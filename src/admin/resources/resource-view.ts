@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { RISK_LEVELS, RISK_TREATMENTS } from '../../storage/resource-reviews.ts';
 import { CLASSIFICATIONS, type ResourceServerRecord } from '../../storage/resource-servers.ts';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../security/signing-algorithms.ts';
+import { redactActorId } from '../../security/audit/audit-redaction.ts';
+import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { answer, dateTime, pageOf } from '../operation/answer-schemas.ts';
 import { date } from '../operation/cli-binding.ts';
 import { keyValues, orDash, type Output } from '../operation/cli-output.ts';
@@ -31,7 +33,7 @@ export const riskAssessmentAnswer = answer(
   z.object({
     ...riskAssessmentFields,
     assessedAt: dateTime.describe('when the review that recorded it was made'),
-    assessedBy: z.string().describe('the admin who recorded it (audit actor id)'),
+    assessedBy: z.string().describe("the admin who recorded it (audit actor id; a user's id only with admin:users)"),
   }),
 );
 
@@ -73,7 +75,22 @@ export const resourceServerPage = pageOf('ResourceServerList', resourceServerAns
 /** Today's date (UTC) by the clock of the process running the operation. */
 export const today = (ctx: Pick<OperationContext, 'now'>): string => calendarDay(ctx.now?.() ?? new Date());
 
-export function toResourceView(server: ResourceServerRecord, today: string): ResourceServerView {
+/** Who looks, and when: the review is judged overdue on `today`; a reviewer's user id is admin:users' to see. */
+export interface Viewer {
+  today: string;
+  seesUsers: boolean;
+}
+
+export const viewerOf = (ctx: Pick<OperationContext, 'now' | 'scopes'>): Viewer => ({
+  today: today(ctx),
+  seesUsers: ctx.scopes.has(ADMIN_SCOPES.users),
+});
+
+/** The admin who recorded a review, as `viewer` may see them (audit-redaction.ts, as the audit listing does). */
+export const reviewerAs = (viewer: Viewer, actorId: string): string => (viewer.seesUsers ? actorId : redactActorId(actorId));
+
+export function toResourceView(server: ResourceServerRecord, viewer: Viewer): ResourceServerView {
+  const risk = server.riskAssessment;
   return {
     identifier: server.identifier,
     name: server.name,
@@ -83,14 +100,14 @@ export function toResourceView(server: ResourceServerRecord, today: string): Res
     classification: server.classification,
     liveDate: server.liveDate,
     nextReviewDate: server.nextReviewDate,
-    reviewOverdue: server.nextReviewDate < today,
+    reviewOverdue: server.nextReviewDate < viewer.today,
     lastReviewedAt: server.lastReviewedAt,
     scopes: server.scopes,
     tokenTtl: server.tokenTtl,
     // The column's CHECK holds it to SIGNING_ALGORITHMS (migration 0013).
     tokenAlg: server.tokenAlg as SigningAlgorithm,
     introspectingClients: server.introspectingClients,
-    riskAssessment: server.riskAssessment,
+    riskAssessment: risk && { ...risk, assessedBy: reviewerAs(viewer, risk.assessedBy) },
     createdAt: server.createdAt,
     updatedAt: server.updatedAt,
   };

@@ -8,10 +8,11 @@ import { resourceReviewInput, reviewBeforeLiveProblem } from './resource-input.t
 import { adminChange, defineOperation, invalidInput, notFound } from '../operation/define.ts';
 import { insertResourceReview, RISK_LEVELS, RISK_TREATMENTS, type RiskAssessment } from '../../storage/resource-reviews.ts';
 import type { CurrentRiskAssessment } from '../../storage/resource-servers.ts';
-import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
+import { assertHolds, EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
 import { BODY_ERRORS } from '../operation/http-binding.ts';
 import { identifierFlag, resourceTarget, riskFlags } from './resource-flags.ts';
-import { resourceServerAnswer, resourceServerTag, today, toResourceView, type ResourceServerView } from './resource-view.ts';
+import { resourceServerAnswer, resourceServerTag, today, toResourceView, viewerOf, type ResourceServerView } from './resource-view.ts';
 
 export const reviewResource = defineOperation({
   name: 'resources.review',
@@ -56,9 +57,13 @@ export const reviewResource = defineOperation({
     const now = ctx.now?.() ?? new Date();
     const day = today({ now: () => now });
     if (input.nextReviewDate <= day) throw invalidInput('nextReviewDate', `must be in the future (after ${day})`);
+    const viewer = viewerOf({ now: () => now, scopes: ctx.scopes });
     return adminChange(ctx, async (tx) => {
       const current = await findResourceServerForUpdate(tx, input.identifier);
       if (!current) throw notFound('identifier', `no resource server "${input.identifier}"`);
+      // The admin API's own risk is what every admin scope guards: judging it takes them all, as changing it does.
+      if (current.identifier === ADMIN_AUDIENCE)
+        assertHolds(ctx.scopes, EVERY_ADMIN_SCOPE, `reviewing ${ADMIN_AUDIENCE} (the admin API itself)`);
       const problem = reviewBeforeLiveProblem(current.liveDate, input.nextReviewDate);
       if (problem) throw invalidInput('nextReviewDate', problem);
       const assessment = assessRisk(input, current.riskAssessment);
@@ -80,7 +85,7 @@ export const reviewResource = defineOperation({
           : {}),
       };
       return {
-        result: toResourceView((await findResourceServer(tx, input.identifier))!, day),
+        result: toResourceView((await findResourceServer(tx, input.identifier))!, viewer),
         event: { type: 'resource.reviewed', target: { type: 'resource', id: input.identifier }, details },
       };
     });

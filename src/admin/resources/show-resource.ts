@@ -8,8 +8,8 @@ import {
   printResourceServer,
   resourceServerAnswer,
   resourceServerTag,
-  today,
   toResourceView,
+  viewerOf,
   type ResourceServerView,
 } from './resource-view.ts';
 
@@ -38,6 +38,6 @@ export const showResource = defineOperation({
   async run(ctx, input): Promise<ResourceServerView> {
     const server = await findResourceServer(ctx.db, input.identifier);
     if (!server) throw notFound('identifier', `no resource server "${input.identifier}"`);
-    return toResourceView(server, today(ctx));
+    return toResourceView(server, viewerOf(ctx));
   },
 });

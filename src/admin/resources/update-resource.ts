@@ -35,8 +35,8 @@ import {
   printResourceServer,
   resourceServerAnswer,
   resourceServerTag,
-  today,
   toResourceView,
+  viewerOf,
   type ResourceServerView,
 } from './resource-view.ts';
 
@@ -174,12 +174,12 @@ export const updateResource = defineOperation({
     },
   },
   async run(ctx, input): Promise<ResourceServerView> {
-    const day = today(ctx);
+    const viewer = viewerOf(ctx);
     const { identifier, ifMatch, ...patch } = input;
     return adminChange(ctx, async (tx) => {
       const current = await findResourceServerForUpdate(tx, identifier);
       if (!current) throw notFound('identifier', `no resource server "${identifier}"`);
-      const view = toResourceView(current, day);
+      const view = toResourceView(current, viewer);
       assertIfMatch(ifMatch, view);
       const plan = planResourceUpdate(current, patch);
       // Nothing differs: nothing written, no event, the same ETag.
@@ -204,7 +204,7 @@ export const updateResource = defineOperation({
         ...(revoked.length > 0 ? { clientsLosingScopes: revoked } : {}),
       };
       return {
-        result: toResourceView((await findResourceServer(tx, identifier))!, day),
+        result: toResourceView((await findResourceServer(tx, identifier))!, viewer),
         event: { type: 'resource.updated', target: { type: 'resource', id: identifier }, details },
       };
     });

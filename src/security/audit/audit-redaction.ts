@@ -14,10 +14,12 @@ export const REDACTED = '[redacted]';
 
 const EMAIL_KEY = /e-?mail/i;
 
+/** An actor id (`user:<id>`, `client:<id>`, `cli:<name>`) with a user's id redacted. */
+export const redactActorId = (id: string): string => (id.startsWith('user:') ? `user:${REDACTED}` : id);
+
 const redactId = (reference: { type: string; id: string }): { type: string; id: string } => {
   if (reference.type === 'user') return { type: reference.type, id: REDACTED };
-  if (reference.id.startsWith('user:')) return { type: reference.type, id: `user:${REDACTED}` };
-  return reference;
+  return { type: reference.type, id: redactActorId(reference.id) };
 };
 
 function withoutEmails(value: unknown): unknown {
