@@ -12,7 +12,7 @@ const at = (identifier: string) => `/resources/${encodeURIComponent(identifier)}
 const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
 adminTest(
-  'a multi-line review note prints as a forged review row in `resources reviews`',
+  'a multi-line review note prints escaped in `resources reviews`, never as a forged row',
   async (t, { server, call, token, bootstrap }) => {
     const bearer = await token(await bootstrap());
     t.is((await call('POST', '/resources', { token: bearer, json: { identifier: API } })).status, 201);

@@ -35,7 +35,7 @@ async function userToken(harness: Harness, email: string, client: TestClient, to
 }
 
 adminTest(
-  "an admin:read token without admin:users learns the reviewing administrator's user id from the review history",
+  "an admin:read token without admin:users does not learn the reviewing administrator's user id from the review history",
   async (t, harness) => {
     const { server, call, token, bootstrap } = harness;
     const operatorClient = await bootstrap();
