@@ -167,3 +167,35 @@ adminTest(
     });
   },
 );
+
+adminTest(
+  'with If-Match a review signs off exactly what was read: a change made meanwhile is a 412 and nothing is recorded',
+  async (t, { server, call, token, bootstrap }) => {
+    const bearer = await token(await bootstrap());
+    await call('POST', '/resources', { token: bearer, json: { identifier: API } });
+    const first = await call('POST', `${at(API)}/review`, { token: bearer, json: { nextReviewDate: day(30), ...ASSESSMENT } });
+    const read = first.headers.get('etag')!;
+    // another admin lowers the risk meanwhile
+    t.is((await call('POST', `${at(API)}/review`, { token: bearer, json: { nextReviewDate: day(40), riskLevel: 'low' } })).status, 200);
+    const reaffirm = (ifMatch: string) =>
+      call('POST', `${at(API)}/review`, { token: bearer, json: { nextReviewDate: day(60) }, headers: { 'if-match': ifMatch } });
+    refusedWith(t, await reaffirm(read), 412, /^ifMatch: the object has changed since it was read/);
+    refusedWith(t, await reaffirm('*'), 428, /^ifMatch: "\*" does not say which version was read/);
+    t.is(await reviewCount(server), 2, 'the refused sign-offs recorded nothing');
+    const current = (await call('GET', at(API), { token: bearer })).headers.get('etag')!;
+    const signed = await reaffirm(current);
+    t.is(signed.status, 200, JSON.stringify(signed.body));
+    t.like(signed.body.riskAssessment, { riskLevel: 'low', impactedSystems: ASSESSMENT.impactedSystems });
+  },
+);
+
+adminTest("reviewing the admin API's own entry takes every admin scope, as changing it does", async (t, { call, token, bootstrap }) => {
+  const admin = await bootstrap();
+  const review = async (scope: string) =>
+    call('POST', `/resources/${encodeURIComponent('urn:portcullis:admin')}/review`, {
+      token: await token(admin, scope),
+      json: { nextReviewDate: day(30), riskLevel: 'low', impactedSystems: ['every client and user'], treatment: 'accept' },
+    });
+  refusedWith(t, await review('admin:read admin:write'), 403, /admin:users/);
+  t.is((await review('admin:read admin:write admin:users')).status, 200);
+});

@@ -194,6 +194,8 @@ export const riskAssessmentInput = {
 
 export const resourceReviewInput = z.strictObject({
   identifier: identifierLookup,
+  /** Optional: signs off exactly the entry (and assessment in force) that was read, else 412. */
+  ifMatch: ifMatchInput,
   /** Must be after today (the server's UTC date); checked by the operation, which knows the clock. */
   nextReviewDate: calendarDate,
   /** What the review found; kept with the review and in the audit trail (`resource.reviewed`). */

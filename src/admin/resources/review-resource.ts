@@ -10,9 +10,22 @@ import { insertResourceReview, RISK_LEVELS, RISK_TREATMENTS, type RiskAssessment
 import type { CurrentRiskAssessment } from '../../storage/resource-servers.ts';
 import { ADMIN_AUDIENCE, ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { assertHolds, EVERY_ADMIN_SCOPE } from '../operation/authority.ts';
-import { BODY_ERRORS } from '../operation/http-binding.ts';
+import { assertIfMatch } from '../operation/entity-tags.ts';
+import { BODY_ERRORS, IF_MATCH, type HeaderInput } from '../operation/http-binding.ts';
 import { identifierFlag, resourceTarget, riskFlags } from './resource-flags.ts';
 import { resourceServerAnswer, resourceServerTag, today, toResourceView, viewerOf, type ResourceServerView } from './resource-view.ts';
+
+/**
+ * A review re-affirms the assessment in force for every field it leaves out: with If-Match, the
+ * reviewer signs off exactly what they read, and a change made meanwhile by another admin is a 412
+ * instead of an assessment recorded under their name unseen. Optional, so a first review needs no read.
+ */
+const REVIEW_IF_MATCH: HeaderInput = {
+  ...IF_MATCH,
+  required: false,
+  description:
+    'optional: the ETag of the resource server as last read; 412 when it (or its assessment) has changed since, 428 for `*` (which names no version)',
+};
 
 export const reviewResource = defineOperation({
   name: 'resources.review',
@@ -24,11 +37,12 @@ export const reviewResource = defineOperation({
     path: '/resources/{identifier}/review',
     scopes: [ADMIN_SCOPES.write],
     body: 'json',
+    headers: [REVIEW_IF_MATCH],
     status: 200,
     etag: resourceServerTag,
     summary:
       'Record that the resource server was reviewed now, the date of its next review (YYYY-MM-DD, in the future) and its risk assessment: what a compromise would impact (impactedSystems, impactedData), riskLevel (low | medium | high | critical), treatment (mitigate | accept | transfer | avoid), treatmentPlan and controls. Fields left out keep the assessment in force; the first review gives them all. The review and its note are kept (GET .../reviews) and audited',
-    errors: [404, ...BODY_ERRORS],
+    errors: [404, 412, 428, ...BODY_ERRORS],
   },
   cli: {
     command: 'resources review',
@@ -44,6 +58,12 @@ export const reviewResource = defineOperation({
       },
       note: { type: 'string', value: 'text', help: 'what the review found (kept with the review and in the audit trail)', field: 'note' },
       ...riskFlags,
+      'if-match': {
+        type: 'string',
+        value: 'etag',
+        help: 'record the review only if the resource server (and its assessment) is unchanged since this ETag was read',
+        field: 'ifMatch',
+      },
     },
     examples: [
       'portcullis resources review https://api.example.com --next-review-date 2026-09-01 --note "scopes and owners checked" \\\n' +
@@ -66,6 +86,7 @@ export const reviewResource = defineOperation({
         assertHolds(ctx.scopes, EVERY_ADMIN_SCOPE, `reviewing ${ADMIN_AUDIENCE} (the admin API itself)`);
       const problem = reviewBeforeLiveProblem(current.liveDate, input.nextReviewDate);
       if (problem) throw invalidInput('nextReviewDate', problem);
+      assertIfMatch(input.ifMatch, toResourceView(current, viewer));
       const assessment = assessRisk(input, current.riskAssessment);
       await recordResourceReview(tx, input.identifier, { reviewedAt: now, nextReviewDate: input.nextReviewDate });
       await insertResourceReview(tx, input.identifier, {
