@@ -112,6 +112,26 @@ interface Parsed {
   help: boolean;
 }
 
+/**
+ * `--session -WLA…` -> `--session=-WLA…`: ids are base64url and may start with a dash, which
+ * parseArgs would take for an option. A string flag takes the next argument as its value unless
+ * that is one of the command's own options (then the value is missing, and parseArgs says so).
+ */
+export function joinDashValues(spec: CommandSpec, args: readonly string[]): string[] {
+  const own = new Set(['--json', '--help', '-h', ...Object.keys(spec.flags).map((name) => `--${name}`)]);
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const next = args[index + 1];
+    const flag = arg.startsWith('--') ? spec.flags[arg.slice(2)] : undefined;
+    if (flag?.type === 'string' && next !== undefined && next.startsWith('-') && !own.has(next.split('=')[0]!)) {
+      joined.push(`${arg}=${next}`);
+      index++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 function parseFlags(spec: CommandSpec, args: string[]): Parsed {
   const options: NonNullable<ParseArgsConfig['options']> = {
     json: { type: 'boolean' },
@@ -120,7 +140,7 @@ function parseFlags(spec: CommandSpec, args: string[]): Parsed {
   for (const [name, flag] of Object.entries(spec.flags)) options[name] = { type: flag.type, ...(flag.multiple ? { multiple: true } : {}) };
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joinDashValues(spec, args), options, strict: true, allowPositionals: true });
   } catch (error) {
     const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message);
     throw new UsageError(unknown ? `unknown option ${unknown[1]}` : (error as Error).message, seeHelp(spec));
