@@ -3,7 +3,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import type { BootstrapResult } from '../../src/admin/administrators/bootstrap-admin.ts';
-import { postForm, type TestClient } from './fixtures.ts';
+import { postForm, REDIRECT_URI, type TestClient } from './fixtures.ts';
+import { SignIn, totpCode } from './sign-in-flow.ts';
 import { OpenApiConformance } from './openapi-conformance.ts';
 import { runAsOperator } from './operator.ts';
 import { BACKENDS, startTestServer, type BackendSetup, type TestServer } from './server.ts';
@@ -96,4 +97,26 @@ export async function auditEvents(server: TestServer) {
     'SELECT type, actor_type, actor_id, target_id FROM audit_events ORDER BY seq',
   );
   return rows;
+}
+
+/** A user's admin-audience token through a first-party client (password, and a TOTP code when given). */
+export async function adminUserToken(harness: Harness, email: string, client: TestClient, totpSecret?: string): Promise<string> {
+  const { server } = harness;
+  const flow = await SignIn.start(server.url, client.clientId, { scope: `openid ${ALL_SCOPES}`, resource: ADMIN_AUDIENCE });
+  await flow.password(email);
+  if (totpSecret) await flow.submit('/second-factor/totp', { code: totpCode(totpSecret) });
+  if (!flow.page.code) throw new Error(`no code: ${flow.page.url} ${flow.page.error ?? ''}`);
+  const answer = await postForm(
+    `${server.url}/token`,
+    {
+      grant_type: 'authorization_code',
+      code: flow.page.code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: flow.verifier,
+      resource: ADMIN_AUDIENCE,
+    },
+    client,
+  );
+  if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
+  return answer.body.access_token as string;
 }

@@ -7,9 +7,8 @@ import { ACR_MFA } from '../../src/accounts/second-factor-requirement.ts';
 import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { ADMIN_ROUTES } from '../../src/admin/registry.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
-import { createResource, createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
-import { adminTest, ALL_SCOPES, API, auditEvents, type Answer, type Harness } from '../helpers/admin-harness.ts';
-import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
+import { createResource, createTestClient, createUser, postForm } from '../helpers/fixtures.ts';
+import { adminTest, adminUserToken, API, auditEvents, type Answer, type Harness } from '../helpers/admin-harness.ts';
 
 adminTest('the OpenAPI document is public and describes every route', async (t, { server, conformance, call }) => {
   const response = await fetch(`${server.url}/admin/v1/openapi.json`);
@@ -245,28 +244,6 @@ adminTest('scopes: admin:read cannot change anything; /users needs admin:users a
   t.is((await call('GET', '/users', { token: await token(admin, 'admin:read admin:users') })).body.items.length, 0);
 });
 
-/** A user's admin-audience token through a first-party client (password, and a TOTP code when given). */
-async function userToken(harness: Harness, email: string, client: TestClient, totpSecret?: string): Promise<string> {
-  const { server } = harness;
-  const flow = await SignIn.start(server.url, client.clientId, { scope: `openid ${ALL_SCOPES}`, resource: ADMIN_AUDIENCE });
-  await flow.password(email);
-  if (totpSecret) await flow.submit('/second-factor/totp', { code: totpCode(totpSecret) });
-  if (!flow.page.code) throw new Error(`no code: ${flow.page.url} ${flow.page.error ?? ''}`);
-  const answer = await postForm(
-    `${server.url}/token`,
-    {
-      grant_type: 'authorization_code',
-      code: flow.page.code,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: flow.verifier,
-      resource: ADMIN_AUDIENCE,
-    },
-    client,
-  );
-  if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
-  return answer.body.access_token as string;
-}
-
 adminTest('user tokens: only an administrator who signed in with a second factor; acr/amr are in the token', async (t, harness) => {
   const { server, call } = harness;
   const console = await createTestClient(server, {
@@ -276,7 +253,7 @@ adminTest('user tokens: only an administrator who signed in with a second factor
 
   // a regular user, password only: the token has the scopes, but the user is no administrator
   const regular = await createUser(server.db);
-  const regularToken = await userToken(harness, regular.email, console);
+  const regularToken = await adminUserToken(harness, regular.email, console);
   t.like(decodeJwt(regularToken), { sub: regular.id, aud: ADMIN_AUDIENCE, acr: 'urn:portcullis:acr:pwd', amr: ['pwd'] });
   const notAdmin = await call('GET', '/clients', { token: regularToken });
   t.is(notAdmin.status, 403);
@@ -297,7 +274,7 @@ adminTest('user tokens: only an administrator who signed in with a second factor
     admin.id,
     encryptTotpSecret(server.portcullis.keys.encryptionKey, admin.id, secret),
   ]);
-  const adminToken = await userToken(harness, admin.email, console, secret);
+  const adminToken = await adminUserToken(harness, admin.email, console, secret);
   const claims = decodeJwt(adminToken);
   t.is(claims.acr, ACR_MFA);
   t.deepEqual(claims.amr, ['pwd', 'otp']);

@@ -5,34 +5,12 @@
 // admin:read only, hand the same id out unredacted.
 import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
-import { createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
-import { adminTest, ALL_SCOPES, type Harness } from '../helpers/admin-harness.ts';
-import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
+import { createTestClient, createUser } from '../helpers/fixtures.ts';
+import { adminTest, adminUserToken } from '../helpers/admin-harness.ts';
 
 const API = 'https://orders.example.com';
 const at = (identifier: string) => `/resources/${encodeURIComponent(identifier)}`;
 const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-
-async function userToken(harness: Harness, email: string, client: TestClient, totpSecret: string): Promise<string> {
-  const { server } = harness;
-  const flow = await SignIn.start(server.url, client.clientId, { scope: `openid ${ALL_SCOPES}`, resource: ADMIN_AUDIENCE });
-  await flow.password(email);
-  await flow.submit('/second-factor/totp', { code: totpCode(totpSecret) });
-  if (!flow.page.code) throw new Error(`no code: ${flow.page.url} ${flow.page.error ?? ''}`);
-  const answer = await postForm(
-    `${server.url}/token`,
-    {
-      grant_type: 'authorization_code',
-      code: flow.page.code,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: flow.verifier,
-      resource: ADMIN_AUDIENCE,
-    },
-    client,
-  );
-  if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
-  return answer.body.access_token as string;
-}
 
 adminTest(
   "an admin:read token without admin:users does not learn the reviewing administrator's user id from the review history",
@@ -50,7 +28,7 @@ adminTest(
       admin.id,
       encryptTotpSecret(server.portcullis.keys.encryptionKey, admin.id, secret),
     ]);
-    const adminToken = await userToken(harness, admin.email, console, secret);
+    const adminToken = await adminUserToken(harness, admin.email, console, secret);
 
     t.is((await call('POST', '/resources', { token: adminToken, json: { identifier: API } })).status, 201);
     const reviewed = await call('POST', `${at(API)}/review`, {
