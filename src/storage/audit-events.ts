@@ -3,6 +3,7 @@
 // after pruning. The chain itself (hashes, MACs, verification, retention) is security/audit's;
 // here, the rows as they are read and written, with placeholders only, never values in the text.
 import type { Queryable } from './database.ts';
+import { sqlState, UNIQUE_VIOLATION } from './store-errors.ts';
 
 /** Every writer of the chain (any process) takes this transaction-scoped advisory lock first. */
 const AUDIT_LOCK_KEY = 'portcullis:audit';
@@ -118,6 +119,44 @@ const EVENT_RECORD =
  */
 export async function insertAuditEvents(tx: Queryable, events: readonly StoredAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
+  await tx.query(INSERT_EVENTS, [eventsAsJson(events)]);
+}
+
+const INSERT_EVENTS = `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS e(${EVENT_RECORD})`;
+
+/**
+ * Appends `events`, already chained onto `head`, in ONE autocommit statement, if `head` is still an
+ * event of the chain and nobody has appended after it: the writer's common case, where `head` is the
+ * last event it stored itself. Returns false, having written nothing, otherwise (the caller then
+ * takes the locked path: lock, read the head, chain, insert). Why it cannot fork or leave a gap:
+ *   - the events' seqs follow head.seq, and seq is the primary key: if anyone appended after `head`
+ *     (on any process), the insert meets their row and fails as a whole (23505);
+ *   - the row (head.seq, head.hash) must exist, so a chain that was rewound under us (restored,
+ *     truncated) is not continued from a position it no longer has;
+ *   - it takes the chain's advisory lock (once, before its first row), so a locked writer never sees
+ *     a row appear between its head read and its own insert.
+ */
+export async function appendAuditEventsAfter(
+  db: Queryable,
+  head: { seq: number; hash: string },
+  events: readonly StoredAuditEvent[],
+): Promise<boolean> {
+  if (events.length === 0) return true;
+  try {
+    const { rowCount } = await db.query(APPEND_AFTER_HEAD, [eventsAsJson(events), head.seq, head.hash, AUDIT_LOCK_KEY]);
+    return rowCount === events.length;
+  } catch (error) {
+    if (sqlState(error) === UNIQUE_VIOLATION) return false;
+    throw error;
+  }
+}
+
+const APPEND_AFTER_HEAD =
+  `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS e(${EVENT_RECORD}) ` +
+  'WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtext($4))) AS locked) = 1 ' +
+  'AND EXISTS (SELECT 1 FROM audit_events WHERE seq = $2 AND hash = $3)';
+
+function eventsAsJson(events: readonly StoredAuditEvent[]): string {
   const rows = events.map((event) => ({
     seq: event.seq,
     id: event.id,
@@ -136,10 +175,7 @@ export async function insertAuditEvents(tx: Queryable, events: readonly StoredAu
     prev_hash: event.prevHash,
     hash: event.hash,
   }));
-  await tx.query(
-    `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS e(${EVENT_RECORD})`,
-    [JSON.stringify(rows)],
-  );
+  return JSON.stringify(rows);
 }
 
 /** The ids among `ids` that are already stored (a retried batch may have been committed before). */

@@ -23,3 +23,12 @@ export function isStoreUnavailable(error: unknown): boolean {
   if (MESSAGES.some((pattern) => pattern.test(error.message))) return true;
   return error.cause !== undefined && error.cause !== error && isStoreUnavailable(error.cause);
 }
+
+/** The SQLSTATE of a database error (pg and PGlite both expose `code`). */
+export const sqlState = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+/** SQLSTATE 23505: a row with the same unique key exists. */
+export const UNIQUE_VIOLATION = '23505';

@@ -4,9 +4,9 @@
 import test, { type ExecutionContext } from 'ava';
 import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { anchorMac } from '../../src/security/audit/audit-chain.ts';
+import { anchorMac, chainEvents, GENESIS_HASH } from '../../src/security/audit/audit-chain.ts';
 import type { AuditEventInput } from '../../src/security/audit/audit-event.ts';
-import { AuditInputError } from '../../src/security/audit/audit-input.ts';
+import { AuditInputError, normalizeAuditEvent } from '../../src/security/audit/audit-input.ts';
 import {
   AuditChainBrokenError,
   exportAuditEvents,
@@ -18,6 +18,7 @@ import {
 } from '../../src/security/audit/audit-queries.ts';
 import { createAuditTrail, type AuditLogger, type AuditTrailOptions } from '../../src/security/audit/audit-writer.ts';
 import type { Database, Queryable } from '../../src/storage/database.ts';
+import { insertAuditEvents, lockAuditChain, readAuditHead } from '../../src/storage/audit-events.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { createTestDatabase, type BackendName } from '../helpers/stores.ts';
 
@@ -87,14 +88,31 @@ async function disableGuards(db: Queryable): Promise<void> {
 
 const connectionRefused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
-/** The database, except that its next transactions fail: before running, or after committing. */
-function flakyDatabase(db: Database, plan: { failBefore?: number; failAfterCommit?: number }): Database & { attempts: () => number } {
+/**
+ * The database, except that its next transactions fail (before running, or after committing) and its
+ * next statements outside a transaction fail after running (`failStatementAfterRun`: committed, the
+ * answer lost). Counts transactions (`attempts`) and statements outside them (`statements`).
+ */
+function flakyDatabase(
+  db: Database,
+  plan: { failBefore?: number; failAfterCommit?: number; failStatementAfterRun?: number },
+): Database & { attempts: () => number; statements: () => number } {
   let before = plan.failBefore ?? 0;
   let after = plan.failAfterCommit ?? 0;
+  let statementFailures = plan.failStatementAfterRun ?? 0;
   let attempts = 0;
+  let statements = 0;
   return {
     kind: db.kind,
-    query: (sql, params) => db.query(sql, params),
+    async query<Row>(sql: string, params?: readonly unknown[]) {
+      statements += 1;
+      const result = await db.query<Row>(sql, params);
+      if (statementFailures > 0) {
+        statementFailures -= 1;
+        throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+      }
+      return result;
+    },
     execScript: (sql) => db.execScript(sql),
     listen: (channel, handler) => db.listen(channel, handler),
     close: () => db.close(),
@@ -112,6 +130,7 @@ function flakyDatabase(db: Database, plan: { failBefore?: number; failAfterCommi
       return result;
     },
     attempts: () => attempts,
+    statements: () => statements,
   };
 }
 
@@ -389,6 +408,83 @@ for (const backend of BACKENDS) {
     t.like(await verifyAuditChain(db, key), { ok: true, checked: 50 });
   });
 
+  test.serial(title('a writer alone appends each batch after its first in one statement, and the chain verifies'), async (t) => {
+    const { db } = await database(t, backend);
+    const key = newKey();
+    const counted = flakyDatabase(db, {});
+    const audit = trail(t, counted, key, { batchSize: 10, flushIntervalMs: 60_000 });
+    for (let batch = 0; batch < 5; batch++) {
+      for (let n = 1; n <= 10; n++) audit.record(loginEvent(batch * 10 + n));
+      await audit.flush();
+    }
+    t.is(counted.attempts(), 1, 'one transaction: the first batch reads the head under the lock');
+    t.is(counted.statements(), 4, 'each later batch is one statement');
+    t.deepEqual(
+      await seqsAndNs(db),
+      Array.from({ length: 50 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    );
+    t.like(await verifyAuditChain(db, key), { ok: true, checked: 50 });
+  });
+
+  test.serial(title('an event appended by another writer in between: the next batch chains after it, no fork'), async (t) => {
+    const { db } = await database(t, backend);
+    const key = newKey();
+    const audit = trail(t, db, key, { batchSize: 10, flushIntervalMs: 60_000 });
+    const admin = trail(t, db, key);
+    for (let n = 1; n <= 10; n++) audit.record(loginEvent(n));
+    await audit.flush();
+    // an admin change's own event, in its transaction: the writer's remembered head is no longer the last
+    await db.transaction((tx) => admin.recordWithin(tx, loginEvent(11)));
+    for (let n = 12; n <= 21; n++) audit.record(loginEvent(n));
+    await audit.flush();
+    t.deepEqual(
+      await seqsAndNs(db),
+      Array.from({ length: 21 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    );
+    t.like(await verifyAuditChain(db, key), { ok: true, checked: 21 });
+  });
+
+  test.serial(title('a chain rewound under a running writer (a restore) is continued from its real head: no gap'), async (t) => {
+    const { db } = await database(t, backend);
+    const key = newKey();
+    const audit = trail(t, db, key, { batchSize: 10, flushIntervalMs: 60_000 });
+    for (let n = 1; n <= 10; n++) audit.record(loginEvent(n));
+    await audit.flush();
+    // the database is restored to a backup taken after event 6: the writer last stored event 10
+    await disableGuards(db);
+    await db.query('DELETE FROM audit_events WHERE seq > 6');
+    for (let n = 7; n <= 11; n++) audit.record(loginEvent(n));
+    await audit.flush();
+    t.deepEqual(
+      await seqsAndNs(db),
+      Array.from({ length: 11 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    );
+    t.like(await verifyAuditChain(db, key), { ok: true, checked: 11 });
+  });
+
+  test.serial(title('a one-statement append that committed but lost its answer is not written twice'), async (t) => {
+    const { db } = await database(t, backend);
+    const key = newKey();
+    const lost = flakyDatabase(db, {});
+    const audit = trail(t, lost, key, { batchSize: 5, flushIntervalMs: 60_000, retryBaseMs: 10 });
+    for (let n = 1; n <= 5; n++) audit.record(loginEvent(n));
+    await audit.flush();
+    const failing = flakyDatabase(db, { failStatementAfterRun: 1 });
+    const next = trail(t, failing, key, { batchSize: 5, flushIntervalMs: 60_000, retryBaseMs: 10 });
+    // the second writer's first batch takes the locked way; its second batch is the one-statement append whose answer is lost
+    for (let n = 6; n <= 10; n++) next.record(loginEvent(n));
+    await next.flush();
+    for (let n = 11; n <= 15; n++) next.record(loginEvent(n));
+    await t.throwsAsync(next.flush());
+    t.is(failing.statements(), 1, 'the lost answer was the one-statement append');
+    await waitFor(async () => next.pending() === 0, 'the retried batch');
+    t.deepEqual(
+      await seqsAndNs(db),
+      Array.from({ length: 15 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    );
+    t.like(await verifyAuditChain(db, key), { ok: true, checked: 15 });
+  });
+
   test.serial(title('recordDurable rejects while the store is down (the caller fails closed); queued events survive'), async (t) => {
     const { db } = await database(t, backend);
     const key = newKey();
@@ -564,6 +660,36 @@ test.serial('[postgres] two writers (two processes) append to one chain: all eve
       writer,
     );
   }
+});
+
+test.serial('[postgres] a locked writer between its head read and its insert is never overtaken by a one-statement append', async (t) => {
+  const created = await database(t, 'postgres');
+  const key = newKey();
+  const other = openPostgres({ connectionString: created.url!, max: 3 });
+  t.teardown(() => other.close());
+  const audit = trail(t, created.db, key, { batchSize: 5, flushIntervalMs: 60_000 });
+  for (let n = 1; n <= 5; n++) audit.record(loginEvent(n));
+  await audit.flush();
+
+  // another process appends the locked way (an admin change): lock, read the head ... and, before it
+  // inserts, this writer's next batch is flushed
+  let overtaken: Promise<void> | undefined;
+  await other.transaction(async (tx) => {
+    await lockAuditChain(tx);
+    const head = await readAuditHead(tx, GENESIS_HASH);
+    for (let n = 7; n <= 11; n++) audit.record(loginEvent(n));
+    overtaken = audit.flush();
+    await sleep(200);
+    const [event] = chainEvents(key, head.seq, head.hash, [normalizeAuditEvent(loginEvent(6), randomUUID(), new Date())]);
+    await insertAuditEvents(tx, [event!]);
+  });
+  await overtaken;
+  t.deepEqual(
+    await seqsAndNs(created.db),
+    Array.from({ length: 11 }, (_, i) => ({ seq: i + 1, n: i + 1 })),
+    'the locked writer kept its place; the batch came after it',
+  );
+  t.like(await verifyAuditChain(created.db, key), { ok: true, checked: 11 });
 });
 
 test.serial(

@@ -109,11 +109,8 @@ export function conflict(field: string, message: string): AppError {
   return new AppError('conflict', `${field}: ${message}`, 409);
 }
 
-/** The SQLSTATE of a database error (pg and PGlite both expose `code`). */
-export const sqlState = (error: unknown): string | undefined => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-};
+// the stores' error codes, for the operations that translate them (one home: storage/store-errors.ts)
+export { sqlState } from '../../storage/store-errors.ts';
 
 /** Formats zod issues as `field: message` lines, the first field naming the input property. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
