@@ -42,8 +42,12 @@ export type TargetMessage =
   | { type: 'profiled'; path: string | undefined }
   /** `mainThreadMicros`: the event loop's thread alone (Linux only, else null), in 10 ms steps */
   | { type: 'cpu'; micros: number; mainThreadMicros: number | null }
-  /** `peakRssBytes`: the kernel's high-water mark since the last reset (Linux only, else null) */
-  | { type: 'memory'; rssBytes: number; peakRssBytes: number | null }
+  /**
+   * `peakRssBytes`: the kernel's high-water mark since the last reset (Linux only, else null);
+   * `heapUsedBytes`: V8's heap in use, garbage not yet collected included (RSS far above it is
+   * heap the collector sized up, or native memory)
+   */
+  | { type: 'memory'; rssBytes: number; peakRssBytes: number | null; heapUsedBytes: number }
   | { type: 'minted'; credentials: MintedCredential[]; error?: string };
 export type ParentMessage =
   | { type: 'stop' }
@@ -84,7 +88,8 @@ export function stopOnRequest(cleanup: () => Promise<void>): void {
     }
     if (message.type === 'memory') {
       if (message.reset) resetPeakRss();
-      process.send!({ type: 'memory', rssBytes: process.memoryUsage.rss(), peakRssBytes: peakRssBytes() } satisfies TargetMessage);
+      const { rss, heapUsed } = process.memoryUsage();
+      process.send!({ type: 'memory', rssBytes: rss, peakRssBytes: peakRssBytes(), heapUsedBytes: heapUsed } satisfies TargetMessage);
     }
     if (message.type === 'profile-start') {
       void startProfiling().then((stopper) => {

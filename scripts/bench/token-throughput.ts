@@ -46,9 +46,11 @@
 // hashed ids), adds gid/acr/amr/auth_time to user access tokens, rate-limits and audits.
 //
 // After the ratio it prints each target's resident set size under this load (target <= 150 MB per
-// Portcullis process): the kernel's high-water mark from the warm-up on, and the RSS at the end of
-// each round. Everything listens on 127.0.0.1 only. The run is bounded: at most 120 s, then it stops
-// the targets (which drop their database) and exits non-zero; a failed request fails the run too.
+// Portcullis process): the kernel's high-water mark from the warm-up on, the RSS before it (idle)
+// and, after the warm-up and each round, the RSS and V8's heap in use (the part of the RSS that is
+// live or uncollected JavaScript objects). Everything listens on 127.0.0.1 only. The run is bounded:
+// at most 120 s, then it stops the targets (which drop their database) and exits non-zero; a failed
+// request fails the run too.
 import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,17 +273,19 @@ async function checkToken(target: TargetInfo, requester: Requester): Promise<str
 
 /**
  * A target's resident set: before the warm-up (started, idle), the kernel's high-water mark since
- * then, and the RSS after each run (the warm-up, then each measured round).
+ * then, and the RSS and V8's heap in use after each run (the warm-up, then each measured round).
  */
 interface MemoryTrace {
   idleBytes: number;
   peakBytes: number | null;
   afterRunBytes: number[];
+  heapAfterRunBytes: number[];
 }
 
 async function sampleMemory(target: TokenTarget, trace: MemoryTrace): Promise<void> {
   const reply = await target.request({ type: 'memory' }, 'memory');
   trace.afterRunBytes.push(reply.rssBytes);
+  trace.heapAfterRunBytes.push(reply.heapUsedBytes);
   if (reply.peakRssBytes !== null) trace.peakBytes = Math.max(trace.peakBytes ?? 0, reply.peakRssBytes);
 }
 
@@ -321,7 +325,7 @@ async function main(): Promise<number> {
   const memory = new Map<TokenTarget['key'], MemoryTrace>();
   for (const target of targets) {
     const { rssBytes } = await target.request({ type: 'memory', reset: true }, 'memory');
-    memory.set(target.key, { idleBytes: rssBytes, peakBytes: null, afterRunBytes: [] });
+    memory.set(target.key, { idleBytes: rssBytes, peakBytes: null, afterRunBytes: [], heapAfterRunBytes: [] });
   }
   for (const target of targets) {
     if (WARMUP === 0) continue;
@@ -375,12 +379,18 @@ async function main(): Promise<number> {
   );
   console.log(`\n  resident set size under this load (target <= ${megabytes(RSS_TARGET_BYTES)} per Portcullis process):`);
   for (const target of targets) {
-    const { idleBytes, peakBytes, afterRunBytes } = memory.get(target.key)!;
+    const { idleBytes, peakBytes, afterRunBytes, heapAfterRunBytes } = memory.get(target.key)!;
     const sampled = Math.max(...afterRunBytes);
     const peak = Math.max(peakBytes ?? 0, sampled);
     const isPortcullis = target.key === 'portcullis' || AUDIT_BASELINE;
+    const verdict = isPortcullis ? (peak <= RSS_TARGET_BYTES ? '   within target' : '   OVER TARGET') : '';
+    const sampledOnly = peakBytes === null ? ' (sampled after each run)' : '';
+    const list = (values: number[]) => `${values.map((bytes) => (bytes / (1024 * 1024)).toFixed(0)).join(' / ')} MB`;
     console.log(
-      `    ${target.info.name.padEnd(32)} peak ${megabytes(peak).padStart(7)}${peakBytes === null ? ' (sampled after each run)' : ''}   last ${megabytes(afterRunBytes.at(-1)!).padStart(7)}   idle ${megabytes(idleBytes)}, after each run ${afterRunBytes.map(megabytes).join(' / ')}${isPortcullis ? (peak <= RSS_TARGET_BYTES ? '   within target' : '   OVER TARGET') : ''}`,
+      `    ${target.info.name.padEnd(32)} peak ${megabytes(peak)}${sampledOnly}, last ${megabytes(afterRunBytes.at(-1)!)}${verdict}`,
+    );
+    console.log(
+      `    ${''.padEnd(32)} idle ${megabytes(idleBytes)}; after each run: RSS ${list(afterRunBytes)}, V8 heap used ${list(heapAfterRunBytes)}`,
     );
   }
   warnIfHostBusy();
