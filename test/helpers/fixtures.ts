@@ -36,6 +36,8 @@ export async function createTestClient(
     requireMfa?: boolean;
     redirectUris?: string[];
     backchannelLogoutUri?: string;
+    /** further client metadata (RFC 7591 names), e.g. id_token_signed_response_alg */
+    metadata?: Record<string, unknown>;
   } = {},
 ): Promise<TestClient> {
   const grantTypes = options.grantTypes ?? ['authorization_code', 'refresh_token'];
@@ -56,6 +58,7 @@ export async function createTestClient(
       ...(options.backchannelLogoutUri
         ? { backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true }
         : {}),
+      ...options.metadata,
     },
     secretHash: clientSecret ? hashClientSecret(server.portcullis.keys.clientSecretKey, clientSecret) : null,
     firstParty: options.firstParty ?? false,
