@@ -2,6 +2,9 @@
 // target-ipc.ts protocol, with an info of their own): where to introspect, and as whom.
 import type { TargetInfo } from './target-ipc.ts';
 
+/** What a token request with client credentials needs (a token target reports more). */
+export type ServiceClientInfo = Pick<TargetInfo, 'name' | 'issuer' | 'tokenEndpoint' | 'clientId' | 'clientSecret'>;
+
 /** A target that answers RFC 7662 introspection at `introspectionEndpoint`. */
 export interface IntrospectionTargetInfo {
   name: string;
@@ -20,7 +23,8 @@ export interface IntrospectionTargetInfo {
 export interface PortcullisIntrospectionInfo extends IntrospectionTargetInfo {
   issuer: string;
   jwksUri: string;
-  token: TargetInfo;
+  /** The service client whose client_credentials tokens are introspected. */
+  token: ServiceClientInfo;
 }
 
 /** The environment the parent starts the baseline with: what it verifies tokens against, and whom it lets in. */

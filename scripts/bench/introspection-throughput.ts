@@ -38,7 +38,12 @@ import { benchOptions, loadSizes } from './bench-options.ts';
 import { formatRunSummary, runRequests, summariseRuns, type Lane, type RequestRun, type RunSummary } from './bench-requests.ts';
 import { median, pairedRatios } from './bench-stats.ts';
 import { busyTimeMs, formatPackageDiff, formatSummary, summariseProfile, type CpuProfile } from './cpu-profile.ts';
-import { BASELINE_ENV, type IntrospectionTargetInfo, type PortcullisIntrospectionInfo } from './introspection-ipc.ts';
+import {
+  BASELINE_ENV,
+  type IntrospectionTargetInfo,
+  type PortcullisIntrospectionInfo,
+  type ServiceClientInfo,
+} from './introspection-ipc.ts';
 import { BENCH_SCOPE, type TargetInfo } from './target-ipc.ts';
 
 const { values: args } = parseArgs({ options: benchOptions({ requests: 3000, concurrency: 32, warmup: 1000 }), strict: true });
@@ -56,7 +61,7 @@ const basic = (id: string, secret: string) =>
 // --- setup --------------------------------------------------------------------------------------
 
 /** Client-credentials access tokens of Portcullis' service client, fetched before any timing. */
-async function fetchTokens(client: KeepAliveClient, token: TargetInfo, count: number): Promise<string[]> {
+async function fetchTokens(client: KeepAliveClient, token: ServiceClientInfo, count: number): Promise<string[]> {
   const headers = {
     authorization: basic(token.clientId, token.clientSecret),
     'content-type': 'application/x-www-form-urlencoded',
