@@ -10,7 +10,7 @@ import { errorHandler } from './http/error-handler.ts';
 import type { CookieSigner } from './http/cookie-signer.ts';
 import { isAccountPath, isOwnPagePath, isSignInPath } from './http/page-paths.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { publicOrigin } from './http/public-origin.ts';
+import { pinPublicOrigin } from './http/public-origin.ts';
 import { inputGuard } from './http/input-guard.ts';
 import { refuseCrossSite } from './http/same-origin-guard.ts';
 import { isPageRoute, PROVIDER_BODY_LIMIT_BYTES, providerRouteMatcher } from './http/provider-routes.ts';
@@ -57,9 +57,9 @@ export interface AppDeps {
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */
 const onlyFor =
   (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware =>
-  async (ctx, next) => {
-    await (matches(ctx.path) ? middleware(ctx, next) : next());
-  };
+  // not async: passing the promise on adds no frame of its own to every request that is not for it
+  (ctx, next) =>
+    matches(ctx.path) ? middleware(ctx, next) : next();
 
 export function createApp(deps: AppDeps): Koa {
   // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
@@ -71,8 +71,8 @@ export function createApp(deps: AppDeps): Koa {
   app.keys = deps.cookieSigner;
   app.silent = true; // errors are logged by our own middleware, with the request id
 
-  // first: whatever runs after builds its URLs from ISSUER, never from the request's Host
-  app.use(publicOrigin(deps.config.issuer));
+  // whatever runs builds its URLs from ISSUER, never from the request's Host
+  pinPublicOrigin(app, deps.config.issuer);
   app.use(deps.metrics.httpMiddleware());
   app.use(requestContext(deps.logger));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
@@ -150,11 +150,11 @@ export function createApp(deps: AppDeps): Koa {
 
   // oidc-provider last. Its middleware runs on our context (same cookies keys, same proxy setting).
   const composed = new WeakMap<Provider, Koa.Middleware>();
-  app.use(async (ctx, next) => {
+  app.use((ctx, next) => {
     const provider = deps.host.current();
     let middleware = composed.get(provider);
     if (!middleware) composed.set(provider, (middleware = compose(provider.middleware) as Koa.Middleware));
-    await middleware(ctx, next);
+    return middleware(ctx, next);
   });
   return app;
 }

@@ -1,7 +1,7 @@
 // Gives every request an id (returned as X-Request-Id) and logs one line per request when it ends:
 // method, route (path without query), status, duration, client id and subject where known.
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from './logger.ts';
 
 const SAFE_REQUEST_ID = /^[\w.-]{8,64}$/;
@@ -25,22 +25,27 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      const oidc = (ctx as { oidc?: { client?: { clientId?: string }; route?: string; entities?: { Account?: { accountId?: string } } } })
-        .oidc;
-      requestLog.info(
-        {
-          requestId,
-          method: ctx.method,
-          path: ctx.path,
-          route: oidc?.route,
-          status: ctx.status,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-          clientId: oidc?.client?.clientId,
-          subject: oidc?.entities?.Account?.accountId,
-          ip: ctx.ip,
-        },
-        'request',
-      );
+      // below the level, the line is not even built
+      if (requestLog.isLevelEnabled('info')) logRequest(ctx, requestId, started);
     }
   };
+
+  function logRequest(ctx: Context, requestId: string, started: number): void {
+    const oidc = (ctx as { oidc?: { client?: { clientId?: string }; route?: string; entities?: { Account?: { accountId?: string } } } })
+      .oidc;
+    requestLog.info(
+      {
+        requestId,
+        method: ctx.method,
+        path: ctx.path,
+        route: oidc?.route,
+        status: ctx.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        clientId: oidc?.client?.clientId,
+        subject: oidc?.entities?.Account?.accountId,
+        ip: ctx.ip,
+      },
+      'request',
+    );
+  }
 }
