@@ -22,8 +22,8 @@ export interface InteractionKit {
 /**
  * The redirect_uri of the interaction this request loaded, for the CSP of the page it renders, if
  * any. Only a page holds a form; the login POST that succeeds answers with a redirect, whose CSP no
- * browser applies, so it skips rewriting the header (~50 µs of a login's event loop, measured with
- * argon2 running beside it in bench:login).
+ * browser applies, so it skips parsing the URI and rewriting the header (one of the few costs of a
+ * login's event loop bench:login's profile showed in the sign-in code itself).
  */
 const FORM_REDIRECT = Symbol('form redirect');
 
