@@ -1,4 +1,5 @@
-// Benchmark target (child process) of login-throughput.ts `--login-target floor`: the least work a
+// Benchmark target (child process) of login-throughput.ts (`--baseline floor`, where Portcullis is
+// compared with it, or `--login-target floor`, where it is compared with argon2id): the least work a
 // password login must do with Portcullis' guarantees, and nothing else, so that the benchmark can
 // tell what the host allows from what Portcullis adds. On node:http with no framework, provider,
 // cookie signature, rate limit or page: per login it reads the interaction from Redis, counts the

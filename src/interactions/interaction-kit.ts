@@ -19,6 +19,14 @@ export interface InteractionKit {
   clientName: (clientId: string) => Promise<string>;
 }
 
+/**
+ * The redirect_uri of the interaction this request loaded, for the CSP of the page it renders, if
+ * any. Only a page holds a form; the login POST that succeeds answers with a redirect, whose CSP no
+ * browser applies, so it skips parsing the URI and rewriting the header (one of the few costs of a
+ * login's event loop bench:login's profile showed in the sign-in code itself).
+ */
+const FORM_REDIRECT = Symbol('form redirect');
+
 export function createInteractionKit(deps: {
   provider: () => Provider;
   render: RenderView;
@@ -37,12 +45,15 @@ export function createInteractionKit(deps: {
         });
       if (details.uid !== (ctx.params as Record<string, string | undefined>).uid)
         throw new AppError('interaction_mismatch', 'This sign-in page does not belong to your session.', 400);
-      // this page's forms end, after the provider's redirects, at the client's (checked) redirect_uri
-      allowFormRedirect(ctx, details.params.redirect_uri);
+      // this page's forms end, after the provider's redirects, at the client's (checked) redirect_uri:
+      // `html` names it in the page's CSP (a redirect or an error has no form, and skips that work)
+      (ctx.state as Record<symbol, unknown>)[FORM_REDIRECT] = details.params.redirect_uri;
       return details;
     },
 
     html(ctx, view, data, status = 200) {
+      const redirectUri = (ctx.state as Record<symbol, unknown>)[FORM_REDIRECT];
+      if (redirectUri !== undefined) allowFormRedirect(ctx, redirectUri);
       ctx.status = status;
       ctx.type = 'html';
       ctx.body = deps.render(view, data);
