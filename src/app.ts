@@ -59,7 +59,7 @@ const onlyFor =
   (matches: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware =>
   // not async: passing the promise on adds no frame of its own to every request that is not for it
   (ctx, next) =>
-    matches(ctx.path) ? middleware(ctx, next) : next();
+    matches(ctx.path) ? (middleware(ctx, next) as Promise<unknown>) : next();
 
 export function createApp(deps: AppDeps): Koa {
   // Behind N trusted proxies the client address is the N-th X-Forwarded-For entry from the right (the
@@ -154,7 +154,7 @@ export function createApp(deps: AppDeps): Koa {
     const provider = deps.host.current();
     let middleware = composed.get(provider);
     if (!middleware) composed.set(provider, (middleware = compose(provider.middleware) as Koa.Middleware));
-    return middleware(ctx, next);
+    return middleware(ctx, next) as Promise<unknown>;
   });
   return app;
 }
