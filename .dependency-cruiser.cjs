@@ -1,6 +1,6 @@
 // Portcullis's layers, checked by dependency-cruiser (test/unit/architecture.test.ts runs it in `npm test`).
 //
-//   app       src/app.ts, src/portcullis.ts, src/main.ts, src/cli.ts          (wires everything together)
+//   app       src/app.ts, src/portcullis.ts, src/main.ts, src/server.ts, src/cli.ts   (wires everything together)
 //   features  src/admin, src/account-page, src/interactions                     (admin areas and pages)
 //   domain    src/accounts, src/oidc                                         (sign-in, accounts, OAuth/OIDC)
 //   platform  src/config.ts, src/http, src/observability, src/storage, src/security
@@ -17,7 +17,7 @@ const layers = {
   platform: '^src/(config\\.ts$|http/|observability/|storage/|security/)',
   domain: '^src/(accounts|oidc)/',
   features: '^src/(admin|account-page|interactions)/',
-  app: '^src/(app|portcullis|main|cli)\\.ts$',
+  app: '^src/(app|portcullis|main|server|cli)\\.ts$',
 };
 const anyLayer = Object.values(layers).join('|');
 const above = {

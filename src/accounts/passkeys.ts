@@ -11,18 +11,16 @@
 // reason, for the log only (it may quote request values; never show it to the user). Only caller
 // bugs throw: `relyingPartyFor` with an issuer that is not an http(s) URL, `authenticationOptions`
 // without any credential.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-} from '@simplewebauthn/server';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CredentialDeviceType, StoredCredential } from '../storage/webauthn-credentials.ts';
 
 export type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON };
+
+// Loaded when the first ceremony runs, not at start: @simplewebauthn/server brings @peculiar/x509
+// and its ASN.1 stack, a large share of the server's start time and memory that most deployments
+// (no passkeys enrolled) never use.
+const simpleWebAuthn = () => import('@simplewebauthn/server');
 
 export interface RelyingParty {
   /** The RP ID: the issuer's hostname. Passkeys are bound to it, so changing it orphans them all. */
@@ -94,7 +92,7 @@ export async function registrationOptions(
   account: { id: string; email: string; name: string | null },
   existing: Pick<StoredCredential, 'id' | 'transports'>[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  return generateRegistrationOptions({
+  return (await simpleWebAuthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userID: new TextEncoder().encode(account.id),
@@ -119,7 +117,7 @@ export async function authenticationOptions(
   // would offer other people's passkeys on a shared device. An account without passkeys must not be
   // offered this factor at all, so asking is a caller bug.
   if (credentials.length === 0) throw new TypeError('authenticationOptions needs at least one of the account’s credentials');
-  return generateAuthenticationOptions({
+  return (await simpleWebAuthn()).generateAuthenticationOptions({
     rpID: rp.id,
     allowCredentials: credentials.map(descriptorOf),
     userVerification: USER_VERIFICATION,
@@ -225,6 +223,7 @@ export async function verifyRegistration(
     return;
   }
   const body = parsed.data;
+  const { verifyRegistrationResponse } = await simpleWebAuthn(); // outside the try: a broken install is a server error, not a rejected passkey
   try {
     const result = await verifyRegistrationResponse({
       response: body,
@@ -297,6 +296,7 @@ export async function verifyAuthentication(
     reject('user handle of another account');
     return;
   }
+  const { verifyAuthenticationResponse } = await simpleWebAuthn(); // outside the try, as above
   try {
     const result = await verifyAuthenticationResponse({
       response: {

@@ -1,15 +1,23 @@
 // Embedded PostgreSQL (PGlite, Postgres compiled to WASM) in DATA_DIR: same SQL, same migrations.
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult } from './database.ts';
+import { DEFAULT_TEMPLATE_ROOT, seedFromTemplate, type SeedResult } from './pglite-template.ts';
 
 export interface EmbeddedDatabase extends Database {
   readonly pglite: PGlite;
+  /** How its data directory came to be (on disk only): already there, copied from the template, or initdb. */
+  readonly seeded?: SeedResult;
 }
 
-/** Opens (creating if needed) the embedded database. `dataPath` undefined means in memory. */
-export async function openPglite(dataPath: string | undefined): Promise<EmbeddedDatabase> {
-  const pglite = await PGlite.create(dataPath ? { dataDir: dataPath } : {});
-  return wrapPglite(pglite);
+/**
+ * Opens (creating if needed) the embedded database. `dataPath` undefined means in memory. A new
+ * data directory starts as a copy of the template (src/storage/pglite-template.ts) when there is a
+ * usable one under `templateRoot`, else PGlite runs initdb; either way migrations are the caller's.
+ */
+export async function openPglite(dataPath: string | undefined, templateRoot = DEFAULT_TEMPLATE_ROOT): Promise<EmbeddedDatabase> {
+  if (!dataPath) return wrapPglite(await PGlite.create({}));
+  const seeded = seedFromTemplate(dataPath, templateRoot);
+  return { ...wrapPglite(await PGlite.create({ dataDir: dataPath })), seeded };
 }
 
 export function wrapPglite(pglite: PGlite): EmbeddedDatabase {

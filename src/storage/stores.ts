@@ -1,10 +1,12 @@
 // Opens the stores a configuration names: PostgreSQL or embedded PGlite for durable data, and
 // Redis for short-lived data when REDIS_URL is set.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
 import { pgliteDir } from './data-dir.ts';
 import { openPglite } from './pglite.ts';
+import type { SeedResult } from './pglite-template.ts';
 import { openPostgres } from './postgres.ts';
 
 export interface Stores {
@@ -12,10 +14,16 @@ export interface Stores {
   redis: Redis | undefined;
   /** Root namespace of every Portcullis key in Redis (each feature adds its own segment). */
   redisPrefix: string;
+  /** Embedded only: how the data directory came to be (for the start-up log). */
+  seeded?: SeedResult;
   close(): Promise<void>;
 }
 
 export function connectRedis(url: string): Redis {
+  // Loaded on first use, not with this module: the embedded deployment (no REDIS_URL) never needs
+  // ioredis, and loading it costs start time and memory. A synchronous require (ioredis is CommonJS)
+  // keeps connectRedis synchronous for its callers.
+  const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
   const redis = new Redis(url, {
     // Fail fast instead of queueing: a request waiting on a dead Redis must answer 503 quickly.
     maxRetriesPerRequest: 1,
@@ -28,9 +36,10 @@ export function connectRedis(url: string): Redis {
 }
 
 export async function openStores(config: Config, options: { onListenerLost?: () => void } = {}): Promise<Stores> {
-  const db = config.databaseUrl
-    ? openPostgres({ connectionString: config.databaseUrl, ...(options.onListenerLost ? { onListenerLost: options.onListenerLost } : {}) })
-    : await openPglite(pgliteDir(config.dataDir));
+  const embedded = config.databaseUrl ? undefined : await openPglite(pgliteDir(config.dataDir));
+  const db =
+    embedded ??
+    openPostgres({ connectionString: config.databaseUrl!, ...(options.onListenerLost ? { onListenerLost: options.onListenerLost } : {}) });
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   // Give Redis a moment to connect, but never wait forever: while it is down, requests that need it
   // answer 503 and /readyz says so; ioredis keeps reconnecting and service resumes without a restart.
@@ -48,6 +57,7 @@ export async function openStores(config: Config, options: { onListenerLost?: () 
     db,
     redis,
     redisPrefix: 'portcullis:',
+    seeded: embedded?.seeded,
     async close() {
       redis?.disconnect();
       await db.close();

@@ -116,8 +116,10 @@ export function adminApi(deps: AdminApiDeps): Middleware {
   const routes = ADMIN_ROUTES.map(compile);
   const authenticate = adminAuthenticator({ db: deps.db, issuer: deps.config.issuer, accessTokens: deps.accessTokens });
   // The document describes the API and grants nothing (every route still needs its token and
-  // scopes), so it is public: clients and tooling read it before they hold a token.
-  const document = JSON.stringify(adminOpenApiDocument(deps.config.issuer));
+  // scopes), so it is public: clients and tooling read it before they hold a token. Built on its
+  // first request, not at start: converting every schema to JSON Schema is start time and memory
+  // that most processes never need.
+  let document: string | undefined;
 
   return async (ctx) => {
     // Nothing the admin API answers may be cached: it carries client secrets and account data.
@@ -125,6 +127,7 @@ export function adminApi(deps: AdminApiDeps): Middleware {
     const path = ctx.path.slice(ADMIN_API_PREFIX.length) || '/';
     if (path === '/openapi.json' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       ctx.type = 'application/json';
+      document ??= JSON.stringify(adminOpenApiDocument(deps.config.issuer));
       ctx.body = document;
       return;
     }
