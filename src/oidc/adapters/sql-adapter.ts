@@ -11,8 +11,10 @@ import {
   deleteOidcModelsOfGrant,
   findOidcModel,
   findOidcModelGrant,
+  findOidcModelWithRelated,
   upsertOidcModel,
 } from '../../storage/oidc-models.ts';
+import { keepAccount, keepGrant, takeGrant, tokenRequest } from './request-prefetch.ts';
 
 export type RevokeGrant = (grantId: string) => Promise<void>;
 
@@ -20,6 +22,18 @@ export interface SqlAdapterOptions {
   /** Revokes a whole grant in every store; called when a consume loses the race (replay). */
   revokeGrant: RevokeGrant;
 }
+
+/**
+ * Grant sources and the Grant: at the token endpoint each is followed by the lookups of its Grant
+ * and its account, which are read in the same statement (request-prefetch.ts).
+ */
+const READ_WITH_RELATED: ReadonlySet<string> = new Set([
+  'Grant',
+  'RefreshToken',
+  'AuthorizationCode',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
@@ -51,8 +65,20 @@ export class SqlAdapter implements Adapter {
     });
   }
 
-  find(id: string): Promise<AdapterPayload | undefined> {
-    return findOidcModel<AdapterPayload>(this.#db, this.#kind, 'id', id);
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const request = READ_WITH_RELATED.has(this.#kind) ? tokenRequest() : undefined;
+    if (!request) return findOidcModel<AdapterPayload>(this.#db, this.#kind, 'id', id);
+    if (this.#kind === 'Grant') {
+      const kept = takeGrant(request, id);
+      if (kept.hit) return kept.value;
+    }
+    const found = await findOidcModelWithRelated<AdapterPayload>(this.#db, this.#kind, id);
+    if (!found) return undefined;
+    const grantId = text(found.payload.grantId);
+    if (grantId && this.#kind !== 'Grant') keepGrant(request, grantId, found.grant);
+    const accountId = text(found.payload.accountId);
+    if (accountId) keepAccount(request, accountId, found.account);
+    return found.payload;
   }
 
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
