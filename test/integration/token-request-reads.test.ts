@@ -24,13 +24,13 @@ async function tokensFor(server: TestServer, client: TestClient) {
 const refresh = (server: TestServer, client: TestClient, refreshToken: string) =>
   postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
 
-/** The SQL statements the database receives while `work` runs (their text, whitespace folded). */
+/** The SQL statements the database receives while `work` runs: their first parameter (the kind, for oidc_models), then their text. */
 async function statementsDuring(server: TestServer, work: () => Promise<unknown>): Promise<string[]> {
   const db = server.stores.db as unknown as { query: (...args: unknown[]) => unknown };
   const original = db.query;
   const seen: string[] = [];
   db.query = (...args: unknown[]) => {
-    seen.push(String(args[0]).replace(/\s+/g, ' '));
+    seen.push(`${String((args[1] as unknown[] | undefined)?.[0])} ${String(args[0]).replace(/\s+/g, ' ')}`);
     return original.apply(db, args);
   };
   try {
@@ -45,7 +45,7 @@ testEachBackend('a refresh reads its token, the grant and the account in one sta
   const client = await createTestClient(server); // confidential: no rotation, the token stays usable
   const { refreshToken } = await tokensFor(server, client);
   const statements = await statementsDuring(server, async () => t.is((await refresh(server, client, refreshToken)).status, 200));
-  const reads = statements.filter((sql) => /^SELECT/i.test(sql) && /\b(oidc_models|accounts)\b/.test(sql));
+  const reads = statements.filter((sql) => /^\S+ SELECT/.test(sql) && /\b(oidc_models|accounts)\b/.test(sql));
   t.is(reads.length, 1, reads.join('\n'));
 });
 
@@ -115,4 +115,60 @@ testEachBackend(
     t.is(redeemed.body.error, 'invalid_grant', JSON.stringify(redeemed.body));
   },
   { only: ['postgres+redis'] },
+);
+
+testEachBackend('a rotation consumes the refresh token and writes its successor in one statement', async (t, server) => {
+  const client = await createTestClient(server, { authMethod: 'none' });
+  const { refreshToken } = await tokensFor(server, client);
+  let rotated = '';
+  const statements = await statementsDuring(server, async () => {
+    const answer = await refresh(server, client, refreshToken);
+    t.is(answer.status, 200);
+    rotated = answer.body.refresh_token as string;
+  });
+  // (the access token is opaque here: no API named, so it is stored too)
+  const writes = statements.filter((sql) => /^RefreshToken .*\b(UPDATE|INSERT)\b/.test(sql));
+  t.is(writes.length, 1, writes.join('\n'));
+  t.is((await refresh(server, client, refreshToken)).body.error, 'invalid_grant', 'the old one was consumed');
+  t.is((await refresh(server, client, rotated)).body.error, 'invalid_grant', 'and its reuse revoked the grant');
+});
+
+testEachBackend('one rotating refresh token used by 8 parallel requests: one 200, the grant revoked', async (t, server) => {
+  const client = await createTestClient(server, { authMethod: 'none' });
+  const { refreshToken } = await tokensFor(server, client);
+  const results = await Promise.all(Array.from({ length: 8 }, () => refresh(server, client, refreshToken)));
+  t.is(results.filter((result) => result.status === 200).length, 1, JSON.stringify(results.map((result) => result.body)));
+  t.true(results.filter((result) => result.status !== 200).every((result) => result.body.error === 'invalid_grant'));
+  const winner = results.find((result) => result.status === 200)!;
+  t.is((await refresh(server, client, winner.body.refresh_token as string)).body.error, 'invalid_grant', 'a loser revoked the grant');
+});
+
+testEachBackend(
+  'two requests that both found a rotating refresh token unused: one rotation wins, the other revokes the grant',
+  async (t, server) => {
+    const client = await createTestClient(server, { authMethod: 'none' });
+    const { refreshToken } = await tokensFor(server, client);
+    // hold every refresh token write until both requests reach theirs: both have read the token unused
+    const db = server.stores.db as unknown as { query: (...args: unknown[]) => Promise<unknown> };
+    const original = db.query;
+    let release!: () => void;
+    const bothArrived = new Promise<void>((resolve) => (release = resolve));
+    let arrived = 0;
+    db.query = async (...args: unknown[]) => {
+      if ((args[1] as unknown[] | undefined)?.[0] === 'RefreshToken' && /\b(UPDATE|INSERT)\b/.test(String(args[0]))) {
+        if (++arrived === 2) release();
+        await Promise.race([bothArrived, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      }
+      return original.apply(db, args);
+    };
+    t.teardown(() => {
+      db.query = original;
+    });
+    const results = await Promise.all([0, 1].map(() => refresh(server, client, refreshToken)));
+    t.is(arrived >= 2, true, 'both requests reached their write');
+    t.deepEqual(results.map((result) => result.status).sort(), [200, 400], JSON.stringify(results.map((result) => result.body)));
+    const winner = results.find((result) => result.status === 200)!;
+    db.query = original;
+    t.is((await refresh(server, client, winner.body.refresh_token as string)).body.error, 'invalid_grant', 'the loser revoked the grant');
+  },
 );
