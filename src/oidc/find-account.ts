@@ -5,6 +5,7 @@ import type { FindAccount } from 'oidc-provider';
 import type { Queryable } from '../storage/database.ts';
 import { findAccountById } from '../storage/accounts.ts';
 import { guardStore } from './store-unavailable.ts';
+import { takeAccount, tokenRequest } from './adapters/request-prefetch.ts';
 
 export const CLAIMS_BY_SCOPE = {
   // How and when the user authenticated (the acr of accounts/second-factor-requirement.ts, RFC 8176 amr): in every ID
@@ -21,7 +22,9 @@ export const CLAIMS_BY_SCOPE = {
 
 export function createFindAccount(db: Queryable): FindAccount {
   return async (_ctx, sub) => {
-    const account = await guardStore(() => findAccountById(db, sub));
+    // at the token endpoint, usually read already with the grant source or its Grant (request-prefetch.ts)
+    const kept = takeAccount(tokenRequest(), sub);
+    const account = kept.hit ? kept.value : await guardStore(() => findAccountById(db, sub));
     if (!account || account.disabled) return undefined;
     return {
       accountId: account.id,

@@ -88,6 +88,15 @@ export async function insertAccount(
   return withoutCredentials(toAccount(rows[0]!));
 }
 
+/**
+ * A scalar subquery yielding `to_jsonb` of the account whose id is the text `idText` (an SQL
+ * expression), or NULL: for statements that read an account along with what refers to it. A text
+ * that is not a UUID finds nothing rather than failing the cast (CASE evaluates the cast only then).
+ */
+export const accountJsonById = (idText: string): string =>
+  `(SELECT to_jsonb(account) FROM (SELECT ${COLUMNS} FROM accounts
+     WHERE id = CASE WHEN ${idText} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (${idText})::uuid END) AS account)`;
+
 export async function findAccountById(db: Queryable, id: string): Promise<AccountWithCredentials | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = $1`, [id]);

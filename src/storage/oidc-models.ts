@@ -2,6 +2,7 @@
 // one row per (kind, id), the kind being the model name. The payload is the source of truth;
 // `grant_id`, `uid`, `user_code`, `expires_at` and `consumed_at` are copies for lookups and
 // housekeeping. oidc/adapters/sql-adapter.ts speaks oidc-provider's adapter interface over it.
+import { accountJsonById, toAccount, type AccountRow, type AccountWithCredentials } from './accounts.ts';
 import type { Queryable } from './database.ts';
 
 /** `expires_at IS NULL` means the record never expires (oidc-provider passed no expiresIn). */
@@ -18,16 +19,29 @@ export interface OidcModelRecord {
   consumedAt: number | null;
 }
 
+const UPSERT_COLUMNS = '(kind, id, payload, grant_id, user_code, uid, expires_at, consumed_at)';
+const UPSERT_VALUES = `$1, $2, $3::jsonb, $4, $5, $6,
+  now() + $7::double precision * interval '1 second', to_timestamp($8::double precision)`;
+const ON_CONFLICT_REPLACE = `ON CONFLICT (kind, id) DO UPDATE SET
+  payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
+  uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at, consumed_at = EXCLUDED.consumed_at`;
+
+const upsertParams = (kind: string, id: string, record: OidcModelRecord) => [
+  kind,
+  id,
+  JSON.stringify(record.payload),
+  record.grantId,
+  record.userCode,
+  record.uid,
+  record.expiresIn,
+  record.consumedAt,
+];
+
 /** Writes the record, replacing any of the same kind and id. */
 export async function upsertOidcModel(db: Queryable, kind: string, id: string, record: OidcModelRecord): Promise<void> {
   await db.query(
-    `INSERT INTO oidc_models (kind, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
-     VALUES ($1, $2, $3::jsonb, $4, $5, $6,
-             now() + $7::double precision * interval '1 second', to_timestamp($8::double precision))
-     ON CONFLICT (kind, id) DO UPDATE SET
-       payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
-       uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at, consumed_at = EXCLUDED.consumed_at`,
-    [kind, id, JSON.stringify(record.payload), record.grantId, record.userCode, record.uid, record.expiresIn, record.consumedAt],
+    `INSERT INTO oidc_models ${UPSERT_COLUMNS} VALUES (${UPSERT_VALUES}) ${ON_CONFLICT_REPLACE}`,
+    upsertParams(kind, id, record),
   );
 }
 
@@ -49,21 +63,75 @@ export async function findOidcModel<Payload>(
   return rows[0]?.payload;
 }
 
+/** A record with what a token request reads next: its Grant and its account, as of the same statement. */
+export interface OidcModelWithRelated<Payload> {
+  payload: Payload;
+  /** the unexpired Grant of the record's grantId (undefined: none, or the record names none) */
+  grant: Payload | undefined;
+  /** the account of the record's accountId (undefined: none, or the record names none) */
+  account: AccountWithCredentials | undefined;
+}
+
+/**
+ * `findOidcModel` by id, and in the same statement the unexpired Grant the record names and the
+ * account it names: a grant source (refresh token, code) is always followed by both lookups, so
+ * this is one round trip instead of three. For a Grant, `grant` is undefined and the account is
+ * the Grant's own.
+ */
+export async function findOidcModelWithRelated<Payload>(
+  db: Queryable,
+  kind: string,
+  id: string,
+): Promise<OidcModelWithRelated<Payload> | undefined> {
+  const { rows } = await db.query<{ payload: Payload; grant: Payload | null; account: AccountRow | null }>(
+    `SELECT m.payload,
+            (SELECT g.payload FROM oidc_models g
+              WHERE g.kind = 'Grant' AND g.id = m.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())) AS grant,
+            ${accountJsonById("m.payload->>'accountId'")} AS account
+       FROM oidc_models m
+      WHERE m.kind = $1 AND m.id = $2 AND (m.expires_at IS NULL OR m.expires_at > now())`,
+    [kind, id],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return { payload: row.payload, grant: row.grant ?? undefined, account: row.account ? toAccount(row.account) : undefined };
+}
+
+/** Marks the record consumed unless it is already: the row a compare-and-set updates (kind $1, id $2). */
+const CONSUME = (idParam: string) => `UPDATE oidc_models
+    SET consumed_at = now(),
+        payload = jsonb_set(payload, '{consumed}', to_jsonb(floor(extract(epoch FROM now()))::bigint))
+  WHERE kind = $1 AND id = ${idParam} AND consumed_at IS NULL
+  RETURNING id`;
+
 /**
  * Compare-and-set: only the first caller flips `consumed`; true for that one. Postgres re-checks
  * `consumed_at IS NULL` after waiting for a concurrent writer's row lock, so exactly one UPDATE
  * returns a row even across processes.
  */
 export async function consumeOidcModel(db: Queryable, kind: string, id: string): Promise<boolean> {
-  const won = await db.query(
-    `UPDATE oidc_models
-        SET consumed_at = now(),
-            payload = jsonb_set(payload, '{consumed}', to_jsonb(floor(extract(epoch FROM now()))::bigint))
-      WHERE kind = $1 AND id = $2 AND consumed_at IS NULL
-      RETURNING id`,
-    [kind, id],
-  );
+  const won = await db.query(CONSUME('$2'), [kind, id]);
   return won.rowCount > 0;
+}
+
+/**
+ * A rotation in one statement: the compare-and-set of consumeOidcModel on `consumedId` and, only
+ * when it wins, the write of the record that replaces it (as upsertOidcModel). Both or neither:
+ * false means it was consumed already (or is gone), and nothing was written.
+ */
+export async function consumeAndUpsertOidcModel(
+  db: Queryable,
+  kind: string,
+  consumedId: string,
+  id: string,
+  record: OidcModelRecord,
+): Promise<boolean> {
+  const result = await db.query(
+    `WITH won AS (${CONSUME('$9')})
+     INSERT INTO oidc_models ${UPSERT_COLUMNS} SELECT ${UPSERT_VALUES} FROM won ${ON_CONFLICT_REPLACE}`,
+    [...upsertParams(kind, id, record), consumedId],
+  );
+  return result.rowCount > 0;
 }
 
 /** The grant a record (expired or not) belongs to: undefined when there is no such record. */

@@ -6,13 +6,17 @@ import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Queryable } from '../../storage/database.ts';
 import {
+  consumeAndUpsertOidcModel,
   consumeOidcModel,
   deleteOidcModel,
   deleteOidcModelsOfGrant,
   findOidcModel,
   findOidcModelGrant,
+  findOidcModelWithRelated,
   upsertOidcModel,
 } from '../../storage/oidc-models.ts';
+import { keepAccount, keepGrant, takeGrant, tokenRequest } from './request-prefetch.ts';
+import { deferConsume, refreshRequest, takeDeferredConsume } from './rotation.ts';
 
 export type RevokeGrant = (grantId: string) => Promise<void>;
 
@@ -20,6 +24,18 @@ export interface SqlAdapterOptions {
   /** Revokes a whole grant in every store; called when a consume loses the race (replay). */
   revokeGrant: RevokeGrant;
 }
+
+/**
+ * Grant sources and the Grant: at the token endpoint each is followed by the lookups of its Grant
+ * and its account, which are read in the same statement (request-prefetch.ts).
+ */
+const READ_WITH_RELATED: ReadonlySet<string> = new Set([
+  'Grant',
+  'RefreshToken',
+  'AuthorizationCode',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
@@ -39,7 +55,7 @@ export class SqlAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    await upsertOidcModel(this.#db, this.#kind, id, {
+    const record = {
       payload,
       grantId: text(payload.grantId),
       userCode: text(payload.userCode),
@@ -48,11 +64,26 @@ export class SqlAdapter implements Adapter {
       expiresIn: typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? expiresIn : null,
       // Saved already consumed (truthy, normally epoch seconds): consume() must then lose.
       consumedAt: !payload.consumed ? null : typeof payload.consumed === 'number' ? payload.consumed : Date.now() / 1000,
-    });
+    };
+    const rotated = this.#kind === 'RefreshToken' ? takeDeferredConsume(refreshRequest()) : undefined;
+    if (rotated === undefined) return upsertOidcModel(this.#db, this.#kind, id, record);
+    if (!(await consumeAndUpsertOidcModel(this.#db, this.#kind, rotated, id, record))) await this.#replayed(rotated);
   }
 
-  find(id: string): Promise<AdapterPayload | undefined> {
-    return findOidcModel<AdapterPayload>(this.#db, this.#kind, 'id', id);
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const request = READ_WITH_RELATED.has(this.#kind) ? tokenRequest() : undefined;
+    if (!request) return findOidcModel<AdapterPayload>(this.#db, this.#kind, 'id', id);
+    if (this.#kind === 'Grant') {
+      const kept = takeGrant(request, id);
+      if (kept.hit) return kept.value;
+    }
+    const found = await findOidcModelWithRelated<AdapterPayload>(this.#db, this.#kind, id);
+    if (!found) return undefined;
+    const grantId = text(found.payload.grantId);
+    if (grantId && this.#kind !== 'Grant') keepGrant(request, grantId, found.grant);
+    const accountId = text(found.payload.accountId);
+    if (accountId) keepAccount(request, accountId, found.account);
+    return found.payload;
   }
 
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -65,10 +96,21 @@ export class SqlAdapter implements Adapter {
 
   /**
    * Only the first caller consumes (the store's compare-and-set, even across processes). A loser
-   * means the grant source was replayed: the whole grant is revoked.
+   * means the grant source was replayed: the whole grant is revoked. A refresh token rotated at the
+   * token endpoint is consumed by the write of its successor, in the same statement (rotation.ts).
    */
   async consume(id: string): Promise<void> {
+    const rotation = this.#kind === 'RefreshToken' ? refreshRequest() : undefined;
+    if (rotation) {
+      deferConsume(rotation, id);
+      return;
+    }
     if (await consumeOidcModel(this.#db, this.#kind, id)) return;
+    await this.#replayed(id);
+  }
+
+  /** A consume lost: the record was used already (its grant is revoked) or is gone. */
+  async #replayed(id: string): Promise<never> {
     const record = await findOidcModelGrant(this.#db, this.#kind, id);
     if (!record) throw new errors.InvalidGrant('grant source not found');
     if (record.grantId) await this.#revokeGrant(record.grantId);
