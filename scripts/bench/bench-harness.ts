@@ -6,6 +6,7 @@
 // Every target speaks the protocol of target-ipc.ts (`ready`, `stop`, `cpu`, `profile-start`,
 // `profile-stop`); a benchmark may add messages of its own (login-target.ts adds `verify`).
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { CpuTimes } from './bench-cpu.ts';
 import type { ParentMessage, TargetMessage } from './target-ipc.ts';
@@ -34,16 +35,29 @@ type AnyTarget = Target<string, unknown, Message, Message>;
 const children: ChildProcess[] = [];
 
 /**
+ * The Node flags `npm start` gives the server (package.json's `start` script is their one home), so
+ * that a Portcullis target runs the way it is deployed (its young generation's size, for one).
+ */
+export function serverNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const match = /^node((?: --[\w-]+(?:=\S+)?)*) src\/main\.ts$/.exec(scripts.start);
+  if (!match) throw new Error(`package.json's start script is not "node [--flag ...] src/main.ts": ${scripts.start}`);
+  return match[1]!.trim().split(' ').filter(Boolean);
+}
+
+/**
  * Forks `file` (relative to scripts/bench/) with `env` added to this process' environment and waits
  * for its `ready` message. `quietStdout` sends its stdout to /dev/null: request logs
  * (--log-level info) are then written, as in production, but not onto the benchmark's report.
+ * `asServer` runs it with the server's Node flags (serverNodeFlags): for targets that are Portcullis.
  */
 export async function startTarget<T extends AnyTarget>(
   key: T['key'],
   file: string,
-  { env = {}, quietStdout = false }: { env?: Record<string, string>; quietStdout?: boolean } = {},
+  { env = {}, quietStdout = false, asServer = false }: { env?: Record<string, string>; quietStdout?: boolean; asServer?: boolean } = {},
 ): Promise<T> {
   const child = fork(new URL(file, import.meta.url).pathname, [], {
+    ...(asServer ? { execArgv: [...process.execArgv, ...serverNodeFlags()] } : {}),
     env: { ...process.env, ...env },
     stdio: ['ignore', quietStdout ? 'ignore' : 'inherit', 'inherit', 'ipc'],
   });

@@ -158,6 +158,7 @@ async function main(): Promise<number> {
     startTarget<Target<'portcullis', PortcullisIntrospectionInfo>>('portcullis', './introspection-target.ts', {
       env: { BENCH_LOG_LEVEL: args['log-level'] },
       quietStdout: args['log-level'] !== 'silent',
+      asServer: true,
     }),
     startTarget<Target<'bare', TargetInfo>>('bare', './bare-target.ts'),
   ]);

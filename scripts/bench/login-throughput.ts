@@ -299,6 +299,7 @@ async function main(): Promise<number> {
     startTarget<LoginTarget>(key, TARGET_FILES[key], {
       env: { BENCH_LOGIN_TARGET: 'portcullis', BENCH_LOG_LEVEL: args['log-level'] },
       quietStdout: args['log-level'] !== 'silent',
+      asServer: key === 'portcullis',
     });
   // One after the other: each migrates a database of its own, and the argon2 verifier needs A's hash.
   const login = await startLogin(LOGIN_TARGET);

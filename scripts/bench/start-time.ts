@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { warnIfHostBusy } from './bench-cpu.ts';
-import { runBenchmark } from './bench-harness.ts';
+import { runBenchmark, serverNodeFlags } from './bench-harness.ts';
 import { median } from './bench-stats.ts';
 import { busyTimeMs, formatSummary, summariseProfile, type CpuProfile } from './cpu-profile.ts';
 
@@ -138,7 +138,11 @@ async function timeStart(dataDir: string, profileDir: string | undefined): Promi
 
   const started = performance.now();
   // process.execPath: the node this script runs on, the pinned one when started by npm or npx.
-  const server = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, [...serverNodeFlags(), ...nodeArgs, 'src/main.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   servers.add(server);
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const output: string[] = [];

@@ -303,7 +303,7 @@ async function main(): Promise<number> {
   console.log(
     `token-throughput: ${GRANT}, ${REQUESTS} measured requests per target in ${ROUNDS} round(s) after ${WARMUP} warm-up, concurrency ${CONCURRENCY}, Node ${process.version}`,
   );
-  const portcullisOptions = { env: { BENCH_LOG_LEVEL: args['log-level'] }, quietStdout: args['log-level'] !== 'silent' };
+  const portcullisOptions = { env: { BENCH_LOG_LEVEL: args['log-level'] }, quietStdout: args['log-level'] !== 'silent', asServer: true };
   const [portcullis, bare] = await Promise.all([
     startTarget<TokenTarget>('portcullis', './portcullis-target.ts', portcullisOptions),
     AUDIT_BASELINE

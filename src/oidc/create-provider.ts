@@ -5,7 +5,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { JWK } from 'jose';
 import type { CookieSigner } from '../http/cookie-signer.ts';
 import type { Config } from '../config.ts';
-import { verifyAnyClientSecret } from '../security/client-secrets.ts';
+import { createClientSecretVerifier } from '../security/client-secrets.ts';
 import { clientAssertionRules } from './client-assertion-rules.ts';
 import { DEFAULT_ID_TOKEN_TTL, EXTRA_CLIENT_PROPERTIES } from './client-metadata.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
@@ -203,15 +203,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Client secrets are stored as keyed hashes (the `client_secret` oidc-provider sees is that hash):
   // compare by hashing what the client presented. During a rotation the secret it replaced is
   // accepted too, until its expiry on this server's clock.
-  const secretKey = deps.clientSecretKey;
+  const verifyClientSecret = createClientSecretVerifier(deps.clientSecretKey);
   provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
     if (typeof this.clientSecret !== 'string' || typeof presented !== 'string') return Promise.resolve(false);
     const previous = clientProperty(this, EXTRA_CLIENT_PROPERTIES.previousSecretHash);
     const previousExpiresAt = clientProperty(this, EXTRA_CLIENT_PROPERTIES.previousSecretExpiresAt);
     const previousActive = typeof previous === 'string' && typeof previousExpiresAt === 'number' && now().getTime() < previousExpiresAt;
-    return Promise.resolve(
-      verifyAnyClientSecret(secretKey, presented, previousActive ? [this.clientSecret, previous] : [this.clientSecret]),
-    );
+    return Promise.resolve(verifyClientSecret(presented, previousActive ? [this.clientSecret, previous] : [this.clientSecret]));
   };
 
   // oidc-provider builds a Client from adapter metadata and caches it under a hash of the JSON it
