@@ -27,8 +27,9 @@
 //                     where the time went, and keep the .cpuprofile files (the profiler slows both
 //                     targets: read throughput from a run without it)
 //   --baseline B      what Portcullis is compared with: `bare` (default; a bare oidc-provider, target
-//                     >= 0.80x) or `audit-off` (the same Portcullis without its audit trail, target
-//                     >= 0.90x: recording must not slow the token path)
+//                     >= 0.90x for client_credentials, >= 0.80x for the user grants) or `audit-off`
+//                     (the same Portcullis without its audit trail, target >= 0.95x: recording may
+//                     cost the token path 5% at most)
 //   --log-level L     Portcullis log level (default silent, like the bare library which logs nothing;
 //                     `info` writes one JSON line per request, as in production, to /dev/null)
 //
@@ -86,7 +87,8 @@ if (!(GRANTS as readonly string[]).includes(args.grant)) {
 }
 const GRANT = args.grant as Grant;
 const AUDIT_BASELINE = args.baseline === 'audit-off';
-const TARGET_RATIO = AUDIT_BASELINE ? 0.9 : 0.8;
+// issue #14's targets
+const TARGET_RATIO = AUDIT_BASELINE ? 0.95 : GRANT === 'client_credentials' ? 0.9 : 0.8;
 /** The issue's ceiling on a Portcullis process' resident set under token load. */
 const RSS_TARGET_BYTES = 150 * 1024 * 1024;
 const { requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, rounds: ROUNDS } = loadSizes(args);
