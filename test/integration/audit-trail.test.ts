@@ -18,7 +18,13 @@ import {
 } from '../../src/security/audit/audit-queries.ts';
 import { createAuditTrail, type AuditLogger, type AuditTrailOptions } from '../../src/security/audit/audit-writer.ts';
 import type { Database, Queryable } from '../../src/storage/database.ts';
-import { insertAuditEvents, lockAuditChain, readAuditHead } from '../../src/storage/audit-events.ts';
+import {
+  findAuditEventHash,
+  insertAuditEvents,
+  lockAuditChain,
+  pruneAuditEventsTo,
+  readAuditHead,
+} from '../../src/storage/audit-events.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { createTestDatabase, type BackendName } from '../helpers/stores.ts';
 
@@ -691,6 +697,45 @@ test.serial('[postgres] a locked writer between its head read and its insert is 
   );
   t.like(await verifyAuditChain(created.db, key), { ok: true, checked: 11 });
 });
+
+test.serial(
+  '[postgres] a retention prune that removes the head a one-statement append is waiting to chain onto: no fork, no gap',
+  async (t) => {
+    // The append's statement takes its snapshot before it waits for the chain's lock, so its check
+    // that the head still exists sees the head the prune is deleting: the seq primary key (the prune
+    // appends its own event right after that head) must be what sends it the locked way.
+    const created = await database(t, 'postgres');
+    const key = newKey();
+    const other = openPostgres({ connectionString: created.url!, max: 3 });
+    t.teardown(() => other.close());
+    const audit = trail(t, created.db, key, { batchSize: 5, flushIntervalMs: 60_000 });
+    for (let n = 1; n <= 5; n++) audit.record(loginEvent(n));
+    await audit.flush();
+
+    let waiting: Promise<void> | undefined;
+    await other.transaction(async (tx) => {
+      // what pruneAuditEvents' final chunk does when every event is older than the cut-off
+      await lockAuditChain(tx);
+      for (let n = 7; n <= 11; n++) audit.record(loginEvent(n));
+      waiting = audit.flush();
+      await sleep(200); // the append's statement has begun and waits for the lock
+      const hash = (await findAuditEventHash(tx, 5))!;
+      const prunedAt = new Date();
+      await pruneAuditEventsTo(tx, { seq: 5, hash, prunedAt, mac: anchorMac(key, { seq: 5, hash, prunedAt }) });
+      const head = await readAuditHead(tx, GENESIS_HASH);
+      t.deepEqual(head, { seq: 5, hash }, 'the head is now the anchor');
+      const [event] = chainEvents(key, head.seq, head.hash, [normalizeAuditEvent(loginEvent(6), randomUUID(), new Date())]);
+      await insertAuditEvents(tx, [event!]);
+    });
+    await waiting;
+    t.deepEqual(
+      await seqsAndNs(created.db),
+      Array.from({ length: 6 }, (_, i) => ({ seq: i + 6, n: i + 6 })),
+      "the batch came after the prune's event",
+    );
+    t.like(await verifyAuditChain(created.db, key), { ok: true, checked: 6 });
+  },
+);
 
 test.serial(
   '[postgres] two processes running the retention prune at once: together they prune each event once, the chain verifies',
