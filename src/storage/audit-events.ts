@@ -131,8 +131,10 @@ const INSERT_EVENTS = `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${EVEN
  * takes the locked path: lock, read the head, chain, insert). Why it cannot fork or leave a gap:
  *   - the events' seqs follow head.seq, and seq is the primary key: if anyone appended after `head`
  *     (on any process), the insert meets their row and fails as a whole (23505);
- *   - the row (head.seq, head.hash) must exist, so a chain that was rewound under us (restored,
- *     truncated) is not continued from a position it no longer has;
+ *   - the row (head.seq, head.hash) must exist, so a chain rewound before the statement began
+ *     (restored, truncated) is not continued from a position it no longer has; one rewound while
+ *     the statement waits for the lock (a retention prune: the statement's snapshot predates it)
+ *     passes this check, and meets the rewinder's own event at head.seq + 1 instead (23505);
  *   - it takes the chain's advisory lock (once, before its first row), so a locked writer never sees
  *     a row appear between its head read and its own insert.
  */

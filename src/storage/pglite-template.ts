@@ -19,6 +19,7 @@ import {
   constants,
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -27,7 +28,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where `npm ci` puts the template: the project's node_modules/.cache, rebuilt by every install. */
@@ -91,7 +92,28 @@ function usableTemplate(root: string): { dir: string } | { reason: string } {
   if (manifest.pglite !== version)
     return { reason: `the template in ${dir} was made by PGlite ${String(manifest.pglite)}, not ${version}` };
   if (!existsSync(join(dir, 'pgdata', 'PG_VERSION'))) return { reason: `the template in ${dir} is incomplete` };
+  const unsafe = unsafeEntry(dir);
+  if (unsafe) return { reason: `the template in ${dir} is not used: ${unsafe}` };
   return { dir };
+}
+
+/**
+ * Why the template may not become a deployment's database, if it may not: a symbolic link (copied
+ * as a link, it would put database files outside the 0700 DATA_DIR, where whoever planted it reads
+ * or swaps them), anything but plain files and directories, or a template folder that others than
+ * its owner may write (they could plant a database, signing keys and all). Checked at each seeding:
+ * the installer wrote it, but the folder may have been opened up since.
+ */
+function unsafeEntry(dir: string): string | undefined {
+  // The template's own folder is 0700 (its files are PGlite's 0666 inside it), and its parent holds it:
+  // others able to write either could replace what is copied.
+  for (const folder of [dir, dirname(dir)]) if ((lstatSync(folder).mode & 0o022) !== 0) return `${folder} is writable by other users`;
+  for (const entry of readdirSync(join(dir, 'pgdata'), { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isSymbolicLink()) return `${path} is a symbolic link`;
+    if (!entry.isFile() && !entry.isDirectory()) return `${path} is not a plain file or directory`;
+  }
+  return undefined;
 }
 
 /**

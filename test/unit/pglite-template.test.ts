@@ -4,7 +4,7 @@
 // touched, and a copy cut short is never taken for a database. The real template, started and
 // migrated, is in test/integration/pglite-template.test.ts.
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installedPgliteVersion, seedFromTemplate, templateDirFor } from '../../src/storage/pglite-template.ts';
@@ -57,6 +57,26 @@ test('a template made by another PGlite version is ignored: initdb', (t) => {
   fakeTemplate(join(base, 'other'), { version: '0.0.1', dirVersion: '0.0.1' });
   t.is(seedFromTemplate(pgdata, join(base, 'other')).from, 'initdb');
   t.false(existsSync(pgdata), 'the data directory is left for PGlite to create');
+});
+
+test('a template with a symbolic link, or that others may write, is never copied: initdb', (t) => {
+  const base = scratch(t);
+  const pgdata = join(base, 'pgdata');
+  // a link planted in the template would leave a database file outside the 0700 DATA_DIR
+  const linked = fakeTemplate(join(base, 'linked'));
+  mkdirSync(join(base, 'elsewhere'));
+  symlinkSync(join(base, 'elsewhere'), join(linked, 'pgdata', 'base', 'planted'));
+  const refused = seedFromTemplate(pgdata, join(base, 'linked'));
+  t.is(refused.from, 'initdb');
+  t.regex(refused.from === 'initdb' ? refused.reason : '', /planted is a symbolic link/);
+  t.false(existsSync(pgdata));
+  // a template folder opened to other users
+  const open = fakeTemplate(join(base, 'open'));
+  chmodSync(open, 0o777);
+  const opened = seedFromTemplate(pgdata, join(base, 'open'));
+  t.regex(opened.from === 'initdb' ? opened.reason : '', /writable by other users/);
+  chmodSync(open, 0o700);
+  t.is(seedFromTemplate(pgdata, join(base, 'open')).from, 'template', 'closed again, it is used');
 });
 
 test('a missing or incomplete template means initdb', (t) => {
