@@ -1,5 +1,5 @@
 // Configuration: environment variables -> one validated, frozen Config.
-// This module is pure (no I/O); src/main.ts is the one place that reads process.env.
+// This module is pure (no I/O); src/server.ts is the one place that reads process.env (src/main.ts only starts it).
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -170,7 +170,7 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
   readonly dataDir: string;
-  /** Undefined only before main.ts resolved the embedded generated secret. */
+  /** Undefined only before server.ts resolved the embedded generated secret. */
   readonly secretKey: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Trusted reverse proxies in front of the server (TRUST_PROXY): 0 = the TCP peer is the client. */
