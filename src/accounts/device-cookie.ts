@@ -9,7 +9,7 @@
 // anyone who knows the email can set off, does not hold it; the cookie's own small failure budget
 // does (src/accounts/lockout.ts). The cookie holds no email, only the account id; it cannot be
 // forged without the key, and it is worth nothing for any other account.
-import { createHmac, randomFillSync, type KeyObject } from 'node:crypto';
+import { createHmac, randomBytes, type KeyObject } from 'node:crypto';
 import type { Context } from 'koa';
 import { constantTimeEqual } from '../security/constant-time.ts';
 
@@ -43,23 +43,6 @@ export interface DeviceCookies {
 const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NONCE = /^[0-9a-f]{32}$/;
 const EPOCH = /^(0|[1-9][0-9]{0,14})$/;
-
-/**
- * Nonces are cut from a buffer of random bytes refilled 256 nonces at a time, as node:crypto's
- * randomUUID does: every completed sign-in draws one, on the event loop, and a call into OpenSSL's
- * generator for each (randomBytes(16): ~6 µs alone on Node 24, against ~0.1 µs from the pool; more
- * with argon2 evicting the caches beside it) is work a login need not do. Each byte is used once.
- */
-const NONCE_BYTES = 16;
-const noncePool = Buffer.alloc(NONCE_BYTES * 256);
-let noncePoolUsed = noncePool.length;
-function newNonce(): string {
-  if (noncePoolUsed === noncePool.length) {
-    randomFillSync(noncePool);
-    noncePoolUsed = 0;
-  }
-  return noncePool.toString('hex', noncePoolUsed, (noncePoolUsed += NONCE_BYTES));
-}
 
 export function createDeviceCookies(key: KeyObject): DeviceCookies {
   // __Host- binds the cookie to this exact origin (only possible on https); Strict: it is only ever
@@ -95,7 +78,7 @@ export function createDeviceCookies(key: KeyObject): DeviceCookies {
       // the browser's cookie for this account and epoch is sent back as it is (a new lifetime): its
       // MAC, just verified, is the one a new tag would compute
       const kept = current?.accountId === accountId && current.epoch === epoch ? current : undefined;
-      const nonce = kept ? kept.nonce : newNonce();
+      const nonce = kept ? kept.nonce : randomBytes(16).toString('hex');
       const mac = kept ? kept.mac : tag(accountId, String(epoch), nonce);
       ctx.cookies.set(nameFor(ctx), `${accountId}.${epoch}.${nonce}.${mac}`, {
         httpOnly: true,

@@ -6,10 +6,9 @@ import { decodeJwt } from 'jose';
 import { emailSubject, secondFactorSubject as secondFactorSubjectOf } from '../../src/accounts/login-subject.ts';
 import { encryptTotpSecret, generateTotpSecret } from '../../src/accounts/totp.ts';
 import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
-import { adminTest, ALL_SCOPES, API, auditEvents, type Harness } from '../helpers/admin-harness.ts';
+import { adminTest, adminUserToken, API, auditEvents, type Harness } from '../helpers/admin-harness.ts';
 import { createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { authorize, type UserAgent } from '../helpers/user-agent.ts';
 
 const NEW_PASSWORD = 'velvet thunder mosaic lantern';
@@ -383,22 +382,7 @@ async function administratorToken(harness: Harness) {
   const admin = await createUser(server.db);
   await server.db.query('UPDATE accounts SET is_admin = true WHERE id = $1', [admin.id]);
   const secret = await withTotp(server, admin.id);
-  const flow = await SignIn.start(server.url, console.clientId, { scope: `openid ${ALL_SCOPES}`, resource: ADMIN_AUDIENCE });
-  await flow.password(admin.email);
-  await flow.submit('/second-factor/totp', { code: totpCode(secret) });
-  if (!flow.page.code) throw new Error(`no code: ${flow.page.url}`);
-  const answer = await postForm(
-    `${server.url}/token`,
-    {
-      grant_type: 'authorization_code',
-      code: flow.page.code,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: flow.verifier,
-      resource: ADMIN_AUDIENCE,
-    },
-    console,
-  );
-  return { admin, bearer: answer.body.access_token as string };
+  return { admin, bearer: await adminUserToken(harness, admin.email, console, secret) };
 }
 
 adminTest(
