@@ -9,41 +9,10 @@ import { ADMIN_AUDIENCE } from '../../src/admin/operation/admin-scopes.ts';
 import { adminTest, adminUserToken, API, auditEvents, type Harness } from '../helpers/admin-harness.ts';
 import { createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { authorize, type UserAgent } from '../helpers/user-agent.ts';
+import { authorize } from '../helpers/user-agent.ts';
+import { signInForTokens } from '../helpers/user-tokens.ts';
 
 const NEW_PASSWORD = 'velvet thunder mosaic lantern';
-
-/** A browser signs `email` in to `client` (with `password`) and the client redeems the code; undefined when refused. */
-async function signIn(
-  server: TestServer,
-  client: TestClient,
-  email: string,
-  options: { password?: string; scope?: string; resource?: string; agent?: UserAgent } = {},
-) {
-  const flow = await authorize({
-    issuer: server.url,
-    clientId: client.clientId,
-    email,
-    scope: options.scope ?? 'openid offline_access',
-    ...(options.password ? { password: options.password } : {}),
-    ...(options.resource ? { resource: options.resource } : {}),
-    ...(options.agent ? { agent: options.agent } : {}),
-  });
-  if (!flow.code) return undefined;
-  const answer = await postForm(
-    `${server.url}/token`,
-    {
-      grant_type: 'authorization_code',
-      code: flow.code,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: flow.verifier,
-      ...(options.resource ? { resource: options.resource } : {}),
-    },
-    client,
-  );
-  if (answer.status !== 200) throw new Error(`token: ${JSON.stringify(answer.body)}`);
-  return { agent: flow.agent, accessToken: answer.body.access_token as string, refreshToken: answer.body.refresh_token as string };
-}
 
 const refresh = (server: TestServer, client: TestClient, refreshToken: string) =>
   postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
@@ -127,8 +96,8 @@ adminTest(
     let tag = moved.headers.get('etag')!;
     // the user signs in with the new address (not the old one)
     const web = await createTestClient(server, { firstParty: true });
-    t.truthy(await signIn(server, web, 'ada@analytical.example', { password: NEW_PASSWORD }));
-    t.falsy(await signIn(server, web, 'ada@example.com', { password: NEW_PASSWORD }));
+    t.truthy(await signInForTokens(server, web, 'ada@analytical.example', { password: NEW_PASSWORD }));
+    t.falsy(await signInForTokens(server, web, 'ada@example.com', { password: NEW_PASSWORD }));
 
     // refusals name the field; none of them writes
     await createUser(server.db, 'grace@example.com');
@@ -213,7 +182,7 @@ adminTest(
     const bearer = await harness.token(admin);
     const client = await createTestClient(server, { firstParty: true });
     const user = await createUser(server.db);
-    const before = (await signIn(server, client, user.email))!;
+    const before = (await signInForTokens(server, client, user.email))!;
     t.is((await refresh(server, client, before.refreshToken)).status, 200);
     // the email locked, as repeated failed logins would leave it: even the right password is refused
     await server.db.query(
@@ -221,7 +190,7 @@ adminTest(
      ON CONFLICT (subject_key) DO UPDATE SET failures = 12, locked_until = now() + interval '1 hour', last_failure_at = now()`,
       [emailSubject(server.portcullis.keys.loginSubjectKey, user.email)],
     );
-    t.falsy(await signIn(server, client, user.email));
+    t.falsy(await signInForTokens(server, client, user.email));
 
     const refused = async (json: unknown, description: RegExp) => {
       const answer = await call('POST', `/users/${user.id}/password`, { token: bearer, json });
@@ -264,8 +233,11 @@ adminTest(
       extra: { prompt: 'none' },
     });
     t.is(silent.error, 'login_required', 'the browser is signed out');
-    t.falsy(await signIn(server, client, user.email, { password: PASSWORD }));
-    t.truthy(await signIn(server, client, user.email, { password: NEW_PASSWORD }), 'the lock is cleared and the new password works');
+    t.falsy(await signInForTokens(server, client, user.email, { password: PASSWORD }));
+    t.truthy(
+      await signInForTokens(server, client, user.email, { password: NEW_PASSWORD }),
+      'the lock is cleared and the new password works',
+    );
 
     // a temporary password: the user must choose their own at the next sign-in
     const temporary = await call('POST', `/users/${user.id}/password`, {
@@ -296,8 +268,8 @@ adminTest(
     const client = await createTestClient(server, { firstParty: true, resources: { [API]: ['read'] } });
     const user = await createUser(server.db);
     const other = await createUser(server.db);
-    const signedIn = (await signIn(server, client, user.email, { scope: 'openid offline_access read', resource: API }))!;
-    const othersSession = (await signIn(server, client, other.email))!;
+    const signedIn = (await signInForTokens(server, client, user.email, { scope: 'openid offline_access read', resource: API }))!;
+    const othersSession = (await signInForTokens(server, client, other.email))!;
     t.is(signedIn.accessToken.split('.').length, 3, 'a JWT for the API: not stored, judged by its user and grant');
     t.true(await introspect(server, client, signedIn.accessToken));
     // a code issued just before the deletion, not yet redeemed (in Redis on that deployment)
@@ -341,7 +313,7 @@ adminTest(
     );
     t.is(redeemed.status, 400);
     t.is(redeemed.body.error, 'invalid_grant', 'the code issued just before cannot be redeemed');
-    t.falsy(await signIn(server, client, user.email), 'nor can anyone sign in as them');
+    t.falsy(await signInForTokens(server, client, user.email), 'nor can anyone sign in as them');
     // another user's session is untouched
     t.is((await refresh(server, client, othersSession.refreshToken)).status, 200);
 
@@ -368,7 +340,7 @@ adminTest(
     const recreated = await call('POST', '/users', { token: bearer, json: { email: user.email, password: NEW_PASSWORD } });
     t.is(recreated.status, 201);
     t.not(recreated.body.id, user.id);
-    t.truthy(await signIn(server, client, user.email, { password: NEW_PASSWORD }));
+    t.truthy(await signInForTokens(server, client, user.email, { password: NEW_PASSWORD }));
   },
 );
 

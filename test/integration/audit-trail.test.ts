@@ -162,6 +162,19 @@ function assertBroken(
   t.regex(result.reason, expected.reason);
 }
 
+/** A PostgreSQL database with a key, and a second pool connected to it: another process's writer. */
+async function twoProcesses(t: ExecutionContext) {
+  const created = await database(t, 'postgres');
+  const other = openPostgres({ connectionString: created.url!, max: 3 });
+  t.teardown(() => other.close());
+  return { created, key: newKey(), other };
+}
+
+/** What a locked writer does once it holds the lock and has read `head`: `input`, chained onto it, inserted. */
+async function appendLocked(tx: Queryable, key: KeyObject, head: { seq: number; hash: string }, input: AuditEventInput): Promise<void> {
+  await insertAuditEvents(tx, chainEvents(key, head.seq, head.hash, [normalizeAuditEvent(input, randomUUID(), new Date())]));
+}
+
 for (const backend of BACKENDS) {
   const title = (text: string) => `[${backend}] ${text}`;
 
@@ -626,10 +639,7 @@ for (const backend of BACKENDS) {
 }
 
 test.serial('[postgres] two writers (two processes) append to one chain: all events, one valid chain', async (t) => {
-  const created = await database(t, 'postgres');
-  const key = newKey();
-  const other = openPostgres({ connectionString: created.url!, max: 3 });
-  t.teardown(() => other.close());
+  const { created, key, other } = await twoProcesses(t);
   const first = createAuditTrail({ db: created.db, key, logger: capturingLogger(), batchSize: 25, flushIntervalMs: 5 });
   const second = createAuditTrail({ db: other, key, logger: capturingLogger(), batchSize: 25, flushIntervalMs: 5 });
   const durable: Promise<void>[] = [];
@@ -669,10 +679,7 @@ test.serial('[postgres] two writers (two processes) append to one chain: all eve
 });
 
 test.serial('[postgres] a locked writer between its head read and its insert is never overtaken by a one-statement append', async (t) => {
-  const created = await database(t, 'postgres');
-  const key = newKey();
-  const other = openPostgres({ connectionString: created.url!, max: 3 });
-  t.teardown(() => other.close());
+  const { created, key, other } = await twoProcesses(t);
   const audit = trail(t, created.db, key, { batchSize: 5, flushIntervalMs: 60_000 });
   for (let n = 1; n <= 5; n++) audit.record(loginEvent(n));
   await audit.flush();
@@ -686,8 +693,7 @@ test.serial('[postgres] a locked writer between its head read and its insert is 
     for (let n = 7; n <= 11; n++) audit.record(loginEvent(n));
     overtaken = audit.flush();
     await sleep(200);
-    const [event] = chainEvents(key, head.seq, head.hash, [normalizeAuditEvent(loginEvent(6), randomUUID(), new Date())]);
-    await insertAuditEvents(tx, [event!]);
+    await appendLocked(tx, key, head, loginEvent(6));
   });
   await overtaken;
   t.deepEqual(
@@ -704,10 +710,7 @@ test.serial(
     // The append's statement takes its snapshot before it waits for the chain's lock, so its check
     // that the head still exists sees the head the prune is deleting: the seq primary key (the prune
     // appends its own event right after that head) must be what sends it the locked way.
-    const created = await database(t, 'postgres');
-    const key = newKey();
-    const other = openPostgres({ connectionString: created.url!, max: 3 });
-    t.teardown(() => other.close());
+    const { created, key, other } = await twoProcesses(t);
     const audit = trail(t, created.db, key, { batchSize: 5, flushIntervalMs: 60_000 });
     for (let n = 1; n <= 5; n++) audit.record(loginEvent(n));
     await audit.flush();
@@ -724,8 +727,7 @@ test.serial(
       await pruneAuditEventsTo(tx, { seq: 5, hash, prunedAt, mac: anchorMac(key, { seq: 5, hash, prunedAt }) });
       const head = await readAuditHead(tx, GENESIS_HASH);
       t.deepEqual(head, { seq: 5, hash }, 'the head is now the anchor');
-      const [event] = chainEvents(key, head.seq, head.hash, [normalizeAuditEvent(loginEvent(6), randomUUID(), new Date())]);
-      await insertAuditEvents(tx, [event!]);
+      await appendLocked(tx, key, head, loginEvent(6));
     });
     await waiting;
     t.deepEqual(
@@ -740,10 +742,7 @@ test.serial(
 test.serial(
   '[postgres] two processes running the retention prune at once: together they prune each event once, the chain verifies',
   async (t) => {
-    const created = await database(t, 'postgres');
-    const key = newKey();
-    const other = openPostgres({ connectionString: created.url!, max: 3 });
-    t.teardown(() => other.close());
+    const { created, key, other } = await twoProcesses(t);
     const audit = createAuditTrail({ db: created.db, key, logger: capturingLogger(), now: () => new Date('2025-01-01T00:00:00Z') });
     for (let n = 1; n <= 500; n++) audit.record(loginEvent(n));
     await audit.close();

@@ -5,21 +5,16 @@
 // ID token for someone else, or a disabled user let through on a neighbour's account). Each answer
 // must name its own user, and a disabled user among them must be refused whatever the others do.
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createTestClient, createUser, postForm, REDIRECT_URI, type TestClient } from '../helpers/fixtures.ts';
+import { createTestClient, createUser, postForm, type TestClient } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { authorize } from '../helpers/user-agent.ts';
+import { signInForTokens } from '../helpers/user-tokens.ts';
 
+/** A new user signed in to `client`, and the refresh token it holds for them. */
 async function tokensFor(server: TestServer, client: TestClient) {
   const user = await createUser(server.db);
-  const flow = await authorize({ issuer: server.url, clientId: client.clientId, email: user.email, scope: 'openid offline_access' });
-  if (!flow.code) throw new Error(flow.pages.at(-1));
-  const tokens = await postForm(
-    `${server.url}/token`,
-    { grant_type: 'authorization_code', code: flow.code, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier },
-    client,
-  );
-  if (tokens.status !== 200) throw new Error(JSON.stringify(tokens.body));
-  return { user, refreshToken: tokens.body.refresh_token as string };
+  const tokens = await signInForTokens(server, client, user.email);
+  if (!tokens) throw new Error(`${user.email} could not sign in`);
+  return { user, refreshToken: tokens.refreshToken };
 }
 
 const subjectOf = (idToken: unknown): string =>
