@@ -12,7 +12,7 @@ export interface SignInOptions {
   agent?: UserAgent;
 }
 
-/** The client's tokens for `email`; undefined when the sign-in is refused (a redemption refused throws). */
+/** The client's tokens for `email` (a refresh token when the scope has offline_access); undefined when the sign-in is refused (a redemption refused throws). */
 export async function signInForTokens(server: TestServer, client: TestClient, email: string, options: SignInOptions = {}) {
   const flow = await authorize({
     issuer: server.url,
@@ -36,5 +36,9 @@ export async function signInForTokens(server: TestServer, client: TestClient, em
     client,
   );
   if (answer.status !== 200) throw new Error(`token: ${JSON.stringify(answer.body)}`);
-  return { agent: flow.agent, accessToken: answer.body.access_token as string, refreshToken: answer.body.refresh_token as string };
+  return {
+    agent: flow.agent,
+    accessToken: answer.body.access_token as string,
+    refreshToken: answer.body.refresh_token as string | undefined,
+  };
 }

@@ -6,6 +6,7 @@ import { createResource, createTestClient, createUser, postForm, REDIRECT_URI, t
 import { adminTest, API, auditEvents, type Harness } from '../helpers/admin-harness.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { authorize, UserAgent } from '../helpers/user-agent.ts';
+import { signInForTokens, type SignInOptions } from '../helpers/user-tokens.ts';
 
 interface SignedIn {
   agent: UserAgent;
@@ -13,39 +14,16 @@ interface SignedIn {
   refreshToken: string | undefined;
 }
 
-/** A browser signs `email` in to `client` and the client redeems the code. */
+/** A browser signs `email` in to `client` and the client redeems the code; a refusal fails the test. */
 async function signIn(
   server: TestServer,
   client: TestClient,
   email: string,
-  options: { scope: string; resource?: string; agent?: UserAgent },
+  options: SignInOptions & { scope: string },
 ): Promise<SignedIn> {
-  const flow = await authorize({
-    issuer: server.url,
-    clientId: client.clientId,
-    email,
-    scope: options.scope,
-    ...(options.resource ? { resource: options.resource } : {}),
-    ...(options.agent ? { agent: options.agent } : {}),
-  });
-  if (!flow.code) throw new Error(`no code: ${flow.error ?? flow.pages.at(-1)?.slice(0, 300)}`);
-  const answer = await postForm(
-    `${server.url}/token`,
-    {
-      grant_type: 'authorization_code',
-      code: flow.code,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: flow.verifier,
-      ...(options.resource ? { resource: options.resource } : {}),
-    },
-    client,
-  );
-  if (answer.status !== 200) throw new Error(`token: ${JSON.stringify(answer.body)}`);
-  return {
-    agent: flow.agent,
-    accessToken: answer.body.access_token as string,
-    refreshToken: answer.body.refresh_token as string | undefined,
-  };
+  const signedIn = await signInForTokens(server, client, email, options);
+  if (!signedIn) throw new Error(`${email} could not sign in`);
+  return signedIn;
 }
 
 /** What the browser gets from a silent authorization request: a code, or an error such as login_required. */

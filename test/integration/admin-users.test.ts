@@ -14,10 +14,15 @@ import { signInForTokens } from '../helpers/user-tokens.ts';
 
 const NEW_PASSWORD = 'velvet thunder mosaic lantern';
 
-const refresh = (server: TestServer, client: TestClient, refreshToken: string) =>
-  postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
-const introspect = async (server: TestServer, client: TestClient, token: string) =>
-  (await postForm(`${server.url}/token/introspection`, { token }, client)).body.active;
+/** The token a sign-in with offline_access (the default) returned: its absence fails the test. */
+const present = (token: string | undefined): string => {
+  if (!token) throw new Error('no token: was offline_access not granted?');
+  return token;
+};
+const refresh = (server: TestServer, client: TestClient, refreshToken: string | undefined) =>
+  postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: present(refreshToken) }, client);
+const introspect = async (server: TestServer, client: TestClient, token: string | undefined) =>
+  (await postForm(`${server.url}/token/introspection`, { token: present(token) }, client)).body.active;
 
 async function auditDetails(server: TestServer, type: string) {
   await server.portcullis.audit.flush();

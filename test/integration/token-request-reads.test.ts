@@ -12,7 +12,7 @@ import { deleteGrantRecords } from '../../src/storage/oidc-models.ts';
 async function tokensFor(server: TestServer, client: TestClient) {
   const user = await createUser(server.db);
   const tokens = await signInForTokens(server, client, user.email);
-  if (!tokens) throw new Error(`${user.email} could not sign in`);
+  if (!tokens?.refreshToken) throw new Error(`${user.email} got no refresh token`);
   return { user, refreshToken: tokens.refreshToken };
 }
 
