@@ -96,6 +96,14 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client has no listener of the pool's: its connection dying (a restart, a
+      // failover, a killed backend) is an 'error' event that would otherwise crash the process. The
+      // transaction fails through its pending query instead, and a lost client is not pooled again.
+      let lost: Error | undefined;
+      const onLost = (error: Error) => {
+        lost = error;
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const notified: (readonly unknown[])[] = [];
@@ -116,7 +124,12 @@ export function openPostgres(options: PostgresOptions): Database {
         await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release();
+        // a lost client keeps its listener: it is destroyed, and may still report the socket's end
+        if (lost) client.release(lost);
+        else {
+          client.removeListener('error', onLost);
+          client.release();
+        }
       }
     },
     async listen(channel, handler) {

@@ -1,6 +1,8 @@
 // A store going away: requests fail closed with a fast 503 (never a 500, never a token), readiness
 // reports it, and everything recovers without a restart when the store is back.
+import test from 'ava';
 import { testEachBackend } from '../helpers/backend-test.ts';
+import { createTestDatabase } from '../helpers/stores.ts';
 import { createTestClient, createUser, postForm } from '../helpers/fixtures.ts';
 import { authorize, pkcePair, UserAgent } from '../helpers/user-agent.ts';
 import { REDIRECT_URI } from '../helpers/fixtures.ts';
@@ -87,3 +89,18 @@ testEachBackend(
   },
   { only: ['postgres+redis'] },
 );
+
+// A connection the pool has handed out has no listener of the pool's own: `pg` reports its loss as
+// an 'error' event, which with nobody listening would take the whole process down.
+test('PostgreSQL: a connection lost inside a transaction fails that transaction, not the process', async (t) => {
+  const database = await createTestDatabase('postgres');
+  t.teardown(() => database.dispose());
+  const killed = database.db.transaction(async (tx) => {
+    await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+  });
+  await t.throwsAsync(killed);
+  // the 'end' of the killed socket arrives after the failed query; let it, then use the pool again
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  t.deepEqual((await database.db.query<{ one: number }>('SELECT 1 AS one')).rows, [{ one: 1 }]);
+  t.is(await database.db.transaction(async (tx) => (await tx.query<{ two: number }>('SELECT 2 AS two')).rows[0]!.two), 2);
+});
