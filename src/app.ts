@@ -30,6 +30,7 @@ import { requestContext } from './observability/request-context.ts';
 import type { CreateLimiter } from './security/rate-limit/limiter-factory.ts';
 import { rateLimits } from './security/rate-limit/rate-limits.ts';
 import type { DerivedKeys } from './security/derived-keys.ts';
+import type { EmailQueue } from './email/email-queue.ts';
 import { adminApi, isAdminApiPath, MAX_BODY_BYTES as ADMIN_BODY_LIMIT_BYTES } from './admin/api/router.ts';
 
 export interface AppDeps {
@@ -52,6 +53,8 @@ export interface AppDeps {
     Pick<AccountSecurityDeps, 'accountSessions'>;
   /** The server's clock, for the admin API's operations (tests move it). */
   now?: () => Date;
+  /** Outgoing email (self-service links and notices), queued in the change's transaction. */
+  emails: EmailQueue;
 }
 
 /** Runs `middleware` only for requests whose path matches; everything else passes straight on. */

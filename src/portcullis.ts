@@ -34,6 +34,7 @@ import { createPasswordAuthenticator } from './accounts/authenticate.ts';
 import { createMfaDecider } from './accounts/second-factor-requirement.ts';
 import { createSignInStates } from './interactions/sign-in-state.ts';
 import { createAccountSessions } from './account-page/account-session.ts';
+import { createEmailQueue, type EmailQueue } from './email/email-queue.ts';
 
 export interface Portcullis {
   app: Koa;
@@ -42,6 +43,8 @@ export interface Portcullis {
   keys: DerivedKeys;
   metrics: Metrics;
   audit: AuditTrail;
+  /** Outgoing email, queued in the transaction of the change it tells about. */
+  emails: EmailQueue;
   /** Flushes the audit trail and stops listening; the stores stay open (their owner closes them). */
   close(): Promise<void>;
 }
@@ -78,6 +81,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const deviceCookies = createDeviceCookies(keys.deviceCookieKey);
   const accountSessions = createAccountSessions(keys.signInStateKey, () => now().getTime());
   const render = createViewRenderer();
+  const emails = createEmailQueue({ encryptionKey: keys.encryptionKey });
   // oidc-provider's records get their own namespace under the deployment's Redis prefix
   const adapterStores: AdapterStores = redis ? { db, redis, redisPrefix: `${stores.redisPrefix}oidc:` } : { db };
   const findClientMetadata = async (clientId: string) => toProviderClientMetadata(await cache.client(clientId));
@@ -160,6 +164,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     audit,
     createLimiter,
     now,
+    emails,
     signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions },
   });
   return {
@@ -169,6 +174,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     keys,
     metrics,
     audit,
+    emails,
     async close() {
       await unsubscribe();
       await audit.close();

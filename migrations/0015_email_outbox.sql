@@ -1,0 +1,17 @@
+-- Outgoing email (issue 15): written in the transaction of the change that sends it, delivered
+-- later by the outbox worker, so a committed change never loses its email and a rolled-back one
+-- never sends one. The payload (the template's data, links with their one-time tokens inside) is
+-- sealed with AES-256-GCM under a key derived from SECRET_KEY, bound to the row's id.
+CREATE TABLE email_outbox (
+  id              bigserial   PRIMARY KEY,
+  recipient       text        NOT NULL,
+  template        text        NOT NULL,
+  payload         text        NOT NULL,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  attempts        integer     NOT NULL DEFAULT 0,
+  sent_at         timestamptz,
+  last_error      text
+);
+-- what the worker picks next: unsent, due
+CREATE INDEX email_outbox_due ON email_outbox (next_attempt_at) WHERE sent_at IS NULL;

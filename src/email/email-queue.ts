@@ -1,0 +1,35 @@
+// What a feature calls to send an email: `emails.enqueue(tx, { to, template, data })` inside the
+// transaction of the change it tells about. Nothing is sent on the request path: the row commits
+// with the change (or not at all), and the outbox worker delivers it.
+import { decrypt, encrypt } from '../security/encryption.ts';
+import type { Queryable } from '../storage/database.ts';
+import { insertQueuedEmail, type QueuedEmailRow } from '../storage/email-outbox.ts';
+
+export interface OutgoingEmail {
+  to: string;
+  /** The base name of its templates in views/email/ (`<template>.txt.eta`, `<template>.html.eta`). */
+  template: string;
+  /** What the templates show; links are absolute URLs under ISSUER. */
+  data: Record<string, string>;
+}
+
+export interface EmailQueue {
+  enqueue(tx: Queryable, email: OutgoingEmail): Promise<void>;
+  /** The data of a queued row (the worker, and tests that read the outbox). */
+  open(row: QueuedEmailRow): Record<string, string>;
+}
+
+const boundTo = (id: string) => `email_outbox:${id}`;
+
+export function createEmailQueue(deps: { encryptionKey: Buffer }): EmailQueue {
+  return {
+    async enqueue(tx, email) {
+      await insertQueuedEmail(tx, { recipient: email.to, template: email.template }, (id) =>
+        encrypt(deps.encryptionKey, JSON.stringify(email.data), boundTo(id)),
+      );
+    },
+    open(row) {
+      return JSON.parse(decrypt(deps.encryptionKey, row.payload, boundTo(row.id))) as Record<string, string>;
+    },
+  };
+}
