@@ -3,7 +3,7 @@
 //   app       src/app.ts, src/portcullis.ts, src/main.ts, src/server.ts, src/cli.ts   (wires everything together)
 //   features  src/admin, src/account-page, src/interactions                     (admin areas and pages)
 //   domain    src/accounts, src/oidc                                         (sign-in, accounts, OAuth/OIDC)
-//   platform  src/config.ts, src/http, src/observability, src/storage, src/security
+//   platform  src/config.ts, src/http, src/observability, src/storage, src/security, src/email
 //
 // An import points down (or sideways within a layer), never up. No cycle between files, and no cycle
 // between folders either (accounts -> oidc -> accounts is a cycle even when no two files form one),
@@ -14,7 +14,7 @@
 
 /** One regular expression per layer, over paths relative to the repository root. */
 const layers = {
-  platform: '^src/(config\\.ts$|http/|observability/|storage/|security/)',
+  platform: '^src/(config\\.ts$|http/|observability/|storage/|security/|email/)',
   domain: '^src/(accounts|oidc)/',
   features: '^src/(admin|account-page|interactions)/',
   app: '^src/(app|portcullis|main|server|cli)\\.ts$',

@@ -1,6 +1,9 @@
 // Configuration: environment variables -> one validated, frozen Config.
 // This module is pure (no I/O); src/server.ts is the one place that reads process.env (src/main.ts only starts it).
+import { join } from 'node:path';
 import { z } from 'zod';
+import { isPlainMailbox } from './email/email-address.ts';
+import type { EmailSettings } from './email/mail-transport.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -30,6 +33,20 @@ const envSchema = z
     DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional()),
     /** Redis connection string for short-lived data. Unset: those live in the database. */
     REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional()),
+    /**
+     * Outgoing mail server: `smtp://[user:password@]host[:port]` (STARTTLS when the server offers it;
+     * `?requireTLS=true` insists) or `smtps://…` (TLS from the start). Unset: every email is written
+     * to DATA_DIR/outbox/<id>.eml instead, and its path logged.
+     */
+    SMTP_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
+    /** The From of every email: `address` or `Name <address>`. Default: `Portcullis <no-reply@<ISSUER's host>>`. */
+    SMTP_FROM: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .refine((value) => parseMailbox(value) !== undefined, 'must be an email address, or a name and an address: Name <address>')
+        .optional(),
+    ),
     /** Directory for the embedded database and its generated secret. */
     DATA_DIR: z.string().min(1).default('./data'),
     /** Root secret (>= 32 characters) from which key-encryption, secret-hashing and cookie keys are derived. */
@@ -163,6 +180,21 @@ const envSchema = z
     if (!env.DATABASE_URL) issues.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
   });
 
+/** `Name <address>` or `address`, with no line breaks, quotes or second address. */
+function parseMailbox(value: string): { name: string; address: string } | undefined {
+  const match = /^(?:([^<>"\\\r\n]*?)\s*<([^<>\s]+)>|([^<>\s]+))$/u.exec(value.trim());
+  const address = match?.[2] ?? match?.[3];
+  if (address === undefined || !isPlainMailbox(address)) return undefined;
+  return { name: (match?.[1] ?? '').trim(), address };
+}
+
+/** The default sender: no-reply at the issuer's host (`localhost` when that is an IP address, which no address may use bare). */
+function defaultSender(issuer: string): { name: string; address: string } {
+  const host = new URL(issuer).hostname;
+  const named = /^[\d.]+$/.test(host) || host.startsWith('[') ? 'localhost' : host;
+  return { name: 'Portcullis', address: `no-reply@${named}` };
+}
+
 export interface Config {
   readonly issuer: string;
   readonly port: number;
@@ -190,7 +222,9 @@ export interface Config {
   readonly mfaPolicy: 'off' | 'optional' | 'required';
   readonly lockout: LockoutSettings;
   readonly rateLimits: RateLimitSettings;
+  readonly email: EmailSettings;
 }
+
 
 export interface PasswordSettings {
   readonly minLength: number;
@@ -232,10 +266,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     return { ok: false, problems };
   }
   const e = parsed.data;
+  const issuer = e.ISSUER ?? `http://localhost:${e.PORT || 3000}`;
   return {
     ok: true,
     config: Object.freeze({
-      issuer: e.ISSUER ?? `http://localhost:${e.PORT || 3000}`,
+      issuer,
       port: e.PORT,
       host: e.HOST,
       databaseUrl: e.DATABASE_URL,
@@ -274,6 +309,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
         clientPerMinute: e.RATE_LIMIT_CLIENT_PER_MINUTE,
         formPerMinute: e.RATE_LIMIT_FORM_PER_MINUTE,
+      }),
+      email: Object.freeze({
+        smtpUrl: e.SMTP_URL,
+        from: Object.freeze((e.SMTP_FROM === undefined ? undefined : parseMailbox(e.SMTP_FROM)) ?? defaultSender(issuer)),
+        outboxDir: join(e.DATA_DIR, 'outbox'),
       }),
     }),
   };

@@ -35,6 +35,9 @@ import { createMfaDecider } from './accounts/second-factor-requirement.ts';
 import { createSignInStates } from './interactions/sign-in-state.ts';
 import { createAccountSessions } from './account-page/account-session.ts';
 import { createEmailQueue, type EmailQueue } from './email/email-queue.ts';
+import { createEmailRenderer } from './email/email-renderer.ts';
+import { createMailTransport } from './email/mail-transport.ts';
+import { startOutboxWorker, type OutboxWorker } from './email/outbox-worker.ts';
 
 export interface Portcullis {
   app: Koa;
@@ -45,6 +48,8 @@ export interface Portcullis {
   audit: AuditTrail;
   /** Outgoing email, queued in the transaction of the change it tells about. */
   emails: EmailQueue;
+  /** Delivers the queued emails; only when built with `deliverEmails`. */
+  outbox: OutboxWorker | undefined;
   /** Flushes the audit trail and stops listening; the stores stay open (their owner closes them). */
   close(): Promise<void>;
 }
@@ -55,6 +60,11 @@ export interface PortcullisDeps {
   logger: Logger;
   /** Replaces the audit trail (the benchmark's audit-off baseline); production always records. */
   audit?: AuditTrail;
+  /**
+   * Run the outbox worker, which sends the queued emails (SMTP_URL, or files in DATA_DIR/outbox).
+   * The server always does; tests only when they are about delivery (the others read the outbox table).
+   */
+  deliverEmails?: boolean;
   /** The clock of lock expiries and of the account page's 10-minute sessions (tests move it instead of waiting). */
   now?: () => Date;
 }
@@ -81,7 +91,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   const deviceCookies = createDeviceCookies(keys.deviceCookieKey);
   const accountSessions = createAccountSessions(keys.signInStateKey, () => now().getTime());
   const render = createViewRenderer();
-  const emails = createEmailQueue({ encryptionKey: keys.encryptionKey });
+  const emails = createEmailQueue({ encryptionKey: keys.encryptionKey, now });
   // oidc-provider's records get their own namespace under the deployment's Redis prefix
   const adapterStores: AdapterStores = redis ? { db, redis, redisPrefix: `${stores.redisPrefix}oidc:` } : { db };
   const findClientMetadata = async (clientId: string) => toProviderClientMetadata(await cache.client(clientId));
@@ -149,6 +159,23 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
   });
   const unsubscribe = await subscribeRegistryCache(db, cache);
 
+  async function startEmailDelivery(): Promise<OutboxWorker> {
+    const transport = createMailTransport(config.email);
+    if (config.email.smtpUrl) logger.info({ smtp: transport.description }, 'emails are sent through SMTP_URL');
+    else if (config.production) logger.warn({ outbox: transport.description }, 'SMTP_URL is not set: emails are only written to files');
+    else logger.info({ outbox: transport.description }, 'SMTP_URL is not set: emails are written to files in the outbox directory');
+    return startOutboxWorker({
+      db: stores.db,
+      queue: emails,
+      render: createEmailRenderer(config.issuer),
+      transport,
+      logger,
+      metrics,
+      now,
+      messageIdHost: new URL(config.issuer).hostname,
+    });
+  }
+
   const readiness = [{ name: 'database', check: () => pingDatabase(db) }, ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : [])];
   const app = createApp({
     config,
@@ -167,6 +194,8 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     emails,
     signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions },
   });
+  // last: nothing is sent before the rest was built
+  const outbox = overrides.deliverEmails ? await startEmailDelivery() : undefined;
   return {
     app,
     host,
@@ -175,7 +204,9 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     metrics,
     audit,
     emails,
+    outbox,
     async close() {
+      await outbox?.close();
       await unsubscribe();
       await audit.close();
     },

@@ -55,7 +55,7 @@ export async function main(): Promise<void> {
     logger.info({ reason: stores.seeded.reason }, 'new database: running initdb (no usable PGlite template)');
   const applied = await migrate(stores.db);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  const portcullis = await createPortcullis({ config, stores, logger });
+  const portcullis = await createPortcullis({ config, stores, logger, deliverEmails: true });
   const control = embedded ? await startControlServer({ config, db: stores.db, logger, audit: portcullis.audit }) : undefined;
 
   const metricsServer =

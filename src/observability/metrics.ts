@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client) in a registry per server instance: HTTP traffic by route and
 // status, tokens issued by grant type, login outcomes, store errors and latency, rate-limit
-// refusals, and the default process metrics (event-loop lag, memory, CPU). Labels are bounded:
+// refusals, emails sent and failed, and the default process metrics (event-loop lag, memory, CPU). Labels are bounded:
 // routes are route names, never raw paths.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Middleware } from 'koa';
@@ -14,6 +14,10 @@ export interface Metrics {
   storeFailure: (store: string) => void;
   /** A request refused by a rate limit: `ip` (per-address ceiling), `client` (quota) or `form` (login/MFA forms). */
   rateLimited: (limit: 'ip' | 'client' | 'form') => void;
+  /** An email handed to the SMTP server (or written to the outbox directory). */
+  emailSent: () => void;
+  /** An attempt at an email that failed: `retry` (tried again later) or `given_up` (never sent). */
+  emailFailed: (outcome: 'retry' | 'given_up') => void;
   /** Counts and times every request; mount first. */
   httpMiddleware: () => Middleware;
 }
@@ -73,6 +77,18 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const emailsSent = new Counter({
+    name: 'portcullis_emails_sent_total',
+    help: 'Emails handed to the SMTP server (or written to the outbox directory)',
+    registers: [registry],
+  });
+  const emailsFailed = new Counter({
+    name: 'portcullis_emails_failed_total',
+    help: 'Failed email attempts, by outcome: retry (tried again later) or given_up (never sent)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+
   // Children made once per label values: prom-client otherwise sorts and hashes the label object on
   // every call, on every request. The label values are bounded (see above), and so are these maps.
   const httpChild = childrenBy((method: string, route: string, status: string) => ({
@@ -93,6 +109,8 @@ export function createMetrics(): Metrics {
     },
     storeFailure: (store) => storeChild(store).errors.inc(),
     rateLimited: (limit) => rateLimited.inc({ limit }),
+    emailSent: () => emailsSent.inc(),
+    emailFailed: (outcome) => emailsFailed.inc({ outcome }),
     httpMiddleware: () => async (ctx, next) => {
       const started = performance.now();
       try {

@@ -68,6 +68,7 @@ async function serve(
   now?: () => Date,
   publicHost = '127.0.0.1',
   issuer?: string,
+  deliverEmails = false,
 ): Promise<Omit<TestServer, 'startSibling'>> {
   const http = createServer();
   const port = await listen(http);
@@ -81,6 +82,7 @@ async function serve(
     logger: createLogger(logLevel),
     ...(auditOff ? { audit: NO_AUDIT } : {}),
     ...(now ? { now } : {}),
+    deliverEmails,
   });
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors (app.onerror)
   http.on('request', portcullis.app.callback());
@@ -108,6 +110,11 @@ export async function startTestServer(
     auditOff?: boolean;
     /** the server's clock (lock expiries) */ now?: () => Date;
     /** the issuer's host name (passkeys need `localhost`: browsers refuse an IP as relying party) */ publicHost?: string;
+    /**
+     * Run the outbox worker (on by itself when env has SMTP_URL, e.g. a startMailCatcher's url). Off,
+     * emails stay queued for test/helpers/outbox.ts to read; on, they are sent and their payload emptied.
+     */
+    deliverEmails?: boolean;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(backend.database);
@@ -122,7 +129,8 @@ export async function startTestServer(
   };
   const logLevel = options.logLevel ?? 'silent';
   const stores: Stores = { db: database.db, redis: redis?.redis, redisPrefix: redis?.prefix ?? 'portcullis:', close: async () => {} };
-  const primary = await serve(stores, env, logLevel, options.auditOff, options.now, options.publicHost);
+  const deliverEmails = options.deliverEmails ?? Boolean(options.env?.SMTP_URL);
+  const primary = await serve(stores, env, logLevel, options.auditOff, options.now, options.publicHost, undefined, deliverEmails);
   const siblings: (() => Promise<void>)[] = [];
 
   return {
@@ -148,6 +156,7 @@ export async function startTestServer(
         options.now,
         undefined,
         siblingOptions.sharedIssuer ? primary.url : undefined,
+        deliverEmails,
       );
       const close = async () => {
         await sibling.close();
