@@ -28,12 +28,13 @@ const LINK_KEY = /(url|link)$/i;
 
 export type RenderEmail = (template: string, data: Record<string, string>) => RenderedEmail;
 
-export function createEmailRenderer(issuer: string): RenderEmail {
-  const html = new Eta({ views: EMAIL_VIEWS_DIR, autoEscape: true, cache: true, useWith: false });
-  const text = new Eta({ views: EMAIL_VIEWS_DIR, autoEscape: false, cache: true, useWith: false });
+export function createEmailRenderer(issuer: string, viewsDir = EMAIL_VIEWS_DIR): RenderEmail {
+  const html = new Eta({ views: viewsDir, autoEscape: true, cache: true, useWith: false });
+  // plain text is not escaped, and not trimmed either: `Subject: <%= it.x %>` keeps the line break after it
+  const text = new Eta({ views: viewsDir, autoEscape: false, autoTrim: false, cache: true, useWith: false });
   const base = `${issuer}/`;
   return (template, data) => {
-    if (!TEMPLATE_NAME.test(template) || !existsSync(join(EMAIL_VIEWS_DIR, `${template}.txt.eta`)))
+    if (!TEMPLATE_NAME.test(template) || !existsSync(join(viewsDir, `${template}.txt.eta`)))
       throw new UndeliverableEmailError(`no email template "${template}"`);
     const clean: Record<string, string> = {};
     for (const [key, value] of Object.entries(data)) {
@@ -48,7 +49,7 @@ export function createEmailRenderer(issuer: string): RenderEmail {
       subject: match[1]!.trim(),
       text: match[2]!,
       // the template is the body; the layout around it is the same for every email
-      html: html.render('./layout.html.eta', { title: match[1]!.trim(), body: html.render(`./${template}.html.eta`, clean) }),
+      html: html.render(`./layout.html.eta`, { title: match[1]!.trim(), body: html.render(`./${template}.html.eta`, clean) }),
     };
   };
 }
