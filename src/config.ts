@@ -225,7 +225,6 @@ export interface Config {
   readonly email: EmailSettings;
 }
 
-
 export interface PasswordSettings {
   readonly minLength: number;
   readonly minLengthWithMfa: number;

@@ -3,7 +3,6 @@
 // (header injection); such an address is refused before it is queued and again before it is sent.
 // (Whether an address is plausible is the form's business: this is only the injection guard.)
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const MAILBOX = /^[^\s\x00-\x1f\x7f@,;:<>()[\]\\"]+@[^\s\x00-\x1f\x7f@,;:<>()[\]\\"]+$/u;
 
 export function isPlainMailbox(address: string): boolean {

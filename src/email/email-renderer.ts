@@ -21,7 +21,6 @@ export class UndeliverableEmailError extends Error {
 
 const TEMPLATE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 // Values are one line of text: a name with a line break cannot end the subject early or forge one.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
 const LINE_BREAKS_AND_CONTROLS = /[\x00-\x08\x0a-\x1f\x7f\u0085\u2028\u2029]+/gu;
 /** Data keys that carry a link: it must be an absolute URL under ISSUER (never a relative or foreign one). */
 const LINK_KEY = /(url|link)$/i;

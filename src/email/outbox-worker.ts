@@ -91,7 +91,8 @@ export async function startOutboxWorker(deps: OutboxWorkerDeps): Promise<OutboxW
       const rendered = deps.render(row.template, data);
       const { path } = await deps.transport.send({ id: row.id, to: row.recipient, messageId: messageId(row), ...rendered });
       deps.metrics.emailSent();
-      if (path) logger.info({ emailId: row.id, template: row.template, path }, 'email written to the outbox directory (SMTP_URL is not set)');
+      if (path)
+        logger.info({ emailId: row.id, template: row.template, path }, 'email written to the outbox directory (SMTP_URL is not set)');
       else logger.info({ emailId: row.id, template: row.template, attempt: row.attempts + 1 }, 'email sent');
       return { ok: true };
     } catch (error) {
@@ -137,6 +138,7 @@ export async function startOutboxWorker(deps: OutboxWorkerDeps): Promise<OutboxW
         logger.warn({ err: describeError(error) }, 'email outbox: could not reach the database');
         return;
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- wake() sets it while the loop awaits
     } while (again && !stopped);
   }
 

@@ -27,13 +27,10 @@ export async function insertQueuedEmail(
   const { rows } = await tx.query<{ id: string }>(`SELECT nextval(pg_get_serial_sequence('email_outbox', 'id'))::text AS id`);
   const id = rows[0]!.id;
   const at = email.at ?? new Date();
-  await tx.query('INSERT INTO email_outbox (id, recipient, template, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)', [
-    id,
-    email.recipient,
-    email.template,
-    seal(id),
-    at,
-  ]);
+  await tx.query(
+    'INSERT INTO email_outbox (id, recipient, template, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)',
+    [id, email.recipient, email.template, seal(id), at],
+  );
   // delivered to listeners when (and only if) the transaction commits
   await tx.query(NOTIFY_SQL, [EMAIL_QUEUED_CHANNEL, id]);
   return id;
@@ -112,7 +109,5 @@ export async function emailDeliveryStates(db: Queryable, recipient: string): Pro
 
 /** Sent and given-up emails go a week after (storage/prune.ts); their payload is already empty. */
 export async function pruneFinishedEmails(db: Queryable): Promise<void> {
-  await db.query(
-    `DELETE FROM email_outbox WHERE sent_at < now() - interval '7 days' OR failed_at < now() - interval '7 days'`,
-  );
+  await db.query(`DELETE FROM email_outbox WHERE sent_at < now() - interval '7 days' OR failed_at < now() - interval '7 days'`);
 }

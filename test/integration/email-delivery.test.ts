@@ -28,32 +28,35 @@ const metric = async (server: TestServer, name: string) => {
 };
 
 for (const backend of BACKENDS) {
-  test.serial(`[${backend.name}] a queued email arrives over SMTP: text and HTML, From/To/Subject, absolute links, then its payload is gone`, async (t) => {
-    const mail = await startMailCatcher();
-    t.teardown(() => mail.close());
-    const server = await startTestServer(backend, { env: { SMTP_URL: mail.url, SMTP_FROM: 'Example Login <login@example.com>' } });
-    t.teardown(() => server.close());
+  test.serial(
+    `[${backend.name}] a queued email arrives over SMTP: text and HTML, From/To/Subject, absolute links, then its payload is gone`,
+    async (t) => {
+      const mail = await startMailCatcher();
+      t.teardown(() => mail.close());
+      const server = await startTestServer(backend, { env: { SMTP_URL: mail.url, SMTP_FROM: 'Example Login <login@example.com>' } });
+      t.teardown(() => server.close());
 
-    await enqueue(server, 'ann@example.com');
-    const email = await mail.waitFor('ann@example.com');
-    t.deepEqual(email.envelope, { from: 'login@example.com', to: ['ann@example.com'] });
-    t.is(email.subject, 'Your password was changed');
-    t.is(email.headers.get('from') && JSON.stringify(email.headers.get('from')).includes('Example Login'), true);
-    t.regex(email.raw, /^From: Example Login <login@example\.com>\r$/m);
-    t.regex(email.raw, /^To: ann@example\.com\r$/m);
-    t.regex(email.raw, /^Content-Type: multipart\/alternative;/m);
-    t.regex(email.text, /Hello Ann Example,/);
-    t.true(email.text.includes(`${server.config.issuer}/account`), 'the text part carries the absolute link');
-    t.true(email.html.includes(`href="${server.config.issuer}/account"`), 'the HTML part links absolutely');
-    t.regex(email.messageId, /^<outbox\.\d+\.[0-9a-z]+@127\.0\.0\.1>$/);
+      await enqueue(server, 'ann@example.com');
+      const email = await mail.waitFor('ann@example.com');
+      t.deepEqual(email.envelope, { from: 'login@example.com', to: ['ann@example.com'] });
+      t.is(email.subject, 'Your password was changed');
+      t.is(email.headers.get('from') && JSON.stringify(email.headers.get('from')).includes('Example Login'), true);
+      t.regex(email.raw, /^From: Example Login <login@example\.com>\r$/m);
+      t.regex(email.raw, /^To: ann@example\.com\r$/m);
+      t.regex(email.raw, /^Content-Type: multipart\/alternative;/m);
+      t.regex(email.text, /Hello Ann Example,/);
+      t.true(email.text.includes(`${server.config.issuer}/account`), 'the text part carries the absolute link');
+      t.true(email.html.includes(`href="${server.config.issuer}/account"`), 'the HTML part links absolutely');
+      t.regex(email.messageId, /^<outbox\.\d+\.[0-9a-z]+@127\.0\.0\.1>$/);
 
-    await server.portcullis.outbox!.drain();
-    const [state] = await emailDeliveryStates(server.db, 'ann@example.com');
-    t.truthy(state?.sentAt);
-    t.is(state?.payload, '', 'the link tokens are not kept once the email is sent');
-    t.is(mail.messages.length, 1);
-    t.is(await metric(server, 'portcullis_emails_sent_total'), 1);
-  });
+      await server.portcullis.outbox!.drain();
+      const [state] = await emailDeliveryStates(server.db, 'ann@example.com');
+      t.truthy(state?.sentAt);
+      t.is(state?.payload, '', 'the link tokens are not kept once the email is sent');
+      t.is(mail.messages.length, 1);
+      t.is(await metric(server, 'portcullis_emails_sent_total'), 1);
+    },
+  );
 }
 
 test.serial('[pglite] refused (4xx, then 5xx) and the server down: retried with backoff, delivered once it accepts', async (t) => {
@@ -144,9 +147,15 @@ test.serial('[postgres] two processes on one database deliver each email exactly
   await Promise.all([server.portcullis.outbox!.drain(), sibling.portcullis.outbox!.drain()]);
   const counts = new Map<string, number>();
   for (const email of mail.received) for (const to of email.envelope.to) counts.set(to, (counts.get(to) ?? 0) + 1);
-  t.deepEqual([...counts.values()], recipients.map(() => 1));
+  t.deepEqual(
+    [...counts.values()],
+    recipients.map(() => 1),
+  );
   t.is(mail.received.length, recipients.length);
   const sentBy = [await metric(server, 'portcullis_emails_sent_total'), await metric(sibling, 'portcullis_emails_sent_total')];
   t.is(sentBy[0]! + sentBy[1]!, recipients.length);
-  t.true(sentBy.every((sent) => sent > 0), `both processes took part (${sentBy.join(' + ')})`);
+  t.true(
+    sentBy.every((sent) => sent > 0),
+    `both processes took part (${sentBy.join(' + ')})`,
+  );
 });

@@ -79,49 +79,52 @@ test.serial('[embedded] without SMTP_URL the email is written to DATA_DIR/outbox
 });
 
 for (const backend of ['embedded', 'postgres'] as const) {
-  test.serial(`[${backend}] killed (SIGKILL) between the commit and the send: after a restart the email arrives exactly once`, async (t) => {
-    // The first attempt is held mid-SMTP (its DATA is in, no reply yet) until the process is killed:
-    // a deterministic "died before the send completed". Later attempts are accepted.
-    let release: (answer: CatcherAnswer) => void = () => {};
-    const mail = await startMailCatcher({
-      answer: (_email, attempt) => (attempt === 0 ? new Promise<CatcherAnswer>((resolve) => (release = resolve)) : 'accept'),
-    });
-    t.teardown(() => mail.close());
+  test.serial(
+    `[${backend}] killed (SIGKILL) between the commit and the send: after a restart the email arrives exactly once`,
+    async (t) => {
+      // The first attempt is held mid-SMTP (its DATA is in, no reply yet) until the process is killed:
+      // a deterministic "died before the send completed". Later attempts are accepted.
+      let release: (answer: CatcherAnswer) => void = () => {};
+      const mail = await startMailCatcher({
+        answer: (_email, attempt) => (attempt === 0 ? new Promise<CatcherAnswer>((resolve) => (release = resolve)) : 'accept'),
+      });
+      t.teardown(() => mail.close());
 
-    let env: Record<string, string>;
-    let inspect: <T>(work: (db: Database) => Promise<T>) => Promise<T>;
-    if (backend === 'embedded') {
-      const dataDir = tempDataDir(t);
-      env = { DATA_DIR: dataDir };
-      inspect = (work) => withEmbedded(dataDir, work);
-    } else {
-      const database = await createTestDatabase('postgres');
-      t.teardown(() => database.dispose());
-      env = { DATABASE_URL: database.url!, DATA_DIR: tempDataDir(t) };
-      inspect = (work) => work(database.db);
-    }
-    await inspect((db) => queueNotice(db, 'dora@example.com'));
+      let env: Record<string, string>;
+      let inspect: <T>(work: (db: Database) => Promise<T>) => Promise<T>;
+      if (backend === 'embedded') {
+        const dataDir = tempDataDir(t);
+        env = { DATA_DIR: dataDir };
+        inspect = (work) => withEmbedded(dataDir, work);
+      } else {
+        const database = await createTestDatabase('postgres');
+        t.teardown(() => database.dispose());
+        env = { DATABASE_URL: database.url!, DATA_DIR: tempDataDir(t) };
+        inspect = (work) => work(database.db);
+      }
+      await inspect((db) => queueNotice(db, 'dora@example.com'));
 
-    const first = await startServerProcess({ ...env, SECRET_KEY, ISSUER, SMTP_URL: mail.url }, { timeoutMs: 90_000 });
-    t.teardown(() => void first.stop());
-    await mail.waitForReceived(1);
-    const exited = once(first.child, 'exit');
-    first.child.kill('SIGKILL');
-    await exited;
-    release({ code: 421, message: 'too late' }); // the sender is gone: this reply reaches nobody
-    t.is(mail.messages.length, 0, 'nothing was delivered by the killed process');
+      const first = await startServerProcess({ ...env, SECRET_KEY, ISSUER, SMTP_URL: mail.url }, { timeoutMs: 90_000 });
+      t.teardown(() => void first.stop());
+      await mail.waitForReceived(1);
+      const exited = once(first.child, 'exit');
+      first.child.kill('SIGKILL');
+      await exited;
+      release({ code: 421, message: 'too late' }); // the sender is gone: this reply reaches nobody
+      t.is(mail.messages.length, 0, 'nothing was delivered by the killed process');
 
-    const second = await startServerProcess({ ...env, SECRET_KEY, ISSUER, SMTP_URL: mail.url }, { timeoutMs: 90_000 });
-    t.teardown(() => void second.stop());
-    const email = await mail.waitFor('dora@example.com');
-    t.is(email.subject, 'Your password was changed');
-    t.is(email.messageId, mail.received[0]!.messageId, 'the retry is the same message');
-    t.is(await second.stop(), 0);
+      const second = await startServerProcess({ ...env, SECRET_KEY, ISSUER, SMTP_URL: mail.url }, { timeoutMs: 90_000 });
+      t.teardown(() => void second.stop());
+      const email = await mail.waitFor('dora@example.com');
+      t.is(email.subject, 'Your password was changed');
+      t.is(email.messageId, mail.received[0]!.messageId, 'the retry is the same message');
+      t.is(await second.stop(), 0);
 
-    t.is(mail.messages.length, 1, 'delivered exactly once');
-    t.is(mail.received.length, 2);
-    const [state] = await inspect((db) => emailDeliveryStates(db, 'dora@example.com'));
-    t.truthy(state?.sentAt);
-    t.is(state?.payload, '');
-  });
+      t.is(mail.messages.length, 1, 'delivered exactly once');
+      t.is(mail.received.length, 2);
+      const [state] = await inspect((db) => emailDeliveryStates(db, 'dora@example.com'));
+      t.truthy(state?.sentAt);
+      t.is(state?.payload, '');
+    },
+  );
 }

@@ -93,7 +93,11 @@ test.serial('a name in the subject cannot end the subject line and forge a heade
   const render = createEmailRenderer('http://localhost:1', fileURLToPath(new URL('../helpers/email-views/', import.meta.url)));
   const rendered = render('hostile-subject', { name: 'Eve\r\nBcc: evil@example.com\nX-Evil: 1' });
   t.is(rendered.subject, 'Hello Eve Bcc: evil@example.com X-Evil: 1');
-  const transport = createMailTransport({ smtpUrl: mail.url, from: { name: 'Portcullis', address: 'no-reply@example.com' }, outboxDir: '' });
+  const transport = createMailTransport({
+    smtpUrl: mail.url,
+    from: { name: 'Portcullis', address: 'no-reply@example.com' },
+    outboxDir: '',
+  });
   t.teardown(() => transport.close());
   await transport.send({ id: '1', to: 'victim@example.com', messageId: '<1@example.com>', ...rendered });
   const email = await mail.waitFor('victim@example.com');
@@ -104,9 +108,18 @@ test.serial('a name in the subject cannot end the subject line and forge a heade
 
 test.serial('a link outside ISSUER (phishing through our mail server) is not sent', async (t) => {
   const { mail, server } = await deliveringServer(t);
-  for (const accountUrl of ['https://evil.example/account', `${server.config.issuer}.evil.example/account`, '/account', 'javascript:alert(1)']) {
+  for (const accountUrl of [
+    'https://evil.example/account',
+    `${server.config.issuer}.evil.example/account`,
+    '/account',
+    'javascript:alert(1)',
+  ]) {
     await server.db.transaction((tx) =>
-      server.portcullis.emails.enqueue(tx, { to: 'victim@example.com', template: 'password-changed', data: { ...noticeData(server), accountUrl } }),
+      server.portcullis.emails.enqueue(tx, {
+        to: 'victim@example.com',
+        template: 'password-changed',
+        data: { ...noticeData(server), accountUrl },
+      }),
     );
   }
   await server.portcullis.outbox!.drain();
@@ -116,7 +129,12 @@ test.serial('a link outside ISSUER (phishing through our mail server) is not sen
 });
 
 test('SMTP_FROM with a line break or a second address, and SMTP_URL of another scheme, refuse to start', (t) => {
-  for (const from of ['a@example.com\r\nBcc: evil@example.com', 'a@example.com, evil@example.com', 'Name <a@example.com> evil@example.com', 'Na"me <a@example.com>'])
+  for (const from of [
+    'a@example.com\r\nBcc: evil@example.com',
+    'a@example.com, evil@example.com',
+    'Name <a@example.com> evil@example.com',
+    'Na"me <a@example.com>',
+  ])
     t.false(parseConfig({ SMTP_FROM: from }).ok, JSON.stringify(from));
   const refused = parseConfig({ SMTP_URL: 'http://mail.example.com' });
   t.deepEqual(refused.ok ? [] : refused.problems, ['SMTP_URL: must be an smtp:// or smtps:// URL']);
