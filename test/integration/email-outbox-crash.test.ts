@@ -75,6 +75,7 @@ test.serial('[embedded] without SMTP_URL the email is written to DATA_DIR/outbox
   t.regex(email.text ?? '', /http:\/\/localhost:8999\/account/);
   t.true(typeof email.html === 'string' && email.html.includes('href="http://localhost:8999/account"'));
   t.false(server.output().includes('Hello Cleo'), 'the body is not logged');
+  t.false(server.output().includes(`${ISSUER}/account`), 'nor its links');
   t.is(await server.stop(), 0);
 });
 
