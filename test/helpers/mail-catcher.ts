@@ -35,11 +35,19 @@ export interface MailCatcherOptions {
   answer?: (email: CaughtEmail, attempt: number) => CatcherAnswer | Promise<CatcherAnswer>;
   /** Listen on this port (a test that starts the server "down" reserves one with freePort()). Default: any free port. */
   port?: number;
+  /** TLS from the first byte (smtps://, smtp-server's own self-signed certificate); `url` then says not to verify it. */
+  tls?: boolean;
+  /** Require AUTH with these (and refuse any other); `url` then carries them. */
+  credentials?: { user: string; pass: string };
 }
 
 export interface MailCatcher {
-  /** smtp://127.0.0.1:<port>: plain SMTP, no STARTTLS, no AUTH. */
+  /**
+   * What a sender's SMTP_URL should be: smtp://127.0.0.1:<port> (plain SMTP, no STARTTLS, no AUTH), or
+   * with `tls` smtps://…?tls.rejectUnauthorized=false, with `credentials` user:pass@ in it.
+   */
   url: string;
+  port: number;
   /** Accepted messages, in order. */
   messages: CaughtEmail[];
   /** Every message received, accepted or not (refused, held), in order. */
@@ -63,8 +71,14 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
   events.setMaxListeners(100);
 
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    secure: options.tls ?? false,
+    authOptional: !options.credentials,
+    disabledCommands: options.credentials ? ['STARTTLS'] : ['AUTH', 'STARTTLS'],
+    onAuth(auth, _session, callback) {
+      const { credentials } = options;
+      if (credentials && auth.username === credentials.user && auth.password === credentials.pass) callback(null, { user: auth.username });
+      else callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+    },
     logger: false,
     closeTimeout: 500,
     // a message is read whole before it is answered
@@ -121,8 +135,12 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
       check();
     });
 
+  const userInfo = options.credentials
+    ? `${encodeURIComponent(options.credentials.user)}:${encodeURIComponent(options.credentials.pass)}@`
+    : '';
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: options.tls ? `smtps://${userInfo}127.0.0.1:${port}?tls.rejectUnauthorized=false` : `smtp://${userInfo}127.0.0.1:${port}`,
+    port,
     messages,
     received,
     waitFor(to, predicate = () => true, waitOptions = {}) {

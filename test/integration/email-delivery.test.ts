@@ -159,3 +159,28 @@ test.serial('[postgres] two processes on one database deliver each email exactly
     `both processes took part (${sentBy.join(' + ')})`,
   );
 });
+
+test.serial(
+  '[pglite] smtps:// with credentials in SMTP_URL: TLS from the first byte, AUTH with them; a wrong password is retried, not lost',
+  async (t) => {
+    const credentials = { user: 'portcullis', pass: 'p@ss:w/rd' };
+    const mail = await startMailCatcher({ tls: true, credentials });
+    t.teardown(() => mail.close());
+    const wrong = mail.url.replace(encodeURIComponent(credentials.pass), 'wrong');
+    const clock = testClock();
+    const refused = await startTestServer(BACKENDS[0]!, { env: { SMTP_URL: wrong }, now: clock.now });
+    t.teardown(() => refused.close());
+    await enqueue(refused, 'eve@example.com');
+    await refused.portcullis.outbox!.drain();
+    const [state] = await emailDeliveryStates(refused.db, 'eve@example.com');
+    t.regex(state?.lastError ?? '', /535|auth/i);
+    t.is(state?.sentAt, null);
+    t.is(mail.received.length, 0);
+
+    const server = await startTestServer(BACKENDS[0]!, { env: { SMTP_URL: mail.url } });
+    t.teardown(() => server.close());
+    await enqueue(server, 'fay@example.com');
+    const email = await mail.waitFor('fay@example.com');
+    t.is(email.subject, 'Your password was changed');
+  },
+);
