@@ -165,7 +165,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     createLimiter,
     now,
     emails,
-    signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions },
+    signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions, onceOnly: jwtReplay },
   });
   return {
     app,
