@@ -60,7 +60,7 @@ export const firstPartyClient = (server: TestServer): Promise<TestClient> => cre
 /** The assertion `holder`'s key makes for the challenge the sign-in page shows, with its own user handle unless changed. */
 export function assertionFor(
   flow: SignIn,
-  holder: Pick<PasskeyHolder, 'key' | 'user'>,
+  holder: { key: PasskeyHolder['key']; user: Pick<PasskeyHolder['user'], 'id'> },
   change: Parameters<typeof assertionResponse>[3] = {},
 ): string {
   return JSON.stringify(
