@@ -2,9 +2,11 @@
 // counter cannot tell a replay, so the challenge must. An observed assertion sent in another sign-in
 // or browser; the same browser's answer sent twice at once; a challenge answered once and its
 // sealed cookie planted again; a challenge (and its cookie) from another interaction. Each is
-// refused: a challenge belongs to one interaction of one browser and is answered once.
+// refused: a challenge belongs to one interaction of one browser and is answered once, within 10 minutes.
+import test from 'ava';
 import { PASSKEY_NOT_ACCEPTED } from '../../src/interactions/passkey-sign-in-routes.ts';
 import { assertionFor, firstPartyClient, postPasskey, testEachBackendOnLocalhost, userWithPasskey } from '../helpers/passkey-sign-in.ts';
+import { BACKENDS, startTestServer } from '../helpers/server.ts';
 import { SignIn } from '../helpers/sign-in-flow.ts';
 
 const COOKIE = 'portcullis-passkey';
@@ -87,4 +89,20 @@ testEachBackendOnLocalhost('a challenge from another interaction, with or withou
 
   await postPasskey(first, forFirst);
   t.truthy(first.page.code, 'in its own interaction, the answer is good');
+});
+
+test.serial('an answer to a challenge older than its 10 minutes is refused', async (t) => {
+  let shift = 0;
+  const server = await startTestServer(BACKENDS[0]!, { publicHost: 'localhost', now: () => new Date(Date.now() + shift) });
+  t.teardown(() => server.close());
+  const holder = await userWithPasskey(server, { synced: true });
+  const client = await firstPartyClient(server);
+  const flow = await SignIn.start(server.url, client.clientId);
+  const late = assertionFor(flow, holder);
+  shift = 11 * 60_000; // the page was left open
+  await postPasskey(flow, late);
+  t.is(flow.page.status, 401);
+  t.is(flow.page.code, undefined);
+  await postPasskey(flow, assertionFor(flow, holder));
+  t.truthy(flow.page.code, 'the page shown since has a challenge of its own');
 });
