@@ -49,7 +49,7 @@ export interface AppDeps {
   /** Builds the rate limiters (shared through Redis when there is one). */
   createLimiter: CreateLimiter;
   /** What the sign-in pages (and the account's security page) need besides the app's own dependencies. */
-  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'deviceCookies' | 'keys'> &
+  signIn: Pick<InteractionDeps, 'authenticator' | 'guard' | 'mfa' | 'signInStates' | 'deviceCookies' | 'keys' | 'onceOnly'> &
     Pick<AccountSecurityDeps, 'accountSessions'>;
   /** The server's clock, for the admin API's operations (tests move it). */
   now?: () => Date;

@@ -192,7 +192,7 @@ export async function createPortcullis({ config, stores, logger, ...overrides }:
     createLimiter,
     now,
     emails,
-    signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions },
+    signIn: { authenticator, guard, mfa, signInStates, deviceCookies, keys, accountSessions, onceOnly: jwtReplay },
   });
   // last: nothing is sent before the rest was built
   const outbox = overrides.deliverEmails ? await startEmailDelivery() : undefined;

@@ -11,6 +11,7 @@
 // reason, for the log only (it may quote request values; never show it to the user). Only caller
 // bugs throw: `relyingPartyFor` with an issuer that is not an http(s) URL, `authenticationOptions`
 // without any credential.
+import { randomBytes } from 'node:crypto';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CredentialDeviceType, StoredCredential } from '../storage/webauthn-credentials.ts';
@@ -59,7 +60,16 @@ const ALGORITHMS = [ES256, RS256];
 
 // Both ceremonies ask for user verification without requiring it: a passkey here is the second
 // factor after a password, so a security key without a PIN is still a valid possession factor.
+// Signing in with a passkey alone is another matter: see `discoverableAuthenticationOptions`.
 const USER_VERIFICATION = 'preferred';
+
+/** What an assertion must show beyond a valid signature (the sign-in with a passkey alone asks for both). */
+export interface AssertionRequirements {
+  /** The UV flag: the authenticator checked a PIN or biometric, not only someone's presence. */
+  userVerification?: boolean;
+  /** A user handle (WebAuthn §7.2 step 6: a ceremony that did not name the user must get one). */
+  userHandle?: boolean;
+}
 
 /** The relying party of an issuer: its hostname as RP ID, its origin as the only accepted origin. */
 export function relyingPartyFor(issuer: string): RelyingParty {
@@ -103,6 +113,9 @@ export async function registrationOptions(
     attestationType: 'none',
     // An authenticator already registered to this account is refused by the browser itself.
     excludeCredentials: existing.map(descriptorOf),
+    // "preferred": a discoverable credential holding the account's user handle (userHandleFor), so the
+    // passkey can later sign in on its own from the sign-in page; an authenticator out of room for
+    // one (an old security key) still registers a non-discoverable one, which works as a second factor.
     authenticatorSelection: { residentKey: 'preferred', userVerification: USER_VERIFICATION },
     supportedAlgorithmIDs: ALGORITHMS,
   });
@@ -122,6 +135,23 @@ export async function authenticationOptions(
     allowCredentials: credentials.map(descriptorOf),
     userVerification: USER_VERIFICATION,
   });
+}
+
+/** How long the browser may wait for the user (autofill waits while the sign-in page is open). */
+const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Options for signing in with a passkey alone (a discoverable credential, usernameless): no
+ * allowCredentials, so the browser offers whichever passkeys it holds for this relying party, and
+ * user verification required, because the passkey is then both factors at once (something held,
+ * unlocked by something known or something one is). Keep `options.challenge` to verify the answer.
+ *
+ * Built here rather than by the library: these options are just a fresh 32-byte challenge, and the
+ * sign-in page shows them to every visitor, so asking the library would load it (see
+ * `simpleWebAuthn` above) in every deployment at its first sign-in, passkeys or not.
+ */
+export function discoverableAuthenticationOptions(rp: RelyingParty): PublicKeyCredentialRequestOptionsJSON {
+  return { rpId: rp.id, challenge: randomBytes(32).toString('base64url'), timeout: SIGN_IN_TIMEOUT_MS, userVerification: 'required' };
 }
 
 // --- The browser's answer, checked for shape before the library sees it --------------------------
@@ -272,6 +302,7 @@ export async function verifyAuthentication(
   expectedChallenge: string,
   credential: StoredCredential,
   onRejected?: RejectionListener,
+  requirements: AssertionRequirements = {},
 ): Promise<VerifiedAuthentication | undefined> {
   const reject = (reason: string) => {
     onRejected?.(reason);
@@ -289,6 +320,10 @@ export async function verifyAuthentication(
   const body = parsed.data;
   if (body.id !== credential.id) {
     reject('the response is for another credential');
+    return;
+  }
+  if (requirements.userHandle && !body.response.userHandle) {
+    reject('no user handle');
     return;
   }
   // WebAuthn §7.2: a user handle, when the authenticator returns one, must be the credential owner's.
@@ -313,7 +348,7 @@ export async function verifyAuthentication(
         counter: credential.signCount,
         transports: credential.transports,
       },
-      requireUserVerification: false,
+      requireUserVerification: requirements.userVerification === true,
     });
     if (!result.verified) {
       reject('signature not verified');
@@ -339,6 +374,15 @@ export async function verifyAuthentication(
  */
 export function amrForCredential(credential: Pick<StoredCredential, 'deviceType'>): 'hwk' | 'swk' {
   return credential.deviceType === 'singleDevice' ? 'hwk' : 'swk';
+}
+
+/**
+ * The `amr` of a sign-in with a passkey alone, verified with user verification: the key (as
+ * `amrForCredential` classes it) and `user`, the authenticator's own check of the person (PIN or
+ * biometric, WebAuthn's UV flag). Two kinds of proof, hence the multi-factor acr.
+ */
+export function amrForPasskeySignIn(credential: Pick<StoredCredential, 'deviceType'>): string[] {
+  return [amrForCredential(credential), 'user'];
 }
 
 /**

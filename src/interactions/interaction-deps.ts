@@ -13,6 +13,7 @@ import type { LoginGuard } from '../accounts/lockout.ts';
 import type { MfaDecider } from '../accounts/second-factor-requirement.ts';
 import type { DerivedKeys } from '../security/derived-keys.ts';
 import type { SignInStates } from './sign-in-state.ts';
+import type { JwtReplayStore } from '../storage/jwt-replay.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -29,6 +30,8 @@ export interface InteractionDeps {
   issuer: string;
   onLoginAttempt: (outcome: 'success' | 'failure') => void;
   audit: AuditTrail;
+  /** Values accepted once across every process (the once-only JWT store): the passkey sign-in's challenges. */
+  onceOnly: Pick<JwtReplayStore, 'firstUse'>;
   /** The password policy and hashing parameters (a new password an administrator required). */
   passwords: PasswordSettings;
 }

@@ -32,6 +32,8 @@ export interface ProvenLogin {
   secondFactor?: string;
   epoch: number;
   passwordProven: boolean;
+  /** The credential id of the passkey a sign-in with a passkey alone used (for the audit trail). */
+  passkey?: string;
 }
 
 export interface SignInFinisher {
@@ -62,6 +64,7 @@ export function createSignInFinisher(kit: InteractionKit, deps: InteractionDeps)
       details: {
         amr: login.amr,
         ...(login.secondFactor ? { secondFactor: login.secondFactor } : {}),
+        ...(login.passkey ? { passkey: login.passkey } : {}),
         ...(passwordChanged ? { credentialChanged: true } : {}),
       },
     });

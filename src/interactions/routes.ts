@@ -16,6 +16,9 @@ import type { InteractionDeps } from './interaction-deps.ts';
 import { interactionOf, loadInteraction, requireSignInState } from './sign-in-step.ts';
 import { registerSecondFactorRoutes } from './second-factor-routes.ts';
 import { createSignInFinisher, registerPasswordChangeRoutes } from './password-change-routes.ts';
+import { createPasskeySignIn } from '../accounts/passkey-sign-in.ts';
+import { createLoginPage } from './login-page.ts';
+import { registerPasskeySignInRoutes } from './passkey-sign-in-routes.ts';
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   // its first middleware refuses a form from another site (page-router.ts)
@@ -25,6 +28,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   // every sign-in finishes through it: an administrator may have required a new password first
   const finisher = createSignInFinisher(kit, deps);
   const { finishSignIn } = finisher;
+  // the sign-in page offers a passkey sign-in beside the password (passkey-sign-in-routes.ts)
+  const passkeys = createPasskeySignIn(deps);
+  const renderLogin = createLoginPage(kit, deps.signInStates, passkeys);
   // every route: the interaction of this browser, loaded before the handler (sign-in-step.ts)
   router.use(loadInteraction(kit));
 
@@ -32,7 +38,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   router.get('/', async (ctx) => {
     const details = interactionOf(ctx);
-    const name = await clientName(String(details.params.client_id));
     if (details.prompt.name === 'login') {
       // a session signed in with the password only, and now a second factor is needed (step-up): the
       // session proved the password, and only a factor the account has is asked for. Enrolling one,
@@ -59,12 +64,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         }
       }
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
-      html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined });
+      await renderLogin(ctx, details, { email: hint, error: undefined });
       return;
     }
     if (details.prompt.name === 'consent') {
       const account = details.session?.accountId ? await findAccountById(deps.db, details.session.accountId) : undefined;
       const scopes = await describeConsent(details, deps.cache);
+      const name = await clientName(String(details.params.client_id));
       html(ctx, 'consent', { uid: details.uid, clientName: name, email: account?.email, scopes });
       return;
     }
@@ -107,8 +113,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD, ...proof });
     }
     const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
-    html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
+    await renderLogin(ctx, details, { email: email.slice(0, 320), error: message }, 401);
   });
+
+  registerPasskeySignInRoutes(router, deps, passkeys, renderLogin, finishSignIn);
 
   router.post('/confirm', async (ctx) => {
     const details = interactionOf(ctx);

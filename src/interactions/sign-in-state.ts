@@ -44,10 +44,27 @@ export interface SignInState {
 /** Long enough to find the phone; short enough that a forgotten tab is not a standing half-login. */
 const TTL_MS = 10 * 60_000;
 
+/** The challenge of the passkey sign-in a login page offers, until it is answered or expires. */
+export interface PasskeyChallenge {
+  uid: string;
+  challenge: string;
+  /** Epoch ms after which the challenge is worthless. */
+  expiresAt: number;
+}
+
 export interface SignInStates {
   read(ctx: Context, uid: string): SignInState | undefined;
   write(ctx: Context, state: Omit<SignInState, 'expiresAt'> & { expiresAt?: number }): void;
   clear(ctx: Context): void;
+  /**
+   * Keeps the challenge of the passkey sign-in the login page of interaction `uid` offers, sealed
+   * and bound to that interaction like the state. A cookie of its own: before a passkey answers
+   * there is no account, and a sign-in state always names one (sign-in-step.ts relies on it).
+   * A later login page of the same interaction replaces it: only the newest challenge is answerable.
+   */
+  writePasskeyChallenge(ctx: Context, uid: string, challenge: string): void;
+  /** That challenge (undefined when absent, expired, another interaction's or tampered), its cookie dropped. */
+  takePasskeyChallenge(ctx: Context, uid: string): PasskeyChallenge | undefined;
 }
 
 export function createSignInStates(key: Buffer, now: () => number = Date.now): SignInStates {
@@ -63,7 +80,24 @@ export function createSignInStates(key: Buffer, now: () => number = Date.now): S
     maxAge,
   });
 
+  const challengeCookie = (ctx: Context) => (ctx.secure ? '__Host-portcullis-passkey' : 'portcullis-passkey');
+
   return {
+    writePasskeyChallenge(ctx, uid, challenge) {
+      const sealed: PasskeyChallenge = { uid, challenge, expiresAt: now() + TTL_MS };
+      ctx.cookies.set(challengeCookie(ctx), encrypt(key, JSON.stringify(sealed), `passkey-sign-in:${uid}`), options(ctx, TTL_MS));
+    },
+    takePasskeyChallenge(ctx, uid) {
+      const sealed = ctx.cookies.get(challengeCookie(ctx), { signed: false });
+      if (sealed) ctx.cookies.set(challengeCookie(ctx), '', options(ctx, 0));
+      if (!sealed || sealed.length > 1024) return undefined;
+      try {
+        const held = JSON.parse(decrypt(key, sealed, `passkey-sign-in:${uid}`)) as PasskeyChallenge;
+        return held.uid === uid && typeof held.challenge === 'string' && held.expiresAt > now() ? held : undefined;
+      } catch {
+        return undefined; // another interaction's challenge, a tampered or an outdated cookie
+      }
+    },
     read(ctx, uid) {
       const sealed = ctx.cookies.get(nameFor(ctx), { signed: false });
       if (!sealed || sealed.length > 4096) return undefined;

@@ -129,6 +129,6 @@ export async function signInAndConsent(page: Page, portcullisUrl: string, email:
   await page.waitForURL((url) => url.href.startsWith(`${portcullisUrl}/interaction/`));
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('button', { name: 'Allow' }).click();
 }

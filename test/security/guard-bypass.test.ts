@@ -20,6 +20,8 @@ const PAGE = '/account/security';
 const BEFORE_THE_PASSWORD = new Set([
   'GET /interaction/:uid',
   'POST /interaction/:uid/login',
+  // signing in with a passkey alone: its own proof, against the challenge this browser holds for this interaction
+  'POST /interaction/:uid/passkey',
   'POST /interaction/:uid/confirm',
   'POST /interaction/:uid/abort',
 ]);

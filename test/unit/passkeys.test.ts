@@ -7,7 +7,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import test from 'ava';
 import {
   amrForCredential,
+  amrForPasskeySignIn,
   authenticationOptions,
+  discoverableAuthenticationOptions,
   credentialIdOf,
   normalizeCredentialName,
   passkeyOptionsJson,
@@ -128,6 +130,15 @@ test('authentication options: RP ID and the account’s credentials only', async
   t.is(options.userVerification, 'preferred');
   t.regex(options.challenge, /^[A-Za-z0-9_-]{32,}$/);
   await t.throwsAsync(authenticationOptions(rp, []), { instanceOf: TypeError }, 'never "any passkey for this site"');
+});
+
+test('sign-in options: any discoverable credential of the RP, user verification required, a fresh challenge each time', (t) => {
+  const options = discoverableAuthenticationOptions(rp);
+  t.is(options.rpId, 'login.example.com');
+  t.is(options.userVerification, 'required');
+  t.is(options.allowCredentials, undefined, 'no account named: the browser offers the passkeys it holds');
+  t.is(Buffer.from(options.challenge, 'base64url').length, 32);
+  t.not(discoverableAuthenticationOptions(rp).challenge, options.challenge);
 });
 
 test('options JSON for the page cannot end the script element', (t) => {
@@ -356,6 +367,24 @@ test('a valid assertion yields the new counter and the UV flag', async (t) => {
     ),
     'userHandle: null',
   );
+});
+
+test('a sign-in with the passkey alone also needs the user handle and user verification', async (t) => {
+  const authenticator = newAuthenticator({ counter: 1 });
+  const credential = await registered(authenticator);
+  const { challenge } = discoverableAuthenticationOptions(rp);
+  const both = { userHandle: true, userVerification: true };
+  const reasons: string[] = [];
+  const log = (reason: string) => reasons.push(reason);
+  t.is(await verifyAuthentication(rp, assert(authenticator, challenge, { userHandle: null }), challenge, credential, log, both), undefined);
+  t.is(await verifyAuthentication(rp, assert(authenticator, challenge, { flags: FLAG_UP }), challenge, credential, log, both), undefined);
+  t.is(reasons.length, 2);
+  t.deepEqual(await verifyAuthentication(rp, assert(authenticator, challenge), challenge, credential, log, both), {
+    newSignCount: authenticator.counter,
+    userVerified: true,
+  });
+  t.deepEqual(amrForPasskeySignIn(credential), ['hwk', 'user']);
+  t.deepEqual(amrForPasskeySignIn({ deviceType: 'multiDevice' }), ['swk', 'user']);
 });
 
 test('an assertion for another challenge, origin, RP ID, ceremony, credential or account is refused', async (t) => {

@@ -20,6 +20,15 @@
 // When it fails, nothing is sent: the error element shows why and the form can be submitted again.
 // A submit button carrying `data-passkey-skip` submits the form without a ceremony. Other fields
 // (such as the name of a new passkey) are left alone and sent along.
+//
+// A form that is only worth showing with WebAuthn carries `hidden`: it is shown once the browser
+// supports passkeys (without JavaScript, or without WebAuthn, the page reads as if it had none).
+// An "authenticate" form carrying `data-passkey-autofill` (the sign-in page's, whose options name
+// no credential) also offers its passkeys in the browser's autofill of the page's
+// `autocomplete="… webauthn"` field (conditional mediation), when the browser can: choosing one
+// there submits the form just as its button would. Pressing the button meanwhile replaces that
+// pending request with the button's own (the library aborts the first), which is why its abort is
+// no error worth showing.
 (function () {
   'use strict';
 
@@ -152,14 +161,46 @@
           setBusy(form, false);
           if (window.console) window.console.warn('passkey ' + mode + ' failed:', error);
           showError(form, messageFor(error, mode));
+          // the button's ceremony ended the autofill's pending request: offer it again
+          if (form.hasAttribute('data-passkey-autofill')) offerInAutofill(form, library);
         },
       );
     });
   }
 
+  /** The browser's autofill offers the form's passkeys; choosing one submits the form. */
+  function offerInAutofill(form, library) {
+    var optionsJSON = readOptions(form);
+    if (!optionsJSON || typeof library.browserSupportsWebAuthnAutofill !== 'function') return;
+    library.browserSupportsWebAuthnAutofill().then(
+      function (available) {
+        if (!available) return;
+        library.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: true }).then(
+          function (result) {
+            credentialInput(form).value = JSON.stringify(result);
+            submitForReal(form, null);
+          },
+          function (error) {
+            // aborted by the button's ceremony, or the page is being left: nothing to tell the user
+            if (window.console) window.console.info('passkey autofill ended:', error && error.name);
+          },
+        );
+      },
+      function () {},
+    );
+  }
+
   function start() {
     var forms = document.querySelectorAll('form[data-passkey]');
     for (var index = 0; index < forms.length; index++) attach(forms[index]);
+    var library = window.SimpleWebAuthnBrowser;
+    if (library && library.browserSupportsWebAuthn()) {
+      for (var shown = 0; shown < forms.length; shown++) {
+        if (forms[shown].hidden) forms[shown].hidden = false;
+        if (forms[shown].hasAttribute('data-passkey-autofill') && forms[shown].getAttribute('data-passkey') === 'authenticate')
+          offerInAutofill(forms[shown], library);
+      }
+    }
     // A page restored from the back/forward cache must not resend a used (single-use) credential.
     window.addEventListener('pageshow', function (event) {
       if (!event.persisted) return;
