@@ -72,3 +72,13 @@ testEachBackend('a proof from before a reset (an administrator signed the user o
   await server.db.query('UPDATE accounts SET credential_epoch = credential_epoch + 1 WHERE id = $1', [user.id]);
   await assertNothingGoesThrough(t, server, browser, user.id, 'after a reset');
 });
+
+testEachBackend("the sign-in's return field cannot send the proven browser to another site", async (t, server) => {
+  const user = await createUser(server.db);
+  for (const then of ['https://evil.example/', '//evil.example/account', '/account/../evil']) {
+    const browser = await openAccount(server);
+    const answer = await post(browser, '/account/security/sign-in', { email: user.email, password: PASSWORD, then });
+    t.is(answer.status, 303);
+    t.is(answer.location, '/account/security', `${then}: the security page, nowhere else`);
+  }
+});
