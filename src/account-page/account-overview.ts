@@ -44,9 +44,12 @@ export interface AccountOverview {
   more: boolean;
 }
 
-/** The browser's own sign-in session, by its cookie (the provider's, signed): its uid, when it is the user's. */
-export async function thisBrowserSession(db: Database, ctx: Context, accountId: string): Promise<string | undefined> {
-  const cookie = ctx.cookies.get(ctx.secure ? '__Host-portcullis.session' : 'portcullis.session', { signed: true });
+/**
+ * The browser's own sign-in session, by its cookie (the provider's, signed, named as create-provider.ts
+ * names it: with the __Host- prefix when the issuer is https): its uid, when it is the user's.
+ */
+export async function thisBrowserSession(db: Database, ctx: Context, issuer: string, accountId: string): Promise<string | undefined> {
+  const cookie = ctx.cookies.get(issuer.startsWith('https:') ? '__Host-portcullis.session' : 'portcullis.session', { signed: true });
   return cookie && cookie.length <= 256 ? uidOfUserSession(db, accountId, cookie) : undefined;
 }
 

@@ -114,7 +114,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   };
 
   async function renderPage(ctx: Context, { account }: Signed, view: PageView = {}, status = 200) {
-    const thisBrowser = await thisBrowserSession(deps.db, ctx, account.id);
+    const thisBrowser = await thisBrowserSession(deps.db, ctx, deps.issuer, account.id);
     const [overview, password] = await Promise.all([accountOverview(deps.db, account.id, thisBrowser), minLength(account.id)]);
     kit.html(
       ctx,
@@ -208,8 +208,10 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const form = await readForm(ctx);
     try {
       const epoch = await confirmEmailChange(deps, ctx, current.account.id, (form.token ?? '').slice(0, 64));
-      // the change moved the account's epoch on: this browser, which made it, keeps its proof
+      // the change moved the account's epoch on: this browser, which made it, keeps its proof and
+      // stays a known browser for the lockout
       sessions.write(ctx, { ...current.session, epoch });
+      deps.deviceCookies.issue(ctx, current.account.id, epoch);
     } catch (error) {
       if (!(error instanceof AppError) || !['link_not_valid', 'link_of_another_account', 'email_taken'].includes(error.code)) throw error;
       renderConfirmEmail(ctx, { error: error.message }, error.status);
@@ -263,7 +265,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       confirmation: form.confirmation ?? '',
     });
     if (refusal) return renderPage(ctx, current, { error: refusal, field: 'new-password' }, 400);
-    const keep = await thisBrowserSession(deps.db, ctx, account.id);
+    const keep = await thisBrowserSession(deps.db, ctx, deps.issuer, account.id);
     const proof = { accountId: account.id, epoch: current.session.epoch };
     const epoch = await changeOwnPassword({ ...deps, passwords: deps.config.passwords }, ctx, proof, form.password!, keep);
     if (epoch === undefined) {
