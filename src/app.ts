@@ -18,6 +18,7 @@ import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDeps } from './interactions/interaction-deps.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account-page/security-routes.ts';
+import { accountRoutes } from './account-page/account-routes.ts';
 import { isStaticPath, staticFiles } from './http/static-files.ts';
 import { VIEWS_DIR, type RenderView } from './http/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
@@ -128,12 +129,25 @@ export function createApp(deps: AppDeps): Koa {
     mfaPolicy: deps.config.mfaPolicy,
     kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
   });
+  // the user's account page, on the same re-authentication (and rendering) as the security page
+  const account = accountRoutes({
+    ...deps.signIn,
+    db: deps.db,
+    audit: deps.audit,
+    emails: deps.emails,
+    keys: deps.keys,
+    config: deps.config,
+    issuer: deps.config.issuer,
+    now: deps.now ?? (() => new Date()),
+    kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
+  });
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken, constantTimeEqual));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
   // The page routers carry the cross-site guard themselves, as their first middleware (page-router.ts).
   app.use(onlyFor(isSignInPath, compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAccountPath, compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor(isAccountPath, compose([account.routes(), account.allowedMethods()]) as Koa.Middleware));
   app.use(
     onlyFor(
       isAdminApiPath,

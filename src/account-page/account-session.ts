@@ -27,6 +27,10 @@ export interface AccountSession {
   registrationChallenge?: string;
   /** The authenticator-app key being added on this page: this session's alone, it expires with it. */
   pendingTotp?: string;
+  /** Where the re-authentication leads once done (return-to.ts); the security page when absent. */
+  returnTo?: string;
+  /** Epoch ms at which the first of the two confirmations of "Delete my account" was given. */
+  deletionConfirmedAt?: number;
 }
 
 /** Whether the session proved one of the account's second factors (not only the password). */

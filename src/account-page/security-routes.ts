@@ -33,6 +33,7 @@ import { listCredentials } from '../storage/webauthn-credentials.ts';
 import { provedAFactor, type AccountSession, type AccountSessions } from './account-session.ts';
 import { accountSessionAt, accountSessionOf, loadAccountSession, requireAccountStage, type Signed } from './account-page-guard.ts';
 import { mustKeepAFactor, removeSecondFactor, type FactorToRemove } from './factor-removal.ts';
+import { ACCOUNT_PATH, returnPath } from './return-to.ts';
 import { answerRefusedPassword } from '../interactions/password-refusal.ts';
 
 export interface AccountSecurityDeps {
@@ -68,6 +69,32 @@ const NO_SUCH_FACTOR = 'There is no such second factor on your account.';
 /** `2025-01-31 14:05 UTC` from an ISO timestamp. */
 const readableTime = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
+/**
+ * The re-authentication's first step, as the security page and the account page show it; `returnTo`
+ * (return-to.ts) rides along in the form, to where the browser goes once it is proven.
+ */
+export function renderAccountSignIn(
+  kit: Pick<InteractionKit, 'html'>,
+  ctx: Context,
+  view: { email?: string; error?: string | undefined; notice?: string | undefined; returnTo?: string | undefined },
+  status = 200,
+): void {
+  const forAccount = view.returnTo !== undefined && view.returnTo !== ACCOUNT_SECURITY_PATH;
+  kit.html(
+    ctx,
+    'account-security-sign-in',
+    {
+      email: view.email ?? '',
+      error: view.error,
+      notice: view.notice,
+      then: view.returnTo,
+      title: forAccount ? 'Your account' : 'Sign-in security',
+      lead: forAccount ? 'To see or change your account, confirm it is you.' : 'To see or change how you sign in, confirm it is you.',
+    },
+    status,
+  );
+}
+
 export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   // its first middleware refuses a form from another site (page-router.ts)
   const router = pageRouter(ACCOUNT_SECURITY_PATH, deps.issuer);
@@ -84,8 +111,8 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     ctx.redirect(notice ? `${ACCOUNT_SECURITY_PATH}?notice=${notice}` : ACCOUNT_SECURITY_PATH);
   }
 
-  function renderSignIn(ctx: Context, view: { email?: string; error?: string; notice?: string }, status = 200) {
-    kit.html(ctx, 'account-security-sign-in', { email: view.email ?? '', error: view.error, notice: view.notice }, status);
+  function renderSignIn(ctx: Context, view: { email?: string; error?: string; notice?: string; returnTo?: string }, status = 200) {
+    renderAccountSignIn(kit, ctx, view, status);
   }
 
   /** The second step of the re-authentication, with every factor the account has. */
@@ -158,8 +185,11 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     redirect(ctx, notice);
   }
 
-  /** The second step is done: the session is proven from now on, for the next 10 minutes (at `epoch`). */
-  function reauthenticated(ctx: Context, account: Account, amr: string[], epoch: number) {
+  /**
+   * The second step is done: the session is proven from now on, for the next 10 minutes (at `epoch`),
+   * and the browser goes where its re-authentication began (`returnTo`: the account page, a link).
+   */
+  function reauthenticated(ctx: Context, account: Account, amr: string[], epoch: number, returnTo: string | undefined) {
     sessions.write(ctx, { accountId: account.id, stage: 'proven', amr, epoch });
     deps.audit.record({
       ...facts(ctx, account),
@@ -168,7 +198,13 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
       target: { type: 'user', id: account.id },
       details: { amr },
     });
-    redirect(ctx);
+    const destination = returnPath(returnTo);
+    if (!destination) {
+      redirect(ctx);
+      return;
+    }
+    ctx.status = 303;
+    ctx.redirect(destination);
   }
 
   // --- Open to anyone: signing in and out (the password's own checks and locks are the guard) -------
@@ -176,25 +212,34 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
   router.post('/sign-in', async (ctx) => {
     const form = await readForm(ctx);
     const email = (form.email ?? '').trim();
+    // where the browser goes once proven: only the shapes return-to.ts knows, anything else is ignored
+    const returnTo = returnPath(form.then);
     // the sign-in page's authenticator: the same lockout, address and pair throttles, same timing
     const result = await deps.authenticator.authenticate(email, form.password ?? '', ctx.ip, deps.deviceCookies.read(ctx));
     if (!result.ok) {
       const error = await answerRefusedPassword(ctx, deps.audit, result, email, { details: { page: 'account_security' } });
-      renderSignIn(ctx, { email: email.slice(0, 320), error }, 401);
+      renderSignIn(ctx, { email: email.slice(0, 320), error, returnTo }, 401);
       return;
     }
     // an account without a second factor has only its password to prove
     const epoch = result.account.credentialEpoch;
     if (!result.hasSecondFactor) {
-      reauthenticated(ctx, result.account, ['pwd'], epoch);
+      reauthenticated(ctx, result.account, ['pwd'], epoch, returnTo);
       return;
     }
-    sessions.write(ctx, { accountId: result.account.id, stage: 'password', amr: ['pwd'], epoch });
+    sessions.write(ctx, { accountId: result.account.id, stage: 'password', amr: ['pwd'], epoch, returnTo });
     redirect(ctx);
   });
 
   router.post('/sign-out', async (ctx) => {
+    const form = await readForm(ctx);
     sessions.clear(ctx);
+    // the account page signs out here too (one session for both pages), and is shown again after
+    if (returnPath(form.then) === ACCOUNT_PATH) {
+      ctx.status = 303;
+      ctx.redirect(`${ACCOUNT_PATH}?notice=signed_out`);
+      return;
+    }
     redirect(ctx, 'signed_out');
   });
 
@@ -219,7 +264,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const current = accountSessionAt(ctx, 'password');
     const outcome = await checks.totp(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
     if (outcome === 'ok') {
-      reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
+      reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch, current.session.returnTo);
       return;
     }
     if (outcome === 'not_enrolled') return renderSecondFactor(ctx, current);
@@ -230,7 +275,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const current = accountSessionAt(ctx, 'password');
     const outcome = await checks.recoveryCode(current.account, codeOf(await readForm(ctx)), facts(ctx, current.account));
     if (outcome === 'ok') {
-      reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch);
+      reauthenticated(ctx, current.account, ['pwd', 'otp'], current.session.epoch, current.session.returnTo);
       return;
     }
     await renderSecondFactor(ctx, current, codeRefusal(outcome, WRONG_RECOVERY_CODE), 401);
@@ -241,7 +286,7 @@ export function accountSecurityRoutes(deps: AccountSecurityDeps): Router {
     const form = await readForm(ctx);
     const credential = await checks.passkey(current.account, form.credential, current.session.challenge, facts(ctx, current.account));
     if (credential) {
-      reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)], current.session.epoch);
+      reauthenticated(ctx, current.account, ['pwd', amrForCredential(credential)], current.session.epoch, current.session.returnTo);
       return;
     }
     await renderSecondFactor(ctx, current, 'The passkey could not be verified. Try again, or use another way.', 401);

@@ -3,5 +3,6 @@
 // limits count form submissions to them: one definition, so a new page prefix cannot be guarded in
 // one place and forgotten in the other.
 export const isSignInPath = (path: string): boolean => path.startsWith('/interaction/');
-export const isAccountPath = (path: string): boolean => path.startsWith('/account/');
+// `/account` itself is the account page; `/accounts` or `/account.json` are not ours
+export const isAccountPath = (path: string): boolean => path === '/account' || path.startsWith('/account/');
 export const isOwnPagePath = (path: string): boolean => isSignInPath(path) || isAccountPath(path);

@@ -202,3 +202,38 @@ export async function endEverythingOfUser(tx: Queryable, accountId: string): Pro
   const others = rows.filter((row) => row.kind !== 'Session' && row.kind !== 'Grant').length;
   return { sessionIds: handles('Session'), grantIds: handles('Grant'), others, total: rows.length };
 }
+
+/**
+ * The uid of the user's unexpired session whose row id is `sessionId` (the value of a browser's
+ * session cookie): which of the listed sessions is the browser's own. Undefined for anyone else's.
+ */
+export async function uidOfUserSession(db: Queryable, accountId: string, sessionId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ uid: string }>(
+    `SELECT uid FROM oidc_models WHERE kind = 'Session' AND id = $1 AND payload->>'accountId' = $2 AND uid IS NOT NULL AND ${NOT_EXPIRED}`,
+    [sessionId, accountId],
+  );
+  return rows[0]?.uid;
+}
+
+/**
+ * endEverythingOfUser, except the one session `keepUid` (the browser the user acts from): every
+ * other session, every grant, and every token and code, in one statement. The kept session's
+ * grants end too, so no application keeps a refresh token from before.
+ */
+export async function endEverythingOfUserButSession(tx: Queryable, accountId: string, keepUid: string | undefined): Promise<EndedRecords> {
+  const { rows } = await tx.query<{ kind: string; handle: string | null }>(
+    `DELETE FROM oidc_models
+      WHERE (payload->>'accountId' = $1
+         OR grant_id IN (SELECT id FROM oidc_models WHERE kind = 'Grant' AND payload->>'accountId' = $1))
+        AND NOT (kind = 'Session' AND coalesce(uid = $2::text, false))
+      RETURNING kind, CASE kind WHEN 'Grant' THEN id WHEN 'Session' THEN uid END AS handle`,
+    [accountId, keepUid ?? null],
+  );
+  const handles = (kind: string) =>
+    rows
+      .filter((row) => row.kind === kind && row.handle !== null)
+      .map((row) => row.handle!)
+      .sort();
+  const others = rows.filter((row) => row.kind !== 'Session' && row.kind !== 'Grant').length;
+  return { sessionIds: handles('Session'), grantIds: handles('Grant'), others, total: rows.length };
+}

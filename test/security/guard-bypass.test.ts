@@ -25,8 +25,17 @@ const BEFORE_THE_PASSWORD = new Set([
   'POST /interaction/:uid/confirm',
   'POST /interaction/:uid/abort',
 ]);
-/** The account page's routes open to anyone: the page (it shows the sign-in form), signing in and out. */
-const ACCOUNT_OPEN = new Set([`GET ${PAGE}`, `POST ${PAGE}/sign-in`, `POST ${PAGE}/sign-out`]);
+/**
+ * The account pages' routes open to anyone: each page (it shows the sign-in form), signing in and
+ * out, and the page of an email-change link (it shows the sign-in form too, or the link's button).
+ */
+const ACCOUNT_OPEN = new Set([
+  `GET ${PAGE}`,
+  `POST ${PAGE}/sign-in`,
+  `POST ${PAGE}/sign-out`,
+  'GET /account',
+  'GET /account/confirm-email',
+]);
 /** The second step of the account page's re-authentication: a proven password, not yet a factor. */
 const ACCOUNT_HALF_WAY = new Set([`POST ${PAGE}/totp`, `POST ${PAGE}/recovery`, `POST ${PAGE}/passkey`]);
 
@@ -39,14 +48,20 @@ const FIELDS = {
   credential: '{}',
   name: 'x',
   id: 'x',
+  current: PASSWORD,
+  token: 'a'.repeat(43),
+  understand: 'yes',
 };
 
-/** Every route of the two page routers as `METHOD /path/:uid`. */
+/** Every route of the page routers as `METHOD /path/:uid` (the security page's and the account page's together). */
 function pageRoutes(): { signIn: string[]; account: string[] } {
-  const { signIn, account } = pageRouters();
+  const { signIn, account, accountPage } = pageRouters();
   const list = (router: typeof signIn) => routesOf(router).flatMap(({ methods, path }) => methods.map((method) => `${method} ${path}`));
-  return { signIn: list(signIn), account: list(account) };
+  return { signIn: list(signIn), account: [...list(account), ...list(accountPage)] };
 }
+
+/** Where a change without a proven session is sent: the re-authentication of the page it was for. */
+const confirmOf = (route: string) => (route.includes(`${PAGE}/`) ? `${PAGE}?notice=confirm` : '/account?notice=confirm');
 
 const methodOf = (route: string) => route.slice(0, route.indexOf(' ')) as 'GET' | 'POST';
 const urlOf = (server: TestServer, route: string, uid = '') => `${server.url}${route.slice(route.indexOf(' ') + 1).replace(':uid', uid)}`;
@@ -174,7 +189,14 @@ testEachBackend(
   async (t, server) => {
     const routes = pageRoutes().account;
     const guarded = routes.filter((route) => !ACCOUNT_OPEN.has(route));
-    assertEnumerated(t, guarded, [...ACCOUNT_HALF_WAY, `POST ${PAGE}/totp/remove`, `GET ${PAGE}/totp/add`]);
+    assertEnumerated(t, guarded, [
+      ...ACCOUNT_HALF_WAY,
+      `POST ${PAGE}/totp/remove`,
+      `GET ${PAGE}/totp/add`,
+      'POST /account/password',
+      'POST /account/sessions/end',
+      'POST /account/delete',
+    ]);
     for (const route of [...ACCOUNT_OPEN, ...ACCOUNT_HALF_WAY])
       t.true(routes.includes(route), `${route} is still a route (else the lists above are stale)`);
     const user = await createUser(server.db);
@@ -187,7 +209,7 @@ testEachBackend(
     for (const route of guarded) {
       const answer = await send(nobody, route, urlOf(server, route));
       t.is(answer.status, 303, `${route} without a session`);
-      t.is(answer.location, ACCOUNT_HALF_WAY.has(route) ? PAGE : `${PAGE}?notice=confirm`, route);
+      t.is(answer.location, ACCOUNT_HALF_WAY.has(route) ? PAGE : confirmOf(route), route);
     }
 
     // the password alone, of an account that has a factor: no change is reachable
@@ -197,9 +219,10 @@ testEachBackend(
     for (const route of guarded.filter((route) => !ACCOUNT_HALF_WAY.has(route))) {
       const answer = await send(halfWay, route, urlOf(server, route));
       t.is(answer.status, 303, `${route} with the password only`);
-      t.is(answer.location, `${PAGE}?notice=confirm`, route);
+      t.is(answer.location, confirmOf(route), route);
     }
     t.deepEqual(await describeFactors(server.db, user.id), factors, 'the factors are untouched');
+    t.like(await findAccountById(server.db, user.id), { email: user.email, name: user.name }, 'the account is untouched');
   },
   { only: ['pglite'] },
 );

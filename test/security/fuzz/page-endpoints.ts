@@ -4,6 +4,7 @@
 import type Router from '@koa/router';
 import fc from 'fast-check';
 import { accountSecurityRoutes, type AccountSecurityDeps } from '../../../src/account-page/security-routes.ts';
+import { accountRoutes, type AccountPageDeps } from '../../../src/account-page/account-routes.ts';
 import type { InteractionDeps } from '../../../src/interactions/interaction-deps.ts';
 import { interactionRoutes } from '../../../src/interactions/routes.ts';
 import type { Endpoint, Parameter } from './endpoint.ts';
@@ -37,6 +38,11 @@ const FORM_FIELDS: Parameter[] = [
   },
   { name: 'name', plausible: fc.constantFrom('my key', '') },
   { name: 'id', plausible: fc.constantFrom('abc', '') },
+  // the account page's
+  { name: 'current', plausible: fc.constantFrom(PASSWORD, 'wrong password') },
+  { name: 'token', plausible: fc.constantFrom('a'.repeat(43), '') },
+  { name: 'understand', plausible: fc.constantFrom('yes', '') },
+  { name: 'then', plausible: fc.constantFrom('/account', 'https://evil.example/', '') },
 ];
 
 /** The routes of a router (its router-level middleware, which has no method, left out). */
@@ -46,19 +52,20 @@ export function routesOf(router: Router): { methods: string[]; path: string }[] 
     .map((layer) => ({ methods: layer.methods.filter((method) => method !== 'HEAD'), path: String(layer.path) }));
 }
 
-/** The real sign-in and account-security routers, built over inert dependencies. */
-export function pageRouters(): { signIn: Router; account: Router } {
+/** The real sign-in, account-security and account routers, built over inert dependencies. */
+export function pageRouters(): { signIn: Router; account: Router; accountPage: Router } {
   const deps = inert();
   return {
     signIn: interactionRoutes(deps as InteractionDeps),
     account: accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
+    accountPage: accountRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountPageDeps),
   };
 }
 
 /** The interaction and account-security pages, from their routers. */
 export function pageEndpoints(): Endpoint[] {
-  const { signIn, account } = pageRouters();
-  return [signIn, account].flatMap(routesOf).map(({ methods, path }): Endpoint => {
+  const { signIn, account, accountPage } = pageRouters();
+  return [signIn, account, accountPage].flatMap(routesOf).map(({ methods, path }): Endpoint => {
     const template = path.replace(/:(\w+)/g, '{$1}');
     return {
       name: `${methods.join('|')} ${template}`,
@@ -71,7 +78,10 @@ export function pageEndpoints(): Endpoint[] {
         : {},
       body: methods.includes('POST') ? 'form' : 'none',
       query: methods.includes('GET')
-        ? [{ name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', '__proto__', 'toString') }]
+        ? [
+            { name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', 'name_changed', '__proto__', 'toString') },
+            ...(path.endsWith('/confirm-email') ? [{ name: 'token', plausible: fc.constantFrom('a'.repeat(43), 'x') }] : []),
+          ]
         : [],
       fields: methods.includes('POST') ? FORM_FIELDS : [],
     };
