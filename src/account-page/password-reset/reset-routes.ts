@@ -127,6 +127,12 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     actor: { type: 'user', id: account.id },
   });
 
+  /** The second factor this browser proved for this link, its account and epoch; none otherwise. */
+  function provenFor(ctx: Context, token: string, link: RedeemedLink): string[] {
+    const state = deps.states.read(ctx, token);
+    return state?.accountId === link.account.id && state.epoch === link.account.credentialEpoch ? state.amr : [];
+  }
+
   async function renderSecondFactor(ctx: Context, token: string, link: RedeemedLink, error?: string, status = 200) {
     const factors = await hasFactor(link.account.id);
     const passkey = await checks.passkeyChallenge(link.account);
@@ -134,7 +140,8 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       link: linkFingerprint(token),
       accountId: link.account.id,
       epoch: link.account.credentialEpoch,
-      amr: [],
+      // a proof already made for this link stands (a wrong code in another tab does not undo it)
+      amr: provenFor(ctx, token, link),
       ...(passkey ? { challenge: passkey.challenge } : {}),
     });
     html(
@@ -168,9 +175,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
 
   /** Where this browser stands with the link: the factor to prove first, or the new password. */
   async function renderNextStep(ctx: Context, token: string, link: RedeemedLink) {
-    const proven = deps.states.read(ctx, token);
-    const factorProven = proven?.accountId === link.account.id && proven.epoch === link.account.credentialEpoch && proven.amr.length > 0;
-    if ((await hasFactor(link.account.id)).any && !factorProven) return renderSecondFactor(ctx, token, link);
+    if ((await hasFactor(link.account.id)).any && provenFor(ctx, token, link).length === 0) return renderSecondFactor(ctx, token, link);
     await renderPasswordForm(ctx, token, link);
   }
 
@@ -250,8 +255,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     const link = await usableLink(form.token);
     if (!link) return invalidLink(ctx);
     const { account } = link;
-    const state = deps.states.read(ctx, form.token);
-    const proven = state?.accountId === account.id && state.epoch === account.credentialEpoch ? state.amr : [];
+    const proven = provenFor(ctx, form.token, link);
     const withFactor = (await hasFactor(account.id)).any;
     // no step skipped: an account with a second factor gets its new password only after proving it
     // for this very link, in this browser
