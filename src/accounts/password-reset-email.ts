@@ -11,7 +11,10 @@ import { issueLink, LINK_LIFETIME_SECONDS } from './account-links.ts';
 export const RESET_PASSWORD_PATH = '/account/reset-password';
 
 /** How an email greets its reader: their name, or their address when they gave none. */
-export const greetingName = (account: Pick<AccountWithCredentials, 'name' | 'email'>): string => account.name?.trim() || account.email;
+export function greetingName(account: Pick<AccountWithCredentials, 'name' | 'email'>): string {
+  const name = account.name?.trim() ?? '';
+  return name === '' ? account.email : name;
+}
 
 export interface PasswordResetEmailOptions {
   issuer: string;

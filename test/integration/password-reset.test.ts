@@ -3,7 +3,7 @@
 import test from 'ava';
 import { PasswordReset, NEW_PASSWORD } from '../helpers/password-reset.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
-import { createTestClient, createUser, giveAuthenticatorApp, PASSWORD, postForm } from '../helpers/fixtures.ts';
+import { createTestClient, createUser, giveAuthenticatorApp, postForm } from '../helpers/fixtures.ts';
 import { emailsTo, lastEmailTo } from '../helpers/outbox.ts';
 import { SignIn, totpCode } from '../helpers/sign-in-flow.ts';
 import { signInForTokens } from '../helpers/user-tokens.ts';

@@ -213,14 +213,20 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   router.get('/reset-password', async (ctx) => {
     const token = tokenField.parse(ctx.query.token);
     const link = await usableLink(token);
-    if (!link) return invalidLink(ctx);
+    if (!link) {
+      invalidLink(ctx);
+      return;
+    }
     await renderNextStep(ctx, token, link);
   });
 
   router.post('/reset-password/totp', async (ctx) => {
     const form = parse(codeForm, await readForm(ctx));
     const link = await usableLink(form.token);
-    if (!link) return invalidLink(ctx);
+    if (!link) {
+      invalidLink(ctx);
+      return;
+    }
     const outcome = await checks.totp(link.account, form.code.replace(/\s+/g, '').slice(0, 64), facts(ctx, link.account));
     if (outcome === 'ok') return factorProven(ctx, form.token, link, ['otp']);
     if (outcome === 'not_enrolled') return renderNextStep(ctx, form.token, link);
@@ -230,7 +236,10 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   router.post('/reset-password/recovery', async (ctx) => {
     const form = parse(codeForm, await readForm(ctx));
     const link = await usableLink(form.token);
-    if (!link) return invalidLink(ctx);
+    if (!link) {
+      invalidLink(ctx);
+      return;
+    }
     const outcome = await checks.recoveryCode(link.account, form.code.replace(/\s+/g, '').slice(0, 64), facts(ctx, link.account));
     if (outcome === 'ok') return factorProven(ctx, form.token, link, ['otp']);
     await renderSecondFactor(ctx, form.token, link, codeRefusal(outcome, WRONG_RECOVERY_CODE), 401);
@@ -239,7 +248,10 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   router.post('/reset-password/passkey', async (ctx) => {
     const form = parse(passkeyForm, await readForm(ctx));
     const link = await usableLink(form.token);
-    if (!link) return invalidLink(ctx);
+    if (!link) {
+      invalidLink(ctx);
+      return;
+    }
     const state = deps.states.read(ctx, form.token);
     // the challenge this browser was given for this link's account, or none: then nothing verifies
     const challenge = state?.accountId === link.account.id ? state.challenge : undefined;
@@ -253,7 +265,10 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   router.post('/reset-password', async (ctx) => {
     const form = parse(passwordForm, await readForm(ctx));
     const link = await usableLink(form.token);
-    if (!link) return invalidLink(ctx);
+    if (!link) {
+      invalidLink(ctx);
+      return;
+    }
     const { account } = link;
     const proven = provenFor(ctx, form.token, link);
     const withFactor = (await hasFactor(account.id)).any;
@@ -272,7 +287,12 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       secondFactor: proven,
     });
     deps.states.clear(ctx);
-    if (!outcome.ok) return outcome.reason === 'factor_required' ? renderNextStep(ctx, form.token, link) : invalidLink(ctx);
+    if (!outcome.ok) {
+      // a factor added meanwhile is asked for; a link used or voided meanwhile is no longer valid
+      if (outcome.reason === 'factor_required') await renderNextStep(ctx, form.token, link);
+      else invalidLink(ctx);
+      return;
+    }
     html(ctx, 'password-reset-done', { signIn: await signInStillThere(outcome.interaction) });
   });
 
