@@ -4,6 +4,7 @@
 import type Router from '@koa/router';
 import fc from 'fast-check';
 import { accountSecurityRoutes, type AccountSecurityDeps } from '../../../src/account-page/security-routes.ts';
+import { passwordResetRoutes, type PasswordResetDeps } from '../../../src/account-page/password-reset/reset-routes.ts';
 import type { InteractionDeps } from '../../../src/interactions/interaction-deps.ts';
 import { interactionRoutes } from '../../../src/interactions/routes.ts';
 import type { Endpoint, Parameter } from './endpoint.ts';
@@ -37,6 +38,9 @@ const FORM_FIELDS: Parameter[] = [
   },
   { name: 'name', plausible: fc.constantFrom('my key', '') },
   { name: 'id', plausible: fc.constantFrom('abc', '') },
+  // the password-reset forms: a link's token (43 base64url characters when well formed), the sign-in left
+  { name: 'token', plausible: fc.constantFrom('A'.repeat(43), ref('code'), '') },
+  { name: 'interaction', plausible: fc.constantFrom(ref('uid'), 'no-such-interaction', '') },
 ];
 
 /** The routes of a router (its router-level middleware, which has no method, left out). */
@@ -47,18 +51,19 @@ export function routesOf(router: Router): { methods: string[]; path: string }[] 
 }
 
 /** The real sign-in and account-security routers, built over inert dependencies. */
-export function pageRouters(): { signIn: Router; account: Router } {
+export function pageRouters(): { signIn: Router; account: Router; passwordReset: Router } {
   const deps = inert();
   return {
     signIn: interactionRoutes(deps as InteractionDeps),
     account: accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
+    passwordReset: passwordResetRoutes({ ...(deps as object), issuer: 'http://127.0.0.1' } as PasswordResetDeps),
   };
 }
 
 /** The interaction and account-security pages, from their routers. */
 export function pageEndpoints(): Endpoint[] {
-  const { signIn, account } = pageRouters();
-  return [signIn, account].flatMap(routesOf).map(({ methods, path }): Endpoint => {
+  const { signIn, account, passwordReset } = pageRouters();
+  return [signIn, account, passwordReset].flatMap(routesOf).map(({ methods, path }): Endpoint => {
     const template = path.replace(/:(\w+)/g, '{$1}');
     return {
       name: `${methods.join('|')} ${template}`,
@@ -71,7 +76,11 @@ export function pageEndpoints(): Endpoint[] {
         : {},
       body: methods.includes('POST') ? 'form' : 'none',
       query: methods.includes('GET')
-        ? [{ name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', '__proto__', 'toString') }]
+        ? [
+            { name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', '__proto__', 'toString') },
+            { name: 'token', plausible: fc.constantFrom('A'.repeat(43), '') },
+            { name: 'interaction', plausible: fc.constantFrom(ref('uid'), 'x') },
+          ]
         : [],
       fields: methods.includes('POST') ? FORM_FIELDS : [],
     };
