@@ -5,6 +5,8 @@
 import type { ExecutionContext } from 'ava';
 import { findAccountById } from '../../src/storage/accounts.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
+import { generateRecoveryCodes, hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
+import { replaceRecoveryCodes } from '../../src/storage/mfa.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createUser, giveAuthenticatorApp, PASSWORD } from '../helpers/fixtures.ts';
 import { emailsTo } from '../helpers/outbox.ts';
@@ -98,4 +100,34 @@ testEachBackend('a cross-site POST to the reset forms is refused, and sends or c
   }
   t.is((await emailsTo(server, user.email)).length, queued, 'no email was queued');
   await assertPasswordUnchanged(t, server, user.id);
+});
+
+testEachBackend('a recovery code opens the reset once; a used one, or one of another account, does not', async (t, server) => {
+  const user = await createUser(server.db);
+  await giveAuthenticatorApp(server, user.id);
+  const other = await createUser(server.db);
+  await giveAuthenticatorApp(server, other.id);
+  const [code, otherCode] = [generateRecoveryCodes(), generateRecoveryCodes()];
+  await replaceRecoveryCodes(
+    server.db,
+    user.id,
+    code.map((one) => hashRecoveryCode(server.portcullis.keys.recoveryCodeKey, one)),
+  );
+  await replaceRecoveryCodes(
+    server.db,
+    other.id,
+    otherCode.map((one) => hashRecoveryCode(server.portcullis.keys.recoveryCodeKey, one)),
+  );
+
+  const browser = new PasswordReset(server);
+  const token = await openedLink(browser, user.email);
+  t.is((await browser.post('/account/reset-password/recovery', { token, code: otherCode[0]! })).status, 401, "another account's code");
+  t.is((await browser.setPassword(token)).status, 403);
+  t.is((await browser.post('/account/reset-password/recovery', { token, code: code[0]! })).status, 200);
+  t.is((await browser.setPassword(token)).status, 200);
+
+  // the next reset: the code already spent is refused
+  const next = await openedLink(browser, user.email);
+  t.is((await browser.post('/account/reset-password/recovery', { token: next, code: code[0]! })).status, 401);
+  t.is((await browser.setPassword(next, 'yet another long passphrase here')).status, 403);
 });

@@ -35,6 +35,7 @@ import type { RenderView } from '../../http/views.ts';
 import { requestFacts } from '../../security/audit/request-facts.ts';
 import type { AccountWithCredentials } from '../../storage/accounts.ts';
 import { describeFactors } from '../../storage/mfa.ts';
+import { PASSWORDS_DIFFER } from '../../interactions/password-change-routes.ts';
 import { completePasswordReset, type CompleteResetDeps } from './complete-reset.ts';
 import type { RequestPasswordReset } from './reset-request.ts';
 import { linkFingerprint, type ResetStates } from './reset-state.ts';
@@ -92,7 +93,6 @@ function parse<Schema extends z.ZodType>(schema: Schema, input: unknown): z.outp
 /** A permissive email shape: enough to refuse what is plainly not one, without telling anything else. */
 const looksLikeEmail = (email: string) => /^[^\s@]+@[^\s@]+$/.test(email);
 
-export const PASSWORDS_DIFFER = 'The two passwords do not match. Type the same new password twice.';
 export const FACTOR_FIRST = 'Confirm it is you with your second factor first.';
 
 export function passwordResetRoutes(deps: PasswordResetDeps): Router {
