@@ -134,3 +134,23 @@ withClock('forged and malformed tokens: a clean "no longer valid" page, never a 
   // and after all of it the real link still works: nothing above used it
   t.is((await reset.setPassword(real)).status, 200);
 });
+
+withClock('one link posted twice at once: exactly one new password is set', async (t, server) => {
+  const user = await createUser(server.db);
+  const reset = new PasswordReset(server);
+  await reset.request(user.email);
+  const token = PasswordReset.tokenOf(await reset.link(user.email));
+  const [first, second] = await Promise.all([
+    new PasswordReset(server).setPassword(token, 'the first of two racing passphrases'),
+    new PasswordReset(server).setPassword(token, 'the second of two racing passphrases'),
+  ]);
+  t.deepEqual([first.status, second.status].sort(), [200, 410]);
+  const winner = first.status === 200 ? 'the first of two racing passphrases' : 'the second of two racing passphrases';
+  const account = await findAccountById(server.db, user.id);
+  t.true(await verifyPassword(account!.passwordHash!, winner));
+  const { rows } = await server.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_events WHERE type = 'user.password_reset' AND target_id = $1`,
+    [user.id],
+  );
+  t.is(rows[0]!.n, 1, 'one reset, audited once');
+});

@@ -7,6 +7,14 @@ import { findAccountById } from '../../src/storage/accounts.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../src/accounts/recovery-codes.ts';
 import { replaceRecoveryCodes } from '../../src/storage/mfa.ts';
+import { registrationOptions, relyingPartyFor, userHandleFor, verifyRegistration } from '../../src/accounts/passkeys.ts';
+import { insertCredential } from '../../src/storage/webauthn-credentials.ts';
+import {
+  assertionResponse,
+  newSoftwareAuthenticator,
+  passkeyChallengeOf,
+  registrationResponse,
+} from '../helpers/software-authenticator.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createUser, giveAuthenticatorApp, PASSWORD } from '../helpers/fixtures.ts';
 import { emailsTo } from '../helpers/outbox.ts';
@@ -131,3 +139,46 @@ testEachBackend('a recovery code opens the reset once; a used one, or one of ano
   t.is((await browser.post('/account/reset-password/recovery', { token: next, code: code[0]! })).status, 401);
   t.is((await browser.setPassword(next, 'yet another long passphrase here')).status, 403);
 });
+
+/** A passkey of `user`'s, registered as the account page would, and what signs with it. */
+async function givePasskey(server: TestServer, user: { id: string; email: string; name: string | null }) {
+  const rp = relyingPartyFor(server.url);
+  const authenticator = newSoftwareAuthenticator({ counter: 1 });
+  const options = await registrationOptions(rp, user, []);
+  const verified = await verifyRegistration(rp, registrationResponse(authenticator, options.challenge, rp), options.challenge);
+  if (!verified) throw new Error('the software authenticator did not register');
+  await insertCredential(server.db, { ...verified, accountId: user.id, name: 'Key' });
+  return (challenge: string) => JSON.stringify(assertionResponse(authenticator, challenge, rp, { userHandle: userHandleFor(user.id) }));
+}
+
+testEachBackend(
+  "a passkey opens the reset; another account's passkey, or an assertion for another browser's challenge, does not",
+  async (t, server) => {
+    const user = await createUser(server.db);
+    const signAsUser = await givePasskey(server, user);
+    const attackerAccount = await createUser(server.db);
+    const signAsAttacker = await givePasskey(server, attackerAccount);
+
+    const attacker = new PasswordReset(server);
+    await attacker.request(user.email);
+    const link = await attacker.link(user.email);
+    const token = PasswordReset.tokenOf(link);
+    const page = await attacker.get(link);
+    const challenge = passkeyChallengeOf(page.html);
+    // the attacker's own passkey, on the challenge this browser was given
+    t.is((await attacker.post('/account/reset-password/passkey', { token, credential: signAsAttacker(challenge) })).status, 401);
+    // the user's own assertion, made for the challenge another browser was given (observed, phished)
+    const elsewhere = new PasswordReset(server);
+    const otherChallenge = passkeyChallengeOf((await elsewhere.get(link)).html);
+    t.is((await attacker.post('/account/reset-password/passkey', { token, credential: signAsUser(otherChallenge) })).status, 401);
+    t.is((await attacker.setPassword(token)).status, 403);
+    await assertPasswordUnchanged(t, server, user.id);
+
+    // the user, in their own browser, with their passkey
+    const owner = new PasswordReset(server);
+    const ownChallenge = passkeyChallengeOf((await owner.get(link)).html);
+    const proven = await owner.post('/account/reset-password/passkey', { token, credential: signAsUser(ownChallenge) });
+    t.is(proven.status, 200);
+    t.is((await owner.setPassword(token)).status, 200);
+  },
+);
