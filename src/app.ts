@@ -18,9 +18,8 @@ import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDeps } from './interactions/interaction-deps.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account-page/security-routes.ts';
-import { isPasswordResetPath, passwordResetRoutes } from './account-page/password-reset/reset-routes.ts';
-import { createPasswordResetRequests } from './account-page/password-reset/reset-request.ts';
-import { createResetStates } from './account-page/password-reset/reset-state.ts';
+import { isPasswordResetPath } from './account-page/password-reset/reset-routes.ts';
+import { passwordResetPages } from './account-page/password-reset/password-reset-pages.ts';
 import { isStaticPath, staticFiles } from './http/static-files.ts';
 import { VIEWS_DIR, type RenderView } from './http/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
@@ -132,30 +131,7 @@ export function createApp(deps: AppDeps): Koa {
     kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
   });
   // "Forgot your password?" and the reset link (src/account-page/password-reset/)
-  const now = deps.now ?? (() => new Date());
-  const passwordReset = passwordResetRoutes({
-    db: deps.db,
-    audit: deps.audit,
-    emails: deps.emails,
-    keys: deps.keys,
-    guard: deps.signIn.guard,
-    issuer: deps.config.issuer,
-    now,
-    render: deps.render,
-    passwords: deps.config.passwords,
-    provider: deps.host.current,
-    states: createResetStates(deps.keys.signInStateKey, () => now().getTime()),
-    requestReset: createPasswordResetRequests({
-      db: deps.db,
-      emails: deps.emails,
-      audit: deps.audit,
-      issuer: deps.config.issuer,
-      now,
-      createLimiter: deps.createLimiter,
-      limits: deps.config.rateLimits,
-      subjectKey: deps.keys.loginSubjectKey,
-    }),
-  });
+  const passwordReset = passwordResetPages({ ...deps, guard: deps.signIn.guard, provider: deps.host.current });
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken, constantTimeEqual));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
