@@ -36,6 +36,15 @@ adminTest('POST /users/{user}/send-password-reset emails the link; scopes, unkno
   const readOnly = await harness.token(admin, 'admin:read admin:write');
   t.is((await harness.call('POST', `/users/${user.id}/send-password-reset`, { token: readOnly })).status, 403);
   t.is((await harness.call('POST', '/users/nobody@example.com/send-password-reset', { token })).status, 404);
+  // an administrator's account: only a caller holding every admin scope may start its reset
+  const root = await harness.call('POST', '/users', {
+    token,
+    json: { email: 'root@example.com', password: 'a long enough administrator passphrase', isAdmin: true },
+  });
+  t.is(root.status, 201, JSON.stringify(root.body));
+  const usersOnly = await harness.token(admin, 'admin:write admin:users');
+  t.is((await harness.call('POST', `/users/${root.body.id}/send-password-reset`, { token: usersOnly })).status, 403);
+  t.is((await emailsTo(server, 'root@example.com')).length, 0);
   const disabled = await createUser(server.db);
   await harness.call('POST', `/users/${disabled.id}/disable`, { token });
   const refused = await harness.call('POST', `/users/${disabled.id}/send-password-reset`, { token });
