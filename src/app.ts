@@ -19,6 +19,8 @@ import type { InteractionDeps } from './interactions/interaction-deps.ts';
 import { createInteractionKit } from './interactions/interaction-kit.ts';
 import { accountSecurityRoutes, type AccountSecurityDeps } from './account-page/security-routes.ts';
 import { accountRoutes } from './account-page/account-routes.ts';
+import { isPasswordResetPath } from './account-page/password-reset/reset-routes.ts';
+import { passwordResetPages } from './account-page/password-reset/password-reset-pages.ts';
 import { isStaticPath, staticFiles } from './http/static-files.ts';
 import { VIEWS_DIR, type RenderView } from './http/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
@@ -141,6 +143,8 @@ export function createApp(deps: AppDeps): Koa {
     now: deps.now ?? (() => new Date()),
     kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
   });
+  // "Forgot your password?" and the reset link (src/account-page/password-reset/)
+  const passwordReset = passwordResetPages({ ...deps, guard: deps.signIn.guard, provider: deps.host.current });
   app.use(onlyFor(isStaticPath, staticFiles(VIEWS_DIR)));
   app.use(metricsRoute(deps.metrics.registry, deps.config.metricsToken, constantTimeEqual));
   app.use(onlyFor((path) => path === '/healthz' || path === '/readyz', healthRoutes(deps.readiness).routes() as Koa.Middleware));
@@ -148,6 +152,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor(isSignInPath, compose([interactions.routes(), interactions.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAccountPath, compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAccountPath, compose([account.routes(), account.allowedMethods()]) as Koa.Middleware));
+  app.use(onlyFor(isPasswordResetPath, compose([passwordReset.routes(), passwordReset.allowedMethods()]) as Koa.Middleware));
   app.use(
     onlyFor(
       isAdminApiPath,

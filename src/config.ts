@@ -158,6 +158,10 @@ const envSchema = z
     RATE_LIMIT_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
     /** Form submissions per minute from one client IP to the login and MFA pages. */
     RATE_LIMIT_FORM_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
+    /** "Forgot your password?" requests per hour from one client IP; past it the answer is the same, but no email is sent. */
+    RATE_LIMIT_PASSWORD_RESET_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+    /** "Forgot your password?" requests per hour for one email address (known or not); past it the answer is the same, but no email is sent. */
+    RATE_LIMIT_PASSWORD_RESET_EMAIL_PER_HOUR: z.coerce.number().int().min(1).max(1_000).default(3),
   })
   .superRefine((env, issues) => {
     if (env.LOCKOUT_MAX_DELAY_SECONDS < env.LOCKOUT_DELAY_SECONDS) {
@@ -247,6 +251,9 @@ export interface RateLimitSettings {
   readonly ipPerMinute: number;
   readonly clientPerMinute: number;
   readonly formPerMinute: number;
+  /** Password-reset requests per hour from one address, and for one email address (password-reset emails sent). */
+  readonly passwordResetIpPerHour: number;
+  readonly passwordResetEmailPerHour: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -308,6 +315,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
         clientPerMinute: e.RATE_LIMIT_CLIENT_PER_MINUTE,
         formPerMinute: e.RATE_LIMIT_FORM_PER_MINUTE,
+        passwordResetIpPerHour: e.RATE_LIMIT_PASSWORD_RESET_IP_PER_HOUR,
+        passwordResetEmailPerHour: e.RATE_LIMIT_PASSWORD_RESET_EMAIL_PER_HOUR,
       }),
       email: Object.freeze({
         smtpUrl: e.SMTP_URL,

@@ -14,6 +14,9 @@ export function requestLogger(ctx: { state: { requestId?: string; logger?: Logge
 export function requestContext(logger: Logger): Middleware {
   // The request line holds only the fixed fields below (never a query string, body or header), so
   // it skips the redaction pass, which would otherwise cost more than the rest of a token request.
+  // The query string stays out for good: the links sent by email carry their one-time token there
+  // (/account/reset-password?token=…), and test/integration/server-process.test.ts fails if one ever
+  // reaches a log line.
   const requestLog = logger.child({}, { redact: { paths: [] } });
   return async (ctx, next) => {
     const incoming = ctx.get('X-Request-Id');

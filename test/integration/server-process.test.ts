@@ -7,7 +7,8 @@ import test from 'ava';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';
 import { createResource, createTestClient, createUser, PASSWORD, postForm, REDIRECT_URI } from '../helpers/fixtures.ts';
 import { freePort, startServerProcess } from '../helpers/server-process.ts';
-import { authorize } from '../helpers/user-agent.ts';
+import { authorize, UserAgent } from '../helpers/user-agent.ts';
+import { lastEmailTo } from '../helpers/outbox.ts';
 
 const tempDataDir = (t: { teardown: (fn: () => void) => void }) => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-data-'));
@@ -124,6 +125,27 @@ test.serial('debug logs, stores and the audit trail never contain a password, se
   );
   await postForm(`${url}/token/introspection`, { token: tokens.body.access_token as string }, client);
   t.is(refreshed.status, 200);
+  // a forgotten password: the link's token travels in a URL (the email's link) and in forms
+  // (another user's: the first one's refresh token must stay live for the check of the stores below)
+  const resetUser = await createUser(primary.db);
+  const browser = new UserAgent();
+  const form = (fields: Record<string, string>) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url },
+    body: new URLSearchParams(fields),
+  });
+  t.is((await browser.request(`${url}/account/forgot-password`, form({ email: resetUser.email }))).status, 200);
+  const link = (await lastEmailTo(primary, resetUser.email, 'password-reset')).data.link!;
+  const resetToken = new URL(link).searchParams.get('token')!;
+  t.is((await browser.request(link)).status, 200);
+  // a request the server refuses (an unknown sub-path) logs its line too
+  await browser.request(`${url}/account/reset-password/nowhere?token=${resetToken}`);
+  const newPassword = 'a new password for the process test';
+  const reset = await browser.request(
+    `${url}/account/reset-password`,
+    form({ token: resetToken, password: newPassword, confirmation: newPassword }),
+  );
+  t.is(reset.status, 200);
   await server.stop();
 
   const secrets = {
@@ -135,6 +157,8 @@ test.serial('debug logs, stores and the audit trail never contain a password, se
     refreshToken: tokens.body.refresh_token as string,
     idToken: tokens.body.id_token as string,
     secretKey: primary.config.secretKey!,
+    resetToken,
+    newPassword,
   };
   const logs = server.output();
   t.true(logs.split('\n').filter(Boolean).length > 10, 'debug logging produced output');
@@ -151,7 +175,11 @@ test.serial('debug logs, stores and the audit trail never contain a password, se
     `SELECT string_agg(a::text, ' ') AS dump, count(*)::int AS events FROM audit_events a`,
   );
   t.true((audit.rows[0]?.events ?? 0) >= 4, 'the process recorded its audit events and flushed them on shutdown');
-  const stored = `${rows[0]?.dump ?? ''} ${redisValues.join(' ')} ${audit.rows[0]?.dump ?? ''}`;
+  // the reset link is kept as the hash of its token, and its email sealed in the outbox
+  const selfService = await primary.db.query<{ dump: string }>(
+    `SELECT concat((SELECT string_agg(l::text, ' ') FROM account_links l), ' ', (SELECT string_agg(o::text, ' ') FROM email_outbox o)) AS dump`,
+  );
+  const stored = `${rows[0]?.dump ?? ''} ${redisValues.join(' ')} ${audit.rows[0]?.dump ?? ''} ${selfService.rows[0]?.dump ?? ''}`;
   for (const [name, value] of Object.entries(secrets)) {
     t.false(logs.includes(value), `${name} appears in the logs`);
     t.false(stored.includes(value), `${name} appears in the database`);

@@ -7,6 +7,7 @@ import { enableUser } from './enable-user.ts';
 import { listUsers } from './list-users.ts';
 import { requirePasswordChange } from './require-password-change.ts';
 import { resetUserMfa } from './reset-user-mfa.ts';
+import { sendPasswordReset } from './send-password-reset.ts';
 import { setUserPassword } from './set-user-password.ts';
 import { showUser } from './show-user.ts';
 import { unlockUser } from './unlock-user.ts';
@@ -18,6 +19,7 @@ export const USER_OPERATIONS = [
   showUser,
   updateUser,
   setUserPassword,
+  sendPasswordReset,
   requirePasswordChange,
   disableUser,
   enableUser,

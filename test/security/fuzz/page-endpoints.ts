@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import fc from 'fast-check';
 import { accountSecurityRoutes, type AccountSecurityDeps } from '../../../src/account-page/security-routes.ts';
 import { accountRoutes, type AccountPageDeps } from '../../../src/account-page/account-routes.ts';
+import { passwordResetRoutes, type PasswordResetDeps } from '../../../src/account-page/password-reset/reset-routes.ts';
 import type { InteractionDeps } from '../../../src/interactions/interaction-deps.ts';
 import { interactionRoutes } from '../../../src/interactions/routes.ts';
 import type { Endpoint, Parameter } from './endpoint.ts';
@@ -40,9 +41,11 @@ const FORM_FIELDS: Parameter[] = [
   { name: 'id', plausible: fc.constantFrom('abc', '') },
   // the account page's
   { name: 'current', plausible: fc.constantFrom(PASSWORD, 'wrong password') },
-  { name: 'token', plausible: fc.constantFrom('a'.repeat(43), '') },
   { name: 'understand', plausible: fc.constantFrom('yes', '') },
   { name: 'then', plausible: fc.constantFrom('/account', 'https://evil.example/', '') },
+  // links' tokens (43 base64url characters when well formed: the password-reset and email-change forms), the sign-in left
+  { name: 'token', plausible: fc.constantFrom('A'.repeat(43), ref('code'), '') },
+  { name: 'interaction', plausible: fc.constantFrom(ref('uid'), 'no-such-interaction', '') },
 ];
 
 /** The routes of a router (its router-level middleware, which has no method, left out). */
@@ -52,20 +55,21 @@ export function routesOf(router: Router): { methods: string[]; path: string }[] 
     .map((layer) => ({ methods: layer.methods.filter((method) => method !== 'HEAD'), path: String(layer.path) }));
 }
 
-/** The real sign-in, account-security and account routers, built over inert dependencies. */
-export function pageRouters(): { signIn: Router; account: Router; accountPage: Router } {
+/** The real sign-in, account-security, account and password-reset routers, built over inert dependencies. */
+export function pageRouters(): { signIn: Router; account: Router; accountPage: Router; passwordReset: Router } {
   const deps = inert();
   return {
     signIn: interactionRoutes(deps as InteractionDeps),
     account: accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
     accountPage: accountRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountPageDeps),
+    passwordReset: passwordResetRoutes({ ...(deps as object), issuer: 'http://127.0.0.1' } as PasswordResetDeps),
   };
 }
 
 /** The interaction and account-security pages, from their routers. */
 export function pageEndpoints(): Endpoint[] {
-  const { signIn, account, accountPage } = pageRouters();
-  return [signIn, account, accountPage].flatMap(routesOf).map(({ methods, path }): Endpoint => {
+  const { signIn, account, accountPage, passwordReset } = pageRouters();
+  return [signIn, account, accountPage, passwordReset].flatMap(routesOf).map(({ methods, path }): Endpoint => {
     const template = path.replace(/:(\w+)/g, '{$1}');
     return {
       name: `${methods.join('|')} ${template}`,
@@ -80,7 +84,8 @@ export function pageEndpoints(): Endpoint[] {
       query: methods.includes('GET')
         ? [
             { name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', 'name_changed', '__proto__', 'toString') },
-            ...(path.endsWith('/confirm-email') ? [{ name: 'token', plausible: fc.constantFrom('a'.repeat(43), 'x') }] : []),
+            { name: 'token', plausible: fc.constantFrom('A'.repeat(43), '') },
+            { name: 'interaction', plausible: fc.constantFrom(ref('uid'), 'x') },
           ]
         : [],
       fields: methods.includes('POST') ? FORM_FIELDS : [],
