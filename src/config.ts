@@ -141,6 +141,15 @@ const envSchema = z
     RATE_LIMIT_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
     /** Form submissions per minute from one client IP to the login and MFA pages. */
     RATE_LIMIT_FORM_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
+    /** Sign-ups per hour from one client IP (REGISTRATION=open); each costs a password hash and an email. */
+    RATE_LIMIT_SIGNUP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(10),
+
+    /**
+     * Who may create an account: `off` (administrators only), `invite` (administrators, and whoever
+     * an administrator invites by email), `open` (also anyone, through the sign-up page; the account
+     * signs in once its email is verified).
+     */
+    REGISTRATION: z.enum(['off', 'invite', 'open'], { error: 'must be off, invite or open' }).default('off'),
   })
   .superRefine((env, issues) => {
     if (env.LOCKOUT_MAX_DELAY_SECONDS < env.LOCKOUT_DELAY_SECONDS) {
@@ -190,6 +199,8 @@ export interface Config {
   readonly mfaPolicy: 'off' | 'optional' | 'required';
   readonly lockout: LockoutSettings;
   readonly rateLimits: RateLimitSettings;
+  /** REGISTRATION: who may create an account besides administrators. */
+  readonly registration: 'off' | 'invite' | 'open';
 }
 
 export interface PasswordSettings {
@@ -214,6 +225,7 @@ export interface RateLimitSettings {
   readonly ipPerMinute: number;
   readonly clientPerMinute: number;
   readonly formPerMinute: number;
+  readonly signUpPerHour: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -274,7 +286,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
         clientPerMinute: e.RATE_LIMIT_CLIENT_PER_MINUTE,
         formPerMinute: e.RATE_LIMIT_FORM_PER_MINUTE,
+        signUpPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR,
       }),
+      registration: e.REGISTRATION,
     }),
   };
 }

@@ -16,6 +16,7 @@ import type { InteractionDeps } from './interaction-deps.ts';
 import { interactionOf, loadInteraction, requireSignInState } from './sign-in-step.ts';
 import { registerSecondFactorRoutes } from './second-factor-routes.ts';
 import { createSignInFinisher, registerPasswordChangeRoutes } from './password-change-routes.ts';
+import { answerUnverifiedEmail } from './unverified-email.ts';
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   // its first middleware refuses a form from another site (page-router.ts)
@@ -25,6 +26,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   // every sign-in finishes through it: an administrator may have required a new password first
   const finisher = createSignInFinisher(kit, deps);
   const { finishSignIn } = finisher;
+  // the sign-in page links to the sign-up page only when anyone may sign up
+  const signUp = deps.registration === 'open';
   // every route: the interaction of this browser, loaded before the handler (sign-in-step.ts)
   router.use(loadInteraction(kit));
 
@@ -59,7 +62,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         }
       }
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
-      html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined });
+      html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined, signUp });
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -106,8 +109,14 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       }
       return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD, ...proof });
     }
+    if (result.reason === 'email_unverified') return answerUnverifiedEmail(ctx, deps, kit, details, result, email);
     const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
-    html(ctx, 'login', { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message }, 401);
+    html(
+      ctx,
+      'login',
+      { uid: details.uid, clientName: await clientName(clientId), email: email.slice(0, 320), error: message, signUp },
+      401,
+    );
   });
 
   router.post('/confirm', async (ctx) => {
