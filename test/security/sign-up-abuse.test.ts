@@ -207,3 +207,22 @@ for (const mode of ['off', 'invite']) {
     { env: { REGISTRATION: mode } },
   );
 }
+
+testEachBackend(
+  'flooding someone\'s inbox through "Send me a new link" stops after a few links an hour',
+  async (t, server) => {
+    const email = newEmail();
+    await signUp(server, { email });
+    const agent = new UserAgent();
+    const client = await createTestClient(server);
+    const refused = await (await openLoginForm(server, client.clientId, { agent })).submit(email, SIGN_UP_PASSWORD);
+    const ticket = /name="ticket" value="([^"]+)"/.exec(refused.body)![1]!;
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index++) {
+      statuses.push((await postPage(server, agent, '/account/verify-email/resend', { ticket })).status);
+    }
+    t.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    t.is((await emailsTo(server, email)).length, 4, 'the sign-up link and three new ones');
+  },
+  OPEN,
+);
