@@ -69,6 +69,7 @@ test.serial('sign up, verify the address from the email, sign in to the applicat
   const email = `browser-${Date.now()}@example.com`;
 
   const flow = await startAuthorization(page, config, rp.callback);
+  t.deepEqual(await axeViolations(page), [], 'axe-core finds no violation on the sign-in page with its sign-up link');
   const signUpPage = page.waitForResponse((response) => new URL(response.url()).pathname === '/account/sign-up');
   await page.getByRole('link', { name: 'Create an account' }).click();
   await checkPage(t, page, await signUpPage, 'sign-up page');
@@ -96,6 +97,18 @@ test.serial('sign up, verify the address from the email, sign in to the applicat
   await checkPage(t, page, await sent, 'check-your-email page');
   await t.notThrowsAsync(page.getByRole('heading', { name: 'Check your email' }).waitFor());
 
+  // back to the sign-in before verifying: the right password is told to verify first, and may ask for a new link
+  await page.getByRole('link', { name: 'Back to sign in' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(SIGN_UP_PASSWORD);
+  const unverified = page.waitForResponse((response) => response.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  t.is((await unverified).status(), 403);
+  await checkPage(t, page, await unverified, 'verify-first page');
+  const resent = page.waitForResponse((response) => response.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Send me a new link' }).click();
+  await checkPage(t, page, await resent, 'new-link-sent page');
+
   const { data } = await lastEmailTo(server, email, 'verify-email');
   await checkPage(t, page, await page.goto(data.link!), 'verification page');
   const verified = page.waitForResponse((response) => response.request().method() === 'POST');
@@ -112,6 +125,8 @@ test.serial('sign up, verify the address from the email, sign in to the applicat
     expectedState: flow.state,
   });
   t.is(tokens.claims()?.email, email);
+  // the used link: a page saying so
+  await checkPage(t, page, await page.goto(data.link!), 'used-link page');
   t.deepEqual(problems, []);
 });
 
@@ -127,6 +142,18 @@ test.serial('an invitation: choose a password, land at the application, sign in'
   const { data } = await lastEmailTo(server, email, 'invite');
 
   await checkPage(t, page, await page.goto(data.link!), 'invitation page');
+  await page.getByLabel('Password', { exact: true }).fill(SIGN_UP_PASSWORD);
+  await page.getByLabel('The password again').fill('not the same');
+  const refused = page.waitForResponse((response) => response.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Set password and continue' }).click();
+  t.is((await refused).status(), 400);
+  await t.notThrowsAsync(
+    page
+      .getByRole('alert')
+      .getByText(/do not match/)
+      .waitFor(),
+  );
+  t.deepEqual(await axeViolations(page), [], 'axe-core finds no violation on the refused invitation form');
   await page.getByLabel('Password', { exact: true }).fill(SIGN_UP_PASSWORD);
   await page.getByLabel('The password again').fill(SIGN_UP_PASSWORD);
   await page.getByRole('button', { name: 'Set password and continue' }).click();
