@@ -17,6 +17,7 @@ import { interactionOf, loadInteraction, requireSignInState } from './sign-in-st
 import { registerSecondFactorRoutes } from './second-factor-routes.ts';
 import { createSignInFinisher, registerPasswordChangeRoutes } from './password-change-routes.ts';
 import { answerUnverifiedEmail } from './unverified-email.ts';
+import { continueFromInvitation } from './invitation-sign-in-step.ts';
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   // its first middleware refuses a form from another site (page-router.ts)
@@ -61,6 +62,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           return;
         }
       }
+      // the browser that just accepted an invitation for this client: its new password counts as proven
+      if (!details.session?.accountId && (await continueFromInvitation(ctx, deps, details, finishSignIn))) return;
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
       html(ctx, 'login', { uid: details.uid, clientName: name, email: hint, error: undefined, signUp });
       return;

@@ -24,6 +24,7 @@ import { canonicalEmail } from '../storage/canonical-email.ts';
 import { notifyChange, type Queryable } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import { invitationLanding } from './invitation-landing.ts';
+import { giveInvitationSignIn } from './invitation-sign-in.ts';
 import { page, type RegistrationDeps } from './registration-deps.ts';
 import type { FieldError } from './registration-input.ts';
 import { PASSWORDS_DIFFER } from './sign-up-routes.ts';
@@ -130,7 +131,8 @@ export function registerInvitationRoutes(router: Router, deps: RegistrationDeps)
         target: { type: 'user', id: locked.id },
         details: { email: locked.email, ...(redeemed.detail.clientId ? { clientId: redeemed.detail.clientId } : {}) },
       });
-      return redeemed;
+      // the epoch the new password gave the account (acceptInvitation moved it on by one)
+      return { ...redeemed, epoch: locked.credentialEpoch + 1 };
     });
     if (!accepted) {
       invalid(ctx);
@@ -138,6 +140,10 @@ export function registerInvitationRoutes(router: Router, deps: RegistrationDeps)
     }
     const { clientName, landing } = await landingOf(accepted);
     if (landing) {
+      // the first sign-in at that client, in this browser, within minutes, needs no second typing of
+      // the password (invitation-sign-in.ts); bound to the epoch the new password gave the account
+      const proof = { accountId: accepted.account.id, epoch: accepted.epoch, clientId: accepted.detail.clientId! };
+      giveInvitationSignIn(ctx, deps.encryptionKey, proof, now.getTime());
       ctx.status = 303;
       ctx.redirect(landing);
       return;

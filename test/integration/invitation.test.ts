@@ -15,7 +15,7 @@ import { findAccountByEmail } from '../../src/storage/accounts.ts';
 const newEmail = () => `invited-${randomBytes(4).toString('hex')}@example.com`;
 
 testEachBackend(
-  'an invitation for a client: choose a password, land at the client, sign in',
+  'an invitation for a client: choose a password, land at the client, signed in there in this browser',
   async (t, server) => {
     const client = await createTestClient(server);
     const email = newEmail();
@@ -55,6 +55,14 @@ testEachBackend(
     const account = await findAccountByEmail(server.db, email);
     t.true(account?.emailVerified);
 
+    // the client starts its sign-in in this browser: the password just chosen counts, no form is shown
+    const landed = await authorize({ issuer: server.url, clientId: client.clientId, email, password: 'never typed', agent });
+    t.truthy(landed.code, 'signed in to the client without typing the password again');
+    t.false(
+      landed.pages.some((html) => html.includes('/login"')),
+      'no sign-in form on the way',
+    );
+    // elsewhere (another browser), the password as usual
     const signedIn = await authorize({ issuer: server.url, clientId: client.clientId, email, password: SIGN_UP_PASSWORD });
     t.truthy(signedIn.code);
     // the link is used up
