@@ -1,7 +1,7 @@
 // Portcullis's layers, checked by dependency-cruiser (test/unit/architecture.test.ts runs it in `npm test`).
 //
 //   app       src/app.ts, src/portcullis.ts, src/main.ts, src/server.ts, src/cli.ts   (wires everything together)
-//   features  src/admin, src/account-page, src/interactions                     (admin areas and pages)
+//   features  src/admin, src/account-page, src/interactions, src/registration   (admin areas and pages)
 //   domain    src/accounts, src/oidc                                         (sign-in, accounts, OAuth/OIDC)
 //   platform  src/config.ts, src/http, src/observability, src/storage, src/security, src/email
 //
@@ -16,7 +16,7 @@
 const layers = {
   platform: '^src/(config\\.ts$|http/|observability/|storage/|security/|email/)',
   domain: '^src/(accounts|oidc)/',
-  features: '^src/(admin|account-page|interactions)/',
+  features: '^src/(admin|account-page|interactions|registration)/',
   app: '^src/(app|portcullis|main|server|cli)\\.ts$',
 };
 const anyLayer = Object.values(layers).join('|');

@@ -22,6 +22,7 @@ import { accountRoutes } from './account-page/account-routes.ts';
 import { isPasswordResetPath } from './account-page/password-reset/reset-routes.ts';
 import { passwordResetPages } from './account-page/password-reset/password-reset-pages.ts';
 import { isStaticPath, staticFiles } from './http/static-files.ts';
+import { isRegistrationPath, registrationRoutes } from './registration/registration-routes.ts';
 import { VIEWS_DIR, type RenderView } from './http/views.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
@@ -120,6 +121,8 @@ export function createApp(deps: AppDeps): Koa {
     onLoginAttempt: deps.metrics.loginAttempt,
     audit: deps.audit,
     passwords: deps.config.passwords,
+    registration: deps.config.registration,
+    now: deps.now,
   });
   // the user's own security page: its own re-authentication, with the interaction pages' rendering
   // (the kit's provider and cache are never used by it)
@@ -153,6 +156,22 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyFor(isAccountPath, compose([accountSecurity.routes(), accountSecurity.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isAccountPath, compose([account.routes(), account.allowedMethods()]) as Koa.Middleware));
   app.use(onlyFor(isPasswordResetPath, compose([passwordReset.routes(), passwordReset.allowedMethods()]) as Koa.Middleware));
+  // sign-up, email verification and invitations (issue 15): under /account/, each page per REGISTRATION
+  const registration = registrationRoutes({
+    db: deps.db,
+    render: deps.render,
+    issuer: deps.config.issuer,
+    registration: deps.config.registration,
+    passwords: deps.config.passwords,
+    emails: deps.emails,
+    audit: deps.audit,
+    createLimiter: deps.createLimiter,
+    signUpPerHour: deps.config.rateLimits.signUpPerHour,
+    encryptionKey: deps.keys.encryptionKey,
+    cache: deps.cache,
+    now: deps.now ?? (() => new Date()),
+  });
+  app.use(onlyFor(isRegistrationPath, registration.routes() as Koa.Middleware));
   app.use(
     onlyFor(
       isAdminApiPath,

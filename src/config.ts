@@ -162,6 +162,15 @@ const envSchema = z
     RATE_LIMIT_PASSWORD_RESET_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
     /** "Forgot your password?" requests per hour for one email address (known or not); past it the answer is the same, but no email is sent. */
     RATE_LIMIT_PASSWORD_RESET_EMAIL_PER_HOUR: z.coerce.number().int().min(1).max(1_000).default(3),
+    /** Sign-ups per hour from one client IP (REGISTRATION=open); each costs a password hash and an email. */
+    RATE_LIMIT_SIGNUP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(10),
+
+    /**
+     * Who may create an account: `off` (administrators only), `invite` (administrators, and whoever
+     * an administrator invites by email), `open` (also anyone, through the sign-up page; the account
+     * signs in once its email is verified).
+     */
+    REGISTRATION: z.enum(['off', 'invite', 'open'], { error: 'must be off, invite or open' }).default('off'),
   })
   .superRefine((env, issues) => {
     if (env.LOCKOUT_MAX_DELAY_SECONDS < env.LOCKOUT_DELAY_SECONDS) {
@@ -227,6 +236,8 @@ export interface Config {
   readonly lockout: LockoutSettings;
   readonly rateLimits: RateLimitSettings;
   readonly email: EmailSettings;
+  /** REGISTRATION: who may create an account besides administrators. */
+  readonly registration: 'off' | 'invite' | 'open';
 }
 
 export interface PasswordSettings {
@@ -254,6 +265,7 @@ export interface RateLimitSettings {
   /** Password-reset requests per hour from one address, and for one email address (password-reset emails sent). */
   readonly passwordResetIpPerHour: number;
   readonly passwordResetEmailPerHour: number;
+  readonly signUpPerHour: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -317,12 +329,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         formPerMinute: e.RATE_LIMIT_FORM_PER_MINUTE,
         passwordResetIpPerHour: e.RATE_LIMIT_PASSWORD_RESET_IP_PER_HOUR,
         passwordResetEmailPerHour: e.RATE_LIMIT_PASSWORD_RESET_EMAIL_PER_HOUR,
+        signUpPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR,
       }),
       email: Object.freeze({
         smtpUrl: e.SMTP_URL,
         from: Object.freeze((e.SMTP_FROM === undefined ? undefined : parseMailbox(e.SMTP_FROM)) ?? defaultSender(issuer)),
         outboxDir: join(e.DATA_DIR, 'outbox'),
       }),
+      registration: e.REGISTRATION,
     }),
   };
 }

@@ -4,6 +4,7 @@
 // identifier that cannot be an email address (it is counted on its own email counter like any other).
 import type { Queryable } from '../storage/database.ts';
 import { updatePasswordHash, type AccountWithCredentials } from '../storage/accounts.ts';
+import { findRegistrationState } from '../storage/account-registration.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type Argon2Parameters } from './passwords.ts';
 import { MAX_PASSWORD_UTF16_LENGTH } from './password-policy.ts';
 import { couldBeEmail } from '../storage/canonical-email.ts';
@@ -17,6 +18,11 @@ export type AuthenticationResult =
   /** Refused before any verification: the identifier is locked, or this IP is blocked for it. */
   | { ok: false; reason: 'account_locked' | 'pair_blocked' }
   | { ok: false; reason: 'account_disabled'; accountId: string }
+  /**
+   * The password is right, but the account signed itself up and its email is not verified yet: it
+   * may not sign in. Only whoever knows the password learns it (the sign-in then offers a new link).
+   */
+  | { ok: false; reason: 'email_unverified'; accountId: string; account: AccountWithCredentials }
   /** Too many failed logins from this IP: 429 for everyone behind it, whatever the account. */
   | { ok: false; reason: 'ip_blocked'; retryAfterSeconds: number; limit: number; windowSeconds: number };
 
@@ -50,6 +56,12 @@ export function createPasswordAuthenticator({ db, guard, argon2 }: PasswordAuthe
       }
       // A disabled account only learns it is disabled after proving the password; the attempt stays counted.
       if (account.disabled) return { ok: false, reason: 'account_disabled', accountId: account.id };
+      // Only self-registered accounts wait for a verification (an administrator's accounts sign in
+      // whatever email_verified says); read only after the right password, so no failure pays for it.
+      if (!account.emailVerified && (await findRegistrationState(db, account.id))?.awaitingVerification) {
+        await admission.succeeded(); // the password was right: its owner is not locked out for waiting on a link
+        return { ok: false, reason: 'email_unverified', accountId: account.id, account };
+      }
       await admission.succeeded();
       if (account.passwordHash && needsRehash(account.passwordHash, argon2)) {
         await updatePasswordHash(db, account.id, await hashPassword(password, argon2));

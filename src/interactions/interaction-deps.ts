@@ -2,7 +2,7 @@
 // that routes.ts and the step routers it registers (second-factor-routes.ts,
 // password-change-routes.ts) share it without importing each other.
 import type Provider from 'oidc-provider';
-import type { PasswordSettings } from '../config.ts';
+import type { Config, PasswordSettings } from '../config.ts';
 import type { Database } from '../storage/database.ts';
 import type { PasswordAuthenticator } from '../accounts/authenticate.ts';
 import type { DeviceCookies } from '../accounts/device-cookie.ts';
@@ -34,4 +34,8 @@ export interface InteractionDeps {
   onceOnly: Pick<JwtReplayStore, 'firstUse'>;
   /** The password policy and hashing parameters (a new password an administrator required). */
   passwords: PasswordSettings;
+  /** REGISTRATION: the sign-in page links to the sign-up page when it is `open`. */
+  registration?: Config['registration'];
+  /** The server's clock (tests move it); the real one when absent. */
+  now?: () => Date;
 }

@@ -16,7 +16,13 @@ export type RenderLoginPage = (
   status?: number,
 ) => Promise<void>;
 
-export function createLoginPage(kit: InteractionKit, signInStates: SignInStates, passkeys: PasskeySignIn): RenderLoginPage {
+export function createLoginPage(
+  kit: InteractionKit,
+  signInStates: SignInStates,
+  passkeys: PasskeySignIn,
+  /** REGISTRATION=open: the page links to the sign-up page. */
+  signUp: boolean,
+): RenderLoginPage {
   return async (ctx, details, { email, error }, status = 200) => {
     const options = passkeys.options();
     if (options) signInStates.writePasskeyChallenge(ctx, details.uid, options.challenge);
@@ -29,6 +35,7 @@ export function createLoginPage(kit: InteractionKit, signInStates: SignInStates,
         email,
         error,
         passkeyOptions: options && passkeyOptionsJson(options),
+        signUp,
       },
       status,
     );

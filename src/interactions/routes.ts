@@ -19,6 +19,8 @@ import { createSignInFinisher, registerPasswordChangeRoutes } from './password-c
 import { createPasskeySignIn } from '../accounts/passkey-sign-in.ts';
 import { createLoginPage } from './login-page.ts';
 import { registerPasskeySignInRoutes } from './passkey-sign-in-routes.ts';
+import { answerUnverifiedEmail } from './unverified-email.ts';
+import { continueFromInvitation } from './invitation-sign-in-step.ts';
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   // its first middleware refuses a form from another site (page-router.ts)
@@ -30,7 +32,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const { finishSignIn } = finisher;
   // the sign-in page offers a passkey sign-in beside the password (passkey-sign-in-routes.ts)
   const passkeys = createPasskeySignIn(deps);
-  const renderLogin = createLoginPage(kit, deps.signInStates, passkeys);
+  const renderLogin = createLoginPage(kit, deps.signInStates, passkeys, deps.registration === 'open');
   // every route: the interaction of this browser, loaded before the handler (sign-in-step.ts)
   router.use(loadInteraction(kit));
 
@@ -63,6 +65,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           return;
         }
       }
+      // the browser that just accepted an invitation for this client: its new password counts as proven
+      if (!details.session?.accountId && (await continueFromInvitation(ctx, deps, details, finishSignIn))) return;
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, 320) : '';
       await renderLogin(ctx, details, { email: hint, error: undefined });
       return;
@@ -112,6 +116,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       }
       return finishSignIn(ctx, details, result.account, { amr: ['pwd'], acr: ACR_PASSWORD, ...proof });
     }
+    if (result.reason === 'email_unverified') return answerUnverifiedEmail(ctx, deps, kit, details, result, email);
     const message = await answerRefusedPassword(ctx, deps.audit, result, email, { clientId });
     await renderLogin(ctx, details, { email: email.slice(0, 320), error: message }, 401);
   });

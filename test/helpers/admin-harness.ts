@@ -39,13 +39,16 @@ export interface Harness {
 export function adminTest(
   title: string,
   body: (t: ExecutionContext, harness: Harness) => Promise<void>,
-  options: { only?: BackendSetup['name'] } = {},
+  options: { only?: BackendSetup['name']; env?: Record<string, string> } = {},
 ) {
   for (const backend of BACKENDS) {
     if (options.only && backend.name !== options.only) continue;
     test.serial(`[${backend.name}] ${title}`, async (t) => {
       let offsetMs = 0;
-      const server = await startTestServer(backend, { now: () => new Date(Date.now() + offsetMs) });
+      const server = await startTestServer(backend, {
+        now: () => new Date(Date.now() + offsetMs),
+        ...(options.env ? { env: options.env } : {}),
+      });
       t.teardown(() => server.close());
       const document = (await (await fetch(`${server.url}/admin/v1/openapi.json`)).json()) as Record<string, any>;
       const conformance = new OpenApiConformance(document);

@@ -74,3 +74,15 @@ test('ID_TOKEN_CLAIMS: scopes by default, minimal on request, anything else refu
   t.false(bad.ok);
   if (!bad.ok) t.regex(bad.problems.join('\n'), /^ID_TOKEN_CLAIMS: .*\(got "all"\)/);
 });
+
+test('REGISTRATION is off unless set to invite or open; the sign-up rate limit has a default', (t) => {
+  t.is(ok({}).registration, 'off');
+  t.is(ok({ REGISTRATION: 'invite' }).registration, 'invite');
+  t.is(ok({ REGISTRATION: 'open' }).registration, 'open');
+  const refused = parseConfig({ REGISTRATION: 'everyone' });
+  t.false(refused.ok);
+  if (!refused.ok) t.regex(refused.problems.join('\n'), /^REGISTRATION: must be off, invite or open/m);
+  t.is(ok({}).rateLimits.signUpPerHour, 10);
+  t.is(ok({ RATE_LIMIT_SIGNUP_PER_HOUR: '3' }).rateLimits.signUpPerHour, 3);
+  t.false(parseConfig({ RATE_LIMIT_SIGNUP_PER_HOUR: '0' }).ok);
+});

@@ -12,15 +12,19 @@ import { setUserPassword } from './set-user-password.ts';
 import { showUser } from './show-user.ts';
 import { unlockUser } from './unlock-user.ts';
 import { updateUser } from './update-user.ts';
+import { inviteUser } from './invite-user.ts';
+import { verifyUserEmail } from './verify-user-email.ts';
 
 export const USER_OPERATIONS = [
   createUser,
+  inviteUser,
   listUsers,
   showUser,
   updateUser,
   setUserPassword,
   sendPasswordReset,
   requirePasswordChange,
+  verifyUserEmail,
   disableUser,
   enableUser,
   resetUserMfa,
