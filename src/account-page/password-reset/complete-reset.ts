@@ -13,6 +13,7 @@ import type { AuditTrail } from '../../security/audit/audit-event.ts';
 import { requestFacts } from '../../security/audit/request-facts.ts';
 import type { DerivedKeys } from '../../security/derived-keys.ts';
 import { findAccountForUpdate, setAccountPassword } from '../../storage/accounts.ts';
+import { markEmailVerified } from '../../storage/account-registration.ts';
 import { notifyChange, type Database } from '../../storage/database.ts';
 import { unlockLoginSubjects } from '../../storage/login-failures.ts';
 import { describeFactors } from '../../storage/mfa.ts';
@@ -61,6 +62,9 @@ export async function completePasswordReset(deps: CompleteResetDeps, ctx: Contex
       if ((factors.totp || factors.passkeys > 0) && request.secondFactor.length === 0) throw new FactorAppeared();
 
       await setAccountPassword(tx, account.id, request.passwordHash, false);
+      // the link reached the account's mailbox, which is all a verification proves: an unverified
+      // sign-up (perhaps someone else's, with this address) becomes the mailbox owner's account
+      await markEmailVerified(tx, account.id);
       const ended = await endEverythingOfUser(tx, account.id);
       const lock = await unlockLoginSubjects(tx, accountSubjects(deps.keys.loginSubjectKey, account), now);
       await notifyChange(tx, 'account', account.id);
