@@ -23,7 +23,7 @@ import { requestFacts } from '../security/audit/request-facts.ts';
 import { findAccountForUpdate, setAccountPassword, type AccountWithCredentials } from '../storage/accounts.ts';
 import { notifyChange, type Database } from '../storage/database.ts';
 import { endEverythingOfUserButSession } from '../storage/user-sessions.ts';
-import { accountUrl } from './email-change.ts';
+import { queuePasswordChangedNotice } from '../accounts/password-emails.ts';
 
 export interface OwnPasswordDeps {
   db: Database;
@@ -53,9 +53,6 @@ export function newPasswordRefusal(
   return undefined;
 }
 
-/** `2025-01-31 14:05 UTC`. */
-export const readableTime = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-
 /**
  * Sets the new password; `keepSessionUid`: this browser's sign-in session, kept. Undefined when the
  * proof no longer stands (a reset since); otherwise the account's new credential epoch.
@@ -76,11 +73,7 @@ export async function changeOwnPassword(
     await setAccountPassword(tx, account.id, passwordHash, false);
     const ended = await endEverythingOfUserButSession(tx, account.id, keepSessionUid);
     await notifyChange(tx, 'account', account.id);
-    await deps.emails.enqueue(tx, {
-      to: account.email,
-      template: 'password-changed',
-      data: { name: account.name ?? '', time: readableTime(now), accountUrl: accountUrl(deps.issuer) },
-    });
+    await queuePasswordChangedNotice(tx, deps.emails, account, { issuer: deps.issuer, now });
     await deps.audit.recordWithin(tx, {
       ...requestFacts(ctx),
       type: 'user.password_changed',

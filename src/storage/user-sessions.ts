@@ -186,21 +186,8 @@ export interface EndedRecords {
  * Deletes every session and grant of the user, and every record issued under those grants or for
  * the user (tokens, codes), in one statement: the grant ids are read from the same snapshot.
  */
-export async function endEverythingOfUser(tx: Queryable, accountId: string): Promise<EndedRecords> {
-  const { rows } = await tx.query<{ kind: string; handle: string | null }>(
-    `DELETE FROM oidc_models
-      WHERE payload->>'accountId' = $1
-         OR grant_id IN (SELECT id FROM oidc_models WHERE kind = 'Grant' AND payload->>'accountId' = $1)
-      RETURNING kind, CASE kind WHEN 'Grant' THEN id WHEN 'Session' THEN uid END AS handle`,
-    [accountId],
-  );
-  const handles = (kind: string) =>
-    rows
-      .filter((row) => row.kind === kind && row.handle !== null)
-      .map((row) => row.handle!)
-      .sort();
-  const others = rows.filter((row) => row.kind !== 'Session' && row.kind !== 'Grant').length;
-  return { sessionIds: handles('Session'), grantIds: handles('Grant'), others, total: rows.length };
+export function endEverythingOfUser(tx: Queryable, accountId: string): Promise<EndedRecords> {
+  return endEverythingOfUserButSession(tx, accountId, undefined);
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { Context } from 'koa';
 import { redeemLink } from '../../accounts/account-links.ts';
 import { accountSubjects } from '../../accounts/login-subject.ts';
-import { greetingName } from '../../accounts/password-reset-email.ts';
+import { queuePasswordChangedNotice } from '../../accounts/password-emails.ts';
 import type { EmailQueue } from '../../email/email-queue.ts';
 import type { AuditTrail } from '../../security/audit/audit-event.ts';
 import { requestFacts } from '../../security/audit/request-facts.ts';
@@ -45,9 +45,6 @@ export type ResetOutcome =
 /** Thrown inside the transaction to roll the link's use back with everything else. */
 class FactorAppeared extends Error {}
 
-/** `2025-01-31 14:05 UTC`. */
-const readableTime = (time: Date) => `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-
 export async function completePasswordReset(deps: CompleteResetDeps, ctx: Context, request: ResetRequestToComplete): Promise<ResetOutcome> {
   const now = deps.now();
   try {
@@ -68,11 +65,7 @@ export async function completePasswordReset(deps: CompleteResetDeps, ctx: Contex
       const ended = await endEverythingOfUser(tx, account.id);
       const lock = await unlockLoginSubjects(tx, accountSubjects(deps.keys.loginSubjectKey, account), now);
       await notifyChange(tx, 'account', account.id);
-      await deps.emails.enqueue(tx, {
-        to: account.email,
-        template: 'password-changed',
-        data: { name: greetingName(account), time: readableTime(now), accountUrl: `${deps.issuer}/account` },
-      });
+      await queuePasswordChangedNotice(tx, deps.emails, account, { issuer: deps.issuer, now });
       // last, in the same transaction: it takes the audit chain's lock until the commit
       await deps.audit.recordWithin(tx, {
         ...requestFacts(ctx),

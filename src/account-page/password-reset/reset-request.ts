@@ -15,7 +15,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Context } from 'koa';
 import type { EmailQueue } from '../../email/email-queue.ts';
 import { emailSubject } from '../../accounts/login-subject.ts';
-import { queuePasswordResetEmail } from '../../accounts/password-reset-email.ts';
+import { queuePasswordResetEmail } from '../../accounts/password-emails.ts';
 import type { RateLimitSettings } from '../../config.ts';
 import type { AuditTrail } from '../../security/audit/audit-event.ts';
 import { requestFacts } from '../../security/audit/request-facts.ts';

@@ -19,7 +19,7 @@ import { checkLink, type RedeemedLink } from '../../accounts/account-links.ts';
 import { checkPassword, serviceNamesFor } from '../../accounts/password-policy.ts';
 import { amrForCredential, passkeyOptionsJson } from '../../accounts/passkeys.ts';
 import { hashPassword, normalizePassword } from '../../accounts/passwords.ts';
-import { RESET_PASSWORD_PATH } from '../../accounts/password-reset-email.ts';
+import { RESET_PASSWORD_PATH } from '../../accounts/password-emails.ts';
 import {
   codeRefusal,
   createSecondFactorChecks,

@@ -1,10 +1,10 @@
 // users.send-password-reset: emails a user a link to choose a new password themselves (the way back
 // for a user who lost theirs, without an administrator ever knowing it; set-password is the other).
-// The same link and email as the sign-in page's "Forgot your password?" (accounts/password-reset-email.ts):
+// The same link and email as the sign-in page's "Forgot your password?" (accounts/password-emails.ts):
 // 30 minutes, single use, void after a newer link or any password change. Nothing else changes until
 // the user uses it; the audit event names the administrator who sent it.
 import { z } from 'zod';
-import { queuePasswordResetEmail } from '../../accounts/password-reset-email.ts';
+import { queuePasswordResetEmail } from '../../accounts/password-emails.ts';
 import { createEmailQueue } from '../../email/email-queue.ts';
 import { findAccountForUpdate } from '../../storage/accounts.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';

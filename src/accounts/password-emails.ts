@@ -1,7 +1,8 @@
-// The password-reset email: a one-time link (account-links.ts: 30 minutes, single use, void after a
-// newer one or any password change) and the email that carries it, queued in the caller's
-// transaction. One home for both senders: the "Forgot your password?" page and the administrators'
-// `users send-password-reset`.
+// The password emails, queued in the caller's transaction. The reset email: a one-time link
+// (account-links.ts: 30 minutes, single use, void after a newer one or any password change), one home
+// for both senders (the "Forgot your password?" page and the administrators' `users
+// send-password-reset`). The "your password was changed" notice, one home for every way a user
+// changes their own password (a reset, the account page).
 import type { EmailQueue } from '../email/email-queue.ts';
 import type { Queryable } from '../storage/database.ts';
 import type { AccountWithCredentials } from '../storage/accounts.ts';
@@ -45,4 +46,22 @@ export async function queuePasswordResetEmail(
     },
   });
   return { expiresAt: new Date(options.now.getTime() + lifetime * 1000) };
+}
+
+/** `2025-01-31 14:05 UTC`. */
+const readableTime = (time: Date) => `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** Queues "your password was changed" to the account's address, in `tx` (the change's transaction). */
+export async function queuePasswordChangedNotice(
+  tx: Queryable,
+  emails: Pick<EmailQueue, 'enqueue'>,
+  account: Pick<AccountWithCredentials, 'email' | 'name'>,
+  options: { issuer: string; now: Date },
+): Promise<void> {
+  await emails.enqueue(tx, {
+    to: account.email,
+    template: 'password-changed',
+    // the account page (its path is the account page's own constant, which lives above this layer)
+    data: { name: greetingName(account), time: readableTime(options.now), accountUrl: `${options.issuer}/account` },
+  });
 }
