@@ -5,7 +5,7 @@
 // here the day it is added, and passes only if the router's middleware guards it. The only routes
 // reachable without a sign-in state or an account session are named below, on purpose.
 import type { ExecutionContext } from 'ava';
-import { findAccountById } from '../../src/storage/accounts.ts';
+import { findAccountByEmail, findAccountById } from '../../src/storage/accounts.ts';
 import { describeFactors } from '../../src/storage/mfa.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createTestClient, createUser, giveAuthenticatorApp, PASSWORD } from '../helpers/fixtures.ts';
@@ -54,10 +54,10 @@ const FIELDS = {
 };
 
 /** Every route of the page routers as `METHOD /path/:uid` (the security page's and the account page's together). */
-function pageRoutes(): { signIn: string[]; account: string[] } {
-  const { signIn, account, accountPage } = pageRouters();
+function pageRoutes(): { signIn: string[]; account: string[]; registration: string[] } {
+  const { signIn, account, accountPage, registration } = pageRouters();
   const list = (router: typeof signIn) => routesOf(router).flatMap(({ methods, path }) => methods.map((method) => `${method} ${path}`));
-  return { signIn: list(signIn), account: [...list(account), ...list(accountPage)] };
+  return { signIn: list(signIn), account: [...list(account), ...list(accountPage)], registration: list(registration) };
 }
 
 /** Where a change without a proven session is sent: the re-authentication of the page it was for. */
@@ -96,13 +96,20 @@ function assertEnumerated(t: ExecutionContext, routes: string[], known: string[]
 const sessions = async (server: TestServer) => (await server.db.query(`SELECT 1 FROM oidc_models WHERE kind = 'Session'`)).rows.length;
 
 testEachBackend(
-  'every POST of the sign-in and account routers refuses a form from another site',
+  'every POST of the sign-in, account and registration routers refuses a form from another site',
   async (t, server) => {
     const routes = pageRoutes();
     assertEnumerated(
       t,
-      [...routes.signIn, ...routes.account],
-      ['POST /interaction/:uid/login', 'POST /interaction/:uid/second-factor/totp', `POST ${PAGE}/totp/remove`],
+      [...routes.signIn, ...routes.account, ...routes.registration],
+      [
+        'POST /interaction/:uid/login',
+        'POST /interaction/:uid/second-factor/totp',
+        `POST ${PAGE}/totp/remove`,
+        'POST /account/sign-up',
+        'POST /account/verify-email',
+        'POST /account/invitation',
+      ],
     );
     // a sign-in past its password (a state every step would accept) and a proven account page: an
     // unguarded handler would act on these requests
@@ -122,6 +129,8 @@ testEachBackend(
     const posts = [
       ...routes.signIn.map((route) => [flow, urlOf(server, route, uidOf(flow)), route] as const),
       ...routes.account.map((route) => [page, urlOf(server, route), route] as const),
+      // the registration forms, from a fresh browser (they need no session)
+      ...routes.registration.map((route) => [new SignIn(server.url), urlOf(server, route), route] as const),
     ].filter(([, , route]) => methodOf(route) === 'POST');
     for (const [browser, url, route] of posts) {
       const answer = await send(browser, route, url, crossSite);
@@ -130,8 +139,10 @@ testEachBackend(
     }
     t.is(await sessions(server), 0, 'no sign-in finished');
     t.deepEqual(await describeFactors(server.db, bare.id), bareFactors, 'no factor added');
+    t.is(await findAccountByEmail(server.db, FIELDS.email), undefined, 'no account signed up');
   },
-  { only: ['pglite'] },
+  // sign-up open: every registration route is there to be refused
+  { only: ['pglite'], env: { REGISTRATION: 'open' } },
 );
 
 testEachBackend(

@@ -129,7 +129,8 @@ async function fixtures(server: TestServer, admin: TestClient): Promise<FuzzValu
 }
 
 export async function startFuzzTarget(backend: BackendSetup): Promise<FuzzTarget> {
-  const server = await startTestServer(backend);
+  // sign-up open: the registration pages (page-endpoints.ts) are routes, not 404s
+  const server = await startTestServer(backend, { env: { REGISTRATION: 'open' } });
   try {
     const { client } = (await runAsOperator(server, 'admin.bootstrap', {})) as BootstrapResult;
     const admin = { clientId: client.clientId, clientSecret: client.clientSecret };

@@ -1,4 +1,4 @@
-// The sign-in (interaction) and account-security pages, read from their real routers' route tables
+// The sign-in (interaction), account-security, account, password-reset and registration pages, read from their real routers' route tables
 // (the routers are built over inert dependencies: building registers routes and touches nothing),
 // and the health routes. Every form of these pages is urlencoded; the fields are those the handlers read.
 import type Router from '@koa/router';
@@ -8,6 +8,8 @@ import { accountRoutes, type AccountPageDeps } from '../../../src/account-page/a
 import { passwordResetRoutes, type PasswordResetDeps } from '../../../src/account-page/password-reset/reset-routes.ts';
 import type { InteractionDeps } from '../../../src/interactions/interaction-deps.ts';
 import { interactionRoutes } from '../../../src/interactions/routes.ts';
+import type { RegistrationDeps } from '../../../src/registration/registration-deps.ts';
+import { registrationRoutes } from '../../../src/registration/registration-routes.ts';
 import type { Endpoint, Parameter } from './endpoint.ts';
 import { ref } from './fuzz-values.ts';
 
@@ -46,6 +48,9 @@ const FORM_FIELDS: Parameter[] = [
   // links' tokens (43 base64url characters when well formed: the password-reset and email-change forms), the sign-in left
   { name: 'token', plausible: fc.constantFrom('A'.repeat(43), ref('code'), '') },
   { name: 'interaction', plausible: fc.constantFrom(ref('uid'), 'no-such-interaction', '') },
+  // the registration pages': the sign-in a sign-up returns to, the sealed "send me a new link" ticket
+  { name: 'uid', plausible: fc.constantFrom(ref('uid'), 'no-such-interaction', '') },
+  { name: 'ticket', plausible: fc.constantFrom('A'.repeat(60), ref('code'), '') },
 ];
 
 /** The routes of a router (its router-level middleware, which has no method, left out). */
@@ -55,21 +60,31 @@ export function routesOf(router: Router): { methods: string[]; path: string }[] 
     .map((layer) => ({ methods: layer.methods.filter((method) => method !== 'HEAD'), path: String(layer.path) }));
 }
 
-/** The real sign-in, account-security, account and password-reset routers, built over inert dependencies. */
-export function pageRouters(): { signIn: Router; account: Router; accountPage: Router; passwordReset: Router } {
+/**
+ * The real sign-in, account-security, account, password-reset and registration routers, built over
+ * inert dependencies (registration open: every registration route registered).
+ */
+export function pageRouters(): { signIn: Router; account: Router; accountPage: Router; passwordReset: Router; registration: Router } {
   const deps = inert();
   return {
     signIn: interactionRoutes(deps as InteractionDeps),
     account: accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
     accountPage: accountRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountPageDeps),
     passwordReset: passwordResetRoutes({ ...(deps as object), issuer: 'http://127.0.0.1' } as PasswordResetDeps),
+    // its limiters are made as the router is built: the inert dependency, called, gives another
+    registration: registrationRoutes({
+      ...(deps as object),
+      issuer: 'http://127.0.0.1',
+      registration: 'open',
+      createLimiter: deps,
+    } as RegistrationDeps),
   };
 }
 
-/** The interaction and account-security pages, from their routers. */
+/** The page routes, from their routers (the fuzz target runs with REGISTRATION=open, so all of them answer). */
 export function pageEndpoints(): Endpoint[] {
-  const { signIn, account, accountPage, passwordReset } = pageRouters();
-  return [signIn, account, accountPage, passwordReset].flatMap(routesOf).map(({ methods, path }): Endpoint => {
+  const { signIn, account, accountPage, passwordReset, registration } = pageRouters();
+  return [signIn, account, accountPage, passwordReset, registration].flatMap(routesOf).map(({ methods, path }): Endpoint => {
     const template = path.replace(/:(\w+)/g, '{$1}');
     return {
       name: `${methods.join('|')} ${template}`,
@@ -86,6 +101,7 @@ export function pageEndpoints(): Endpoint[] {
             { name: 'notice', plausible: fc.constantFrom('totp_added', 'passkey_added', 'name_changed', '__proto__', 'toString') },
             { name: 'token', plausible: fc.constantFrom('A'.repeat(43), '') },
             { name: 'interaction', plausible: fc.constantFrom(ref('uid'), 'x') },
+            { name: 'uid', plausible: fc.constantFrom(ref('uid'), 'x') },
           ]
         : [],
       fields: methods.includes('POST') ? FORM_FIELDS : [],
