@@ -3,7 +3,7 @@
 // they are an administrator. One transaction: lock the row, check If-Match, write, announce the change
 // (every process drops what it cached of the account), answer the new view.
 import { canonicalEmail } from '../../storage/canonical-email.ts';
-import { findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
+import { bumpCredentialEpoch, findAccountByEmail, updateAccount, type Account, type AccountChanges } from '../../storage/accounts.ts';
 import { notifyChange } from '../../storage/database.ts';
 import { ADMIN_SCOPES } from '../operation/admin-scopes.ts';
 import { assertMayManageAccount } from '../operation/authority.ts';
@@ -125,6 +125,11 @@ export const updateUser = defineOperation({
           throw conflict('isAdmin', 'you cannot remove your own administrator role; another administrator (or the portcullis CLI) can');
         }
         await updateAccount(tx, before.id, changes);
+        // a new address voids what was mailed to the old one (a reset link above all), as the account
+        // page's own email change does: the old mailbox may be the very reason for the change
+        if (changes.email !== undefined && canonicalEmail(changes.email) !== canonicalEmail(before.email)) {
+          await bumpCredentialEpoch(tx, before.id);
+        }
         await notifyChange(tx, 'account', before.id);
         const account = await resolveAccount(tx, before.id);
         // the field names; of the values only the addresses (who the account answers to), never anything secret
