@@ -12,17 +12,26 @@ import { spend } from '../security/rate-limit/spend.ts';
 const HOUR_SECONDS = 3600;
 /** New verification links one account may ask for per hour. */
 export const RESENDS_PER_HOUR = 3;
+/** Notices one existing account may be mailed per hour about sign-ups with its address. */
+export const SIGN_UP_NOTICES_PER_HOUR = 3;
 
 export interface RegistrationLimits {
   /** Spends a sign-up of this request's address; throws the 429 when there is none left. */
   signUp(ctx: Context): Promise<void>;
   /** Spends a new verification link of the account; throws the 429 when there is none left. */
   resend(ctx: Context, accountId: string): Promise<void>;
+  /**
+   * Spends one of the account's sign-up notices; false when none is left (the email is then not
+   * queued, and the answer stays the same). The sign-up budget counts per client address, so without
+   * this, sign-ups spread over many addresses would mail an account's owner once each.
+   */
+  notice(accountId: string): Promise<boolean>;
 }
 
 export function createRegistrationLimits(createLimiter: CreateLimiter, signUpPerHour: number): RegistrationLimits {
   const signUps = createLimiter({ name: 'sign-up', points: signUpPerHour, durationSeconds: HOUR_SECONDS });
   const resends = createLimiter({ name: 'verify-resend', points: RESENDS_PER_HOUR, durationSeconds: HOUR_SECONDS });
+  const notices = createLimiter({ name: 'sign-up-notice', points: SIGN_UP_NOTICES_PER_HOUR, durationSeconds: HOUR_SECONDS });
 
   async function spendOrRefuse(ctx: Context, policy: string, limit: number, budget: Awaited<ReturnType<typeof spend>>, what: string) {
     if (budget.allowed) return;
@@ -38,6 +47,9 @@ export function createRegistrationLimits(createLimiter: CreateLimiter, signUpPer
     async resend(ctx, accountId) {
       const budget = await spend(resends, accountId);
       await spendOrRefuse(ctx, 'verify-resend', RESENDS_PER_HOUR, budget, 'We already sent several links to this address.');
+    },
+    async notice(accountId) {
+      return (await spend(notices, accountId)).allowed;
     },
   };
 }

@@ -85,6 +85,8 @@ export function registerSignUpRoutes(router: Router, deps: RegistrationDeps, lim
       // one statement decides: a concurrent sign-up of the same address cannot slip between a check and the insert
       const created = await insertSignedUpAccount(tx, { email, name, passwordHash });
       if (created) {
+        // the same budget spent as for an existing address below: the two answers take the same work
+        await limits.notice(created.id);
         await queueVerification(
           tx,
           deps,
@@ -102,7 +104,8 @@ export function registerSignUpRoutes(router: Router, deps: RegistrationDeps, lim
         return;
       }
       const existing = await findAccountByEmail(tx, email);
-      if (existing) await queueAccountExists(tx, deps, existing);
+      // budgeted per account: sign-ups from many client addresses must not flood its owner's inbox
+      if (existing && (await limits.notice(existing.id))) await queueAccountExists(tx, deps, existing);
       await deps.audit.recordWithin(tx, {
         ...requestFacts(ctx),
         type: 'user.sign_up_refused',
