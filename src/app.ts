@@ -167,6 +167,7 @@ export function createApp(deps: AppDeps): Koa {
     audit: deps.audit,
     createLimiter: deps.createLimiter,
     signUpPerHour: deps.config.rateLimits.signUpPerHour,
+    subjectKey: deps.keys.loginSubjectKey,
     encryptionKey: deps.keys.encryptionKey,
     cache: deps.cache,
     now: deps.now ?? (() => new Date()),

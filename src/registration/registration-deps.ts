@@ -1,4 +1,5 @@
 // What the sign-up, verification and invitation pages need (app.ts provides it), and how they render.
+import type { KeyObject } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Config, PasswordSettings } from '../config.ts';
 import type { EmailQueue } from '../email/email-queue.ts';
@@ -19,6 +20,8 @@ export interface RegistrationDeps {
   createLimiter: CreateLimiter;
   /** Sign-ups per hour from one address. */
   signUpPerHour: number;
+  /** Keys the per-email-address sign-up budget (the lockout's subject key: no address kept in the clear). */
+  subjectKey: KeyObject;
   /** Seals the "send me a new link" ticket (resend-ticket.ts). */
   encryptionKey: Buffer;
   cache: Pick<RegistryCache, 'client'>;

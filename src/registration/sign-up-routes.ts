@@ -6,6 +6,7 @@
 // in both cases; its owner is emailed a notice instead of a link. Only the mailbox learns which it was.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { emailSubject } from '../accounts/login-subject.ts';
 import { checkPassword, serviceNamesFor } from '../accounts/password-policy.ts';
 import { hashPassword, normalizePassword } from '../accounts/passwords.ts';
 import { readForm } from '../http/form-body.ts';
@@ -77,7 +78,7 @@ export function registerSignUpRoutes(router: Router, deps: RegistrationDeps, lim
     }
 
     // spent only by a sign-up that costs a hash and an email (a mistyped form costs neither)
-    await limits.signUp(ctx);
+    await limits.signUp(ctx, emailSubject(deps.subjectKey, email));
     // hashed whether or not the address has an account: the answer takes the same time either way
     const passwordHash = await hashPassword(password, deps.passwords.argon2);
     const now = deps.now();
@@ -85,8 +86,6 @@ export function registerSignUpRoutes(router: Router, deps: RegistrationDeps, lim
       // one statement decides: a concurrent sign-up of the same address cannot slip between a check and the insert
       const created = await insertSignedUpAccount(tx, { email, name, passwordHash });
       if (created) {
-        // the same budget spent as for an existing address below: the two answers take the same work
-        await limits.notice(created.id);
         await queueVerification(
           tx,
           deps,
@@ -104,8 +103,7 @@ export function registerSignUpRoutes(router: Router, deps: RegistrationDeps, lim
         return;
       }
       const existing = await findAccountByEmail(tx, email);
-      // budgeted per account: sign-ups from many client addresses must not flood its owner's inbox
-      if (existing && (await limits.notice(existing.id))) await queueAccountExists(tx, deps, existing);
+      if (existing) await queueAccountExists(tx, deps, existing);
       await deps.audit.recordWithin(tx, {
         ...requestFacts(ctx),
         type: 'user.sign_up_refused',

@@ -61,7 +61,8 @@ testEachBackend(
   { env },
 );
 
-const USERS = 10;
+// enough accounts that none gets more sign-ups than one address may have an hour (registration-limits.ts)
+const USERS = 50;
 const PAIRS = 120;
 const WARMUP_PAIRS = 5;
 
