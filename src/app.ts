@@ -144,6 +144,7 @@ export function createApp(deps: AppDeps): Koa {
     config: deps.config,
     issuer: deps.config.issuer,
     now: deps.now ?? (() => new Date()),
+    createLimiter: deps.createLimiter,
     kit: createInteractionKit({ provider: deps.host.current, render: deps.render, issuer: deps.config.issuer, cache: deps.cache }),
   });
   // "Forgot your password?" and the reset link (src/account-page/password-reset/)

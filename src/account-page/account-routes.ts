@@ -34,6 +34,9 @@ import { canonicalEmail } from '../storage/canonical-email.ts';
 import { notifyChange, type Database } from '../storage/database.ts';
 import { describeFactors } from '../storage/mfa.ts';
 import { stillProven } from '../accounts/credential-epoch.ts';
+import type { CreateLimiter } from '../security/rate-limit/limiter-factory.ts';
+import { describeWait } from '../security/rate-limit/rate-limit-headers.ts';
+import { spend } from '../security/rate-limit/spend.ts';
 import { accountOverview, thisBrowserSession } from './account-overview.ts';
 import { accountSessionAt, accountSessionOf, loadAccountSession, requireAccountStage, type Signed } from './account-page-guard.ts';
 import type { AccountSessions } from './account-session.ts';
@@ -56,7 +59,12 @@ export interface AccountPageDeps {
   config: Config;
   issuer: string;
   now: () => Date;
+  /** The per-account budget of email-change requests (each mails the address typed). */
+  createLimiter: CreateLimiter;
 }
+
+/** Email-change requests one account may make per hour: each mails a link to the address typed. */
+export const EMAIL_CHANGES_PER_HOUR = 5;
 
 /** Messages after a redirect, by a fixed key in the query: nothing the URL says is echoed. */
 const NOTICES: Record<string, string> = {
@@ -101,6 +109,9 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   // its first middleware refuses a form from another site (page-router.ts)
   const router = pageRouter(ACCOUNT_PATH, deps.issuer);
   const { kit, accountSessions: sessions } = deps;
+  // without it, one account (anyone's, with REGISTRATION=open) could have this server mail a link,
+  // greeted with the name it chose, to address after address, as fast as the form budget allows
+  const emailChanges = deps.createLimiter({ name: 'email-change', points: EMAIL_CHANGES_PER_HOUR, durationSeconds: 3600 });
 
   function redirect(ctx: Context, notice?: keyof typeof NOTICES) {
     ctx.status = 303;
@@ -243,6 +254,11 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       return renderPage(ctx, current, { error: 'Enter a valid email address, such as name@example.com.', field: 'email' }, 400);
     if (canonicalEmail(parsed.data) === canonicalEmail(current.account.email))
       return renderPage(ctx, current, { error: 'That is already your email address.', field: 'email' }, 400);
+    const budget = await spend(emailChanges, current.account.id);
+    if (!budget.allowed) {
+      const error = `You asked for several email changes already. Try again in ${describeWait(budget.resetSeconds)}.`;
+      return renderPage(ctx, current, { error, field: 'email' }, 429);
+    }
     const requested = await requestEmailChange(deps, ctx, { accountId: current.account.id, epoch: current.session.epoch }, parsed.data);
     redirect(ctx, requested ? 'email_change_sent' : 'confirm');
   });
