@@ -69,7 +69,7 @@ export function pageRouters(): { signIn: Router; account: Router; accountPage: R
   return {
     signIn: interactionRoutes(deps as InteractionDeps),
     account: accountSecurityRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountSecurityDeps),
-    accountPage: accountRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps } as AccountPageDeps),
+    accountPage: accountRoutes({ ...(deps as object), issuer: 'http://127.0.0.1', kit: deps, createLimiter: deps } as AccountPageDeps),
     passwordReset: passwordResetRoutes({ ...(deps as object), issuer: 'http://127.0.0.1' } as PasswordResetDeps),
     // its limiters are made as the router is built: the inert dependency, called, gives another
     registration: registrationRoutes({
