@@ -256,6 +256,16 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       return renderPage(ctx, current, { error: 'That is already your email address.', field: 'email' }, 400);
     const budget = await spend(emailChanges, current.account.id);
     if (!budget.allowed) {
+      // one event when the budget runs out, not one per refused request
+      if (budget.consumed === EMAIL_CHANGES_PER_HOUR + 1)
+        deps.audit.record({
+          ...requestFacts(ctx),
+          type: 'rate_limit.exceeded',
+          outcome: 'failure',
+          actor: { type: 'user', id: current.account.id },
+          target: { type: 'user', id: current.account.id },
+          details: { limit: 'email-change', max: EMAIL_CHANGES_PER_HOUR, windowSeconds: 3600 },
+        });
       const error = `You asked for several email changes already. Try again in ${describeWait(budget.resetSeconds)}.`;
       return renderPage(ctx, current, { error, field: 'email' }, 429);
     }

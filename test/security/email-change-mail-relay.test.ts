@@ -5,7 +5,7 @@
 // (20 a minute). One account's requests are budgeted on their own; past the budget no email leaves,
 // and the page says to wait.
 import { randomBytes } from 'node:crypto';
-import { ACCOUNT, post, reauthenticate } from '../helpers/account-page.ts';
+import { ACCOUNT, auditEvents, post, reauthenticate } from '../helpers/account-page.ts';
 import { testEachBackend } from '../helpers/backend-test.ts';
 import { createUser } from '../helpers/fixtures.ts';
 import { emailsTo } from '../helpers/outbox.ts';
@@ -22,4 +22,7 @@ testEachBackend('one account cannot have the server mail link after link to addr
   t.true(mailed >= 1, 'a legitimate change still sends its link');
   t.true(mailed <= 5, `${mailed} addresses were mailed by one account`);
   t.is(statuses.at(-1), 429, 'the page says to wait');
+  const refusals = await auditEvents(server, 'rate_limit.exceeded');
+  t.is(refusals.length, 1, 'the budget running out is audited once, not once per refused request');
+  t.like(refusals[0], { actor_id: user.id, details: { limit: 'email-change' } });
 });

@@ -43,7 +43,7 @@ export function planUserUpdate(current: Account, patch: UserUpdateInput): Accoun
 export const updateUser = defineOperation({
   name: 'users.update',
   summary:
-    "change a user's email, name, email verification, second-factor requirement or administrator role; with ifMatch, only if unchanged since read",
+    "change a user's email (which voids the links mailed to the old address and any sign-in in progress), name, email verification, second-factor requirement or administrator role; with ifMatch, only if unchanged since read",
   input: userUpdateInput,
   output: userAnswer,
   http: {
