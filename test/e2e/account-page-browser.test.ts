@@ -4,18 +4,17 @@
 // ended and an application's access revoked; then, with JavaScript off, the account deleted through
 // its two confirmations. Every page is checked by axe-core (WCAG 2.x A/AA: zero violations) and for
 // the usual hardening (CSP without inline script, labels).
-import { readFile } from 'node:fs/promises';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser, Page, Response } from 'playwright-core';
 import { findAccountById } from '../../src/storage/accounts.ts';
+import { axeViolations } from '../helpers/accessibility.ts';
 import { assertPageHardening, launchChromium, openRelyingPartyBrowser, watchPageProblems } from '../helpers/browser.ts';
 import { createTestClient, createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { lastEmailTo } from '../helpers/outbox.ts';
 import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
 import { signInForTokens } from '../helpers/user-tokens.ts';
 
-const AXE_SOURCE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url);
 const NEW_PASSWORD = 'velvet thunder mosaic lantern';
 
 let browser: Browser | undefined;
@@ -27,22 +26,6 @@ test.before(async () => {
 test.after.always(async () => {
   await browser?.close();
 });
-
-/** axe-core's violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // evaluated through the DevTools protocol: the page's CSP forbids inline script, so not as a <script>
-  await page.evaluate(await readFile(AXE_SOURCE, 'utf8'));
-  const { violations, passes } = await page.evaluate<{ violations: string[]; passes: number }>(`
-    window.axe
-      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((result) => ({
-        violations: result.violations.map((violation) => violation.id + ' (' + violation.nodes.length + ')'),
-        passes: result.passes.length,
-      }))
-  `);
-  if (passes === 0) throw new Error('axe-core checked nothing'); // an empty list must mean "checked, clean"
-  return violations;
-}
 
 async function checkPage(t: ExecutionContext, page: Page, response: Response | null, label: string) {
   await assertPageHardening(t, page, response, label);

@@ -3,18 +3,16 @@
 // passkey once (with the password), then signs in with nothing but the passkey — by the "Sign in
 // with a passkey" button, and through the browser's autofill on the email field — and the ID token
 // says how: acr multi-factor, amr [hwk, user]. Without JavaScript the page is the password form.
-import { readFile } from 'node:fs/promises';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ACR_MFA } from '../../src/accounts/second-factor-requirement.ts';
 import { userHandleFor } from '../../src/accounts/passkeys.ts';
 import { listCredentials } from '../../src/storage/webauthn-credentials.ts';
+import { axeViolations } from '../helpers/accessibility.ts';
 import { assertPageHardening, launchChromium, openRelyingPartyBrowser, watchPageProblems } from '../helpers/browser.ts';
 import { createUser, PASSWORD } from '../helpers/fixtures.ts';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';
-
-const AXE_SOURCE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url);
 
 let browser: Browser | undefined;
 
@@ -71,23 +69,6 @@ async function startAuthorization(page: Page, config: oidc.Configuration, callba
 async function tokensAtCallback(page: Page, config: oidc.Configuration, callback: string, flow: { verifier: string; state: string }) {
   await page.waitForURL((url) => url.href.startsWith(`${callback}?`));
   return oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
-}
-
-/** axe-core's violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // evaluated through the DevTools protocol: the page's CSP forbids inline script, so not as a <script>
-  await page.evaluate(await readFile(AXE_SOURCE, 'utf8'));
-  // a string: these tests are type-checked without the DOM's types
-  const { violations, passes } = await page.evaluate<{ violations: string[]; passes: number }>(`
-    window.axe
-      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((result) => ({
-        violations: result.violations.map((violation) => violation.id + ' (' + violation.nodes.length + ')'),
-        passes: result.passes.length,
-      }))
-  `);
-  if (passes === 0) throw new Error('axe-core checked nothing'); // an empty list must mean "checked, clean"
-  return violations;
 }
 
 /** The user enrols a passkey during a password sign-in (MFA is required of them, they have no factor). */

@@ -2,17 +2,15 @@
 // "Create an account" from the sign-in page, the verification link from the outbox, back to the
 // sign-in and on to the application; an invitation accepted and landing at the application. Every
 // page is checked by axe-core (WCAG 2.x A/AA: zero violations) and for the usual hardening.
-import { readFile } from 'node:fs/promises';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
+import { axeViolations } from '../helpers/accessibility.ts';
 import { assertPageHardening, launchChromium, openRelyingPartyBrowser, watchPageProblems } from '../helpers/browser.ts';
 import { lastEmailTo } from '../helpers/outbox.ts';
 import { runAsOperator } from '../helpers/operator.ts';
 import { SIGN_UP_PASSWORD } from '../helpers/registration.ts';
 import { BACKENDS, startTestServer } from '../helpers/server.ts';
-
-const AXE_SOURCE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url);
 
 let browser: Browser | undefined;
 
@@ -23,22 +21,6 @@ test.before(async () => {
 test.after.always(async () => {
   await browser?.close();
 });
-
-/** axe-core's violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // evaluated through the DevTools protocol: the page's CSP forbids inline script, so not as a <script>
-  await page.evaluate(await readFile(AXE_SOURCE, 'utf8'));
-  const { violations, passes } = await page.evaluate<{ violations: string[]; passes: number }>(`
-    window.axe
-      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((result) => ({
-        violations: result.violations.map((violation) => violation.id + ' (' + violation.nodes.length + ')'),
-        passes: result.passes.length,
-      }))
-  `);
-  if (passes === 0) throw new Error('axe-core checked nothing');
-  return violations;
-}
 
 async function checkPage(t: ExecutionContext, page: Page, response: Awaited<ReturnType<Page['goto']>>, label: string) {
   await assertPageHardening(t, page, response, label);

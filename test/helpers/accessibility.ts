@@ -18,13 +18,18 @@ interface AxeViolation {
 /** The page's axe-core violations, one line each. */
 export async function axeViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: unknown[] }> } }).axe;
+  const { violations, passes } = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: { run: (context: unknown, options: unknown) => Promise<{ violations: unknown[]; passes: unknown[] }> };
+      }
+    ).axe;
     const results = await axe.run((globalThis as unknown as { document: unknown }).document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
     });
-    return results.violations;
+    return { violations: results.violations, passes: results.passes.length };
   });
+  if (passes === 0) throw new Error('axe-core checked nothing'); // an empty list must mean "checked, clean"
   const described = (violations as AxeViolation[]).map(
     (violation) =>
       `${violation.id} (${violation.impact ?? '?'}): ${violation.help} at ${violation.nodes.map((node) => JSON.stringify(node.target)).join(', ')}`,
